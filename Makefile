@@ -1,0 +1,127 @@
+# C12 build. `make` builds build/c12; `make test` installs what is missing,
+# builds an optimized and a sanitizer (ASan+UBSan) build and runs every test.
+#
+# Sources are found by wildcard: a module is a folder under src/, a unit test
+# is tests/<module>/test_*.c (one cmocka program each), an integration test is
+# tests/integration/test_*.py (pytest, against the real binary).
+#
+# Which build runs what:
+#   - unit tests (cmocka): sanitizer build (build/san), always;
+#   - integration tests: the sanitizer binary for everything quick, and the
+#     optimized binary (build/c12) for the model-heavy checks (golden token ids
+#     over 2,474 texts, perplexity, 50 greedy continuations), which would take
+#     far too long under ASan. Each such test says which binary it uses
+#     (C12_BIN vs C12_SAN_BIN in tests/integration/conftest.py).
+
+CC      ?= gcc
+CLANG   ?= clang
+PYTHON  ?= python3
+BUILD   := build
+
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+DEFS    := -D_GNU_SOURCE
+INC     := -Isrc
+LIBS    := -lzip -lcrypto -lpcre2-8 -lcurl -ljansson -lyaml -lm -lpthread
+
+OPT_CFLAGS := $(WARN) $(DEFS) $(INC) -O2 -g
+SAN_CFLAGS := $(WARN) $(DEFS) $(INC) -O1 -g -fno-omit-frame-pointer \
+              -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+              -DC12_ALLOC_TESTING
+
+# Per-file ISA flags: kernels live in files named *_avx2.c / *_avx512.c and are
+# chosen at run time from the CPU's features.
+ISA_avx2   := -mavx2 -mfma -mf16c
+ISA_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+isa = $(if $(findstring _avx512.c,$1),$(ISA_avx512),$(if $(findstring _avx2.c,$1),$(ISA_avx2),))
+
+LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/*/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+OPT_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/opt/%.o)
+OPT_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/opt/%.o)
+SAN_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
+UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
+FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all deps test unit integration run fuzz golden bench-engine clean san models
+
+all: $(BUILD)/c12
+
+$(BUILD)/opt/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(OPT_CFLAGS) $(call isa,$<) -MMD -MP -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(call isa,$<) -MMD -MP -c $< -o $@
+
+$(BUILD)/opt/libc12.a: $(OPT_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/san/libc12.a: $(SAN_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/c12: $(OPT_CLI_OBJ) $(BUILD)/opt/libc12.a
+	$(CC) $(OPT_CFLAGS) -o $@ $(OPT_CLI_OBJ) $(BUILD)/opt/libc12.a $(LIBS)
+
+$(BUILD)/san/c12: $(SAN_CLI_OBJ) $(BUILD)/san/libc12.a
+	$(CC) $(SAN_CFLAGS) -o $@ $(SAN_CLI_OBJ) $(BUILD)/san/libc12.a $(LIBS)
+
+$(BUILD)/san/tests/%: tests/%.c $(BUILD)/san/libc12.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -Itests $(call isa,$<) -o $@ $< $(BUILD)/san/libc12.a -lcmocka $(LIBS)
+
+san: $(BUILD)/san/c12
+
+deps:
+	@bash scripts/deps.sh
+
+models: $(BUILD)/c12
+	$(BUILD)/c12 models pull smollm2-135m
+
+unit: $(UNIT_BIN)
+	@bash scripts/run_unit.sh $(UNIT_BIN)
+
+integration: $(BUILD)/c12 $(BUILD)/san/c12 models
+	C12_BIN=$(abspath $(BUILD)/c12) C12_SAN_BIN=$(abspath $(BUILD)/san/c12) \
+	  $(PYTHON) -m pytest -q tests/integration
+
+test: deps
+	$(MAKE) unit
+	$(MAKE) integration
+
+run: deps $(BUILD)/c12 models
+	$(BUILD)/c12 run -m smollm2-135m
+
+# libFuzzer targets, each run for FUZZ_SECONDS (bounded). The library is
+# rebuilt with clang and coverage instrumentation in build/fuzz.
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := $(WARN) $(DEFS) $(INC) -O1 -g -fsanitize=address,undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzz/%.o)
+$(BUILD)/fuzz/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call isa,$<) -c $< -o $@
+$(BUILD)/fuzz/libc12.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/tests/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libc12.a
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/fuzz/libc12.a $(LIBS)
+
+fuzz: deps $(FUZZ_BIN)
+	@bash scripts/run_fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+golden: $(BUILD)/c12
+	bash scripts/golden.sh
+
+bench-engine: $(BUILD)/c12
+	bash bench/engine.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

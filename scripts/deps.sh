@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what C12 needs to build and test: Debian -dev packages (apt-get when
+# root, else print the command) and Python test tools (pip --user when absent).
+set -eu
+pkgs=(gcc make pkg-config clang libclang-rt-14-dev libcmocka-dev libzip-dev libssl-dev
+      libpcre2-dev libcurl4-openssl-dev libjansson-dev libyaml-dev python3 python3-pip)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "deps: missing packages; run:  sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+# Python test tools (the integration tests are pytest programs).
+py=${PYTHON:-python3}
+if ! "$py" -c 'import pytest' 2>/dev/null; then
+  "$py" -m pip install -q pytest
+fi

@@ -1,0 +1,21 @@
+/* cli.h - the `c12` command table. Each command is one row: a name, a line of
+ * help and the function that runs it. Commands live one per file (cmd_*.c). */
+#ifndef C12_CLI_H
+#define C12_CLI_H
+
+typedef struct c12_cli_cmd {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} c12_cli_cmd;
+
+/* The table, terminated by a row with name == NULL (src/cli/commands.c). */
+extern const c12_cli_cmd c12_cli_commands[];
+
+int cmd_run(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_carbon(int argc, char **argv);
+
+#endif

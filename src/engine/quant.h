@@ -1,0 +1,55 @@
+/* quant.h - tensor types as table rows, as ggml's type traits are (engine-internal).
+ *
+ * Each row says how big a block is, how to turn it into floats, which type the
+ * activations are quantized to before a dot product (vec_dot_type), and the
+ * dot-product kernel. The scalar table is the reference; SIMD tables (AVX2,
+ * AVX-512) override kernels where they have one and are tested against it.
+ * Type numbers are ggml's, since GGUF stores them. */
+#ifndef C12_QUANT_H
+#define C12_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    C12_TYPE_F32 = 0, C12_TYPE_F16 = 1, C12_TYPE_Q4_0 = 2, C12_TYPE_Q4_1 = 3,
+    C12_TYPE_Q5_0 = 6, C12_TYPE_Q5_1 = 7, C12_TYPE_Q8_0 = 8, C12_TYPE_Q8_1 = 9,
+    C12_TYPE_Q2_K = 10, C12_TYPE_Q3_K = 11, C12_TYPE_Q4_K = 12, C12_TYPE_Q5_K = 13,
+    C12_TYPE_Q6_K = 14, C12_TYPE_Q8_K = 15, C12_TYPE_BF16 = 30,
+    C12_TYPE_MAX = 40
+};
+
+typedef enum { C12_ISA_SCALAR = 0, C12_ISA_AVX2 = 1, C12_ISA_AVX512 = 2, C12_ISA_COUNT } c12_isa;
+
+typedef void (*c12_to_float_fn)(const void *src, float *dst, int64_t n);
+typedef void (*c12_from_float_fn)(const float *src, void *dst, int64_t n);
+/* s = dot(x, y) over n elements; x is a row of this type, y a row of vec_dot_type. */
+typedef void (*c12_vec_dot_fn)(int n, float *s, const void *x, const void *y);
+
+typedef struct c12_type_traits {
+    const char *name;          /* NULL: type not supported */
+    int block_size;            /* elements per block */
+    size_t type_size;          /* bytes per block */
+    c12_to_float_fn to_float;
+    c12_from_float_fn from_float; /* quantize; present for activation types */
+    int vec_dot_type;
+    c12_vec_dot_fn vec_dot;
+} c12_type_traits;
+
+/* The best ISA this CPU runs (checked with cpuid at call time; cheap). */
+c12_isa c12_isa_detect(void);
+const char *c12_isa_name(c12_isa isa);
+/* The traits table for an ISA level (every level has every type; missing SIMD
+ * kernels fall back to the scalar ones). Returns NULL for isa above what the
+ * CPU supports. */
+const c12_type_traits *c12_types(c12_isa isa);
+/* Row of a table for `type`, or NULL if unknown/unsupported. */
+const c12_type_traits *c12_type(const c12_type_traits *table, uint32_t type);
+/* Bytes for n elements of a type (n a multiple of the block size), 0 if not. */
+size_t c12_type_row_size(const c12_type_traits *tt, int64_t n);
+
+/* IEEE half <-> float, round-to-nearest-even. */
+float c12_fp16_to_fp32(uint16_t h);
+uint16_t c12_fp32_to_fp16(float f);
+
+#endif

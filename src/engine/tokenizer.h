@@ -1,0 +1,68 @@
+/* tokenizer.h - text <-> token ids from a GGUF vocabulary (engine-internal).
+ *
+ * Two vocabulary kinds, as `tokenizer.ggml.model` names them:
+ *   "gpt2"  byte-level BPE with merges and a pre-tokenizer chosen by
+ *           `tokenizer.ggml.pre` (smollm, qwen2, gpt2/default, ...);
+ *   "llama" SentencePiece-style BPE over scores with byte fallback.
+ * Token ids match llama.cpp's llama_tokenize(text, add_special, parse_special). */
+#ifndef C12_TOKENIZER_H
+#define C12_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/c12_rc.h"
+#include "gguf.h"
+
+typedef struct c12_tok c12_tok;
+
+/* Token types, as GGUF stores them in tokenizer.ggml.token_type. */
+enum {
+    C12_TOKTYPE_UNDEFINED = 0, C12_TOKTYPE_NORMAL = 1, C12_TOKTYPE_UNKNOWN = 2,
+    C12_TOKTYPE_CONTROL = 3, C12_TOKTYPE_USER_DEFINED = 4, C12_TOKTYPE_UNUSED = 5,
+    C12_TOKTYPE_BYTE = 6
+};
+
+/* Build from the tokenizer.* keys of an open GGUF file. The tokenizer copies
+ * what it needs and does not keep a reference to f. */
+c12_rc c12_tok_from_gguf(const gguf_file *f, c12_tok **out, c12_err *err);
+void c12_tok_free(c12_tok *t);
+
+/* Tokenize `len` bytes of text. add_special: add BOS/EOS as the vocabulary
+ * says (tokenizer.ggml.add_bos_token / add_eos_token). parse_special: turn
+ * the text of control/user-defined tokens (e.g. "<|im_start|>") into their
+ * ids instead of tokenizing their characters.
+ * On success *out is a c12_malloc'ed array of *n_out ids (caller frees). */
+c12_rc c12_tok_encode(const c12_tok *t, const char *text, size_t len, int add_special,
+                      int parse_special, int32_t **out, size_t *n_out, c12_err *err);
+
+/* The bytes one token stands for (byte-level decoding applied; control tokens
+ * give their text only when `special` is set, else nothing). Writes at most
+ * cap bytes to buf and returns the full length (like snprintf, no NUL). */
+size_t c12_tok_piece(const c12_tok *t, int32_t id, int special, char *buf, size_t cap);
+
+int32_t c12_tok_n_vocab(const c12_tok *t);
+int32_t c12_tok_bos(const c12_tok *t);       /* -1 when none */
+int32_t c12_tok_eos(const c12_tok *t);       /* -1 when none */
+int c12_tok_add_bos(const c12_tok *t);
+/* End-of-generation: EOS, EOT and the like (e.g. <|im_end|>, <|endoftext|>). */
+int c12_tok_is_eog(const c12_tok *t, int32_t id);
+/* Look up a token by its exact text; -1 when absent. */
+int32_t c12_tok_find(const c12_tok *t, const char *text);
+
+/* Streaming detokenizer: feed ids, get back only complete UTF-8 characters;
+ * bytes of a character split across tokens are held until it is whole. */
+typedef struct c12_detok {
+    const c12_tok *tok;
+    char pending[8];
+    size_t n_pending;
+} c12_detok;
+
+void c12_detok_init(c12_detok *d, const c12_tok *t);
+/* Append the text of `id` to buf (cap bytes); returns bytes written (never a
+ * partial UTF-8 sequence; cap must be >= 64). */
+size_t c12_detok_push(c12_detok *d, int32_t id, char *buf, size_t cap);
+/* Flush held bytes at the end of a stream (invalid leftovers become U+FFFD). */
+size_t c12_detok_flush(c12_detok *d, char *buf, size_t cap);
+
+#endif
