@@ -1,0 +1,127 @@
+/* c12_engine.h - the one public header of C12's inference engine.
+ *
+ * A model is a GGUF file mapped read-only and immutable after load; many
+ * sessions can share it. A session owns a KV cache and scratch buffers sized
+ * at creation, so the forward pass allocates nothing. */
+#ifndef C12_ENGINE_H
+#define C12_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/c12_rc.h"
+
+typedef struct c12_model c12_model;
+typedef struct c12_session c12_session;
+
+typedef struct c12_model_info {
+    char arch[32];
+    char name[96];
+    int n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff;
+    int n_ctx_train;
+    int has_chat_template;
+    size_t mapped_bytes;  /* bytes of the mapped file (weights + metadata) */
+} c12_model_info;
+
+c12_rc c12_model_load(const char *path, c12_model **out, c12_err *err);
+void c12_model_free(c12_model *m);
+const c12_model_info *c12_model_get_info(const c12_model *m);
+
+/* --- tokens --- */
+c12_rc c12_model_tokenize(const c12_model *m, const char *text, size_t len, int add_special,
+                          int parse_special, int32_t **out, size_t *n_out, c12_err *err);
+/* The text of one token (special tokens' text only when `special`). Like
+ * snprintf: returns the full length, writes at most cap bytes, no NUL. */
+size_t c12_model_piece(const c12_model *m, int32_t id, int special, char *buf, size_t cap);
+int c12_model_is_eog(const c12_model *m, int32_t id);
+int32_t c12_model_bos(const c12_model *m);
+int c12_model_add_bos(const c12_model *m);
+
+/* --- chat --- */
+typedef struct c12_chat_msg {
+    const char *role;    /* "system", "user", "assistant" */
+    const char *content;
+} c12_chat_msg;
+
+/* Render messages with the model's chat template, ending with the assistant
+ * prompt when add_assistant. C12_ERR_UNSUPPORTED for a model without one.
+ * *out is c12_malloc'ed. */
+c12_rc c12_model_chat_prompt(const c12_model *m, const c12_chat_msg *msgs, size_t n,
+                             int add_assistant, char **out, c12_err *err);
+
+/* --- sessions --- */
+typedef struct c12_session_params {
+    int n_ctx;     /* 0: min(model's training context, 4096) */
+    int n_threads; /* 0: one per core */
+    int n_batch;   /* tokens per forward step in prefill; 0: 64 */
+    int logits_all; /* keep logits of every position of a batch (perplexity) */
+} c12_session_params;
+
+c12_rc c12_session_new(c12_model *m, const c12_session_params *p, c12_session **out,
+                       c12_err *err);
+void c12_session_free(c12_session *s);
+int c12_session_n_ctx(const c12_session *s);
+size_t c12_session_kv_bytes(const c12_session *s);
+int c12_session_n_past(const c12_session *s);
+
+/* Forget cached tokens after position n_keep (0 clears the cache). */
+void c12_session_truncate(c12_session *s, int n_keep);
+
+/* Evaluate tokens after the cached ones. When `logits` is not NULL it receives
+ * the logits of positions logits_from..n-1 of this call, n_vocab each; the
+ * last position's logits are always kept (c12_session_logits).
+ * C12_ERR_RANGE if the context would overflow. */
+c12_rc c12_session_decode(c12_session *s, const int32_t *tokens, int n, int logits_from,
+                          float *logits, c12_err *err);
+const float *c12_session_logits(const c12_session *s);
+
+/* Reuse the cached prefix shared with `tokens`, evaluate the rest; afterwards
+ * c12_session_logits holds the logits after the last token. *n_reused (may be
+ * NULL) tells how many prompt tokens came from the cache. */
+c12_rc c12_session_prefill(c12_session *s, const int32_t *tokens, int n, int *n_reused,
+                           c12_err *err);
+
+/* --- sampling --- */
+typedef struct c12_sampling {
+    float temperature;        /* <= 0: greedy */
+    int top_k;                /* <= 0: off */
+    float top_p;              /* >= 1: off */
+    float min_p;              /* <= 0: off */
+    float repeat_penalty;     /* 1: off */
+    int repeat_last_n;        /* tokens looked back for penalties; 0: 64 */
+    float presence_penalty;   /* 0: off */
+    float frequency_penalty;  /* 0: off */
+    uint64_t seed;
+} c12_sampling;
+
+c12_sampling c12_sampling_default(void);
+
+typedef struct c12_sampler c12_sampler;
+c12_rc c12_sampler_new(const c12_sampling *p, int n_vocab, c12_sampler **out, c12_err *err);
+void c12_sampler_free(c12_sampler *s);
+/* Note a token as generated (or in the prompt) for the penalties. */
+void c12_sampler_accept(c12_sampler *s, int32_t tok);
+int32_t c12_sampler_sample(c12_sampler *s, const float *logits);
+
+/* --- generation --- */
+typedef struct c12_gen_params {
+    int max_tokens;           /* <= 0: until context is full */
+    c12_sampling sampling;
+    const char *const *stop;  /* stop strings (NULL-terminated list) or NULL */
+} c12_gen_params;
+
+typedef enum { C12_FINISH_STOP = 0, C12_FINISH_LENGTH, C12_FINISH_CANCELLED } c12_finish;
+
+/* Called with each new piece of text (complete UTF-8); return nonzero to stop. */
+typedef int (*c12_text_cb)(void *ud, const char *text, size_t len);
+
+typedef struct c12_gen_result {
+    int n_prompt, n_completion, n_cached;
+    c12_finish finish;
+    double prefill_s, decode_s;
+} c12_gen_result;
+
+c12_rc c12_generate(c12_session *s, const int32_t *prompt, int n_prompt, const c12_gen_params *gp,
+                    c12_text_cb cb, void *ud, c12_gen_result *res, c12_err *err);
+
+#endif

@@ -1,0 +1,262 @@
+/* forward.c - one forward pass of a decoder-only transformer, top to bottom.
+ *
+ * For a batch of n tokens (a prompt chunk, or one token while decoding):
+ *   x = embed(tokens)                       (gemma: * sqrt(n_embd))
+ *   for each layer:
+ *     h = rmsnorm(x) -> q, k, v = Wq h, Wk h, Wv h (+ bias: qwen2)
+ *     per-head rmsnorm of q and k (gemma3), rotary positions on q and k
+ *     append k, v to the cache; attend over the cache (causal; sliding
+ *     window on local layers), o = Wo attn  (post-norm: gemma3)
+ *     x += o
+ *     h = rmsnorm(x) -> f = Wdown(act(Wgate h) * Wup h)  (post-norm: gemma3)
+ *     x += f
+ *   logits = Wout rmsnorm(x)
+ * Matrix products quantize the activations once to the weight's vec_dot_type
+ * and run integer dot products (quant.h), split across the thread pool. */
+#include <math.h>
+#include <string.h>
+
+#include "session.h"
+
+static void rmsnorm(float *out, const float *x, const float *w, int n, float eps)
+{
+    double ss = 0.0;
+    for (int i = 0; i < n; i++) ss += (double)(x[i] * x[i]);
+    float scale = 1.0f / sqrtf((float)(ss / n) + eps);
+    for (int i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
+}
+
+/* ---- matrix products: y[t] = W x[t] for up to 3 matrices sharing x ---- */
+
+typedef struct matmul_job {
+    const c12_weight *w[3];
+    float *y[3];
+    int n_w, n_tok;
+    const void *xq;
+    size_t xq_row;
+    int64_t total_rows;
+} matmul_job;
+
+static void matmul_task(void *ctx, int ith, int nth)
+{
+    matmul_job *j = ctx;
+    int64_t per = (j->total_rows + nth - 1) / nth;
+    int64_t r0 = per * ith, r1 = r0 + per < j->total_rows ? r0 + per : j->total_rows;
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t rr = r;
+        int wi = 0;
+        while (rr >= j->w[wi]->rows) rr -= j->w[wi++]->rows;
+        const c12_weight *w = j->w[wi];
+        const uint8_t *row = (const uint8_t *)w->data + (size_t)rr * w->row_bytes;
+        for (int t = 0; t < j->n_tok; t++) {
+            float s;
+            w->tt->vec_dot((int)w->cols, &s, row, (const uint8_t *)j->xq + (size_t)t * j->xq_row);
+            j->y[wi][(size_t)t * w->rows + rr] = s;
+        }
+    }
+}
+
+/* Quantize n rows of x (each `cols` floats) to the weights' activation type. */
+static void quantize_rows(c12_session *s, const c12_weight *w, const float *x, int n)
+{
+    const c12_type_traits *vt = c12_type(s->m->types, (uint32_t)w->tt->vec_dot_type);
+    size_t row = c12_type_row_size(vt, w->cols);
+    for (int t = 0; t < n; t++)
+        vt->from_float(x + (size_t)t * w->cols, (uint8_t *)s->xq + (size_t)t * row, w->cols);
+    s->xq_row = row;
+}
+
+static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_weight *w0, float *y0,
+                   const c12_weight *w1, float *y1, const c12_weight *w2, float *y2)
+{
+    /* matrices sharing one quantized input must share its activation type */
+    if (n_w > 1 && (w1->tt->vec_dot_type != w0->tt->vec_dot_type ||
+                    (n_w > 2 && w2->tt->vec_dot_type != w0->tt->vec_dot_type))) {
+        matmul(s, n, x, 1, w0, y0, NULL, NULL, NULL, NULL);
+        matmul(s, n, x, 1, w1, y1, NULL, NULL, NULL, NULL);
+        if (n_w > 2) matmul(s, n, x, 1, w2, y2, NULL, NULL, NULL, NULL);
+        return;
+    }
+    matmul_job j = {.w = {w0, w1, w2}, .y = {y0, y1, y2}, .n_w = n_w, .n_tok = n};
+    quantize_rows(s, w0, x, n);
+    j.xq = s->xq;
+    j.xq_row = s->xq_row;
+    for (int i = 0; i < n_w; i++) j.total_rows += j.w[i]->rows;
+    c12_tpool_run(s->pool, matmul_task, &j);
+}
+
+/* ---- rotary position embedding ---- */
+
+static void rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float base,
+                 c12_rope_kind kind)
+{
+    float theta_scale = powf(base, -2.0f / (float)n_rot);
+    for (int h = 0; h < n_heads; h++) {
+        float *x = v + (size_t)h * head_dim;
+        float theta = (float)pos;
+        for (int i = 0; i < n_rot / 2; i++) {
+            float c = cosf(theta), sn = sinf(theta);
+            /* NORM rotates adjacent pairs, NEOX pairs i and i + n_rot/2 */
+            int a = kind == C12_ROPE_NORM ? 2 * i : i;
+            int b = kind == C12_ROPE_NORM ? 2 * i + 1 : i + n_rot / 2;
+            float x0 = x[a], x1 = x[b];
+            x[a] = x0 * c - x1 * sn;
+            x[b] = x0 * sn + x1 * c;
+            theta *= theta_scale;
+        }
+    }
+}
+
+/* ---- attention over the cache ---- */
+
+typedef struct attn_job {
+    c12_session *s;
+    const c12_layer *L;
+    int il, n_tok, pos0;
+} attn_job;
+
+static float round_fp16(float f) { return c12_fp16_to_fp32(c12_fp32_to_fp16(f)); }
+
+static void attn_head(attn_job *j, int t, int h, float *sc)
+{
+    const c12_session *s = j->s;
+    const c12_hparams *hp = &s->m->hp;
+    int hd = hp->head_dim, kvd = hp->n_head_kv * hd, g = h / (hp->n_head / hp->n_head_kv);
+    int pos = j->pos0 + t;
+    int start = 0;
+    if (j->L->is_swa && hp->sliding_window > 0 && pos - hp->sliding_window + 1 > 0)
+        start = pos - hp->sliding_window + 1;
+    const float *q = s->q + ((size_t)t * hp->n_head + h) * hd;
+    const float *kc = s->k_cache + (size_t)j->il * s->n_ctx * kvd + (size_t)g * hd;
+    const float *vc = s->v_cache + (size_t)j->il * s->n_ctx * kvd + (size_t)g * hd;
+    float mx = -INFINITY;
+    for (int p = start; p <= pos; p++) {
+        const float *k = kc + (size_t)p * kvd;
+        float d = 0.0f;
+        for (int i = 0; i < hd; i++) d += q[i] * k[i];
+        sc[p] = d * hp->attn_scale;
+        if (sc[p] > mx) mx = sc[p];
+    }
+    double sum = 0.0;
+    for (int p = start; p <= pos; p++) {
+        sc[p] = expf(sc[p] - mx);
+        sum += sc[p];
+    }
+    float inv = (float)(1.0 / sum);
+    float *out = s->att_out + ((size_t)t * hp->n_head + h) * hd;
+    memset(out, 0, sizeof(float) * (size_t)hd);
+    for (int p = start; p <= pos; p++) {
+        const float *v = vc + (size_t)p * kvd;
+        float w = sc[p] * inv;
+        for (int i = 0; i < hd; i++) out[i] += w * v[i];
+    }
+}
+
+static void attn_task(void *ctx, int ith, int nth)
+{
+    attn_job *j = ctx;
+    int n_head = j->s->m->hp.n_head, total = j->n_tok * n_head;
+    float *sc = j->s->scores + (size_t)ith * j->s->n_ctx;
+    for (int i = ith; i < total; i += nth) attn_head(j, i / n_head, i % n_head, sc);
+}
+
+/* ---- one layer ---- */
+
+static void head_norm(float *v, int n_heads, int hd, const float *w, float eps)
+{
+    for (int h = 0; h < n_heads; h++) rmsnorm(v + (size_t)h * hd, v + (size_t)h * hd, w, hd, eps);
+}
+
+static void add_bias(float *y, const float *b, int n_tok, int dim)
+{
+    if (!b) return;
+    for (int t = 0; t < n_tok; t++)
+        for (int i = 0; i < dim; i++) y[(size_t)t * dim + i] += b[i];
+}
+
+static void attention_block(c12_session *s, int il, int n, int pos0)
+{
+    const c12_hparams *hp = &s->m->hp;
+    const c12_layer *L = &s->m->layers[il];
+    int d = hp->n_embd, qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
+    for (int t = 0; t < n; t++)
+        rmsnorm(s->xb + (size_t)t * d, s->x + (size_t)t * d, L->attn_norm, d, hp->norm_eps);
+    matmul(s, n, s->xb, 3, &L->wq, s->q, &L->wk, s->k, &L->wv, s->v);
+    add_bias(s->q, L->bq, n, qd);
+    add_bias(s->k, L->bk, n, kvd);
+    add_bias(s->v, L->bv, n, kvd);
+    float base = L->is_swa ? hp->rope_base_local : hp->rope_base;
+    for (int t = 0; t < n; t++) {
+        float *q = s->q + (size_t)t * qd, *k = s->k + (size_t)t * kvd;
+        if (L->q_norm) head_norm(q, hp->n_head, hp->head_dim, L->q_norm, hp->norm_eps);
+        if (L->k_norm) head_norm(k, hp->n_head_kv, hp->head_dim, L->k_norm, hp->norm_eps);
+        rope(q, hp->n_head, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope);
+        rope(k, hp->n_head_kv, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope);
+        float *kc = s->k_cache + ((size_t)il * s->n_ctx + pos0 + t) * kvd;
+        float *vc = s->v_cache + ((size_t)il * s->n_ctx + pos0 + t) * kvd;
+        for (int i = 0; i < kvd; i++) {
+            kc[i] = round_fp16(k[i]);
+            vc[i] = round_fp16(s->v[(size_t)t * kvd + i]);
+        }
+    }
+    attn_job j = {.s = s, .L = L, .il = il, .n_tok = n, .pos0 = pos0};
+    c12_tpool_run(s->pool, attn_task, &j);
+    matmul(s, n, s->att_out, 1, &L->wo, s->xb2, NULL, NULL, NULL, NULL);
+    for (int t = 0; t < n; t++) {
+        float *o = s->xb2 + (size_t)t * d;
+        if (L->post_attn_norm) rmsnorm(o, o, L->post_attn_norm, d, hp->norm_eps);
+        for (int i = 0; i < d; i++) s->x[(size_t)t * d + i] += o[i];
+    }
+}
+
+static float gelu(float x)
+{
+    const float c = 0.7978845608028654f; /* sqrt(2/pi) */
+    return 0.5f * x * (1.0f + tanhf(c * (x + 0.044715f * x * x * x)));
+}
+
+static void ffn_block(c12_session *s, int il, int n)
+{
+    const c12_hparams *hp = &s->m->hp;
+    const c12_layer *L = &s->m->layers[il];
+    int d = hp->n_embd, ff = hp->n_ff;
+    for (int t = 0; t < n; t++)
+        rmsnorm(s->xb + (size_t)t * d, s->x + (size_t)t * d, L->ffn_norm, d, hp->norm_eps);
+    matmul(s, n, s->xb, 2, &L->w_gate, s->hb, &L->w_up, s->hb2, NULL, NULL);
+    for (size_t i = 0; i < (size_t)n * ff; i++) {
+        float g = s->hb[i];
+        g = hp->act == C12_ACT_GELU ? gelu(g) : g / (1.0f + expf(-g));
+        s->hb[i] = g * s->hb2[i];
+    }
+    matmul(s, n, s->hb, 1, &L->w_down, s->xb2, NULL, NULL, NULL, NULL);
+    for (int t = 0; t < n; t++) {
+        float *o = s->xb2 + (size_t)t * d;
+        if (L->post_ffn_norm) rmsnorm(o, o, L->post_ffn_norm, d, hp->norm_eps);
+        for (int i = 0; i < d; i++) s->x[(size_t)t * d + i] += o[i];
+    }
+}
+
+void c12_forward(c12_session *s, const int32_t *tokens, int n, int logits_from)
+{
+    const c12_model *m = s->m;
+    const c12_hparams *hp = &m->hp;
+    int d = hp->n_embd, pos0 = s->n_past;
+    for (int t = 0; t < n; t++) {
+        const uint8_t *row = (const uint8_t *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes;
+        m->tok_embd.tt->to_float(row, s->x + (size_t)t * d, d);
+        if (hp->embd_scale != 1.0f)
+            for (int i = 0; i < d; i++) s->x[(size_t)t * d + i] *= hp->embd_scale;
+    }
+    for (int il = 0; il < hp->n_layer; il++) {
+        attention_block(s, il, n, pos0);
+        ffn_block(s, il, n);
+    }
+    for (int t = 0; t < n; t++) {
+        s->tokens[pos0 + t] = tokens[t];
+        rmsnorm(s->xb + (size_t)t * d, s->x + (size_t)t * d, m->output_norm, d, hp->norm_eps);
+    }
+    s->n_past = pos0 + n;
+    if (logits_from < n)
+        matmul(s, n - logits_from, s->xb + (size_t)logits_from * d, 1, &m->output, s->logits,
+               NULL, NULL, NULL, NULL);
+}

@@ -1,0 +1,129 @@
+/* generate.c - the generation loop: prefill, sample, decode, stream text.
+ *
+ * Text reaches the callback only in whole UTF-8 characters, and never a piece
+ * that might be the start of a stop string: that tail is held back until it
+ * either completes the stop string (and is dropped) or cannot (and is sent). */
+#include <string.h>
+#include <time.h>
+
+#include "base/c12_alloc.h"
+#include "base/c12_buf.h"
+#include "session.h"
+
+#define PENDING_CAP (64 * 1024)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Length of the longest suffix of text[0..n) that is a proper prefix of a stop string. */
+static size_t stop_prefix_tail(const char *text, size_t n, const char *const *stop)
+{
+    size_t best = 0;
+    for (; stop && *stop; stop++) {
+        size_t sl = strlen(*stop);
+        for (size_t k = sl > n ? n : sl - 1; k > best; k--)
+            if (!memcmp(text + n - k, *stop, k)) {
+                best = k;
+                break;
+            }
+    }
+    return best;
+}
+
+static const char *find_stop(const char *text, const char *const *stop)
+{
+    const char *first = NULL;
+    for (; stop && *stop; stop++) {
+        if (!**stop) continue;
+        const char *p = strstr(text, *stop);
+        if (p && (!first || p < first)) first = p;
+    }
+    return first;
+}
+
+typedef struct emitter {
+    c12_buf pending;
+    const char *const *stop;
+    c12_text_cb cb;
+    void *ud;
+} emitter;
+
+/* Returns 1 when generation must stop (stop string found or callback said so). */
+static int emit(emitter *e, const char *text, size_t len, int *hit_stop)
+{
+    if (c12_buf_append(&e->pending, text, len)) return 1;
+    const char *hit = find_stop(e->pending.data, e->stop);
+    size_t send = hit ? (size_t)(hit - e->pending.data)
+                      : e->pending.len - stop_prefix_tail(e->pending.data, e->pending.len, e->stop);
+    int quit = 0;
+    if (send && e->cb) quit = e->cb(e->ud, e->pending.data, send);
+    memmove(e->pending.data, e->pending.data + send, e->pending.len - send + 1);
+    e->pending.len -= send;
+    if (hit) *hit_stop = 1;
+    return quit || hit;
+}
+
+static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *smp, emitter *e,
+                       c12_gen_result *res, c12_err *err)
+{
+    c12_detok dt;
+    c12_detok_init(&dt, s->m->tok);
+    char piece[256];
+    int hit_stop = 0;
+    double t0 = now_s();
+    res->finish = C12_FINISH_LENGTH;
+    for (;;) {
+        if (gp->max_tokens > 0 && res->n_completion >= gp->max_tokens) break;
+        int32_t tok = c12_sampler_sample(smp, c12_session_logits(s));
+        if (c12_model_is_eog(s->m, tok)) {
+            res->finish = C12_FINISH_STOP;
+            break;
+        }
+        c12_sampler_accept(smp, tok);
+        res->n_completion++;
+        size_t n = c12_detok_push(&dt, tok, piece, sizeof piece);
+        if (n && emit(e, piece, n, &hit_stop)) {
+            res->finish = hit_stop ? C12_FINISH_STOP : C12_FINISH_CANCELLED;
+            break;
+        }
+        if (gp->max_tokens > 0 && res->n_completion >= gp->max_tokens) break;
+        if (s->n_past >= s->n_ctx) break;
+        c12_rc rc = c12_session_decode(s, &tok, 1, 1, NULL, err);
+        if (rc) return rc;
+    }
+    if (res->finish != C12_FINISH_CANCELLED && !hit_stop) {
+        size_t n = c12_detok_flush(&dt, piece, sizeof piece);
+        if (n) emit(e, piece, n, &hit_stop);
+        if (e->pending.len && e->cb) e->cb(e->ud, e->pending.data, e->pending.len);
+    }
+    res->decode_s = now_s() - t0;
+    return C12_OK;
+}
+
+c12_rc c12_generate(c12_session *s, const int32_t *prompt, int n_prompt, const c12_gen_params *gp,
+                    c12_text_cb cb, void *ud, c12_gen_result *res, c12_err *err)
+{
+    c12_gen_result r = {.n_prompt = n_prompt};
+    if (n_prompt >= s->n_ctx)
+        return c12_fail(err, C12_ERR_RANGE,
+                        "the prompt has %d tokens but the context holds %d", n_prompt, s->n_ctx);
+    double t0 = now_s();
+    c12_rc rc = c12_session_prefill(s, prompt, n_prompt, &r.n_cached, err);
+    if (rc) return rc;
+    r.prefill_s = now_s() - t0;
+    c12_sampler *smp;
+    if ((rc = c12_sampler_new(&gp->sampling, s->m->hp.n_vocab, &smp, err))) return rc;
+    for (int i = 0; i < n_prompt; i++) c12_sampler_accept(smp, prompt[i]);
+    emitter e = {.stop = gp->stop, .cb = cb, .ud = ud};
+    c12_buf_init(&e.pending, PENDING_CAP);
+    rc = run_loop(s, gp, smp, &e, &r, err);
+    c12_buf_free(&e.pending);
+    c12_sampler_free(smp);
+    if (rc) return rc;
+    *res = r;
+    return C12_OK;
+}
