@@ -1,0 +1,149 @@
+/* carbon_util.c - readings, series, fetch results, the provider table lookup
+ * and credential redaction. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/c12_alloc.h"
+#include "carbon/carbon.h"
+#include "carbon/carbon_config.h"
+
+const char *c12_carbon_kind_name(c12_carbon_kind k)
+{
+    return k == C12_CARBON_MARGINAL ? "marginal" : "average";
+}
+
+void c12_carbon_reading_init(c12_carbon_reading *r)
+{
+    memset(r, 0, sizeof *r);
+    r->percentile = -1;
+}
+
+void c12_carbon_series_init(c12_carbon_series *s)
+{
+    s->pts = NULL;
+    s->n = 0;
+    s->cap = 0;
+}
+
+void c12_carbon_series_free(c12_carbon_series *s)
+{
+    c12_free(s->pts);
+    c12_carbon_series_init(s);
+}
+
+c12_rc c12_carbon_series_push(c12_carbon_series *s, int64_t from_ms, int64_t to_ms, double value)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        c12_carbon_point *p = c12_realloc(s->pts, cap * sizeof *p);
+        if (!p) return C12_ERR_NOMEM;
+        s->pts = p;
+        s->cap = cap;
+    }
+    s->pts[s->n++] = (c12_carbon_point){from_ms, to_ms, value};
+    return C12_OK;
+}
+
+c12_rc c12_carbon_series_copy(c12_carbon_series *dst, const c12_carbon_series *src)
+{
+    c12_carbon_point *p = NULL;
+    if (src->n) {
+        p = c12_malloc(src->n * sizeof *p);
+        if (!p) return C12_ERR_NOMEM;
+        memcpy(p, src->pts, src->n * sizeof *p);
+    }
+    c12_free(dst->pts);
+    dst->pts = p;
+    dst->n = src->n;
+    dst->cap = src->n;
+    return C12_OK;
+}
+
+void c12_carbon_fetch_init(c12_carbon_fetch *f)
+{
+    c12_carbon_reading_init(&f->reading);
+    c12_carbon_series_init(&f->forecast);
+    f->forecast_by_c12 = 0;
+    f->retry_after_ms = 0;
+}
+
+void c12_carbon_fetch_free(c12_carbon_fetch *f) { c12_carbon_series_free(&f->forecast); }
+
+const c12_carbon_provider_ops *c12_carbon_provider_find(const c12_carbon_provider_ops *const *table,
+                                                        const char *type)
+{
+    for (; table && *table; table++)
+        if (!strcmp((*table)->type, type)) return *table;
+    return NULL;
+}
+
+void c12_carbon_redact(c12_err *err, const char *secret)
+{
+    if (!err || !secret || !*secret) return;
+    /* Rebuild the message into a scratch buffer, so that a mark containing
+     * the secret cannot loop and truncation stays in bounds. */
+    char out[sizeof err->msg];
+    size_t n = strlen(secret), o = 0;
+    const char *p = err->msg;
+    while (*p && o + 1 < sizeof out) {
+        if (!strncmp(p, secret, n)) {
+            const char *mark = "[redacted]";
+            while (*mark && o + 1 < sizeof out) out[o++] = *mark++;
+            p += n;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    memcpy(err->msg, out, o + 1);
+}
+
+c12_rc c12_carbon_read_file(const char *path, size_t max, char **out, size_t *out_len, c12_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return c12_fail(err, C12_ERR_IO, "%s: cannot open", path);
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    c12_rc rc = C12_OK;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= max) {
+                rc = c12_fail(err, C12_ERR_RANGE, "%s: larger than %zu bytes", path, max);
+                break;
+            }
+            cap = cap ? cap * 2 : 8192;
+            if (cap > max) cap = max;
+            char *t = c12_realloc(text, cap + 1);
+            if (!t) {
+                rc = c12_fail(err, C12_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            text = t;
+        }
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    if (rc == C12_OK && ferror(f)) rc = c12_fail(err, C12_ERR_IO, "%s: read error", path);
+    fclose(f);
+    if (rc == C12_OK && !text) {
+        text = c12_malloc(1);
+        if (!text) rc = c12_fail(err, C12_ERR_NOMEM, "%s: out of memory", path);
+    }
+    if (rc) {
+        c12_free(text);
+        return rc;
+    }
+    text[len] = '\0';
+    *out = text;
+    *out_len = len;
+    return C12_OK;
+}
+
+c12_rc c12_carbon_require(const struct c12_carbon_provider_cfg *cfg, const char *value,
+                          const char *key, const char *where, c12_err *err)
+{
+    if (value && *value) return C12_OK;
+    return c12_fail(err, C12_ERR_INVALID, "%s: carbon.providers.%s.%s: required for type %s", where,
+                    cfg->name, key, cfg->type);
+}

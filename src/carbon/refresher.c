@@ -1,0 +1,206 @@
+/* refresher.c - the cache's writing side: fetch what is due, record the
+ * outcome, schedule the next attempt (TTL with jitter; exponential backoff
+ * after errors; never sooner than a Retry-After), and the pthread that does
+ * it in the background. Network calls happen without the mutex held, so
+ * requests keep being answered while a provider is slow. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "carbon/carbon_cache_impl.h"
+#include "carbon/carbon_forecast.h"
+
+/* The thread re-checks at least this often (a test's fake clock may jump). */
+#define MAX_SLEEP_MS 250
+#define MIN_SLEEP_MS 5
+
+/* Uniform in [-1, 1] (xorshift64*); only the refresher draws. */
+static double uniform(c12_carbon_cache *c)
+{
+    c->rng ^= c->rng >> 12;
+    c->rng ^= c->rng << 25;
+    c->rng ^= c->rng >> 27;
+    uint64_t r = c->rng * 2685821657736338717ull;
+    return (double)(r >> 11) / (double)(1ull << 53) * 2.0 - 1.0;
+}
+
+static int64_t jittered(c12_carbon_cache *c, int64_t ms)
+{
+    int64_t d = ms + (int64_t)((double)ms * c->jitter * uniform(c));
+    return d < 1 ? 1 : d;
+}
+
+/* Wait after the n-th consecutive error: base * 2^(n-1), capped, jittered. */
+static int64_t backoff(c12_carbon_cache *c, unsigned n)
+{
+    int64_t d = c->backoff_base_ms;
+    for (unsigned k = 1; k < n && d < c->backoff_max_ms; k++) d *= 2;
+    if (d > c->backoff_max_ms) d = c->backoff_max_ms;
+    return jittered(c, d);
+}
+
+/* Keep the reading in the entry's record (mutex held): one point per
+ * interval, the last C12_CARBON_RECORD_MS only. */
+static void record(c12_carbon_entry *e, const c12_carbon_reading *r)
+{
+    c12_carbon_series *s = &e->record;
+    if (s->n && s->pts[s->n - 1].from_ms == r->from_ms) {
+        s->pts[s->n - 1].value = r->value;
+    } else if (s->n == 0 || r->from_ms > s->pts[s->n - 1].from_ms) {
+        if (c12_carbon_series_push(s, r->from_ms, r->to_ms, r->value)) return; /* best effort */
+    }
+    size_t drop = 0;
+    while (drop < s->n && s->pts[drop].from_ms < r->fetched_ms - C12_CARBON_RECORD_MS) drop++;
+    if (drop) {
+        memmove(s->pts, s->pts + drop, (s->n - drop) * sizeof *s->pts);
+        s->n -= drop;
+    }
+}
+
+/* Whether C12's forecaster should fill in: always for providers without a
+ * forecast of their own; for the others while theirs is missing or stale. */
+static int needs_c12_forecast(const c12_carbon_entry *e, int64_t now)
+{
+    return !e->ops->own_forecast || e->forecast.n == 0 || now - e->forecast_ms > 2 * e->cfg.forecast_ttl_ms;
+}
+
+/* C12's forecaster on the entry's record (mutex not held on entry). */
+static void c12_forecast(c12_carbon_cache *c, c12_carbon_entry *e, int64_t now)
+{
+    c12_carbon_series hist, fc;
+    c12_carbon_series_init(&hist);
+    c12_carbon_series_init(&fc);
+    pthread_mutex_lock(&c->mu);
+    c12_rc rc = c12_carbon_series_copy(&hist, &e->record);
+    pthread_mutex_unlock(&c->mu);
+    if (rc == C12_OK && hist.n && c12_carbon_forecast(&hist, now, C12_CARBON_FORECAST_HOURS, &fc, NULL) == C12_OK) {
+        pthread_mutex_lock(&c->mu);
+        c12_carbon_series_free(&e->forecast);
+        e->forecast = fc;
+        c12_carbon_series_init(&fc);
+        snprintf(e->forecast_by, sizeof e->forecast_by, "c12");
+        e->forecast_ms = now;
+        pthread_mutex_unlock(&c->mu);
+    }
+    c12_carbon_series_free(&fc);
+    c12_carbon_series_free(&hist);
+}
+
+static void on_success(c12_carbon_cache *c, c12_carbon_entry *e, c12_carbon_fetch *f, int want_fc, int64_t done)
+{
+    c12_carbon_reading *r = &f->reading;
+    snprintf(r->provider, sizeof r->provider, "%s", e->cfg.name);
+    if (!r->type[0]) snprintf(r->type, sizeof r->type, "%s", e->cfg.type);
+    r->fetched_ms = done;
+    e->reading = *r;
+    e->has_reading = 1;
+    e->errors = 0;
+    e->next_due_ms = done + jittered(c, e->cfg.ttl_ms);
+    if (want_fc && f->forecast.n) {
+        c12_carbon_series_free(&e->forecast);
+        e->forecast = f->forecast;
+        c12_carbon_series_init(&f->forecast);
+        snprintf(e->forecast_by, sizeof e->forecast_by, "%s", f->forecast_by_c12 ? "c12" : "provider");
+        e->forecast_ms = done;
+        e->forecast_due_ms = done + e->cfg.forecast_ttl_ms;
+    }
+    record(e, r);
+}
+
+static void on_failure(c12_carbon_cache *c, c12_carbon_entry *e, const c12_carbon_fetch *f,
+                       const c12_err *err, int64_t done)
+{
+    e->errors++;
+    e->failures++;
+    snprintf(e->last_error, sizeof e->last_error, "%s", err->msg[0] ? err->msg : c12_rc_name(err->rc));
+    int64_t wait = backoff(c, e->errors);
+    if (f->retry_after_ms > wait) wait = f->retry_after_ms; /* the server knows best */
+    e->next_due_ms = done + wait;
+}
+
+void c12_carbon_cache_refresh(c12_carbon_cache *c, size_t i)
+{
+    c12_carbon_entry *e = &c->e[i];
+    int64_t now = c->clock(c->clock_ctx);
+    int want_fc = e->ops->own_forecast && now >= e->forecast_due_ms;
+    c12_carbon_fetch f;
+    c12_carbon_fetch_init(&f);
+    c12_err err;
+    c12_err_clear(&err);
+    c12_rc rc = e->ops->fetch(e->self, now, want_fc, &f, &err);
+    if (rc && err.rc == C12_OK) err.rc = rc;
+    int64_t done = c->clock(c->clock_ctx);
+    pthread_mutex_lock(&c->mu);
+    e->fetches++;
+    if (rc == C12_OK) on_success(c, e, &f, want_fc, done);
+    else on_failure(c, e, &f, &err, done);
+    int c12_fc = rc == C12_OK && needs_c12_forecast(e, done);
+    pthread_mutex_unlock(&c->mu);
+    if (c12_fc) c12_forecast(c, e, done);
+    c12_carbon_fetch_free(&f);
+}
+
+int64_t c12_carbon_cache_tick(c12_carbon_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->clock(c->clock_ctx) >= c->e[i].next_due_ms) c12_carbon_cache_refresh(c, i);
+    int64_t now = c->clock(c->clock_ctx), wait = INT64_MAX;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->e[i].next_due_ms - now < wait) wait = c->e[i].next_due_ms - now;
+    return wait < 0 ? 0 : wait;
+}
+
+void c12_carbon_cache_prime(c12_carbon_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        c12_carbon_cache_refresh(c, i);
+        if (c->e[i].has_reading && c->e[i].errors == 0) break;
+    }
+}
+
+static void *loop(void *arg)
+{
+    c12_carbon_cache *c = arg;
+    pthread_mutex_lock(&c->mu);
+    while (!c->stop) {
+        pthread_mutex_unlock(&c->mu);
+        int64_t wait = c12_carbon_cache_tick(c);
+        if (wait > MAX_SLEEP_MS) wait = MAX_SLEEP_MS;
+        if (wait < MIN_SLEEP_MS) wait = MIN_SLEEP_MS;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += wait / 1000;
+        ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&c->mu);
+        while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &ts) != ETIMEDOUT) {
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+c12_rc c12_carbon_cache_start(c12_carbon_cache *c, c12_err *err)
+{
+    if (c->running) return C12_OK;
+    c->stop = 0;
+    if (pthread_create(&c->thread, NULL, loop, c))
+        return c12_fail(err, C12_ERR_NOMEM, "carbon refresher: cannot start a thread");
+    c->running = 1;
+    return C12_OK;
+}
+
+void c12_carbon_cache_stop(c12_carbon_cache *c)
+{
+    if (!c->running) return;
+    pthread_mutex_lock(&c->mu);
+    c->stop = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    c->running = 0;
+}
