@@ -28,6 +28,35 @@ enum {
 c12_rc c12_tok_from_gguf(const gguf_file *f, c12_tok **out, c12_err *err);
 void c12_tok_free(c12_tok *t);
 
+/* Special token ids a vocabulary may name (tokenizer.ggml.*_token_id). */
+enum {
+    C12_TOKSP_BOS, C12_TOKSP_EOS, C12_TOKSP_EOT, C12_TOKSP_EOM, C12_TOKSP_UNK, C12_TOKSP_SEP,
+    C12_TOKSP_PAD, C12_TOKSP_MASK, C12_TOKSP_FIM_PRE, C12_TOKSP_FIM_SUF, C12_TOKSP_FIM_MID,
+    C12_TOKSP_FIM_PAD, C12_TOKSP_FIM_REP, C12_TOKSP_FIM_SEP, C12_TOKSP_COUNT
+};
+
+/* Everything c12_tok_from_gguf reads, for building a vocabulary without a
+ * GGUF file (tests, the fuzzer). Arrays are copied. */
+typedef struct c12_tok_params {
+    const char *model;          /* "gpt2" or "llama" */
+    const char *pre;            /* gpt2 pre-tokenizer name; NULL or "" = "default" */
+    const char *name;           /* general.name (a few rules key on it); may be NULL */
+    int32_t n_tokens;
+    const char *const *tokens;  /* [n_tokens] */
+    const size_t *token_lens;   /* [n_tokens] byte lengths; NULL = strlen */
+    const int32_t *types;       /* [n_tokens] C12_TOKTYPE_*; NULL = all normal */
+    const float *scores;        /* [n_tokens]; NULL = all 0 */
+    size_t n_merges;
+    const char *const *merges;  /* "left right" lines, gpt2 only */
+    const size_t *merge_lens;   /* NULL = strlen */
+    int64_t special[C12_TOKSP_COUNT]; /* -1 = not given */
+    int add_bos, add_eos, add_space_prefix; /* -1 = the model kind's default */
+} c12_tok_params;
+
+/* Params with nothing given (all special ids and flags -1). */
+void c12_tok_params_init(c12_tok_params *p);
+c12_rc c12_tok_build(const c12_tok_params *p, c12_tok **out, c12_err *err);
+
 /* Tokenize `len` bytes of text. add_special: add BOS/EOS as the vocabulary
  * says (tokenizer.ggml.add_bos_token / add_eos_token). parse_special: turn
  * the text of control/user-defined tokens (e.g. "<|im_start|>") into their
@@ -49,9 +78,22 @@ int c12_tok_add_bos(const c12_tok *t);
 int c12_tok_is_eog(const c12_tok *t, int32_t id);
 /* Look up a token by its exact text; -1 when absent. */
 int32_t c12_tok_find(const c12_tok *t, const char *text);
+/* The stored text of a token (e.g. "\xc4\xa0the" for byte-level BPE), not
+ * NUL-terminated; NULL when id is out of range. */
+const char *c12_tok_text(const c12_tok *t, int32_t id, size_t *len);
+/* C12_TOKTYPE_* as the vocabulary stored it (after the reference's fix-ups,
+ * e.g. "<|im_end|>" is control even if stored as normal). */
+int c12_tok_type(const c12_tok *t, int32_t id);
+/* Longest c12_tok_piece() of any token, special text included. */
+size_t c12_tok_max_piece(const c12_tok *t);
 
 /* Streaming detokenizer: feed ids, get back only complete UTF-8 characters;
- * bytes of a character split across tokens are held until it is whole. */
+ * bytes of a character split across tokens are held until it is whole.
+ * Output is always valid UTF-8: bytes that can never form a character (a
+ * stray continuation byte, a cut sequence followed by something else) become
+ * U+FFFD, one per maximal invalid run, as Unicode recommends. Control tokens
+ * give no text. The concatenated output of all pushes and the flush equals
+ * the pieces' concatenation with that replacement applied. */
 typedef struct c12_detok {
     const c12_tok *tok;
     char pending[8];
@@ -60,9 +102,13 @@ typedef struct c12_detok {
 
 void c12_detok_init(c12_detok *d, const c12_tok *t);
 /* Append the text of `id` to buf (cap bytes); returns bytes written (never a
- * partial UTF-8 sequence; cap must be >= 64). */
+ * partial UTF-8 sequence). cap >= c12_detok_min_cap(t) always suffices (256
+ * does for every vocabulary C12 ships); with less, the output is cut at a
+ * character boundary and the rest is lost. */
 size_t c12_detok_push(c12_detok *d, int32_t id, char *buf, size_t cap);
-/* Flush held bytes at the end of a stream (invalid leftovers become U+FFFD). */
+/* Flush held bytes at the end of a stream (invalid leftovers become U+FFFD);
+ * cap >= 16 suffices. */
 size_t c12_detok_flush(c12_detok *d, char *buf, size_t cap);
+size_t c12_detok_min_cap(const c12_tok *t);
 
 #endif
