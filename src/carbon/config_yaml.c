@@ -262,6 +262,21 @@ static void finish_chain(c12_carbon_config *c)
     c->n_chain = c->n_providers;
 }
 
+/* A provider refreshed less often than the staleness limit would drop out
+ * of the chain between two refreshes, however healthy. */
+static c12_rc check_ttls(ycx *y)
+{
+    const c12_carbon_config *c = y->cfg;
+    for (size_t k = 0; k < c->n_chain; k++) {
+        const c12_carbon_provider_cfg *p = &c->providers[c->chain[k]];
+        if (p->ttl_ms < c->max_staleness_ms) continue;
+        return c12_fail(y->err, C12_ERR_INVALID, "%s:%d: carbon.providers.%s.ttl_s: %g s is not below "
+                        "carbon.max_staleness_s (%g s): its readings would go stale between refreshes",
+                        y->file, p->line, p->name, (double)p->ttl_ms / 1000, (double)c->max_staleness_ms / 1000);
+    }
+    return C12_OK;
+}
+
 c12_rc c12_carbon_config_parse(const char *text, size_t len, const char *filename,
                                const c12_carbon_config_opts *opts, c12_carbon_config **out,
                                c12_err *err)
@@ -292,12 +307,15 @@ c12_rc c12_carbon_config_parse(const char *text, size_t len, const char *filenam
         rc = bad(&y, root, "(top level)", "must be a mapping");
     if (rc == C12_OK)
         rc = carbon ? carbon_section(&y, carbon) : builtin(&y);
+    if (rc == C12_OK) {
+        finish_chain(c);
+        rc = check_ttls(&y);
+    }
     yaml_document_delete(&doc);
     if (rc) {
         c12_carbon_config_free(c);
         return rc;
     }
-    finish_chain(c);
     *out = c;
     return C12_OK;
 }

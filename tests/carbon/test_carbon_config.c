@@ -33,7 +33,7 @@ static void test_defaults(void **state)
 static const char FULL[] =
     "carbon:\n"
     "  chain: [em, wt, uk, trace, static]\n"
-    "  max_staleness_s: 120\n"
+    "  max_staleness_s: 1200\n"
     "  backoff_base_s: 0.5\n"
     "  backoff_max_s: 60\n"
     "  jitter: 0\n"
@@ -66,7 +66,7 @@ static void test_full(void **state)
     assert_int_equal(parse(FULL, &c, &err), C12_OK);
     assert_int_equal(c->n_providers, 5);
     assert_int_equal(c->n_chain, 5);
-    assert_int_equal(c->max_staleness_ms, 120000);
+    assert_int_equal(c->max_staleness_ms, 1200000);
     assert_int_equal(c->backoff_base_ms, 500);
     assert_true(c->jitter == 0);
     const c12_carbon_provider_cfg *em = &c->providers[c12_carbon_config_find(c, "em")];
@@ -145,6 +145,8 @@ static void test_errors(void **state)
     expect_error("carbon:\n  providers:\n    a: {value: 1, type: static}\n    a: {value: 2, type: static}\n", ":4", "defined twice");
     expect_error("carbon:\n  providers: {\n", "conf/c12.yaml:", "");
     expect_error("- 1\n- 2\n", ":1", "must be a mapping");
+    expect_error("carbon:\n  max_staleness_s: 30\n  providers:\n    static: {value: 1}\n", ":4",
+                 "static.ttl_s: 60 s is not below carbon.max_staleness_s (30 s)");
 }
 
 static void test_load_file(void **state)
