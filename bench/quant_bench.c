@@ -1,0 +1,130 @@
+/* quant_bench.c - single-thread vec_dot throughput per type and ISA level, in
+ * GB/s of weight bytes (the number that matters for memory-bound decode).
+ *
+ * Two working sets per kernel: a small one that stays in L2 (kernel speed)
+ * and a large one that streams from DRAM (what decode sees). Rows are 4096
+ * elements, the activation row is quantized once, as in a matmul.
+ *
+ * Build (not part of `make test`):
+ *   make && cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/quant_bench.c build/opt/libc12.a -lm -o build/quant_bench
+ *   build/quant_bench [dram_MiB=256] [l2_KiB=512] [isa: 0 scalar, 1 avx2, 2 avx512] */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/quant.h"
+
+enum { K = 4096 };
+
+static uint64_t next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static float unit(uint64_t *s) { return (float)((next(s) >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f; }
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Random quants with finite, model-like fp16 scales (random scale bits would
+ * give inf/NaN/denormal arithmetic, which is not what models look like). */
+static void fill(uint32_t t, const c12_type_traits *tt, uint8_t *w, size_t rows, uint64_t *seed)
+{
+    const size_t row = c12_type_row_size(tt, K);
+    if (tt->block_size == 1) {
+        float *f = malloc(K * sizeof(float));
+        for (int i = 0; i < K; i++) f[i] = unit(seed);
+        for (size_t r = 0; r < rows; r++) tt->from_float(f, w + r * row, K);
+        free(f);
+        return;
+    }
+    for (size_t i = 0; i < rows * row; i++) w[i] = (uint8_t)next(seed);
+    const uint16_t h = c12_fp32_to_fp16(0.01f);
+    for (size_t off = 0; off < rows * row; off += tt->type_size) {
+        size_t at[2] = { 0, 0 };
+        int cnt = 1;
+        if (t == C12_TYPE_Q6_K) at[0] = 208;
+        if (t == C12_TYPE_Q4_1 || t == C12_TYPE_Q5_1 || t == C12_TYPE_Q4_K || t == C12_TYPE_Q5_K) at[1] = 2, cnt = 2;
+        for (int k = 0; k < cnt; k++) memcpy(w + off + at[k], &h, 2);
+    }
+}
+
+/* GB/s over the weights: the best of `trials` timings, each repeating full
+ * passes for at least min_s seconds (best-of filters out other load on the
+ * machine, which only ever slows a trial down). */
+static double run(const c12_type_traits *tt, const uint8_t *w, size_t rows, const void *act, float *sink, int trials,
+                  double min_s)
+{
+    const size_t row = c12_type_row_size(tt, K);
+    double best = 0;
+    for (int t = 0; t < trials; t++) {
+        double t0 = now(), t1;
+        size_t passes = 0;
+        do {
+            for (size_t r = 0; r < rows; r++) tt->vec_dot(K, sink + (r & 63), w + r * row, act);
+            passes++;
+            t1 = now();
+        } while (t1 - t0 < min_s);
+        const double gbs = (double)(rows * row) * (double)passes / (t1 - t0) / 1e9;
+        if (gbs > best) best = gbs;
+    }
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    const size_t dram_mib = argc > 1 ? (size_t)atol(argv[1]) : 256, l2_kib = argc > 2 ? (size_t)atol(argv[2]) : 512;
+    static const uint32_t types[] = { C12_TYPE_F32, C12_TYPE_F16, C12_TYPE_BF16, C12_TYPE_Q4_0, C12_TYPE_Q4_1,
+                                      C12_TYPE_Q5_0, C12_TYPE_Q5_1, C12_TYPE_Q8_0, C12_TYPE_Q4_K, C12_TYPE_Q5_K,
+                                      C12_TYPE_Q6_K };
+    enum { NT = sizeof types / sizeof types[0] };
+    const c12_isa best = c12_isa_detect();
+    /* argv[3] picks one ISA level; by default all, one after the other. Running
+     * AVX-512 kernels between AVX2 ones in the same process measurably slowed
+     * the AVX2 ones, so the ISA is the outer loop. */
+    const int lo = argc > 3 ? atoi(argv[3]) : 0, hi = argc > 3 ? atoi(argv[3]) : (int)best;
+    float floats[K], sink[64] = { 0 };
+    uint64_t seed = 42;
+    for (int i = 0; i < K; i++) floats[i] = unit(&seed) * 3.0f;
+    uint8_t *w[NT];
+    size_t rows_dram[NT], rows_l2[NT];
+    for (int k = 0; k < NT; k++) {
+        const c12_type_traits *ref = c12_type(c12_types(C12_ISA_SCALAR), types[k]);
+        const size_t row = c12_type_row_size(ref, K);
+        rows_dram[k] = dram_mib * 1024 * 1024 / row;
+        rows_l2[k] = l2_kib * 1024 / row + 1;
+        w[k] = malloc(rows_dram[k] * row);
+        if (!w[k]) return 1;
+        fill(types[k], ref, w[k], rows_dram[k], &seed);
+    }
+    printf("best ISA: %s; row %d elements; L2 set %zu KiB, DRAM set %zu MiB; single thread\n", c12_isa_name(best), K,
+           l2_kib, dram_mib);
+    printf("%-6s %-7s %12s %12s\n", "type", "isa", "L2 GB/s", "DRAM GB/s");
+    for (int l = lo; l <= hi && l <= (int)best; l++) {
+        for (int k = 0; k < NT; k++) {
+            const c12_type_traits *tt = c12_type(c12_types((c12_isa)l), types[k]);
+            const c12_type_traits *yt = c12_type(c12_types((c12_isa)l), (uint32_t)tt->vec_dot_type);
+            void *act = malloc(c12_type_row_size(yt, K));
+            yt->from_float(floats, act, K);
+            const double l2 = run(tt, w[k], rows_l2[k], act, sink, 40, 0.005);
+            const double dram = run(tt, w[k], rows_dram[k], act, sink, 4, 0.1);
+            printf("%-6s %-7s %12.2f %12.2f\n", tt->name, c12_isa_name((c12_isa)l), l2, dram);
+            fflush(stdout);
+            free(act);
+        }
+    }
+    for (int k = 0; k < NT; k++) free(w[k]);
+    float s = 0;
+    for (int i = 0; i < 64; i++) s += sink[i];
+    fprintf(stderr, "(checksum %g)\n", (double)s);
+    return 0;
+}

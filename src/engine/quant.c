@@ -1,0 +1,129 @@
+/* quant.c - the tensor-type tables, one static const table per ISA level.
+ *
+ * Every level lists every supported type; a row's kernels are the best the
+ * level has (AVX-512 > AVX2 > scalar), so callers never need a fallback. The
+ * tables are plain constant data: choosing a level is c12_types(level) and
+ * nothing is patched at run time. */
+#include <cpuid.h>
+
+#include "engine/quant_impl.h"
+
+#define ROW(nm, bs, sz, tf, ff, vdt, vd) { nm, bs, sz, tf, ff, vdt, vd }
+
+/* Rows whose kernels do not depend on the ISA level (activation-only types). */
+#define ROW_BF16(vd) ROW("bf16", 1, 2, c12_bf16_to_float, c12_bf16_from_float, C12_TYPE_BF16, vd)
+#define ROW_Q8_1(ff) ROW("q8_1", C12_QK, sizeof(c12_block_q8_1), c12_q8_1_to_float, ff, C12_TYPE_Q8_1, NULL)
+#define ROW_Q8_K(ff) ROW("q8_K", C12_QK_K, sizeof(c12_block_q8_K), c12_q8_K_to_float, ff, C12_TYPE_Q8_K, NULL)
+
+#define ROW_F32(vd) ROW("f32", 1, 4, c12_f32_to_float, c12_f32_from_float, C12_TYPE_F32, vd)
+#define ROW_F16(ff, vd) ROW("f16", 1, 2, c12_f16_to_float, ff, C12_TYPE_F16, vd)
+#define ROW_Q4_0(vd) ROW("q4_0", C12_QK, sizeof(c12_block_q4_0), c12_q4_0_to_float, c12_q4_0_from_float, C12_TYPE_Q8_0, vd)
+#define ROW_Q4_1(vd) ROW("q4_1", C12_QK, sizeof(c12_block_q4_1), c12_q4_1_to_float, c12_q4_1_from_float, C12_TYPE_Q8_1, vd)
+#define ROW_Q5_0(vd) ROW("q5_0", C12_QK, sizeof(c12_block_q5_0), c12_q5_0_to_float, c12_q5_0_from_float, C12_TYPE_Q8_0, vd)
+#define ROW_Q5_1(vd) ROW("q5_1", C12_QK, sizeof(c12_block_q5_1), c12_q5_1_to_float, c12_q5_1_from_float, C12_TYPE_Q8_1, vd)
+#define ROW_Q8_0(ff, vd) ROW("q8_0", C12_QK, sizeof(c12_block_q8_0), c12_q8_0_to_float, ff, C12_TYPE_Q8_0, vd)
+/* K-quant weights have no from_float: see quant_scalar_k.c. */
+#define ROW_Q4_K(vd) ROW("q4_K", C12_QK_K, sizeof(c12_block_q4_K), c12_q4_K_to_float, NULL, C12_TYPE_Q8_K, vd)
+#define ROW_Q5_K(vd) ROW("q5_K", C12_QK_K, sizeof(c12_block_q5_K), c12_q5_K_to_float, NULL, C12_TYPE_Q8_K, vd)
+#define ROW_Q6_K(vd) ROW("q6_K", C12_QK_K, sizeof(c12_block_q6_K), c12_q6_K_to_float, NULL, C12_TYPE_Q8_K, vd)
+
+static const c12_type_traits TYPES_SCALAR[C12_TYPE_MAX] = {
+    [C12_TYPE_F32] = ROW_F32(c12_f32_vec_dot),
+    [C12_TYPE_F16] = ROW_F16(c12_f16_from_float, c12_f16_vec_dot),
+    [C12_TYPE_BF16] = ROW_BF16(c12_bf16_vec_dot),
+    [C12_TYPE_Q4_0] = ROW_Q4_0(c12_q4_0_vec_dot),
+    [C12_TYPE_Q4_1] = ROW_Q4_1(c12_q4_1_vec_dot),
+    [C12_TYPE_Q5_0] = ROW_Q5_0(c12_q5_0_vec_dot),
+    [C12_TYPE_Q5_1] = ROW_Q5_1(c12_q5_1_vec_dot),
+    [C12_TYPE_Q8_0] = ROW_Q8_0(c12_q8_0_from_float, c12_q8_0_vec_dot),
+    [C12_TYPE_Q8_1] = ROW_Q8_1(c12_q8_1_from_float),
+    [C12_TYPE_Q4_K] = ROW_Q4_K(c12_q4_K_vec_dot),
+    [C12_TYPE_Q5_K] = ROW_Q5_K(c12_q5_K_vec_dot),
+    [C12_TYPE_Q6_K] = ROW_Q6_K(c12_q6_K_vec_dot),
+    [C12_TYPE_Q8_K] = ROW_Q8_K(c12_q8_K_from_float),
+};
+
+static const c12_type_traits TYPES_AVX2[C12_TYPE_MAX] = {
+    [C12_TYPE_F32] = ROW_F32(c12_f32_vec_dot_avx2),
+    [C12_TYPE_F16] = ROW_F16(c12_f16_from_float_avx2, c12_f16_vec_dot_avx2),
+    [C12_TYPE_BF16] = ROW_BF16(c12_bf16_vec_dot_avx2),
+    [C12_TYPE_Q4_0] = ROW_Q4_0(c12_q4_0_vec_dot_avx2),
+    [C12_TYPE_Q4_1] = ROW_Q4_1(c12_q4_1_vec_dot_avx2),
+    [C12_TYPE_Q5_0] = ROW_Q5_0(c12_q5_0_vec_dot_avx2),
+    [C12_TYPE_Q5_1] = ROW_Q5_1(c12_q5_1_vec_dot_avx2),
+    [C12_TYPE_Q8_0] = ROW_Q8_0(c12_q8_0_from_float_avx2, c12_q8_0_vec_dot_avx2),
+    [C12_TYPE_Q8_1] = ROW_Q8_1(c12_q8_1_from_float_avx2),
+    [C12_TYPE_Q4_K] = ROW_Q4_K(c12_q4_K_vec_dot_avx2),
+    [C12_TYPE_Q5_K] = ROW_Q5_K(c12_q5_K_vec_dot_avx2),
+    [C12_TYPE_Q6_K] = ROW_Q6_K(c12_q6_K_vec_dot_avx2),
+    [C12_TYPE_Q8_K] = ROW_Q8_K(c12_q8_K_from_float_avx2),
+};
+
+/* AVX-512 machines run AVX2 too: rows without an AVX-512 kernel take AVX2's. */
+static const c12_type_traits TYPES_AVX512[C12_TYPE_MAX] = {
+    [C12_TYPE_F32] = ROW_F32(c12_f32_vec_dot_avx512),
+    [C12_TYPE_F16] = ROW_F16(c12_f16_from_float_avx2, c12_f16_vec_dot_avx2),
+    [C12_TYPE_BF16] = ROW_BF16(c12_bf16_vec_dot_avx2),
+    [C12_TYPE_Q4_0] = ROW_Q4_0(c12_q4_0_vec_dot_avx512),
+    [C12_TYPE_Q4_1] = ROW_Q4_1(c12_q4_1_vec_dot_avx512),
+    [C12_TYPE_Q5_0] = ROW_Q5_0(c12_q5_0_vec_dot_avx512),
+    [C12_TYPE_Q5_1] = ROW_Q5_1(c12_q5_1_vec_dot_avx2),
+    [C12_TYPE_Q8_0] = ROW_Q8_0(c12_q8_0_from_float_avx2, c12_q8_0_vec_dot_avx512),
+    [C12_TYPE_Q8_1] = ROW_Q8_1(c12_q8_1_from_float_avx2),
+    [C12_TYPE_Q4_K] = ROW_Q4_K(c12_q4_K_vec_dot_avx512),
+    [C12_TYPE_Q5_K] = ROW_Q5_K(c12_q5_K_vec_dot_avx512),
+    [C12_TYPE_Q6_K] = ROW_Q6_K(c12_q6_K_vec_dot_avx512),
+    [C12_TYPE_Q8_K] = ROW_Q8_K(c12_q8_K_from_float_avx2),
+};
+
+c12_isa c12_isa_detect(void)
+{
+    /* __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512
+     * register state (XCR0), not just cpuid. avx512dq is checked as well
+     * because the Makefile compiles *_avx512.c with -mavx512dq, so the
+     * compiler may emit DQ instructions there. */
+    __builtin_cpu_init();
+    /* F16C through cpuid (leaf 1, ECX bit 29): clang does not accept "f16c"
+     * in __builtin_cpu_supports, and the fuzz build uses clang. */
+    unsigned a, b, c, d;
+    const int f16c = __get_cpuid(1, &a, &b, &c, &d) && ((c >> 29) & 1u);
+    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
+    if (!avx2) return C12_ISA_SCALAR;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vnni"))
+        return C12_ISA_AVX512;
+    return C12_ISA_AVX2;
+}
+
+const char *c12_isa_name(c12_isa isa)
+{
+    switch (isa) {
+    case C12_ISA_SCALAR: return "scalar";
+    case C12_ISA_AVX2: return "avx2";
+    case C12_ISA_AVX512: return "avx512";
+    default: return "unknown";
+    }
+}
+
+const c12_type_traits *c12_types(c12_isa isa)
+{
+    if ((int)isa < 0 || isa >= C12_ISA_COUNT || isa > c12_isa_detect()) return NULL;
+    static const c12_type_traits *const tables[C12_ISA_COUNT] = { TYPES_SCALAR, TYPES_AVX2, TYPES_AVX512 };
+    return tables[isa];
+}
+
+const c12_type_traits *c12_type(const c12_type_traits *table, uint32_t type)
+{
+    if (!table || type >= C12_TYPE_MAX || !table[type].name) return NULL;
+    return &table[type];
+}
+
+size_t c12_type_row_size(const c12_type_traits *tt, int64_t n)
+{
+    if (!tt || !tt->name || n < 0 || n % tt->block_size != 0) return 0;
+    return (size_t)(n / tt->block_size) * tt->type_size;
+}
+
+float c12_fp16_to_fp32(uint16_t h) { return c12_h2f(h); }
+uint16_t c12_fp32_to_fp16(float f) { return c12_f2h(f); }
