@@ -106,3 +106,14 @@ def test_ukgrid_regional_and_forecast(c12_san, fakes, tmp_path):  # noqa: F811
     assert any(p.startswith("/regional/intensity/") and p.endswith("/fw48h/regionid/13") for p in paths)
     r, _ = now_json(c12_san, cfg, "--region", "1")
     assert r["region"] == "North Scotland"
+
+
+def test_missing_key_variable_is_named_not_fatal(c12_san, fakes, tmp_path):  # noqa: F811
+    cfg = write_config(tmp_path / "c.yaml", fakes, ["em", "static"])
+    text = (tmp_path / "c.yaml").read_text().replace("C12_TEST_EM_KEY", "C12_TEST_UNSET_KEY")
+    (tmp_path / "c.yaml").write_text(text)
+    r, _ = now_json(c12_san, cfg)
+    assert r["provider"] == "static"  # the chain goes on without the key
+    r = run_c12(c12_san, "now", "--config", cfg, "--provider", "em")
+    assert r.returncode == 1 and "C12_TEST_UNSET_KEY is not set" in r.stderr
+    assert fakes.em.requests() == []  # no request without a key
