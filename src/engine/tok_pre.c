@@ -136,7 +136,9 @@ c12_rc tok_pre_init(tok_pre *p, const char *name, int *ignore_merges, int *add_b
         /* byte mode on purpose: the collapsed text is not UTF-8 */
         p->re[i] = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, cctx);
         if (!p->re[i]) {
-            rc = ec == PCRE2_ERROR_HEAPLIMIT || ec == PCRE2_ERROR_NOMEMORY
+            /* compile error 121 is "failed to allocate heap memory" (no name
+             * for it in pcre2.h) */
+            rc = ec == 121 || ec == PCRE2_ERROR_NOMEMORY
                      ? c12_fail(err, C12_ERR_NOMEM, "tokenizer: out of memory (regex)")
                      : c12_fail(err, C12_ERR_INTERNAL, "tokenizer: regex '%s' error %d at %zu",
                                 pat, ec, (size_t)eo);

@@ -162,7 +162,7 @@ static c12_rc build_eog(c12_tok *t, int32_t *sp, c12_err *err)
         set_del(&eog, s_id);
         t->attr[s_id] = TOK_ATTR_NORMAL;
     }
-    qsort(eog.v, eog.n, sizeof *eog.v, cmp_i32);
+    if (eog.n) qsort(eog.v, eog.n, sizeof *eog.v, cmp_i32);
     t->eog = eog.v;
     t->n_eog = eog.n;
     return C12_OK;
