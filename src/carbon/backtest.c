@@ -14,8 +14,6 @@
 #define FORECAST_MIN_STEP_MS (30 * 60000LL)
 #define FORECAST_MAX_SLOTS (56 * 48)
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
 void c12_carbon_grid_free(c12_carbon_grid *g)
 {
     c12_free(g->v);
@@ -39,9 +37,9 @@ c12_rc c12_carbon_grid_from_series(const c12_carbon_series *s, int64_t step_ms, 
 {
     if (s->n == 0) return c12_fail(err, C12_ERR_INVALID, "forecaster: no history");
     int64_t step = step_ms > 0 ? step_ms : smallest_spacing(s);
-    int64_t k_first = floor_div(s->pts[0].from_ms, step), k_last = k_first;
+    int64_t k_first = c12_carbon_floor_div(s->pts[0].from_ms, step), k_last = k_first;
     for (size_t i = 0; i < s->n; i++) {
-        int64_t k = floor_div(s->pts[i].from_ms, step);
+        int64_t k = c12_carbon_floor_div(s->pts[i].from_ms, step);
         if (k > k_last) k_last = k;
     }
     if (max_n && k_last - k_first + 1 > (int64_t)max_n) k_first = k_last - (int64_t)max_n + 1;
@@ -54,7 +52,7 @@ c12_rc c12_carbon_grid_from_series(const c12_carbon_series *s, int64_t step_ms, 
     }
     memset(v, 0, n * sizeof *v);
     for (size_t i = 0; i < s->n; i++) {
-        int64_t k = floor_div(s->pts[i].from_ms, step) - k_first;
+        int64_t k = c12_carbon_floor_div(s->pts[i].from_ms, step) - k_first;
         if (k < 0) continue;
         v[k] += s->pts[i].value;
         cnt[k] += 1;

@@ -19,7 +19,7 @@ static void entries_free(c12_carbon_cache *c)
 }
 
 static c12_rc add_entry(c12_carbon_cache *c, const c12_carbon_config *cfg, size_t idx, int64_t now,
-                        c12_err *err)
+                        uint64_t seed, c12_err *err)
 {
     const c12_carbon_provider_cfg *pc = &cfg->providers[idx];
     const c12_carbon_provider_ops *ops = c12_carbon_provider_find(cfg->table, pc->type);
@@ -28,10 +28,14 @@ static c12_rc add_entry(c12_carbon_cache *c, const c12_carbon_config *cfg, size_
                         pc->line, pc->name, pc->type);
     c12_carbon_entry *e = &c->e[c->n];
     memset(e, 0, sizeof *e);
+    e->cache = c;
+    e->index = c->n;
     e->ops = ops;
     e->cfg = *pc;
     c12_carbon_series_init(&e->forecast);
     c12_carbon_series_init(&e->record);
+    e->rng = seed + 0x9E3779B97F4A7C15ull * (c->n + 1); /* distinct, never 0 in practice */
+    if (!e->rng) e->rng = 1;
     c12_rc rc = ops->create(pc, now, &e->self, err);
     if (rc) return rc;
     c->n++;
@@ -52,9 +56,9 @@ c12_rc c12_carbon_cache_new(const c12_carbon_config *cfg, const c12_carbon_cache
     c->backoff_max_ms = cfg->backoff_max_ms;
     c->jitter = cfg->jitter;
     int64_t now = c->clock(c->clock_ctx);
-    c->rng = opts && opts->seed ? opts->seed : (uint64_t)now * 0x9E3779B97F4A7C15ull + 1;
+    uint64_t seed = opts && opts->seed ? opts->seed : (uint64_t)now;
     c12_rc rc = C12_OK;
-    for (size_t k = 0; k < cfg->n_chain && rc == C12_OK; k++) rc = add_entry(c, cfg, cfg->chain[k], now, err);
+    for (size_t k = 0; k < cfg->n_chain && rc == C12_OK; k++) rc = add_entry(c, cfg, cfg->chain[k], now, seed, err);
     if (rc == C12_OK && pthread_mutex_init(&c->mu, NULL)) rc = c12_fail(err, C12_ERR_NOMEM, "carbon cache: mutex");
     if (rc == C12_OK && pthread_cond_init(&c->cv, NULL)) {
         pthread_mutex_destroy(&c->mu);

@@ -83,6 +83,12 @@ int64_t c12_carbon_clock_real(void *ctx);
 
 typedef int64_t (*c12_carbon_clock_fn)(void *ctx);
 
+/* a / b rounded down (b > 0): the slot or day that holds a time before 1970 too. */
+static inline int64_t c12_carbon_floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && a < 0);
+}
+
 /* ---- providers ---- */
 
 struct c12_carbon_provider_cfg; /* carbon_config.h */

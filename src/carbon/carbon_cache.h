@@ -1,9 +1,9 @@
 /* carbon_cache.h - readings kept fresh in the background; requests read.
  *
  * The cache builds one provider instance per entry of the configured chain.
- * A refresher (one pthread, or c12_carbon_cache_tick driven by a test) fetches
- * each provider when its TTL (jittered) is due, backs off exponentially after
- * errors and honours Retry-After. c12_carbon_cache_now / _forecast never touch
+ * The refresher (a pthread per provider, or c12_carbon_cache_tick driven by a
+ * test) fetches each provider when its TTL (jittered) is due, backs off
+ * exponentially after errors and honours Retry-After. c12_carbon_cache_now / _forecast never touch
  * the network: they walk the chain and answer from the first provider whose
  * reading is younger than max_staleness, saying which one and how old.
  *
@@ -56,7 +56,7 @@ void c12_carbon_cache_free(c12_carbon_cache *c);
 int64_t c12_carbon_cache_tick(c12_carbon_cache *c);
 /* One-shot (CLI): refresh in chain order until a provider answers. */
 void c12_carbon_cache_prime(c12_carbon_cache *c);
-/* The background refresher: a pthread running tick until stop. */
+/* The background refresher: one pthread per provider until stop. */
 c12_rc c12_carbon_cache_start(c12_carbon_cache *c, c12_err *err);
 void c12_carbon_cache_stop(c12_carbon_cache *c);
 

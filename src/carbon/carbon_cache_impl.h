@@ -1,5 +1,5 @@
 /* carbon_cache_impl.h - the cache's insides, shared by cache.c (requests,
- * lifetime) and refresher.c (fetching, backoff, the thread). Internal. */
+ * lifetime) and refresher.c (fetching, backoff, the threads). Internal. */
 #ifndef C12_CARBON_CACHE_IMPL_H
 #define C12_CARBON_CACHE_IMPL_H
 
@@ -13,6 +13,8 @@
 #define C12_CARBON_RECORD_MS (14 * C12_CARBON_DAY_MS)
 
 typedef struct c12_carbon_entry {
+    struct c12_carbon_cache *cache; /* back to the owner, for its thread */
+    size_t index;
     const c12_carbon_provider_ops *ops;
     void *self;
     c12_carbon_provider_cfg cfg;
@@ -29,6 +31,8 @@ typedef struct c12_carbon_entry {
     unsigned long fetches;
     unsigned long failures;
     char last_error[C12_ERR_MSG_MAX];
+    uint64_t rng;     /* xorshift state for jitter (this entry's refresher only) */
+    pthread_t thread; /* its refresher, while the cache runs */
 } c12_carbon_entry;
 
 struct c12_carbon_cache {
@@ -40,11 +44,9 @@ struct c12_carbon_cache {
     double jitter;
     c12_carbon_clock_fn clock;
     void *clock_ctx;
-    uint64_t rng; /* xorshift state for jitter (refresher only) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pthread_t thread;
-    int running;
+    size_t running; /* refresher threads started */
     int stop;
 };
 

@@ -34,8 +34,6 @@ struct c12_carbon_fc {
     double x_last, a_last, abar;
 };
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
 static size_t slot_of(const c12_carbon_fc *f, int64_t k)
 {
     int64_t in_day = (k * f->step_ms) % C12_CARBON_DAY_MS;
@@ -45,7 +43,7 @@ static size_t slot_of(const c12_carbon_fc *f, int64_t k)
 
 static int dow_of(const c12_carbon_fc *f, int64_t k)
 {
-    int64_t d = floor_div(k * f->step_ms, C12_CARBON_DAY_MS);
+    int64_t d = c12_carbon_floor_div(k * f->step_ms, C12_CARBON_DAY_MS);
     return (int)(((d + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday; Monday = 0 */
 }
 
@@ -116,7 +114,7 @@ static void fit_pairs(c12_carbon_fc *f, int64_t k, double a)
 void c12_carbon_fc_observe(c12_carbon_fc *f, int64_t t_ms, double x)
 {
     if (!isfinite(x)) return;
-    int64_t k = floor_div(t_ms, f->step_ms);
+    int64_t k = c12_carbon_floor_div(t_ms, f->step_ms);
     size_t s = slot_of(f, k);
     int d = dow_of(f, k);
     if (isnan(f->profile[s])) f->profile[s] = x - f->weekday[d];

@@ -18,20 +18,18 @@
 #define MAX_TRACE_HOURS (7 * 24)
 #define MAX_TRACE_BYTES (64u << 20)
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
 static int64_t year_start_ms(int64_t t)
 {
     int64_t y;
     unsigned m, d;
-    c12_carbon_civil_from_days(floor_div(t, C12_CARBON_DAY_MS), &y, &m, &d);
+    c12_carbon_civil_from_days(c12_carbon_floor_div(t, C12_CARBON_DAY_MS), &y, &m, &d);
     return c12_carbon_days_from_civil(y, 1, 1) * C12_CARBON_DAY_MS;
 }
 
 /* Midnight of the first point and the whole days the trace covers (>= 1). */
 static void trace_days(const c12_carbon_series *s, int64_t *start, int64_t *span)
 {
-    *start = floor_div(s->pts[0].from_ms, C12_CARBON_DAY_MS) * C12_CARBON_DAY_MS;
+    *start = c12_carbon_floor_div(s->pts[0].from_ms, C12_CARBON_DAY_MS) * C12_CARBON_DAY_MS;
     int64_t days = (s->pts[s->n - 1].to_ms - *start) / C12_CARBON_DAY_MS;
     *span = (days < 1 ? 1 : days) * C12_CARBON_DAY_MS;
 }

@@ -1,8 +1,9 @@
 /* refresher.c - the cache's writing side: fetch what is due, record the
  * outcome, schedule the next attempt (TTL with jitter; exponential backoff
- * after errors; never sooner than a Retry-After), and the pthread that does
- * it in the background. Network calls happen without the mutex held, so
- * requests keep being answered while a provider is slow. */
+ * after errors; never sooner than a Retry-After), and the pthreads that do it
+ * in the background, one per provider, so that a provider stuck until its
+ * timeout delays no other provider's refresh. Network calls happen without
+ * the mutex held, so requests keep being answered meanwhile. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,29 +16,29 @@
 #define MAX_SLEEP_MS 250
 #define MIN_SLEEP_MS 5
 
-/* Uniform in [-1, 1] (xorshift64*); only the refresher draws. */
-static double uniform(c12_carbon_cache *c)
+/* Uniform in [-1, 1] (xorshift64*); only the entry's refresher draws. */
+static double uniform(c12_carbon_entry *e)
 {
-    c->rng ^= c->rng >> 12;
-    c->rng ^= c->rng << 25;
-    c->rng ^= c->rng >> 27;
-    uint64_t r = c->rng * 2685821657736338717ull;
+    e->rng ^= e->rng >> 12;
+    e->rng ^= e->rng << 25;
+    e->rng ^= e->rng >> 27;
+    uint64_t r = e->rng * 2685821657736338717ull;
     return (double)(r >> 11) / (double)(1ull << 53) * 2.0 - 1.0;
 }
 
-static int64_t jittered(c12_carbon_cache *c, int64_t ms)
+static int64_t jittered(const c12_carbon_cache *c, c12_carbon_entry *e, int64_t ms)
 {
-    int64_t d = ms + (int64_t)((double)ms * c->jitter * uniform(c));
+    int64_t d = ms + (int64_t)((double)ms * c->jitter * uniform(e));
     return d < 1 ? 1 : d;
 }
 
 /* Wait after the n-th consecutive error: base * 2^(n-1), capped, jittered. */
-static int64_t backoff(c12_carbon_cache *c, unsigned n)
+static int64_t backoff(const c12_carbon_cache *c, c12_carbon_entry *e)
 {
     int64_t d = c->backoff_base_ms;
-    for (unsigned k = 1; k < n && d < c->backoff_max_ms; k++) d *= 2;
+    for (unsigned k = 1; k < e->errors && d < c->backoff_max_ms; k++) d *= 2;
     if (d > c->backoff_max_ms) d = c->backoff_max_ms;
-    return jittered(c, d);
+    return jittered(c, e, d);
 }
 
 /* Keep the reading in the entry's record (mutex held): one point per
@@ -96,7 +97,7 @@ static void on_success(c12_carbon_cache *c, c12_carbon_entry *e, c12_carbon_fetc
     e->reading = *r;
     e->has_reading = 1;
     e->errors = 0;
-    e->next_due_ms = done + jittered(c, e->cfg.ttl_ms);
+    e->next_due_ms = done + jittered(c, e, e->cfg.ttl_ms);
     if (want_fc && f->forecast.n) {
         c12_carbon_series_free(&e->forecast);
         e->forecast = f->forecast;
@@ -114,7 +115,7 @@ static void on_failure(c12_carbon_cache *c, c12_carbon_entry *e, const c12_carbo
     e->errors++;
     e->failures++;
     snprintf(e->last_error, sizeof e->last_error, "%s", err->msg[0] ? err->msg : c12_rc_name(err->rc));
-    int64_t wait = backoff(c, e->errors);
+    int64_t wait = backoff(c, e);
     if (f->retry_after_ms > wait) wait = f->retry_after_ms; /* the server knows best */
     e->next_due_ms = done + wait;
 }
@@ -141,14 +142,22 @@ void c12_carbon_cache_refresh(c12_carbon_cache *c, size_t i)
     c12_carbon_fetch_free(&f);
 }
 
+/* Refresh entry i if due; ms until it is due next. */
+static int64_t tick_one(c12_carbon_cache *c, size_t i)
+{
+    if (c->clock(c->clock_ctx) >= c->e[i].next_due_ms) c12_carbon_cache_refresh(c, i);
+    int64_t wait = c->e[i].next_due_ms - c->clock(c->clock_ctx);
+    return wait < 0 ? 0 : wait;
+}
+
 int64_t c12_carbon_cache_tick(c12_carbon_cache *c)
 {
-    for (size_t i = 0; i < c->n; i++)
-        if (c->clock(c->clock_ctx) >= c->e[i].next_due_ms) c12_carbon_cache_refresh(c, i);
-    int64_t now = c->clock(c->clock_ctx), wait = INT64_MAX;
-    for (size_t i = 0; i < c->n; i++)
-        if (c->e[i].next_due_ms - now < wait) wait = c->e[i].next_due_ms - now;
-    return wait < 0 ? 0 : wait;
+    int64_t wait = INT64_MAX;
+    for (size_t i = 0; i < c->n; i++) {
+        int64_t w = tick_one(c, i);
+        if (w < wait) wait = w;
+    }
+    return wait;
 }
 
 void c12_carbon_cache_prime(c12_carbon_cache *c)
@@ -159,26 +168,34 @@ void c12_carbon_cache_prime(c12_carbon_cache *c)
     }
 }
 
+/* Sleep on the condition variable for up to `ms` real milliseconds, or
+ * until stop (mutex held on entry and exit). */
+static void wait_ms(c12_carbon_cache *c, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &ts) != ETIMEDOUT) {
+    }
+}
+
 static void *loop(void *arg)
 {
-    c12_carbon_cache *c = arg;
+    c12_carbon_entry *e = arg;
+    c12_carbon_cache *c = e->cache;
     pthread_mutex_lock(&c->mu);
     while (!c->stop) {
         pthread_mutex_unlock(&c->mu);
-        int64_t wait = c12_carbon_cache_tick(c);
+        int64_t wait = tick_one(c, e->index);
         if (wait > MAX_SLEEP_MS) wait = MAX_SLEEP_MS;
         if (wait < MIN_SLEEP_MS) wait = MIN_SLEEP_MS;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
         pthread_mutex_lock(&c->mu);
-        while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &ts) != ETIMEDOUT) {
-        }
+        wait_ms(c, wait);
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;
@@ -188,9 +205,13 @@ c12_rc c12_carbon_cache_start(c12_carbon_cache *c, c12_err *err)
 {
     if (c->running) return C12_OK;
     c->stop = 0;
-    if (pthread_create(&c->thread, NULL, loop, c))
-        return c12_fail(err, C12_ERR_NOMEM, "carbon refresher: cannot start a thread");
-    c->running = 1;
+    for (size_t i = 0; i < c->n; i++) {
+        if (pthread_create(&c->e[i].thread, NULL, loop, &c->e[i])) {
+            c12_carbon_cache_stop(c);
+            return c12_fail(err, C12_ERR_NOMEM, "carbon refresher: cannot start a thread");
+        }
+        c->running++;
+    }
     return C12_OK;
 }
 
@@ -199,8 +220,8 @@ void c12_carbon_cache_stop(c12_carbon_cache *c)
     if (!c->running) return;
     pthread_mutex_lock(&c->mu);
     c->stop = 1;
-    pthread_cond_signal(&c->cv);
+    pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
-    pthread_join(c->thread, NULL);
+    for (size_t i = 0; i < c->running; i++) pthread_join(c->e[i].thread, NULL);
     c->running = 0;
 }

@@ -68,8 +68,8 @@ def test_retry_after_is_honoured(c12_san, fakes, tmp_path):  # noqa: F811
 
 
 def test_slow_provider_never_blocks_answers(c12_san, fakes, tmp_path):  # noqa: F811
-    fakes.em.slow_s = 3.0
-    cfg = write_config(tmp_path / "c.yaml", fakes, ["em", "uk"], ttl=0.2, staleness=1, timeout_ms=800)
+    fakes.em.slow_s = 4.0
+    cfg = write_config(tmp_path / "c.yaml", fakes, ["em", "uk"], ttl=0.2, staleness=1, timeout_ms=1500)
     w = Watch(c12_san, cfg, seconds=20, interval_ms=100)
     try:
         w.until(answered_by("em"), timeout=10)
@@ -77,11 +77,11 @@ def test_slow_provider_never_blocks_answers(c12_san, fakes, tmp_path):  # noqa: 
         w.until(answered_by("uk"), timeout=10)
         start = time.monotonic()
         stamps = []
-        while time.monotonic() - start < 2.0:  # across several timed-out fetches
+        while time.monotonic() - start < 3.5:  # across two or more 1.5 s timeouts
             w.next(timeout=2)
             stamps.append(time.monotonic())
         gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-        assert max(gaps) < 0.6, max(gaps)  # lines keep coming every ~100 ms
+        assert max(gaps) < 1.0, max(gaps)  # every ~100 ms, not blocked for a 1.5 s timeout
         assert all(l["ok"] for l in w.lines)
     finally:
         w.close()
