@@ -16,6 +16,7 @@ int cmd_run(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_carbon(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@ const c12_cli_cmd c12_cli_commands[] = {
     {"run", "generate text with a model (interactive chat without -p)", cmd_run},
     {"tokenize", "print a text's token ids as a JSON array", cmd_tokenize},
     {"perplexity", "perplexity of a model on a text file", cmd_perplexity},
+    {"bench", "prefill and decode speed of a model", cmd_bench},
     {"models", "list and pull the models C12 knows", cmd_models},
     {"carbon", "grid carbon intensity: now, forecast, backtest", cmd_carbon},
     {NULL, NULL, NULL},

@@ -108,6 +108,9 @@ typedef struct c12_gen_params {
     int max_tokens;           /* <= 0: until context is full */
     c12_sampling sampling;
     const char *const *stop;  /* stop strings (NULL-terminated list) or NULL */
+    int ignore_eos;           /* keep going past end-of-generation tokens */
+    /* optional: told each generated token id (with the text callback's ud) */
+    void (*on_token)(void *ud, int32_t id);
 } c12_gen_params;
 
 typedef enum { C12_FINISH_STOP = 0, C12_FINISH_LENGTH, C12_FINISH_CANCELLED } c12_finish;

@@ -18,6 +18,8 @@
 
 #include "session.h"
 
+#define C12_MAX_HEAD_DIM 1024
+
 static void rmsnorm(float *out, const float *x, const float *w, int n, float eps)
 {
     double ss = 0.0;
@@ -126,7 +128,11 @@ static void attn_head(attn_job *j, int t, int h, float *sc)
     int start = 0;
     if (j->L->is_swa && hp->sliding_window > 0 && pos - hp->sliding_window + 1 > 0)
         start = pos - hp->sliding_window + 1;
-    const float *q = s->q + ((size_t)t * hp->n_head + h) * hd;
+    /* llama.cpp (without flash attention) multiplies q by the f16 cache in
+     * f16, and the softmax weights by V in f16: round the same way */
+    float q[C12_MAX_HEAD_DIM];
+    const float *q32 = s->q + ((size_t)t * hp->n_head + h) * hd;
+    for (int i = 0; i < hd; i++) q[i] = round_fp16(q32[i]);
     const float *kc = s->k_cache + (size_t)j->il * s->n_ctx * kvd + (size_t)g * hd;
     const float *vc = s->v_cache + (size_t)j->il * s->n_ctx * kvd + (size_t)g * hd;
     float mx = -INFINITY;
@@ -147,7 +153,7 @@ static void attn_head(attn_job *j, int t, int h, float *sc)
     memset(out, 0, sizeof(float) * (size_t)hd);
     for (int p = start; p <= pos; p++) {
         const float *v = vc + (size_t)p * kvd;
-        float w = sc[p] * inv;
+        float w = round_fp16(sc[p] * inv);
         for (int i = 0; i < hd; i++) out[i] += w * v[i];
     }
 }

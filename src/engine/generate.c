@@ -79,7 +79,8 @@ static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *sm
     for (;;) {
         if (gp->max_tokens > 0 && res->n_completion >= gp->max_tokens) break;
         int32_t tok = c12_sampler_sample(smp, c12_session_logits(s));
-        if (c12_model_is_eog(s->m, tok)) {
+        if (gp->on_token) gp->on_token(e->ud, tok);
+        if (!gp->ignore_eos && c12_model_is_eog(s->m, tok)) {
             res->finish = C12_FINISH_STOP;
             break;
         }

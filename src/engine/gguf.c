@@ -255,6 +255,9 @@ c12_rc gguf_parse(const void *buf, size_t size, gguf_file **out, c12_err *err)
     cursor c = {.base = buf, .pos = 0, .size = size, .err = err};
     c12_rc rc = parse_all(&c, f);
     if (rc) {
+        /* messages quote names from the file: keep them printable ASCII */
+        for (char *m = err ? err->msg : NULL; m && *m; m++)
+            if ((unsigned char)*m < 0x20 || (unsigned char)*m > 0x7e) *m = '?';
         gguf_close(f);
         return rc;
     }

@@ -1,10 +1,22 @@
 /* model.c - loading a GGUF model: map, pick the architecture from the table,
  * bind weights, build the tokenizer. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/c12_alloc.h"
 #include "model.h"
+
+/* The CPU's best kernels, or a lower level named by C12_ISA (scalar, avx2,
+ * avx512) for comparisons and benchmarks. */
+static c12_isa pick_isa(void)
+{
+    c12_isa best = c12_isa_detect();
+    const char *want = getenv("C12_ISA");
+    for (int i = 0; want && i <= (int)best; i++)
+        if (!strcmp(want, c12_isa_name((c12_isa)i))) return (c12_isa)i;
+    return best;
+}
 
 static c12_rc read_identity(c12_model *m, c12_err *err)
 {
@@ -58,7 +70,7 @@ c12_rc c12_model_load(const char *path, c12_model **out, c12_err *err)
 {
     c12_model *m = c12_calloc(1, sizeof *m);
     if (!m) return c12_fail(err, C12_ERR_NOMEM, "model: no memory");
-    m->types = c12_types(c12_isa_detect());
+    m->types = c12_types(pick_isa());
     c12_rc rc = gguf_open(path, &m->gguf, err);
     if (!rc) rc = load_parts(m, err);
     if (rc) {

@@ -59,16 +59,18 @@ static const c12_type_traits TYPES_AVX2[C12_TYPE_MAX] = {
     [C12_TYPE_Q8_K] = ROW_Q8_K(c12_q8_K_from_float_avx2),
 };
 
-/* AVX-512 machines run AVX2 too: rows without an AVX-512 kernel take AVX2's. */
+/* AVX-512 machines run AVX2 too: rows without an AVX-512 kernel take AVX2's.
+ * The 32-blocks types keep AVX2's kernels: their sum order is fixed (see
+ * quant_scalar.c) and a 512-bit loop would only reorder it. */
 static const c12_type_traits TYPES_AVX512[C12_TYPE_MAX] = {
     [C12_TYPE_F32] = ROW_F32(c12_f32_vec_dot_avx512),
     [C12_TYPE_F16] = ROW_F16(c12_f16_from_float_avx2, c12_f16_vec_dot_avx2),
     [C12_TYPE_BF16] = ROW_BF16(c12_bf16_vec_dot_avx2),
-    [C12_TYPE_Q4_0] = ROW_Q4_0(c12_q4_0_vec_dot_avx512),
-    [C12_TYPE_Q4_1] = ROW_Q4_1(c12_q4_1_vec_dot_avx512),
-    [C12_TYPE_Q5_0] = ROW_Q5_0(c12_q5_0_vec_dot_avx512),
+    [C12_TYPE_Q4_0] = ROW_Q4_0(c12_q4_0_vec_dot_avx2),
+    [C12_TYPE_Q4_1] = ROW_Q4_1(c12_q4_1_vec_dot_avx2),
+    [C12_TYPE_Q5_0] = ROW_Q5_0(c12_q5_0_vec_dot_avx2),
     [C12_TYPE_Q5_1] = ROW_Q5_1(c12_q5_1_vec_dot_avx2),
-    [C12_TYPE_Q8_0] = ROW_Q8_0(c12_q8_0_from_float_avx2, c12_q8_0_vec_dot_avx512),
+    [C12_TYPE_Q8_0] = ROW_Q8_0(c12_q8_0_from_float_avx2, c12_q8_0_vec_dot_avx2),
     [C12_TYPE_Q8_1] = ROW_Q8_1(c12_q8_1_from_float_avx2),
     [C12_TYPE_Q4_K] = ROW_Q4_K(c12_q4_K_vec_dot_avx512),
     [C12_TYPE_Q5_K] = ROW_Q5_K(c12_q5_K_vec_dot_avx512),

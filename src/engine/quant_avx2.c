@@ -10,6 +10,7 @@
  * For signed x the sign trick is used: |x| * (y * sign(x)); this is exact as
  * long as y != -128, which our activation quantizers never produce. */
 #include <immintrin.h>
+#include <math.h>
 
 #include "engine/quant_impl.h"
 
@@ -148,34 +149,6 @@ void c12_f16_from_float_avx2(const float *src, void *dst, int64_t n)
  * conversions, a multiply and a broadcast (~1/3 of the work per block
  * otherwise). Four accumulators hide the FMA latency. */
 
-/* With a min (Q4_1, Q5_1 x Q8_1): d and m (or s) are adjacent, so one 32-bit
- * load per block gets both; four of them make 8 halves -> 8 floats. */
-static inline __m256 halves8(const void *base, size_t stride)
-{
-    const uint8_t *p = base;
-    uint32_t w[4];
-    for (int k = 0; k < 4; k++) memcpy(&w[k], p + k * stride, 4);
-    return _mm256_cvtph_ps(_mm_set_epi64x((long long)((uint64_t)w[3] << 32 | w[2]), (long long)((uint64_t)w[1] << 32 | w[0])));
-}
-
-/* Without a min only d is needed: four 16-bit loads, one conversion of four
- * halves (measured faster than halves8 for these types). */
-static inline __m256 half4(const void *base, size_t stride)
-{
-    const uint8_t *p = base;
-    uint16_t h[4];
-    for (int k = 0; k < 4; k++) memcpy(&h[k], p + k * stride, 2);
-    const uint64_t v = (uint64_t)h[0] | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 32 | (uint64_t)h[3] << 48;
-    return _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi64_si128((long long)v)));
-}
-
-/* [dx*dy] per block in lanes 0-3 (no min) or [dx*dy, mx*sy] pairs in lanes 0-7. */
-#define SCALES(MIN, XT, YT)                                                                       \
-    ((MIN) ? _mm256_mul_ps(halves8(x + i, sizeof(XT)), halves8(y + i, sizeof(YT)))         \
-           : _mm256_mul_ps(half4(x + i, sizeof(XT)), half4(y + i, sizeof(YT))))
-
-static inline __m256 lane(__m256 v, int k) { return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(k)); }
-
 static inline __m256i idot_q4_0(const c12_block_q4_0 *x, const c12_block_q8_0 *y)
 {
     const __m256i v = load256(y->qs);
@@ -210,29 +183,21 @@ static inline __m256i idot_q8_0(const c12_block_q8_0 *x, const c12_block_q8_0 *y
     return dot_s8(load256(x->qs), load256(y->qs));
 }
 
-/* MIN: whether the pair has a min term, sum_b m_b*s_b (Q4_1/Q5_1 x Q8_1). */
-#define BLOCK_LOOP(idot, XT, YT, MIN)                                                               \
-    const XT *x = vx;                                                                               \
-    const YT *y = vy;                                                                               \
-    const int nb = n / C12_QK;                                                                      \
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, am = a0;                            \
-    int i = 0;                                                                                      \
-    for (; i + 4 <= nb; i += 4) {                                                                   \
-        const __m256 d = SCALES(MIN, XT, YT);                                                       \
-        if (MIN) am = _mm256_add_ps(am, d);                                                         \
-        a0 = _mm256_fmadd_ps(lane(d, 0), _mm256_cvtepi32_ps(idot(&x[i], &y[i])), a0);               \
-        a1 = _mm256_fmadd_ps(lane(d, 1 + (MIN)), _mm256_cvtepi32_ps(idot(&x[i + 1], &y[i + 1])), a1);       \
-        a2 = _mm256_fmadd_ps(lane(d, 2 + 2 * (MIN)), _mm256_cvtepi32_ps(idot(&x[i + 2], &y[i + 2])), a2);       \
-        a3 = _mm256_fmadd_ps(lane(d, 3 + 3 * (MIN)), _mm256_cvtepi32_ps(idot(&x[i + 3], &y[i + 3])), a3);       \
-    }                                                                                               \
-    float tail = 0.0f;                                                                              \
-    for (; i < nb; i++) {                                                                           \
-        a0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), _mm256_cvtepi32_ps(idot(&x[i], &y[i])), a0); \
-        if (MIN) tail += h2f_at(&x[i], 2) * h2f_at(&y[i], 2);                                     \
-    }                                                                                               \
-    /* odd lanes of am hold the m*s products */                                                     \
-    am = _mm256_blend_ps(_mm256_setzero_ps(), am, 0xAA);                                            \
-    *s = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) + hsum_ps(am) + tail
+/* MIN: whether the pair has a min term, sum_b m_b*s_b (Q4_1/Q5_1 x Q8_1).
+ * One 8-lane accumulator, blocks in order, min terms last: the order of the
+ * scalar reference (see quant_scalar.c), so results are bit-identical. */
+#define BLOCK_LOOP(idot, XT, YT, MIN)                                                     \
+    const XT *x = vx;                                                                     \
+    const YT *y = vy;                                                                     \
+    const int nb = n / C12_QK;                                                            \
+    __m256 acc = _mm256_setzero_ps();                                                     \
+    float summs = 0.0f;                                                                   \
+    for (int i = 0; i < nb; i++) {                                                        \
+        if (MIN) summs = fmaf(h2f_at(&x[i], 2), h2f_at(&y[i], 2), summs);                 \
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)),                  \
+                              _mm256_cvtepi32_ps(idot(&x[i], &y[i])), acc);               \
+    }                                                                                     \
+    *s = hsum_ps(acc) + summs
 
 void c12_q4_0_vec_dot_avx2(int n, float *s, const void *vx, const void *vy) { BLOCK_LOOP(idot_q4_0, c12_block_q4_0, c12_block_q8_0, 0); }
 void c12_q4_1_vec_dot_avx2(int n, float *s, const void *vx, const void *vy) { BLOCK_LOOP(idot_q4_1, c12_block_q4_1, c12_block_q8_1, 1); }
@@ -371,16 +336,6 @@ static inline __m256 clamp127(__m256 v)
     return _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
 }
 
-/* roundf: trunc(v), plus sign(v) when the (exact) fraction is >= 0.5. */
-static inline __m256 round_away(__m256 v)
-{
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(v, t));
-    const __m256 step = _mm256_or_ps(_mm256_and_ps(v, sign), _mm256_set1_ps(1.0f));
-    return _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ), step));
-}
-
 /* Four vectors of 8 int32 (each within int8 range) -> 32 int8 in order. */
 static inline __m256i pack32(__m256i a, __m256i b, __m256i c, __m256i d)
 {
@@ -415,9 +370,12 @@ static inline float q8_block(const float *x, int8_t *q, int *sum)
         amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[k]));
     }
     const float d = hmax_ps(amax) / 127.0f;
-    const __m256 id = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+    const float mx = hmax_ps(amax);
+    const __m256 id = _mm256_set1_ps(mx != 0.0f ? 127.0f / mx : 0.0f);
     __m256i r[4];
-    for (int k = 0; k < 4; k++) r[k] = _mm256_cvttps_epi32(round_away(clamp127(_mm256_mul_ps(v[k], id))));
+    for (int k = 0; k < 4; k++)
+        r[k] = _mm256_cvttps_epi32(_mm256_round_ps(clamp127(_mm256_mul_ps(v[k], id)),
+                                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     _mm256_storeu_si256((__m256i *)q, pack32(r[0], r[1], r[2], r[3]));
     *sum = hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(r[0], r[1]), _mm256_add_epi32(r[2], r[3])));
     return d;

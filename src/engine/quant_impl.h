@@ -133,10 +133,11 @@ static inline void c12_k4_scales(const uint8_t s[12], uint8_t sc[8], uint8_t mn[
 
 /* Activation rounding, one definition for every ISA (SIMD kernels reproduce it
  * bit for bit and the tests check that):
- *  - Q8_0 / Q8_1: v = x * (1/d) with d = amax/127, rounded half away from zero
- *    (roundf), as ggml's reference quantize_row_q8_0/q8_1 do. (ggml's own
- *    AVX2 path uses 127/amax and ties-to-even instead; it can differ in the
- *    last unit of a few quants.)
+ *  - Q8_0 / Q8_1: v = x * (127/amax), d = amax/127, rounded to nearest with
+ *    ties to even, as ggml's x86 SIMD quantizers do (its scalar reference
+ *    uses 1/d and roundf instead). We follow the x86 path because that is what
+ *    llama.cpp, our oracle, runs on the machines we compare on: the two differ
+ *    in the last unit of a few quants, which flips near-tie greedy tokens.
  *  - Q8_K: v = x * (-127/max) rounded to nearest, ties to even, as ggml's
  *    nearest_int does.
  * Both clamp v to [-127, 127] first (NaN -> -127), which changes nothing for
@@ -193,8 +194,6 @@ void c12_q8_K_from_float_avx2(const float *src, void *dst, int64_t n);
 
 /* ---- AVX-512 F/BW/VL/DQ + VNNI (quant_avx512.c) ---- */
 C12_DECL_VD(f32, _avx512);
-C12_DECL_VD(q4_0, _avx512); C12_DECL_VD(q4_1, _avx512); C12_DECL_VD(q5_0, _avx512);
-C12_DECL_VD(q8_0, _avx512);
 C12_DECL_VD(q4_K, _avx512); C12_DECL_VD(q5_K, _avx512); C12_DECL_VD(q6_K, _avx512);
 
 #endif

@@ -110,6 +110,34 @@ static inline int trunc_q(float v, int hi)
     return (int)v;
 }
 
+/* ---- the order of a 32-block dot product ----
+ * llama.cpp's x86 kernels (our oracle) sum each block's 32 integer products
+ * as 8 lanes of 4, fused-multiply-add each lane times the block's scale into
+ * a running lane sum, add the 8 lanes in a fixed tree at the end, and (Q4_1,
+ * Q5_1) add the min terms, accumulated one block at a time, last. The scalar
+ * reference does exactly that, so every ISA level is bit-identical to it and
+ * to llama.cpp. (Float sums in another order give logits that differ by
+ * ~0.1, enough to flip near-tie greedy tokens.) */
+typedef struct lanes8 {
+    float a[8];
+} lanes8;
+
+static inline void lanes_fma(lanes8 *acc, float d, const int *xq, const int8_t *yq)
+{
+    for (int l = 0; l < 8; l++) {
+        int sumi = 0;
+        for (int k = 0; k < 4; k++) sumi += xq[4 * l + k] * yq[4 * l + k];
+        acc->a[l] = fmaf(d, (float)sumi, acc->a[l]);
+    }
+}
+
+static inline float lanes_sum(const lanes8 *acc)
+{
+    const float *a = acc->a;
+    float r0 = a[4] + a[0], r1 = a[5] + a[1], r2 = a[6] + a[2], r3 = a[7] + a[3];
+    return (r0 + r2) + (r1 + r3);
+}
+
 /* ---------------- Q4_0 ---------------- */
 
 void c12_q4_0_to_float(const void *src, float *dst, int64_t n)
@@ -139,13 +167,13 @@ void c12_q4_0_vec_dot(int n, float *s, const void *vx, const void *vy)
 {
     const c12_block_q4_0 *x = vx;
     const c12_block_q8_0 *y = vy;
-    float sum = 0.0f;
+    lanes8 acc = {{0}};
+    int q[C12_QK];
     for (int i = 0; i < n / C12_QK; i++) {
-        int sumi = 0;
-        for (int j = 0; j < C12_QK; j++) sumi += (nib(x[i].qs, j) - 8) * y[i].qs[j];
-        sum += (c12_h2f(x[i].d) * c12_h2f(y[i].d)) * (float)sumi;
+        for (int j = 0; j < C12_QK; j++) q[j] = nib(x[i].qs, j) - 8;
+        lanes_fma(&acc, c12_h2f(x[i].d) * c12_h2f(y[i].d), q, y[i].qs);
     }
-    *s = sum;
+    *s = lanes_sum(&acc);
 }
 
 /* ---------------- Q4_1 ---------------- */
@@ -181,14 +209,15 @@ void c12_q4_1_vec_dot(int n, float *s, const void *vx, const void *vy)
 {
     const c12_block_q4_1 *x = vx;
     const c12_block_q8_1 *y = vy;
-    float sum = 0.0f;
+    lanes8 acc = {{0}};
+    float summs = 0.0f; /* sum_j (q_j*dx + m)*(y_j*dy) = dx*dy*sumi + m*s */
+    int q[C12_QK];
     for (int i = 0; i < n / C12_QK; i++) {
-        int sumi = 0;
-        for (int j = 0; j < C12_QK; j++) sumi += nib(x[i].qs, j) * y[i].qs[j];
-        /* sum_j (q_j*dx + m)*(y_j*dy) = dx*dy*sumi + m*(dy*sum y_j) = ... + m*s */
-        sum += (c12_h2f(x[i].d) * c12_h2f(y[i].d)) * (float)sumi + c12_h2f(x[i].m) * c12_h2f(y[i].s);
+        summs = fmaf(c12_h2f(x[i].m), c12_h2f(y[i].s), summs);
+        for (int j = 0; j < C12_QK; j++) q[j] = nib(x[i].qs, j);
+        lanes_fma(&acc, c12_h2f(x[i].d) * c12_h2f(y[i].d), q, y[i].qs);
     }
-    *s = sum;
+    *s = lanes_sum(&acc) + summs;
 }
 
 /* ---------------- Q5_0 / Q5_1 ---------------- */
@@ -230,14 +259,14 @@ void c12_q5_0_vec_dot(int n, float *s, const void *vx, const void *vy)
 {
     const c12_block_q5_0 *x = vx;
     const c12_block_q8_0 *y = vy;
-    float sum = 0.0f;
+    lanes8 acc = {{0}};
+    int q[C12_QK];
     for (int i = 0; i < n / C12_QK; i++) {
         const uint32_t qh = load_qh(x[i].qh);
-        int sumi = 0;
-        for (int j = 0; j < C12_QK; j++) sumi += (q5(x[i].qs, qh, j) - 16) * y[i].qs[j];
-        sum += (c12_h2f(x[i].d) * c12_h2f(y[i].d)) * (float)sumi;
+        for (int j = 0; j < C12_QK; j++) q[j] = q5(x[i].qs, qh, j) - 16;
+        lanes_fma(&acc, c12_h2f(x[i].d) * c12_h2f(y[i].d), q, y[i].qs);
     }
-    *s = sum;
+    *s = lanes_sum(&acc);
 }
 
 void c12_q5_1_to_float(const void *src, float *dst, int64_t n)
@@ -270,29 +299,31 @@ void c12_q5_1_vec_dot(int n, float *s, const void *vx, const void *vy)
 {
     const c12_block_q5_1 *x = vx;
     const c12_block_q8_1 *y = vy;
-    float sum = 0.0f;
+    lanes8 acc = {{0}};
+    float summs = 0.0f;
+    int q[C12_QK];
     for (int i = 0; i < n / C12_QK; i++) {
+        summs = fmaf(c12_h2f(x[i].m), c12_h2f(y[i].s), summs);
         const uint32_t qh = load_qh(x[i].qh);
-        int sumi = 0;
-        for (int j = 0; j < C12_QK; j++) sumi += q5(x[i].qs, qh, j) * y[i].qs[j];
-        sum += (c12_h2f(x[i].d) * c12_h2f(y[i].d)) * (float)sumi + c12_h2f(x[i].m) * c12_h2f(y[i].s);
+        for (int j = 0; j < C12_QK; j++) q[j] = q5(x[i].qs, qh, j);
+        lanes_fma(&acc, c12_h2f(x[i].d) * c12_h2f(y[i].d), q, y[i].qs);
     }
-    *s = sum;
+    *s = lanes_sum(&acc) + summs;
 }
 
 /* ---------------- Q8_0 / Q8_1 ---------------- */
 
-/* Quantize one 32-block symmetrically: d = amax/127, q = round_away(x/d).
+/* Quantize one 32-block symmetrically: d = amax/127, q = round_even(x*127/amax).
  * Returns d (as float, before fp16 rounding) and the sum of the quants. */
 static float q8_block(const float *x, int8_t *q, int *sum)
 {
     float amax = 0.0f;
     for (int j = 0; j < C12_QK; j++) amax = fmaxf(amax, fabsf(x[j]));
     const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     int s = 0;
     for (int j = 0; j < C12_QK; j++) {
-        q[j] = (int8_t)c12_round_away(x[j] * id);
+        q[j] = (int8_t)c12_round_even(x[j] * id);
         s += q[j];
     }
     *sum = s;
@@ -320,13 +351,13 @@ void c12_q8_0_from_float(const float *src, void *dst, int64_t n)
 void c12_q8_0_vec_dot(int n, float *s, const void *vx, const void *vy)
 {
     const c12_block_q8_0 *x = vx, *y = vy;
-    float sum = 0.0f;
+    lanes8 acc = {{0}};
+    int q[C12_QK];
     for (int i = 0; i < n / C12_QK; i++) {
-        int sumi = 0;
-        for (int j = 0; j < C12_QK; j++) sumi += x[i].qs[j] * y[i].qs[j];
-        sum += (c12_h2f(x[i].d) * c12_h2f(y[i].d)) * (float)sumi;
+        for (int j = 0; j < C12_QK; j++) q[j] = x[i].qs[j];
+        lanes_fma(&acc, c12_h2f(x[i].d) * c12_h2f(y[i].d), q, y[i].qs);
     }
-    *s = sum;
+    *s = lanes_sum(&acc);
 }
 
 void c12_q8_1_to_float(const void *src, float *dst, int64_t n)

@@ -62,7 +62,9 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     c12_tpool *p = w->pool;
-    unsigned seen = atomic_load(&p->gen);
+    /* runs are numbered from 0 at creation: a worker that starts late must
+     * still take the runs that were posted before it got here */
+    unsigned seen = 0;
     for (;;) {
         seen = wait_for_work(p, seen);
         if (atomic_load(&p->stop)) break;

@@ -1,0 +1,27 @@
+/* run.h - shared by `c12 run`'s one-shot mode (cmd_run.c) and its chat loop (run_chat.c). */
+#ifndef C12_CLI_RUN_H
+#define C12_CLI_RUN_H
+
+#include "base/c12_buf.h"
+#include "engine/c12_engine.h"
+
+typedef struct run_opts {
+    const char *model, *prompt;
+    int n_predict, n_ctx, n_threads, raw, ids, stats, ignore_eos;
+    c12_sampling sampling;
+} run_opts;
+
+typedef struct run_out {
+    c12_buf reply; /* the assistant's text, for the chat history */
+    c12_buf ids;   /* generated ids as JSON, with --ids */
+    int print;
+} run_out;
+
+/* Tokenize text (a rendered chat when `chat`, else raw) and stream a reply. */
+int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const char *text, int chat,
+                 run_out *out);
+/* Interactive chat on stdin until EOF or "/bye"; the session's cache keeps
+ * the conversation so each turn only evaluates what is new. */
+int run_chat_loop(c12_session *s, const c12_model *m, const run_opts *o, run_out *out);
+
+#endif
