@@ -83,6 +83,11 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     llm = llama_cpp.Llama(path, n_ctx=PPL_CTX * 2, n_batch=512, n_threads=2, logits_all=True,
                           verbose=False)
+    # Greedy runs and logits go one token at a time: llama.cpp's decode path,
+    # whose arithmetic C12 reproduces (its batched prompt path sums attention
+    # in another order, through its tiled matrix kernels).
+    step = llama_cpp.Llama(path, n_ctx=PPL_CTX * 2, n_batch=1, n_ubatch=1, n_threads=2,
+                           logits_all=True, verbose=False)
     add_bos = llm._model.add_bos_token() if hasattr(llm._model, "add_bos_token") else True
     ppl, n_chunks, n_tok = perplexity(llm, add_bos)
     (out / "ppl.json").write_text(json.dumps(
@@ -93,13 +98,13 @@ def main():
         for i, text in enumerate(prompts()):
             prompt, chat = render(llm, text)
             ids = llm.tokenize(prompt.encode(), add_bos=add_bos, special=chat)
-            cont = greedy(llm, ids, N_GREEDY)
+            cont = greedy(step, ids, N_GREEDY)
             g.write(json.dumps({"text": text, "chat": chat, "prompt": prompt, "prompt_ids": ids,
                                 "ids": cont}) + "\n")
             if i < 8:
-                llm.reset()
-                llm.eval(ids)
-                row = np.array(llm.scores[len(ids) - 1])
+                step.reset()
+                step.eval(ids)
+                row = np.array(step.scores[len(ids) - 1])
                 top = np.argsort(-row)[:32]
                 lf.write(json.dumps({"prompt_ids": ids, "top_ids": [int(t) for t in top],
                                      "top_logits": [float(row[t]) for t in top]}) + "\n")

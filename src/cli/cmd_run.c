@@ -26,6 +26,7 @@ static void usage(FILE *f)
             "      --raw            no chat template: the prompt is plain text\n"
             "      --ignore-eos     keep generating past end-of-text tokens\n"
             "      --ids            print prompt and generated token ids as JSON (for tests)\n"
+            "      --logits K       print the prompt's K highest next-token logits as JSON, no generation\n"
             "      --stats          print prefill/decode speed on stderr\n");
 }
 
@@ -35,7 +36,8 @@ static int parse(int argc, char **argv, run_opts *o)
         {"model", 1, 0, 'm'}, {"prompt", 1, 0, 'p'}, {"n-predict", 1, 0, 'n'}, {"ctx", 1, 0, 'c'},
         {"threads", 1, 0, 't'}, {"temp", 1, 0, 1}, {"seed", 1, 0, 2}, {"raw", 0, 0, 3},
         {"top-k", 1, 0, 4}, {"top-p", 1, 0, 5}, {"min-p", 1, 0, 6}, {"repeat-penalty", 1, 0, 7},
-        {"ids", 0, 0, 8}, {"stats", 0, 0, 9}, {"ignore-eos", 0, 0, 10}, {"help", 0, 0, 'h'},
+        {"ids", 0, 0, 8}, {"stats", 0, 0, 9}, {"ignore-eos", 0, 0, 10}, {"logits", 1, 0, 11},
+        {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     o->model = "smollm2-135m";
     o->n_predict = 256;
@@ -59,6 +61,7 @@ static int parse(int argc, char **argv, run_opts *o)
         case 8: o->ids = 1; break;
         case 9: o->stats = 1; break;
         case 10: o->ignore_eos = 1; break;
+        case 11: o->logits_k = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -93,6 +96,37 @@ static void print_ids(const int32_t *p, size_t n, run_out *o)
     printf("], \"ids\": [%s]}\n", o->ids.data ? o->ids.data : "");
 }
 
+/* --logits K: the K highest next-token logits after the prompt, as JSON. */
+static int print_top_logits(c12_session *s, const c12_model *m, const int32_t *ids, size_t n, int k)
+{
+    c12_err err;
+    if (c12_session_prefill(s, ids, (int)n, NULL, &err)) {
+        fprintf(stderr, "c12 run: %s\n", err.msg);
+        return 1;
+    }
+    const float *l = c12_session_logits(s);
+    int nv = c12_model_get_info(m)->n_vocab;
+    if (k > nv) k = nv;
+    int32_t *top = c12_malloc(sizeof(int32_t) * (size_t)k);
+    if (!top) return 1;
+    for (int i = 0; i < k; i++) { /* selection: k is small */
+        int32_t best = -1;
+        for (int32_t v = 0; v < nv; v++) {
+            int used = 0;
+            for (int j = 0; j < i && !used; j++) used = top[j] == v;
+            if (!used && (best < 0 || l[v] > l[best])) best = v;
+        }
+        top[i] = best;
+    }
+    printf("{\"top_ids\": [");
+    for (int i = 0; i < k; i++) printf("%s%d", i ? ", " : "", top[i]);
+    printf("], \"top_logits\": [");
+    for (int i = 0; i < k; i++) printf("%s%.9g", i ? ", " : "", l[top[i]]);
+    printf("]}\n");
+    c12_free(top);
+    return 0;
+}
+
 /* Tokenize `text` (rendered chat or raw) and generate; the reply lands in out. */
 int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const char *text,
                         int chat, run_out *out)
@@ -103,6 +137,11 @@ int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const ch
     if (c12_model_tokenize(m, text, strlen(text), 1, chat, &ids, &n, &err)) {
         fprintf(stderr, "c12 run: %s\n", err.msg);
         return 1;
+    }
+    if (o->logits_k > 0) {
+        int rc = print_top_logits(s, m, ids, n, o->logits_k);
+        c12_free(ids);
+        return rc;
     }
     c12_gen_params gp = {.max_tokens = o->n_predict, .sampling = o->sampling,
                          .ignore_eos = o->ignore_eos, .on_token = o->ids ? on_token : NULL};

@@ -7,7 +7,7 @@
 
 typedef struct run_opts {
     const char *model, *prompt;
-    int n_predict, n_ctx, n_threads, raw, ids, stats, ignore_eos;
+    int n_predict, n_ctx, n_threads, raw, ids, stats, ignore_eos, logits_k;
     c12_sampling sampling;
 } run_opts;
 

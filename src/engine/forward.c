@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "session.h"
+#include "vecops.h"
 
-#define C12_MAX_HEAD_DIM 1024
 
 static void rmsnorm(float *out, const float *x, const float *w, int n, float eps)
 {
@@ -102,14 +102,19 @@ static void rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float 
             int a = kind == C12_ROPE_NORM ? 2 * i : i;
             int b = kind == C12_ROPE_NORM ? 2 * i + 1 : i + n_rot / 2;
             float x0 = x[a], x1 = x[b];
-            x[a] = x0 * c - x1 * sn;
-            x[b] = x0 * sn + x1 * c;
+            /* llama.cpp's x0*c - x1*s and x0*s + x1*c, as gcc fuses them */
+            x[a] = fmaf(x0, c, -(x1 * sn));
+            x[b] = fmaf(x0, sn, x1 * c);
             theta *= theta_scale;
         }
     }
 }
 
-/* ---- attention over the cache ---- */
+/* ---- attention over the cache ----
+ * As llama.cpp computes it without flash attention: q rounded to fp16 and
+ * dotted with each cached k (fp16); scores scaled, softmax with its exp; the
+ * weights rounded to fp16 and dotted with each row of the transposed V. The
+ * dot products and the softmax are vecops.h's, in llama.cpp's order. */
 
 typedef struct attn_job {
     c12_session *s;
@@ -117,53 +122,45 @@ typedef struct attn_job {
     int il, n_tok, pos0;
 } attn_job;
 
-static float round_fp16(float f) { return c12_fp16_to_fp32(c12_fp32_to_fp16(f)); }
-
-static void attn_head(attn_job *j, int t, int h, float *sc)
+static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint16_t *q16)
 {
     const c12_session *s = j->s;
     const c12_hparams *hp = &s->m->hp;
-    int hd = hp->head_dim, kvd = hp->n_head_kv * hd, g = h / (hp->n_head / hp->n_head_kv);
-    int pos = j->pos0 + t;
+    const c12_vec_ops *vo = s->m->vops;
+    const int hd = hp->head_dim, kvd = hp->n_head_kv * hd, g = h / (hp->n_head / hp->n_head_kv);
+    const int pos = j->pos0 + t;
     int start = 0;
     if (j->L->is_swa && hp->sliding_window > 0 && pos - hp->sliding_window + 1 > 0)
         start = pos - hp->sliding_window + 1;
-    /* llama.cpp (without flash attention) multiplies q by the f16 cache in
-     * f16, and the softmax weights by V in f16: round the same way */
-    float q[C12_MAX_HEAD_DIM];
-    const float *q32 = s->q + ((size_t)t * hp->n_head + h) * hd;
-    for (int i = 0; i < hd; i++) q[i] = round_fp16(q32[i]);
-    const float *kc = s->k_cache + (size_t)j->il * s->n_ctx * kvd + (size_t)g * hd;
-    const float *vc = s->v_cache + (size_t)j->il * s->n_ctx * kvd + (size_t)g * hd;
+    const float *q = s->q + ((size_t)t * hp->n_head + h) * hd;
+    for (int i = 0; i < hd; i++) q16[i] = c12_fp32_to_fp16(q[i]);
+    const uint16_t *kc = s->k_cache + (size_t)j->il * s->ctx_pad * kvd + (size_t)g * hd;
+    /* positions outside [start, pos] are masked: weight exactly 0 */
+    const int n = (pos + 16) & ~15;
     float mx = -INFINITY;
-    for (int p = start; p <= pos; p++) {
-        const float *k = kc + (size_t)p * kvd;
-        float d = 0.0f;
-        for (int i = 0; i < hd; i++) d += q[i] * k[i];
-        sc[p] = d * hp->attn_scale;
+    for (int p = 0; p < n; p++) {
+        sc[p] = -INFINITY;
+        if (p < start || p > pos) continue;
+        sc[p] = vo->dot_f16(hd, kc + (size_t)p * kvd, q16) * hp->attn_scale;
         if (sc[p] > mx) mx = sc[p];
     }
-    double sum = 0.0;
-    for (int p = start; p <= pos; p++) {
-        sc[p] = expf(sc[p] - mx);
-        sum += sc[p];
-    }
-    float inv = (float)(1.0 / sum);
+    const float inv = (float)(1.0 / vo->softmax_exp(n, sc, sc, mx));
+    const int npad = (pos + 64) & ~63;
+    for (int p = 0; p < npad; p++) p16[p] = p < n ? c12_fp32_to_fp16(sc[p] * inv) : 0;
+    const uint16_t *vt = s->v_cache + ((size_t)j->il * hp->n_head_kv + g) * hd * s->ctx_pad;
     float *out = s->att_out + ((size_t)t * hp->n_head + h) * hd;
-    memset(out, 0, sizeof(float) * (size_t)hd);
-    for (int p = start; p <= pos; p++) {
-        const float *v = vc + (size_t)p * kvd;
-        float w = round_fp16(sc[p] * inv);
-        for (int i = 0; i < hd; i++) out[i] += w * v[i];
-    }
+    for (int d = 0; d < hd; d++) out[d] = vo->dot_f16(npad, vt + (size_t)d * s->ctx_pad, p16);
 }
 
 static void attn_task(void *ctx, int ith, int nth)
 {
     attn_job *j = ctx;
-    int n_head = j->s->m->hp.n_head, total = j->n_tok * n_head;
-    float *sc = j->s->scores + (size_t)ith * j->s->n_ctx;
-    for (int i = ith; i < total; i += nth) attn_head(j, i / n_head, i % n_head, sc);
+    const c12_session *s = j->s;
+    int n_head = s->m->hp.n_head, total = j->n_tok * n_head;
+    float *sc = s->scores + (size_t)ith * s->ctx_pad;
+    uint16_t *p16 = s->half_scratch + (size_t)ith * (s->ctx_pad + s->m->hp.head_dim);
+    uint16_t *q16 = p16 + s->ctx_pad;
+    for (int i = ith; i < total; i += nth) attn_head(j, i / n_head, i % n_head, sc, p16, q16);
 }
 
 /* ---- one layer ---- */
@@ -198,11 +195,11 @@ static void attention_block(c12_session *s, int il, int n, int pos0)
         if (L->k_norm) head_norm(k, hp->n_head_kv, hp->head_dim, L->k_norm, hp->norm_eps);
         rope(q, hp->n_head, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope);
         rope(k, hp->n_head_kv, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope);
-        float *kc = s->k_cache + ((size_t)il * s->n_ctx + pos0 + t) * kvd;
-        float *vc = s->v_cache + ((size_t)il * s->n_ctx + pos0 + t) * kvd;
+        uint16_t *kc = s->k_cache + ((size_t)il * s->ctx_pad + pos0 + t) * kvd;
+        uint16_t *vt = s->v_cache + (size_t)il * kvd * s->ctx_pad + pos0 + t;
         for (int i = 0; i < kvd; i++) {
-            kc[i] = round_fp16(k[i]);
-            vc[i] = round_fp16(s->v[(size_t)t * kvd + i]);
+            kc[i] = c12_fp32_to_fp16(k[i]);
+            vt[(size_t)i * s->ctx_pad] = c12_fp32_to_fp16(s->v[(size_t)t * kvd + i]);
         }
     }
     attn_job j = {.s = s, .L = L, .il = il, .n_tok = n, .pos0 = pos0};
@@ -229,10 +226,11 @@ static void ffn_block(c12_session *s, int il, int n)
     for (int t = 0; t < n; t++)
         rmsnorm(s->xb + (size_t)t * d, s->x + (size_t)t * d, L->ffn_norm, d, hp->norm_eps);
     matmul(s, n, s->xb, 2, &L->w_gate, s->hb, &L->w_up, s->hb2, NULL, NULL);
-    for (size_t i = 0; i < (size_t)n * ff; i++) {
-        float g = s->hb[i];
-        g = hp->act == C12_ACT_GELU ? gelu(g) : g / (1.0f + expf(-g));
-        s->hb[i] = g * s->hb2[i];
+    for (int t = 0; t < n; t++) {
+        float *g = s->hb + (size_t)t * ff, *u = s->hb2 + (size_t)t * ff;
+        if (hp->act == C12_ACT_SILU) s->m->vops->swiglu(ff, g, g, u);
+        else
+            for (int i = 0; i < ff; i++) g[i] = gelu(g[i]) * u[i];
     }
     matmul(s, n, s->hb, 1, &L->w_down, s->xb2, NULL, NULL, NULL, NULL);
     for (int t = 0; t < n; t++) {

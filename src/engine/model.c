@@ -6,6 +6,7 @@
 
 #include "base/c12_alloc.h"
 #include "model.h"
+#include "vecops.h"
 
 /* The CPU's best kernels, or a lower level named by C12_ISA (scalar, avx2,
  * avx512) for comparisons and benchmarks. */
@@ -70,7 +71,9 @@ c12_rc c12_model_load(const char *path, c12_model **out, c12_err *err)
 {
     c12_model *m = c12_calloc(1, sizeof *m);
     if (!m) return c12_fail(err, C12_ERR_NOMEM, "model: no memory");
-    m->types = c12_types(pick_isa());
+    c12_isa isa = pick_isa();
+    m->types = c12_types(isa);
+    m->vops = c12_vec_ops_for(isa);
     c12_rc rc = gguf_open(path, &m->gguf, err);
     if (!rc) rc = load_parts(m, err);
     if (rc) {

@@ -52,6 +52,7 @@ struct c12_model {
     gguf_file *gguf;
     c12_tok *tok;
     const c12_type_traits *types; /* kernel table for this CPU */
+    const struct c12_vec_ops *vops; /* attention/feed-forward kernels */
     c12_hparams hp;
     c12_layer *layers;
     c12_weight tok_embd;          /* rows = n_vocab, cols = n_embd */

@@ -14,17 +14,20 @@ const float *c12_session_logits(const c12_session *s) { return s->last_logits; }
 size_t c12_session_kv_bytes(const c12_session *s)
 {
     const c12_hparams *hp = &s->m->hp;
-    return 2 * sizeof(float) * (size_t)hp->n_layer * s->n_ctx * hp->n_head_kv * hp->head_dim;
+    return 2 * sizeof(uint16_t) * (size_t)hp->n_layer * s->ctx_pad * hp->n_head_kv * hp->head_dim;
 }
 
 void c12_session_free(c12_session *s)
 {
     if (!s) return;
     c12_tpool_free(s->pool);
-    float **bufs[] = {&s->k_cache, &s->v_cache, &s->x, &s->xb, &s->xb2, &s->q, &s->k, &s->v,
+    float **bufs[] = {&s->x, &s->xb, &s->xb2, &s->q, &s->k, &s->v,
                       &s->att_out, &s->hb, &s->hb2, &s->scores, &s->logits, &s->last_logits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) c12_free(*bufs[i]);
     c12_free(s->xq);
+    c12_free(s->k_cache);
+    c12_free(s->v_cache);
+    c12_free(s->half_scratch);
     c12_free(s->tokens);
     c12_free(s);
 }
@@ -40,18 +43,21 @@ static c12_rc alloc_buffers(c12_session *s, int logits_all, int n_threads)
     const c12_hparams *hp = &s->m->hp;
     size_t B = (size_t)s->n_batch, d = (size_t)hp->n_embd;
     size_t qd = (size_t)hp->n_head * hp->head_dim, kvd = (size_t)hp->n_head_kv * hp->head_dim;
-    size_t kv = (size_t)hp->n_layer * s->n_ctx * kvd;
+    size_t kv = (size_t)hp->n_layer * s->ctx_pad * kvd;
     size_t maxcols = d > (size_t)hp->n_ff ? d : (size_t)hp->n_ff;
     if (qd > maxcols) maxcols = qd;
     size_t nl = logits_all ? B : 1;
     s->logits_rows = (int)nl;
-    int ok = alloc_floats(&s->k_cache, kv) && alloc_floats(&s->v_cache, kv) &&
-             alloc_floats(&s->x, B * d) && alloc_floats(&s->xb, B * (d > qd ? d : qd)) &&
+    /* zeroed: attention reads whole 64-position steps of V */
+    s->k_cache = c12_calloc(kv, sizeof(uint16_t));
+    s->v_cache = c12_calloc(kv, sizeof(uint16_t));
+    s->half_scratch = c12_calloc((size_t)n_threads * (s->ctx_pad + hp->head_dim), sizeof(uint16_t));
+    int ok = s->k_cache && s->v_cache && s->half_scratch && alloc_floats(&s->x, B * d) && alloc_floats(&s->xb, B * (d > qd ? d : qd)) &&
              alloc_floats(&s->xb2, B * d) && alloc_floats(&s->q, B * qd) &&
              alloc_floats(&s->k, B * kvd) && alloc_floats(&s->v, B * kvd) &&
              alloc_floats(&s->att_out, B * qd) && alloc_floats(&s->hb, B * hp->n_ff) &&
              alloc_floats(&s->hb2, B * hp->n_ff) &&
-             alloc_floats(&s->scores, (size_t)n_threads * s->n_ctx) &&
+             alloc_floats(&s->scores, (size_t)n_threads * s->ctx_pad) &&
              alloc_floats(&s->logits, nl * hp->n_vocab) &&
              alloc_floats(&s->last_logits, (size_t)hp->n_vocab);
     /* activations quantize to at most 4 bytes per element (f32) plus headers */
@@ -74,6 +80,7 @@ c12_rc c12_session_new(c12_model *m, const c12_session_params *p, c12_session **
     if (!s) return c12_fail(err, C12_ERR_NOMEM, "session: no memory");
     s->m = m;
     s->n_ctx = n_ctx;
+    s->ctx_pad = (n_ctx + 63) & ~63;
     s->n_batch = p->n_batch > 0 ? p->n_batch : DEFAULT_BATCH;
     if (s->n_batch > n_ctx) s->n_batch = n_ctx;
     c12_rc rc = c12_tpool_new(p->n_threads, &s->pool, err);

@@ -10,13 +10,17 @@ struct c12_session {
     c12_tpool *pool;
     int n_ctx, n_batch, n_past;
     int32_t *tokens;      /* [n_ctx] ids whose K/V are cached */
-    /* KV cache, [n_layer][n_ctx][n_head_kv*head_dim]. Values are rounded to
-     * fp16 precision (as llama.cpp's default f16 cache) but kept as f32 so
-     * attention needs no conversion. */
-    float *k_cache, *v_cache;
+    /* KV cache in fp16, as llama.cpp's default cache type. K is
+     * [n_layer][n_ctx][n_head_kv*head_dim]; V is stored transposed,
+     * [n_layer][n_head_kv][head_dim][ctx_pad], so that weighting V by the
+     * softmax is a dot product over positions, summed in llama.cpp's order.
+     * ctx_pad rounds n_ctx up to 64, the dot product's step. */
+    uint16_t *k_cache, *v_cache;
+    int ctx_pad;
     /* scratch, sized for n_batch tokens */
     float *x, *xb, *xb2, *q, *k, *v, *att_out, *hb, *hb2;
-    float *scores;        /* [n_threads][n_ctx] */
+    float *scores;        /* [n_threads][ctx_pad] attention weights */
+    uint16_t *half_scratch; /* [n_threads][ctx_pad + head_dim]: fp16 weights and q */
     float *logits;        /* [logits_rows][n_vocab] */
     int logits_rows;      /* n_batch with logits_all, else 1 */
     float *last_logits;   /* [n_vocab] */

@@ -1,0 +1,83 @@
+/* vecops.c - scalar reference of vecops.h, lane by lane. */
+#include "vecops.h"
+
+#include <math.h>
+
+#include "quant_impl.h"
+
+/* Lanes of one 512-bit register, as _mm512_reduce_add_ps adds them. */
+static float reduce16(const float a[16])
+{
+    float t3[8], t6[4];
+    for (int i = 0; i < 8; i++) t3[i] = a[8 + i] + a[i];
+    for (int i = 0; i < 4; i++) t6[i] = t3[4 + i] + t3[i];
+    return (t6[0] + t6[2]) + (t6[1] + t6[3]);
+}
+
+float c12_expf_poly(float x)
+{
+    const float r = 0x1.8p23f;
+    const float z = fmaf(x, 0x1.715476p+0f, r);
+    const float n = z - r;
+    const float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x));
+    if (fabsf(n) > 192.0f) return n <= 0.0f ? 0.0f : INFINITY;
+    if (isnan(n)) return n;
+    const float u = b * b;
+    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                              fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                         u, fmaf(0x1.ffffecp-1f, b, 1.0f));
+    return ldexpf(j, (int)n);
+}
+
+static float dot_f16_scalar(int n, const uint16_t *x, const uint16_t *y)
+{
+    float acc[4][16] = {{0}};
+    const int np = n & ~63;
+    for (int i = 0; i < np; i += 64)
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 16; l++) {
+                const int k = i + 16 * j + l;
+                acc[j][l] = fmaf(c12_h2f(x[k]), c12_h2f(y[k]), acc[j][l]);
+            }
+    for (int l = 0; l < 16; l++) {
+        acc[0][l] += acc[2][l];
+        acc[1][l] += acc[3][l];
+    }
+    for (int l = 0; l < 16; l++) acc[0][l] += acc[1][l];
+    double sum = reduce16(acc[0]);
+    for (int i = np; i < n; i++) sum += (double)(c12_h2f(x[i]) * c12_h2f(y[i]));
+    return (float)sum;
+}
+
+static double softmax_exp_scalar(int n, float *y, const float *x, float max)
+{
+    double sum = 0.0;
+    int i = 0;
+    for (; i + 15 < n; i += 16) {
+        for (int l = 0; l < 16; l++) y[i + l] = c12_expf_poly(x[i + l] - max);
+        sum += (double)reduce16(y + i);
+    }
+    for (; i < n; i++) {
+        y[i] = expf(x[i] - max);
+        sum += (double)y[i];
+    }
+    return sum;
+}
+
+static void swiglu_scalar(int n, float *y, const float *x, const float *g)
+{
+    int i = 0;
+    for (; i + 15 < n; i += 16)
+        for (int l = 0; l < 16; l++)
+            y[i + l] = (x[i + l] / (1.0f + c12_expf_poly(0.0f - x[i + l]))) * g[i + l];
+    for (; i < n; i++) y[i] = (x[i] / (1.0f + expf(-x[i]))) * g[i];
+}
+
+static const c12_vec_ops ops_scalar = {dot_f16_scalar, softmax_exp_scalar, swiglu_scalar};
+
+extern const c12_vec_ops c12_vec_ops_avx2;
+
+const c12_vec_ops *c12_vec_ops_for(c12_isa isa)
+{
+    return isa >= C12_ISA_AVX2 ? &c12_vec_ops_avx2 : &ops_scalar;
+}

@@ -1,0 +1,35 @@
+/* vecops.h - the vector operations of attention and the feed-forward, in
+ * llama.cpp's arithmetic (engine-internal).
+ *
+ * A transformer amplifies rounding: summing in another order moves logits by
+ * ~0.1 and flips greedy choices on near ties. So these kernels reproduce the
+ * order of operations of llama.cpp's CPU backend as built for x86 with
+ * AVX-512 (our oracle): 16-lane partial sums reduced in a fixed tree, and its
+ * polynomial exp (range reduction to 2^n * e^b, b in [-ln2/2, ln2/2], degree-5
+ * polynomial; coefficients from Arm's optimized-routines expf, which llama.cpp
+ * also uses). The scalar versions are the reference; SIMD versions must be
+ * bit-identical to them (tests/engine/test_vecops.c). */
+#ifndef C12_VECOPS_H
+#define C12_VECOPS_H
+
+#include <stdint.h>
+
+#include "quant.h"
+
+typedef struct c12_vec_ops {
+    /* sum x[i]*y[i] over n fp16 pairs: 4 accumulators of 16 lanes over
+     * 64-element steps, reduced in a tree; the n % 64 tail added in double */
+    float (*dot_f16)(int n, const uint16_t *x, const uint16_t *y);
+    /* y[i] = exp(x[i] - max); returns the sum, accumulated per 16 in double */
+    double (*softmax_exp)(int n, float *y, const float *x, float max);
+    /* y[i] = silu(x[i]) * g[i] */
+    void (*swiglu)(int n, float *y, const float *x, const float *g);
+} c12_vec_ops;
+
+/* The kernels for an ISA level (AVX-512 machines use the AVX2 ones). */
+const c12_vec_ops *c12_vec_ops_for(c12_isa isa);
+
+/* The scalar exp approximation itself, for tests. */
+float c12_expf_poly(float x);
+
+#endif
