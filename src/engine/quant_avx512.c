@@ -18,21 +18,12 @@ static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 static inline __m256i load256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
 static inline __m512i load512(const void *p) { return _mm512_loadu_si512(p); }
 
-static inline float h2f_at(const void *p, size_t off)
-{
-    uint16_t h;
-    memcpy(&h, (const uint8_t *)p + off, 2);
-    return h2f(h);
-}
-
 static inline float hsum128(__m128 s)
 {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
-
-static inline float hsum256(__m256 v) { return hsum128(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))); }
 
 /* ---------------- F32 ----------------
  * (F16 has no AVX-512 kernel: on Zen 4, the one AVX-512 machine measured,
