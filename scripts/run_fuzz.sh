@@ -4,7 +4,7 @@ set -eu
 secs=$1; shift
 for f in "$@"; do
   name=$(basename "$f")
-  corpus=build/fuzz/corpus/$name
+  corpus=$(dirname "$f")/corpus/$name
   mkdir -p "$corpus"
   seeds=tests/fuzz/seeds/$name
   [ -d "$seeds" ] || seeds=
