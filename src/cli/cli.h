@@ -18,5 +18,6 @@ int cmd_perplexity(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_carbon(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif

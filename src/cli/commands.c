@@ -9,5 +9,6 @@ const c12_cli_cmd c12_cli_commands[] = {
     {"bench", "prefill and decode speed of a model", cmd_bench},
     {"models", "list and pull the models C12 knows", cmd_models},
     {"carbon", "grid carbon intensity: now, forecast, backtest", cmd_carbon},
+    {"config", "check or show a configuration file", cmd_config},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,133 @@
+/* config.c - the built-in configuration, file loading, the listen address and
+ * API-key checks. The YAML walker is config_yaml.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/c12_alloc.h"
+#include "config/config.h"
+#include "config/config_impl.h"
+#include "models/models.h"
+#include "models/sha.h"
+
+#define MAX_FILE_BYTES (1u << 20)
+
+c12_config *c12_config_alloc(const char *source)
+{
+    c12_config *c = c12_calloc(1, sizeof *c);
+    if (!c) return NULL;
+    snprintf(c->source, sizeof c->source, "%s", source);
+    snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
+    c->listen_port = 8080;
+    c->max_body_bytes = 1u << 20;
+    c->grace_s = 30;
+    c->queue_max_total = 64;
+    c->queue_max_per_model = 32;
+    return c;
+}
+
+void c12_config_model_defaults(c12_model_cfg *m)
+{
+    memset(m, 0, sizeof *m);
+    m->n_ctx = 4096;
+    m->slots = 1;
+    m->keep_alive_s = -1;
+    snprintf(m->roles, sizeof m->roles, "chat");
+}
+
+/* A catalogue model: its name is its id and source; the catalogue's hash. */
+void c12_config_model_from_catalog(c12_model_cfg *m, const char *name)
+{
+    const c12_model_entry *e = c12_catalog_find(name);
+    c12_config_model_defaults(m);
+    snprintf(m->id, sizeof m->id, "%s", name);
+    snprintf(m->source, sizeof m->source, "%s", name);
+    if (e) snprintf(m->sha256, sizeof m->sha256, "%s", e->sha256);
+}
+
+c12_rc c12_config_defaults(c12_config **out, c12_err *err)
+{
+    c12_config *c = c12_config_alloc("built-in defaults");
+    if (!c) return c12_fail(err, C12_ERR_NOMEM, "config: out of memory");
+    c12_config_model_from_catalog(&c->models[0], c12_catalog_default()->name);
+    c->n_models = 1;
+    *out = c;
+    return C12_OK;
+}
+
+void c12_config_free(c12_config *c) { c12_free(c); }
+
+c12_rc c12_config_load(const char *path, c12_config **out, c12_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return c12_fail(err, C12_ERR_IO, "%s: %s", path, strerror(errno));
+    char *text = c12_malloc(MAX_FILE_BYTES + 1);
+    if (!text) {
+        fclose(f);
+        return c12_fail(err, C12_ERR_NOMEM, "%s: out of memory", path);
+    }
+    size_t n = fread(text, 1, MAX_FILE_BYTES + 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    c12_rc rc;
+    if (bad) rc = c12_fail(err, C12_ERR_IO, "%s: read error", path);
+    else if (n > MAX_FILE_BYTES) rc = c12_fail(err, C12_ERR_RANGE, "%s: larger than %u bytes", path, MAX_FILE_BYTES);
+    else rc = c12_config_parse(text, n, path, out, err);
+    c12_free(text);
+    return rc;
+}
+
+int c12_config_find_model(const c12_config *c, const char *id)
+{
+    for (size_t i = 0; i < c->n_models; i++)
+        if (!strcmp(c->models[i].id, id)) return (int)i;
+    return -1;
+}
+
+c12_rc c12_config_set_listen(c12_config *c, const char *hp, c12_err *err)
+{
+    const char *colon = strrchr(hp, ':');
+    const char *port = colon ? colon + 1 : hp;
+    char *end;
+    long p = strtol(port, &end, 10);
+    if (!*port || *end || p < 0 || p > 65535)
+        return c12_fail(err, C12_ERR_INVALID, "listen address '%s': expected HOST:PORT", hp);
+    if (colon && colon > hp) {
+        size_t n = (size_t)(colon - hp);
+        if (hp[0] == '[' && hp[n - 1] == ']') hp++, n -= 2; /* [::1]:8080 */
+        if (n == 0 || n >= sizeof c->listen_host)
+            return c12_fail(err, C12_ERR_INVALID, "listen address '%s': bad host", hp);
+        memcpy(c->listen_host, hp, n);
+        c->listen_host[n] = '\0';
+    }
+    c->listen_port = (int)p;
+    return C12_OK;
+}
+
+c12_rc c12_config_hash_key(const char *key, char hex[C12_CFG_HASH_MAX], c12_err *err)
+{
+    c12_sha256 *s = NULL;
+    c12_rc rc = c12_sha256_new(&s, err);
+    if (rc) return rc;
+    char tmp[C12_SHA256_HEX];
+    rc = c12_sha256_update(s, key, strlen(key), err);
+    if (!rc) rc = c12_sha256_final(s, tmp, err);
+    c12_sha256_free(s);
+    if (!rc) memcpy(hex, tmp, C12_SHA256_HEX);
+    return rc;
+}
+
+int c12_config_key_ok(const c12_config *c, const char *key)
+{
+    char hex[C12_CFG_HASH_MAX];
+    c12_err err;
+    if (!key || c12_config_hash_key(key, hex, &err)) return 0;
+    int ok = 0;
+    for (size_t i = 0; i < c->n_api_keys; i++) {
+        unsigned char d = 0; /* compare every byte: timing tells nothing */
+        for (size_t j = 0; j < 64; j++) d |= (unsigned char)(hex[j] ^ c->api_keys[i][j]);
+        ok |= d == 0;
+    }
+    return ok;
+}

@@ -1,0 +1,88 @@
+/* config.h - C12's YAML configuration: the models it serves, the memory
+ * budget, queue limits, listen address and API keys.
+ *
+ *   server:
+ *     listen: 127.0.0.1:8080
+ *     api_keys: ["sha256:<64 hex>"]   # hashes of the accepted Bearer keys
+ *     max_body_bytes: 1048576
+ *     grace_s: 30                     # SIGTERM: time in-flight requests get to finish
+ *   pool:
+ *     memory_budget: 4GiB             # mapped weights + KV caches; "auto": half the RAM
+ *   queue:
+ *     max_total: 64                   # waiting requests, all models together
+ *     max_per_model: 32
+ *   default_model: smollm2-135m
+ *   models:
+ *     - id: smollm2-135m
+ *       source: smollm2-135m          # catalogue name, or `path: /x/y.gguf`
+ *       sha256: <64 hex>              # checked at load (a catalogue source has its own)
+ *       context: 4096
+ *       threads: 0                    # 0: one per core
+ *       slots: 1                      # requests served at once (one KV cache each)
+ *       roles: [chat]
+ *       keep_alive: -1                # idle seconds before unload; -1 never, 0 at once
+ *       pinned: false                 # never evicted
+ *   carbon: ...                       # read by src/carbon (carbon_config.h)
+ *
+ * Every error names file:line and the key. With no file the built-in default
+ * serves the catalogue's default model. docs/configuration.md lists every key. */
+#ifndef C12_CONFIG_H
+#define C12_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/c12_rc.h"
+
+#define C12_CFG_MAX_MODELS 32
+#define C12_CFG_MAX_KEYS 32
+#define C12_CFG_ID_MAX 64
+#define C12_CFG_PATH_MAX 1024
+#define C12_CFG_HASH_MAX 65
+
+typedef struct c12_model_cfg {
+    char id[C12_CFG_ID_MAX];
+    char source[C12_CFG_PATH_MAX]; /* catalogue name or .gguf path (see c12_models_resolve) */
+    char sha256[C12_CFG_HASH_MAX]; /* "" = not checked */
+    int n_ctx;
+    int n_threads;
+    int slots;
+    char roles[128];               /* comma-separated, informational for now */
+    long keep_alive_s;             /* -1 never, 0 right after each request */
+    int pinned;
+    int line;                      /* where the file defined it (0: built in) */
+} c12_model_cfg;
+
+typedef struct c12_config {
+    char source[C12_CFG_PATH_MAX]; /* the file, or "built-in defaults" */
+    char listen_host[256];
+    int listen_port;
+    char api_keys[C12_CFG_MAX_KEYS][C12_CFG_HASH_MAX]; /* sha256 hex of each key */
+    size_t n_api_keys;
+    size_t max_body_bytes;
+    double grace_s;
+    uint64_t memory_budget;        /* bytes; 0 = auto (half the physical memory) */
+    int queue_max_total;
+    int queue_max_per_model;
+    c12_model_cfg models[C12_CFG_MAX_MODELS];
+    size_t n_models;
+    size_t default_model;          /* index into models */
+} c12_config;
+
+c12_rc c12_config_defaults(c12_config **out, c12_err *err);
+/* Parse YAML text; `filename` names it in messages and anchors relative paths. */
+c12_rc c12_config_parse(const char *text, size_t len, const char *filename, c12_config **out,
+                        c12_err *err);
+c12_rc c12_config_load(const char *path, c12_config **out, c12_err *err);
+void c12_config_free(c12_config *c);
+
+/* Index of the model `id`, or -1. */
+int c12_config_find_model(const c12_config *c, const char *id);
+/* "HOST:PORT" (or ":PORT", "PORT") into c's listen address. */
+c12_rc c12_config_set_listen(c12_config *c, const char *hostport, c12_err *err);
+/* Whether `key` hashes to one of c's api_keys (constant time per entry). */
+int c12_config_key_ok(const c12_config *c, const char *key);
+/* sha256 of a key as lowercase hex (the form api_keys stores). */
+c12_rc c12_config_hash_key(const char *key, char hex[C12_CFG_HASH_MAX], c12_err *err);
+
+#endif

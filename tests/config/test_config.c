@@ -1,0 +1,192 @@
+/* The YAML configuration: built-in defaults, every key, errors naming
+ * file:line and the key, API keys kept only as hashes, listen addresses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "base/c12_alloc.h"
+#include "config/config.h"
+
+static c12_rc parse(const char *yaml, c12_config **out, c12_err *err)
+{
+    return c12_config_parse(yaml, strlen(yaml), "conf/c12.yaml", out, err);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    c12_config *c;
+    c12_err err;
+    assert_int_equal(c12_config_defaults(&c, &err), C12_OK);
+    assert_string_equal(c->listen_host, "127.0.0.1");
+    assert_int_equal(c->listen_port, 8080);
+    assert_int_equal(c->n_models, 1);
+    assert_string_equal(c->models[0].id, "smollm2-135m");
+    assert_int_equal(strlen(c->models[0].sha256), 64);
+    assert_int_equal(c->models[0].slots, 1);
+    assert_int_equal(c->models[0].keep_alive_s, -1);
+    assert_int_equal(c->n_api_keys, 0);
+    c12_config_free(c);
+    /* An empty file and a file with only other modules' sections are the defaults too. */
+    assert_int_equal(parse("", &c, &err), C12_OK);
+    assert_int_equal(c->n_models, 1);
+    c12_config_free(c);
+    assert_int_equal(parse("carbon:\n  chain: [static]\n", &c, &err), C12_OK);
+    c12_config_free(c);
+}
+
+static const char FULL[] =
+    "server:\n"
+    "  listen: 0.0.0.0:9000\n"
+    "  api_keys: [\"sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"]\n"
+    "  max_body_bytes: 4096\n"
+    "  grace_s: 2.5\n"
+    "pool:\n"
+    "  memory_budget: 1.5GiB\n"
+    "queue: {max_total: 8, max_per_model: 4}\n"
+    "default_model: two\n"
+    "models:\n"
+    "  - smollm2-135m\n"
+    "  - id: two\n"
+    "    path: models/two.gguf\n"
+    "    context: 512\n"
+    "    threads: 2\n"
+    "    slots: 3\n"
+    "    roles: [chat, code]\n"
+    "    keep_alive: 0\n"
+    "    pinned: true\n";
+
+static void test_full(void **state)
+{
+    (void)state;
+    c12_config *c;
+    c12_err err;
+    assert_int_equal(parse(FULL, &c, &err), C12_OK);
+    assert_string_equal(c->listen_host, "0.0.0.0");
+    assert_int_equal(c->listen_port, 9000);
+    assert_int_equal(c->n_api_keys, 1);
+    assert_true(c12_config_key_ok(c, "test")); /* sha256("test") */
+    assert_false(c12_config_key_ok(c, "tesT"));
+    assert_false(c12_config_key_ok(c, ""));
+    assert_int_equal(c->max_body_bytes, 4096);
+    assert_true(c->grace_s == 2.5);
+    assert_int_equal(c->memory_budget, 1610612736ULL);
+    assert_int_equal(c->queue_max_total, 8);
+    assert_int_equal(c->queue_max_per_model, 4);
+    assert_int_equal(c->n_models, 2);
+    assert_int_equal(c->default_model, 1);
+    const c12_model_cfg *m = &c->models[1];
+    assert_string_equal(m->id, "two");
+    assert_string_equal(m->source, "conf/models/two.gguf");
+    assert_int_equal(m->n_ctx, 512);
+    assert_int_equal(m->n_threads, 2);
+    assert_int_equal(m->slots, 3);
+    assert_string_equal(m->roles, "chat,code");
+    assert_int_equal(m->keep_alive_s, 0);
+    assert_true(m->pinned);
+    assert_int_equal(m->sha256[0], '\0');
+    c12_config_free(c);
+}
+
+static void expect_error(const char *yaml, const char *needle)
+{
+    c12_config *c = NULL;
+    c12_err err;
+    c12_err_clear(&err);
+    c12_rc rc = parse(yaml, &c, &err);
+    if (rc == C12_OK || !strstr(err.msg, needle)) {
+        fprintf(stderr, "yaml:\n%s\nwanted '%s', got rc %d '%s'\n", yaml, needle, rc, err.msg);
+        fail();
+    }
+    assert_null(c);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error("server:\n  port: 1\n", "conf/c12.yaml:2: server.port: unknown key");
+    expect_error("nonsense: 1\n", "conf/c12.yaml:1: nonsense: unknown key");
+    expect_error("- a\n", "(top level): must be a mapping");
+    expect_error("server: {listen: \"localhost:99999\"}\n", "server.listen");
+    expect_error("server:\n  api_keys: [hunter2]\n", "conf/c12.yaml:2: server.api_keys: must be \"sha256:");
+    expect_error("server:\n  api_keys: [\"env:C12_TEST_UNSET_VAR\"]\n", "C12_TEST_UNSET_VAR is not set");
+    expect_error("pool: {memory_budget: lots}\n", "pool.memory_budget: must be a size");
+    expect_error("queue: {max_total: -1}\n", "queue.max_total: must be an integer");
+    expect_error("models: []\n", "models: must list at least one model");
+    expect_error("models:\n  - nosuch\n", "conf/c12.yaml:2: models[0]: 'nosuch' is not in the catalogue");
+    expect_error("models:\n  - smollm2-135m\n  - id: x\n    slots: 0\n", "conf/c12.yaml:4: models[1].slots:");
+    expect_error("models:\n  - id: x\n    colour: red\n", "conf/c12.yaml:3: models[0].colour: unknown key");
+    expect_error("models:\n  - path: /m.gguf\n", "needs an id");
+    expect_error("models:\n  - smollm2-135m\n  - smollm2-135m\n", "defined twice");
+    expect_error("models:\n  - {id: auto, path: /m.gguf}\n", "reserved");
+    expect_error("models:\n  - {id: a, path: /m.gguf, sha256: abc}\n", "models[0].sha256: must be 64");
+    expect_error("models:\n  - {id: a, path: /m.gguf, pinned: maybe}\n", "models[0].pinned: must be true or false");
+    expect_error("default_model: other\n", "conf/c12.yaml:1: default_model: names no model");
+    expect_error("server: [\n", "conf/c12.yaml:");
+}
+
+static void test_env_key(void **state)
+{
+    (void)state;
+    c12_config *c;
+    c12_err err;
+    setenv("C12_TEST_KEY", "s3cret", 1);
+    assert_int_equal(parse("server:\n  api_keys: [\"env:C12_TEST_KEY\"]\n", &c, &err), C12_OK);
+    unsetenv("C12_TEST_KEY");
+    assert_true(c12_config_key_ok(c, "s3cret"));
+    /* Only the hash is kept: the key's bytes are nowhere in the struct. */
+    assert_null(memmem(c, sizeof *c, "s3cret", 6));
+    c12_config_free(c);
+}
+
+static void test_listen(void **state)
+{
+    (void)state;
+    c12_config *c;
+    c12_err err;
+    assert_int_equal(c12_config_defaults(&c, &err), C12_OK);
+    assert_int_equal(c12_config_set_listen(c, "127.0.0.1:0", &err), C12_OK);
+    assert_int_equal(c->listen_port, 0);
+    assert_int_equal(c12_config_set_listen(c, "[::1]:81", &err), C12_OK);
+    assert_string_equal(c->listen_host, "::1");
+    assert_int_equal(c12_config_set_listen(c, "9090", &err), C12_OK);
+    assert_int_equal(c->listen_port, 9090);
+    assert_string_equal(c->listen_host, "::1");
+    assert_int_not_equal(c12_config_set_listen(c, "host:", &err), C12_OK);
+    assert_int_not_equal(c12_config_set_listen(c, "host:x", &err), C12_OK);
+    c12_config_free(c);
+}
+
+/* Every allocation failure is a clean error, without leaks. */
+static void test_oom(void **state)
+{
+    (void)state;
+    c12_config *c;
+    c12_err err;
+    c12_alloc_fail_at(0, 0);
+    assert_int_equal(parse(FULL, &c, &err), C12_OK);
+    c12_config_free(c);
+    unsigned long n = c12_alloc_fail_at(0, 0);
+    for (unsigned long i = 1; i <= n; i++) {
+        c12_alloc_fail_at(i, 1);
+        c = NULL;
+        c12_rc rc = parse(FULL, &c, &err);
+        c12_alloc_fail_at(0, 0);
+        if (rc == C12_OK) c12_config_free(c);
+        else assert_null(c);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults), cmocka_unit_test(test_full), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_env_key), cmocka_unit_test(test_listen), cmocka_unit_test(test_oom),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
