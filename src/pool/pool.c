@@ -1,0 +1,351 @@
+/* pool.c - model pool and request queue (see pool.h). One mutex guards all
+ * state; a condition variable is broadcast on every change (slot freed,
+ * model loaded or unloaded, shutdown) and each waiter re-checks whether it
+ * is now first in line for its model. Loads run outside the mutex with the
+ * model marked LOADING, so others queue behind the one load. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/c12_alloc.h"
+#include "pool/pool.h"
+
+typedef struct waiter {
+    int idx;
+    c12_prio prio;
+    uint64_t seq;
+    struct waiter *next;
+} waiter;
+
+typedef struct entry {
+    const c12_model_cfg *cfg;
+    c12_model_state state;
+    void *model;
+    uint64_t bytes;   /* what it takes loaded (its estimate while LOADING) */
+    unsigned char *busy; /* per slot */
+    int n_busy;
+    int n_queued;
+    int64_t last_used;
+} entry;
+
+struct c12_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const c12_config *cfg;
+    c12_pool_opts opts;
+    entry *models;
+    int n_models;
+    waiter *queue; /* unordered; first in line is found by (prio, seq) */
+    int n_queued;
+    uint64_t seq;
+    uint64_t used;
+    int shutting_down;
+};
+
+static int64_t mono_ms(void *ud)
+{
+    (void)ud;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t c12_pool_now(c12_pool *p) { return p->opts.now_ms(p->opts.now_ud); }
+
+c12_rc c12_pool_new(const c12_config *cfg, const c12_pool_opts *opts, c12_pool **out, c12_err *err)
+{
+    if (!opts->backend || !opts->memory_budget)
+        return c12_fail(err, C12_ERR_INVALID, "pool: a backend and a memory budget are required");
+    c12_pool *p = c12_calloc(1, sizeof *p);
+    if (!p) return c12_fail(err, C12_ERR_NOMEM, "pool: out of memory");
+    p->cfg = cfg;
+    p->opts = *opts;
+    if (!p->opts.now_ms) p->opts.now_ms = mono_ms;
+    p->n_models = (int)cfg->n_models;
+    p->models = c12_calloc(cfg->n_models, sizeof *p->models);
+    int ok = p->models != NULL;
+    for (int i = 0; ok && i < p->n_models; i++) {
+        p->models[i].cfg = &cfg->models[i];
+        ok = (p->models[i].busy = c12_calloc((size_t)cfg->models[i].slots, 1)) != NULL;
+    }
+    if (!ok) {
+        c12_pool_free(p);
+        return c12_fail(err, C12_ERR_NOMEM, "pool: out of memory");
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    *out = p;
+    return C12_OK;
+}
+
+void c12_pool_free(c12_pool *p)
+{
+    if (!p) return;
+    for (int i = 0; p->models && i < p->n_models; i++) {
+        entry *e = &p->models[i];
+        if (e->state == C12_MODEL_LOADED) p->opts.backend->unload(p->opts.backend->ud, e->model);
+        c12_free(e->busy);
+    }
+    if (p->models) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+    }
+    c12_free(p->models);
+    c12_free(p);
+}
+
+/* Whether w is first in line for its model: FIFO within priority. */
+static int is_head(const c12_pool *p, const waiter *w)
+{
+    for (const waiter *o = p->queue; o; o = o->next)
+        if (o != w && o->idx == w->idx && (o->prio < w->prio || (o->prio == w->prio && o->seq < w->seq)))
+            return 0;
+    return 1;
+}
+
+static void dequeue(c12_pool *p, waiter *w)
+{
+    for (waiter **pp = &p->queue; *pp; pp = &(*pp)->next)
+        if (*pp == w) {
+            *pp = w->next;
+            p->n_queued--;
+            p->models[w->idx].n_queued--;
+            return;
+        }
+}
+
+/* Unload one model (mutex held; the backend's unload only unmaps and frees). */
+static void unload(c12_pool *p, entry *e)
+{
+    p->opts.backend->unload(p->opts.backend->ud, e->model);
+    e->model = NULL;
+    e->state = C12_MODEL_UNLOADED;
+    p->used -= e->bytes;
+    e->bytes = 0;
+}
+
+/* The least recently used model that may go: loaded, idle, not pinned, not `keep`. */
+static entry *lru_idle(c12_pool *p, const entry *keep)
+{
+    entry *best = NULL;
+    for (int i = 0; i < p->n_models; i++) {
+        entry *e = &p->models[i];
+        if (e == keep || e->state != C12_MODEL_LOADED || e->n_busy || e->cfg->pinned) continue;
+        if (!best || e->last_used < best->last_used) best = e;
+    }
+    return best;
+}
+
+/* Make room for `need` bytes by evicting LRU idle models; 1 if it fits now. */
+static int make_room(c12_pool *p, const entry *for_e, uint64_t need)
+{
+    while (p->used + need > p->opts.memory_budget) {
+        entry *v = lru_idle(p, for_e);
+        if (!v) return 0;
+        fprintf(stderr, "c12 pool: evicting %s (%.1f MB) to load %s\n", v->cfg->id, v->bytes / 1e6,
+                for_e->cfg->id);
+        unload(p, v);
+    }
+    return 1;
+}
+
+/* The head waiter of an unloaded model loads it: C12_OK when loaded or when
+ * it cannot fit yet (*no_room; keep waiting for a slot to free), else the error. */
+static c12_rc try_load(c12_pool *p, entry *e, int *no_room, c12_err *err)
+{
+    const c12_backend *b = p->opts.backend;
+    uint64_t need = 0;
+    c12_rc rc = b->estimate(b->ud, e->cfg, &need, err);
+    if (rc) return rc;
+    if (need > p->opts.memory_budget)
+        return c12_fail(err, C12_ERR_RANGE, "model %s needs about %.1f MB, more than the whole memory "
+                        "budget (%.1f MB)", e->cfg->id, need / 1e6, p->opts.memory_budget / 1e6);
+    if (!make_room(p, e, need)) {
+        *no_room = 1;
+        return C12_OK;
+    }
+    e->state = C12_MODEL_LOADING;
+    e->bytes = need;
+    p->used += need;
+    pthread_mutex_unlock(&p->mu);
+    void *model = NULL;
+    uint64_t bytes = 0;
+    rc = b->load(b->ud, e->cfg, &model, &bytes, err);
+    pthread_mutex_lock(&p->mu);
+    p->used -= need;
+    e->bytes = 0;
+    e->state = rc ? C12_MODEL_UNLOADED : C12_MODEL_LOADED;
+    if (!rc) {
+        e->model = model;
+        e->bytes = bytes;
+        e->last_used = c12_pool_now(p);
+        p->used += bytes;
+        make_room(p, e, 0); /* the estimate may have been low */
+    }
+    pthread_cond_broadcast(&p->cv);
+    return rc;
+}
+
+static int free_slot(const entry *e)
+{
+    for (int s = 0; s < e->cfg->slots; s++)
+        if (!e->busy[s]) return s;
+    return -1;
+}
+
+/* Wait on the condition variable until the deadline, at most 200 ms at a
+ * time so that an injected clock is noticed too. 1 when the deadline passed. */
+static int wait_step(c12_pool *p, int64_t deadline)
+{
+    int64_t wait = 200;
+    if (deadline) {
+        int64_t left = deadline - c12_pool_now(p);
+        if (left <= 0) return 1;
+        if (left < wait) wait = left;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+    ts.tv_sec += wait / 1000 + ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+    return 0;
+}
+
+static c12_rc admit(c12_pool *p, int idx, c12_err *err)
+{
+    const c12_config *c = p->cfg;
+    if (p->shutting_down) return c12_fail(err, C12_ERR_CANCELLED, "the server is shutting down");
+    if (p->n_queued >= c->queue_max_total || p->models[idx].n_queued >= c->queue_max_per_model)
+        return c12_fail(err, C12_ERR_BUSY, "the queue is full (%d waiting, %d for %s); retry later",
+                        p->n_queued, p->models[idx].n_queued, p->models[idx].cfg->id);
+    return C12_OK;
+}
+
+c12_rc c12_pool_acquire(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms, c12_lease *out,
+                        c12_err *err)
+{
+    if (idx < 0 || idx >= p->n_models) return c12_fail(err, C12_ERR_INVALID, "pool: no model %d", idx);
+    entry *e = &p->models[idx];
+    pthread_mutex_lock(&p->mu);
+    c12_rc rc = C12_OK;
+    waiter w = {idx, prio, 0, NULL};
+    /* Served at once when nobody is ahead: it never counts against the queue. */
+    int ahead = e->n_queued > 0;
+    if (!p->shutting_down && !ahead && e->state == C12_MODEL_LOADED && free_slot(e) >= 0) goto grant;
+    if ((rc = admit(p, idx, err))) goto out;
+    w.seq = p->seq++;
+    w.next = p->queue;
+    p->queue = &w;
+    p->n_queued++;
+    e->n_queued++;
+    for (;;) {
+        if (p->shutting_down) {
+            rc = c12_fail(err, C12_ERR_CANCELLED, "the server is shutting down");
+            break;
+        }
+        if (is_head(p, &w)) {
+            if (e->state == C12_MODEL_LOADED && free_slot(e) >= 0) break;
+            if (e->state == C12_MODEL_UNLOADED) {
+                int no_room = 0;
+                if ((rc = try_load(p, e, &no_room, err))) break;
+                if (!no_room) continue; /* loaded: take a slot */
+            }
+        }
+        if (wait_step(p, deadline_ms)) {
+            rc = c12_fail(err, C12_ERR_TIMEOUT, "the request's deadline passed while it waited for %s%s",
+                          e->cfg->id, e->state == C12_MODEL_LOADED ? "" : " to load");
+            break;
+        }
+    }
+    dequeue(p, &w);
+    pthread_cond_broadcast(&p->cv); /* the next in line may go now */
+    if (rc) goto out;
+grant:;
+    int s = free_slot(e);
+    e->busy[s] = 1;
+    e->n_busy++;
+    e->last_used = c12_pool_now(p);
+    out->model_idx = idx;
+    out->slot = s;
+    out->model = e->model;
+out:
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+void c12_pool_release(c12_pool *p, c12_lease *l)
+{
+    pthread_mutex_lock(&p->mu);
+    entry *e = &p->models[l->model_idx];
+    e->busy[l->slot] = 0;
+    e->n_busy--;
+    e->last_used = c12_pool_now(p);
+    if (e->cfg->keep_alive_s == 0 && !e->n_busy && !e->n_queued && !e->cfg->pinned) unload(p, e);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void c12_pool_tick(c12_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int64_t now = c12_pool_now(p);
+    for (int i = 0; i < p->n_models; i++) {
+        entry *e = &p->models[i];
+        long ka = e->cfg->keep_alive_s;
+        if (e->state == C12_MODEL_LOADED && !e->n_busy && !e->n_queued && !e->cfg->pinned && ka >= 0 &&
+            now - e->last_used >= (int64_t)ka * 1000) {
+            fprintf(stderr, "c12 pool: unloading %s (idle %ld s)\n", e->cfg->id, ka);
+            unload(p, e);
+            pthread_cond_broadcast(&p->cv);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+void c12_pool_shutdown(c12_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->shutting_down = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+int c12_pool_wait_idle(c12_pool *p, int64_t timeout_ms)
+{
+    int64_t deadline = c12_pool_now(p) + timeout_ms;
+    pthread_mutex_lock(&p->mu);
+    int busy;
+    for (;;) {
+        busy = 0;
+        for (int i = 0; i < p->n_models; i++) busy += p->models[i].n_busy;
+        if (!busy || wait_step(p, deadline)) break;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return busy;
+}
+
+c12_model_state c12_pool_state(c12_pool *p, int idx)
+{
+    pthread_mutex_lock(&p->mu);
+    c12_model_state s = p->models[idx].state;
+    pthread_mutex_unlock(&p->mu);
+    return s;
+}
+
+uint64_t c12_pool_used_bytes(c12_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    uint64_t u = p->used;
+    pthread_mutex_unlock(&p->mu);
+    return u;
+}
+
+int c12_pool_queued(c12_pool *p, int idx)
+{
+    pthread_mutex_lock(&p->mu);
+    int n = idx < 0 ? p->n_queued : p->models[idx].n_queued;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}

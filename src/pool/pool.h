@@ -1,0 +1,66 @@
+/* pool.h - the model pool and its request queue: the one owner of which
+ * models are loaded, which slots are busy and who waits for what.
+ *
+ * A request acquires a slot of a model (c12_pool_acquire) and releases it
+ * when done. Acquiring may load the model (concurrent first requests wait on
+ * one load), may evict least-recently-used idle models to stay within the
+ * memory budget (never a busy or pinned one), and otherwise waits in the
+ * model's queue: FIFO within priority, bounded per model and overall, until
+ * its deadline. keep_alive unloads idle models (c12_pool_tick). All of it is
+ * behind one mutex; loads and unloads run outside it. */
+#ifndef C12_POOL_H
+#define C12_POOL_H
+
+#include <stdint.h>
+
+#include "base/c12_rc.h"
+#include "config/config.h"
+#include "pool/backend.h"
+
+typedef struct c12_pool c12_pool;
+
+typedef enum { C12_PRIO_HIGH = 0, C12_PRIO_NORMAL, C12_PRIO_LOW, C12_PRIO_COUNT } c12_prio;
+
+typedef enum { C12_MODEL_UNLOADED = 0, C12_MODEL_LOADING, C12_MODEL_LOADED } c12_model_state;
+
+typedef struct c12_pool_opts {
+    const c12_backend *backend;
+    uint64_t memory_budget; /* bytes; must be > 0 */
+    /* Monotonic milliseconds (NULL: CLOCK_MONOTONIC); tests move time by hand. */
+    int64_t (*now_ms)(void *ud);
+    void *now_ud;
+} c12_pool_opts;
+
+/* A granted slot; fill by c12_pool_acquire, give back with c12_pool_release. */
+typedef struct c12_lease {
+    int model_idx;
+    int slot;
+    void *model; /* the backend's handle */
+} c12_lease;
+
+/* cfg must outlive the pool. */
+c12_rc c12_pool_new(const c12_config *cfg, const c12_pool_opts *opts, c12_pool **out, c12_err *err);
+/* Unloads everything; no request may hold a lease. */
+void c12_pool_free(c12_pool *p);
+
+/* Wait for a slot of model `idx`. deadline_ms: absolute, on the pool's clock
+ * (0 = none). Errors: C12_ERR_BUSY (queue full), C12_ERR_TIMEOUT (deadline
+ * passed while queued), C12_ERR_CANCELLED (shutting down), C12_ERR_RANGE (the
+ * model cannot fit in the budget at all), or the load's own error. */
+c12_rc c12_pool_acquire(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms, c12_lease *out,
+                        c12_err *err);
+void c12_pool_release(c12_pool *p, c12_lease *l);
+
+/* Unload idle models whose keep_alive has passed; call about once a second. */
+void c12_pool_tick(c12_pool *p);
+/* Stop: queued and later acquires fail with C12_ERR_CANCELLED. */
+void c12_pool_shutdown(c12_pool *p);
+/* Wait until no slot is busy or timeout_ms passes; returns the busy count. */
+int c12_pool_wait_idle(c12_pool *p, int64_t timeout_ms);
+
+c12_model_state c12_pool_state(c12_pool *p, int idx);
+uint64_t c12_pool_used_bytes(c12_pool *p);
+int c12_pool_queued(c12_pool *p, int idx); /* -1: all models */
+int64_t c12_pool_now(c12_pool *p);
+
+#endif
