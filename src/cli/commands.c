@@ -10,5 +10,6 @@ const c12_cli_cmd c12_cli_commands[] = {
     {"models", "list and pull the models C12 knows", cmd_models},
     {"carbon", "grid carbon intensity: now, forecast, backtest", cmd_carbon},
     {"config", "check or show a configuration file", cmd_config},
+    {"serve", "serve the models over an OpenAI-compatible HTTP API", cmd_serve},
     {NULL, NULL, NULL},
 };

@@ -6,6 +6,7 @@
  *     api_keys: ["sha256:<64 hex>"]   # hashes of the accepted Bearer keys
  *     max_body_bytes: 1048576
  *     grace_s: 30                     # SIGTERM: time in-flight requests get to finish
+ *     default_max_tokens: 512         # chat replies without max_tokens (completions: 16)
  *   pool:
  *     memory_budget: 4GiB             # mapped weights + KV caches; "auto": half the RAM
  *   queue:
@@ -61,6 +62,7 @@ typedef struct c12_config {
     size_t n_api_keys;
     size_t max_body_bytes;
     double grace_s;
+    int default_max_tokens;
     uint64_t memory_budget;        /* bytes; 0 = auto (half the physical memory) */
     int queue_max_total;
     int queue_max_per_model;

@@ -161,6 +161,11 @@ static c12_rc server_key(ycx *y, void *obj, const char *k, const yaml_node_t *v,
         return C12_OK;
     }
     if (!strcmp(k, "grace_s")) return get_num(y, v, path, 0, 3600, &c->grace_s);
+    if (!strcmp(k, "default_max_tokens")) {
+        if ((rc = get_int(y, v, path, 1, 1 << 20, &l))) return rc;
+        c->default_max_tokens = (int)l;
+        return C12_OK;
+    }
     if (!strcmp(k, "api_keys")) {
         if (v->type != YAML_SEQUENCE_NODE) return bad(y, v, path, "must be a list");
         for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)

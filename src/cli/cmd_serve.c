@@ -1,0 +1,128 @@
+/* cmd_serve.c - `c12 serve`: the OpenAI-compatible server in the foreground.
+ * SIGTERM or SIGINT stops accepting, lets in-flight requests finish within
+ * server.grace_s and exits 0. */
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/c12_alloc.h"
+#include "cli.h"
+#include "config/config.h"
+#include "pool/pool.h"
+#include "server/server.h"
+
+static int usage(FILE *f, int rc)
+{
+    fprintf(f, "usage: c12 serve [--config FILE] [--listen HOST:PORT]\n"
+               "  --config FILE       configuration (default: built-in, serving smollm2-135m)\n"
+               "  --listen HOST:PORT  listen address (also C12_LISTEN; default 127.0.0.1:8080)\n");
+    return rc;
+}
+
+typedef struct preload {
+    c12_pool *pool;
+    int idx;
+    const char *id;
+} preload;
+
+/* Load the default model at start; /readyz answers 200 once it is in. */
+static void *preload_main(void *ud)
+{
+    preload *p = ud;
+    c12_lease l;
+    c12_err err;
+    if (c12_pool_acquire(p->pool, p->idx, C12_PRIO_HIGH, 0, &l, &err) == C12_OK) c12_pool_release(p->pool, &l);
+    else if (err.rc != C12_ERR_CANCELLED) fprintf(stderr, "c12 serve: default model %s: %s\n", p->id, err.msg);
+    return NULL;
+}
+
+static uint64_t auto_budget(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size / 2 : 4000000000ULL;
+}
+
+static int parse(int argc, char **argv, const char **config, const char **listen)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout, 0);
+        if (i + 1 < argc && !strcmp(argv[i], "--config")) *config = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--listen")) *listen = argv[++i];
+        else return usage(stderr, 2);
+    }
+    return -1;
+}
+
+/* Until SIGTERM/SIGINT; ticks the pool (keep_alive) once a second. */
+static int wait_signal(c12_pool *pool, const sigset_t *set)
+{
+    struct timespec one = {1, 0};
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &one);
+        if (sig == SIGTERM || sig == SIGINT) return sig;
+        c12_pool_tick(pool);
+    }
+}
+
+static int serve(c12_config *cfg, const sigset_t *set)
+{
+    c12_err err;
+    c12_pool *pool = NULL;
+    c12_server *srv = NULL;
+    c12_pool_opts po = {&c12_backend_local, cfg->memory_budget ? cfg->memory_budget : auto_budget(), NULL, NULL};
+    if (c12_pool_new(cfg, &po, &pool, &err) || c12_server_start(cfg, pool, &c12_backend_local, &srv, &err)) {
+        fprintf(stderr, "c12 serve: %s\n", err.msg);
+        c12_pool_free(pool);
+        return 1;
+    }
+    const c12_model_cfg *dm = &cfg->models[cfg->default_model];
+    printf("c12 serve: listening on http://%s:%d (config: %s; default model %s; budget %.0f MB)\n",
+           strchr(cfg->listen_host, ':') ? "[::1]" : cfg->listen_host, c12_server_port(srv), cfg->source, dm->id,
+           po.memory_budget / 1e6);
+    fflush(stdout);
+    preload pl = {pool, (int)cfg->default_model, dm->id};
+    pthread_t t;
+    int have_t = pthread_create(&t, NULL, preload_main, &pl) == 0;
+    int sig = wait_signal(pool, set);
+    fprintf(stderr, "c12 serve: %s: stopping (grace %g s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg->grace_s);
+    c12_server_begin_shutdown(srv);
+    c12_pool_shutdown(pool);
+    int left = c12_server_drain(srv, cfg->grace_s);
+    if (left) fprintf(stderr, "c12 serve: %d request(s) still running after the grace period: cancelled\n", left);
+    c12_server_free(srv);
+    if (have_t) pthread_join(t, NULL);
+    c12_pool_free(pool);
+    fprintf(stderr, "c12 serve: stopped\n");
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    const char *config = NULL, *listen = getenv("C12_LISTEN");
+    int prc = parse(argc, argv, &config, &listen);
+    if (prc >= 0) return prc;
+    c12_config *cfg = NULL;
+    c12_err err;
+    c12_rc rc = config ? c12_config_load(config, &cfg, &err) : c12_config_defaults(&cfg, &err);
+    if (!rc && listen && *listen) rc = c12_config_set_listen(cfg, listen, &err);
+    if (rc) {
+        fprintf(stderr, "c12 serve: %s\n", err.msg);
+        c12_config_free(cfg);
+        return 1;
+    }
+    json_set_alloc_funcs(c12_malloc, c12_free);
+    /* Signals go to sigtimedwait only: block them before any thread starts. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int ret = serve(cfg, &set);
+    c12_config_free(cfg);
+    return ret;
+}

@@ -1,0 +1,140 @@
+/* backend_local.c - the engine in this process as a backend: a model is the
+ * mapped GGUF file plus one session (KV cache) per slot. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/c12_alloc.h"
+#include "models/models.h"
+#include "models/sha.h"
+#include "pool/backend.h"
+
+typedef struct local_model {
+    c12_model *m;
+    c12_session **slots;
+    int n_slots;
+} local_model;
+
+static c12_rc resolve(const c12_model_cfg *m, char *path, size_t cap, c12_err *err)
+{
+    c12_err e;
+    if (c12_models_resolve(m->source, path, cap, &e))
+        return c12_fail(err, e.rc, "model %s: %s", m->id, e.msg);
+    return C12_OK;
+}
+
+/* Before loading, only the file is known: its size stands for the weights;
+ * the KV caches are added by load (which reports the true total). */
+static c12_rc estimate(void *ud, const c12_model_cfg *m, uint64_t *bytes, c12_err *err)
+{
+    (void)ud;
+    char path[PATH_MAX];
+    struct stat st;
+    c12_rc rc = resolve(m, path, sizeof path, err);
+    if (rc) return rc;
+    if (stat(path, &st)) return c12_fail(err, C12_ERR_NOT_FOUND, "model %s: %s: cannot stat", m->id, path);
+    *bytes = (uint64_t)st.st_size;
+    return C12_OK;
+}
+
+static void unload(void *ud, void *model)
+{
+    (void)ud;
+    local_model *lm = model;
+    if (!lm) return;
+    for (int i = 0; i < lm->n_slots; i++) c12_session_free(lm->slots[i]);
+    c12_free(lm->slots);
+    c12_model_free(lm->m);
+    c12_free(lm);
+}
+
+static c12_rc check_hash(const c12_model_cfg *m, const char *path, c12_err *err)
+{
+    char hex[C12_SHA256_HEX];
+    if (!m->sha256[0]) return C12_OK;
+    c12_rc rc = c12_sha256_file(path, hex, NULL, NULL, err);
+    if (rc) return rc;
+    if (strcmp(hex, m->sha256))
+        return c12_fail(err, C12_ERR_INTEGRITY, "model %s: %s: sha256 is %s, the configuration says %s", m->id,
+                        path, hex, m->sha256);
+    return C12_OK;
+}
+
+static c12_rc load(void *ud, const c12_model_cfg *m, void **model, uint64_t *bytes, c12_err *err)
+{
+    (void)ud;
+    char path[PATH_MAX];
+    c12_rc rc = resolve(m, path, sizeof path, err);
+    if (!rc) rc = check_hash(m, path, err);
+    if (rc) return rc;
+    local_model *lm = c12_calloc(1, sizeof *lm);
+    if (!lm || !(lm->slots = c12_calloc((size_t)m->slots, sizeof *lm->slots))) {
+        c12_free(lm);
+        return c12_fail(err, C12_ERR_NOMEM, "model %s: out of memory", m->id);
+    }
+    c12_err e;
+    if ((rc = c12_model_load(path, &lm->m, &e))) {
+        unload(NULL, lm);
+        return c12_fail(err, rc, "model %s: %s", m->id, e.msg);
+    }
+    uint64_t total = c12_model_get_info(lm->m)->mapped_bytes;
+    c12_session_params sp = {.n_ctx = m->n_ctx, .n_threads = m->n_threads};
+    for (; lm->n_slots < m->slots; lm->n_slots++) {
+        if ((rc = c12_session_new(lm->m, &sp, &lm->slots[lm->n_slots], &e))) {
+            unload(NULL, lm);
+            return c12_fail(err, rc, "model %s: %s", m->id, e.msg);
+        }
+        total += c12_session_kv_bytes(lm->slots[lm->n_slots]);
+    }
+    fprintf(stderr, "c12 pool: loaded %s from %s (%.1f MB with %d slot%s)\n", m->id, path, total / 1e6,
+            m->slots, m->slots == 1 ? "" : "s");
+    *model = lm;
+    *bytes = total;
+    return C12_OK;
+}
+
+/* The text to tokenize: the chat rendered with the model's template, or the prompt. */
+static c12_rc prompt_text(const local_model *lm, const c12_backend_req *req, char **out, c12_err *err)
+{
+    if (!req->messages) {
+        *out = c12_strdup(req->prompt);
+        return *out ? C12_OK : c12_fail(err, C12_ERR_NOMEM, "out of memory");
+    }
+    return c12_model_chat_prompt(lm->m, req->messages, req->n_messages, 1, out, err);
+}
+
+static c12_rc generate(void *ud, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
+                       void *cb_ud, c12_backend_result *res, c12_err *err)
+{
+    (void)ud;
+    local_model *lm = model;
+    c12_session *s = lm->slots[slot];
+    char *text = NULL;
+    int32_t *ids = NULL;
+    size_t n = 0;
+    c12_rc rc = prompt_text(lm, req, &text, err);
+    if (!rc) rc = c12_model_tokenize(lm->m, text, strlen(text), 1, req->messages != NULL, &ids, &n, err);
+    c12_free(text);
+    if (rc) return rc;
+    int n_ctx = c12_session_n_ctx(s);
+    if ((int)n >= n_ctx) {
+        c12_free(ids);
+        return c12_fail(err, C12_ERR_RANGE, "This model's maximum context length is %d tokens, but the "
+                        "prompt has %zu tokens.", n_ctx, n);
+    }
+    c12_gen_params gp = req->gen;
+    if (gp.max_tokens <= 0 || gp.max_tokens > n_ctx - (int)n) gp.max_tokens = n_ctx - (int)n;
+    c12_gen_result r;
+    rc = c12_generate(s, ids, (int)n, &gp, cb, cb_ud, &r, err);
+    c12_free(ids);
+    if (rc == C12_ERR_CANCELLED) {
+        c12_session_truncate(s, 0); /* a cut generation may leave the cache mid-step */
+        return rc;
+    }
+    if (rc) return rc;
+    *res = (c12_backend_result){r.n_prompt, r.n_completion, r.finish, r.prefill_s, r.decode_s};
+    return C12_OK;
+}
+
+const c12_backend c12_backend_local = {"local", estimate, load, unload, generate, NULL};

@@ -1,0 +1,164 @@
+/* api_gen.c - POST /v1/chat/completions and /v1/completions: validate, pick
+ * the model, queue for a slot, generate (plainly here, streamed in stream.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/c12_alloc.h"
+#include "server/gen.h"
+
+#define MAX_REPLY_BYTES (4u << 20)
+
+json_t *c12_gen_usage(const c12_backend_result *res)
+{
+    return json_pack("{s:i, s:i, s:i}", "prompt_tokens", res->n_prompt, "completion_tokens", res->n_completion,
+                     "total_tokens", res->n_prompt + res->n_completion);
+}
+
+const char *c12_gen_finish(c12_finish f) { return f == C12_FINISH_LENGTH ? "length" : "stop"; }
+
+void c12_gen_job_end(c12_gen_job *job)
+{
+    c12_pool_release(job->srv->pool, &job->lease);
+    c12_api_req_free(&job->q);
+    c12_free(job);
+}
+
+enum MHD_Result c12_gen_error(c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg)
+{
+    if (rc == C12_ERR_RANGE)
+        return c12_http_error(c, 400, "invalid_request_error", job->q.kind == C12_API_CHAT ? "messages" : "prompt",
+                              "context_length_exceeded", msg);
+    return c12_http_rc_error(c, rc, msg);
+}
+
+/* x-c12-priority: high|normal|low; x-c12-deadline-ms: N (from now). */
+static int queue_headers(c12_server *s, struct MHD_Connection *c, c12_prio *prio, int64_t *deadline,
+                         const char **bad)
+{
+    static const char *const names[C12_PRIO_COUNT] = {"high", "normal", "low"};
+    const char *p = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-priority");
+    const char *d = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-deadline-ms");
+    *prio = C12_PRIO_NORMAL;
+    *deadline = 0;
+    if (p) {
+        int i = 0;
+        while (i < C12_PRIO_COUNT && strcasecmp(p, names[i])) i++;
+        if (i == C12_PRIO_COUNT) return *bad = "x-c12-priority must be high, normal or low", 0;
+        *prio = (c12_prio)i;
+    }
+    if (d) {
+        char *e;
+        long long ms = strtoll(d, &e, 10);
+        if (!*d || *e || ms <= 0 || ms > 86400000LL)
+            return *bad = "x-c12-deadline-ms must be a whole number of milliseconds from 1 to 86400000", 0;
+        *deadline = c12_pool_now(s->pool) + ms;
+    }
+    return 1;
+}
+
+typedef struct plain_out {
+    c12_buf text;
+    c12_server *srv;
+} plain_out;
+
+static int on_text(void *ud, const char *text, size_t len)
+{
+    plain_out *o = ud;
+    return c12_buf_append(&o->text, text, len) != C12_OK || atomic_load(&o->srv->cancel_all);
+}
+
+static json_t *plain_body(const c12_gen_job *job, const char *text, const c12_backend_result *res)
+{
+    const char *fin = c12_gen_finish(res->finish);
+    json_t *choice = job->q.kind == C12_API_CHAT
+        ? json_pack("{s:i, s:{s:s, s:s}, s:n, s:s}", "index", 0, "message", "role", "assistant", "content", text,
+                    "logprobs", "finish_reason", fin)
+        : json_pack("{s:i, s:s, s:n, s:s}", "index", 0, "text", text, "logprobs", "finish_reason", fin);
+    return json_pack("{s:s, s:s, s:I, s:s, s:[o], s:o}", "id", job->id, "object",
+                     job->q.kind == C12_API_CHAT ? "chat.completion" : "text_completion", "created",
+                     (json_int_t)job->created, "model", job->model_id, "choices", choice, "usage",
+                     c12_gen_usage(res));
+}
+
+static enum MHD_Result run_plain(c12_gen_job *job, struct MHD_Connection *c)
+{
+    c12_server *s = job->srv;
+    plain_out o = {.srv = s};
+    c12_buf_init(&o.text, MAX_REPLY_BYTES);
+    c12_buf_puts(&o.text, "");
+    c12_backend_result res;
+    c12_err err;
+    c12_rc rc = s->backend->generate(s->backend->ud, job->lease.model, job->lease.slot, &job->breq, on_text, &o,
+                                     &res, &err);
+    enum MHD_Result ret;
+    if (rc) ret = c12_gen_error(job, c, rc, err.msg);
+    else if (!o.text.data) ret = c12_http_error(c, 503, "server_error", NULL, "out_of_memory", "Out of memory.");
+    else ret = c12_http_json(c, 200, plain_body(job, o.text.data, &res));
+    c12_buf_free(&o.text);
+    c12_gen_job_end(job);
+    return ret;
+}
+
+static void bind_request(c12_gen_job *job)
+{
+    c12_api_req *q = &job->q;
+    const c12_config *cfg = job->srv->cfg;
+    job->breq.messages = q->kind == C12_API_CHAT ? q->messages : NULL;
+    job->breq.n_messages = q->n_messages;
+    job->breq.prompt = q->prompt;
+    job->breq.gen.sampling = q->sampling;
+    job->breq.gen.stop = q->stop[0] ? q->stop : NULL;
+    job->breq.gen.max_tokens = q->max_tokens ? q->max_tokens
+                             : q->kind == C12_API_CHAT ? cfg->default_max_tokens : 16; /* OpenAI's default */
+}
+
+static enum MHD_Result generate(c12_server *s, c12_req *r, struct MHD_Connection *c, c12_api_kind kind)
+{
+    char param[64], msg[512];
+    c12_err err;
+    c12_gen_job *job = c12_calloc(1, sizeof *job);
+    if (!job) return c12_http_error(c, 503, "server_error", NULL, "out_of_memory", "Out of memory.");
+    c12_rc rc = c12_api_req_parse(r->body.data ? r->body.data : "", r->body.len, kind, &job->q, param, &err);
+    if (rc) {
+        c12_free(job);
+        if (rc == C12_ERR_NOMEM) return c12_http_error(c, 503, "server_error", NULL, "out_of_memory", err.msg);
+        return c12_http_error(c, 400, "invalid_request_error", param, rc == C12_ERR_FORMAT ? "invalid_json" : NULL,
+                              err.msg);
+    }
+    int idx = c12_server_model_index(s, job->q.model);
+    c12_prio prio;
+    int64_t deadline;
+    const char *bad = NULL;
+    enum MHD_Result ret;
+    if (idx < 0) {
+        snprintf(msg, sizeof msg, "The model '%.200s' does not exist (GET /v1/models lists them).", job->q.model);
+        ret = c12_http_error(c, 404, "invalid_request_error", "model", "model_not_found", msg);
+    } else if (!queue_headers(s, c, &prio, &deadline, &bad))
+        ret = c12_http_error(c, 400, "invalid_request_error", NULL, "invalid_header", bad);
+    else if ((rc = c12_pool_acquire(s->pool, idx, prio, deadline, &job->lease, &err)))
+        ret = c12_gen_error(job, c, rc, err.msg);
+    else {
+        job->srv = s;
+        job->model_id = s->cfg->models[idx].id;
+        job->created = (long long)time(NULL);
+        snprintf(job->id, sizeof job->id, "%s-%llx%06lx", kind == C12_API_CHAT ? "chatcmpl" : "cmpl",
+                 s->started, (unsigned long)atomic_fetch_add(&s->next_id, 1));
+        bind_request(job);
+        return job->q.stream ? c12_stream_run(job, c) : run_plain(job, c);
+    }
+    c12_api_req_free(&job->q);
+    c12_free(job);
+    return ret;
+}
+
+enum MHD_Result c12_api_chat(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url)
+{
+    return generate(s, r, c, C12_API_CHAT);
+}
+
+enum MHD_Result c12_api_completions(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url)
+{
+    return generate(s, r, c, C12_API_COMPLETION);
+}

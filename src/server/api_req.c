@@ -1,0 +1,257 @@
+/* api_req.c - parse and validate OpenAI request bodies with jansson. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/c12_alloc.h"
+#include "base/c12_buf.h"
+#include "server/api_req.h"
+
+typedef struct pcx {
+    c12_api_req *r;
+    char *param;
+    c12_err *err;
+} pcx;
+
+static c12_rc bad(pcx *p, const char *param, const char *fmt, const char *what)
+{
+    if (p->param) snprintf(p->param, 64, "%s", param);
+    return c12_fail(p->err, C12_ERR_INVALID, fmt, param, what);
+}
+
+/* A field that is absent or null counts as not given. */
+static json_t *field(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_null(v) ? NULL : v;
+}
+
+static c12_rc num(pcx *p, json_t *o, const char *k, double lo, double hi, float *dst)
+{
+    json_t *v = field(o, k);
+    if (!v) return C12_OK;
+    if (!json_is_number(v)) return bad(p, k, "'%s' must be %s", "a number");
+    double d = json_number_value(v);
+    if (!(d >= lo && d <= hi)) {
+        char range[64];
+        snprintf(range, sizeof range, "from %g to %g", lo, hi);
+        return bad(p, k, "'%s' must be %s", range);
+    }
+    *dst = (float)d;
+    return C12_OK;
+}
+
+static c12_rc integer(pcx *p, json_t *o, const char *k, json_int_t lo, json_int_t hi, json_int_t *dst)
+{
+    json_t *v = field(o, k);
+    if (!v) return C12_OK;
+    if (!json_is_integer(v)) return bad(p, k, "'%s' must be %s", "an integer");
+    json_int_t i = json_integer_value(v);
+    if (i < lo || i > hi) {
+        char range[96];
+        snprintf(range, sizeof range, "an integer from %lld to %lld", (long long)lo, (long long)hi);
+        return bad(p, k, "'%s' must be %s", range);
+    }
+    *dst = i;
+    return C12_OK;
+}
+
+static c12_rc boolean(pcx *p, json_t *o, const char *k, int *dst)
+{
+    json_t *v = field(o, k);
+    if (!v) return C12_OK;
+    if (!json_is_boolean(v)) return bad(p, k, "'%s' must be %s", "a boolean");
+    *dst = json_is_true(v);
+    return C12_OK;
+}
+
+static c12_rc keep(pcx *p, char *s)
+{
+    c12_api_req *r = p->r;
+    char **o = s ? c12_realloc(r->owned, (r->n_owned + 1) * sizeof *o) : NULL;
+    if (!o) {
+        c12_free(s);
+        return c12_fail(p->err, C12_ERR_NOMEM, "out of memory");
+    }
+    r->owned = o;
+    r->owned[r->n_owned++] = s;
+    return C12_OK;
+}
+
+/* content: a string, or an array of {"type": "text", "text": "..."} parts (joined). */
+static c12_rc content(pcx *p, json_t *v, const char *param, const char **out)
+{
+    if (json_is_string(v)) {
+        *out = json_string_value(v);
+        return C12_OK;
+    }
+    if (!json_is_array(v)) return bad(p, param, "'%s' must be %s", "a string or an array of text parts");
+    c12_buf b;
+    c12_buf_init(&b, 0);
+    size_t i;
+    json_t *part;
+    c12_rc rc = c12_buf_puts(&b, "");
+    json_array_foreach(v, i, part) {
+        json_t *type = json_object_get(part, "type"), *text = json_object_get(part, "text");
+        if (rc) break;
+        if (!json_is_object(part) || !json_is_string(type) || strcmp(json_string_value(type), "text") ||
+            !json_is_string(text)) {
+            c12_buf_free(&b);
+            return bad(p, param, "'%s' must be %s", "an array of {\"type\": \"text\", \"text\": string} parts");
+        }
+        rc = c12_buf_puts(&b, json_string_value(text));
+    }
+    if (rc) {
+        c12_buf_free(&b);
+        return c12_fail(p->err, C12_ERR_NOMEM, "out of memory");
+    }
+    char *s = c12_buf_take(&b);
+    if ((rc = keep(p, s))) return rc;
+    *out = s;
+    return C12_OK;
+}
+
+static c12_rc messages(pcx *p, json_t *o)
+{
+    static const char *const roles[] = {"system", "user", "assistant", "developer", NULL};
+    json_t *v = field(o, "messages");
+    if (!v) return bad(p, "messages", "'%s' is %s", "required");
+    if (!json_is_array(v)) return bad(p, "messages", "'%s' must be %s", "an array");
+    size_t n = json_array_size(v);
+    if (n == 0 || n > C12_API_MAX_MESSAGES) return bad(p, "messages", "'%s' must have %s", "1 to 1024 messages");
+    c12_api_req *r = p->r;
+    if (!(r->messages = c12_calloc(n, sizeof *r->messages))) return c12_fail(p->err, C12_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char param[64];
+        json_t *m = json_array_get(v, i);
+        snprintf(param, sizeof param, "messages[%zu]", i);
+        if (!json_is_object(m)) return bad(p, param, "'%s' must be %s", "an object");
+        json_t *role = json_object_get(m, "role");
+        snprintf(param, sizeof param, "messages[%zu].role", i);
+        if (!json_is_string(role)) return bad(p, param, "'%s' must be %s", "a string");
+        const char *rs = json_string_value(role);
+        size_t k = 0;
+        while (roles[k] && strcmp(roles[k], rs)) k++;
+        if (!roles[k]) return bad(p, param, "'%s' must be %s", "one of system, user, assistant");
+        r->messages[i].role = k == 3 ? "system" : roles[k]; /* developer: the newer name of system */
+        snprintf(param, sizeof param, "messages[%zu].content", i);
+        json_t *c = json_object_get(m, "content");
+        if (!c) return bad(p, param, "'%s' is %s", "required");
+        c12_rc rc = content(p, c, param, &r->messages[i].content);
+        if (rc) return rc;
+        r->n_messages++;
+    }
+    return C12_OK;
+}
+
+/* prompt: a string, or an array of exactly one string (n = 1 only). */
+static c12_rc prompt(pcx *p, json_t *o)
+{
+    json_t *v = field(o, "prompt");
+    if (!v) return bad(p, "prompt", "'%s' is %s", "required");
+    if (json_is_array(v) && json_array_size(v) == 1) v = json_array_get(v, 0);
+    if (!json_is_string(v)) return bad(p, "prompt", "'%s' must be %s", "a string (or an array of one string)");
+    p->r->prompt = json_string_value(v);
+    return C12_OK;
+}
+
+static c12_rc stop(pcx *p, json_t *o)
+{
+    json_t *v = field(o, "stop"), *s;
+    size_t i;
+    if (!v) return C12_OK;
+    if (json_is_string(v)) {
+        p->r->stop[0] = json_string_value(v);
+        return C12_OK;
+    }
+    if (!json_is_array(v) || json_array_size(v) > C12_API_MAX_STOP)
+        return bad(p, "stop", "'%s' must be %s", "a string or an array of up to 4 strings");
+    json_array_foreach(v, i, s) {
+        if (!json_is_string(s)) return bad(p, "stop", "'%s' must be %s", "a string or an array of up to 4 strings");
+        p->r->stop[i] = json_string_value(s);
+    }
+    return C12_OK;
+}
+
+static c12_rc options(pcx *p, json_t *o)
+{
+    c12_api_req *r = p->r;
+    json_int_t mt = 0, mct = 0, n = 1, seed = -1;
+    c12_rc rc;
+    if ((rc = integer(p, o, "max_tokens", 1, 1 << 30, &mt)) ||
+        (rc = integer(p, o, "max_completion_tokens", 1, 1 << 30, &mct)) ||
+        (rc = integer(p, o, "n", 1, 1 << 30, &n)) ||
+        (rc = integer(p, o, "seed", INT64_MIN, INT64_MAX, &seed)) ||
+        (rc = num(p, o, "temperature", 0, 2, &r->sampling.temperature)) ||
+        (rc = num(p, o, "top_p", 0, 1, &r->sampling.top_p)) ||
+        (rc = num(p, o, "presence_penalty", -2, 2, &r->sampling.presence_penalty)) ||
+        (rc = num(p, o, "frequency_penalty", -2, 2, &r->sampling.frequency_penalty)) ||
+        (rc = boolean(p, o, "stream", &r->stream)) || (rc = stop(p, o)))
+        return rc;
+    if (n != 1) return bad(p, "n", "'%s' must be %s", "1 (one choice per request)");
+    if (field(o, "user") && !json_is_string(field(o, "user"))) return bad(p, "user", "'%s' must be %s", "a string");
+    json_t *so = field(o, "stream_options");
+    if (so && !json_is_object(so)) return bad(p, "stream_options", "'%s' must be %s", "an object");
+    if (so) {
+        rc = boolean(p, so, "include_usage", &r->include_usage);
+        if (rc && p->param) snprintf(p->param, 64, "stream_options.include_usage");
+        if (rc) return rc;
+    }
+    r->max_tokens = (int)(mct ? mct : mt);
+    if (seed != -1) r->sampling.seed = (uint64_t)seed;
+    if (r->sampling.top_p >= 1) r->sampling.top_p = 1; /* off */
+    return C12_OK;
+}
+
+static c12_rc walk(pcx *p, json_t *o, c12_api_kind kind)
+{
+    c12_api_req *r = p->r;
+    if (!json_is_object(o)) return bad(p, "body", "the request %s must be %s", "a JSON object");
+    json_t *m = field(o, "model");
+    if (!m) return bad(p, "model", "'%s' is %s", "required");
+    if (!json_is_string(m) || json_string_length(m) >= sizeof r->model)
+        return bad(p, "model", "'%s' must be %s", "a string (a model id)");
+    memcpy(r->model, json_string_value(m), json_string_length(m) + 1);
+    c12_rc rc = kind == C12_API_CHAT ? messages(p, o) : prompt(p, o);
+    return rc ? rc : options(p, o);
+}
+
+c12_rc c12_api_req_parse(const char *body, size_t len, c12_api_kind kind, c12_api_req *out, char *param,
+                         c12_err *err)
+{
+    c12_api_req r;
+    memset(&r, 0, sizeof r);
+    r.kind = kind;
+    r.sampling = c12_sampling_default();
+    r.sampling.temperature = 1.0f; /* OpenAI's defaults, not c12 run's */
+    r.sampling.top_p = 1.0f;
+    r.sampling.top_k = 0;
+    r.sampling.min_p = 0.0f;
+    if (param) param[0] = '\0';
+    json_error_t je;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        if (param) snprintf(param, 64, "body");
+        return c12_fail(err, C12_ERR_FORMAT, "the body is not valid JSON: %s (line %d, column %d)", je.text,
+                        je.line, je.column);
+    }
+    r.json = root;
+    pcx p = {&r, param, err};
+    c12_rc rc = walk(&p, root, kind);
+    if (rc) {
+        c12_api_req_free(&r);
+        return rc;
+    }
+    *out = r;
+    return C12_OK;
+}
+
+void c12_api_req_free(c12_api_req *r)
+{
+    for (size_t i = 0; i < r->n_owned; i++) c12_free(r->owned[i]);
+    c12_free(r->owned);
+    c12_free(r->messages);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}

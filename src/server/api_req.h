@@ -1,0 +1,40 @@
+/* api_req.h - an OpenAI request body (chat completion or completion) parsed
+ * and validated into plain C. Unknown fields are ignored; a known field of
+ * the wrong type or out of range fails with C12_ERR_INVALID and names the
+ * field in `param`; malformed JSON is C12_ERR_FORMAT. */
+#ifndef C12_API_REQ_H
+#define C12_API_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/c12_rc.h"
+#include "engine/c12_engine.h"
+
+#define C12_API_MAX_STOP 4
+#define C12_API_MAX_MESSAGES 1024
+
+typedef enum { C12_API_CHAT = 0, C12_API_COMPLETION } c12_api_kind;
+
+typedef struct c12_api_req {
+    c12_api_kind kind;
+    char model[256];
+    c12_chat_msg *messages; /* chat: role and content point into this struct's storage */
+    size_t n_messages;
+    const char *prompt;     /* completion */
+    int max_tokens;         /* 0: not given */
+    c12_sampling sampling;
+    const char *stop[C12_API_MAX_STOP + 1]; /* NULL-terminated */
+    int stream, include_usage;
+    /* private */
+    void *json;             /* the parsed document that strings point into */
+    char **owned;           /* joined content parts */
+    size_t n_owned;
+} c12_api_req;
+
+/* Parse `body`. On failure `param` (may be NULL, size >= 64) names the field. */
+c12_rc c12_api_req_parse(const char *body, size_t len, c12_api_kind kind, c12_api_req *out, char *param,
+                         c12_err *err);
+void c12_api_req_free(c12_api_req *r);
+
+#endif

@@ -1,0 +1,52 @@
+/* respond.c - JSON responses and OpenAI-shaped errors. */
+#include <string.h>
+
+#include "base/c12_alloc.h"
+#include "server/server_impl.h"
+
+enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text) return MHD_NO; /* out of memory: MHD closes the connection */
+    size_t n = strlen(text);
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(n, text, c12_free);
+    if (!resp) {
+        c12_free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (status == 429) MHD_add_response_header(resp, "Retry-After", "1");
+    if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+    enum MHD_Result ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result c12_http_error(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
+                               const char *code, const char *msg)
+{
+    json_t *e = json_pack("{s:{s:s, s:s, s:o, s:o}}", "error", "message", msg, "type", type, "param",
+                          param && *param ? json_string(param) : json_null(), "code",
+                          code ? json_string(code) : json_null());
+    return c12_http_json(c, status, e);
+}
+
+enum MHD_Result c12_http_rc_error(struct MHD_Connection *c, c12_rc rc, const char *msg)
+{
+    switch (rc) {
+    case C12_ERR_BUSY: return c12_http_error(c, 429, "rate_limit_error", NULL, "queue_full", msg);
+    case C12_ERR_TIMEOUT: return c12_http_error(c, 504, "timeout_error", NULL, "deadline_exceeded", msg);
+    case C12_ERR_CANCELLED: return c12_http_error(c, 503, "server_error", NULL, "shutting_down", msg);
+    case C12_ERR_RANGE:
+        return c12_http_error(c, 400, "invalid_request_error", "messages", "context_length_exceeded", msg);
+    case C12_ERR_NOT_FOUND:
+    case C12_ERR_INTEGRITY:
+    case C12_ERR_FORMAT:
+    case C12_ERR_UNSUPPORTED:
+    case C12_ERR_IO:
+        return c12_http_error(c, 500, "server_error", NULL, "model_load_failed", msg);
+    case C12_ERR_NOMEM: return c12_http_error(c, 503, "server_error", NULL, "out_of_memory", msg);
+    default: return c12_http_error(c, 500, "server_error", NULL, NULL, msg);
+    }
+}

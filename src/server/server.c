@@ -1,0 +1,202 @@
+/* server.c - the HTTP daemon: listen socket, routing table, API keys, body
+ * limits, shutdown. Endpoints live in api_*.c. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/c12_alloc.h"
+#include "server/server_impl.h"
+
+typedef struct route {
+    const char *method;
+    const char *path;
+    int prefix;      /* path is a prefix (/v1/models/{id}) */
+    int needs_key;   /* behind the API keys, when any are configured */
+    c12_route_fn fn;
+} route;
+
+static const route ROUTES[] = {
+    {"GET", "/healthz", 0, 0, c12_api_healthz},
+    {"GET", "/readyz", 0, 0, c12_api_readyz},
+    {"GET", "/v1/models", 0, 1, c12_api_models},
+    {"GET", "/v1/models/", 1, 1, c12_api_model},
+    {"POST", "/v1/chat/completions", 0, 1, c12_api_chat},
+    {"POST", "/v1/completions", 0, 1, c12_api_completions},
+};
+#define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
+
+static const route *find_route(const char *url, const char *method, int *path_known)
+{
+    *path_known = 0;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const route *r = &ROUTES[i];
+        int match = r->prefix ? !strncmp(url, r->path, strlen(r->path)) && url[strlen(r->path)]
+                              : !strcmp(url, r->path);
+        if (!match) continue;
+        *path_known = 1;
+        if (!strcmp(method, r->method)) return r;
+    }
+    return NULL;
+}
+
+int c12_server_model_index(const c12_server *s, const char *id)
+{
+    if (!strcmp(id, "auto")) return (int)s->cfg->default_model; /* until routing lands */
+    return c12_config_find_model(s->cfg, id);
+}
+
+static int authorized(c12_server *s, struct MHD_Connection *c)
+{
+    if (!s->cfg->n_api_keys) return 1;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7)) return 0;
+    return c12_config_key_ok(s->cfg, h + 7);
+}
+
+/* The access handler: called once with the headers, then with body chunks,
+ * then once more with none (when the response must be queued). */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *data, size_t *data_size, void **con_cls)
+{
+    c12_server *s = cls;
+    c12_req *r = *con_cls;
+    if (!r) {
+        if (!(r = c12_calloc(1, sizeof *r))) return MHD_NO;
+        r->srv = s;
+        c12_buf_init(&r->body, s->cfg->max_body_bytes);
+        *con_cls = r;
+        atomic_fetch_add(&s->in_flight, 1);
+        /* A declared length over the limit is refused before reading the body. */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > s->cfg->max_body_bytes) r->too_big = 1;
+        if (!r->too_big) return MHD_YES;
+    }
+    if (*data_size) {
+        if (!r->too_big && c12_buf_append(&r->body, data, *data_size)) r->too_big = 1;
+        *data_size = 0; /* consumed (or dropped, when too big) */
+        return MHD_YES;
+    }
+    if (r->too_big) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "The request body is larger than the limit of %zu bytes.",
+                 s->cfg->max_body_bytes);
+        return c12_http_error(c, 413, "invalid_request_error", NULL, "request_too_large", msg);
+    }
+    int path_known;
+    const route *rt = find_route(url, method, &path_known);
+    if (!rt && path_known) return c12_http_error(c, 405, "invalid_request_error", NULL, "method_not_allowed",
+                                                 "Method not allowed on this path.");
+    if (!rt) return c12_http_error(c, 404, "invalid_request_error", NULL, "not_found", "No such endpoint.");
+    if (rt->needs_key && !authorized(s, c))
+        return c12_http_error(c, 401, "invalid_request_error", NULL, "invalid_api_key",
+                              "Missing or wrong API key: send Authorization: Bearer KEY.");
+    if (atomic_load(&s->shutting_down) && rt->fn != c12_api_healthz)
+        return c12_http_error(c, 503, "server_error", NULL, "shutting_down", "The server is shutting down.");
+    return rt->fn(s, r, c, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    c12_server *s = cls;
+    c12_req *r = *con_cls;
+    if (!r) return;
+    c12_buf_free(&r->body);
+    c12_free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static c12_rc listen_socket(c12_server *s, c12_err *err)
+{
+    const c12_config *cfg = s->cfg;
+    char port[16];
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    snprintf(port, sizeof port, "%d", cfg->listen_port);
+    int g = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+    if (g) return c12_fail(err, C12_ERR_INVALID, "listen %s:%s: %s", cfg->listen_host, port, gai_strerror(g));
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 256)) {
+        c12_rc rc = c12_fail(err, C12_ERR_IO, "listen %s:%s: %s", cfg->listen_host, port, strerror(errno));
+        if (fd >= 0) close(fd);
+        freeaddrinfo(ai);
+        return rc;
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
+    s->listen_fd = fd;
+    return C12_OK;
+}
+
+c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend *backend,
+                        c12_server **out, c12_err *err)
+{
+    c12_server *s = c12_calloc(1, sizeof *s);
+    if (!s) return c12_fail(err, C12_ERR_NOMEM, "server: out of memory");
+    s->cfg = cfg;
+    s->pool = pool;
+    s->backend = backend;
+    s->started = (long long)time(NULL);
+    s->listen_fd = -1;
+    c12_rc rc = listen_socket(s, err);
+    if (rc) {
+        c12_free(s);
+        return rc;
+    }
+    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
+                                MHD_USE_ERROR_LOG,
+                            0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
+    if (!s->d) {
+        close(s->listen_fd);
+        c12_free(s);
+        return c12_fail(err, C12_ERR_IO, "server: libmicrohttpd could not start");
+    }
+    *out = s;
+    return C12_OK;
+}
+
+int c12_server_port(const c12_server *s) { return s->port; }
+
+void c12_server_begin_shutdown(c12_server *s)
+{
+    atomic_store(&s->shutting_down, 1);
+    int fd = (int)MHD_quiesce_daemon(s->d);
+    if (fd >= 0) close(fd);
+    s->listen_fd = -1;
+}
+
+int c12_server_drain(c12_server *s, double grace_s)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int n = atomic_load(&s->in_flight);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double el = (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9;
+        if (n <= 0 || el >= grace_s) return n;
+        usleep(20 * 1000);
+    }
+}
+
+void c12_server_free(c12_server *s)
+{
+    if (!s) return;
+    atomic_store(&s->cancel_all, 1);
+    MHD_stop_daemon(s->d);
+    if (s->listen_fd >= 0) close(s->listen_fd);
+    c12_free(s);
+}

@@ -1,0 +1,58 @@
+/* server_impl.h - shared inside src/server: the server struct, the
+ * per-request state and the response helpers. */
+#ifndef C12_SERVER_IMPL_H
+#define C12_SERVER_IMPL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "base/c12_buf.h"
+#include "server/server.h"
+
+struct c12_server {
+    const c12_config *cfg;
+    c12_pool *pool;
+    const c12_backend *backend;
+    struct MHD_Daemon *d;
+    int listen_fd;
+    int port;
+    atomic_int shutting_down;
+    atomic_int cancel_all;   /* grace period over: cut running generations */
+    atomic_int in_flight;    /* requests begun and not yet completed */
+    atomic_ulong next_id;
+    long long started;
+};
+
+/* One request (MHD's con_cls); lives from the first call of the access
+ * handler to the completion notice. The body is capped at max_body_bytes. */
+typedef struct c12_req {
+    c12_server *srv;
+    c12_buf body;
+    int too_big;
+} c12_req;
+
+typedef enum MHD_Result (*c12_route_fn)(c12_server *s, c12_req *r, struct MHD_Connection *c,
+                                         const char *url);
+
+/* Responses. send_json takes the reference to `body`. */
+enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t *body);
+/* OpenAI's error shape; param and code may be NULL. */
+enum MHD_Result c12_http_error(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
+                               const char *code, const char *msg);
+/* Map a c12_rc from the pool or backend to the HTTP error OpenAI clients expect. */
+enum MHD_Result c12_http_rc_error(struct MHD_Connection *c, c12_rc rc, const char *msg);
+
+/* Endpoints. */
+enum MHD_Result c12_api_models(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_model(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_healthz(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_readyz(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_chat(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_completions(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+
+/* Model id of a request ("auto": the default model) -> index, or -1. */
+int c12_server_model_index(const c12_server *s, const char *id);
+
+#endif

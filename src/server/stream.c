@@ -1,0 +1,213 @@
+/* stream.c - streamed completions as server-sent events.
+ *
+ * A generator thread runs the job and appends `data: {chunk}\n\n` events to
+ * a buffer; libmicrohttpd's content reader (on the connection's thread) waits
+ * for bytes and sends them. When the client goes away, MHD frees the
+ * response: the free callback marks the stream cancelled, the next token's
+ * callback sees it and stops generation, and the slot is released. The
+ * connection thread waits for the first event (or a failure) before sending
+ * headers, so a prompt over the context is still a plain 400. Two references
+ * (generator, response) decide who frees the stream. */
+#include <pthread.h>
+#include <string.h>
+
+#include "base/c12_alloc.h"
+#include "server/gen.h"
+
+#define MAX_PENDING (1u << 20) /* events not yet sent; beyond it the generator waits */
+
+typedef struct stream {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    c12_gen_job *job;
+    c12_buf out;
+    size_t rd;
+    int started, done, cancelled, refs;
+    c12_api_kind kind;
+    c12_rc rc;                /* failure before the first event */
+    char msg[C12_ERR_MSG_MAX];
+} stream;
+
+static void unref(stream *st)
+{
+    int last = --st->refs == 0;
+    pthread_mutex_unlock(&st->mu);
+    if (!last) return;
+    c12_buf_free(&st->out);
+    pthread_mutex_destroy(&st->mu);
+    pthread_cond_destroy(&st->cv);
+    c12_free(st);
+}
+
+/* Append one event (mutex held); drops the JSON reference. */
+static int emit(stream *st, json_t *chunk)
+{
+    char *text = chunk ? json_dumps(chunk, JSON_COMPACT) : NULL;
+    json_decref(chunk);
+    int bad = !text || c12_buf_puts(&st->out, "data: ") || c12_buf_puts(&st->out, text) ||
+              c12_buf_puts(&st->out, "\n\n");
+    c12_free(text);
+    st->started = 1;
+    pthread_cond_broadcast(&st->cv);
+    return bad;
+}
+
+static json_t *chunk(const c12_gen_job *job, const char *text, const char *finish, int role)
+{
+    json_t *fin = finish ? json_string(finish) : json_null();
+    json_t *choice;
+    if (job->q.kind == C12_API_CHAT) {
+        json_t *delta = !text ? json_object()
+                      : role ? json_pack("{s:s, s:s}", "role", "assistant", "content", text)
+                             : json_pack("{s:s}", "content", text);
+        choice = json_pack("{s:i, s:o, s:n, s:o}", "index", 0, "delta", delta, "logprobs", "finish_reason", fin);
+    } else
+        choice = json_pack("{s:i, s:s, s:n, s:o}", "index", 0, "text", text ? text : "", "logprobs",
+                           "finish_reason", fin);
+    json_t *c = json_pack("{s:s, s:s, s:I, s:s, s:[o]}", "id", job->id, "object",
+                          job->q.kind == C12_API_CHAT ? "chat.completion.chunk" : "text_completion", "created",
+                          (json_int_t)job->created, "model", job->model_id, "choices", choice);
+    if (c && job->q.include_usage) json_object_set_new(c, "usage", json_null());
+    return c;
+}
+
+static int on_text(void *ud, const char *text, size_t len)
+{
+    stream *st = ud;
+    char *piece = c12_strndup(text, len);
+    pthread_mutex_lock(&st->mu);
+    while (st->out.len - st->rd > MAX_PENDING && !st->cancelled) pthread_cond_wait(&st->cv, &st->mu);
+    int stop = !piece || st->cancelled || atomic_load(&st->job->srv->cancel_all);
+    if (!stop) stop = emit(st, chunk(st->job, piece, NULL, !st->started));
+    pthread_mutex_unlock(&st->mu);
+    c12_free(piece);
+    return stop;
+}
+
+static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_result *res)
+{
+    c12_gen_job *job = st->job;
+    if (rc && !st->started) { /* still time for a plain error response */
+        st->rc = rc;
+        snprintf(st->msg, sizeof st->msg, "%s", err->msg);
+        return;
+    }
+    if (rc) {
+        emit(st, json_pack("{s:{s:s, s:s, s:n, s:n}}", "error", "message", err->msg, "type", "server_error",
+                           "param", "code"));
+    } else {
+        if (!st->started && job->q.kind == C12_API_CHAT) emit(st, chunk(job, "", NULL, 1));
+        emit(st, chunk(job, NULL, c12_gen_finish(res->finish), 0));
+        if (job->q.include_usage) {
+            json_t *u = chunk(job, NULL, NULL, 0);
+            if (u) {
+                json_object_set_new(u, "choices", json_array());
+                json_object_set_new(u, "usage", c12_gen_usage(res));
+            }
+            emit(st, u);
+        }
+    }
+    c12_buf_puts(&st->out, "data: [DONE]\n\n");
+}
+
+static void *generator(void *ud)
+{
+    stream *st = ud;
+    c12_gen_job *job = st->job;
+    c12_server *s = job->srv;
+    c12_backend_result res;
+    c12_err err;
+    c12_err_clear(&err);
+    c12_rc rc = s->backend->generate(s->backend->ud, job->lease.model, job->lease.slot, &job->breq, on_text, st,
+                                     &res, &err);
+    pthread_mutex_lock(&st->mu);
+    if (!st->cancelled) finish(st, rc, &err, &res);
+    pthread_mutex_unlock(&st->mu);
+    c12_gen_job_end(job); /* the slot is free before the last bytes go out */
+    pthread_mutex_lock(&st->mu);
+    st->job = NULL;
+    st->done = 1;
+    pthread_cond_broadcast(&st->cv);
+    unref(st);
+    return NULL;
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    stream *st = cls;
+    pthread_mutex_lock(&st->mu);
+    while (st->rd == st->out.len && !st->done) pthread_cond_wait(&st->cv, &st->mu);
+    size_t n = st->out.len - st->rd;
+    if (n == 0) {
+        pthread_mutex_unlock(&st->mu);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    if (n > max) n = max;
+    memcpy(buf, st->out.data + st->rd, n);
+    st->rd += n;
+    if (st->rd == st->out.len) st->rd = 0, c12_buf_reset(&st->out);
+    pthread_cond_broadcast(&st->cv); /* room for the generator */
+    pthread_mutex_unlock(&st->mu);
+    return (ssize_t)n;
+}
+
+/* MHD is done with the response: finished, or the client went away. */
+static void on_free(void *cls)
+{
+    stream *st = cls;
+    pthread_mutex_lock(&st->mu);
+    st->cancelled = 1;
+    pthread_cond_broadcast(&st->cv);
+    unref(st);
+}
+
+enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
+{
+    stream *st = c12_calloc(1, sizeof *st);
+    if (!st) {
+        c12_gen_job_end(job);
+        return c12_http_error(c, 503, "server_error", NULL, "out_of_memory", "Out of memory.");
+    }
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_cond_init(&st->cv, NULL);
+    c12_buf_init(&st->out, 0);
+    st->job = job;
+    st->kind = job->q.kind;
+    st->refs = 2;
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, generator, st)) {
+        pthread_attr_destroy(&attr);
+        st->refs = 1;
+        c12_gen_job_end(job);
+        pthread_mutex_lock(&st->mu);
+        unref(st);
+        return c12_http_error(c, 503, "server_error", NULL, "no_thread", "Could not start a generator thread.");
+    }
+    pthread_attr_destroy(&attr);
+    pthread_mutex_lock(&st->mu);
+    while (!st->started && !st->done) pthread_cond_wait(&st->cv, &st->mu);
+    if (!st->started && st->rc) {
+        c12_rc rc = st->rc;
+        char msg[C12_ERR_MSG_MAX];
+        const char *param = st->kind == C12_API_CHAT ? "messages" : "prompt";
+        memcpy(msg, st->msg, sizeof msg);
+        unref(st);
+        return rc == C12_ERR_RANGE
+            ? c12_http_error(c, 400, "invalid_request_error", param, "context_length_exceeded", msg)
+            : c12_http_rc_error(c, rc, msg);
+    }
+    pthread_mutex_unlock(&st->mu);
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, st, on_free);
+    if (!resp) {
+        on_free(st);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
