@@ -155,6 +155,10 @@ int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const ch
                 r.n_prompt, r.n_cached, r.prefill_s,
                 r.prefill_s > 0 ? (r.n_prompt - r.n_cached) / r.prefill_s : 0.0, r.n_completion,
                 r.decode_s, r.decode_s > 0 ? r.n_completion / r.decode_s : 0.0);
+    if (!rc && o->stats)
+        fprintf(stderr, "memory: model %.1f MB mapped, KV cache %.1f MB (%d tokens)\n",
+                c12_model_get_info(m)->mapped_bytes / 1e6, c12_session_kv_bytes(s) / 1e6,
+                c12_session_n_ctx(s));
     c12_free(ids);
     return rc;
 }
@@ -181,6 +185,13 @@ int cmd_run(int argc, char **argv)
     if (prc >= 0) return prc;
     c12_model *m = cli_load_model("run", o.model);
     if (!m) return 1;
+    /* a base model cannot chat: say how to use it before allocating anything */
+    if (!o.raw && !c12_model_get_info(m)->has_chat_template) {
+        fprintf(stderr, "c12 run: model '%s' is a base model (no chat template): pass -p TEXT "
+                "--raw to complete a prompt as plain text\n", c12_model_get_info(m)->name);
+        c12_model_free(m);
+        return 2;
+    }
     c12_session_params sp = {.n_ctx = o.n_ctx, .n_threads = o.n_threads};
     c12_session *s = NULL;
     c12_err err;

@@ -100,10 +100,14 @@ def test_prompt_longer_than_context_is_a_clear_error(c12_san, model):
 
 
 def test_interactive_chat_keeps_the_conversation(c12_san, model):
-    r = run([c12_san, "run", "-m", model, "-n", "6", "--temp", "0"],
+    r = run([c12_san, "run", "-m", model, "-n", "6", "--temp", "0", "--stats"],
             input="Hello!\nWhat did I just say?\n/bye\n")
     assert r.returncode == 0, r.stderr
     assert len([l for l in r.stdout.splitlines() if l.strip()]) >= 2
+    # the second turn reuses the first turn's cached tokens
+    cached = [int(m) for m in re.findall(r"\((\d+) cached\)", r.stderr)]
+    assert len(cached) == 2 and cached[0] == 0 and cached[1] > 20, r.stderr
+    assert "KV cache" in r.stderr and "mapped" in r.stderr
 
 
 def test_missing_model_names_the_fix(c12_san, tmp_path):
