@@ -234,7 +234,13 @@ c12_rc c12_pool_acquire(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms
     /* Served at once when nobody is ahead: it never counts against the queue. */
     int ahead = e->n_queued > 0;
     if (!p->shutting_down && !ahead && e->state == C12_MODEL_LOADED && free_slot(e) >= 0) goto grant;
-    if ((rc = admit(p, idx, err))) goto out;
+    /* The first request for an unloaded model loads it now: it is not
+     * waiting behind anyone, so the queue bounds do not refuse it. */
+    if (!(!ahead && e->state == C12_MODEL_UNLOADED) && (rc = admit(p, idx, err))) goto out;
+    if (p->shutting_down) {
+        rc = c12_fail(err, C12_ERR_CANCELLED, "the server is shutting down");
+        goto out;
+    }
     w.seq = p->seq++;
     w.next = p->queue;
     p->queue = &w;

@@ -1,0 +1,99 @@
+"""Start `c12 serve` on a free loopback port for a test and stop it with
+SIGTERM afterwards (checking that it exits 0 and the sanitizers stayed
+quiet). Every wait here is bounded."""
+import json
+import os
+import pathlib
+import select
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from conftest import model_path
+
+
+class Server:
+    def __init__(self, binary, config_text=None, env=None, ready=True):
+        self.tmp = tempfile.TemporaryDirectory(prefix="c12srv-")
+        args = [binary, "serve", "--listen", "127.0.0.1:0"]
+        if config_text is not None:
+            cfg = pathlib.Path(self.tmp.name) / "c12.yaml"
+            cfg.write_text(config_text)
+            args += ["--config", str(cfg)]
+        self.stderr_path = pathlib.Path(self.tmp.name) / "stderr.txt"
+        self.stderr_file = open(self.stderr_path, "w")
+        full_env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0", **(env or {}))
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, env=full_env)
+        line = self._readline(30)
+        assert "listening on http://127.0.0.1:" in line, (line, self.stderr())
+        self.port = int(line.split("127.0.0.1:")[1].split()[0])
+        self.url = f"http://127.0.0.1:{self.port}"
+        if ready:
+            self.wait_ready()
+
+    def _readline(self, timeout):
+        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        return self.proc.stdout.readline() if r else ""
+
+    def stderr(self):
+        self.stderr_file.flush()
+        return self.stderr_path.read_text()
+
+    def wait_ready(self, timeout=60):
+        end = time.time() + timeout
+        while time.time() < end:
+            status, _ = self.get("/readyz")
+            if status == 200:
+                return
+            time.sleep(0.1)
+        raise AssertionError("not ready: " + self.stderr())
+
+    def request(self, method, path, body=None, headers=None, raw=None, timeout=120):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def get(self, path, **kw):
+        try:
+            return self.request("GET", path, **kw)
+        except (ConnectionError, urllib.error.URLError):
+            return 0, ""
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def stop(self, timeout=60):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("c12 serve did not stop after SIGTERM: " + self.stderr())
+        err = self.stderr()
+        self.stderr_file.close()
+        self.proc.stdout.close()
+        self.tmp.cleanup()
+        assert rc == 0, (rc, err)
+        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+        return err
+
+
+def error_of(body):
+    e = json.loads(body)["error"]
+    assert set(e) == {"message", "type", "param", "code"}, e
+    return e
+
+
+def smollm():
+    return str(model_path("smollm2-135m"))

@@ -1,0 +1,134 @@
+/* Request bodies: every field, the defaults, wrong types named by field,
+ * malformed JSON, allocation failures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "base/c12_alloc.h"
+#include "server/api_req.h"
+
+static const char CHAT[] =
+    "{\"model\":\"auto\",\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+    "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hi\"},{\"type\":\"text\",\"text\":\" there\"}]},"
+    "{\"role\":\"developer\",\"content\":\"d\"}],"
+    "\"max_tokens\":8,\"temperature\":0.5,\"top_p\":0.9,\"stop\":[\"\\n\",\"END\"],\"seed\":7,"
+    "\"presence_penalty\":0.1,\"frequency_penalty\":-0.2,\"user\":\"u\",\"n\":1,\"stream\":true,"
+    "\"stream_options\":{\"include_usage\":true},\"logit_bias\":{\"1\":2},\"tools\":null}";
+
+static void test_chat(void **state)
+{
+    (void)state;
+    c12_api_req r;
+    char param[64];
+    c12_err err;
+    assert_int_equal(c12_api_req_parse(CHAT, strlen(CHAT), C12_API_CHAT, &r, param, &err), C12_OK);
+    assert_string_equal(r.model, "auto");
+    assert_int_equal(r.n_messages, 3);
+    assert_string_equal(r.messages[1].role, "user");
+    assert_string_equal(r.messages[1].content, "Hi there");
+    assert_string_equal(r.messages[2].role, "system");
+    assert_int_equal(r.max_tokens, 8);
+    assert_true(r.sampling.temperature == 0.5f);
+    assert_true(r.sampling.top_p == 0.9f);
+    assert_true(r.sampling.frequency_penalty == -0.2f);
+    assert_int_equal(r.sampling.seed, 7);
+    assert_string_equal(r.stop[0], "\n");
+    assert_string_equal(r.stop[1], "END");
+    assert_null(r.stop[2]);
+    assert_true(r.stream);
+    assert_true(r.include_usage);
+    c12_api_req_free(&r);
+}
+
+static void test_completion_defaults(void **state)
+{
+    (void)state;
+    const char *b = "{\"model\":\"m\",\"prompt\":[\"once\"],\"max_completion_tokens\":3,\"stop\":\".\",\"seed\":null}";
+    c12_api_req r;
+    c12_err err;
+    assert_int_equal(c12_api_req_parse(b, strlen(b), C12_API_COMPLETION, &r, NULL, &err), C12_OK);
+    assert_string_equal(r.prompt, "once");
+    assert_int_equal(r.max_tokens, 3);
+    assert_string_equal(r.stop[0], ".");
+    assert_true(r.sampling.temperature == 1.0f); /* OpenAI's default */
+    assert_false(r.stream);
+    c12_api_req_free(&r);
+}
+
+static void expect(const char *body, c12_api_kind kind, c12_rc want, const char *param_want)
+{
+    c12_api_req r;
+    char param[64];
+    c12_err err;
+    c12_rc rc = c12_api_req_parse(body, strlen(body), kind, &r, param, &err);
+    if (rc != want || strcmp(param, param_want)) {
+        fprintf(stderr, "%s: rc %d param '%s' (%s)\n", body, rc, param, err.msg);
+        fail();
+    }
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect("{\"model\":", C12_API_CHAT, C12_ERR_FORMAT, "body");
+    expect("[1]", C12_API_CHAT, C12_ERR_INVALID, "body");
+    expect("{\"messages\":[]}", C12_API_CHAT, C12_ERR_INVALID, "model");
+    expect("{\"model\":3,\"messages\":[]}", C12_API_CHAT, C12_ERR_INVALID, "model");
+    expect("{\"model\":\"m\"}", C12_API_CHAT, C12_ERR_INVALID, "messages");
+    expect("{\"model\":\"m\",\"messages\":{}}", C12_API_CHAT, C12_ERR_INVALID, "messages");
+    expect("{\"model\":\"m\",\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}", C12_API_CHAT,
+           C12_ERR_INVALID, "messages[0].role");
+    expect("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":5}]}", C12_API_CHAT, C12_ERR_INVALID,
+           "messages[0].content");
+    expect("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}",
+           C12_API_CHAT, C12_ERR_INVALID, "messages[0].content");
+    const char *ok = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],";
+    char b[256];
+    static const struct { const char *field; } f[] = {
+        {"\"max_tokens\":\"8\""}, {"\"max_tokens\":0"}, {"\"max_completion_tokens\":1.5"}, {"\"temperature\":\"hot\""},
+        {"\"temperature\":3"}, {"\"top_p\":2"}, {"\"stop\":5"}, {"\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"},
+        {"\"seed\":\"x\""}, {"\"presence_penalty\":9"}, {"\"frequency_penalty\":true"}, {"\"user\":1"}, {"\"n\":2"},
+        {"\"stream\":\"yes\""}, {"\"stream_options\":1"}, {"\"stream_options\":{\"include_usage\":1}"}};
+    static const char *const names[] = {"max_tokens", "max_tokens", "max_completion_tokens", "temperature",
+                                        "temperature", "top_p", "stop", "stop", "seed", "presence_penalty",
+                                        "frequency_penalty", "user", "n", "stream", "stream_options",
+                                        "stream_options.include_usage"};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        snprintf(b, sizeof b, "%s%s}", ok, f[i].field);
+        expect(b, C12_API_CHAT, C12_ERR_INVALID, names[i]);
+    }
+    expect("{\"model\":\"m\"}", C12_API_COMPLETION, C12_ERR_INVALID, "prompt");
+    expect("{\"model\":\"m\",\"prompt\":[\"a\",\"b\"]}", C12_API_COMPLETION, C12_ERR_INVALID, "prompt");
+}
+
+static void test_oom(void **state)
+{
+    (void)state;
+    c12_api_req r;
+    c12_err err;
+    c12_alloc_fail_at(0, 0);
+    assert_int_equal(c12_api_req_parse(CHAT, strlen(CHAT), C12_API_CHAT, &r, NULL, &err), C12_OK);
+    c12_api_req_free(&r);
+    unsigned long n = c12_alloc_fail_at(0, 0);
+    for (unsigned long i = 1; i <= n; i++) {
+        c12_alloc_fail_at(i, 1);
+        c12_rc rc = c12_api_req_parse(CHAT, strlen(CHAT), C12_API_CHAT, &r, NULL, &err);
+        c12_alloc_fail_at(0, 0);
+        if (rc == C12_OK) c12_api_req_free(&r);
+    }
+}
+
+int main(void)
+{
+    json_set_alloc_funcs(c12_malloc, c12_free); /* as c12 serve does: jansson's memory fails too */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chat), cmocka_unit_test(test_completion_defaults), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_oom),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
