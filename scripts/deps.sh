@@ -18,8 +18,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-# Python test tools (the integration tests are pytest programs).
+# Python test tools: pytest, the openai SDK and schemathesis (server tests).
 py=${PYTHON:-python3}
-if ! "$py" -c 'import pytest' 2>/dev/null; then
-  "$py" -m pip install -q pytest
-fi
+for mod in pytest openai schemathesis; do
+  "$py" -c "import $mod" 2>/dev/null || "$py" -m pip install -q "$mod"
+done
