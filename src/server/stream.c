@@ -9,6 +9,7 @@
  * headers, so a prompt over the context is still a plain 400. Two references
  * (generator, response) decide who frees the stream. */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/c12_alloc.h"
@@ -121,6 +122,9 @@ static void *generator(void *ud)
     c12_rc rc = s->backend->generate(s->backend->ud, job->lease.model, job->lease.slot, &job->breq, on_text, st,
                                      &res, &err);
     pthread_mutex_lock(&st->mu);
+    if (st->cancelled && !rc)
+        fprintf(stderr, "c12 serve: %s: the client went away; generation stopped after %d tokens\n", job->id,
+                res.n_completion);
     if (!st->cancelled) finish(st, rc, &err, &res);
     pthread_mutex_unlock(&st->mu);
     c12_gen_job_end(job); /* the slot is free before the last bytes go out */
