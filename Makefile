@@ -21,7 +21,7 @@ BUILD   := build
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 DEFS    := -D_GNU_SOURCE
 INC     := -Isrc
-LIBS    := -lzip -lcrypto -lpcre2-8 -lcurl -ljansson -lyaml -lmicrohttpd -lm -lpthread
+LIBS    := -lzip -lcrypto -lpcre2-8 -lcurl -ljansson -lyaml -lmicrohttpd -lsqlite3 -lm -lpthread
 
 OPT_CFLAGS := $(WARN) $(DEFS) $(INC) -O2 -g
 SAN_CFLAGS := $(WARN) $(DEFS) $(INC) -O1 -g -fno-omit-frame-pointer \

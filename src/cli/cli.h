@@ -20,5 +20,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_carbon(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 
 #endif

@@ -11,5 +11,8 @@ const c12_cli_cmd c12_cli_commands[] = {
     {"carbon", "grid carbon intensity: now, forecast, backtest", cmd_carbon},
     {"config", "check or show a configuration file", cmd_config},
     {"serve", "serve the models over an OpenAI-compatible HTTP API", cmd_serve},
+    {"calibrate", "measure each model's energy and time per token", cmd_calibrate},
+    {"report", "ledger totals by model, category and day, and the counterfactual", cmd_report},
+    {"ledger", "inspect a ledger, or fill one with test rows", cmd_ledger},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,249 @@
+/* ledger.c - the bounded queue and the writer thread in front of a store.
+ *
+ * Rows move ring -> writer's batch -> store. A batch leaves the ring before it
+ * is committed (so submitters get room while the disk is slow) and stays in
+ * the writer's hands until a commit succeeds: a failing store is retried with
+ * backoff, never skipped. Only close gives up, after a few more tries, and
+ * then says how many rows were lost. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/c12_alloc.h"
+#include "ledger/ledger.h"
+
+#define CLOSE_TRIES 5
+#define BACKOFF_MAX_MS 2000
+
+struct c12_ledger {
+    const c12_store_ops *ops;
+    void *store;
+    c12_ledger_cfg cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full, progress;
+    c12_ledger_row *ring, *batch;
+    size_t head, count;
+    uint64_t accepted, committed, refused, commit_errors, lost;
+    int closing, schema_version;
+    int hurry; /* flush asked: commit without waiting for flush_ms */
+    c12_err last_err; /* the store's last failure (guarded by mu) */
+    pthread_t th;
+};
+
+static struct timespec deadline_in(int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* Wait (mu held) until the batch is full, flush_ms passed, or close began. */
+static void gather(c12_ledger *l)
+{
+    while (l->count == 0 && !l->closing) pthread_cond_wait(&l->not_empty, &l->mu);
+    struct timespec dl = deadline_in(l->cfg.flush_ms);
+    while (l->count < l->cfg.batch_max && !l->closing && !l->hurry)
+        if (pthread_cond_timedwait(&l->not_empty, &l->mu, &dl) != 0) break;
+}
+
+/* Move up to batch_max rows from the ring into l->batch (mu held). */
+static size_t take(c12_ledger *l)
+{
+    size_t n = l->count < l->cfg.batch_max ? l->count : l->cfg.batch_max;
+    for (size_t i = 0; i < n; i++) l->batch[i] = l->ring[(l->head + i) % l->cfg.queue_cap];
+    l->head = (l->head + n) % l->cfg.queue_cap;
+    l->count -= n;
+    if (l->count == 0) l->hurry = 0;
+    pthread_cond_broadcast(&l->not_full);
+    return n;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Commit the batch, retrying a failing store (called and returns with mu held). */
+static void commit(c12_ledger *l, size_t n)
+{
+    int tries = 0, backoff = 50;
+    for (;;) {
+        c12_err err;
+        pthread_mutex_unlock(&l->mu);
+        c12_rc rc = l->ops->append(l->store, l->batch, n, &err);
+        pthread_mutex_lock(&l->mu);
+        if (rc == C12_OK) {
+            l->committed += n;
+            break;
+        }
+        l->commit_errors++;
+        l->last_err = err;
+        if (l->closing && ++tries >= CLOSE_TRIES) {
+            l->lost += n;
+            break;
+        }
+        pthread_mutex_unlock(&l->mu);
+        sleep_ms(backoff);
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        pthread_mutex_lock(&l->mu);
+    }
+    pthread_cond_broadcast(&l->progress);
+}
+
+static void *writer_main(void *arg)
+{
+    c12_ledger *l = arg;
+    pthread_mutex_lock(&l->mu);
+    for (;;) {
+        gather(l);
+        if (l->count == 0 && l->closing) break;
+        commit(l, take(l));
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+static c12_rc check_cfg(const c12_ledger_cfg *cfg, c12_err *err)
+{
+    if (cfg->queue_cap < 1 || cfg->queue_cap > (1u << 20) || cfg->batch_max < 1)
+        return c12_fail(err, C12_ERR_INVALID, "ledger: queue_cap 1..1048576, batch_max >= 1");
+    if (cfg->flush_ms < 0 || cfg->block_ms < 0)
+        return c12_fail(err, C12_ERR_INVALID, "ledger: negative flush_ms or block_ms");
+    return C12_OK;
+}
+
+static void init_sync(c12_ledger *l)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->not_empty, &ca);
+    pthread_cond_init(&l->not_full, &ca);
+    pthread_cond_init(&l->progress, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+static void destroy(c12_ledger *l)
+{
+    if (l->store) l->ops->close(l->store);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->not_empty);
+    pthread_cond_destroy(&l->not_full);
+    pthread_cond_destroy(&l->progress);
+    c12_free(l->ring);
+    c12_free(l->batch);
+    c12_free(l);
+}
+
+c12_rc c12_ledger_open(const c12_ledger_cfg *cfg, c12_ledger **out, c12_err *err)
+{
+    const c12_store_ops *ops = c12_ledger_store_find(cfg->store);
+    if (!ops) return c12_fail(err, C12_ERR_INVALID, "ledger: unknown store '%s'", cfg->store);
+    return c12_ledger_open_store(ops, cfg, out, err);
+}
+
+c12_rc c12_ledger_open_store(const c12_store_ops *ops, const c12_ledger_cfg *cfg, c12_ledger **out,
+                             c12_err *err)
+{
+    c12_rc rc = check_cfg(cfg, err);
+    if (rc) return rc;
+    c12_ledger *l = c12_calloc(1, sizeof *l);
+    if (!l) return c12_fail(err, C12_ERR_NOMEM, "ledger: no memory");
+    l->cfg = *cfg;
+    if (l->cfg.batch_max > l->cfg.queue_cap) l->cfg.batch_max = l->cfg.queue_cap;
+    l->ops = ops;
+    init_sync(l);
+    l->ring = c12_calloc(l->cfg.queue_cap, sizeof *l->ring);
+    l->batch = c12_calloc(l->cfg.batch_max, sizeof *l->batch);
+    if (!l->ring || !l->batch) rc = c12_fail(err, C12_ERR_NOMEM, "ledger: no memory");
+    if (rc == C12_OK) rc = l->ops->open(cfg->target, 0, &l->store, err);
+    if (rc == C12_OK) rc = l->ops->migrate(l->store, &l->schema_version, err);
+    if (rc == C12_OK && pthread_create(&l->th, NULL, writer_main, l) != 0)
+        rc = c12_fail(err, C12_ERR_INTERNAL, "ledger: cannot start the writer thread");
+    if (rc) {
+        destroy(l);
+        return rc;
+    }
+    *out = l;
+    return C12_OK;
+}
+
+c12_rc c12_ledger_submit(c12_ledger *l, const c12_ledger_row *row, c12_err *err)
+{
+    pthread_mutex_lock(&l->mu);
+    struct timespec dl = deadline_in(l->cfg.block_ms);
+    while (l->count == l->cfg.queue_cap && !l->closing)
+        if (pthread_cond_timedwait(&l->not_full, &l->mu, &dl) != 0) break;
+    c12_rc rc = C12_OK;
+    if (l->closing) {
+        rc = c12_fail(err, C12_ERR_CANCELLED, "ledger: closing");
+    } else if (l->count == l->cfg.queue_cap) {
+        l->refused++;
+        rc = c12_fail(err, C12_ERR_BUSY, "ledger: queue full (%zu rows) for %d ms; row not recorded",
+                      l->cfg.queue_cap, l->cfg.block_ms);
+    } else {
+        l->ring[(l->head + l->count) % l->cfg.queue_cap] = *row;
+        l->count++;
+        l->accepted++;
+        if (l->count == 1 || l->count >= l->cfg.batch_max) pthread_cond_signal(&l->not_empty);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+c12_rc c12_ledger_flush(c12_ledger *l, int timeout_ms, c12_err *err)
+{
+    pthread_mutex_lock(&l->mu);
+    uint64_t target = l->accepted;
+    struct timespec dl = deadline_in(timeout_ms < 0 ? 0 : timeout_ms);
+    l->hurry = 1; /* commit now rather than after flush_ms */
+    pthread_cond_signal(&l->not_empty);
+    int timed_out = 0;
+    while (l->committed + l->lost < target && !timed_out) {
+        if (timeout_ms < 0)
+            pthread_cond_wait(&l->progress, &l->mu);
+        else
+            timed_out = pthread_cond_timedwait(&l->progress, &l->mu, &dl) != 0;
+    }
+    uint64_t done = l->committed + l->lost;
+    uint64_t pending = done >= target ? 0 : target - done;
+    pthread_mutex_unlock(&l->mu);
+    if (pending) return c12_fail(err, C12_ERR_TIMEOUT, "ledger: %llu rows not committed yet",
+                                 (unsigned long long)pending);
+    return C12_OK;
+}
+
+void c12_ledger_get_stats(c12_ledger *l, c12_ledger_stats *out)
+{
+    pthread_mutex_lock(&l->mu);
+    *out = (c12_ledger_stats){l->accepted, l->committed, l->refused, l->commit_errors,
+                              l->count, l->schema_version};
+    pthread_mutex_unlock(&l->mu);
+}
+
+c12_rc c12_ledger_close(c12_ledger *l, c12_err *err)
+{
+    if (!l) return C12_OK;
+    pthread_mutex_lock(&l->mu);
+    l->closing = 1;
+    pthread_cond_broadcast(&l->not_empty);
+    pthread_cond_broadcast(&l->not_full);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->th, NULL);
+    uint64_t lost = l->accepted - l->committed;
+    c12_err last = l->last_err;
+    destroy(l);
+    if (lost)
+        return c12_fail(err, C12_ERR_IO, "ledger: %llu accepted rows could not be committed: %s",
+                        (unsigned long long)lost, last.msg);
+    return C12_OK;
+}

@@ -1,0 +1,137 @@
+/* ledger.h - one row per request, written in batches by a background thread
+ * into a store (SQLite now, PostgreSQL later), and the totals `c12 report`
+ * and the metrics read back.
+ *
+ * The request path only copies a fixed-size row into a bounded queue
+ * (c12_ledger_submit: no allocation, no I/O). The writer thread commits what
+ * is queued in one transaction per batch. A row that submit accepted is
+ * committed before c12_ledger_close returns (it drains the queue; the server
+ * calls it on SIGTERM), and a committed row survives a crash (SQLite WAL with
+ * synchronous=FULL). When the queue is full, submit waits up to
+ * `block_ms` for room and then refuses with C12_ERR_BUSY, which the caller
+ * reports (log, metric): a row is never dropped silently. Prompts and
+ * completions are never stored. */
+#ifndef C12_LEDGER_H
+#define C12_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/c12_rc.h"
+
+typedef struct c12_ledger_row {
+    int64_t time_ms;            /* when the request arrived, UTC ms since the epoch */
+    char request_id[48];
+    char user[64];              /* API key label or "" */
+    char model[64];
+    char category[16];          /* "code", "general", ... */
+    double complexity;          /* the router's score */
+    int64_t prompt_tokens, completion_tokens;
+    double queue_ms, ttft_ms, total_ms;
+    double energy_j;
+    char energy_method[24];     /* "rapl", "cputime-tdp", ... */
+    double intensity;           /* gCO2e/kWh used for this request */
+    char intensity_provider[32];
+    double intensity_age_s;     /* age of that reading */
+    double pue;
+    double co2_g;               /* energy_j / 3.6e6 x intensity x pue */
+    char route_reason[160];
+    char status[16];            /* "ok", "error", "cancelled", "timeout", "rejected" */
+} c12_ledger_row;
+
+/* ---- the store interface ---- */
+
+typedef enum {
+    C12_LEDGER_BY_ALL = 0, /* one group, key "all" */
+    C12_LEDGER_BY_MODEL,
+    C12_LEDGER_BY_CATEGORY,
+    C12_LEDGER_BY_DAY,     /* key "YYYY-MM-DD" (UTC) */
+} c12_ledger_group;
+
+typedef struct c12_ledger_total {
+    char key[64];
+    int64_t requests, errors;   /* errors: status other than "ok" */
+    int64_t prompt_tokens, completion_tokens;
+    double energy_j, co2_g, total_s;
+    /* sum of tokens x intensity x pue: with a model's joules per token these
+     * give the CO2 the same requests would have cost on that model */
+    double prompt_tok_gkwh, completion_tok_gkwh;
+} c12_ledger_total;
+
+typedef struct c12_ledger_totals {
+    c12_ledger_total *t;
+    size_t n, cap;
+} c12_ledger_totals;
+
+void c12_ledger_totals_free(c12_ledger_totals *t);
+
+typedef struct c12_store_ops {
+    const char *name; /* "sqlite" */
+    /* readonly: never create or change it (C12_ERR_NOT_FOUND if absent). */
+    c12_rc (*open)(const char *target, int readonly, void **out, c12_err *err);
+    /* Apply the migrations not applied yet; *version is the schema after. */
+    c12_rc (*migrate)(void *self, int *version, c12_err *err);
+    /* All rows in one transaction: all committed, or none. */
+    c12_rc (*append)(void *self, const c12_ledger_row *rows, size_t n, c12_err *err);
+    /* Totals of rows with time_ms >= since_ms, by group, keys ascending. */
+    c12_rc (*query)(void *self, int64_t since_ms, c12_ledger_group by, c12_ledger_totals *out,
+                    c12_err *err);
+    void (*close)(void *self);
+} c12_store_ops;
+
+/* The built-in stores, NULL-terminated (stores.c). */
+extern const c12_store_ops *const c12_ledger_stores[];
+const c12_store_ops *c12_ledger_store_find(const char *name);
+
+/* ---- the ledger: store + queue + writer thread ---- */
+
+typedef struct c12_ledger_cfg {
+    char store[16];       /* "sqlite" */
+    char target[1024];    /* for sqlite: the database file */
+    size_t queue_cap;     /* rows waiting, default 4096 */
+    size_t batch_max;     /* rows per transaction, default 256 */
+    int flush_ms;         /* longest a row waits before a commit, default 200 */
+    int block_ms;         /* how long submit waits for room, default 100 */
+} c12_ledger_cfg;
+
+void c12_ledger_cfg_defaults(c12_ledger_cfg *cfg);
+/* $C12_HOME/ledger.db (C12_HOME defaults to ~/.cache/c12). */
+c12_rc c12_ledger_default_path(char *out, size_t cap, c12_err *err);
+
+typedef struct c12_ledger_stats {
+    uint64_t accepted;    /* rows submit took */
+    uint64_t committed;   /* rows in the store */
+    uint64_t refused;     /* submit returned BUSY (queue full) */
+    uint64_t commit_errors; /* failed transactions (retried) */
+    size_t queued;        /* waiting now */
+    int schema_version;
+} c12_ledger_stats;
+
+typedef struct c12_ledger c12_ledger;
+
+/* Open the store, migrate it, start the writer. */
+c12_rc c12_ledger_open(const c12_ledger_cfg *cfg, c12_ledger **out, c12_err *err);
+/* The same with a store given directly instead of by cfg->store (tests use
+ * stores that fail or stall on purpose). */
+c12_rc c12_ledger_open_store(const c12_store_ops *ops, const c12_ledger_cfg *cfg, c12_ledger **out,
+                             c12_err *err);
+/* Queue a copy of row. C12_ERR_BUSY if the queue stayed full for block_ms;
+ * C12_ERR_CANCELLED after close began. Thread-safe. */
+c12_rc c12_ledger_submit(c12_ledger *l, const c12_ledger_row *row, c12_err *err);
+/* Wait until every row accepted so far is committed (timeout_ms < 0: no limit). */
+c12_rc c12_ledger_flush(c12_ledger *l, int timeout_ms, c12_err *err);
+void c12_ledger_get_stats(c12_ledger *l, c12_ledger_stats *out);
+/* Drain the queue, commit, stop the writer and close the store. If the store
+ * kept failing, C12_ERR_IO says how many accepted rows were not committed.
+ * Frees l either way. */
+c12_rc c12_ledger_close(c12_ledger *l, c12_err *err);
+/* Totals through the ledger's store (the report and metrics use their own
+ * connection: see c12_ledger_query_file). */
+c12_rc c12_ledger_query_file(const char *store, const char *target, int64_t since_ms,
+                             c12_ledger_group by, c12_ledger_totals *out, c12_err *err);
+
+/* Copy src into a fixed field, truncating at a UTF-8 boundary. */
+void c12_ledger_set(char *dst, size_t cap, const char *src);
+#define C12_LEDGER_SET(field, src) c12_ledger_set((field), sizeof(field), (src))
+
+#endif
