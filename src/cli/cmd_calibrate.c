@@ -172,6 +172,19 @@ static int run_all(const calib_opts *o, const c12_meter *meter, c12_calibration 
     return 0;
 }
 
+/* Other processes on the cores inflate CPU time (the engine's threads spin
+ * while they wait for a descheduled sibling): say so, the numbers will be high. */
+static void warn_if_busy(void)
+{
+    double load;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (getloadavg(&load, 1) == 1 && cores > 0 && load > 0.75 * (double)cores)
+        fprintf(stderr,
+                "c12 calibrate: warning: the machine is busy (load %.1f on %ld cores); "
+                "measurements will be high and noisy\n",
+                load, cores);
+}
+
 int cmd_calibrate(int argc, char **argv)
 {
     calib_opts o = {.save = 1, .p = {.prompt_tokens = 64, .output_tokens = 32, .reps = 1, .max_s = 5}};
@@ -188,6 +201,7 @@ int cmd_calibrate(int argc, char **argv)
         return fprintf(stderr, "c12 calibrate: %s\n", err.msg), 1;
     c12_meter_describe(meter, desc, sizeof desc);
     fprintf(stderr, "c12 calibrate: meter %s%s%s\n", desc, why[0] ? "; skipped " : "", why);
+    warn_if_busy();
     int rc = c12_calib_new(&got, &err) == C12_OK ? run_all(&o, meter, got) : 1;
     if (rc == 0 && o.json) rc = print_json(got);
     if (rc == 0 && o.save) rc = store(&o, got);

@@ -40,6 +40,10 @@ typedef struct c12_energy_cfg {
 } c12_energy_cfg;
 
 void c12_energy_cfg_defaults(c12_energy_cfg *cfg);
+/* Set one `energy:` key of the configuration from its text (energy_cfg.c
+ * lists them): meter, watts_per_core, pue, cpus, rapl_root, cpuinfo.
+ * C12_ERR_INVALID names the key; cfg is unchanged on failure. */
+c12_rc c12_energy_cfg_set(c12_energy_cfg *cfg, const char *key, const char *value, c12_err *err);
 
 /* What begin() records; owned by the caller (one per request). */
 typedef struct c12_energy_mark {

@@ -95,6 +95,10 @@ typedef struct c12_ledger_cfg {
 } c12_ledger_cfg;
 
 void c12_ledger_cfg_defaults(c12_ledger_cfg *cfg);
+/* Set one `ledger:` key of the configuration from its text (ledger_cfg.c
+ * lists them): store, path, queue_cap, batch_max, flush_ms, block_ms.
+ * C12_ERR_INVALID names the key; cfg is unchanged on failure. */
+c12_rc c12_ledger_cfg_set(c12_ledger_cfg *cfg, const char *key, const char *value, c12_err *err);
 /* $C12_HOME/ledger.db (C12_HOME defaults to ~/.cache/c12). */
 c12_rc c12_ledger_default_path(char *out, size_t cap, c12_err *err);
 

@@ -303,6 +303,29 @@ static void test_calib_save_load(void **state)
     rm_rf(d);
 }
 
+static void test_cfg_keys(void **state)
+{
+    (void)state;
+    c12_energy_cfg c;
+    c12_energy_cfg_defaults(&c);
+    c12_err err;
+    assert_float_equal(c.pue, 1.0, 0);
+    assert_int_equal(c12_energy_cfg_set(&c, "pue", "1.4", &err), C12_OK);
+    assert_float_equal(c.pue, 1.4, 1e-12);
+    assert_int_equal(c12_energy_cfg_set(&c, "watts_per_core", "3.5", &err), C12_OK);
+    assert_int_equal(c12_energy_cfg_set(&c, "meter", "cputime", &err), C12_OK);
+    assert_int_equal(c12_energy_cfg_set(&c, "cpus", "8", &err), C12_OK);
+    assert_int_equal(c.n_cpus, 8);
+    assert_int_equal(c12_energy_cfg_set(&c, "pue", "0.5", &err), C12_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "energy.pue"));
+    assert_int_equal(c12_energy_cfg_set(&c, "pue", "1.2x", &err), C12_ERR_INVALID);
+    assert_int_equal(c12_energy_cfg_set(&c, "cpus", "2.5", &err), C12_ERR_INVALID);
+    assert_int_equal(c12_energy_cfg_set(&c, "meter", "nvml", &err), C12_ERR_INVALID);
+    assert_int_equal(c12_energy_cfg_set(&c, "colour", "red", &err), C12_ERR_INVALID);
+    assert_float_equal(c.pue, 1.4, 1e-12); /* unchanged by the failures */
+    assert_string_equal(c.meter, "cputime");
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -334,7 +357,8 @@ int main(void)
         cmocka_unit_test(test_cpu_power_estimate), cmocka_unit_test(test_cputime_meter),
         cmocka_unit_test(test_rapl_meter),    cmocka_unit_test(test_meter_fallback),
         cmocka_unit_test(test_calib_parse),   cmocka_unit_test(test_calib_bad),
-        cmocka_unit_test(test_calib_save_load), cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_calib_save_load), cmocka_unit_test(test_cfg_keys),
+        cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests_name("energy", tests, NULL, NULL);
 }

@@ -426,6 +426,25 @@ static void test_report(void **state)
     rm_db(p);
 }
 
+static void test_cfg_keys(void **state)
+{
+    (void)state;
+    c12_ledger_cfg c;
+    c12_ledger_cfg_defaults(&c);
+    c12_err err;
+    assert_int_equal(c12_ledger_cfg_set(&c, "queue_cap", "128", &err), C12_OK);
+    assert_int_equal(c.queue_cap, 128);
+    assert_int_equal(c12_ledger_cfg_set(&c, "path", "/var/lib/c12/ledger.db", &err), C12_OK);
+    assert_string_equal(c.target, "/var/lib/c12/ledger.db");
+    assert_int_equal(c12_ledger_cfg_set(&c, "store", "sqlite", &err), C12_OK);
+    assert_int_equal(c12_ledger_cfg_set(&c, "store", "postgresql", &err), C12_ERR_INVALID);
+    assert_int_equal(c12_ledger_cfg_set(&c, "queue_cap", "0", &err), C12_ERR_INVALID);
+    assert_int_equal(c12_ledger_cfg_set(&c, "flush_ms", "ten", &err), C12_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "ledger.flush_ms"));
+    assert_int_equal(c12_ledger_cfg_set(&c, "speed", "1", &err), C12_ERR_INVALID);
+    assert_int_equal(c.queue_cap, 128);
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -466,7 +485,8 @@ int main(void)
         cmocka_unit_test(test_writer_threads),  cmocka_unit_test(test_drain_on_close),
         cmocka_unit_test(test_crash_keeps_committed), cmocka_unit_test(test_store_retry),
         cmocka_unit_test(test_full_queue_reports), cmocka_unit_test(test_set_truncates_utf8),
-        cmocka_unit_test(test_report),          cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_report),          cmocka_unit_test(test_cfg_keys),
+        cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }
