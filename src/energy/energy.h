@@ -17,6 +17,7 @@
 #ifndef C12_ENERGY_H
 #define C12_ENERGY_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -117,5 +118,8 @@ int c12_cpu_tdp_lookup(const char *model_name, double *tdp_w, int *threads);
 int64_t c12_energy_wall_ns(void);
 int64_t c12_energy_process_cpu_ns(void);
 int64_t c12_energy_thread_cpu_ns(void);
+/* CPU time of another thread of this process (pthread_getcpuclockid), so a
+ * caller can sum its worker pool's threads and report cpu_s; 0 on failure. */
+int64_t c12_energy_pthread_cpu_ns(pthread_t thread);
 
 #endif

@@ -2,6 +2,7 @@
  * functions everybody shares (emissions, clocks). Adding a meter is a new
  * meter_*.c file and a row here; nothing else branches on meter names. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +39,13 @@ static int64_t clock_ns(clockid_t id)
 int64_t c12_energy_wall_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 int64_t c12_energy_process_cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 int64_t c12_energy_thread_cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
+
+int64_t c12_energy_pthread_cpu_ns(pthread_t thread)
+{
+    clockid_t id;
+    if (pthread_getcpuclockid(thread, &id) != 0) return 0;
+    return clock_ns(id);
+}
 
 double c12_energy_gco2(double joules, double intensity_g_kwh, double pue)
 {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,10 @@ static void test_cputime_meter(void **state)
     assert_int_equal(c12_meter_end(m, &mk, -1, &r, &err), C12_OK);
     assert_true(r.cpu_s > 0.001);
     assert_float_equal(r.joules, r.cpu_s * 42.5, 1e-9);
+    /* this thread did all of it: its clock, read as another thread's, agrees */
+    int64_t mine = c12_energy_thread_cpu_ns();
+    int64_t seen = c12_energy_pthread_cpu_ns(pthread_self());
+    assert_true(seen > 0 && llabs(seen - mine) < 50000000);
     c12_meter_close(m);
     cfg.watts_per_core = 3.0;
     assert_int_equal(c12_meter_open(&cfg, &m, NULL, 0, &err), C12_OK);
