@@ -19,6 +19,8 @@ int cmd_models(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_carbon(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_route(int argc, char **argv);
+int cmd_eval_router(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
