@@ -32,6 +32,8 @@ enum {
     RK_HOW = 1 << 19,     /* how ... */
     RK_HOW2 = 1 << 20,    /* ... do / can / to: a how-to question */
     RK_GENERIC = 1 << 21, /* a data word too common to make "implement X" code: number, value */
+    RK_PROSE = 1 << 22,   /* a piece of prose one writes: essay, poem, letter */
+    RK_SUBCMD = 1 << 23,  /* a tool's subcommand: install, commit, push */
 };
 
 /* Ordinary senses that turn an ambiguous word off (aux bits). */
@@ -85,6 +87,8 @@ typedef struct rt_feat {
     int op, op_data, given_data;
     int impl_pair;                 /* implement + a data structure, algorithm or operation */
     int howto, problem;            /* a how-to question; a problem report */
+    int make_verbs, prose;         /* request verbs (write, create); prose nouns (essay, poem) */
+    int tool_cmds;                 /* "git commit", "pip install" in a sentence */
     int lang_amb_ctx, lang_amb;    /* python, java...: beside a programming word, or alone */
     unsigned lang_ctx_masks, lang_weak_masks;
     unsigned senses;               /* ordinary senses present in the text */
@@ -110,10 +114,15 @@ void rt_reason(c12_route_analysis *out, const char *fmt, ...) __attribute__((for
 
 /* Bytes of a message the scanners read: prompts longer than this are judged
  * by their first part (their length still counts in full). */
+/* ASCII classes without the locale lookups of <ctype.h> (hot loops). */
+#define RT_ALPHA(c) ((unsigned)(((unsigned char)(c) | 32) - 'a') < 26u)
+#define RT_DIGIT(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
+#define RT_ALNUM(c) (RT_ALPHA(c) || RT_DIGIT(c))
+
 #define RT_SCAN_MAX 8192
 /* Words of the passage after the request that the word pass reads; beyond
  * this its weight is negligible (see rt_score). */
-#define RT_BODY_WORDS 600
+#define RT_BODY_WORDS 300
 /* Below this many words a passage counts in full. */
 #define RT_BODY_FULL 80
 

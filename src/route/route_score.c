@@ -84,6 +84,7 @@ static void syntax(scorer *s)
     if (f->indented >= 2) add(s, 4, "indented code");
     if (f->trace) add(s, 12, "stack trace or error name");
     if (f->shell) add(s, capped(f->shell, 8, 16), "shell command%s", f->shell == 1 ? "" : "s");
+    if (f->tool_cmds) add(s, 8, "tool command in the text");
     if (f->inline_code)
         add(s, capped(f->inline_syntax, 8, 12) + capped(f->inline_code - f->inline_syntax, 4, 8),
             "inline code in backticks");
@@ -150,8 +151,9 @@ static void words(scorer *s)
     else if (f->make_tech && !pair) add(s, 4, "asks to build a programming construct");
     /* "how do I ... in CSS", "my query is slow": a how-to question or a
      * problem report about something programming is a request for code */
-    if ((f->howto || f->problem) && (s->hard || arts || art_amb || f->techs.n))
-        add(s, 3, "%s about it", f->howto ? "how-to question" : "problem report");
+    int request = f->make_verbs && !f->prose;
+    if ((f->howto || f->problem || request) && (s->hard || arts || art_amb || f->techs.n))
+        add(s, 3, "%s about it", f->howto ? "how-to question" : f->problem ? "problem report" : "request");
     if (f->op_data || f->given_data)
         add(s, (f->op_data ? 4 : 0) + (f->given_data ? 4 : 0), "operation on data: %s", join(&f->datas, a, sizeof a));
     if (f->op || pair) s->score += capped(f->datas.n, 1, 3);

@@ -23,7 +23,7 @@ static int has(span l, const char *w)
     return memmem(l.p, (size_t)(l.e - l.p), w, strlen(w)) != NULL;
 }
 
-static int is_id(int c) { return isalnum((unsigned char)c) || c == '_'; }
+static int is_id(int c) { return RT_ALNUM(c) || c == '_'; }
 
 /* A keyword at the line start, followed by what its syntax needs. */
 typedef struct line_kw {
@@ -251,7 +251,7 @@ static void scan_tokens(const char *s, size_t n, rt_feat *f)
             while (p < end && !isspace((unsigned char)*p)) p++;
             continue;
         }
-        if (isalpha((unsigned char)*p) || *p == '_') {
+        if (RT_ALPHA(*p) || *p == '_') {
             const char *w = p;
             while (p < end && is_id(*p)) p++;
             ident(s, end, w, p, f);

@@ -16,7 +16,7 @@
 typedef struct wstate {
     rt_feat *f;
     long i;                 /* index of the current word */
-    long make_at, op_at, given_at, num_at, prep_at, lang_at, impl_at, how_at;
+    long make_at, op_at, given_at, num_at, prep_at, lang_at, impl_at, how_at, data_at;
     long num;               /* value of the last number */
     unsigned prev_cls;      /* classes of the previous word */
     char prev[WORD_MAX];    /* the previous word, lowercase */
@@ -24,6 +24,7 @@ typedef struct wstate {
     unsigned lang_mask;     /* senses of the pending ambiguous language */
     int lang_single;        /* it is a single letter (C, R) or "Go" */
     int lang_adjacent;
+    int lang_prep;          /* it follows "in", "using", "with" */
 } wstate;
 
 /* Words before "code" that make it a non-programming code. */
@@ -48,11 +49,23 @@ static void lang_flush(wstate *w)
     if (w->lang_adjacent) {
         f->lang_amb_ctx++;
         f->lang_ctx_masks |= w->lang_mask;
-    } else if (!w->lang_single) {
+    } else if (!w->lang_single || w->lang_prep) {
+        /* alone, or "in Go" / "in C": counted only beside other evidence */
         f->lang_amb++;
         f->lang_weak_masks |= w->lang_mask;
     }
     w->lang_at = -1;
+}
+
+/* A tool and its subcommand in running text: "git commit", "pip install". */
+static int tool_command(const char *tool, const char *sub)
+{
+    static const char *const tools[] = {"git", "pip", "pip3", "npm", "yarn", "docker", "kubectl", "cargo",
+                                        "brew", "apt", "conda", "go", "dotnet", "gradle", "mvn"};
+    (void)sub; /* the caller checked it is a subcommand (RK_SUBCMD) */
+    for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
+        if (!strcmp(tool, tools[i])) return 1;
+    return 0;
 }
 
 static void artifact(wstate *w, const rt_kw *k, const char *lw, size_t n)
@@ -105,8 +118,6 @@ static void code_word(wstate *w, const rt_kw *k, const char *lw, size_t n, const
     rt_feat *f = w->f;
     unsigned c = k->cls;
     if (c & RK_SENSE) f->senses |= k->aux;
-    if (!strcmp(lw, "of") && (!strcmp(w->prev, "function") || !strcmp(w->prev, "functions")))
-        f->senses |= RS_BODY;
     if (w->lang_at == w->i - 1 && (c & (RK_ART | RK_ART_AMB | RK_TECH | RK_DATA))) w->lang_adjacent = 1;
     if (w->lang_at >= 0 && w->lang_at < w->i - 1) lang_flush(w);
     if (c & RK_LANG) rt_names_add(&f->langs, lw, n);
@@ -119,7 +130,9 @@ static void code_word(wstate *w, const rt_kw *k, const char *lw, size_t n, const
             w->lang_at = w->i;
             w->lang_mask = k->aux;
             w->lang_single = single;
-            w->lang_adjacent = w->prep_at == w->i - 1 && !single;
+            /* "in Python", "write a small Python tool" */
+            w->lang_adjacent = !single && (w->prep_at == w->i - 1 || w->i - w->make_at <= 3);
+            w->lang_prep = w->prep_at == w->i - 1;
             rt_names_add(&f->langs_amb, lw, n);
         }
     }
@@ -130,6 +143,7 @@ static void code_word(wstate *w, const rt_kw *k, const char *lw, size_t n, const
     }
     if (c & RK_DATA) {
         rt_names_add(&f->datas, lw, n);
+        w->data_at = w->i;
         if (w->i - w->op_at <= NEAR && w->op_at != w->i) f->op_data++;
         if (w->i - w->given_at <= 2) f->given_data++;
     }
@@ -143,9 +157,18 @@ static void code_word(wstate *w, const rt_kw *k, const char *lw, size_t n, const
     if ((c & RK_HOW2) && w->how_at == w->i - 1) f->howto = 1;
     if (c & RK_MAKE) w->make_at = w->i;
     if (c & RK_OP) {
+        /* "a list of numbers, sort it" as well as "sort the list" */
+        if (w->i - w->data_at <= 2 && w->data_at != w->i) f->op_data++;
         w->op_at = w->i;
         f->op++;
     }
+    /* a request verb in the imperative: "Write ...", "can you write",
+     * "I want to write", "please create", "help me build" */
+    if ((c & RK_MAKE) && (w->sentence_start || !strcmp(w->prev, "please") || !strcmp(w->prev, "to") ||
+                          !strcmp(w->prev, "you") || !strcmp(w->prev, "me")))
+        f->make_verbs++;
+    /* "write a poem / an email": the thing written is prose */
+    if ((c & RK_PROSE) && w->i - w->make_at <= NEAR) f->prose++;
     if (c & RK_GIVEN) w->given_at = w->i;
     if (c & RK_PREP) w->prep_at = w->i;
 }
@@ -166,6 +189,17 @@ static void word(wstate *w, const char *orig, size_t n)
         lw[n] = '\0';
         const rt_kw *k = rt_lookup(lw, n);
         if (!k && n > 3 && lw[n - 1] == 's') k = rt_lookup(lw, n - 1);
+        /* "the function of the liver / of a manager" */
+        if (n == 2 && !strcmp(lw, "of") && (!strcmp(w->prev, "function") || !strcmp(w->prev, "functions")))
+            f->senses |= RS_BODY;
+        /* "regular expression" is the long form of "regex" */
+        if (lw[0] == 'e' && n >= 10 && !strcmp(w->prev, "regular") &&
+            (!strcmp(lw, "expression") || !strcmp(lw, "expressions")))
+            k = rt_lookup("regex", 5);
+        if (k && (k->cls & RK_SUBCMD) && tool_command(w->prev, lw)) {
+            f->tool_cmds++;
+            rt_names_add(&f->langs, w->prev, strlen(w->prev));
+        }
         if (k) {
             code_word(w, k, lw, n, orig);
             complexity_word(w, k, lw, n);
@@ -183,15 +217,15 @@ size_t rt_scan_words(const char *s, size_t n, size_t max_words, rt_feat *f)
     wstate w;
     memset(&w, 0, sizeof w);
     w.f = f;
-    w.make_at = w.op_at = w.given_at = w.num_at = w.prep_at = w.impl_at = w.how_at = -100;
+    w.make_at = w.op_at = w.given_at = w.num_at = w.prep_at = w.impl_at = w.how_at = w.data_at = -100;
     w.lang_at = -1;
     w.sentence_start = 1;
     const char *p = s, *end = s + n;
     while (p < end && (!max_words || f->n_words < max_words)) {
         unsigned char c = (unsigned char)*p;
-        if (isalnum(c)) {
+        if (RT_ALNUM(c)) {
             const char *b = p;
-            while (p < end && isalnum((unsigned char)*p)) p++;
+            while (p < end && RT_ALNUM(*p)) p++;
             /* c++ and c# are languages, whatever their case */
             if (p - b == 1 && (*b == 'c' || *b == 'C') && p < end && (*p == '#' || (*p == '+' && p + 1 < end && p[1] == '+'))) {
                 rt_names_add(&f->langs, *p == '#' ? "c#" : "c++", *p == '#' ? 2 : 3);

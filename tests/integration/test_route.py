@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT, SHARED, run
 
 DEV = SHARED / "data" / "router" / "dev.jsonl"
-HELDOUT = ROOT / "tests" / "route" / "heldout.jsonl"
+HELDOUT = ROOT / "tests" / "route"
 
 
 def route_json(binary, *args):
@@ -132,9 +132,13 @@ def test_eval_router_dev_set(c12):
     assert e["p99_us"] <= 50 * 4  # the goal is 50 us; a busy CI machine gets slack
 
 
-def test_eval_router_heldout(c12):
-    e = eval_json(c12, HELDOUT)
-    assert e["n"] == 150
-    # measured 0.963 (precision 1.000, recall 0.929) when written; see docs/routing.md
-    assert e["f1"] >= 0.94
+# Our own prompts, not from dev.jsonl (docs/routing.md: how each was used).
+# Floors sit a little under what was measured: heldout 0.978, heldout2 0.983,
+# heldout3 0.947 (its first, unseen run: 0.889).
+@pytest.mark.parametrize("name,n,floor", [("heldout.jsonl", 150, 0.95), ("heldout2.jsonl", 60, 0.95),
+                                          ("heldout3.jsonl", 60, 0.92)])
+def test_eval_router_heldout(c12, name, n, floor):
+    e = eval_json(c12, HELDOUT / name)
+    assert e["n"] == n
+    assert e["f1"] >= floor
     assert e["precision"] >= 0.95

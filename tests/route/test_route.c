@@ -81,6 +81,14 @@ static void test_word_features(void **state)
     assert_false(is_code("Give me a list of ten fruits."));
     assert_false(is_code("Identify which instrument is string or percussion: Tabla, Cello"));
     assert_false(is_code("What is an API?"));
+    /* phrases and tools in running text */
+    assert_true(is_code("Write a regular expression that matches dates."));
+    assert_true(is_code("How do I undo the last git commit?"));
+    assert_true(is_code("Could you help me write a small Python tool that lists files?"));
+    assert_true(is_code("What is the idiomatic way to iterate over a map in Go and get sorted keys?"));
+    /* the thing written is prose */
+    assert_false(is_code("Write an essay about the history of JavaScript."));
+    assert_false(is_code("Play a song in C major."));
 }
 
 static void test_ambiguous_words(void **state)
