@@ -11,6 +11,7 @@
 
 #include "base/c12_buf.h"
 #include "cli.h"
+#include "config/config.h"
 #include "energy/calib.h"
 #include "engine/c12_engine.h"
 #include "models/models.h"
@@ -19,8 +20,8 @@
 
 typedef struct calib_opts {
     const char *models[MAX_NAMED];
-    int n_models, json, save;
-    const char *out;
+    int n_models, json, save, threads_given;
+    const char *out, *config;
     c12_calib_params p;
     c12_energy_cfg ecfg;
 } calib_opts;
@@ -32,11 +33,14 @@ static void usage(FILE *out)
             "                     [-t THREADS (all cores)] [-r REPS (1)] [--json] [--out FILE]\n"
             "                     [--no-save] [--meter rapl|cputime] [--watts-per-core W]\n"
             "                     [--max-seconds S (5): per run, decoding stops early after S]\n"
+            "                     [--config FILE]\n"
             "\n"
             "Measures energy and time per prompt token (one prefill) and per output token\n"
             "(single-token decode steps) and stores them in $C12_HOME/calibration.json\n"
             "(or --out FILE), replacing the entries of the models measured. Without -m,\n"
-            "every catalogue model present in the cache is measured.\n");
+            "every catalogue model present in the cache is measured. With --config, the\n"
+            "configured models (or those of its ids named by -m) are measured with their\n"
+            "configured threads (unless -t) and stored under their ids.\n");
 }
 
 static int parse(int argc, char **argv, calib_opts *o)
@@ -45,8 +49,8 @@ static int parse(int argc, char **argv, calib_opts *o)
         {"model", 1, 0, 'm'}, {"prompt", 1, 0, 'p'},  {"gen", 1, 0, 'n'},
         {"threads", 1, 0, 't'}, {"reps", 1, 0, 'r'},  {"json", 0, 0, 'J'},
         {"out", 1, 0, 'o'},   {"no-save", 0, 0, 'N'}, {"meter", 1, 0, 'M'},
-        {"watts-per-core", 1, 0, 'W'}, {"max-seconds", 1, 0, 'S'}, {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"watts-per-core", 1, 0, 'W'}, {"max-seconds", 1, 0, 'S'}, {"config", 1, 0, 'C'},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:p:n:t:r:h", lo, NULL)) != -1) {
@@ -57,7 +61,11 @@ static int parse(int argc, char **argv, calib_opts *o)
             break;
         case 'p': o->p.prompt_tokens = atoi(optarg); break;
         case 'n': o->p.output_tokens = atoi(optarg); break;
-        case 't': o->p.threads = atoi(optarg); break;
+        case 't':
+            o->p.threads = atoi(optarg);
+            o->threads_given = 1;
+            break;
+        case 'C': o->config = optarg; break;
         case 'r': o->p.reps = atoi(optarg); break;
         case 'J': o->json = 1; break;
         case 'o': o->out = optarg; break;
@@ -89,12 +97,22 @@ static void default_models(calib_opts *o)
     }
 }
 
+/* One model to measure: the name it is stored under, where it comes from
+ * (catalogue name or path), and its engine threads. */
+typedef struct calib_job {
+    const char *name, *source;
+    int threads;
+} calib_job;
+
 /* Load (timed and metered), then measure one model. */
-static c12_rc calibrate_one(const calib_opts *o, const c12_meter *meter, const char *name,
+static c12_rc calibrate_one(const calib_opts *o, const c12_meter *meter, const calib_job *job,
                             c12_calib_entry *e, c12_err *err)
 {
     char path[1024];
-    c12_rc rc = c12_models_resolve(name, path, sizeof path, err);
+    const char *name = job->name;
+    c12_calib_params p = o->p;
+    p.threads = job->threads;
+    c12_rc rc = c12_models_resolve(job->source, path, sizeof path, err);
     if (rc) return rc;
     memset(e, 0, sizeof *e);
     snprintf(e->model, sizeof e->model, "%s", name);
@@ -107,7 +125,7 @@ static c12_rc calibrate_one(const calib_opts *o, const c12_meter *meter, const c
     if (rc == C12_OK) {
         e->load_s = r.wall_s;
         e->load_j = r.joules;
-        rc = c12_calib_measure(m, meter, &o->p, e, err);
+        rc = c12_calib_measure(m, meter, &p, e, err);
     }
     c12_model_free(m);
     return rc;
@@ -157,19 +175,56 @@ static int print_json(const c12_calibration *got)
     return rc;
 }
 
-static int run_all(const calib_opts *o, const c12_meter *meter, c12_calibration *got)
+static int run_jobs(const calib_opts *o, const c12_meter *meter, const calib_job *jobs, int n,
+                    c12_calibration *got)
 {
-    for (int i = 0; i < o->n_models; i++) {
+    for (int i = 0; i < n; i++) {
         c12_calib_entry e;
         c12_err err;
-        if (calibrate_one(o, meter, o->models[i], &e, &err) != C12_OK)
-            return fprintf(stderr, "c12 calibrate: %s: %s\n", o->models[i], err.msg), 1;
+        if (calibrate_one(o, meter, &jobs[i], &e, &err) != C12_OK)
+            return fprintf(stderr, "c12 calibrate: %s: %s\n", jobs[i].name, err.msg), 1;
         if (e.threads == 0) e.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
         if (!o->json) print_text(&e);
         if (c12_calib_set(got, &e, &err) != C12_OK)
             return fprintf(stderr, "c12 calibrate: %s\n", err.msg), 1;
     }
     return 0;
+}
+
+/* The models of a configuration file (those named by -m, or all). */
+static int config_jobs(const calib_opts *o, const c12_config *cfg, calib_job *jobs, int *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < cfg->n_models && *n < C12_CFG_MAX_MODELS; i++) {
+        const c12_model_cfg *mc = &cfg->models[i];
+        int wanted = o->n_models == 0;
+        for (int k = 0; k < o->n_models; k++) wanted |= strcmp(o->models[k], mc->id) == 0;
+        if (wanted)
+            jobs[(*n)++] = (calib_job){mc->id, mc->source, o->threads_given ? o->p.threads : mc->n_threads};
+    }
+    for (int k = 0; k < o->n_models; k++)
+        if (c12_config_find_model(cfg, o->models[k]) < 0)
+            return fprintf(stderr, "c12 calibrate: %s: no model '%s'\n", o->config, o->models[k]), 1;
+    return 0;
+}
+
+static int run_all(const calib_opts *o, const c12_meter *meter, c12_calibration *got)
+{
+    calib_job jobs[C12_CFG_MAX_MODELS];
+    int n = 0;
+    if (!o->config) {
+        for (int i = 0; i < o->n_models; i++)
+            jobs[n++] = (calib_job){o->models[i], o->models[i], o->p.threads};
+        return run_jobs(o, meter, jobs, n, got);
+    }
+    c12_config *cfg = NULL;
+    c12_err err;
+    if (c12_config_load(o->config, &cfg, &err) != C12_OK)
+        return fprintf(stderr, "c12 calibrate: %s\n", err.msg), 1;
+    int rc = config_jobs(o, cfg, jobs, &n);
+    if (rc == 0) rc = run_jobs(o, meter, jobs, n, got);
+    c12_config_free(cfg);
+    return rc;
 }
 
 /* Other processes on the cores inflate CPU time (the engine's threads spin
@@ -191,8 +246,9 @@ int cmd_calibrate(int argc, char **argv)
     c12_energy_cfg_defaults(&o.ecfg);
     int st = parse(argc, argv, &o);
     if (st >= 0) return st;
-    if (!o.n_models) default_models(&o);
-    if (!o.n_models) return fprintf(stderr, "c12 calibrate: no model in the cache (c12 models pull)\n"), 1;
+    if (!o.n_models && !o.config) default_models(&o);
+    if (!o.n_models && !o.config)
+        return fprintf(stderr, "c12 calibrate: no model in the cache (c12 models pull)\n"), 1;
     c12_meter *meter = NULL;
     c12_calibration *got = NULL;
     c12_err err;

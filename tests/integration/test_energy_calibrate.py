@@ -51,3 +51,17 @@ def test_calibrate_errors(c12_san, tmp_path):
     assert run([c12_san, "calibrate", "-p", "0"], env=env).returncode == 2
     r = run([c12_san, "calibrate", "--meter", "nvml", "-m", "smollm2-135m"], env=env)
     assert r.returncode == 1 and "unknown meter" in r.stderr
+
+
+@pytest.mark.skipif(not SMOL.exists(), reason="smollm2-135m not pulled")
+def test_calibrate_from_config(c12, tmp_path):
+    cfg = tmp_path / "c12.yaml"
+    cfg.write_text("models:\n  - id: small\n    source: smollm2-135m\n    threads: 1\n")
+    out = tmp_path / "cal.json"
+    r = run([c12, "calibrate", "--config", str(cfg), "--out", str(out), "-p", "16", "-n", "8"],
+            timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(out.read_text())["models"]
+    assert set(got) == {"small"} and got["small"]["threads"] == 1
+    r = run([c12, "calibrate", "--config", str(cfg), "-m", "nope", "--no-save"])
+    assert r.returncode == 1 and "no model 'nope'" in r.stderr
