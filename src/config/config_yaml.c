@@ -292,12 +292,17 @@ static c12_rc models(ycx *y, const yaml_node_t *v)
     return y->cfg->n_models ? C12_OK : bad(y, v, "models", "must list at least one model");
 }
 
+/* Sections other modules read from the same file (their own parsers check them). */
+static const char *const OTHER_SECTIONS[] = {"carbon", "energy", "ledger", "route", "router", NULL};
+
 static c12_rc top_key(ycx *y, void *obj, const char *k, const yaml_node_t *v, const char *path)
 {
+    for (const char *const *o = OTHER_SECTIONS; *o; o++)
+        if (!strcmp(k, *o)) return C12_OK;
     if (!strcmp(k, "server")) return walk_map(y, v, "server", NULL, server_key);
     if (!strcmp(k, "pool")) return walk_map(y, v, "pool", NULL, pool_key);
     if (!strcmp(k, "queue")) return walk_map(y, v, "queue", NULL, queue_key);
-    if (!strcmp(k, "models") || !strcmp(k, "default_model") || !strcmp(k, "carbon")) return C12_OK;
+    if (!strcmp(k, "models") || !strcmp(k, "default_model")) return C12_OK;
     return bad(y, v, path, "unknown key");
 }
 

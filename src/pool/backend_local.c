@@ -117,6 +117,10 @@ static c12_rc generate(void *ud, void *model, int slot, const c12_backend_req *r
     if (!rc) rc = c12_model_tokenize(lm->m, text, strlen(text), 1, req->messages != NULL, &ids, &n, err);
     c12_free(text);
     if (rc) return rc;
+    if (n == 0) {
+        c12_free(ids);
+        return c12_fail(err, C12_ERR_INVALID, "The prompt is empty (this model adds no start token).");
+    }
     int n_ctx = c12_session_n_ctx(s);
     if ((int)n >= n_ctx) {
         c12_free(ids);

@@ -27,9 +27,9 @@ void c12_gen_job_end(c12_gen_job *job)
 
 enum MHD_Result c12_gen_error(c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg)
 {
-    if (rc == C12_ERR_RANGE)
-        return c12_http_error(c, 400, "invalid_request_error", job->q.kind == C12_API_CHAT ? "messages" : "prompt",
-                              "context_length_exceeded", msg);
+    const char *param = job->q.kind == C12_API_CHAT ? "messages" : "prompt";
+    if (rc == C12_ERR_RANGE) return c12_http_error(c, 400, "invalid_request_error", param, "context_length_exceeded", msg);
+    if (rc == C12_ERR_INVALID) return c12_http_error(c, 400, "invalid_request_error", param, NULL, msg);
     return c12_http_rc_error(c, rc, msg);
 }
 

@@ -161,15 +161,18 @@ static c12_rc stop(pcx *p, json_t *o)
     json_t *v = field(o, "stop"), *s;
     size_t i;
     if (!v) return C12_OK;
+    /* Empty stop strings stop nothing: they are dropped here (and the
+     * engine's stop matcher is never given one). */
+    size_t n = 0;
     if (json_is_string(v)) {
-        p->r->stop[0] = json_string_value(v);
+        if (*json_string_value(v)) p->r->stop[0] = json_string_value(v);
         return C12_OK;
     }
     if (!json_is_array(v) || json_array_size(v) > C12_API_MAX_STOP)
         return bad(p, "stop", "'%s' must be %s", "a string or an array of up to 4 strings");
     json_array_foreach(v, i, s) {
         if (!json_is_string(s)) return bad(p, "stop", "'%s' must be %s", "a string or an array of up to 4 strings");
-        p->r->stop[i] = json_string_value(s);
+        if (*json_string_value(s)) p->r->stop[n++] = json_string_value(s);
     }
     return C12_OK;
 }

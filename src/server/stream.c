@@ -199,6 +199,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
         const char *param = st->kind == C12_API_CHAT ? "messages" : "prompt";
         memcpy(msg, st->msg, sizeof msg);
         unref(st);
+        if (rc == C12_ERR_INVALID) return c12_http_error(c, 400, "invalid_request_error", param, NULL, msg);
         return rc == C12_ERR_RANGE
             ? c12_http_error(c, 400, "invalid_request_error", param, "context_length_exceeded", msg)
             : c12_http_rc_error(c, rc, msg);

@@ -55,6 +55,15 @@ static void test_completion_defaults(void **state)
     assert_string_equal(r.prompt, "once");
     assert_int_equal(r.max_tokens, 3);
     assert_string_equal(r.stop[0], ".");
+    c12_api_req_free(&r);
+    b = "{\"model\":\"m\",\"prompt\":\"x\",\"stop\":[\"\",\"a\",\"\"]}";
+    assert_int_equal(c12_api_req_parse(b, strlen(b), C12_API_COMPLETION, &r, NULL, &err), C12_OK);
+    assert_string_equal(r.stop[0], "a"); /* empty stop strings are dropped */
+    assert_null(r.stop[1]);
+    c12_api_req_free(&r);
+    b = "{\"model\":\"m\",\"prompt\":\"x\",\"stop\":\"\"}";
+    assert_int_equal(c12_api_req_parse(b, strlen(b), C12_API_COMPLETION, &r, NULL, &err), C12_OK);
+    assert_null(r.stop[0]);
     assert_true(r.sampling.temperature == 1.0f); /* OpenAI's default */
     assert_false(r.stream);
     c12_api_req_free(&r);
