@@ -33,8 +33,9 @@ typedef struct c12_route_msg {
 
 #define C12_ROUTE_REASONS_MAX 8
 #define C12_ROUTE_REASON_LEN 80
-/* A code score at or above this makes a text code. */
-#define C12_ROUTE_CODE_THRESHOLD 10
+/* A code score at or above this makes a text code: a language named alone
+ * (8) is not enough, a language and any other evidence is. */
+#define C12_ROUTE_CODE_THRESHOLD 9
 
 typedef struct c12_route_analysis {
     c12_route_category category;

@@ -84,7 +84,7 @@ typedef struct rt_feat {
     unsigned art_masks;            /* senses that void the unambiguous artifacts */
     int art_amb;                   /* ambiguous artifact words (program, script, class) */
     unsigned art_amb_masks;
-    int op, op_data, given_data;
+    int op, op_data, op_csdata, given_data;
     int impl_pair;                 /* implement + a data structure, algorithm or operation */
     int howto, problem;            /* a how-to question; a problem report */
     int make_verbs, prose;         /* request verbs (write, create); prose nouns (essay, poem) */

@@ -1,7 +1,7 @@
 /* route_score.c - features to a code score, a complexity score and reasons.
  *
  * Weights are points on one scale; a text is code at C12_ROUTE_CODE_THRESHOLD
- * (10). Syntax is near-certain evidence and scores high on its own (a fence,
+ * (9): a language named alone (8, "What is PHP?") is not enough. Syntax is near-certain evidence and scores high on its own (a fence,
  * a stack trace, a code line). Words need company: a language name alone is 8,
  * "write ... function" is 10 with the noun, a programming concept 3 each with
  * a cap, so a general question that merely mentions technology ("What is an
@@ -155,7 +155,8 @@ static void words(scorer *s)
     if ((f->howto || f->problem || request) && (s->hard || arts || art_amb || f->techs.n))
         add(s, 3, "%s about it", f->howto ? "how-to question" : f->problem ? "problem report" : "request");
     if (f->op_data || f->given_data)
-        add(s, (f->op_data ? 4 : 0) + (f->given_data ? 4 : 0), "operation on data: %s", join(&f->datas, a, sizeof a));
+        add(s, (f->op_csdata ? 6 : f->op_data ? 4 : 0) + (f->given_data ? 5 : 0), "operation on data: %s",
+            join(&f->datas, a, sizeof a));
     if (f->op || pair) s->score += capped(f->datas.n, 1, 3);
     if (!s->quiet && f->senses && !s->hard && (f->lang_amb || f->art_amb || f->arts.n || f->make_art) &&
         (!unlocked(s, f->lang_weak_masks | f->lang_ctx_masks) || !unlocked(s, f->art_masks | f->art_amb_masks)))

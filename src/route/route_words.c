@@ -25,6 +25,7 @@ typedef struct wstate {
     int lang_single;        /* it is a single letter (C, R) or "Go" */
     int lang_adjacent;
     int lang_prep;          /* it follows "in", "using", "with" */
+    int data_tech;          /* the last data word is a programming one (array, tuple) */
 } wstate;
 
 /* Words before "code" that make it a non-programming code. */
@@ -144,7 +145,11 @@ static void code_word(wstate *w, const rt_kw *k, const char *lw, size_t n, const
     if (c & RK_DATA) {
         rt_names_add(&f->datas, lw, n);
         w->data_at = w->i;
-        if (w->i - w->op_at <= NEAR && w->op_at != w->i) f->op_data++;
+        w->data_tech = (c & RK_TECH) != 0;
+        if (w->i - w->op_at <= NEAR && w->op_at != w->i) {
+            f->op_data++;
+            if (c & RK_TECH) f->op_csdata++; /* "sort an array", not "sort the words" */
+        }
         if (w->i - w->given_at <= 2) f->given_data++;
     }
     if ((c & (RK_ART | RK_ART_AMB | RK_TECH | RK_DATA | RK_OP)) && !(c & RK_GENERIC) && w->i - w->impl_at <= NEAR &&
@@ -158,7 +163,10 @@ static void code_word(wstate *w, const rt_kw *k, const char *lw, size_t n, const
     if (c & RK_MAKE) w->make_at = w->i;
     if (c & RK_OP) {
         /* "a list of numbers, sort it" as well as "sort the list" */
-        if (w->i - w->data_at <= 2 && w->data_at != w->i) f->op_data++;
+        if (w->i - w->data_at <= 2 && w->data_at != w->i) {
+            f->op_data++;
+            if (w->data_tech) f->op_csdata++;
+        }
         w->op_at = w->i;
         f->op++;
     }
