@@ -49,7 +49,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
 FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test unit integration run fuzz golden bench-engine bench-quant clean san models
+.PHONY: all deps test unit integration run fuzz golden bench-engine bench-quant bench-serve clean san models
 
 all: $(BUILD)/c12
 
@@ -99,7 +99,7 @@ test: deps
 	$(MAKE) integration
 
 run: deps $(BUILD)/c12 models
-	$(BUILD)/c12 run -m smollm2-135m
+	$(BUILD)/c12 serve
 
 # libFuzzer targets, each run for FUZZ_SECONDS (bounded). The library is
 # rebuilt with clang and coverage instrumentation in build/fuzz.
@@ -123,6 +123,9 @@ golden: $(BUILD)/c12
 
 bench-engine: $(BUILD)/c12
 	bash bench/engine.sh
+
+bench-serve: $(BUILD)/c12 models
+	C12_BIN=$(BUILD)/c12 bash bench/serve.sh
 
 bench-quant: $(BUILD)/opt/libc12.a
 	$(CC) $(OPT_CFLAGS) -o $(BUILD)/quant_bench bench/quant_bench.c $(BUILD)/opt/libc12.a -lm

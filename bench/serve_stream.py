@@ -1,0 +1,35 @@
+"""Decode tokens/s of one streamed chat completion through `c12 serve`, the
+way `c12 run --stats` counts it: tokens after the first over the time from
+the first to the last content event (prefill excluded). Best of R runs.
+usage: serve_stream.py PORT MODEL PROMPT N R  -> JSON {"tps", "tokens"}"""
+import http.client
+import json
+import sys
+import time
+
+
+def once(port, model, prompt, n):
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": n,
+                       "temperature": 0, "stream": True, "stream_options": {"include_usage": True}})
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    c.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+    r = c.getresponse()
+    assert r.status == 200, r.read()
+    stamps, usage = [], None
+    for line in r:
+        if not line.startswith(b"data: ") or line.startswith(b"data: [DONE]"):
+            continue
+        ev = json.loads(line[6:])
+        if ev.get("usage"):
+            usage = ev["usage"]
+        if ev["choices"] and ev["choices"][0]["delta"].get("content"):
+            stamps.append(time.perf_counter())
+    c.close()
+    tokens = usage["completion_tokens"]
+    return (tokens - 1) / (stamps[-1] - stamps[0]), tokens
+
+
+port, model, prompt, n, reps = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+runs = [once(port, model, prompt, n) for _ in range(reps)]
+best = max(runs)
+print(json.dumps({"tps": best[0], "tokens": best[1]}))
