@@ -9,6 +9,8 @@
 /* A follow-up this short (in words) inherits a code conversation; a longer
  * message is judged on its own. */
 #define FOLLOW_UP_WORDS 40
+/* Earlier turns read for it, most recent first: bounds the work on long chats. */
+#define FOLLOW_UP_TURNS 8
 
 const char *c12_route_category_name(c12_route_category c) { return c == C12_ROUTE_CODE ? "code" : "general"; }
 
@@ -70,8 +72,10 @@ static int is_role(const c12_route_msg *m, const char *role)
 static int code_before(const c12_route_msg *msgs, size_t last, size_t *turn)
 {
     c12_route_analysis a;
-    for (size_t i = last; i-- > 0;) {
+    size_t seen = 0;
+    for (size_t i = last; i-- > 0 && seen < FOLLOW_UP_TURNS;) {
         if (is_role(&msgs[i], "system") || !msgs[i].text) continue;
+        seen++;
         analyse_one(msgs[i].text, msgs[i].len, &a);
         if (a.category == C12_ROUTE_CODE) {
             *turn = i + 1;

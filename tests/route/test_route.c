@@ -137,6 +137,14 @@ static void test_follow_up(void **state)
     c12_route_msg conv2[] = {conv[1], {"user", long_q, strlen(long_q)}};
     assert_int_equal(c12_route_analyse(conv2, 2, &a, &err), C12_OK);
     assert_int_equal(a.category, C12_ROUTE_GENERAL);
+    /* only the 8 most recent earlier turns are read */
+    c12_route_msg many[12];
+    many[0] = conv[1];
+    for (int i = 1; i < 12; i++) many[i] = (c12_route_msg)MSG("user", "ok, thanks");
+    assert_int_equal(c12_route_analyse(many, 9, &a, &err), C12_OK);
+    assert_int_equal(a.category, C12_ROUTE_CODE);
+    assert_int_equal(c12_route_analyse(many, 12, &a, &err), C12_OK);
+    assert_int_equal(a.category, C12_ROUTE_GENERAL);
     /* no user message */
     assert_int_equal(c12_route_analyse(conv, 1, &a, &err), C12_ERR_INVALID);
 }
