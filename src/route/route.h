@@ -32,7 +32,7 @@ typedef struct c12_route_msg {
 } c12_route_msg;
 
 #define C12_ROUTE_REASONS_MAX 8
-#define C12_ROUTE_REASON_LEN 80
+#define C12_ROUTE_REASON_LEN 112
 /* A code score at or above this makes a text code: a language named alone
  * (8) is not enough, a language and any other evidence is. */
 #define C12_ROUTE_CODE_THRESHOLD 9
