@@ -73,9 +73,10 @@ static json_t *plain_body(const c12_gen_job *job, const char *text, const c12_ba
 {
     const char *fin = c12_gen_finish(res->finish);
     json_t *choice = job->q.kind == C12_API_CHAT
-        ? json_pack("{s:i, s:{s:s, s:s}, s:n, s:s}", "index", 0, "message", "role", "assistant", "content", text,
-                    "logprobs", "finish_reason", fin)
-        : json_pack("{s:i, s:s, s:n, s:s}", "index", 0, "text", text, "logprobs", "finish_reason", fin);
+        ? json_pack("{s:i, s:{s:s, s:o}, s:n, s:s}", "index", 0, "message", "role", "assistant", "content",
+                    c12_json_text(text, strlen(text)), "logprobs", "finish_reason", fin)
+        : json_pack("{s:i, s:o, s:n, s:s}", "index", 0, "text", c12_json_text(text, strlen(text)), "logprobs",
+                    "finish_reason", fin);
     return json_pack("{s:s, s:s, s:I, s:s, s:[o], s:o}", "id", job->id, "object",
                      job->q.kind == C12_API_CHAT ? "chat.completion" : "text_completion", "created",
                      (json_int_t)job->created, "model", job->model_id, "choices", choice, "usage",

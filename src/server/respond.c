@@ -4,6 +4,39 @@
 #include "base/c12_alloc.h"
 #include "server/server_impl.h"
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (!len || len > n) return 0;
+    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+    for (size_t i = 1; i < len; i++)
+        if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xBF)) return 0;
+    return len;
+}
+
+json_t *c12_json_text(const char *s, size_t n)
+{
+    json_t *j = json_stringn(s, n);
+    if (j) return j;
+    char *fixed = c12_malloc(n + 1);
+    if (!fixed) return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_len((const unsigned char *)s + i, n - i);
+        if (l) memcpy(fixed + i, s + i, l), i += l;
+        else fixed[i++] = '?';
+    }
+    j = json_stringn(fixed, n);
+    c12_free(fixed);
+    return j;
+}
+
 enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t *body)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -26,8 +59,8 @@ enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t 
 enum MHD_Result c12_http_error(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
                                const char *code, const char *msg)
 {
-    json_t *e = json_pack("{s:{s:s, s:s, s:o, s:o}}", "error", "message", msg, "type", type, "param",
-                          param && *param ? json_string(param) : json_null(), "code",
+    json_t *e = json_pack("{s:{s:o, s:s, s:o, s:o}}", "error", "message", c12_json_text(msg, strlen(msg)), "type",
+                          type, "param", param && *param ? c12_json_text(param, strlen(param)) : json_null(), "code",
                           code ? json_string(code) : json_null());
     return c12_http_json(c, status, e);
 }

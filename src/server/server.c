@@ -184,7 +184,7 @@ int c12_server_drain(c12_server *s, double grace_s)
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        int n = atomic_load(&s->in_flight);
+        int n = atomic_load(&s->in_flight) + atomic_load(&s->generators);
         clock_gettime(CLOCK_MONOTONIC, &t);
         double el = (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9;
         if (n <= 0 || el >= grace_s) return n;
@@ -197,6 +197,9 @@ void c12_server_free(c12_server *s)
     if (!s) return;
     atomic_store(&s->cancel_all, 1);
     MHD_stop_daemon(s->d);
+    /* Generators of streams whose clients left still hold slots: they stop at
+     * their next token (cancel_all) and must be gone before the pool is freed. */
+    while (atomic_load(&s->generators) > 0) usleep(10 * 1000);
     if (s->listen_fd >= 0) close(s->listen_fd);
     c12_free(s);
 }

@@ -21,6 +21,7 @@ struct c12_server {
     atomic_int shutting_down;
     atomic_int cancel_all;   /* grace period over: cut running generations */
     atomic_int in_flight;    /* requests begun and not yet completed */
+    atomic_int generators;   /* stream generator threads still running (they hold slots) */
     atomic_ulong next_id;
     long long started;
 };
@@ -41,6 +42,9 @@ enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t 
 /* OpenAI's error shape; param and code may be NULL. */
 enum MHD_Result c12_http_error(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
                                const char *code, const char *msg);
+/* A JSON string of text that may not be valid UTF-8 (model output, echoed
+ * input): invalid bytes become '?'. */
+json_t *c12_json_text(const char *s, size_t n);
 /* Map a c12_rc from the pool or backend to the HTTP error OpenAI clients expect. */
 enum MHD_Result c12_http_rc_error(struct MHD_Connection *c, c12_rc rc, const char *msg);
 

@@ -59,12 +59,12 @@ static json_t *chunk(const c12_gen_job *job, const char *text, const char *finis
     json_t *choice;
     if (job->q.kind == C12_API_CHAT) {
         json_t *delta = !text ? json_object()
-                      : role ? json_pack("{s:s, s:s}", "role", "assistant", "content", text)
-                             : json_pack("{s:s}", "content", text);
+                      : role ? json_pack("{s:s, s:o}", "role", "assistant", "content", c12_json_text(text, strlen(text)))
+                             : json_pack("{s:o}", "content", c12_json_text(text, strlen(text)));
         choice = json_pack("{s:i, s:o, s:n, s:o}", "index", 0, "delta", delta, "logprobs", "finish_reason", fin);
     } else
-        choice = json_pack("{s:i, s:s, s:n, s:o}", "index", 0, "text", text ? text : "", "logprobs",
-                           "finish_reason", fin);
+        choice = json_pack("{s:i, s:o, s:n, s:o}", "index", 0, "text", c12_json_text(text ? text : "", text ? strlen(text) : 0),
+                           "logprobs", "finish_reason", fin);
     json_t *c = json_pack("{s:s, s:s, s:I, s:s, s:[o]}", "id", job->id, "object",
                           job->q.kind == C12_API_CHAT ? "chat.completion.chunk" : "text_completion", "created",
                           (json_int_t)job->created, "model", job->model_id, "choices", choice);
@@ -94,8 +94,8 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
         return;
     }
     if (rc) {
-        emit(st, json_pack("{s:{s:s, s:s, s:n, s:n}}", "error", "message", err->msg, "type", "server_error",
-                           "param", "code"));
+        emit(st, json_pack("{s:{s:o, s:s, s:n, s:n}}", "error", "message", c12_json_text(err->msg, strlen(err->msg)),
+                           "type", "server_error", "param", "code"));
     } else {
         if (!st->started && job->q.kind == C12_API_CHAT) emit(st, chunk(job, "", NULL, 1));
         emit(st, chunk(job, NULL, c12_gen_finish(res->finish), 0));
@@ -115,7 +115,7 @@ static void *generator(void *ud)
 {
     stream *st = ud;
     c12_gen_job *job = st->job;
-    c12_server *s = job->srv;
+    c12_server *s = job->srv; /* outlives the thread: c12_server_free waits for generators */
     c12_backend_result res;
     c12_err err;
     c12_err_clear(&err);
@@ -133,6 +133,7 @@ static void *generator(void *ud)
     st->done = 1;
     pthread_cond_broadcast(&st->cv);
     unref(st);
+    atomic_fetch_sub(&s->generators, 1);
     return NULL;
 }
 
@@ -182,7 +183,9 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    atomic_fetch_add(&job->srv->generators, 1);
     if (pthread_create(&t, &attr, generator, st)) {
+        atomic_fetch_sub(&job->srv->generators, 1);
         pthread_attr_destroy(&attr);
         st->refs = 1;
         c12_gen_job_end(job);

@@ -89,6 +89,11 @@ def test_unknown_model(srv):
     assert st == 404 and e["code"] == "model_not_found" and e["param"] == "model"
     st, text = srv.request("GET", "/v1/models/gpt-17", headers=AUTH)
     assert st == 404 and error_of(text)["code"] == "model_not_found"
+    # A long multibyte id is cut inside a character in the message: still valid JSON.
+    st, text = post(srv, {"model": "\u20ac" * 80, "messages": MSG})
+    assert st == 404 and error_of(text)["message"].startswith("The model '\u20ac")
+    st, text = srv.request("GET", "/v1/models/" + "%E2%82%AC" * 100, headers=AUTH)
+    assert st == 404 and error_of(text)["code"] == "model_not_found"
 
 
 def test_context_length_exceeded(srv):
