@@ -25,5 +25,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
+int cmd_eval_quality(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 #endif

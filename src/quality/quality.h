@@ -1,0 +1,73 @@
+/* quality.h - measuring a model's answer quality on tasks with executable
+ * tests (`c12 eval-quality`): MBPP-style rows, the prompt, extracting the code
+ * from an answer, running code + tests in a sandboxed subprocess, and pass@1
+ * with its Wilson interval.
+ *
+ * Generated code is outside bytes of the worst kind: it never runs inside
+ * C12. c12_quality_run_python forks a python3 child in its own process group,
+ * in a fresh temporary folder, with CPU, memory and file-size limits and a
+ * wall-clock deadline after which the whole group is killed. */
+#ifndef C12_QUALITY_H
+#define C12_QUALITY_H
+
+#include <stddef.h>
+
+#include "base/c12_buf.h"
+#include "base/c12_rc.h"
+
+/* The MBPP test split is task_id 11..510 (500 tasks). */
+#define C12_QUALITY_TEST_FIRST 11
+#define C12_QUALITY_TEST_LAST 510
+#define C12_QUALITY_MAX_TESTS 16
+
+typedef struct c12_quality_task {
+    long task_id;        /* -1 when the row has none */
+    char *text;          /* the problem statement */
+    char *setup;         /* test_setup_code ("" when absent) */
+    size_t n_tests;
+    char *tests[C12_QUALITY_MAX_TESTS]; /* assert statements */
+} c12_quality_task;
+
+typedef struct c12_quality_tasks {
+    c12_quality_task *t;
+    size_t n;
+} c12_quality_tasks;
+
+/* Read JSON lines {text, test_list, test_setup_code?, task_id?}. Rows with a
+ * task_id outside the MBPP test split are skipped (rows without one are all
+ * kept); at most max_n (0: all) are kept, in file order. */
+c12_rc c12_quality_load(const char *path, size_t max_n, c12_quality_tasks *out, c12_err *err);
+void c12_quality_free(c12_quality_tasks *ts);
+
+/* The instruction for a task, as MBPP evaluations usually write it: the
+ * problem and the tests the function must pass. */
+c12_rc c12_quality_prompt(const c12_quality_task *t, c12_buf *out, c12_err *err);
+
+/* Extract the Python code from a model's answer into out (replacing its
+ * contents): the first fenced block (```python or ```; an unterminated fence
+ * runs to the end); without a fence, from the first line that starts with
+ * "def ", "import ", "from " or "class " to the end. Returns 1 when it found
+ * code, 0 when not (out is then empty). `in_fence`: the answer continues a
+ * prompt that already opened a fence (completion models). */
+int c12_quality_extract(const char *answer, size_t len, int in_fence, c12_buf *out);
+
+/* Whether an answer holds a complete fenced block already (generation can stop). */
+int c12_quality_answer_done(const char *answer, size_t len, int in_fence);
+
+typedef enum { C12_QUALITY_PASS = 0, C12_QUALITY_FAIL, C12_QUALITY_TIMEOUT } c12_quality_outcome;
+
+const char *c12_quality_outcome_name(c12_quality_outcome o);
+
+/* Run `program` with python3 (-I: isolated mode) in a new temporary folder,
+ * with a wall-clock limit of timeout_s (the group is killed after it), a CPU
+ * limit, 1 GiB of address space and 16 MiB of file size. *out: PASS when it
+ * exits 0. The folder is removed afterwards. */
+c12_rc c12_quality_run_python(const char *program, double timeout_s, c12_quality_outcome *out, c12_err *err);
+
+/* The program for a task: setup, code, then each test. */
+c12_rc c12_quality_program(const c12_quality_task *t, const char *code, c12_buf *out, c12_err *err);
+
+/* Wilson score interval for k successes of n at z (1.96: 95%). */
+void c12_quality_wilson(size_t k, size_t n, double z, double *lo, double *hi);
+
+#endif

@@ -1,0 +1,122 @@
+/* tasks.c - reading MBPP-style task rows (JSON lines) for eval-quality. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/c12_alloc.h"
+#include "quality/quality.h"
+
+static void task_free(c12_quality_task *t)
+{
+    c12_free(t->text);
+    c12_free(t->setup);
+    for (size_t i = 0; i < t->n_tests; i++) c12_free(t->tests[i]);
+    memset(t, 0, sizeof *t);
+}
+
+void c12_quality_free(c12_quality_tasks *ts)
+{
+    if (!ts) return;
+    for (size_t i = 0; i < ts->n; i++) task_free(&ts->t[i]);
+    c12_free(ts->t);
+    ts->t = NULL;
+    ts->n = 0;
+}
+
+/* One row into *t; 1 = kept, 0 = skipped (outside the test split). */
+static c12_rc parse_row(const char *line, const char *path, size_t lineno, c12_quality_task *t, int *kept,
+                        c12_err *err)
+{
+    json_error_t je;
+    json_t *o = json_loads(line, 0, &je);
+    *kept = 0;
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        return c12_fail(err, C12_ERR_FORMAT, "%s:%zu: not a JSON object", path, lineno);
+    }
+    c12_rc rc = C12_OK;
+    json_t *text = json_object_get(o, "text"), *tests = json_object_get(o, "test_list");
+    json_t *setup = json_object_get(o, "test_setup_code"), *id = json_object_get(o, "task_id");
+    memset(t, 0, sizeof *t);
+    t->task_id = json_is_integer(id) ? (long)json_integer_value(id) : -1;
+    if (!json_is_string(text) || !json_is_array(tests) || json_array_size(tests) == 0 ||
+        json_array_size(tests) > C12_QUALITY_MAX_TESTS) {
+        rc = c12_fail(err, C12_ERR_FORMAT, "%s:%zu: needs \"text\" and \"test_list\" (1..%d strings)", path,
+                      lineno, C12_QUALITY_MAX_TESTS);
+        goto out;
+    }
+    if (t->task_id >= 0 && (t->task_id < C12_QUALITY_TEST_FIRST || t->task_id > C12_QUALITY_TEST_LAST))
+        goto out;
+    t->text = c12_strdup(json_string_value(text));
+    t->setup = c12_strdup(json_is_string(setup) ? json_string_value(setup) : "");
+    if (!t->text || !t->setup) rc = c12_fail(err, C12_ERR_NOMEM, "eval-quality: out of memory");
+    for (size_t i = 0; !rc && i < json_array_size(tests); i++) {
+        json_t *s = json_array_get(tests, i);
+        if (!json_is_string(s)) {
+            rc = c12_fail(err, C12_ERR_FORMAT, "%s:%zu: test_list[%zu] is not a string", path, lineno, i);
+            break;
+        }
+        t->tests[t->n_tests] = c12_strdup(json_string_value(s));
+        if (!t->tests[t->n_tests]) rc = c12_fail(err, C12_ERR_NOMEM, "eval-quality: out of memory");
+        else t->n_tests++;
+    }
+    if (!rc) *kept = 1;
+out:
+    if (rc || !*kept) task_free(t);
+    json_decref(o);
+    return rc;
+}
+
+c12_rc c12_quality_load(const char *path, size_t max_n, c12_quality_tasks *out, c12_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return c12_fail(err, C12_ERR_NOT_FOUND, "cannot open %s", path);
+    c12_quality_tasks ts = {0};
+    size_t cap = 0, lineno = 0;
+    c12_buf line;
+    c12_buf_init(&line, 1u << 22);
+    c12_rc rc = C12_OK;
+    char chunk[4096];
+    int eof = 0;
+    while (!rc && !eof && (!max_n || ts.n < max_n)) {
+        c12_buf_reset(&line);
+        for (;;) { /* one whole line, however long (up to the buffer's cap) */
+            if (!fgets(chunk, sizeof chunk, f)) {
+                eof = 1;
+                break;
+            }
+            size_t n = strlen(chunk);
+            if ((rc = c12_buf_append(&line, chunk, n))) break;
+            if (n && chunk[n - 1] == '\n') break;
+        }
+        if (rc) {
+            c12_fail(err, rc, "%s:%zu: line too long", path, lineno + 1);
+            break;
+        }
+        lineno++;
+        if (!line.len || strspn(line.data, " \t\r\n") == line.len) continue;
+        if (ts.n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            c12_quality_task *nt = c12_realloc(ts.t, nc * sizeof *nt);
+            if (!nt) {
+                rc = c12_fail(err, C12_ERR_NOMEM, "eval-quality: out of memory");
+                break;
+            }
+            ts.t = nt;
+            cap = nc;
+        }
+        int kept;
+        rc = parse_row(line.data, path, lineno, &ts.t[ts.n], &kept, err);
+        if (!rc && kept) ts.n++;
+    }
+    c12_buf_free(&line);
+    fclose(f);
+    if (!rc && ts.n == 0) rc = c12_fail(err, C12_ERR_FORMAT, "%s: no tasks (MBPP test split is task_id %d..%d)",
+                                        path, C12_QUALITY_TEST_FIRST, C12_QUALITY_TEST_LAST);
+    if (rc) {
+        c12_quality_free(&ts);
+        return rc;
+    }
+    *out = ts;
+    return C12_OK;
+}

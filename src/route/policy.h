@@ -1,0 +1,152 @@
+/* policy.h - which model answers a `model: "auto"` request.
+ *
+ * The policy ranks the configured models for one request from:
+ *   - each model's quality rating for the request's category (code|general)
+ *     and complexity tier (low|medium|high), 0..1, from measurements (see
+ *     docs/policy.md; every rating carries its source);
+ *   - the request's expected energy: calibrated joules per prompt and output
+ *     token (energy/calib.h), plus the model's load cost when it is not
+ *     resident; uncalibrated models get an estimate from their parameter count;
+ *   - the grid's intensity now and forecast for the next hour: their blend
+ *     picks a level, and above each configured threshold the rating a model
+ *     needs is lowered, so dirty hours degrade gracefully to smaller models
+ *     whose rating still suffices;
+ *   - the caller's latency need (x-c12-max-latency-ms), against calibrated
+ *     seconds per token plus the load time;
+ *   - whether the request is a chat (base models, such as gemma3-270m, only
+ *     complete raw text: they are never candidates for a chat).
+ * The result is an ordered candidate list (the server falls back to the next
+ * when a load fails), a short reason (x-c12-route) and a longer explanation.
+ *
+ * A c12_policy is immutable after c12_policy_new and reference-counted:
+ * requests hold a reference for their decision while SIGHUP swaps a new one
+ * into a c12_policy_slot. c12_policy_decide allocates nothing. */
+#ifndef C12_POLICY_H
+#define C12_POLICY_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "base/c12_rc.h"
+#include "energy/calib.h"
+#include "route/route.h"
+
+#define C12_POLICY_MODELS_MAX 8
+#define C12_POLICY_LEVELS_MAX 4
+#define C12_POLICY_NAME_MAX 64
+#define C12_POLICY_SOURCE_MAX 200
+#define C12_POLICY_REASON_MAX 128
+#define C12_POLICY_EXPLAIN_MAX 1024
+
+typedef struct c12_policy_model {
+    char name[C12_POLICY_NAME_MAX]; /* catalogue name or configured id (as calibrated) */
+    int chat;                       /* 1: has a chat template; 0: raw completions only */
+    double params_b;                /* parameters, billions (for the uncalibrated estimate) */
+    double rating[2][3];            /* [c12_route_category][c12_route_tier], 0..1 */
+    char source[C12_POLICY_SOURCE_MAX]; /* where the ratings came from */
+} c12_policy_model;
+
+typedef struct c12_policy_level {
+    double above;      /* gCO2/kWh: this level holds when the blended intensity exceeds it */
+    double min_rating; /* the rating a model needs at this level */
+} c12_policy_level;
+
+typedef struct c12_policy_params {
+    size_t n_models;
+    c12_policy_model models[C12_POLICY_MODELS_MAX];
+    double min_rating;      /* needed below every threshold; also what "adequate" means */
+    size_t n_levels;        /* thresholds, increasing */
+    c12_policy_level levels[C12_POLICY_LEVELS_MAX];
+    double forecast_weight; /* blend = now + w (next hour - now), 0..1 */
+    double default_out_tokens; /* when the request states no length */
+    double pue;             /* power usage effectiveness, >= 1 */
+} c12_policy_params;
+
+/* The built-in parameters (docs/policy.md; no file needed). */
+void c12_policy_defaults(c12_policy_params *p);
+
+/* The cost figures of one model as the policy uses them. */
+typedef struct c12_policy_cost {
+    double j_prompt, j_out, s_prompt, s_out, load_j, load_s;
+    int calibrated; /* 0: estimated from params_b */
+} c12_policy_cost;
+
+/* The documented estimate for an uncalibrated model of params_b billions. */
+void c12_policy_estimate(double params_b, c12_policy_cost *out);
+
+typedef struct c12_policy c12_policy;
+
+/* An immutable policy from parameters and a calibration (NULL: all
+ * estimated). Checks the parameters (INVALID naming the field). Refcount 1. */
+c12_rc c12_policy_new(const c12_policy_params *p, const c12_calibration *cal, c12_policy **out, c12_err *err);
+c12_policy *c12_policy_ref(c12_policy *p);
+void c12_policy_unref(c12_policy *p); /* frees at zero; NULL is fine */
+const c12_policy_params *c12_policy_get_params(const c12_policy *p);
+const c12_policy_cost *c12_policy_get_cost(const c12_policy *p, size_t model_index);
+/* Index of a model by name, or -1. */
+int c12_policy_find(const c12_policy *p, const char *name);
+
+typedef struct c12_policy_request {
+    const c12_route_analysis *analysis; /* category, tier, requested length */
+    int chat;                           /* 1: chat messages; 0: raw completion */
+    double prompt_tokens;
+    double out_tokens;       /* expected output; 0: analysis->out_tokens, else the default */
+    double max_latency_ms;   /* 0: no limit */
+    double intensity_now;    /* gCO2/kWh */
+    double intensity_next;   /* next hour's forecast; NAN or < 0: unknown (= now) */
+    unsigned loaded_mask;    /* bit i: model i is resident */
+} c12_policy_request;
+
+typedef struct c12_policy_choice {
+    int model;          /* index into the parameters' models */
+    double rating, energy_j, seconds, co2_g;
+    int adequate;       /* rating >= the level's min_rating */
+    int in_time;        /* within the latency need (1 when none) */
+    int loaded;
+} c12_policy_choice;
+
+typedef struct c12_policy_decision {
+    size_t n;                                    /* candidates, best first */
+    c12_policy_choice c[C12_POLICY_MODELS_MAX];
+    int level;                                   /* thresholds exceeded (0..n_levels) */
+    double intensity;                            /* the blend that chose the level */
+    double min_rating;                           /* needed at that level */
+    char reason[C12_POLICY_REASON_MAX];          /* short, for x-c12-route */
+    char explain[C12_POLICY_EXPLAIN_MAX];        /* every candidate and why */
+} c12_policy_decision;
+
+/* Rank the candidates: first the adequate ones in time, cleanest (least
+ * gCO2) first; then those in time but rated too low, best rating first; then
+ * those too slow, fastest first. NOT_FOUND when no model can take the request
+ * (e.g. a chat with only base models). Allocates nothing. */
+c12_rc c12_policy_decide(const c12_policy *p, const c12_policy_request *req, c12_policy_decision *out,
+                         c12_err *err);
+
+/* Whether a model's rating for (category, tier) meets the base min_rating. */
+int c12_policy_adequate(const c12_policy *p, size_t model_index, c12_route_category cat, c12_route_tier tier);
+
+/* ---- reload: a slot that always holds a policy ---- */
+typedef struct c12_policy_slot {
+    pthread_mutex_t mu;
+    c12_policy *cur;
+} c12_policy_slot;
+
+/* Takes the caller's reference to `initial`. */
+void c12_policy_slot_init(c12_policy_slot *s, c12_policy *initial);
+void c12_policy_slot_destroy(c12_policy_slot *s);
+/* A new reference to the current policy (unref it after the decision). */
+c12_policy *c12_policy_slot_get(c12_policy_slot *s);
+/* Install `next` (taking the caller's reference); requests that hold the old
+ * one finish with it, and it is freed when the last lets go. */
+void c12_policy_slot_swap(c12_policy_slot *s, c12_policy *next);
+
+/* ---- configuration (policy_yaml.c) ---- */
+
+/* Parse the `policy:` section of a YAML file (other top-level sections are
+ * ignored) over the built-in defaults: a file without one gives the
+ * defaults. Errors name "file:line: policy.key". */
+c12_rc c12_policy_parse_yaml(const char *text, size_t len, const char *filename, c12_policy_params *out,
+                             c12_err *err);
+c12_rc c12_policy_load_yaml(const char *path, c12_policy_params *out, c12_err *err);
+
+#endif

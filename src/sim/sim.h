@@ -1,0 +1,63 @@
+/* sim.h - replaying a workload through the router and the policies over a
+ * carbon trace, without generating (`c12 simulate`).
+ *
+ * Arrivals are a Poisson process of `rate_per_h` over `days` of trace time
+ * from `start_ms`; each arrival draws a workload row (seeded, so a run is
+ * deterministic). Every strategy (a row in c12_sim_strategies) sees the same
+ * arrivals and keeps its own resident models: a model is loaded on first use
+ * (its load energy counts) and unloaded after `keep_alive_s` idle. Energy is
+ * the policy's cost model (calibrated, else estimated); CO2 is energy x the
+ * trace's intensity at the arrival x PUE. A request is "adequate" when the
+ * chosen model's rating for its category and tier meets the policy's base
+ * min_rating. */
+#ifndef C12_SIM_H
+#define C12_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/c12_rc.h"
+#include "carbon/carbon.h"
+#include "route/policy.h"
+#include "route/route.h"
+
+/* One workload row, analysed once by the real router. */
+typedef struct c12_sim_item {
+    c12_route_analysis a;
+    double prompt_tokens;
+} c12_sim_item;
+
+/* Prompt tokens of a chat message of len bytes, without a tokenizer: about
+ * 4 bytes a token in English, plus the chat template's few tokens. */
+double c12_sim_prompt_tokens(size_t len);
+
+/* A strategy picks a model index for a request. */
+typedef struct c12_sim_strategy {
+    const char *name;
+    int (*pick)(const c12_policy *p, const c12_policy_request *req);
+} c12_sim_strategy;
+
+#define C12_SIM_STRATEGIES 4
+extern const c12_sim_strategy c12_sim_strategies[C12_SIM_STRATEGIES];
+
+typedef struct c12_sim_params {
+    const c12_carbon_series *trace;
+    const c12_sim_item *items;
+    size_t n_items;
+    int64_t start_ms;
+    double days, rate_per_h, keep_alive_s;
+    uint64_t seed;
+} c12_sim_params;
+
+typedef struct c12_sim_result {
+    const char *name;
+    size_t requests, adequate, loads;
+    double energy_j, co2_g;
+    size_t by_model[C12_POLICY_MODELS_MAX];
+    size_t by_cat[2], adequate_by_cat[2];
+} c12_sim_result;
+
+/* Run every strategy; out has C12_SIM_STRATEGIES rows. */
+c12_rc c12_sim_run(const c12_policy *pol, const c12_sim_params *sp, c12_sim_result *out, c12_err *err);
+
+#endif

@@ -1,0 +1,66 @@
+"""`c12 simulate` on the bundled GB 2023 trace and the router's dev prompts:
+the carbon-aware policy emits less CO2 than always-strongest and keeps more
+requests on an adequate model than always-smallest; runs are deterministic."""
+import json
+import time
+
+from conftest import ROOT, SHARED, run
+
+DEV = SHARED / "data" / "router" / "dev.jsonl"
+TRACE = ROOT / "data" / "carbon" / "gb_2023-01-01_2023-12-31.csv"
+
+
+def simulate(c12_san, *extra):
+    r = run([c12_san, "simulate", "--trace", str(TRACE), "--workload", str(DEV), "--rate", "60", "--days", "7",
+             "--json", *extra], timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout), r.stderr
+
+
+def test_carbon_aware_beats_strongest_and_smallest(c12_san, tmp_path):
+    t0 = time.monotonic()
+    out, _ = simulate(c12_san, "--calibration", str(tmp_path / "none.json"), "--seed", "1")
+    assert time.monotonic() - t0 < 60
+    p = {x["name"]: x for x in out["policies"]}
+    assert set(p) == {"always-strongest", "always-smallest", "code-only", "carbon-aware"}
+    n = p["carbon-aware"]["requests"]
+    assert 9000 < n < 11000  # 60/h for 7 days
+    assert all(x["requests"] == n for x in p.values())
+    assert p["carbon-aware"]["gco2_per_1000"] < p["always-strongest"]["gco2_per_1000"]
+    assert p["carbon-aware"]["adequate"] > p["always-smallest"]["adequate"]
+    assert p["always-strongest"]["adequate"] == 1.0
+    assert p["always-smallest"]["by_model"]["smollm2-135m"] == n
+    # base models never answer chats
+    assert all(x["by_model"]["gemma3-270m"] == 0 for x in p.values())
+
+
+def test_deterministic_and_says_what_is_estimated(c12_san, tmp_path):
+    a, err = simulate(c12_san, "--calibration", str(tmp_path / "none.json"), "--days", "2", "--seed", "5")
+    b, _ = simulate(c12_san, "--calibration", str(tmp_path / "none.json"), "--days", "2", "--seed", "5")
+    assert a == b
+    assert "no calibration" in err and "estimated" in err
+
+
+def test_calibration_and_config_are_used(c12_san, tmp_path):
+    cal = tmp_path / "cal.json"
+    entry = {"method": "cputime-constant", "j_per_prompt_token": 0.1, "j_per_output_token": 0.2,
+             "s_per_prompt_token": 0.01, "s_per_output_token": 0.02, "load_s": 0.1, "load_j": 1}
+    cal.write_text(json.dumps({"version": 1, "models": {"smollm2-135m": entry}}))
+    cfg = tmp_path / "c12.yaml"
+    cfg.write_text("policy:\n  min_rating: 0.5\n  thresholds: []\n")
+    out, err = simulate(c12_san, "--calibration", str(cal), "--config", str(cfg), "--days", "1")
+    p = {x["name"]: x for x in out["policies"]}
+    assert "smollm2-135m has no calibration" not in err
+    assert "qwen2.5-coder-1.5b has no calibration" in err
+    # 20 prompt-ish + 256 output tokens at 0.2 J: about 60 J a request
+    assert 40 < p["always-smallest"]["j_per_request"] < 120
+    # without thresholds the carbon-aware policy never gives up adequacy
+    assert p["carbon-aware"]["adequate"] >= p["code-only"]["adequate"]
+
+
+def test_bad_config_names_file_line_key(c12_san, tmp_path):
+    cfg = tmp_path / "c12.yaml"
+    cfg.write_text("policy:\n  min_rating: 0.5\n  treshold: 3\n")
+    r = run([c12_san, "simulate", "--workload", str(DEV), "--config", str(cfg)], timeout=60)
+    assert r.returncode == 1
+    assert f"{cfg}:3: policy.treshold" in r.stderr
