@@ -78,7 +78,9 @@ static c12_rc get_ratings(const yctx *y, const yaml_node_t *n, const char *key, 
     return C12_OK;
 }
 
-static c12_rc parse_model(const yctx *y, const char *name, const yaml_node_t *n, c12_policy_model *m)
+/* `at` is the model's name node: errors about the whole entry point there. */
+static c12_rc parse_model(const yctx *y, const char *name, const yaml_node_t *at, const yaml_node_t *n,
+                          c12_policy_model *m)
 {
     char key[160];
     snprintf(key, sizeof key, "policy.models.%s", name);
@@ -106,8 +108,8 @@ static c12_rc parse_model(const yctx *y, const char *name, const yaml_node_t *n,
         } else rc = fail_at(y, kn, sub, "unknown key (chat, params_b, code, general, source)");
         if (rc) return rc;
     }
-    if (!have_code || !have_general || !have_params) return fail_at(y, n, key, "needs params_b, code and general");
-    if (!m->source[0]) return fail_at(y, n, key, "needs a source: where its ratings came from");
+    if (!have_code || !have_general || !have_params) return fail_at(y, at, key, "needs params_b, code and general");
+    if (!m->source[0]) return fail_at(y, at, key, "needs a source: where its ratings came from");
     return C12_OK;
 }
 
@@ -160,7 +162,7 @@ static c12_rc parse_section(const yctx *y, const yaml_node_t *n, c12_policy_para
                 yaml_node_t *mk = yaml_document_get_node(y->doc, mp->key);
                 if (!scalar(mk)) return fail_at(y, mk, "policy.models", "names must be plain words");
                 if (p->n_models == C12_POLICY_MODELS_MAX) return fail_at(y, mk, "policy.models", "at most 8 models");
-                rc = parse_model(y, scalar(mk), yaml_document_get_node(y->doc, mp->value), &p->models[p->n_models]);
+                rc = parse_model(y, scalar(mk), mk, yaml_document_get_node(y->doc, mp->value), &p->models[p->n_models]);
                 if (!rc) {
                     for (size_t j = 0; j < p->n_models; j++)
                         if (!strcmp(p->models[j].name, scalar(mk))) return fail_at(y, mk, "policy.models", "named twice");
