@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cli_model.h"
 #include "quality/quality.h"
+#include "route/route.h"
 
 #define EQ_DEFAULT_TASKS "/work/shared/data/quality/mbpp.jsonl"
 
@@ -131,6 +132,7 @@ int cmd_eval_quality(int argc, char **argv)
     c12_buf_init(&code, 1u << 20);
     c12_buf_init(&prog, 1u << 21);
     size_t passed = 0, timeouts = 0, done = 0;
+    size_t tier_n[3] = {0}, tier_pass[3] = {0}; /* by the router's complexity tier of the task text */
     int rc = 0;
     double t0 = now_s(), gen_s = 0, test_s = 0;
     if (c12_session_new(m, &sp, &s, &err)) {
@@ -162,6 +164,11 @@ int cmd_eval_quality(int argc, char **argv)
         test_s += c - b;
         done++;
         passed += out == C12_QUALITY_PASS;
+        c12_route_analysis ra;
+        if (!c12_route_analyse_text(t->text, strlen(t->text), &ra, &err)) {
+            tier_n[ra.tier]++;
+            tier_pass[ra.tier] += out == C12_QUALITY_PASS;
+        }
         timeouts += out == C12_QUALITY_TIMEOUT;
         const char *res = found ? c12_quality_outcome_name(out) : "no_code";
         if (o.json)
@@ -178,11 +185,17 @@ int cmd_eval_quality(int argc, char **argv)
         c12_quality_wilson(passed, done, 1.96, &lo, &hi);
         double p = done ? (double)passed / done : 0;
         if (o.json)
-            printf("],\"n\":%zu,\"passed\":%zu,\"timeouts\":%zu,\"pass_at_1\":%.4f,\"ci95\":[%.4f,%.4f],"
+            printf("],\"by_tier\":{\"low\":[%zu,%zu],\"medium\":[%zu,%zu],\"high\":[%zu,%zu]},", tier_pass[0],
+                   tier_n[0], tier_pass[1], tier_n[1], tier_pass[2], tier_n[2]);
+        if (o.json)
+            printf("\"n\":%zu,\"passed\":%zu,\"timeouts\":%zu,\"pass_at_1\":%.4f,\"ci95\":[%.4f,%.4f],"
                    "\"greedy\":true,\"timeout_s\":%g,\"chat\":%s,\"seconds\":%.1f,\"gen_s\":%.1f,\"test_s\":%.1f}\n",
                    done, passed, timeouts, p, lo, hi, o.timeout_s, chat ? "true" : "false", now_s() - t0, gen_s,
                    test_s);
         else
+            fprintf(stderr, "by complexity tier (passed/tasks): low %zu/%zu, medium %zu/%zu, high %zu/%zu\n",
+                    tier_pass[0], tier_n[0], tier_pass[1], tier_n[1], tier_pass[2], tier_n[2]);
+        if (!o.json)
             printf("%s: pass@1 %zu/%zu = %.3f (95%% Wilson CI %.3f-%.3f), %zu timed out; greedy, %s prompt;"
                    " %.0f s (generation %.0f s, tests %.0f s)\n",
                    o.model, passed, done, p, lo, hi, timeouts, chat ? "chat" : "completion", now_s() - t0, gen_s,

@@ -19,7 +19,7 @@ def have_smollm2():
 
 def test_three_tasks_json(c12, have_smollm2):
     r = run([c12, "eval-quality", "-m", "smollm2-135m", "--tasks", str(MBPP), "--n", "3", "--json",
-             "--max-tokens", "160"], timeout=300)
+             "--max-tokens", "96"], timeout=600)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["model"] == "smollm2-135m" and out["n"] == 3 and out["greedy"] is True
@@ -28,6 +28,7 @@ def test_three_tasks_json(c12, have_smollm2):
     assert out["passed"] == sum(t["result"] == "pass" for t in out["tasks"])
     lo, hi = out["ci95"]
     assert 0 <= lo <= out["pass_at_1"] <= hi <= 1
+    assert sum(n for _, n in out["by_tier"].values()) == 3
 
 
 def test_sandbox_kills_a_loop(c12, have_smollm2, tmp_path):
@@ -41,9 +42,9 @@ def test_sandbox_kills_a_loop(c12, have_smollm2, tmp_path):
              "--json", "--max-tokens", "64"], timeout=300)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["tasks"][0]["result"] in ("timeout", "no_code")
-    if out["tasks"][0]["result"] == "timeout":
-        assert out["timeouts"] == 1 and out["tasks"][0]["test_s"] < 5
+    # greedy: the answer (a function f) is the same every run, so the program runs and never ends
+    assert out["tasks"][0]["result"] == "timeout"
+    assert out["timeouts"] == 1 and 0.9 < out["tasks"][0]["test_s"] < 5
     assert time.monotonic() - t0 < 240
 
 
