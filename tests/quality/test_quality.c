@@ -11,6 +11,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "quality/quality.h"
@@ -119,6 +120,15 @@ static void test_sandbox(void **state)
     assert_int_equal(o, C12_QUALITY_PASS);
     assert_int_equal(c12_quality_run_python("assert 1 + 1 == 3\n", 10, &o, &err), C12_OK);
     assert_int_equal(o, C12_QUALITY_FAIL);
+    /* descriptors of C12 (a model file, a socket) are not inherited */
+    int fd = dup2(0, 777); /* high: python's own files take the low numbers */
+    assert_int_equal(fd, 777);
+    char prog[128];
+    snprintf(prog, sizeof prog, "import os\ntry:\n    os.fstat(%d)\nexcept OSError:\n    raise SystemExit(0)\n"
+                                "raise SystemExit(1)\n", fd);
+    assert_int_equal(c12_quality_run_python(prog, 10, &o, &err), C12_OK);
+    assert_int_equal(o, C12_QUALITY_PASS);
+    close(fd);
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     assert_int_equal(c12_quality_run_python("import time\nwhile True:\n    time.sleep(0.01)\n", 0.5, &o, &err), C12_OK);
