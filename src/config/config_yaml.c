@@ -293,7 +293,7 @@ static c12_rc models(ycx *y, const yaml_node_t *v)
 }
 
 /* Sections other modules read from the same file (their own parsers check them). */
-static const char *const OTHER_SECTIONS[] = {"carbon", "energy", "ledger", "route", "router", NULL};
+static const char *const OTHER_SECTIONS[] = {"carbon", "energy", "ledger", "policy", "route", "router", NULL};
 
 static c12_rc top_key(ycx *y, void *obj, const char *k, const yaml_node_t *v, const char *path)
 {

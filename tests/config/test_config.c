@@ -36,7 +36,7 @@ static void test_defaults(void **state)
     assert_int_equal(parse("", &c, &err), C12_OK);
     assert_int_equal(c->n_models, 1);
     c12_config_free(c);
-    assert_int_equal(parse("carbon:\n  chain: [static]\nenergy: {meter: rapl}\nledger: {}\n", &c, &err), C12_OK);
+    assert_int_equal(parse("carbon:\n  chain: [static]\nenergy: {meter: rapl}\nledger: {}\npolicy: {}\n", &c, &err), C12_OK);
     c12_config_free(c);
 }
 
