@@ -25,6 +25,7 @@ static size_t stop_prefix_tail(const char *text, size_t n, const char *const *st
     size_t best = 0;
     for (; stop && *stop; stop++) {
         size_t sl = strlen(*stop);
+        if (!sl) continue; /* an empty stop string matches nothing */
         for (size_t k = sl > n ? n : sl - 1; k > best; k--)
             if (!memcmp(text + n - k, *stop, k)) {
                 best = k;
