@@ -10,7 +10,9 @@ Writes tests/golden/<MODEL_NAME>/:
   ppl.json      perplexity of tests/golden/ppl.txt as llama.cpp's perplexity
                 tool computes it (windows of CTX tokens, first token BOS when
                 the model adds BOS, second half of each window scored);
-  logits.jsonl  for 8 prompts, the top-32 logits of the last position.
+  logits.jsonl  for 8 prompts, the top-32 logits of the last position;
+  logits_long.jsonl  (sliding-window models) the same after a raw prompt
+                longer than the window.
 """
 import json
 import math
@@ -108,7 +110,31 @@ def main():
                 top = np.argsort(-row)[:32]
                 lf.write(json.dumps({"prompt_ids": ids, "top_ids": [int(t) for t in top],
                                      "top_logits": [float(row[t]) for t in top]}) + "\n")
+    long_context(llm, step, out)
     print(f"{name}: wrote {out}", flush=True)
+
+
+def long_context(llm, step, out):
+    """A model with sliding-window layers: logits after a raw prompt longer
+    than the window (a prefix of ppl.txt), so that those layers mask."""
+    arch = llm.metadata.get("general.architecture", "")
+    window = int(llm.metadata.get(f"{arch}.attention.sliding_window", 0) or 0)
+    if window <= 0 or window + 64 > PPL_CTX * 2:
+        return
+    add_bos = llm._model.add_bos_token()
+    words = PPL_TEXT.read_text().split(" ")
+    for n in range(1, len(words) + 1):
+        text = " ".join(words[:n])
+        ids = llm.tokenize(text.encode(), add_bos=add_bos, special=False)
+        if len(ids) > window + 64:
+            break
+    step.reset()
+    step.eval(ids)
+    row = np.array(step.scores[len(ids) - 1])
+    top = np.argsort(-row)[:32]
+    (out / "logits_long.jsonl").write_text(json.dumps(
+        {"text": text, "window": window, "prompt_ids": ids, "top_ids": [int(t) for t in top],
+         "top_logits": [float(row[t]) for t in top]}) + "\n")
 
 
 if __name__ == "__main__":

@@ -166,6 +166,11 @@ int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const ch
 static int one_prompt(c12_session *s, const c12_model *m, const run_opts *o, run_out *out)
 {
     if (o->raw) return run_generate(s, m, o, o->prompt, 0, out);
+    if (!c12_model_get_info(m)->has_chat_template) { /* a usage error: say what works */
+        fprintf(stderr, "c12 run: model '%s' is a base model (no chat template): pass --raw to "
+                "complete the prompt as plain text\n", c12_model_get_info(m)->name);
+        return 2;
+    }
     c12_chat_msg msg = {.role = "user", .content = o->prompt};
     char *text = NULL;
     c12_err err;
@@ -185,13 +190,6 @@ int cmd_run(int argc, char **argv)
     if (prc >= 0) return prc;
     c12_model *m = cli_load_model("run", o.model);
     if (!m) return 1;
-    /* a base model cannot chat: say how to use it before allocating anything */
-    if (!o.raw && !c12_model_get_info(m)->has_chat_template) {
-        fprintf(stderr, "c12 run: model '%s' is a base model (no chat template): pass -p TEXT "
-                "--raw to complete a prompt as plain text\n", c12_model_get_info(m)->name);
-        c12_model_free(m);
-        return 2;
-    }
     c12_session_params sp = {.n_ctx = o.n_ctx, .n_threads = o.n_threads};
     c12_session *s = NULL;
     c12_err err;

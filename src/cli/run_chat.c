@@ -51,6 +51,11 @@ int run_chat_loop(c12_session *s, const c12_model *m, const run_opts *o, run_out
         fprintf(stderr, "c12 run: --raw needs -p (the chat uses the model's template)\n");
         return 2;
     }
+    if (!c12_model_get_info(m)->has_chat_template) {
+        fprintf(stderr, "c12 run: model '%s' is a base model (no chat template) and cannot chat: "
+                "pass -p TEXT --raw to complete a prompt\n", c12_model_get_info(m)->name);
+        return 2;
+    }
     int tty = isatty(0);
     history h = {.n = 0};
     char *line = NULL;

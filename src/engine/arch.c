@@ -7,9 +7,11 @@
 #include "model.h"
 
 extern const c12_arch c12_arch_llama;
+extern const c12_arch c12_arch_gemma3;
 
 static const c12_arch *const arch_table[] = {
     &c12_arch_llama,
+    &c12_arch_gemma3,
 };
 
 const c12_arch *c12_arch_find(const char *name)
@@ -119,6 +121,7 @@ static c12_rc load_hparams(c12_model *m, c12_err *err)
     hp->rope_scale = 1.0f;
     hp->embd_scale = 1.0f;
     hp->attn_scale = 1.0f / sqrtf((float)hp->head_dim);
+    hp->q_scale = 1.0f;
     return C12_OK;
 }
 

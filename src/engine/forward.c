@@ -195,6 +195,8 @@ static void attention_block(c12_session *s, int il, int n, int pos0)
         if (L->k_norm) head_norm(k, hp->n_head_kv, hp->head_dim, L->k_norm, hp->norm_eps);
         rope(q, hp->n_head, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope);
         rope(k, hp->n_head_kv, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope);
+        if (hp->q_scale != 1.0f)
+            for (int i = 0; i < qd; i++) q[i] *= hp->q_scale;
         uint16_t *kc = s->k_cache + ((size_t)il * s->ctx_pad + pos0 + t) * kvd;
         uint16_t *vt = s->v_cache + (size_t)il * kvd * s->ctx_pad + pos0 + t;
         for (int i = 0; i < kvd; i++) {
@@ -212,12 +214,6 @@ static void attention_block(c12_session *s, int il, int n, int pos0)
     }
 }
 
-static float gelu(float x)
-{
-    const float c = 0.7978845608028654f; /* sqrt(2/pi) */
-    return 0.5f * x * (1.0f + tanhf(c * (x + 0.044715f * x * x * x)));
-}
-
 static void ffn_block(c12_session *s, int il, int n)
 {
     const c12_hparams *hp = &s->m->hp;
@@ -229,8 +225,7 @@ static void ffn_block(c12_session *s, int il, int n)
     for (int t = 0; t < n; t++) {
         float *g = s->hb + (size_t)t * ff, *u = s->hb2 + (size_t)t * ff;
         if (hp->act == C12_ACT_SILU) s->m->vops->swiglu(ff, g, g, u);
-        else
-            for (int i = 0; i < ff; i++) g[i] = gelu(g[i]) * u[i];
+        else s->m->vops->geglu(ff, g, g, u, s->m->gelu_table);
     }
     matmul(s, n, s->hb, 1, &L->w_down, s->xb2, NULL, NULL, NULL, NULL);
     for (int t = 0; t < n; t++) {

@@ -90,6 +90,7 @@ void c12_model_free(c12_model *m)
     c12_tok_free(m->tok);
     c12_free(m->layers);
     c12_free(m->chat_template);
+    c12_free(m->gelu_table);
     gguf_close(m->gguf);
     c12_free(m);
 }

@@ -36,6 +36,7 @@ typedef struct c12_hparams {
     int swa_period;          /* every swa_period-th layer is global (gemma3: 6) */
     float embd_scale;        /* multiply embeddings (gemma: sqrt(n_embd)); 1 = none */
     float attn_scale;        /* multiply q.k (1/sqrt(head_dim) unless the arch says) */
+    float q_scale;           /* multiply q after RoPE, before fp16 (gemma3: its attention scale) */
     int norm_plus_one;       /* RMSNorm weight is (1 + w) (not for GGUF gemma: already added) */
 } c12_hparams;
 
@@ -58,6 +59,7 @@ struct c12_model {
     c12_weight tok_embd;          /* rows = n_vocab, cols = n_embd */
     c12_weight output;            /* tied: same as tok_embd */
     const float *output_norm;
+    float *gelu_table;            /* GELU by fp16 input (vecops.h), when act is GELU */
     char *chat_template;          /* NULL: none */
     c12_model_info info;
 };

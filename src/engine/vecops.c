@@ -73,7 +73,27 @@ static void swiglu_scalar(int n, float *y, const float *x, const float *g)
     for (; i < n; i++) y[i] = (x[i] / (1.0f + expf(-x[i]))) * g[i];
 }
 
-static const c12_vec_ops ops_scalar = {dot_f16_scalar, softmax_exp_scalar, swiglu_scalar};
+void c12_gelu_table_fill(float *tab)
+{
+    const float a = 0.044715f, s2pi = 0.79788456080286535587989211986876f;
+    for (int i = 0; i < C12_GELU_TABLE_N; i++) {
+        const float x = c12_h2f((uint16_t)i);
+        const float g = 0.5f * x * (1.0f + tanhf(s2pi * x * fmaf(a * x, x, 1.0f)));
+        tab[i] = c12_h2f(c12_f2h(g));
+    }
+}
+
+static void geglu_scalar(int n, float *y, const float *x, const float *g, const float *tab)
+{
+    for (int i = 0; i < n; i++) {
+        if (x[i] <= -10.0f) y[i] = 0.0f;
+        else if (x[i] >= 10.0f) y[i] = x[i] * g[i];
+        else y[i] = tab[c12_f2h(x[i])] * g[i];
+    }
+}
+
+static const c12_vec_ops ops_scalar = {dot_f16_scalar, softmax_exp_scalar, swiglu_scalar,
+                                       geglu_scalar};
 
 extern const c12_vec_ops c12_vec_ops_avx2;
 

@@ -24,10 +24,20 @@ typedef struct c12_vec_ops {
     double (*softmax_exp)(int n, float *y, const float *x, float max);
     /* y[i] = silu(x[i]) * g[i] */
     void (*swiglu)(int n, float *y, const float *x, const float *g);
+    /* y[i] = gelu(x[i]) * g[i] as ggml's GGML_GELU_FP16 path: 0 for x <= -10,
+     * x * g for x >= 10, else tab[fp16(x)] * g (tab: c12_gelu_table_fill) */
+    void (*geglu)(int n, float *y, const float *x, const float *g, const float *tab);
 } c12_vec_ops;
 
 /* The kernels for an ISA level (AVX-512 machines use the AVX2 ones). */
 const c12_vec_ops *c12_vec_ops_for(c12_isa isa);
+
+/* ggml's GELU lookup table, as floats: for each fp16 bit pattern h,
+ * fp16(0.5x(1 + tanh(sqrt(2/pi) x (1 + 0.044715 x^2)))) with x = h, computed
+ * in float with the inner 1 + (0.044715x)x fused, as gcc compiles ggml.
+ * tab has C12_GELU_TABLE_N entries. */
+#define C12_GELU_TABLE_N 65536
+void c12_gelu_table_fill(float *tab);
 
 /* The scalar exp approximation itself, for tests. */
 float c12_expf_poly(float x);

@@ -108,4 +108,25 @@ static void swiglu_avx2(int n, float *y, const float *x, const float *g)
     for (; i < n; i++) y[i] = (x[i] / (1.0f + expf(-x[i]))) * g[i];
 }
 
-const c12_vec_ops c12_vec_ops_avx2 = {dot_f16_avx2, softmax_exp_avx2, swiglu_avx2};
+/* The table look-up as a gather: fp16(x) (vcvtps2ph, nearest-even, as
+ * c12_f2h) is the index. Lanes outside (-10, 10) are blended afterwards. */
+static void geglu_avx2(int n, float *y, const float *x, const float *g, const float *tab)
+{
+    const __m256 lo = _mm256_set1_ps(-10.0f), hi = _mm256_set1_ps(10.0f);
+    int i = 0;
+    for (; i + 7 < n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i), gv = _mm256_loadu_ps(g + i);
+        const __m256i h = _mm256_cvtepu16_epi32(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+        __m256 r = _mm256_mul_ps(_mm256_i32gather_ps(tab, h, 4), gv);
+        r = _mm256_blendv_ps(r, _mm256_mul_ps(v, gv), _mm256_cmp_ps(v, hi, _CMP_GE_OQ));
+        r = _mm256_blendv_ps(r, _mm256_setzero_ps(), _mm256_cmp_ps(v, lo, _CMP_LE_OQ));
+        _mm256_storeu_ps(y + i, r);
+    }
+    for (; i < n; i++) {
+        if (x[i] <= -10.0f) y[i] = 0.0f;
+        else if (x[i] >= 10.0f) y[i] = x[i] * g[i];
+        else y[i] = tab[_cvtss_sh(x[i], 0)] * g[i];
+    }
+}
+
+const c12_vec_ops c12_vec_ops_avx2 = {dot_f16_avx2, softmax_exp_avx2, swiglu_avx2, geglu_avx2};

@@ -64,6 +64,41 @@ static void test_simd_matches_scalar_bit_for_bit(void **state)
     }
 }
 
+/* GELU through the fp16 table: SIMD equals scalar (both sides of +-10, the
+ * boundaries themselves, inputs that round to fp16 ties), and the table is
+ * GELU rounded to fp16. */
+static void test_geglu(void **state)
+{
+    (void)state;
+    static float tab[C12_GELU_TABLE_N];
+    c12_gelu_table_fill(tab);
+    for (float x0 = -9.9f; x0 < 9.9f; x0 += 0.0137f) {
+        const uint16_t h = c12_fp32_to_fp16(x0);
+        const double x = c12_fp16_to_fp32(h);
+        const double e = 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+        assert_true(fabs(tab[h] - e) <= 1e-3 * fabs(e) + 1e-7); /* fp16: 2^-11 */
+    }
+    assert_true(tab[c12_fp32_to_fp16(0.0f)] == 0.0f);
+    const c12_vec_ops *ref = c12_vec_ops_for(C12_ISA_SCALAR);
+    float x[301], g[301], o1[301], o2[301];
+    for (int i = 0; i < 301; i++) {
+        x[i] = frand(-14, 14);
+        g[i] = frand(-3, 3);
+    }
+    const float edge[] = {-10.0f, 10.0f, nextafterf(-10.0f, 0.0f), nextafterf(10.0f, 0.0f),
+                          1.0f + 0x1p-11f, -0x1p-20f, 0.0f, -0.0f};
+    memcpy(x + 3, edge, sizeof edge);
+    ref->geglu(301, o1, x, g, tab);
+    assert_true(o1[3] == 0.0f && o1[4] == 10.0f * g[4]); /* -10 -> 0, 10 -> x*g */
+    for (int isa = C12_ISA_AVX2; isa <= (int)c12_isa_detect(); isa++) {
+        for (int n = 1; n <= 301; n += 37) {
+            c12_vec_ops_for((c12_isa)isa)->geglu(n, o2, x, g, tab);
+            ref->geglu(n, o1, x, g, tab);
+            assert_memory_equal(o1, o2, sizeof(float) * (size_t)n);
+        }
+    }
+}
+
 static void test_reference_values(void **state)
 {
     (void)state;
@@ -94,6 +129,7 @@ int main(void)
         cmocka_unit_test(test_expf_poly_is_accurate),
         cmocka_unit_test(test_simd_matches_scalar_bit_for_bit),
         cmocka_unit_test(test_reference_values),
+        cmocka_unit_test(test_geglu),
     };
     return cmocka_run_group_tests_name("vecops", tests, NULL, NULL);
 }
