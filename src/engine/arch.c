@@ -7,10 +7,12 @@
 #include "model.h"
 
 extern const c12_arch c12_arch_llama;
+extern const c12_arch c12_arch_qwen2;
 extern const c12_arch c12_arch_gemma3;
 
 static const c12_arch *const arch_table[] = {
     &c12_arch_llama,
+    &c12_arch_qwen2,
     &c12_arch_gemma3,
 };
 

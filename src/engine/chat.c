@@ -23,18 +23,23 @@ static int chatml_matches(const char *tmpl) { return strstr(tmpl, "<|im_start|>"
 
 /* The default system line is the text between "<|im_start|>system" plus a
  * newline (real, or the two characters \n inside a Jinja string) and the next
- * "<|im_end|>". */
+ * "<|im_end|>", at the first such place where that text is a literal: Qwen's
+ * template also opens system turns whose content is Jinja code (a tools
+ * preamble, messages[0]['content']), recognised by their quotes and braces. */
 static c12_rc chatml_default_system(const char *tmpl, c12_buf *sys)
 {
-    const char *p = strstr(tmpl, "<|im_start|>system");
-    if (!p) return C12_OK;
-    p += strlen("<|im_start|>system");
-    if (*p == '\n') p++;
-    else if (p[0] == '\\' && p[1] == 'n') p += 2;
-    else return C12_OK;
-    const char *e = strstr(p, "<|im_end|>");
-    if (!e) return C12_OK;
-    return c12_buf_append(sys, p, (size_t)(e - p));
+    static const char tag[] = "<|im_start|>system";
+    for (const char *p = strstr(tmpl, tag); p; p = strstr(p, tag)) {
+        p += strlen(tag);
+        if (*p == '\n') p++;
+        else if (p[0] == '\\' && p[1] == 'n') p += 2;
+        else continue;
+        const char *e = strstr(p, "<|im_end|>");
+        if (!e) return C12_OK;
+        const size_t len = (size_t)(e - p);
+        if (strcspn(p, "'\"{}") >= len) return c12_buf_append(sys, p, len);
+    }
+    return C12_OK;
 }
 
 static c12_rc chatml_turn(c12_buf *out, const char *role, const char *content)

@@ -50,6 +50,11 @@ static void matmul_task(void *ctx, int ith, int nth)
         while (rr >= j->w[wi]->rows) rr -= j->w[wi++]->rows;
         const c12_weight *w = j->w[wi];
         const uint8_t *row = (const uint8_t *)w->data + (size_t)rr * w->row_bytes;
+        if (w->tt->vec_dot_n && j->n_tok > 1) { /* the row unpacked once for all tokens */
+            w->tt->vec_dot_n((int)w->cols, &j->y[wi][rr], (size_t)w->rows, row, j->xq, j->xq_row,
+                             j->n_tok);
+            continue;
+        }
         for (int t = 0; t < j->n_tok; t++) {
             float s;
             w->tt->vec_dot((int)w->cols, &s, row, (const uint8_t *)j->xq + (size_t)t * j->xq_row);

@@ -8,7 +8,8 @@
 
 #include "engine/quant_impl.h"
 
-#define ROW(nm, bs, sz, tf, ff, vdt, vd) { nm, bs, sz, tf, ff, vdt, vd }
+#define ROW(nm, bs, sz, tf, ff, vdt, vd) ROW_N(nm, bs, sz, tf, ff, vdt, vd, NULL)
+#define ROW_N(nm, bs, sz, tf, ff, vdt, vd, vdn) { nm, bs, sz, tf, ff, vdt, vd, vdn }
 
 /* Rows whose kernels do not depend on the ISA level (activation-only types). */
 #define ROW_BF16(vd) ROW("bf16", 1, 2, c12_bf16_to_float, c12_bf16_from_float, C12_TYPE_BF16, vd)
@@ -24,8 +25,10 @@
 #define ROW_Q8_0(ff, vd) ROW("q8_0", C12_QK, sizeof(c12_block_q8_0), c12_q8_0_to_float, ff, C12_TYPE_Q8_0, vd)
 /* K-quant weights have no from_float: see quant_scalar_k.c. */
 #define ROW_Q4_K(vd) ROW("q4_K", C12_QK_K, sizeof(c12_block_q4_K), c12_q4_K_to_float, NULL, C12_TYPE_Q8_K, vd)
+#define ROW_Q4_K_N(vd, vdn) ROW_N("q4_K", C12_QK_K, sizeof(c12_block_q4_K), c12_q4_K_to_float, NULL, C12_TYPE_Q8_K, vd, vdn)
 #define ROW_Q5_K(vd) ROW("q5_K", C12_QK_K, sizeof(c12_block_q5_K), c12_q5_K_to_float, NULL, C12_TYPE_Q8_K, vd)
 #define ROW_Q6_K(vd) ROW("q6_K", C12_QK_K, sizeof(c12_block_q6_K), c12_q6_K_to_float, NULL, C12_TYPE_Q8_K, vd)
+#define ROW_Q6_K_N(vd, vdn) ROW_N("q6_K", C12_QK_K, sizeof(c12_block_q6_K), c12_q6_K_to_float, NULL, C12_TYPE_Q8_K, vd, vdn)
 
 static const c12_type_traits TYPES_SCALAR[C12_TYPE_MAX] = {
     [C12_TYPE_F32] = ROW_F32(c12_f32_vec_dot),
@@ -72,9 +75,9 @@ static const c12_type_traits TYPES_AVX512[C12_TYPE_MAX] = {
     [C12_TYPE_Q5_1] = ROW_Q5_1(c12_q5_1_vec_dot_avx2),
     [C12_TYPE_Q8_0] = ROW_Q8_0(c12_q8_0_from_float_avx2, c12_q8_0_vec_dot_avx2),
     [C12_TYPE_Q8_1] = ROW_Q8_1(c12_q8_1_from_float_avx2),
-    [C12_TYPE_Q4_K] = ROW_Q4_K(c12_q4_K_vec_dot_avx512),
+    [C12_TYPE_Q4_K] = ROW_Q4_K_N(c12_q4_K_vec_dot_avx512, c12_q4_K_vec_dot_n_avx512),
     [C12_TYPE_Q5_K] = ROW_Q5_K(c12_q5_K_vec_dot_avx512),
-    [C12_TYPE_Q6_K] = ROW_Q6_K(c12_q6_K_vec_dot_avx512),
+    [C12_TYPE_Q6_K] = ROW_Q6_K_N(c12_q6_K_vec_dot_avx512, c12_q6_K_vec_dot_n_avx512),
     [C12_TYPE_Q8_K] = ROW_Q8_K(c12_q8_K_from_float_avx2),
 };
 

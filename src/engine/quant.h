@@ -25,6 +25,11 @@ typedef void (*c12_to_float_fn)(const void *src, float *dst, int64_t n);
 typedef void (*c12_from_float_fn)(const float *src, void *dst, int64_t n);
 /* s = dot(x, y) over n elements; x is a row of this type, y a row of vec_dot_type. */
 typedef void (*c12_vec_dot_fn)(int n, float *s, const void *x, const void *y);
+/* s[j * s_stride] = dot(x, y_j) for j < ny, y_j at y + j * y_stride bytes:
+ * bit-identical to ny vec_dot calls, faster where the kernel unpacks the row x
+ * once for several activation rows (a prompt's tokens). */
+typedef void (*c12_vec_dot_n_fn)(int n, float *s, size_t s_stride, const void *x, const void *y,
+                                 size_t y_stride, int ny);
 
 typedef struct c12_type_traits {
     const char *name;          /* NULL: type not supported */
@@ -34,6 +39,7 @@ typedef struct c12_type_traits {
     c12_from_float_fn from_float; /* quantize; present for activation types */
     int vec_dot_type;
     c12_vec_dot_fn vec_dot;
+    c12_vec_dot_n_fn vec_dot_n; /* NULL: callers loop over vec_dot */
 } c12_type_traits;
 
 /* The best ISA this CPU runs (checked with cpuid at call time; cheap). */

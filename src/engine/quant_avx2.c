@@ -1,9 +1,11 @@
 /* quant_avx2.c - AVX2 + FMA + F16C kernels (compiled with -mavx2 -mfma -mf16c).
  *
  * Integer work follows the scalar reference exactly: per block (or sub-block)
- * the int32 dot product is the same number; only the float scaling and the
- * order of the float sums differ (tests bound that). Activation quantizers
- * are bit-identical to the scalar ones (same divisions, same rounding).
+ * the int32 dot product is the same number. The quantized dot products also
+ * keep the reference's float steps (lanes, fused multiply-adds, the final
+ * tree), so they are bit-identical to it; only the F32/F16/BF16 dots sum in
+ * another order (tests bound those). Activation quantizers are bit-identical
+ * to the scalar ones (same divisions, same rounding).
  *
  * Byte products use vpmaddubsw (u8 x s8 -> pairs summed in i16), which must
  * not saturate: every use below keeps |pair sum| <= 2*128*127 = 32512.
@@ -27,13 +29,6 @@ static inline float h2f_at(const void *p, size_t off)
 static inline float hsum_ps(__m256 v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-static inline float hsum_ps128(__m128 s)
-{
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
@@ -244,36 +239,52 @@ static inline void k4_superblock(const uint8_t *qs, const uint8_t *hb_p, const u
     *sumi_out = sumi;
 }
 
+/* Exact int32 horizontal sums (any order gives the same integer). */
+static inline int hsum_i32x4(__m128i s)
+{
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline int hsum_i32x8(__m256i v)
+{
+    return hsum_i32x4(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+}
+
+/* Float steps as the scalar reference (quant_scalar_k.c): Q4_K as llama.cpp's
+ * repacked gemv, one fused chain for the quants and one for the mins. */
 void c12_q4_K_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
 {
     const c12_block_q4_K *x = vx;
     const c12_block_q8_K *y = vy;
-    __m256 acc = _mm256_setzero_ps();
-    __m128 accm = _mm_setzero_ps();
+    float acc = 0.0f, accm = 0.0f;
     for (int i = 0; i < n / C12_QK_K; i++) {
         __m256i sumi;
         __m128i summ;
         k4_superblock(x[i].qs, NULL, x[i].scales, &y[i], &sumi, &summ);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
-        accm = _mm_fmadd_ps(_mm_set1_ps(y[i].d * h2f(x[i].dmin)), _mm_cvtepi32_ps(summ), accm);
+        acc = fmaf((float)hsum_i32x8(sumi), h2f(x[i].d) * y[i].d, acc);
+        accm = fmaf((float)hsum_i32x4(summ), h2f(x[i].dmin) * y[i].d, accm);
     }
-    *s = hsum_ps(acc) - hsum_ps128(accm);
+    *s = acc - accm;
 }
 
+/* Q5_K as ggml_vec_dot_q5_K_q8_K: k4_superblock's lanes are its lanes; one
+ * 8-lane accumulator, the mins in a fused scalar chain added last. */
 void c12_q5_K_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
 {
     const c12_block_q5_K *x = vx;
     const c12_block_q8_K *y = vy;
     __m256 acc = _mm256_setzero_ps();
-    __m128 accm = _mm_setzero_ps();
+    float summs = 0.0f;
     for (int i = 0; i < n / C12_QK_K; i++) {
         __m256i sumi;
         __m128i summ;
         k4_superblock(x[i].qs, x[i].qh, x[i].scales, &y[i], &sumi, &summ);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
-        accm = _mm_fmadd_ps(_mm_set1_ps(y[i].d * h2f(x[i].dmin)), _mm_cvtepi32_ps(summ), accm);
+        summs = fmaf(-y[i].d * h2f(x[i].dmin), (float)hsum_i32x4(summ), summs);
     }
-    *s = hsum_ps(acc) - hsum_ps128(accm);
+    *s = hsum_ps(acc) + summs;
 }
 
 /* Q6_K: quants are used unsigned (0..63) and the -32 offset is applied once per
@@ -311,20 +322,15 @@ static inline __m256i q6k_sumi(const c12_block_q6_K *b, const c12_block_q8_K *y)
     return _mm256_sub_epi32(sumi, _mm256_slli_epi32(off, 5));
 }
 
+/* One accumulator, as ggml_vec_dot_q6_K_q8_K (q6k_sumi's lanes are its lanes). */
 void c12_q6_K_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
 {
     const c12_block_q6_K *x = vx;
     const c12_block_q8_K *y = vy;
-    const int nb = n / C12_QK_K;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    int i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(q6k_sumi(&x[i], &y[i])), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(y[i + 1].d * h2f(x[i + 1].d)),
-                               _mm256_cvtepi32_ps(q6k_sumi(&x[i + 1], &y[i + 1])), acc1);
-    }
-    if (i < nb) acc0 = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(q6k_sumi(&x[i], &y[i])), acc0);
-    *s = hsum_ps(_mm256_add_ps(acc0, acc1));
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < n / C12_QK_K; i++)
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(q6k_sumi(&x[i], &y[i])), acc);
+    *s = hsum_ps(acc);
 }
 
 /* ---------------- activation quantizers ---------------- */
@@ -351,14 +357,6 @@ static inline float hmax_ps(__m256 v)
     return _mm_cvtss_f32(m);
 }
 
-static inline int hsum_epi32(__m256i v)
-{
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
-    return _mm_cvtsi128_si32(s);
-}
-
 /* One 32-block of Q8_0/Q8_1; returns d (pre-fp16) and the sum of quants. */
 static inline float q8_block(const float *x, int8_t *q, int *sum)
 {
@@ -377,7 +375,7 @@ static inline float q8_block(const float *x, int8_t *q, int *sum)
         r[k] = _mm256_cvttps_epi32(_mm256_round_ps(clamp127(_mm256_mul_ps(v[k], id)),
                                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     _mm256_storeu_si256((__m256i *)q, pack32(r[0], r[1], r[2], r[3]));
-    *sum = hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(r[0], r[1]), _mm256_add_epi32(r[2], r[3])));
+    *sum = hsum_i32x8(_mm256_add_epi32(_mm256_add_epi32(r[0], r[1]), _mm256_add_epi32(r[2], r[3])));
     return d;
 }
 
@@ -431,8 +429,8 @@ void c12_q8_K_from_float_avx2(const float *src, void *dst, int64_t n)
                 r[k] = _mm256_cvtps_epi32(_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
             }
             _mm256_storeu_si256((__m256i *)(y[i].qs + 32 * g), pack32(r[0], r[1], r[2], r[3]));
-            y[i].bsums[2 * g] = (int16_t)hsum_epi32(_mm256_add_epi32(r[0], r[1]));
-            y[i].bsums[2 * g + 1] = (int16_t)hsum_epi32(_mm256_add_epi32(r[2], r[3]));
+            y[i].bsums[2 * g] = (int16_t)hsum_i32x8(_mm256_add_epi32(r[0], r[1]));
+            y[i].bsums[2 * g + 1] = (int16_t)hsum_i32x8(_mm256_add_epi32(r[2], r[3]));
         }
         y[i].d = 1.0f / iscale;
     }

@@ -9,7 +9,9 @@
  *
  * K-quants use vpmaddubsw (safe bounds, see quant_avx2.c) followed by VNNI
  * vpdpwssd, which multiplies by the 16-bit sub-block scales and accumulates
- * in one instruction. */
+ * in one instruction. Their exact int32 lanes are then summed (Q4_K) or
+ * folded to the 8 lanes of the scalar reference (Q5_K, Q6_K), whose float
+ * steps they repeat: bit-identical results (quant_scalar_k.c). */
 #include <immintrin.h>
 
 #include "engine/quant_impl.h"
@@ -18,8 +20,10 @@ static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 static inline __m256i load256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
 static inline __m512i load512(const void *p) { return _mm512_loadu_si512(p); }
 
-static inline float hsum128(__m128 s)
+/* 8 float lanes in ggml's hsum_float_8 order (the scalar reference's hsum8). */
+static inline float hsum256(__m256 v)
 {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
@@ -94,42 +98,84 @@ static inline void k4_superblock(const uint8_t *qs, const uint8_t *qh, const uin
     *sumi_out = _mm512_add_epi32(s0, s1);
 }
 
-static inline void k4_dot(int n, float *s, const uint8_t *base, size_t stride, int has_qh, const c12_block_q8_K *y)
+static inline int hsum_i32x4(__m128i v)
 {
-    __m512 acc = _mm512_setzero_ps();
-    __m128 accm = _mm_setzero_ps();
+    v = _mm_add_epi32(v, _mm_unpackhi_epi64(v, v));
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 1));
+    return _mm_cvtsi128_si32(v);
+}
+
+/* The 16 int32 lanes folded to ggml's 8 (lane k: quants 4k..4k+3 of every
+ * 32-quant chunk): our low half holds even chunks, the high half odd ones. */
+static inline __m256i fold8(__m512i v)
+{
+    return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+}
+
+/* Float steps as the scalar reference (quant_scalar_k.c). Q4_K and Q5_K share
+ * the header {d, dmin, scales[12]}; qh (Q5_K) follows it and qs is the last
+ * 128 bytes of the block. */
+static inline void k4_block(const uint8_t *b, size_t stride, int has_qh, const c12_block_q8_K *y,
+                            float *d, float *dmin, __m512i *sumi, int *summ)
+{
+    uint16_t h;
+    memcpy(&h, b, 2);
+    *d = h2f(h);
+    memcpy(&h, b + 2, 2);
+    *dmin = h2f(h);
+    __m128i mins;
+    k4_superblock(b + stride - 128, has_qh ? b + 16 : NULL, b + 4, y, sumi, &mins);
+    *summ = hsum_i32x4(mins);
+}
+
+/* Q4_K: llama.cpp's repacked gemv, one fused chain for the quants, one for the
+ * mins, kept as lanes 0 and 1 of one vector: {d, dmin} are adjacent fp16s, and
+ * {sumi, summ} come out of one reduction, so each super-block ends with one
+ * conversion and one fused multiply-add. */
+void c12_q4_K_vec_dot_avx512(int n, float *s, const void *vx, const void *vy)
+{
+    const c12_block_q4_K *x = vx;
+    const c12_block_q8_K *y = vy;
+    __m128 acc = _mm_setzero_ps();
     for (int i = 0; i < n / C12_QK_K; i++) {
-        /* Q4_K and Q5_K share the header {d, dmin, scales[12]}; qh (Q5_K) follows
-         * it and qs is the last 128 bytes of the block. */
-        const uint8_t *b = base + (size_t)i * stride;
-        uint16_t d, dmin;
-        memcpy(&d, b, 2);
-        memcpy(&dmin, b + 2, 2);
         __m512i sumi;
         __m128i summ;
-        k4_superblock(b + stride - 128, has_qh ? b + 16 : NULL, b + 4, &y[i], &sumi, &summ);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(y[i].d * h2f(d)), _mm512_cvtepi32_ps(sumi), acc);
-        accm = _mm_fmadd_ps(_mm_set1_ps(y[i].d * h2f(dmin)), _mm_cvtepi32_ps(summ), accm);
+        k4_superblock(x[i].qs, NULL, x[i].scales, &y[i], &sumi, &summ);
+        const __m256i s8 = fold8(sumi);
+        const __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+        const __m128i sm = _mm_hadd_epi32(_mm_hadd_epi32(s4, summ), _mm_setzero_si128()); /* {sumi, summ, 0, 0} */
+        uint32_t dd;
+        memcpy(&dd, &x[i], 4); /* d, dmin: the block's first 4 bytes */
+        const __m128 dxy = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dd)), _mm_set1_ps(y[i].d));
+        acc = _mm_fmadd_ps(_mm_cvtepi32_ps(sm), dxy, acc);
     }
-    *s = _mm512_reduce_add_ps(acc) - hsum128(accm);
+    *s = _mm_cvtss_f32(acc) - _mm_cvtss_f32(_mm_movehdup_ps(acc));
+}
+
+/* Q5_K: ggml_vec_dot_q5_K_q8_K's 8 lanes, mins in a fused scalar chain. */
+void c12_q5_K_vec_dot_avx512(int n, float *s, const void *vx, const void *vy)
+{
+    const uint8_t *x = vx;
+    const c12_block_q8_K *y = vy;
+    __m256 acc = _mm256_setzero_ps();
+    float summs = 0.0f;
+    for (int i = 0; i < n / C12_QK_K; i++) {
+        float d, dmin;
+        __m512i sumi;
+        int summ;
+        k4_block(x + (size_t)i * sizeof(c12_block_q5_K), sizeof(c12_block_q5_K), 1, &y[i], &d, &dmin, &sumi, &summ);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * d), _mm256_cvtepi32_ps(fold8(sumi)), acc);
+        summs = fmaf(-y[i].d * dmin, (float)summ, summs);
+    }
+    *s = hsum256(acc) + summs;
 }
 
 _Static_assert(offsetof(c12_block_q4_K, scales) == 4 && offsetof(c12_block_q4_K, qs) == 16, "q4_K header");
 _Static_assert(offsetof(c12_block_q5_K, qh) == 16 && offsetof(c12_block_q5_K, qs) == 48, "q5_K header");
 
-void c12_q4_K_vec_dot_avx512(int n, float *s, const void *vx, const void *vy)
-{
-    k4_dot(n, s, vx, sizeof(c12_block_q4_K), 0, vy);
-}
-
-void c12_q5_K_vec_dot_avx512(int n, float *s, const void *vx, const void *vy)
-{
-    k4_dot(n, s, vx, sizeof(c12_block_q5_K), 1, vy);
-}
-
 /* Q6_K: unsigned 6-bit quants, -32 offset through the bsums (see quant_avx2.c).
  * Per half: ql[0..63] low nibbles are elements 0-63, high nibbles 64-127. */
-static inline __m512i q6k_sumi(const c12_block_q6_K *b, const c12_block_q8_K *y)
+static inline __m256i q6k_sumi(const c12_block_q6_K *b, const c12_block_q8_K *y)
 {
     const __m512i m4 = _mm512_set1_epi8(15), m30 = _mm512_set1_epi8(0x30);
     const __m256i sc16y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
@@ -149,22 +195,169 @@ static inline __m512i q6k_sumi(const c12_block_q6_K *b, const c12_block_q8_K *y)
         s1 = _mm512_dpwssd_epi32(s1, pb, _mm512_permutexvar_epi16(IDX_4x8(8 * h + 4), sc16));
     }
     const __m256i off = _mm256_madd_epi16(load256(y->bsums), sc16y);
-    const __m512i offz = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_slli_epi32(off, 5), 0);
-    return _mm512_sub_epi32(_mm512_add_epi32(s0, s1), offz);
+    return _mm256_sub_epi32(fold8(_mm512_add_epi32(s0, s1)), _mm256_slli_epi32(off, 5));
 }
 
+/* One 8-lane accumulator, as ggml_vec_dot_q6_K_q8_K. */
 void c12_q6_K_vec_dot_avx512(int n, float *s, const void *vx, const void *vy)
 {
     const c12_block_q6_K *x = vx;
     const c12_block_q8_K *y = vy;
-    const int nb = n / C12_QK_K;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0;
-    int i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        a0 = _mm512_fmadd_ps(_mm512_set1_ps(y[i].d * h2f(x[i].d)), _mm512_cvtepi32_ps(q6k_sumi(&x[i], &y[i])), a0);
-        a1 = _mm512_fmadd_ps(_mm512_set1_ps(y[i + 1].d * h2f(x[i + 1].d)),
-                             _mm512_cvtepi32_ps(q6k_sumi(&x[i + 1], &y[i + 1])), a1);
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < n / C12_QK_K; i++)
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(q6k_sumi(&x[i], &y[i])), acc);
+    *s = hsum256(acc);
+}
+
+/* ---------------- K-quants, several activation rows at once ----------------
+ * For a prompt, each weight row meets many activation rows. These kernels
+ * unpack a super-block's quants and scales once and use them for up to four
+ * activation rows, one lane per row in the float steps, so each result is
+ * bit-identical to vec_dot's (a lane-wise fused multiply-add is the scalar
+ * one). */
+
+/* Four 16-lane int32 vectors -> their four totals (exact). */
+static inline __m128i sum4_i32x16(__m512i a, __m512i b, __m512i c, __m512i d)
+{
+    const __m256i ab = _mm256_hadd_epi32(fold8(a), fold8(b)), cd = _mm256_hadd_epi32(fold8(c), fold8(d));
+    const __m256i t = _mm256_hadd_epi32(ab, cd);
+    return _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+}
+
+/* One super-block of a Q4_K row, unpacked: quants (as k4_superblock lays them
+ * out) and the matching vectors of scales. */
+typedef struct k4_unpacked {
+    __m512i v[4], sc[4];
+    __m128i mn16;
+    float d, dmin;
+} k4_unpacked;
+
+static inline __attribute__((always_inline)) void k4_unpack(const c12_block_q4_K *b, const __m512i idx[4],
+                                                            k4_unpacked *u)
+{
+    uint8_t sc[8], mn[8];
+    c12_k4_scales(b->scales, sc, mn);
+    const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)sc)));
+    u->mn16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
+    const __m512i m4 = _mm512_set1_epi8(15);
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        const __m512i q = _mm512_broadcast_i64x4(load256(b->qs + 32 * c));
+        u->v[c] = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xFFFF0000u, q, 4), m4);
+        u->sc[c] = _mm512_permutexvar_epi16(idx[c], sc16);
     }
-    if (i < nb) a0 = _mm512_fmadd_ps(_mm512_set1_ps(y[i].d * h2f(x[i].d)), _mm512_cvtepi32_ps(q6k_sumi(&x[i], &y[i])), a0);
-    *s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    u->d = h2f(b->d);
+    u->dmin = h2f(b->dmin);
+}
+
+/* Four activation rows (their super-block i) against an unpacked super-block:
+ * acc, accm lanes are the rows' running chains, as in c12_q4_K_vec_dot_avx512. */
+static inline __attribute__((always_inline)) void k4_rows4(const k4_unpacked *u, const c12_block_q8_K *const yt[4],
+                                                           int i, __m128 *acc, __m128 *accm)
+{
+    __m512i sumi[4];
+    __m128i summ[4];
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; t++) {
+        const c12_block_q8_K *yb = &yt[t][i];
+        __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(u->v[0], load512(yb->qs)), u->sc[0]);
+        __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(u->v[1], load512(yb->qs + 64)), u->sc[1]);
+        s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(u->v[2], load512(yb->qs + 128)), u->sc[2]);
+        s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u->v[3], load512(yb->qs + 192)), u->sc[3]);
+        sumi[t] = _mm512_add_epi32(s0, s1);
+        const __m256i bs = load256(yb->bsums);
+        summ[t] = _mm_madd_epi16(_mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)), u->mn16);
+    }
+    const __m128i mins = _mm_hadd_epi32(_mm_hadd_epi32(summ[0], summ[1]), _mm_hadd_epi32(summ[2], summ[3]));
+    const __m128 vdy = _mm_setr_ps(yt[0][i].d, yt[1][i].d, yt[2][i].d, yt[3][i].d);
+    *acc = _mm_fmadd_ps(_mm_cvtepi32_ps(sum4_i32x16(sumi[0], sumi[1], sumi[2], sumi[3])),
+                        _mm_mul_ps(_mm_set1_ps(u->d), vdy), *acc);
+    *accm = _mm_fmadd_ps(_mm_cvtepi32_ps(mins), _mm_mul_ps(_mm_set1_ps(u->dmin), vdy), *accm);
+}
+
+/* G groups of 4 activation rows (ny <= 4G real ones; the others repeat row 0
+ * and are dropped) of one Q4_K weight row. */
+static inline __attribute__((always_inline)) void q4_K_rows(int n, float *s, size_t s_stride,
+                                                            const c12_block_q4_K *x, const uint8_t *y,
+                                                            size_t y_stride, int ny, int G)
+{
+    const __m512i idx[4] = {IDX_2x16(0), IDX_2x16(2), IDX_2x16(4), IDX_2x16(6)};
+    const c12_block_q8_K *yt[8];
+    for (int t = 0; t < 4 * G; t++) yt[t] = (const c12_block_q8_K *)(y + (size_t)(t < ny ? t : 0) * y_stride);
+    __m128 acc0 = _mm_setzero_ps(), accm0 = acc0, acc1 = acc0, accm1 = acc0;
+    for (int i = 0; i < n / C12_QK_K; i++) {
+        k4_unpacked u;
+        k4_unpack(&x[i], idx, &u);
+        k4_rows4(&u, yt, i, &acc0, &accm0);
+        if (G == 2) k4_rows4(&u, yt + 4, i, &acc1, &accm1);
+    }
+    float r[8];
+    _mm_storeu_ps(r, _mm_sub_ps(acc0, accm0));
+    _mm_storeu_ps(r + 4, _mm_sub_ps(acc1, accm1));
+    for (int t = 0; t < ny; t++) s[(size_t)t * s_stride] = r[t];
+}
+
+void c12_q4_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
+                               size_t y_stride, int ny)
+{
+    for (int t = 0; t < ny; t += 8) {
+        float *st = s + (size_t)t * s_stride;
+        const uint8_t *yp = (const uint8_t *)y + (size_t)t * y_stride;
+        if (ny - t > 4) q4_K_rows(n, st, s_stride, x, yp, y_stride, ny - t < 8 ? ny - t : 8, 2);
+        else q4_K_rows(n, st, s_stride, x, yp, y_stride, ny - t, 1);
+    }
+}
+
+/* Up to T activation rows of one Q6_K weight row (T = 4 or 8); 8-lane
+ * accumulators per row, as c12_q6_K_vec_dot_avx512. */
+static inline __attribute__((always_inline)) void q6_K_rows(int n, float *s, size_t s_stride,
+                                                            const c12_block_q6_K *x, const uint8_t *y,
+                                                            size_t y_stride, int ny, int T)
+{
+    const c12_block_q8_K *yt[8];
+    for (int t = 0; t < T; t++) yt[t] = (const c12_block_q8_K *)(y + (size_t)(t < ny ? t : 0) * y_stride);
+    const __m512i m4 = _mm512_set1_epi8(15), m30 = _mm512_set1_epi8(0x30);
+    const __m512i idx[4] = {IDX_4x8(0), IDX_4x8(4), IDX_4x8(8), IDX_4x8(12)};
+    __m256 acc[8];
+    for (int t = 0; t < 8; t++) acc[t] = _mm256_setzero_ps();
+    for (int i = 0; i < n / C12_QK_K; i++) {
+        const c12_block_q6_K *b = &x[i];
+        const __m256i sc16y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+        const __m512i sc16 = _mm512_castsi256_si512(sc16y);
+        __m512i q[4], scv[4];
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) { /* as q6k_sumi */
+            const __m512i l = load512(b->ql + 64 * h);
+            const __m256i hb = load256(b->qh + 32 * h);
+            const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
+            q[2 * h] = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_slli_epi16(hz, 4), m30));
+            q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_and_si512(hz, m30));
+            scv[2 * h] = _mm512_permutexvar_epi16(idx[2 * h], sc16);
+            scv[2 * h + 1] = _mm512_permutexvar_epi16(idx[2 * h + 1], sc16);
+        }
+        const float d = h2f(b->d);
+#pragma GCC unroll 8
+        for (int t = 0; t < T; t++) {
+            const c12_block_q8_K *yb = &yt[t][i];
+            __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(q[0], load512(yb->qs)), scv[0]);
+            __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(q[1], load512(yb->qs + 64)), scv[1]);
+            s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[2], load512(yb->qs + 128)), scv[2]);
+            s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[3], load512(yb->qs + 192)), scv[3]);
+            const __m256i off = _mm256_madd_epi16(load256(yb->bsums), sc16y);
+            const __m256i sumi = _mm256_sub_epi32(fold8(_mm512_add_epi32(s0, s1)), _mm256_slli_epi32(off, 5));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(yb->d * d), _mm256_cvtepi32_ps(sumi), acc[t]);
+        }
+    }
+    for (int t = 0; t < ny; t++) s[(size_t)t * s_stride] = hsum256(acc[t]);
+}
+
+void c12_q6_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
+                               size_t y_stride, int ny)
+{
+    for (int t = 0; t < ny; t += 8) {
+        float *st = s + (size_t)t * s_stride;
+        const uint8_t *yp = (const uint8_t *)y + (size_t)t * y_stride;
+        if (ny - t > 4) q6_K_rows(n, st, s_stride, x, yp, y_stride, ny - t < 8 ? ny - t : 8, 8);
+        else q6_K_rows(n, st, s_stride, x, yp, y_stride, ny - t, 4);
+    }
 }

@@ -9,9 +9,13 @@
  *  3. every SIMD level the CPU has matches the scalar reference.
  *
  * Tolerances (S = sum_i |x_i * y_i| over the dequantized rows):
- *  - vec_dot, SIMD vs scalar: |a - b| <= 1e-5 * S. Integer parts are exact in
- *    both; only the order of float products and sums differs, which costs a
- *    few ulp of S per block (float eps is 6e-8, so 1e-5 leaves ~100x margin).
+ *  - vec_dot of the quantized types (32-blocks and K-quants), SIMD vs scalar:
+ *    bit-identical. Each kernel repeats the float steps of llama.cpp's x86
+ *    code for its type (lanes, fused multiply-adds, final tree), which the
+ *    scalar reference spells out, so any difference is a bug.
+ *  - vec_dot of F32/F16/BF16, SIMD vs scalar: |a - b| <= 1e-5 * S. Only the
+ *    order of float products and sums differs, which costs a few ulp of S
+ *    (float eps is 6e-8, so 1e-5 leaves ~100x margin).
  *  - vec_dot, scalar vs dequantized double dot: the same, plus 2^-10 of the
  *    min term for Q4_1/Q5_1, whose activation sum s is stored as fp16.
  *  - from_float of activation types (Q8_0, Q8_1, Q8_K, F16): bit-identical
@@ -581,9 +585,13 @@ static void check_dot(uint32_t t, int n, rng *r, const void *xw, const void *yw)
     tt->vec_dot(n, &ref, x, y);
     if (!(fabs(ref - exact) <= 1e-5 * S + extra + 1e-30))
         fail_msg("%s n=%d: scalar %.9g vs dequantized %.9g (S %g)", tt->name, n, (double)ref, exact, S);
+    const int exact_order = tt->block_size > 1;
     for (int l = 1; l <= (int)c12_isa_detect(); l++) {
         float v = NAN;
         c12_type(c12_types((c12_isa)l), t)->vec_dot(n, &v, x, y);
+        if (exact_order && memcmp(&v, &ref, sizeof v))
+            fail_msg("%s n=%d %s: %.9g, scalar %.9g: not bit-identical", tt->name, n,
+                     c12_isa_name((c12_isa)l), (double)v, (double)ref);
         if (!(fabs(v - ref) <= 1e-5 * S + 1e-30))
             fail_msg("%s n=%d %s: %.9g vs scalar %.9g (S %g)", tt->name, n, c12_isa_name((c12_isa)l), (double)v,
                      (double)ref, S);
@@ -689,6 +697,46 @@ static void test_from_float_identical(void **state)
     free(b);
 }
 
+/* vec_dot_n (one weight row against several activation rows, strided
+ * output) must give, for each activation row, vec_dot's result bit for bit. */
+static void test_vec_dot_n_identical(void **state)
+{
+    (void)state;
+    static const int NY[] = { 1, 2, 3, 4, 5, 7, 8, 9, 12, 17 };
+    enum { MAXY = 17, NB = 6, STRIDE = 3 };
+    rng r = { 5 };
+    float floats[NB * 256];
+    for (int l = 0; l <= (int)c12_isa_detect(); l++) {
+        for (size_t k = 0; k < N_TYPES; k++) {
+            const c12_type_traits *tt = c12_type(c12_types((c12_isa)l), ALL_TYPES[k]);
+            if (!tt->vec_dot_n) continue;
+            const c12_type_traits *yt = ref_type((uint32_t)tt->vec_dot_type);
+            const int n = NB * tt->block_size;
+            const size_t xb = c12_type_row_size(tt, n), yb = c12_type_row_size(yt, n);
+            uint8_t *x = malloc(xb), *y = malloc(yb * MAXY);
+            for (size_t j = 0; j < sizeof NY / sizeof NY[0]; j++) {
+                const int ny = NY[j];
+                random_row(ALL_TYPES[k], x, n, &r);
+                for (int t = 0; t < ny; t++) random_act((uint32_t)tt->vec_dot_type, y + t * yb, n, &r, floats);
+                float out[MAXY * STRIDE];
+                for (int i = 0; i < MAXY * STRIDE; i++) out[i] = NAN;
+                tt->vec_dot_n(n, out, STRIDE, x, y, yb, ny);
+                for (int t = 0; t < ny; t++) {
+                    float ref = NAN;
+                    ref_type(ALL_TYPES[k])->vec_dot(n, &ref, x, y + t * yb);
+                    if (memcmp(&ref, &out[t * STRIDE], sizeof ref))
+                        fail_msg("%s %s ny=%d row %d: %.9g vs vec_dot %.9g", tt->name, c12_isa_name((c12_isa)l),
+                                 ny, t, (double)out[t * STRIDE], (double)ref);
+                }
+                for (int i = 0; i < MAXY * STRIDE; i++) /* nothing written between or after */
+                    if ((i % STRIDE || i >= ny * STRIDE) && !isnan(out[i])) fail_msg("%s: wrote out[%d]", tt->name, i);
+            }
+            free(x);
+            free(y);
+        }
+    }
+}
+
 static void test_zero_length(void **state)
 {
     (void)state;
@@ -720,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_vec_dot_random),
         cmocka_unit_test(test_vec_dot_extremes),
         cmocka_unit_test(test_from_float_identical),
+        cmocka_unit_test(test_vec_dot_n_identical),
         cmocka_unit_test(test_zero_length),
     };
     return cmocka_run_group_tests_name("quant", tests, NULL, NULL);

@@ -1,0 +1,34 @@
+/* arch_qwen2.c - the qwen2 architecture (Qwen2 / Qwen2.5, Qwen2.5-Coder).
+ *
+ * The llama block with three differences, all visible in forward.c's flags:
+ *  - Q, K and V have biases (blk.N.attn_{q,k,v}.bias), added after the
+ *    matrix products and before RoPE;
+ *  - RoPE rotates the pairs (i, i + n_rot/2) ("NEOX"): GGUF stores qwen2's
+ *    Q/K weights unpermuted, unlike llama's;
+ *  - grouped-query attention with few KV heads (2 for the 1.5B), and a large
+ *    rope base from the metadata (1e6 for Qwen2.5).
+ * The output matrix is separate in the larger files and tied to the
+ * embeddings in the small ones; c12_load_llama_like handles both. llama.cpp
+ * also accepts an output bias, which no Qwen2 GGUF we know has: refused
+ * rather than silently ignored. */
+#include "gguf.h"
+#include "model.h"
+
+static c12_rc qwen2_load(c12_model *m, c12_err *err)
+{
+    c12_rc rc = c12_load_llama_like(m, err);
+    if (rc) return rc;
+    m->hp.rope = C12_ROPE_NEOX;
+    m->hp.act = C12_ACT_SILU;
+    if (m->hp.n_rot != m->hp.head_dim)
+        return c12_fail(err, C12_ERR_FORMAT, "model: qwen2 rotates whole heads (rope dims %d != %d)",
+                        m->hp.n_rot, m->hp.head_dim);
+    if (gguf_tensor_find(m->gguf, "output.bias"))
+        return c12_fail(err, C12_ERR_UNSUPPORTED, "model: an output bias is not supported");
+    for (int il = 0; il < m->hp.n_layer; il++)
+        if (!m->layers[il].ffn_norm)
+            return c12_fail(err, C12_ERR_FORMAT, "model: blk.%d.ffn_norm.weight is missing", il);
+    return C12_OK;
+}
+
+const c12_arch c12_arch_qwen2 = {.name = "qwen2", .load = qwen2_load};
