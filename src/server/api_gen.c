@@ -111,6 +111,7 @@ static void bind_request(c12_gen_job *job)
     job->breq.prompt = q->prompt;
     job->breq.gen.sampling = q->sampling;
     job->breq.gen.stop = q->stop[0] ? q->stop : NULL;
+    job->breq.gen.ignore_eos = q->ignore_eos;
     job->breq.gen.max_tokens = q->max_tokens ? q->max_tokens
                              : q->kind == C12_API_CHAT ? cfg->default_max_tokens : 16; /* OpenAI's default */
 }

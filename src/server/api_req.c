@@ -190,7 +190,8 @@ static c12_rc options(pcx *p, json_t *o)
         (rc = num(p, o, "top_p", 0, 1, &r->sampling.top_p)) ||
         (rc = num(p, o, "presence_penalty", -2, 2, &r->sampling.presence_penalty)) ||
         (rc = num(p, o, "frequency_penalty", -2, 2, &r->sampling.frequency_penalty)) ||
-        (rc = boolean(p, o, "stream", &r->stream)) || (rc = stop(p, o)))
+        (rc = boolean(p, o, "stream", &r->stream)) || (rc = boolean(p, o, "ignore_eos", &r->ignore_eos)) ||
+        (rc = stop(p, o)))
         return rc;
     if (n != 1) return bad(p, "n", "'%s' must be %s", "1 (one choice per request)");
     if (field(o, "user") && !json_is_string(field(o, "user"))) return bad(p, "user", "'%s' must be %s", "a string");

@@ -4,8 +4,10 @@ quiet). Every wait here is bounded."""
 import json
 import os
 import pathlib
+import ctypes
 import select
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -26,7 +28,8 @@ class Server:
         self.stderr_path = pathlib.Path(self.tmp.name) / "stderr.txt"
         self.stderr_file = open(self.stderr_path, "w")
         full_env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0", **(env or {}))
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, env=full_env)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, env=full_env,
+                                     preexec_fn=_die_with_parent)
         line = self._readline(30)
         assert "listening on http://127.0.0.1:" in line, (line, self.stderr())
         self.port = int(line.split("127.0.0.1:")[1].split()[0])
@@ -87,6 +90,29 @@ class Server:
         assert rc == 0, (rc, err)
         assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
         return err
+
+
+def _die_with_parent():
+    """A server whose pytest was killed must not outlive it (PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
+def open_stream(srv, body, headers=None, timeout=120):
+    """POST a streaming request on a raw socket and read until the first
+    data chunk: from then on the request holds a generation slot. Returns
+    the socket (the caller closes it) and the bytes read so far."""
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+    data = json.dumps(body).encode()
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()).encode()
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+              b"Connection: close\r\n%s\r\n" % (len(data), extra) + data)
+    got = b""
+    while b"data: " not in got:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+    return s, got
 
 
 def error_of(body):

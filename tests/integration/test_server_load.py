@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from server_helpers import Server, error_of, smollm
+from server_helpers import Server, error_of, open_stream, smollm
 
 MSG = [{"role": "user", "content": "Write one sentence about rivers."}]
 
@@ -91,19 +91,16 @@ def test_disconnect_mid_stream_frees_the_slot(c12_san):
 
 def test_sigterm_mid_stream(c12_san):
     srv = Server(c12_san, "server: {grace_s: 60}\n")
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=120)
-    data = json.dumps({"model": "auto", "messages": MSG, "max_tokens": 6, "temperature": 0,
-                       "stream": True}).encode()
-    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
-              b"Connection: close\r\n\r\n" % len(data) + data)
-    got = s.recv(65536)
+    # ignore_eos: the stream runs its 120 tokens, seconds under ASan on any machine.
+    s, got = open_stream(srv, {"model": "auto", "messages": MSG, "max_tokens": 120, "temperature": 0,
+                               "ignore_eos": True, "stream": True})
     assert b"200 OK" in got
     # A second request waits in the queue behind the stream...
     queued = {}
     t = threading.Thread(target=lambda: queued.update(r=srv.post(
         "/v1/chat/completions", {"model": "auto", "messages": MSG, "max_tokens": 2}, timeout=120)))
     t.start()
-    time.sleep(1.0)  # enough to reach the queue (the stream holds the one slot for seconds under ASan)
+    time.sleep(0.5)  # enough to reach the queue; the stream holds the one slot for seconds more
     srv.proc.send_signal(signal.SIGTERM)
     while True:
         d = s.recv(65536)

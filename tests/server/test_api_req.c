@@ -18,7 +18,7 @@ static const char CHAT[] =
     "{\"role\":\"developer\",\"content\":\"d\"}],"
     "\"max_tokens\":8,\"temperature\":0.5,\"top_p\":0.9,\"stop\":[\"\\n\",\"END\"],\"seed\":7,"
     "\"presence_penalty\":0.1,\"frequency_penalty\":-0.2,\"user\":\"u\",\"n\":1,\"stream\":true,"
-    "\"stream_options\":{\"include_usage\":true},\"logit_bias\":{\"1\":2},\"tools\":null}";
+    "\"stream_options\":{\"include_usage\":true},\"ignore_eos\":true,\"logit_bias\":{\"1\":2},\"tools\":null}";
 
 static void test_chat(void **state)
 {
@@ -42,6 +42,7 @@ static void test_chat(void **state)
     assert_null(r.stop[2]);
     assert_true(r.stream);
     assert_true(r.include_usage);
+    assert_true(r.ignore_eos);
     c12_api_req_free(&r);
 }
 
@@ -102,11 +103,11 @@ static void test_errors(void **state)
         {"\"max_tokens\":\"8\""}, {"\"max_tokens\":0"}, {"\"max_completion_tokens\":1.5"}, {"\"temperature\":\"hot\""},
         {"\"temperature\":3"}, {"\"top_p\":2"}, {"\"stop\":5"}, {"\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"},
         {"\"seed\":\"x\""}, {"\"presence_penalty\":9"}, {"\"frequency_penalty\":true"}, {"\"user\":1"}, {"\"n\":2"},
-        {"\"stream\":\"yes\""}, {"\"stream_options\":1"}, {"\"stream_options\":{\"include_usage\":1}"}};
+        {"\"stream\":\"yes\""}, {"\"stream_options\":1"}, {"\"stream_options\":{\"include_usage\":1}"}, {"\"ignore_eos\":1"}};
     static const char *const names[] = {"max_tokens", "max_tokens", "max_completion_tokens", "temperature",
                                         "temperature", "top_p", "stop", "stop", "seed", "presence_penalty",
                                         "frequency_penalty", "user", "n", "stream", "stream_options",
-                                        "stream_options.include_usage"};
+                                        "stream_options.include_usage", "ignore_eos"};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         snprintf(b, sizeof b, "%s%s}", ok, f[i].field);
         expect(b, C12_API_CHAT, C12_ERR_INVALID, names[i]);
