@@ -8,9 +8,10 @@
 # Which build runs what:
 #   - unit tests (cmocka): sanitizer build (build/san), always;
 #   - integration tests: the sanitizer binary for everything quick, and the
-#     optimized binary (build/c12) for the model-heavy checks (golden token ids
-#     over 2,474 texts, perplexity, 50 greedy continuations), which would take
-#     far too long under ASan. Each such test says which binary it uses
+#     optimized binary (build/c12) for the model-heavy checks of each of the
+#     three catalogue models (golden token ids over 2,474 texts, perplexity,
+#     50 greedy continuations, logits), which would take far too long under
+#     ASan; the sanitizer binary still runs a few tokens of each architecture. Each such test says which binary it uses
 #     (C12_BIN vs C12_SAN_BIN in tests/integration/conftest.py).
 
 CC      ?= gcc
@@ -49,7 +50,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
 FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test unit integration run fuzz golden bench-engine bench-quant bench-serve clean san models
+.PHONY: all deps test unit integration run fuzz golden bench-engine bench-quant bench-serve clean san models models-all
 
 all: $(BUILD)/c12
 
@@ -87,10 +88,15 @@ deps:
 models: $(BUILD)/c12
 	$(BUILD)/c12 models pull smollm2-135m
 
+# The tests check every catalogue model against llama.cpp's golden files
+# (tests/integration/test_engine_{smollm,qwen,gemma}.py): pull all three.
+models-all: $(BUILD)/c12
+	$(BUILD)/c12 models pull --all
+
 unit: $(UNIT_BIN)
 	@bash scripts/run_unit.sh $(UNIT_BIN)
 
-integration: $(BUILD)/c12 $(BUILD)/san/c12 models
+integration: $(BUILD)/c12 $(BUILD)/san/c12 models-all
 	C12_BIN=$(abspath $(BUILD)/c12) C12_SAN_BIN=$(abspath $(BUILD)/san/c12) \
 	  $(PYTHON) -m pytest -q tests/integration
 

@@ -3,7 +3,8 @@
  * Tokenize the whole file, cut it into consecutive windows of CTX tokens, set
  * each window's first token to BOS when the model adds BOS, evaluate the
  * window from an empty cache and score the second half: the mean negative
- * log-likelihood of each next token, exponentiated. */
+ * log-likelihood of each next token, exponentiated. --chunks N scores only the
+ * first N windows, as llama.cpp's --chunks does. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -52,10 +53,12 @@ static double nll_of(const float *row, int n_vocab, int target)
     return log(sum) + mx - row[target];
 }
 
-static int score(c12_model *m, const int32_t *toks, size_t n_tok, int ctx, int threads)
+static int score(c12_model *m, const int32_t *toks, size_t n_tok, int ctx, int threads,
+                 int max_chunks)
 {
     const c12_model_info *in = c12_model_get_info(m);
     int n_chunks = (int)(n_tok / (size_t)ctx), first = ctx / 2;
+    if (max_chunks > 0 && n_chunks > max_chunks) n_chunks = max_chunks;
     if (n_chunks < 1) {
         fprintf(stderr, "c12 perplexity: need at least %d tokens, the file has %zu\n", ctx, n_tok);
         return 1;
@@ -97,18 +100,21 @@ int cmd_perplexity(int argc, char **argv)
 {
     static const struct option lo[] = {{"model", 1, 0, 'm'}, {"file", 1, 0, 'f'},
                                        {"ctx", 1, 0, 'c'},   {"threads", 1, 0, 't'},
-                                       {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
+                                       {"chunks", 1, 0, 'k'}, {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
     const char *model = "smollm2-135m", *file = NULL;
-    int ctx = 512, threads = 0, c;
+    int ctx = 512, threads = 0, max_chunks = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:f:c:t:h", lo, NULL)) != -1) {
         if (c == 'm') model = optarg;
         else if (c == 'f') file = optarg;
         else if (c == 'c') ctx = atoi(optarg);
         else if (c == 't') threads = atoi(optarg);
+        else if (c == 'k') max_chunks = atoi(optarg);
         else {
             fprintf(c == 'h' ? stdout : stderr,
-                    "usage: c12 perplexity -m NAME|PATH -f FILE [-c CTX (512)] [-t THREADS]\n");
+                    "usage: c12 perplexity -m NAME|PATH -f FILE [-c CTX (512)] [-t THREADS]"
+                    " [--chunks N (first N windows only)]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -129,7 +135,7 @@ int cmd_perplexity(int argc, char **argv)
     int rc = 1;
     if (m && c12_model_tokenize(m, text, len, 1, 0, &toks, &n, &err))
         fprintf(stderr, "c12 perplexity: %s\n", err.msg);
-    else if (m) rc = score(m, toks, n, ctx, threads);
+    else if (m) rc = score(m, toks, n, ctx, threads, max_chunks);
     c12_free(toks);
     c12_free(text);
     c12_model_free(m);

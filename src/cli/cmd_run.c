@@ -27,6 +27,8 @@ static void usage(FILE *f)
             "      --ignore-eos     keep generating past end-of-text tokens\n"
             "      --ids            print prompt and generated token ids as JSON (for tests)\n"
             "      --logits K       print the prompt's K highest next-token logits as JSON, no generation\n"
+            "      --prompts-jsonl F  run each line's {\"text\", \"chat\"} in turn (JSON lines out\n"
+            "                       with --ids or --logits); for tests\n"
             "      --stats          print prefill/decode speed on stderr\n");
 }
 
@@ -37,6 +39,7 @@ static int parse(int argc, char **argv, run_opts *o)
         {"threads", 1, 0, 't'}, {"temp", 1, 0, 1}, {"seed", 1, 0, 2}, {"raw", 0, 0, 3},
         {"top-k", 1, 0, 4}, {"top-p", 1, 0, 5}, {"min-p", 1, 0, 6}, {"repeat-penalty", 1, 0, 7},
         {"ids", 0, 0, 8}, {"stats", 0, 0, 9}, {"ignore-eos", 0, 0, 10}, {"logits", 1, 0, 11},
+        {"prompts-jsonl", 1, 0, 12},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     o->model = "smollm2-135m";
@@ -62,6 +65,7 @@ static int parse(int argc, char **argv, run_opts *o)
         case 9: o->stats = 1; break;
         case 10: o->ignore_eos = 1; break;
         case 11: o->logits_k = atoi(optarg); break;
+        case 12: o->prompts_jsonl = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -163,7 +167,7 @@ int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const ch
     return rc;
 }
 
-static int one_prompt(c12_session *s, const c12_model *m, const run_opts *o, run_out *out)
+int run_one_prompt(c12_session *s, const c12_model *m, const run_opts *o, run_out *out)
 {
     if (o->raw) return run_generate(s, m, o, o->prompt, 0, out);
     if (!c12_model_get_info(m)->has_chat_template) { /* a usage error: say what works */
@@ -198,7 +202,8 @@ int cmd_run(int argc, char **argv)
     c12_buf_init(&out.reply, 0);
     c12_buf_init(&out.ids, 0);
     if (c12_session_new(m, &sp, &s, &err)) fprintf(stderr, "c12 run: %s\n", err.msg);
-    else if (o.prompt) rc = one_prompt(s, m, &o, &out);
+    else if (o.prompts_jsonl) rc = run_batch(s, m, &o, &out);
+    else if (o.prompt) rc = run_one_prompt(s, m, &o, &out);
     else rc = run_chat_loop(s, m, &o, &out);
     c12_buf_free(&out.reply);
     c12_buf_free(&out.ids);

@@ -7,6 +7,7 @@
 
 typedef struct run_opts {
     const char *model, *prompt;
+    const char *prompts_jsonl; /* --prompts-jsonl: many prompts, one per line */
     int n_predict, n_ctx, n_threads, raw, ids, stats, ignore_eos, logits_k;
     c12_sampling sampling;
 } run_opts;
@@ -20,6 +21,10 @@ typedef struct run_out {
 /* Tokenize text (a rendered chat when `chat`, else raw) and stream a reply. */
 int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const char *text, int chat,
                  run_out *out);
+/* One prompt (o->prompt), through the chat template unless o->raw. */
+int run_one_prompt(c12_session *s, const c12_model *m, const run_opts *o, run_out *out);
+/* Every prompt of o->prompts_jsonl in turn (run_batch.c). */
+int run_batch(c12_session *s, const c12_model *m, const run_opts *o, run_out *out);
 /* Interactive chat on stdin until EOF or "/bye"; the session's cache keeps
  * the conversation so each turn only evaluates what is new. */
 int run_chat_loop(c12_session *s, const c12_model *m, const run_opts *o, run_out *out);
