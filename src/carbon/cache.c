@@ -170,6 +170,8 @@ size_t c12_carbon_cache_status(c12_carbon_cache *c, c12_carbon_status *out, size
         memset(s, 0, sizeof *s);
         snprintf(s->provider, sizeof s->provider, "%s", e->cfg.name);
         snprintf(s->type, sizeof s->type, "%s", e->cfg.type);
+        snprintf(s->region, sizeof s->region, "%s",
+                 e->has_reading && e->reading.region[0] ? e->reading.region : e->cfg.region);
         s->has_reading = e->has_reading;
         s->value = e->reading.value;
         s->age_ms = e->has_reading ? now - e->reading.fetched_ms : -1;

@@ -35,6 +35,7 @@ typedef struct c12_carbon_answer {
 typedef struct c12_carbon_status {
     char provider[C12_CARBON_NAME_MAX];
     char type[24];
+    char region[64];         /* the reading's region, else the configured one ("" if none) */
     int has_reading;
     double value;
     int64_t age_ms;

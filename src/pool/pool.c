@@ -27,6 +27,8 @@ typedef struct entry {
     int n_busy;
     int n_queued;
     int64_t last_used;
+    uint64_t loads, load_failures, evictions, idle_unloads; /* for c12_pool_get_stats */
+    int64_t load_ms;
 } entry;
 
 struct c12_pool {
@@ -146,6 +148,7 @@ static int make_room(c12_pool *p, const entry *for_e, uint64_t need)
         fprintf(stderr, "c12 pool: evicting %s (%.1f MB) to load %s\n", v->cfg->id, v->bytes / 1e6,
                 for_e->cfg->id);
         unload(p, v);
+        v->evictions++;
     }
     return 1;
 }
@@ -171,12 +174,17 @@ static c12_rc try_load(c12_pool *p, entry *e, int *no_room, c12_err *err)
     pthread_mutex_unlock(&p->mu);
     void *model = NULL;
     uint64_t bytes = 0;
+    int64_t t0 = c12_pool_now(p);
     rc = b->load(b->ud, e->cfg, &model, &bytes, err);
+    int64_t took = c12_pool_now(p) - t0;
     pthread_mutex_lock(&p->mu);
     p->used -= need;
     e->bytes = 0;
     e->state = rc ? C12_MODEL_UNLOADED : C12_MODEL_LOADED;
+    if (rc) e->load_failures++;
     if (!rc) {
+        e->loads++;
+        e->load_ms += took;
         e->model = model;
         e->bytes = bytes;
         e->last_used = c12_pool_now(p);
@@ -288,7 +296,10 @@ void c12_pool_release(c12_pool *p, c12_lease *l)
     e->busy[l->slot] = 0;
     e->n_busy--;
     e->last_used = c12_pool_now(p);
-    if (e->cfg->keep_alive_s == 0 && !e->n_busy && !e->n_queued && !e->cfg->pinned) unload(p, e);
+    if (e->cfg->keep_alive_s == 0 && !e->n_busy && !e->n_queued && !e->cfg->pinned) {
+        unload(p, e);
+        e->idle_unloads++;
+    }
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
@@ -304,6 +315,7 @@ void c12_pool_tick(c12_pool *p)
             now - e->last_used >= (int64_t)ka * 1000) {
             fprintf(stderr, "c12 pool: unloading %s (idle %ld s)\n", e->cfg->id, ka);
             unload(p, e);
+            e->idle_unloads++;
             pthread_cond_broadcast(&p->cv);
         }
     }
@@ -352,6 +364,23 @@ int c12_pool_queued(c12_pool *p, int idx)
 {
     pthread_mutex_lock(&p->mu);
     int n = idx < 0 ? p->n_queued : p->models[idx].n_queued;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+size_t c12_pool_get_stats(c12_pool *p, c12_pool_stats *out, c12_pool_model_stats *models, size_t max)
+{
+    pthread_mutex_lock(&p->mu);
+    out->used_bytes = p->used;
+    out->budget_bytes = p->opts.memory_budget;
+    out->queued = p->n_queued;
+    out->n_models = (size_t)p->n_models;
+    size_t n = out->n_models < max ? out->n_models : max;
+    for (size_t i = 0; i < n; i++) {
+        const entry *e = &p->models[i];
+        models[i] = (c12_pool_model_stats){e->cfg->id, e->state, e->bytes, e->n_busy, e->n_queued, e->loads,
+                                           e->load_failures, e->evictions, e->idle_unloads, e->load_ms / 1000.0};
+    }
     pthread_mutex_unlock(&p->mu);
     return n;
 }

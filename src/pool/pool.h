@@ -58,6 +58,28 @@ void c12_pool_shutdown(c12_pool *p);
 /* Wait until no slot is busy or timeout_ms passes; returns the busy count. */
 int c12_pool_wait_idle(c12_pool *p, int64_t timeout_ms);
 
+/* A snapshot for metrics (one lock). Counters count since the pool began. */
+typedef struct c12_pool_model_stats {
+    const char *id;          /* the model's configured id (lives as long as the config) */
+    c12_model_state state;
+    uint64_t bytes;          /* memory it takes now (its estimate while loading) */
+    int busy, queued;        /* slots in use, requests waiting */
+    uint64_t loads, load_failures;
+    uint64_t evictions;      /* unloaded to make room within the budget */
+    uint64_t idle_unloads;   /* unloaded by keep_alive */
+    double load_s;           /* time spent in successful loads, seconds (the pool's clock) */
+} c12_pool_model_stats;
+
+typedef struct c12_pool_stats {
+    uint64_t used_bytes, budget_bytes;
+    int queued;              /* all models */
+    size_t n_models;
+} c12_pool_stats;
+
+/* Fill *out and up to max models' stats (configuration order); returns how
+ * many model entries were written. */
+size_t c12_pool_get_stats(c12_pool *p, c12_pool_stats *out, c12_pool_model_stats *models, size_t max);
+
 c12_model_state c12_pool_state(c12_pool *p, int idx);
 uint64_t c12_pool_used_bytes(c12_pool *p);
 int c12_pool_queued(c12_pool *p, int idx); /* -1: all models */

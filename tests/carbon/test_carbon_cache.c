@@ -178,6 +178,33 @@ static void test_backoff_and_retry_after(void **state)
     c12_carbon_cache_free(c);
 }
 
+/* The status carries what metrics label a provider with: its region (the
+ * configured one until a reading names its own), value, age and failures. */
+static void test_status_region(void **state)
+{
+    (void)state;
+    fake_clock clk = {0};
+    c12_carbon_cache *c = make_cache("carbon:\n  jitter: 0\n  providers:\n"
+                                     "    a: {type: fake, ttl_s: 10, region: CONF}\n", &clk);
+    ctl[0].rc = C12_ERR_NETWORK;
+    c12_carbon_cache_tick(c);
+    c12_carbon_status st = status_of(c, 0);
+    assert_string_equal(st.region, "CONF");
+    assert_int_equal(st.has_reading, 0);
+    assert_int_equal(st.failures, 1);
+    ctl[0].rc = C12_OK;
+    clk.now = 60000;
+    c12_carbon_cache_tick(c);
+    clk.now = 62500;
+    st = status_of(c, 0);
+    assert_string_equal(st.region, "XX"); /* what the reading says */
+    assert_int_equal(st.has_reading, 1);
+    assert_true(st.value == 100);
+    assert_int_equal(st.age_ms, 2500);
+    assert_int_equal(st.fetches, 2);
+    c12_carbon_cache_free(c);
+}
+
 static void test_chain(void **state)
 {
     (void)state;
@@ -372,6 +399,7 @@ int main(void)
         cmocka_unit_test_setup(test_ttl, setup),
         cmocka_unit_test_setup(test_jitter, setup),
         cmocka_unit_test_setup(test_backoff_and_retry_after, setup),
+        cmocka_unit_test_setup(test_status_region, setup),
         cmocka_unit_test_setup(test_chain, setup),
         cmocka_unit_test_setup(test_forecasts, setup),
         cmocka_unit_test_setup(test_thread_never_blocks_requests, setup),

@@ -1,0 +1,126 @@
+/* collect.c - collectors that read the pool and the carbon cache at scrape
+ * time. They take one snapshot each (one lock of the pool or the cache) and
+ * set their families from it, so a scrape never sees half of a change. */
+#include <string.h>
+
+#include "base/c12_alloc.h"
+#include "metrics/metrics_impl.h"
+
+/* ---- the pool ---- */
+
+typedef struct pool_col {
+    c12_pool *pool;
+    c12_metrics_family *loaded, *model_bytes, *busy, *queue, *used, *budget;
+    c12_metrics_family *loads, *load_failures, *evictions, *load_s;
+} pool_col;
+
+#define PFAM(field, ...) C12_METRICS_FAM(pool_col, field, __VA_ARGS__)
+
+static const c12_metrics_fam_def POOL_FAMILIES[] = {
+    PFAM(loaded, "c12_model_loaded", C12_METRIC_GAUGE, "1 while the model is loaded, else 0.",
+         C12_LABELS("model")),
+    PFAM(model_bytes, "c12_model_memory_bytes", C12_METRIC_GAUGE,
+         "Memory the model takes in the pool (mapped weights + KV caches), bytes.", C12_LABELS("model")),
+    PFAM(busy, "c12_model_slots_busy", C12_METRIC_GAUGE, "Slots of the model generating now.",
+         C12_LABELS("model")),
+    PFAM(queue, "c12_queue_depth", C12_METRIC_GAUGE, "Requests waiting in the queue for the model.",
+         C12_LABELS("model")),
+    PFAM(used, "c12_memory_used_bytes", C12_METRIC_GAUGE, "Memory the loaded models take, bytes."),
+    PFAM(budget, "c12_memory_budget_bytes", C12_METRIC_GAUGE, "The pool's memory budget, bytes."),
+    PFAM(loads, "c12_model_loads_total", C12_METRIC_COUNTER, "Successful model loads.", C12_LABELS("model")),
+    PFAM(load_failures, "c12_model_load_failures_total", C12_METRIC_COUNTER, "Model loads that failed.",
+         C12_LABELS("model")),
+    PFAM(evictions, "c12_model_evictions_total", C12_METRIC_COUNTER,
+         "Models unloaded: reason budget (to make room for another) or keep_alive (idle).",
+         C12_LABELS("model", "reason")),
+    PFAM(load_s, "c12_model_load_seconds_total", C12_METRIC_COUNTER,
+         "Time spent in successful loads, seconds (divide by c12_model_loads_total for the mean).",
+         C12_LABELS("model")),
+};
+
+static void pool_collect(void *self)
+{
+    pool_col *pc = self;
+    c12_pool_model_stats ms[C12_CFG_MAX_MODELS];
+    c12_pool_stats st;
+    size_t n = c12_pool_get_stats(pc->pool, &st, ms, C12_CFG_MAX_MODELS);
+    c12_metrics_set(pc->used, NULL, (double)st.used_bytes);
+    c12_metrics_set(pc->budget, NULL, (double)st.budget_bytes);
+    for (size_t i = 0; i < n; i++) {
+        const c12_pool_model_stats *m = &ms[i];
+        const char *l[] = {m->id};
+        c12_metrics_set(pc->loaded, l, m->state == C12_MODEL_LOADED);
+        c12_metrics_set(pc->model_bytes, l, m->state == C12_MODEL_LOADED ? (double)m->bytes : 0);
+        c12_metrics_set(pc->busy, l, m->busy);
+        c12_metrics_set(pc->queue, l, m->queued);
+        c12_metrics_set(pc->loads, l, (double)m->loads);
+        c12_metrics_set(pc->load_failures, l, (double)m->load_failures);
+        c12_metrics_set(pc->load_s, l, m->load_s);
+        const char *budget[] = {m->id, "budget"}, *idle[] = {m->id, "keep_alive"};
+        c12_metrics_set(pc->evictions, budget, (double)m->evictions);
+        c12_metrics_set(pc->evictions, idle, (double)m->idle_unloads);
+    }
+}
+
+c12_rc c12_metrics_add_pool(c12_metrics *m, c12_pool *pool, c12_err *err)
+{
+    pool_col *pc = c12_calloc(1, sizeof *pc);
+    if (!pc) return c12_fail(err, C12_ERR_NOMEM, "metrics: out of memory");
+    pc->pool = pool;
+    c12_metrics_collector col = {"pool", pool_collect, c12_free, pc};
+    c12_rc rc = c12_metrics_add_families(m->reg, pc, POOL_FAMILIES, C12_NB(POOL_FAMILIES), err);
+    if (!rc) rc = c12_metrics_registry_add(m->reg, &col, err);
+    /* Families registered before a failure stay in the registry (freed with
+     * it); they only show no samples. */
+    if (rc) c12_free(pc);
+    return rc;
+}
+
+/* ---- the carbon cache ---- */
+
+typedef struct carbon_col {
+    c12_carbon_cache *cache;
+    c12_metrics_family *intensity, *age, *errors, *fetches;
+} carbon_col;
+
+#define CFAM(field, ...) C12_METRICS_FAM(carbon_col, field, __VA_ARGS__)
+
+static const c12_metrics_fam_def CARBON_FAMILIES[] = {
+    CFAM(intensity, "c12_carbon_intensity_grams_per_kwh", C12_METRIC_GAUGE,
+         "The provider's latest grid carbon intensity, gCO2e/kWh (providers with a reading).",
+         C12_LABELS("provider", "region")),
+    CFAM(age, "c12_carbon_reading_age_seconds", C12_METRIC_GAUGE,
+         "Seconds since the provider's latest reading was fetched (providers with a reading).",
+         C12_LABELS("provider")),
+    CFAM(errors, "c12_carbon_provider_errors_total", C12_METRIC_COUNTER, "Failed fetches from the provider.",
+         C12_LABELS("provider")),
+    CFAM(fetches, "c12_carbon_provider_fetches_total", C12_METRIC_COUNTER,
+         "Fetch attempts to the provider, failed ones included.", C12_LABELS("provider")),
+};
+
+static void carbon_collect(void *self)
+{
+    carbon_col *cc = self;
+    c12_carbon_status st[C12_CARBON_MAX_PROVIDERS];
+    size_t n = c12_carbon_cache_status(cc->cache, st, C12_CARBON_MAX_PROVIDERS);
+    for (size_t i = 0; i < n; i++) {
+        const char *p[] = {st[i].provider}, *pr[] = {st[i].provider, st[i].region};
+        c12_metrics_set(cc->errors, p, (double)st[i].failures);
+        c12_metrics_set(cc->fetches, p, (double)st[i].fetches);
+        if (!st[i].has_reading) continue;
+        c12_metrics_set(cc->intensity, pr, st[i].value);
+        c12_metrics_set(cc->age, p, st[i].age_ms / 1000.0);
+    }
+}
+
+c12_rc c12_metrics_add_carbon(c12_metrics *m, c12_carbon_cache *cache, c12_err *err)
+{
+    carbon_col *cc = c12_calloc(1, sizeof *cc);
+    if (!cc) return c12_fail(err, C12_ERR_NOMEM, "metrics: out of memory");
+    cc->cache = cache;
+    c12_metrics_collector col = {"carbon", carbon_collect, c12_free, cc};
+    c12_rc rc = c12_metrics_add_families(m->reg, cc, CARBON_FAMILIES, C12_NB(CARBON_FAMILIES), err);
+    if (!rc) rc = c12_metrics_registry_add(m->reg, &col, err);
+    if (rc) c12_free(cc);
+    return rc;
+}

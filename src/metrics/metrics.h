@@ -1,0 +1,50 @@
+/* metrics.h - the gateway's Prometheus metrics (GET /metrics; docs/metrics.md
+ * lists every family).
+ *
+ * c12_metrics owns a registry (registry.h) with the request-path families:
+ * requests, tokens, energy and CO2 by model, latency histograms, routing
+ * decisions. The server calls c12_metrics_observe_request once per finished
+ * request with its ledger row, and c12_metrics_observe_route once per routing
+ * decision; neither allocates after a label set is first seen, and neither
+ * fails (a failed update is counted in c12_metrics_dropped_total).
+ *
+ * What other modules own is read at scrape time by collectors: the pool
+ * (loaded models, memory, loads, evictions, queue depth) and the carbon cache
+ * (intensity, errors, reading age). */
+#ifndef C12_METRICS_H
+#define C12_METRICS_H
+
+#include "base/c12_buf.h"
+#include "base/c12_rc.h"
+#include "carbon/carbon_cache.h"
+#include "ledger/ledger.h"
+#include "metrics/registry.h"
+#include "pool/pool.h"
+
+typedef struct c12_metrics c12_metrics;
+
+typedef struct c12_metrics_opts {
+    size_t max_series; /* label sets per family; 0: 256 */
+} c12_metrics_opts;
+
+/* opts may be NULL (the defaults). */
+c12_rc c12_metrics_new(const c12_metrics_opts *opts, c12_metrics **out, c12_err *err);
+/* Frees the collectors too; nothing may update or scrape concurrently. */
+void c12_metrics_free(c12_metrics *m);
+
+/* One finished request (any status). Thread-safe. m may be NULL (no metrics). */
+void c12_metrics_observe_request(c12_metrics *m, const c12_ledger_row *row);
+/* One routing decision: the model chosen for a request of this category. */
+void c12_metrics_observe_route(c12_metrics *m, const char *model, const char *category);
+
+/* Read the pool at scrape time (pool must outlive m). */
+c12_rc c12_metrics_add_pool(c12_metrics *m, c12_pool *pool, c12_err *err);
+/* Read the carbon cache at scrape time (cache must outlive m). */
+c12_rc c12_metrics_add_carbon(c12_metrics *m, c12_carbon_cache *cache, c12_err *err);
+/* The registry, for modules that bring their own families and collectors. */
+c12_metrics_registry *c12_metrics_get_registry(c12_metrics *m);
+
+/* The exposition text (Content-Type C12_METRICS_CONTENT_TYPE), appended to out. */
+c12_rc c12_metrics_write(c12_metrics *m, c12_buf *out, c12_err *err);
+
+#endif
