@@ -1,6 +1,7 @@
 /* cmd_serve.c - `c12 serve`: the OpenAI-compatible server in the foreground.
  * SIGTERM or SIGINT stops accepting, lets in-flight requests finish within
- * server.grace_s and exits 0. */
+ * server.grace_s, drains the ledger and exits 0. SIGHUP reloads the policy
+ * from the configuration file. */
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,13 +14,17 @@
 #include "cli.h"
 #include "config/config.h"
 #include "pool/pool.h"
+#include "server/serve_env.h"
 #include "server/server.h"
 
 static int usage(FILE *f, int rc)
 {
-    fprintf(f, "usage: c12 serve [--config FILE] [--listen HOST:PORT]\n"
+    fprintf(f, "usage: c12 serve [--config FILE] [--listen HOST:PORT] [--ledger FILE]\n"
                "  --config FILE       configuration (default: built-in, serving smollm2-135m)\n"
-               "  --listen HOST:PORT  listen address (also C12_LISTEN; default 127.0.0.1:8080)\n");
+               "  --listen HOST:PORT  listen address (also C12_LISTEN; default 127.0.0.1:8080)\n"
+               "  --ledger FILE       the ledger database (overrides ledger.path; default\n"
+               "                      $C12_HOME/ledger.db)\n"
+               "SIGTERM/SIGINT: stop gracefully; SIGHUP: reload the policy: section.\n");
     return rc;
 }
 
@@ -46,37 +51,53 @@ static uint64_t auto_budget(void)
     return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size / 2 : 4000000000ULL;
 }
 
-static int parse(int argc, char **argv, const char **config, const char **listen)
+typedef struct serve_opts {
+    const char *config, *listen, *ledger;
+} serve_opts;
+
+static int parse(int argc, char **argv, serve_opts *o)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout, 0);
-        if (i + 1 < argc && !strcmp(argv[i], "--config")) *config = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--listen")) *listen = argv[++i];
+        if (i + 1 < argc && !strcmp(argv[i], "--config")) o->config = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--listen")) o->listen = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--ledger")) o->ledger = argv[++i];
         else return usage(stderr, 2);
     }
     return -1;
 }
 
-/* Until SIGTERM/SIGINT; ticks the pool (keep_alive) once a second. */
-static int wait_signal(c12_pool *pool, const sigset_t *set)
+/* Until SIGTERM/SIGINT; ticks the pool (keep_alive) once a second; SIGHUP
+ * reloads the policy (a bad file keeps the old one). */
+static int wait_signal(c12_pool *pool, c12_serve_env *env, const sigset_t *set)
 {
     struct timespec one = {1, 0};
     for (;;) {
         int sig = sigtimedwait(set, NULL, &one);
         if (sig == SIGTERM || sig == SIGINT) return sig;
+        c12_err err;
+        if (sig == SIGHUP && c12_serve_env_reload(env, &err))
+            fprintf(stderr, "c12 serve: SIGHUP: the policy was not reloaded (the old one stays): %s\n", err.msg);
         c12_pool_tick(pool);
     }
 }
 
-static int serve(c12_config *cfg, const sigset_t *set)
+static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
 {
     c12_err err;
     c12_pool *pool = NULL;
     c12_server *srv = NULL;
+    c12_serve_env *env = NULL;
+    c12_server_deps deps;
     c12_pool_opts po = {&c12_backend_local, cfg->memory_budget ? cfg->memory_budget : auto_budget(), NULL, NULL};
-    if (c12_pool_new(cfg, &po, &pool, &err) || c12_server_start(cfg, pool, &c12_backend_local, &srv, &err)) {
+    c12_rc rc = c12_serve_env_open(cfg, o->config, o->ledger, &env, &err);
+    if (!rc) c12_serve_env_deps(env, &deps);
+    if (!rc) rc = c12_pool_new(cfg, &po, &pool, &err);
+    if (!rc) rc = c12_server_start(cfg, pool, &c12_backend_local, &deps, &srv, &err);
+    if (rc) {
         fprintf(stderr, "c12 serve: %s\n", err.msg);
         c12_pool_free(pool);
+        c12_serve_env_close(env, &err);
         return 1;
     }
     const c12_model_cfg *dm = &cfg->models[cfg->default_model];
@@ -87,7 +108,7 @@ static int serve(c12_config *cfg, const sigset_t *set)
     preload pl = {pool, (int)cfg->default_model, dm->id};
     pthread_t t;
     int have_t = pthread_create(&t, NULL, preload_main, &pl) == 0;
-    int sig = wait_signal(pool, set);
+    int sig = wait_signal(pool, env, set);
     fprintf(stderr, "c12 serve: %s: stopping (grace %g s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg->grace_s);
     c12_server_begin_shutdown(srv);
     c12_pool_shutdown(pool);
@@ -96,19 +117,25 @@ static int serve(c12_config *cfg, const sigset_t *set)
     c12_server_free(srv);
     if (have_t) pthread_join(t, NULL);
     c12_pool_free(pool);
+    /* Every request has recorded its row by now: drain them into the store. */
+    int ret = 0;
+    if (c12_serve_env_close(env, &err)) {
+        fprintf(stderr, "c12 serve: ledger: %s\n", err.msg);
+        ret = 1;
+    }
     fprintf(stderr, "c12 serve: stopped\n");
-    return 0;
+    return ret;
 }
 
 int cmd_serve(int argc, char **argv)
 {
-    const char *config = NULL, *listen = getenv("C12_LISTEN");
-    int prc = parse(argc, argv, &config, &listen);
+    serve_opts o = {NULL, getenv("C12_LISTEN"), NULL};
+    int prc = parse(argc, argv, &o);
     if (prc >= 0) return prc;
     c12_config *cfg = NULL;
     c12_err err;
-    c12_rc rc = config ? c12_config_load(config, &cfg, &err) : c12_config_defaults(&cfg, &err);
-    if (!rc && listen && *listen) rc = c12_config_set_listen(cfg, listen, &err);
+    c12_rc rc = o.config ? c12_config_load(o.config, &cfg, &err) : c12_config_defaults(&cfg, &err);
+    if (!rc && o.listen && *o.listen) rc = c12_config_set_listen(cfg, o.listen, &err);
     if (rc) {
         fprintf(stderr, "c12 serve: %s\n", err.msg);
         c12_config_free(cfg);
@@ -120,9 +147,10 @@ int cmd_serve(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    int ret = serve(cfg, &set);
+    int ret = serve(cfg, &o, &set);
     c12_config_free(cfg);
     return ret;
 }

@@ -63,6 +63,10 @@ void c12_session_free(c12_session *s);
 int c12_session_n_ctx(const c12_session *s);
 size_t c12_session_kv_bytes(const c12_session *s);
 int c12_session_n_past(const c12_session *s);
+/* CPU nanoseconds used so far by the session's worker threads (not the
+ * calling thread): with the caller's own thread CPU time, what a request on
+ * this session cost (the server meters energy with it). */
+int64_t c12_session_worker_cpu_ns(const c12_session *s);
 
 /* Forget cached tokens after position n_keep (0 clears the cache). */
 void c12_session_truncate(c12_session *s, int n_keep);

@@ -10,6 +10,7 @@
 int c12_session_n_ctx(const c12_session *s) { return s->n_ctx; }
 int c12_session_n_past(const c12_session *s) { return s->n_past; }
 const float *c12_session_logits(const c12_session *s) { return s->last_logits; }
+int64_t c12_session_worker_cpu_ns(const c12_session *s) { return c12_tpool_worker_cpu_ns(s->pool); }
 
 size_t c12_session_kv_bytes(const c12_session *s)
 {

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/c12_alloc.h"
@@ -116,6 +117,18 @@ void c12_tpool_free(c12_tpool *p)
 }
 
 int c12_tpool_size(const c12_tpool *p) { return p->n; }
+
+int64_t c12_tpool_worker_cpu_ns(const c12_tpool *p)
+{
+    int64_t sum = 0;
+    for (int i = 1; i < p->n; i++) {
+        clockid_t id;
+        struct timespec ts;
+        if (pthread_getcpuclockid(p->w[i].th, &id) || clock_gettime(id, &ts)) continue;
+        sum += (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    }
+    return sum;
+}
 
 void c12_tpool_run(c12_tpool *p, c12_task_fn fn, void *ctx)
 {

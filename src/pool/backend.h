@@ -41,6 +41,12 @@ typedef struct c12_backend {
     c12_rc (*generate)(void *ud, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
                        void *cb_ud, c12_backend_result *res, c12_err *err);
     void *ud;
+    /* CPU nanoseconds used so far by the threads that generate for `slot`
+     * besides the caller's own (an in-process engine's workers); -1 when
+     * unknown. The server meters a request's energy from the difference
+     * across it, plus its own thread's CPU time (generate runs on it). May
+     * be NULL. */
+    int64_t (*slot_cpu_ns)(void *ud, void *model, int slot);
 } c12_backend;
 
 /* The engine in this process. */

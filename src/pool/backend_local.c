@@ -141,4 +141,11 @@ static c12_rc generate(void *ud, void *model, int slot, const c12_backend_req *r
     return C12_OK;
 }
 
-const c12_backend c12_backend_local = {"local", estimate, load, unload, generate, NULL};
+static int64_t slot_cpu_ns(void *ud, void *model, int slot)
+{
+    (void)ud;
+    const local_model *lm = model;
+    return lm && slot >= 0 && slot < lm->n_slots ? c12_session_worker_cpu_ns(lm->slots[slot]) : -1;
+}
+
+const c12_backend c12_backend_local = {"local", estimate, load, unload, generate, NULL, slot_cpu_ns};

@@ -195,6 +195,7 @@ static c12_rc options(pcx *p, json_t *o)
         return rc;
     if (n != 1) return bad(p, "n", "'%s' must be %s", "1 (one choice per request)");
     if (field(o, "user") && !json_is_string(field(o, "user"))) return bad(p, "user", "'%s' must be %s", "a string");
+    if (field(o, "user")) r->user = json_string_value(field(o, "user"));
     json_t *so = field(o, "stream_options");
     if (so && !json_is_object(so)) return bad(p, "stream_options", "'%s' must be %s", "an object");
     if (so) {

@@ -27,6 +27,7 @@ typedef struct c12_api_req {
     const char *stop[C12_API_MAX_STOP + 1]; /* NULL-terminated */
     int stream, include_usage;
     int ignore_eos;         /* extension (as vLLM and llama.cpp's server): run to max_tokens */
+    const char *user;       /* the caller's end-user id, or NULL (for the ledger) */
     /* private */
     void *json;             /* the parsed document that strings point into */
     char **owned;           /* joined content parts */

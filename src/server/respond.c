@@ -39,6 +39,11 @@ json_t *c12_json_text(const char *s, size_t n)
 
 enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t *body)
 {
+    return c12_http_json_h(c, status, body, NULL);
+}
+
+enum MHD_Result c12_http_json_h(struct MHD_Connection *c, unsigned status, json_t *body, const c12_http_hdrs *hdrs)
+{
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text) return MHD_NO; /* out of memory: MHD closes the connection */
@@ -51,6 +56,7 @@ enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t 
     MHD_add_response_header(resp, "Content-Type", "application/json");
     if (status == 429) MHD_add_response_header(resp, "Retry-After", "1");
     if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+    if (hdrs && hdrs->add) hdrs->add(hdrs->ud, resp);
     enum MHD_Result ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -59,27 +65,55 @@ enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t 
 enum MHD_Result c12_http_error(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
                                const char *code, const char *msg)
 {
+    return c12_http_error_h(c, status, type, param, code, msg, NULL);
+}
+
+enum MHD_Result c12_http_error_h(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
+                                 const char *code, const char *msg, const c12_http_hdrs *hdrs)
+{
     json_t *e = json_pack("{s:{s:o, s:s, s:o, s:o}}", "error", "message", c12_json_text(msg, strlen(msg)), "type",
                           type, "param", param && *param ? c12_json_text(param, strlen(param)) : json_null(), "code",
                           code ? json_string(code) : json_null());
-    return c12_http_json(c, status, e);
+    return c12_http_json_h(c, status, e, hdrs);
+}
+
+/* One row per error kind: the status, OpenAI's type and code. */
+typedef struct rc_map {
+    c12_rc rc;
+    unsigned status;
+    const char *type, *param, *code;
+} rc_map;
+
+static const rc_map RC_MAP[] = {
+    {C12_ERR_BUSY, 429, "rate_limit_error", NULL, "queue_full"},
+    {C12_ERR_TIMEOUT, 504, "timeout_error", NULL, "deadline_exceeded"},
+    {C12_ERR_CANCELLED, 503, "server_error", NULL, "shutting_down"},
+    {C12_ERR_RANGE, 400, "invalid_request_error", "messages", "context_length_exceeded"},
+    {C12_ERR_NOT_FOUND, 500, "server_error", NULL, "model_load_failed"},
+    {C12_ERR_INTEGRITY, 500, "server_error", NULL, "model_load_failed"},
+    {C12_ERR_FORMAT, 500, "server_error", NULL, "model_load_failed"},
+    {C12_ERR_UNSUPPORTED, 500, "server_error", NULL, "model_load_failed"},
+    {C12_ERR_IO, 500, "server_error", NULL, "model_load_failed"},
+    {C12_ERR_NOMEM, 503, "server_error", NULL, "out_of_memory"},
+};
+
+static const rc_map *rc_find(c12_rc rc)
+{
+    static const rc_map other = {C12_OK, 500, "server_error", NULL, NULL};
+    for (size_t i = 0; i < sizeof RC_MAP / sizeof RC_MAP[0]; i++)
+        if (RC_MAP[i].rc == rc) return &RC_MAP[i];
+    return &other;
+}
+
+unsigned c12_http_rc_status(c12_rc rc) { return rc_find(rc)->status; }
+
+enum MHD_Result c12_http_rc_error_h(struct MHD_Connection *c, c12_rc rc, const char *msg, const c12_http_hdrs *hdrs)
+{
+    const rc_map *m = rc_find(rc);
+    return c12_http_error_h(c, m->status, m->type, m->param, m->code, msg, hdrs);
 }
 
 enum MHD_Result c12_http_rc_error(struct MHD_Connection *c, c12_rc rc, const char *msg)
 {
-    switch (rc) {
-    case C12_ERR_BUSY: return c12_http_error(c, 429, "rate_limit_error", NULL, "queue_full", msg);
-    case C12_ERR_TIMEOUT: return c12_http_error(c, 504, "timeout_error", NULL, "deadline_exceeded", msg);
-    case C12_ERR_CANCELLED: return c12_http_error(c, 503, "server_error", NULL, "shutting_down", msg);
-    case C12_ERR_RANGE:
-        return c12_http_error(c, 400, "invalid_request_error", "messages", "context_length_exceeded", msg);
-    case C12_ERR_NOT_FOUND:
-    case C12_ERR_INTEGRITY:
-    case C12_ERR_FORMAT:
-    case C12_ERR_UNSUPPORTED:
-    case C12_ERR_IO:
-        return c12_http_error(c, 500, "server_error", NULL, "model_load_failed", msg);
-    case C12_ERR_NOMEM: return c12_http_error(c, 503, "server_error", NULL, "out_of_memory", msg);
-    default: return c12_http_error(c, 500, "server_error", NULL, NULL, msg);
-    }
+    return c12_http_rc_error_h(c, rc, msg, NULL);
 }

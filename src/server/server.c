@@ -47,7 +47,6 @@ static const route *find_route(const char *url, const char *method, int *path_kn
 
 int c12_server_model_index(const c12_server *s, const char *id)
 {
-    if (!strcmp(id, "auto")) return (int)s->cfg->default_model; /* until routing lands */
     return c12_config_find_model(s->cfg, id);
 }
 
@@ -141,13 +140,15 @@ static c12_rc listen_socket(c12_server *s, c12_err *err)
 }
 
 c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend *backend,
-                        c12_server **out, c12_err *err)
+                        const c12_server_deps *deps, c12_server **out, c12_err *err)
 {
     c12_server *s = c12_calloc(1, sizeof *s);
     if (!s) return c12_fail(err, C12_ERR_NOMEM, "server: out of memory");
     s->cfg = cfg;
     s->pool = pool;
     s->backend = backend;
+    if (deps) s->deps = *deps;
+    if (!(s->deps.pue >= 1)) s->deps.pue = 1.0;
     s->started = (long long)time(NULL);
     s->listen_fd = -1;
     c12_rc rc = listen_socket(s, err);

@@ -5,15 +5,31 @@
 #define C12_SERVER_H
 
 #include "base/c12_rc.h"
+#include "carbon/carbon_cache.h"
 #include "config/config.h"
+#include "energy/energy.h"
+#include "ledger/ledger.h"
 #include "pool/pool.h"
+#include "route/policy.h"
 
 typedef struct c12_server c12_server;
 
-/* Bind cfg's listen address and start serving. cfg, pool and backend must
- * outlive the server. */
+/* What a generation request reads and writes besides the pool (serve_env.c
+ * builds them from the configuration). Any may be NULL: no carbon reading
+ * (the static default is used), no meter (energy 0, method "none"), no
+ * ledger, no policy ("auto" = the default model). */
+typedef struct c12_server_deps {
+    c12_carbon_cache *carbon;
+    const c12_meter *meter;
+    double pue;                 /* energy.pue: gCO2e = kWh x intensity x pue */
+    c12_ledger *ledger;
+    c12_policy_slot *policy;    /* swapped on SIGHUP; requests hold a reference */
+} c12_server_deps;
+
+/* Bind cfg's listen address and start serving. cfg, pool, backend and what
+ * deps points to must outlive the server (deps itself is copied; NULL: none). */
 c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend *backend,
-                        c12_server **out, c12_err *err);
+                        const c12_server_deps *deps, c12_server **out, c12_err *err);
 /* The bound port (useful with port 0). */
 int c12_server_port(const c12_server *s);
 /* Stop accepting connections; requests still arriving on open connections get 503. */

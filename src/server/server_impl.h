@@ -15,6 +15,7 @@ struct c12_server {
     const c12_config *cfg;
     c12_pool *pool;
     const c12_backend *backend;
+    c12_server_deps deps;
     struct MHD_Daemon *d;
     int listen_fd;
     int port;
@@ -23,6 +24,7 @@ struct c12_server {
     atomic_int in_flight;    /* requests begun and not yet completed */
     atomic_int generators;   /* stream generator threads still running (they hold slots) */
     atomic_ulong next_id;
+    atomic_ulong ledger_refused; /* rows the ledger refused (queue full, closing) */
     long long started;
 };
 
@@ -37,16 +39,28 @@ typedef struct c12_req {
 typedef enum MHD_Result (*c12_route_fn)(c12_server *s, c12_req *r, struct MHD_Connection *c,
                                          const char *url);
 
-/* Responses. send_json takes the reference to `body`. */
+/* Extra response headers: called with the response before it is queued. */
+typedef struct c12_http_hdrs {
+    void (*add)(const void *ud, struct MHD_Response *r);
+    const void *ud;
+} c12_http_hdrs;
+
+/* Responses. send_json takes the reference to `body`; hdrs may be NULL. */
 enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t *body);
+enum MHD_Result c12_http_json_h(struct MHD_Connection *c, unsigned status, json_t *body, const c12_http_hdrs *hdrs);
 /* OpenAI's error shape; param and code may be NULL. */
 enum MHD_Result c12_http_error(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
                                const char *code, const char *msg);
+enum MHD_Result c12_http_error_h(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
+                                 const char *code, const char *msg, const c12_http_hdrs *hdrs);
 /* A JSON string of text that may not be valid UTF-8 (model output, echoed
  * input): invalid bytes become '?'. */
 json_t *c12_json_text(const char *s, size_t n);
 /* Map a c12_rc from the pool or backend to the HTTP error OpenAI clients expect. */
 enum MHD_Result c12_http_rc_error(struct MHD_Connection *c, c12_rc rc, const char *msg);
+enum MHD_Result c12_http_rc_error_h(struct MHD_Connection *c, c12_rc rc, const char *msg, const c12_http_hdrs *hdrs);
+/* The status c12_http_rc_error answers rc with. */
+unsigned c12_http_rc_status(c12_rc rc);
 
 /* Endpoints. */
 enum MHD_Result c12_api_models(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
@@ -56,7 +70,7 @@ enum MHD_Result c12_api_readyz(c12_server *s, c12_req *r, struct MHD_Connection 
 enum MHD_Result c12_api_chat(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 enum MHD_Result c12_api_completions(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 
-/* Model id of a request ("auto": the default model) -> index, or -1. */
+/* Model id of a request -> index, or -1 ("auto" is the policy's: choose.c). */
 int c12_server_model_index(const c12_server *s, const char *id);
 
 #endif

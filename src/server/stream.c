@@ -27,6 +27,7 @@ typedef struct stream {
     c12_api_kind kind;
     c12_rc rc;                /* failure before the first event */
     char msg[C12_ERR_MSG_MAX];
+    c12_gen_hdrs hdrs;        /* the response's x-c12-* headers, set before the first event */
 } stream;
 
 static void unref(stream *st)
@@ -40,9 +41,12 @@ static void unref(stream *st)
     c12_free(st);
 }
 
-/* Append one event (mutex held); drops the JSON reference. */
+/* Append one event (mutex held); drops the JSON reference. The headers
+ * are taken as they stand at the first event (the job is alive: only the
+ * generator thread, which calls this, ends it). */
 static int emit(stream *st, json_t *chunk)
 {
+    if (!st->started) c12_account_hdrs_fill(st->job, &st->hdrs);
     char *text = chunk ? json_dumps(chunk, JSON_COMPACT) : NULL;
     json_decref(chunk);
     int bad = !text || c12_buf_puts(&st->out, "data: ") || c12_buf_puts(&st->out, text) ||
@@ -91,6 +95,7 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
     if (rc && !st->started) { /* still time for a plain error response */
         st->rc = rc;
         snprintf(st->msg, sizeof st->msg, "%s", err->msg);
+        c12_account_hdrs_fill(job, &st->hdrs);
         return;
     }
     if (rc) {
@@ -98,13 +103,20 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
                            "type", "server_error", "param", "code"));
     } else {
         if (!st->started && job->q.kind == C12_API_CHAT) emit(st, chunk(job, "", NULL, 1));
-        emit(st, chunk(job, NULL, c12_gen_finish(res->finish), 0));
+        /* The measured figures ride on the last chunk: in usage.c12 with
+         * include_usage, else as a top-level "c12" field of the finish chunk
+         * (an extra field, which OpenAI's SDKs keep and ignore). */
+        json_t *fin = chunk(job, NULL, c12_gen_finish(res->finish), 0);
+        if (fin && !job->q.include_usage) json_object_set_new(fin, "c12", c12_account_usage_c12(job));
+        emit(st, fin);
         if (job->q.include_usage) {
-            json_t *u = chunk(job, NULL, NULL, 0);
+            json_t *u = chunk(job, NULL, NULL, 0), *usage = c12_gen_usage(res);
+            if (usage) json_object_set_new(usage, "c12", c12_account_usage_c12(job));
             if (u) {
                 json_object_set_new(u, "choices", json_array());
-                json_object_set_new(u, "usage", c12_gen_usage(res));
-            }
+                json_object_set_new(u, "usage", usage);
+            } else
+                json_decref(usage);
             emit(st, u);
         }
     }
@@ -119,14 +131,18 @@ static void *generator(void *ud)
     c12_backend_result res;
     c12_err err;
     c12_err_clear(&err);
-    c12_rc rc = s->backend->generate(s->backend->ud, job->lease.model, job->lease.slot, &job->breq, on_text, st,
-                                     &res, &err);
+    c12_rc rc = c12_account_generate(job, on_text, st, &res, &err);
     pthread_mutex_lock(&st->mu);
-    if (st->cancelled && !rc)
+    int gone = st->cancelled;
+    if (gone)
         fprintf(stderr, "c12 serve: %s: the client went away; generation stopped after %d tokens\n", job->id,
-                res.n_completion);
-    if (!st->cancelled) finish(st, rc, &err, &res);
+                job->meta.n_tokens);
+    if (!gone) finish(st, rc, &err, &res);
+    int started = st->started;
     pthread_mutex_unlock(&st->mu);
+    if (gone || (!rc && atomic_load(&s->cancel_all))) rc = C12_ERR_CANCELLED;
+    unsigned status = !rc ? 200 : started ? 500 : c12_gen_error_status(rc);
+    c12_account_finish(job, c12_account_status(status, rc), rc ? NULL : &res);
     c12_gen_job_end(job); /* the slot is free before the last bytes go out */
     pthread_mutex_lock(&st->mu);
     st->job = NULL;
@@ -170,6 +186,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
 {
     stream *st = c12_calloc(1, sizeof *st);
     if (!st) {
+        c12_account_finish(job, "error", NULL);
         c12_gen_job_end(job);
         return c12_http_error(c, 503, "server_error", NULL, "out_of_memory", "Out of memory.");
     }
@@ -188,6 +205,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
         atomic_fetch_sub(&job->srv->generators, 1);
         pthread_attr_destroy(&attr);
         st->refs = 1;
+        c12_account_finish(job, "error", NULL);
         c12_gen_job_end(job);
         pthread_mutex_lock(&st->mu);
         unref(st);
@@ -196,16 +214,18 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     pthread_attr_destroy(&attr);
     pthread_mutex_lock(&st->mu);
     while (!st->started && !st->done) pthread_cond_wait(&st->cv, &st->mu);
+    c12_gen_hdrs hdrs = st->hdrs; /* written before started or done was set */
+    c12_http_hdrs h = {c12_account_hdrs_add, &hdrs};
     if (!st->started && st->rc) {
         c12_rc rc = st->rc;
         char msg[C12_ERR_MSG_MAX];
         const char *param = st->kind == C12_API_CHAT ? "messages" : "prompt";
         memcpy(msg, st->msg, sizeof msg);
         unref(st);
-        if (rc == C12_ERR_INVALID) return c12_http_error(c, 400, "invalid_request_error", param, NULL, msg);
+        if (rc == C12_ERR_INVALID) return c12_http_error_h(c, 400, "invalid_request_error", param, NULL, msg, &h);
         return rc == C12_ERR_RANGE
-            ? c12_http_error(c, 400, "invalid_request_error", param, "context_length_exceeded", msg)
-            : c12_http_rc_error(c, rc, msg);
+            ? c12_http_error_h(c, 400, "invalid_request_error", param, "context_length_exceeded", msg, &h)
+            : c12_http_rc_error_h(c, rc, msg, &h);
     }
     pthread_mutex_unlock(&st->mu);
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, st, on_free);
@@ -215,6 +235,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     }
     MHD_add_response_header(resp, "Content-Type", "text/event-stream");
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    c12_account_hdrs_add(&hdrs, resp);
     enum MHD_Result ret = MHD_queue_response(c, 200, resp);
     MHD_destroy_response(resp);
     return ret;

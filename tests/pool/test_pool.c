@@ -53,7 +53,7 @@ static void f_unload(void *ud, void *model)
 static int64_t f_now(void *ud) { return ((fake *)ud)->clock; }
 
 static fake F;
-static c12_backend B = {"fake", f_estimate, f_load, f_unload, NULL, &F};
+static c12_backend B = {"fake", f_estimate, f_load, f_unload, NULL, &F, NULL};
 
 static c12_config *config(const char *yaml)
 {
