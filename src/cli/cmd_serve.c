@@ -82,20 +82,39 @@ static int wait_signal(c12_pool *pool, c12_serve_env *env, const sigset_t *set)
     }
 }
 
+/* The registry behind GET /metrics, with collectors that read the pool and
+ * the carbon cache at scrape time; deps->metrics points at it. */
+static c12_rc metrics_open(c12_pool *pool, c12_server_deps *deps, c12_metrics **out, c12_err *err)
+{
+    c12_metrics *m = NULL;
+    c12_rc rc = c12_metrics_new(NULL, &m, err);
+    if (!rc) rc = c12_metrics_add_pool(m, pool, err);
+    if (!rc && deps->carbon) rc = c12_metrics_add_carbon(m, deps->carbon, err);
+    if (rc) {
+        c12_metrics_free(m);
+        return rc;
+    }
+    *out = deps->metrics = m;
+    return C12_OK;
+}
+
 static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
 {
     c12_err err;
     c12_pool *pool = NULL;
     c12_server *srv = NULL;
     c12_serve_env *env = NULL;
+    c12_metrics *metrics = NULL;
     c12_server_deps deps;
     c12_pool_opts po = {&c12_backend_local, cfg->memory_budget ? cfg->memory_budget : auto_budget(), NULL, NULL};
     c12_rc rc = c12_serve_env_open(cfg, o->config, o->ledger, &env, &err);
     if (!rc) c12_serve_env_deps(env, &deps);
     if (!rc) rc = c12_pool_new(cfg, &po, &pool, &err);
+    if (!rc) rc = metrics_open(pool, &deps, &metrics, &err);
     if (!rc) rc = c12_server_start(cfg, pool, &c12_backend_local, &deps, &srv, &err);
     if (rc) {
         fprintf(stderr, "c12 serve: %s\n", err.msg);
+        c12_metrics_free(metrics);
         c12_pool_free(pool);
         c12_serve_env_close(env, &err);
         return 1;
@@ -115,6 +134,7 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
     int left = c12_server_drain(srv, cfg->grace_s);
     if (left) fprintf(stderr, "c12 serve: %d request(s) still running after the grace period: cancelled\n", left);
     c12_server_free(srv);
+    c12_metrics_free(metrics); /* no request is left to update it */
     if (have_t) pthread_join(t, NULL);
     c12_pool_free(pool);
     /* Every request has recorded its row by now: drain them into the store. */

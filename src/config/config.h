@@ -7,6 +7,7 @@
  *     max_body_bytes: 1048576
  *     grace_s: 30                     # SIGTERM: time in-flight requests get to finish
  *     default_max_tokens: 512         # chat replies without max_tokens (completions: 16)
+ *     metrics_auth: false             # true: GET /metrics needs a key too (when api_keys are set)
  *   pool:
  *     memory_budget: 4GiB             # mapped weights + KV caches; "auto": half the RAM
  *   queue:
@@ -63,6 +64,7 @@ typedef struct c12_config {
     size_t max_body_bytes;
     double grace_s;
     int default_max_tokens;
+    int metrics_auth;              /* 1: /metrics is behind the API keys (default open, as exporters are) */
     uint64_t memory_budget;        /* bytes; 0 = auto (half the physical memory) */
     int queue_max_total;
     int queue_max_per_model;

@@ -161,6 +161,7 @@ static c12_rc server_key(ycx *y, void *obj, const char *k, const yaml_node_t *v,
         return C12_OK;
     }
     if (!strcmp(k, "grace_s")) return get_num(y, v, path, 0, 3600, &c->grace_s);
+    if (!strcmp(k, "metrics_auth")) return get_bool(y, v, path, &c->metrics_auth);
     if (!strcmp(k, "default_max_tokens")) {
         if ((rc = get_int(y, v, path, 1, 1 << 20, &l))) return rc;
         c->default_max_tokens = (int)l;

@@ -7,7 +7,8 @@
 
 void c12_server_record(c12_server *s, const c12_ledger_row *row, const c12_server_route *route)
 {
-    (void)route;
+    c12_metrics_observe_request(s->deps.metrics, row); /* NULL metrics: nothing */
+    if (route && route->is_auto) c12_metrics_observe_route(s->deps.metrics, row->model, row->category);
     if (!s->deps.ledger) return;
     c12_err err;
     c12_rc rc = c12_ledger_submit(s->deps.ledger, row, &err);

@@ -121,7 +121,8 @@ c12_rc c12_serve_env_open(const c12_config *cfg, const char *config_path, const 
 
 void c12_serve_env_deps(c12_serve_env *e, c12_server_deps *out)
 {
-    *out = (c12_server_deps){e->carbon, e->meter, e->energy.pue, e->ledger, e->have_slot ? &e->slot : NULL};
+    *out = (c12_server_deps){e->carbon, e->meter, e->energy.pue, e->ledger, e->have_slot ? &e->slot : NULL,
+                             NULL /* metrics: cmd_serve creates them */};
 }
 
 c12_rc c12_serve_env_reload(c12_serve_env *e, c12_err *err)

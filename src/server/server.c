@@ -24,6 +24,7 @@ typedef struct route {
 static const route ROUTES[] = {
     {"GET", "/healthz", 0, 0, c12_api_healthz},
     {"GET", "/readyz", 0, 0, c12_api_readyz},
+    {"GET", "/metrics", 0, 0, c12_api_metrics}, /* open unless server.metrics_auth (api_metrics.c) */
     {"GET", "/v1/models", 0, 1, c12_api_models},
     {"GET", "/v1/models/", 1, 1, c12_api_model},
     {"POST", "/v1/chat/completions", 0, 1, c12_api_chat},

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "energy/energy.h"
 #include "ledger/ledger.h"
+#include "metrics/metrics.h"
 #include "pool/pool.h"
 #include "route/policy.h"
 
@@ -24,6 +25,7 @@ typedef struct c12_server_deps {
     double pue;                 /* energy.pue: gCO2e = kWh x intensity x pue */
     c12_ledger *ledger;
     c12_policy_slot *policy;    /* swapped on SIGHUP; requests hold a reference */
+    c12_metrics *metrics;       /* GET /metrics and what each request adds (NULL: 404) */
 } c12_server_deps;
 
 /* Bind cfg's listen address and start serving. cfg, pool, backend and what

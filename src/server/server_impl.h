@@ -67,6 +67,7 @@ enum MHD_Result c12_api_models(c12_server *s, c12_req *r, struct MHD_Connection 
 enum MHD_Result c12_api_model(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 enum MHD_Result c12_api_healthz(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 enum MHD_Result c12_api_readyz(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_metrics(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 enum MHD_Result c12_api_chat(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 enum MHD_Result c12_api_completions(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 

@@ -46,6 +46,7 @@ static const char FULL[] =
     "  api_keys: [\"sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"]\n"
     "  max_body_bytes: 4096\n"
     "  grace_s: 2.5\n"
+    "  metrics_auth: true\n"
     "pool:\n"
     "  memory_budget: 1.5GiB\n"
     "queue: {max_total: 8, max_per_model: 4}\n"
@@ -75,6 +76,7 @@ static void test_full(void **state)
     assert_false(c12_config_key_ok(c, ""));
     assert_int_equal(c->max_body_bytes, 4096);
     assert_true(c->grace_s == 2.5);
+    assert_int_equal(c->metrics_auth, 1);
     assert_int_equal(c->memory_budget, 1610612736ULL);
     assert_int_equal(c->queue_max_total, 8);
     assert_int_equal(c->queue_max_per_model, 4);
@@ -113,6 +115,7 @@ static void test_errors(void **state)
     expect_error("nonsense: 1\n", "conf/c12.yaml:1: nonsense: unknown key");
     expect_error("- a\n", "(top level): must be a mapping");
     expect_error("server: {listen: \"localhost:99999\"}\n", "server.listen");
+    expect_error("server: {metrics_auth: maybe}\n", "server.metrics_auth: must be true or false");
     expect_error("server:\n  api_keys: [hunter2]\n", "conf/c12.yaml:2: server.api_keys: must be \"sha256:");
     expect_error("server:\n  api_keys: [\"env:C12_TEST_UNSET_VAR\"]\n", "C12_TEST_UNSET_VAR is not set");
     expect_error("pool: {memory_budget: lots}\n", "pool.memory_budget: must be a size");
