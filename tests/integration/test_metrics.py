@@ -1,0 +1,221 @@
+"""GET /metrics on the real server (sanitizer build): after a routed chat and
+an explicit completion, every family is there with HELP and TYPE and the
+values the responses imply; Debian's `promtool check metrics` accepts the
+text; a real Prometheus scrapes the server and answers a query with our
+count; server.metrics_auth puts the page behind the API keys.
+
+promtool and prometheus come from Debian's `prometheus` package (scripts/deps.sh
+installs it); the tests install it when missing and they run as root, and
+skip only when it cannot be installed (saying why)."""
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from server_helpers import Server
+
+MODEL = "smollm2-135m"
+CONFIG = f"""
+server: {{default_max_tokens: 4}}
+models:
+  - {{id: {MODEL}, source: {MODEL}, context: 256}}
+"""
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+FAMILIES = {
+    "c12_requests_total": "counter", "c12_prompt_tokens_total": "counter",
+    "c12_completion_tokens_total": "counter", "c12_energy_joules_total": "counter",
+    "c12_co2_grams_total": "counter", "c12_queue_wait_seconds": "histogram",
+    "c12_time_to_first_token_seconds": "histogram", "c12_request_duration_seconds": "histogram",
+    "c12_route_decisions_total": "counter", "c12_model_loaded": "gauge", "c12_model_memory_bytes": "gauge",
+    "c12_model_slots_busy": "gauge", "c12_queue_depth": "gauge", "c12_memory_used_bytes": "gauge",
+    "c12_memory_budget_bytes": "gauge", "c12_model_loads_total": "counter",
+    "c12_model_load_failures_total": "counter", "c12_model_evictions_total": "counter",
+    "c12_model_load_seconds_total": "counter", "c12_carbon_intensity_grams_per_kwh": "gauge",
+    "c12_carbon_reading_age_seconds": "gauge", "c12_carbon_provider_errors_total": "counter",
+    "c12_carbon_provider_fetches_total": "counter", "c12_metrics_dropped_total": "counter",
+}
+
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?')
+
+
+def parse(text):
+    """{name: {frozenset(labels): value}} and {family: (help, type)}."""
+    samples, meta = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            name, help_text = line[7:].split(" ", 1)
+            meta[name] = [help_text, None]
+        elif line.startswith("# TYPE "):
+            name, kind = line[7:].split(" ")
+            assert meta[name][1] is None, line
+            meta[name][1] = kind
+        else:
+            m = SAMPLE.match(line)
+            assert m, line
+            labels = frozenset(LABEL.findall(m.group(2) or ""))
+            samples.setdefault(m.group(1), {})[labels] = float(m.group(3))
+    return samples, {k: tuple(v) for k, v in meta.items()}
+
+
+def value(samples, name, **labels):
+    return samples[name][frozenset(labels.items())]
+
+
+def get_metrics(srv, headers=None):
+    req = urllib.request.Request(srv.url + "/metrics", headers=headers or {})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.headers["Content-Type"], r.read().decode()
+
+
+@pytest.fixture(scope="module")
+def served(c12_san):
+    """A server that answered a routed chat and an explicit completion."""
+    srv = Server(c12_san, CONFIG)
+    usages = []
+    for path, body in [("/v1/chat/completions", {"model": "auto", "messages": [
+                            {"role": "user", "content": "Write a Python function that reverses a list."}]}),
+                       ("/v1/completions", {"model": MODEL, "prompt": "The capital of France is"})]:
+        st, text = srv.post(path, body)
+        assert st == 200, text
+        usages.append(json.loads(text)["usage"])
+    ctype, text = get_metrics(srv)
+    yield srv, usages, ctype, text
+    srv.stop()
+
+
+def test_families_and_values(served):
+    srv, usages, ctype, text = served
+    assert ctype == CONTENT_TYPE
+    samples, meta = parse(text)
+    assert {k: v[1] for k, v in meta.items()} == FAMILIES
+    assert all(h for h, _ in meta.values())
+    ok = {"model": MODEL, "status": "ok"}
+    assert value(samples, "c12_requests_total", **ok) == 2
+    assert value(samples, "c12_prompt_tokens_total", **ok) == sum(u["prompt_tokens"] for u in usages)
+    assert value(samples, "c12_completion_tokens_total", **ok) == sum(u["completion_tokens"] for u in usages)
+    assert value(samples, "c12_energy_joules_total", model=MODEL) >= 0
+    assert value(samples, "c12_co2_grams_total", model=MODEL) >= 0
+    for h in ("c12_queue_wait_seconds", "c12_time_to_first_token_seconds", "c12_request_duration_seconds"):
+        buckets = sorted((float(dict(k)["le"]), v) for k, v in samples[h + "_bucket"].items())
+        counts = [v for _, v in buckets]
+        assert counts == sorted(counts) and buckets[-1][0] == float("inf"), (h, buckets)
+        assert buckets[-1][1] == value(samples, h + "_count", model=MODEL) == 2
+    # Only the "auto" request was routed; the analysis called it code.
+    assert samples["c12_route_decisions_total"] == {frozenset({("model", MODEL), ("category", "code")}): 1}
+    assert value(samples, "c12_model_loaded", model=MODEL) == 1
+    assert value(samples, "c12_model_loads_total", model=MODEL) == 1
+    assert value(samples, "c12_model_load_seconds_total", model=MODEL) > 0
+    assert value(samples, "c12_queue_depth", model=MODEL) == 0
+    used = value(samples, "c12_memory_used_bytes")
+    assert 0 < used == value(samples, "c12_model_memory_bytes", model=MODEL) <= value(samples, "c12_memory_budget_bytes")
+    # The built-in carbon chain: the bundled GB trace, then the static value.
+    assert value(samples, "c12_carbon_intensity_grams_per_kwh", provider="trace", region="GB") > 0
+    assert value(samples, "c12_carbon_provider_errors_total", provider="trace") == 0
+    assert value(samples, "c12_carbon_reading_age_seconds", provider="trace") >= 0
+    assert value(samples, "c12_metrics_dropped_total") == 0
+
+
+def prometheus_tool(name):
+    """The path of promtool/prometheus, installing Debian's package when it
+    is missing and we may; otherwise skip, saying why."""
+    path = shutil.which(name)
+    if path:
+        return path
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip(f"{name} is missing and cannot be installed here (not root or no apt-get): "
+                    "apt-get install prometheus")
+    r = subprocess.run(["apt-get", "install", "-y", "-qq", "prometheus"], capture_output=True, text=True,
+                       timeout=600, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    path = shutil.which(name)
+    if not path:
+        pytest.skip(f"apt-get install prometheus failed, so no {name}: {(r.stdout + r.stderr)[-500:]}")
+    return path
+
+
+def test_promtool_accepts(served):
+    promtool = prometheus_tool("promtool")
+    r = subprocess.run([promtool, "check", "metrics"], input=served[3], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def query(port, q):
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.loads(r.read())["data"]["result"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def test_prometheus_scrapes(served):
+    """A real Prometheus, scraping every second, stores our counter."""
+    srv = served[0]
+    binary = prometheus_tool("prometheus")
+    with tempfile.TemporaryDirectory(prefix="c12prom-") as tmp:
+        cfg = pathlib.Path(tmp) / "prometheus.yml"
+        cfg.write_text("global: {scrape_interval: 1s, scrape_timeout: 1s}\n"
+                       "scrape_configs:\n  - job_name: c12\n"
+                       f"    static_configs: [{{targets: ['127.0.0.1:{srv.port}']}}]\n")
+        port = free_port()
+        log = open(pathlib.Path(tmp) / "log.txt", "w")
+        proc = subprocess.Popen([binary, f"--config.file={cfg}", f"--storage.tsdb.path={tmp}/data",
+                                 f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            result, end = [], time.time() + 60
+            while not result and time.time() < end and proc.poll() is None:
+                time.sleep(0.5)
+                result = query(port, 'c12_requests_total{status="ok"}')
+            assert result, "Prometheus never stored c12_requests_total: " + (pathlib.Path(tmp) / "log.txt").read_text()[-3000:]
+            assert result[0]["metric"]["model"] == MODEL and float(result[0]["value"][1]) == 2
+            assert float(query(port, 'up{job="c12"}')[0]["value"][1]) == 1
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
+KEYED = """
+server:
+  api_keys: ["sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+  metrics_auth: {auth}
+models:
+  - {{id: smollm2-135m, source: smollm2-135m, context: 256}}
+"""
+
+
+@pytest.mark.parametrize("auth", ["false", "true"])
+def test_metrics_auth(c12_san, auth):
+    """Open by default even with API keys (as exporters); behind them with
+    metrics_auth. /metrics needs no model, so the server is not waited for."""
+    srv = Server(c12_san, KEYED.format(auth=auth), ready=False)
+    try:
+        st, body = srv.get("/metrics")
+        if auth == "true":
+            assert st == 401 and json.loads(body)["error"]["code"] == "invalid_api_key"
+            assert srv.get("/metrics", headers={"Authorization": "Bearer wrong"})[0] == 401
+            st, body = srv.get("/metrics", headers={"Authorization": "Bearer test"})  # sha256("test")
+        assert st == 200 and "# TYPE c12_requests_total counter" in body
+        assert srv.get("/v1/models")[0] == 401  # the keys still guard /v1
+    finally:
+        srv.stop()
