@@ -18,12 +18,18 @@ from conftest import model_path
 
 
 class Server:
-    def __init__(self, binary, config_text=None, env=None, ready=True):
+    """ledger: the ledger database (default: one in the server's temporary
+    folder, so tests never write to $C12_HOME/ledger.db)."""
+
+    def __init__(self, binary, config_text=None, env=None, ready=True, ledger=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="c12srv-")
-        args = [binary, "serve", "--listen", "127.0.0.1:0"]
+        self.ledger = str(ledger or pathlib.Path(self.tmp.name) / "ledger.db")
+        args = [binary, "serve", "--listen", "127.0.0.1:0", "--ledger", self.ledger]
+        self.config_path = None
         if config_text is not None:
             cfg = pathlib.Path(self.tmp.name) / "c12.yaml"
             cfg.write_text(config_text)
+            self.config_path = cfg
             args += ["--config", str(cfg)]
         self.stderr_path = pathlib.Path(self.tmp.name) / "stderr.txt"
         self.stderr_file = open(self.stderr_path, "w")
@@ -73,6 +79,11 @@ class Server:
 
     def post(self, path, body=None, **kw):
         return self.request("POST", path, body, **kw)
+
+    def reload(self, config_text):
+        """Rewrite the configuration file and send SIGHUP (the policy reloads)."""
+        self.config_path.write_text(config_text)
+        self.proc.send_signal(signal.SIGHUP)
 
     def stop(self, timeout=60):
         if self.proc.poll() is None:

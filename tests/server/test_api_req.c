@@ -28,6 +28,7 @@ static void test_chat(void **state)
     c12_err err;
     assert_int_equal(c12_api_req_parse(CHAT, strlen(CHAT), C12_API_CHAT, &r, param, &err), C12_OK);
     assert_string_equal(r.model, "auto");
+    assert_string_equal(r.user, "u");
     assert_int_equal(r.n_messages, 3);
     assert_string_equal(r.messages[1].role, "user");
     assert_string_equal(r.messages[1].content, "Hi there");
