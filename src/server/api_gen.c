@@ -115,8 +115,10 @@ static enum MHD_Result run_plain(c12_gen_job *job, struct MHD_Connection *c)
     c12_err err;
     c12_rc rc = c12_account_generate(job, on_text, &o, &res, &err);
     if (!rc && !o.text.data) rc = c12_fail(&err, C12_ERR_NOMEM, "Out of memory.");
-    if (!rc && atomic_load(&s->cancel_all)) rc = C12_ERR_CANCELLED;
-    c12_account_finish(job, c12_account_status(rc ? c12_gen_error_status(rc) : 200, rc), rc ? NULL : &res);
+    /* Cut by the end of the grace period: the text so far goes out, the row says cancelled. */
+    int cut = !rc && atomic_load(&s->cancel_all);
+    c12_account_finish(job, cut ? "cancelled" : c12_account_status(rc ? c12_gen_error_status(rc) : 200, rc),
+                       rc ? NULL : &res);
     c12_http_hdrs h = c12_account_headers(job);
     enum MHD_Result ret = rc ? c12_gen_error(job, c, rc, err.msg)
                              : c12_http_json_h(c, 200, plain_body(job, o.text.data, &res), &h);

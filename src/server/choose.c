@@ -103,25 +103,51 @@ static void estimate(c12_gen_job *job, const c12_policy *pol, int idx)
 static c12_rc acquire(c12_gen_job *job, int idx, c12_prio prio, int64_t deadline_ms, c12_err *err)
 {
     C12_LEDGER_SET(job->meta.row.model, job->srv->cfg->models[idx].id); /* a failure names what it tried */
-    c12_rc rc = c12_pool_acquire(job->srv->pool, idx, prio, deadline_ms, &job->lease, err);
+    c12_server *s = job->srv;
+    c12_rc rc = c12_pool_acquire(s->pool, idx, prio, deadline_ms, &job->lease, err);
+    if (rc && c12_choose_load_failed(rc)) atomic_store(&s->load_failed_ms[idx], (long long)c12_pool_now(s->pool));
     if (rc) return rc;
+    atomic_store(&s->load_failed_ms[idx], 0);
     job->leased = 1;
     job->model_id = job->srv->cfg->models[idx].id;
     return C12_OK;
+}
+
+/* A model whose load failed this recently is passed over by "auto" while a
+ * later candidate remains (a corrupt file is not re-read, or re-hashed, for
+ * every request); an explicit request still tries it. */
+#define LOAD_RETRY_MS 30000
+
+static int cooling(const c12_server *s, int idx)
+{
+    long long failed = atomic_load(&s->load_failed_ms[idx]);
+    return failed && c12_pool_now(s->pool) - failed < LOAD_RETRY_MS;
+}
+
+static void add_name(char *list, size_t cap, const char *name)
+{
+    size_t used = strlen(list);
+    if (used + 1 < cap) snprintf(list + used, cap - used, "%s%s", used ? "," : "", name);
 }
 
 /* Try the decision's candidates in order; a failed load passes to the next. */
 static c12_rc acquire_candidates(c12_gen_job *job, const c12_policy *pol, c12_prio prio, int64_t deadline_ms,
                                  c12_err *err)
 {
+    c12_server *s = job->srv;
     c12_gen_meta *m = &job->meta;
     const c12_policy_params *pp = c12_policy_get_params(pol);
     c12_rc rc = C12_ERR_NOT_FOUND;
     char failed[96] = "";
     for (size_t k = 0; k < m->decision.n; k++) {
         const char *name = pp->models[m->decision.c[k].model].name;
-        int idx = c12_server_policy_model(job->srv->cfg, name);
+        int idx = c12_server_policy_model(s->cfg, name);
         if (idx < 0) continue;
+        if (k + 1 < m->decision.n && cooling(s, idx)) {
+            m->route.load_failures++;
+            add_name(failed, sizeof failed, name);
+            continue;
+        }
         if (!(rc = acquire(job, idx, prio, deadline_ms, err))) {
             m->route.chosen = (int)k;
             m->est_j = m->decision.c[k].energy_j;
@@ -132,8 +158,7 @@ static c12_rc acquire_candidates(c12_gen_job *job, const c12_policy *pol, c12_pr
         fprintf(stderr, "c12 serve: %s: %s failed to load (%s); trying the next candidate\n", job->id, name,
                 err->msg);
         m->route.load_failures++;
-        size_t used = strlen(failed);
-        snprintf(failed + used, sizeof failed - used, "%s%s", used ? "," : "", name);
+        add_name(failed, sizeof failed, name);
     }
     if (rc) return rc;
     char reason[sizeof m->decision.reason + sizeof failed + 24];

@@ -25,6 +25,9 @@ struct c12_server {
     atomic_int generators;   /* stream generator threads still running (they hold slots) */
     atomic_ulong next_id;
     atomic_ulong ledger_refused; /* rows the ledger refused (queue full, closing) */
+    /* Per configured model: when its last load failed (pool clock, ms; 0: it
+     * did not). "auto" passes over such a model for a while (choose.c). */
+    atomic_llong load_failed_ms[C12_CFG_MAX_MODELS];
     long long started;
 };
 

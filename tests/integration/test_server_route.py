@@ -262,9 +262,11 @@ def test_failed_load_falls_back_to_the_next_candidate(c12_san, tmp_path):
         st, h, body = call(s, chat(GENERAL, model="broken"))  # asked for by name: the load error itself
         assert st == 500 and error_of(body)["code"] == "model_load_failed" and h["x-c12-route"] == "explicit model"
         assert call(s, chat(GENERAL))[0] == 200  # still serving
+        st, h, _ = call(s, chat(CODE))  # passed over for a while: not loaded again
+        assert st == 200 and h["x-c12-model"] == "coder" and h["x-c12-route"].endswith("failed to load: broken")
     finally:
         err = s.stop()
-    assert "broken failed to load" in err
+    assert err.count("broken failed to load") == 1, err
 
 
 def test_real_models_code_to_qwen_general_to_smollm(c12):
