@@ -1,5 +1,6 @@
-/* cmd_config.c - `c12 config check FILE` (validate the whole file, carbon
- * section included, without starting anything), `c12 config show [FILE]` and
+/* cmd_config.c - `c12 config check FILE` (validate the whole file, the
+ * carbon, energy, ledger and policy sections included, without starting
+ * anything), `c12 config show [FILE]` and
  * `c12 config hash-key` (the sha256 form `server.api_keys` stores). */
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include "carbon/carbon_config.h"
 #include "cli.h"
 #include "config/config.h"
+#include "route/policy.h"
+#include "server/serve_env.h"
 
 static int usage(FILE *f, int rc)
 {
@@ -15,6 +18,18 @@ static int usage(FILE *f, int rc)
                "       c12 config show [FILE]    the effective configuration (built-in without FILE)\n"
                "       c12 config hash-key       read a key on stdin, print its api_keys entry\n");
     return rc;
+}
+
+/* The sections `c12 serve` hands to the energy, ledger and route modules. */
+static c12_rc other_sections(const char *file, c12_err *err)
+{
+    c12_energy_cfg e;
+    c12_ledger_cfg l;
+    c12_policy_params p;
+    c12_energy_cfg_defaults(&e);
+    c12_ledger_cfg_defaults(&l);
+    c12_rc rc = c12_serve_sections_load(file, &e, &l, err);
+    return rc ? rc : c12_policy_load_yaml(file, &p, err);
 }
 
 static int check(const char *file, int show)
@@ -28,6 +43,7 @@ static int check(const char *file, int show)
         copts.trace_default = trace;
     c12_rc rc = file ? c12_config_load(file, &c, &err) : c12_config_defaults(&c, &err);
     if (!rc && file) rc = c12_carbon_config_load(file, &copts, &cc, &err);
+    if (!rc && file) rc = other_sections(file, &err);
     if (rc) {
         fprintf(stderr, "c12 config: %s\n", err.msg);
         c12_config_free(c);

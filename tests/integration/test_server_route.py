@@ -15,6 +15,7 @@ import http.client
 import json
 import re
 import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -175,10 +176,17 @@ def test_ledger_rows_survive_sigterm_and_restart(c12_san, tmp_path):
         assert call(s, chat(GENERAL, model="nope"))[0] == 404
         assert call(s, chat(GENERAL), headers={"x-c12-max-latency-ms": "x"})[0] == 400
         assert call(s, {"model": "auto", "messages": "x"})[0] == 400
+        gone, _ = open_stream(s, chat(GENERAL, stream=True, max_tokens=200, ignore_eos=True))
+        gone.close()  # the client goes away: its row says cancelled
+        wait_for(s, "the client went away")
+        # SIGTERM while a stream runs: it finishes within the grace period and its row is committed.
+        late, _ = open_stream(s, chat(CODE, stream=True, max_tokens=6, ignore_eos=True))
     finally:
         s.stop()
+    late.close()
     got = rows(db)
-    assert [r["status"] for r in got] == ["ok", "ok", "rejected", "rejected", "rejected"]
+    assert [r["status"] for r in got] == ["ok", "ok", "rejected", "rejected", "rejected", "cancelled", "ok"]
+    assert got[5]["completion_tokens"] < 200 and got[6]["completion_tokens"] == 6
     ok = got[0]
     assert ok["user"] == "alice" and ok["model"] == "coder" and ok["category"] == "code"
     assert ok["completion_tokens"] >= 1 and ok["prompt_tokens"] > 5 and ok["energy_j"] > 0
@@ -188,13 +196,13 @@ def test_ledger_rows_survive_sigterm_and_restart(c12_san, tmp_path):
     assert 0 < ok["ttft_ms"] <= ok["total_ms"] and ok["queue_ms"] >= 0
     assert got[1]["model"] == "chatter" and got[1]["category"] == "general"
     assert got[2]["model"] == "nope" and got[2]["energy_j"] == 0
-    assert len({r["request_id"] for r in got}) == 5
+    assert len({r["request_id"] for r in got}) == 7
     s = Server(c12_san, config(), ledger=db)
     try:
         assert call(s, chat(GENERAL))[0] == 200
     finally:
         s.stop()
-    assert len(rows(db)) == 6 and rows(db)[5]["status"] == "ok"
+    assert len(rows(db)) == 8 and rows(db)[7]["status"] == "ok"
 
 
 N_STREAM = 32
@@ -289,3 +297,18 @@ carbon: {{chain: [static], providers: {{static: {{value: {INTENSITY}}}}}}}
         assert st == 200 and h["x-c12-model"] == "smollm2-135m" and "smollm2-135m 0.50>=0.50" in h["x-c12-route"]
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("section,line", [("energy:\n  pue: 9\n", 2), ("ledger:\n  flush_ms: soon\n", 2),
+                                          ("policy:\n  min_rating: 2\n", 2)])
+def test_bad_sections_are_refused_with_file_and_line(c12_san, tmp_path, section, line):
+    cfg = tmp_path / "c12.yaml"
+    cfg.write_text(section)
+    r = subprocess.run([c12_san, "config", "check", str(cfg)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and f"{cfg}:{line}:" in r.stderr, r.stderr
+    r = subprocess.run([c12_san, "serve", "--config", str(cfg), "--listen", "127.0.0.1:0", "--ledger",
+                        str(tmp_path / "l.db")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and f"{cfg}:{line}:" in r.stderr, r.stderr
+    cfg.write_text("energy: {pue: 1.1}\nledger: {flush_ms: 10}\npolicy: {min_rating: 0.4}\n")
+    r = subprocess.run([c12_san, "config", "check", str(cfg)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
