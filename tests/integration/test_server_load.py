@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from conftest import model_path
 from server_helpers import Server, error_of, open_stream, smollm
 
 MSG = [{"role": "user", "content": "Write one sentence about rivers."}]
@@ -124,25 +125,26 @@ def test_sigterm_mid_stream(c12_san):
 
 
 def test_eviction_with_two_model_files(c12, tmp_path):
-    """Two real GGUF files (the default model and a second copy under another
-    id), a budget that holds one: each request evicts the other, idle, model."""
-    second = tmp_path / "second.gguf"
-    os.symlink(smollm(), second)
-    size = pathlib.Path(smollm()).stat().st_size
+    """Two real models (the default smollm2-135m and gemma3-270m), a budget
+    that holds the larger one only: each request evicts the other, idle, one."""
+    gemma = model_path("gemma3-270m")
+    if not gemma.exists():
+        pytest.skip(f"{gemma} is missing: `c12 models pull gemma3-270m` (make test pulls it)")
+    size = max(pathlib.Path(smollm()).stat().st_size, gemma.stat().st_size)
     cfg = f"""
-pool: {{memory_budget: {int(size * 1.5)}}}
+pool: {{memory_budget: {int(size * 1.2)}}}
 models:
   - {{id: smollm2-135m, source: smollm2-135m, context: 128}}
-  - {{id: second, path: {second}, context: 128}}
+  - {{id: gemma3-270m, source: gemma3-270m, context: 128}}
 """
     srv = Server(c12, cfg)
     try:
-        for model in ["second", "smollm2-135m", "second"]:
-            st, text = srv.post("/v1/chat/completions", {"model": model, "messages": MSG, "max_tokens": 2})
+        for model in ["gemma3-270m", "smollm2-135m", "gemma3-270m"]:
+            st, text = srv.post("/v1/completions", {"model": model, "prompt": "The sea is", "max_tokens": 2})
             assert st == 200, text
             assert json.loads(text)["model"] == model
         err = srv.stderr()
-        assert err.count("evicting smollm2-135m") == 2 and err.count("evicting second") == 1, err
+        assert err.count("evicting smollm2-135m") == 2 and err.count("evicting gemma3-270m") == 1, err
         assert srv.get("/readyz")[0] == 503  # the default model is out now
     finally:
         srv.stop()
