@@ -39,11 +39,9 @@ typedef struct matmul_job {
     int64_t total_rows;
 } matmul_job;
 
-static void matmul_task(void *ctx, int ith, int nth)
+static void matmul_rows(void *ctx, int ith, int64_t r0, int64_t r1)
 {
     matmul_job *j = ctx;
-    int64_t per = (j->total_rows + nth - 1) / nth;
-    int64_t r0 = per * ith, r1 = r0 + per < j->total_rows ? r0 + per : j->total_rows;
     for (int64_t r = r0; r < r1; r++) {
         int64_t rr = r;
         int wi = 0;
@@ -89,7 +87,10 @@ static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_wei
     j.xq = s->xq;
     j.xq_row = s->xq_row;
     for (int i = 0; i < n_w; i++) j.total_rows += j.w[i]->rows;
-    c12_tpool_run(s->pool, matmul_task, &j);
+    /* ~16 chunks per thread: small enough to even out, big enough that the
+     * shared counter is touched rarely */
+    int64_t chunk = j.total_rows / (16 * c12_tpool_size(s->pool));
+    c12_tpool_run_range(s->pool, matmul_rows, &j, j.total_rows, chunk);
 }
 
 /* ---- rotary position embedding ---- */
@@ -157,15 +158,15 @@ static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint1
     for (int d = 0; d < hd; d++) out[d] = vo->dot_f16(npad, vt + (size_t)d * s->ctx_pad, p16);
 }
 
-static void attn_task(void *ctx, int ith, int nth)
+static void attn_heads(void *ctx, int ith, int64_t i0, int64_t i1)
 {
     attn_job *j = ctx;
     const c12_session *s = j->s;
-    int n_head = s->m->hp.n_head, total = j->n_tok * n_head;
+    int n_head = s->m->hp.n_head;
     float *sc = s->scores + (size_t)ith * s->ctx_pad;
     uint16_t *p16 = s->half_scratch + (size_t)ith * (s->ctx_pad + s->m->hp.head_dim);
     uint16_t *q16 = p16 + s->ctx_pad;
-    for (int i = ith; i < total; i += nth) attn_head(j, i / n_head, i % n_head, sc, p16, q16);
+    for (int64_t i = i0; i < i1; i++) attn_head(j, (int)(i / n_head), (int)(i % n_head), sc, p16, q16);
 }
 
 /* ---- one layer ---- */
@@ -210,7 +211,7 @@ static void attention_block(c12_session *s, int il, int n, int pos0)
         }
     }
     attn_job j = {.s = s, .L = L, .il = il, .n_tok = n, .pos0 = pos0};
-    c12_tpool_run(s->pool, attn_task, &j);
+    c12_tpool_run_range(s->pool, attn_heads, &j, (int64_t)n * hp->n_head, 1);
     matmul(s, n, s->att_out, 1, &L->wo, s->xb2, NULL, NULL, NULL, NULL);
     for (int t = 0; t < n; t++) {
         float *o = s->xb2 + (size_t)t * d;

@@ -1,6 +1,7 @@
 #include "tpool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,9 @@
 
 /* ~ a few milliseconds of spinning before a worker sleeps */
 #define SPIN_ITERS 30000
+/* the caller's wait for the last chunk: spins, yielding now and then so that
+ * a worker sharing its core with it (a busy machine) gets to finish */
+#define YIELD_EVERY 256
 
 typedef struct worker {
     struct c12_tpool *pool;
@@ -144,5 +148,32 @@ void c12_tpool_run(c12_tpool *p, c12_task_fn fn, void *ctx)
     if (p->n_sleeping) pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     fn(ctx, 0, p->n);
-    while (atomic_load_explicit(&p->done, memory_order_acquire) < p->n - 1) CPU_RELAX();
+    for (unsigned i = 1; atomic_load_explicit(&p->done, memory_order_acquire) < p->n - 1; i++) {
+        CPU_RELAX();
+        if (i % YIELD_EVERY == 0) sched_yield();
+    }
+}
+
+typedef struct range_run {
+    c12_range_fn fn;
+    void *ctx;
+    int64_t n, chunk;
+    atomic_llong next;
+} range_run;
+
+static void range_task(void *ctx, int ith, int nth)
+{
+    range_run *r = ctx;
+    for (;;) {
+        int64_t i0 = atomic_fetch_add_explicit(&r->next, r->chunk, memory_order_relaxed);
+        if (i0 >= r->n) return;
+        r->fn(r->ctx, ith, i0, i0 + r->chunk < r->n ? i0 + r->chunk : r->n);
+    }
+}
+
+void c12_tpool_run_range(c12_tpool *p, c12_range_fn fn, void *ctx, int64_t n, int64_t chunk)
+{
+    range_run r = {.fn = fn, .ctx = ctx, .n = n, .chunk = chunk > 0 ? chunk : 1};
+    atomic_init(&r.next, 0);
+    c12_tpool_run(p, range_task, &r);
 }
