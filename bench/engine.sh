@@ -2,6 +2,8 @@
 # `make bench-engine`: C12's engine beside llama.cpp's, same files, same run.
 # For each catalogue model present in the cache: prefill (256 tokens) and decode
 # (128 tokens) tokens/s at 2 threads, best of 3, and the ratios C12/llama.cpp.
+# The two engines take turns (C12, llama.cpp, C12, ...), one repetition each,
+# so that a burst of other work on the machine hits both alike.
 # llama.cpp comes from the reference venv (scripts/ref_venv.sh builds it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +18,17 @@ for name in $models; do
 for m in json.load(sys.stdin):
     if m['name']=='$name' and m['present']: print(m['path'])")
   if [ -z "$path" ]; then echo "$name: not in the cache (c12 models pull $name)"; continue; fi
-  ours=$("$C12" bench -m "$path" -p 256 -n 128 -t "$THREADS" -r 3 --json)
-  theirs=$(cd /tmp && "$REF_PY" "$OLDPWD/bench/llama_bench.py" "$path" -p 256 -n 128 -t "$THREADS" -r 3)
-  "$REF_PY" - "$name" "$ours" "$theirs" <<'PY'
+  ours=() theirs=()
+  for _ in $(seq "${REPS:-3}"); do
+    ours+=("$("$C12" bench -m "$path" -p 256 -n 128 -t "$THREADS" -r 1 --json)")
+    theirs+=("$(cd /tmp && "$REF_PY" "$OLDPWD/bench/llama_bench.py" "$path" -p 256 -n 128 -t "$THREADS" -r 1)")
+  done
+  "$REF_PY" - "$name" "$(printf '%s\n' "${ours[@]}")" "$(printf '%s\n' "${theirs[@]}")" <<'PY'
 import json, sys
-name, a, b = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+name = sys.argv[1]
+a, b = ([json.loads(l) for l in arg.splitlines() if l.strip()] for arg in sys.argv[2:4])
 for phase, key in (("prefill", "prefill_tps"), ("decode", "decode_tps")):
-    print(f"{name:<20} {phase:<8} {a[key]:10.1f} {b[key]:10.1f} {a[key]/b[key]:6.2f}x")
+    x, y = max(r[key] for r in a), max(r[key] for r in b)
+    print(f"{name:<20} {phase:<8} {x:10.1f} {y:10.1f} {x / y:6.2f}x")
 PY
 done

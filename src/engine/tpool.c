@@ -17,8 +17,8 @@
 
 /* ~ a few milliseconds of spinning before a worker sleeps */
 #define SPIN_ITERS 30000
-/* the caller's wait for the last chunk: spins, yielding now and then so that
- * a worker sharing its core with it (a busy machine) gets to finish */
+/* spinning waits yield now and then, so that a thread sharing its core with
+ * the spinner (a busy machine: another process took the other core) runs */
 #define YIELD_EVERY 256
 
 typedef struct worker {
@@ -52,6 +52,7 @@ static unsigned wait_for_work(c12_tpool *p, unsigned seen)
         unsigned g = atomic_load_explicit(&p->gen, memory_order_acquire);
         if (g != seen || atomic_load(&p->stop)) return g;
         CPU_RELAX();
+        if (i % YIELD_EVERY == YIELD_EVERY - 1) sched_yield();
     }
     pthread_mutex_lock(&p->mu);
     while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop)) {
