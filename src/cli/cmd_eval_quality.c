@@ -1,5 +1,8 @@
-/* cmd_eval_quality.c - `c12 eval-quality -m MODEL`: pass@1 of a model on
- * tasks with executable tests (MBPP), greedy, code run in a subprocess. */
+/* cmd_eval_quality.c - `c12 eval-quality -m MODEL`: pass@1 of a model,
+ * greedy, on tasks with executable tests (MBPP; the code runs in a
+ * subprocess) and on questions with accepted answers (the reply's final
+ * answer is matched, never run), with a breakdown by the router's tier. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +17,23 @@
 #define EQ_DEFAULT_TASKS "/work/shared/data/quality/mbpp.jsonl"
 
 typedef struct eq_opts {
-    const char *model, *tasks;
+    const char *model, *tasks, *replies;
     size_t n;
     double timeout_s;
-    int json, threads, max_tokens, verbose;
+    int json, threads, max_tokens, verbose, completion;
 } eq_opts;
 
 static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: c12 eval-quality -m MODEL [--tasks FILE.jsonl] [--n N] [--timeout S] [--max-tokens N]\n"
-               "                        [-t THREADS] [--json] [-v]\n"
-               "  rows {text, test_list, test_setup_code?, task_id?} (MBPP); with task_id only the test\n"
-               "  split (11..510) is used; the first N (default 40). Greedy; each answer's code runs with\n"
-               "  its tests in a python3 subprocess with a time limit (default 10 s). Prints pass@1 and its\n"
-               "  95%% Wilson interval. --tasks defaults to $C12_QUALITY_TASKS or %s\n", EQ_DEFAULT_TASKS);
+               "                        [-t THREADS] [--json] [-v] [--replies FILE.jsonl [--completion]]\n"
+               "  rows {text, test_list, test_setup_code?, task_id?} (MBPP; with task_id only the test split\n"
+               "  11..510 is used): each answer's code runs with its tests in a python3 subprocess with a time\n"
+               "  limit (default 10 s). Rows {text, answers}: the reply's final answer, normalised, must hold\n"
+               "  one of the answers. The first N rows (default 40); greedy. Prints pass@1, its 95%% Wilson\n"
+               "  interval and the passes per router complexity tier. --replies scores canned replies (one\n"
+               "  JSON string per line, in row order) without loading a model (--completion: they continue a\n"
+               "  base model's prompt). --tasks defaults to $C12_QUALITY_TASKS or %s\n", EQ_DEFAULT_TASKS);
     return rc;
 }
 
@@ -40,15 +46,31 @@ static double now_s(void)
 
 typedef struct eq_gen {
     c12_buf *answer;
-    int in_fence;
+    int in_fence, answers, completion;
 } eq_gen;
 
-/* Collect the answer; stop once a fenced block is complete. */
+/* Collect the answer; stop once a fenced block or the answer line is complete. */
 static int on_text(void *ud, const char *text, size_t len)
 {
     eq_gen *g = ud;
     if (c12_buf_append(g->answer, text, len)) return 1;
+    if (g->answers) return c12_quality_reply_done(g->answer->data, g->answer->len, g->completion);
     return c12_quality_answer_done(g->answer->data, g->answer->len, g->in_fence);
+}
+
+/* The text the model sees for task t. */
+static c12_rc task_prompt(c12_model *m, const c12_quality_task *t, int chat, c12_buf *prompt, char **text,
+                          c12_err *err)
+{
+    c12_rc rc = t->n_answers ? c12_quality_answer_prompt(t, !chat, prompt, err) : c12_quality_prompt(t, prompt, err);
+    if (!rc && chat) {
+        c12_chat_msg msg = {.role = "user", .content = prompt->data};
+        rc = c12_model_chat_prompt(m, &msg, 1, 1, text, err);
+    } else if (!rc && !t->n_answers) {
+        /* a base model completes: open the code block for it */
+        rc = c12_buf_puts(prompt, "\n```python\n");
+    }
+    return rc;
 }
 
 /* Generate the answer to one task into `answer`. */
@@ -60,20 +82,13 @@ static c12_rc answer_task(c12_model *m, c12_session *s, const c12_quality_task *
     char *text = NULL;
     int32_t *ids = NULL;
     size_t n = 0;
-    c12_rc rc = c12_quality_prompt(t, &prompt, err);
-    if (!rc && chat) {
-        c12_chat_msg msg = {.role = "user", .content = prompt.data};
-        rc = c12_model_chat_prompt(m, &msg, 1, 1, &text, err);
-    } else if (!rc) {
-        /* a base model completes: open the code block for it */
-        rc = c12_buf_puts(&prompt, "\n```python\n");
-    }
+    c12_rc rc = task_prompt(m, t, chat, &prompt, &text, err);
     const char *full = chat ? text : prompt.data;
     if (!rc) rc = c12_model_tokenize(m, full, strlen(full), 1, chat, &ids, &n, err);
     if (!rc) {
         c12_gen_params gp = {.max_tokens = o->max_tokens, .sampling = c12_sampling_default()};
         gp.sampling.temperature = 0; /* greedy */
-        eq_gen g = {answer, !chat};
+        eq_gen g = {answer, !chat, t->n_answers > 0, !chat};
         c12_gen_result r;
         c12_buf_reset(answer);
         c12_session_truncate(s, 0);
@@ -86,6 +101,42 @@ static c12_rc answer_task(c12_model *m, c12_session *s, const c12_quality_task *
     return rc;
 }
 
+/* Canned replies: one JSON string per line, in row order. */
+typedef struct eq_replies {
+    char **r;
+    size_t n;
+} eq_replies;
+
+static void replies_free(eq_replies *rp)
+{
+    for (size_t i = 0; i < rp->n; i++) c12_free(rp->r[i]);
+    c12_free(rp->r);
+    rp->r = NULL;
+    rp->n = 0;
+}
+
+static c12_rc replies_load(const char *path, size_t want, eq_replies *rp, c12_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return c12_fail(err, C12_ERR_NOT_FOUND, "cannot open %s", path);
+    c12_rc rc = (rp->r = c12_calloc(want, sizeof *rp->r)) ? C12_OK : c12_fail(err, C12_ERR_NOMEM, "out of memory");
+    char *line = NULL;
+    size_t cap = 0;
+    while (!rc && rp->n < want && getline(&line, &cap, f) > 0) {
+        json_error_t je;
+        json_t *j = json_loads(line, JSON_DECODE_ANY, &je);
+        if (!json_is_string(j)) rc = c12_fail(err, C12_ERR_FORMAT, "%s:%zu: not a JSON string", path, rp->n + 1);
+        else if (!(rp->r[rp->n] = c12_strdup(json_string_value(j)))) rc = c12_fail(err, C12_ERR_NOMEM, "out of memory");
+        else rp->n++;
+        json_decref(j);
+    }
+    free(line); /* getline's buffer comes from the C library */
+    fclose(f);
+    if (!rc && rp->n < want) rc = c12_fail(err, C12_ERR_FORMAT, "%s: %zu replies for %zu rows", path, rp->n, want);
+    if (rc) replies_free(rp);
+    return rc;
+}
+
 static int parse(int argc, char **argv, eq_opts *o)
 {
     *o = (eq_opts){.n = 40, .timeout_s = 10, .max_tokens = 384};
@@ -94,120 +145,205 @@ static int parse(int argc, char **argv, eq_opts *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "-v")) o->verbose = 1;
+        else if (!strcmp(a, "--completion")) o->completion = 1;
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout, 0);
         else if (!v) return usage(stderr, 2);
         else if (!strcmp(a, "-m")) o->model = v, i++;
         else if (!strcmp(a, "--tasks")) o->tasks = v, i++;
+        else if (!strcmp(a, "--replies")) o->replies = v, i++;
         else if (!strcmp(a, "--n") && atol(v) >= 1) o->n = (size_t)atol(v), i++;
         else if (!strcmp(a, "--timeout") && atof(v) > 0 && atof(v) <= 3600) o->timeout_s = atof(v), i++;
         else if (!strcmp(a, "--max-tokens") && atoi(v) >= 16) o->max_tokens = atoi(v), i++;
         else if (!strcmp(a, "-t") && atoi(v) >= 0) o->threads = atoi(v), i++;
         else return usage(stderr, 2);
     }
-    if (!o->model) return usage(stderr, 2);
+    if (!o->model && !o->replies) return usage(stderr, 2);
+    if (!o->model) o->model = "replies";
     return -1;
+}
+
+/* Everything one run holds. */
+typedef struct eq_run {
+    eq_opts o;
+    c12_quality_tasks ts;
+    eq_replies rp;
+    c12_model *m;
+    c12_session *s;
+    int chat;
+    c12_buf answer, code, prog;
+    size_t passed, timeouts, done;
+    size_t tier_n[3], tier_pass[3]; /* by the router's complexity tier of the row's text */
+    double gen_s, test_s;
+} eq_run;
+
+/* Score the reply in r->answer for task t: *res is the outcome's name. */
+static c12_rc score(eq_run *r, const c12_quality_task *t, c12_quality_outcome *out, const char **res, c12_err *err)
+{
+    *out = C12_QUALITY_FAIL;
+    const char *a = r->answer.data ? r->answer.data : "";
+    if (t->n_answers) {
+        int ok = 0;
+        c12_rc rc = c12_quality_match(a, r->answer.len, !r->chat, t->answers, t->n_answers, &ok, err);
+        if (ok) *out = C12_QUALITY_PASS;
+        *res = c12_quality_outcome_name(*out);
+        return rc;
+    }
+    int found = c12_quality_extract(a, r->answer.len, !r->chat, &r->code);
+    *res = found ? NULL : "no_code";
+    c12_buf_reset(&r->prog);
+    if (!found) return C12_OK;
+    c12_rc rc = c12_quality_program(t, r->code.data, &r->prog, err);
+    if (!rc) rc = c12_quality_run_python(r->prog.data, r->o.timeout_s, out, err);
+    *res = c12_quality_outcome_name(*out);
+    return rc;
+}
+
+/* The answer span of a reply (whole: all of it) as a JSON string, for the
+ * record; c12_free it. */
+static char *span_json(const eq_run *r, int whole)
+{
+    size_t off = 0, n = r->answer.len;
+    const char *a = r->answer.data ? r->answer.data : "";
+    if (!whole) c12_quality_answer_span(a, r->answer.len, !r->chat, &off, &n);
+    json_t *j = json_stringn(a + off, n); /* NULL for bytes that are not UTF-8 */
+    char *s = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    return s;
+}
+
+static void report_row(eq_run *r, size_t i, const c12_quality_task *t, const char *res, int tier, int n_gen,
+                       double gen, double test)
+{
+    static const char *const tiers[] = {"low", "medium", "high", "none"};
+    if (r->o.json) {
+        printf("%s{\"task_id\":%ld,\"row\":%zu,\"tier\":\"%s\",\"result\":\"%s\",\"tokens\":%d,\"gen_s\":%.2f,"
+               "\"test_s\":%.2f",
+               i ? "," : "", t->task_id, i + 1, tiers[tier], res, n_gen, gen, test);
+        if (t->n_answers) { /* the record of what was scored: the answer line and the whole reply */
+            char *span = span_json(r, 0), *all = span_json(r, 1);
+            printf(",\"answer\":%s,\"reply\":%s", span ? span : "null", all ? all : "null");
+            c12_free(span);
+            c12_free(all);
+        }
+        printf("}");
+    } else {
+        fprintf(stderr, "%s %ld: %s (%s tier, %d tokens, %.1f s)\n", t->n_answers ? "row" : "task",
+                t->n_answers ? (long)i + 1 : t->task_id, res, tiers[tier], n_gen, gen);
+    }
+    if (r->o.verbose)
+        fprintf(stderr, "---- answer\n%s\n---- code\n%s\n", r->answer.data ? r->answer.data : "",
+                r->code.data && !t->n_answers ? r->code.data : "");
+    fflush(stdout);
+}
+
+/* Answer and score row i. */
+static c12_rc eval_row(eq_run *r, size_t i, c12_err *err)
+{
+    const c12_quality_task *t = &r->ts.t[i];
+    int n_gen = 0;
+    double a = now_s();
+    c12_quality_outcome out;
+    const char *res;
+    c12_rc rc = C12_OK;
+    c12_buf_reset(&r->answer);
+    c12_buf_reset(&r->code);
+    if (r->rp.n) rc = c12_buf_puts(&r->answer, r->rp.r[i]);
+    else rc = answer_task(r->m, r->s, t, &r->o, r->chat, &r->answer, &n_gen, err);
+    double b = now_s();
+    if (!rc) rc = score(r, t, &out, &res, err);
+    if (rc) return rc;
+    double c = now_s();
+    r->gen_s += b - a;
+    r->test_s += c - b;
+    r->done++;
+    r->passed += out == C12_QUALITY_PASS;
+    r->timeouts += out == C12_QUALITY_TIMEOUT;
+    c12_route_analysis ra;
+    int tier = 3;
+    if (!c12_route_analyse_text(t->text, strlen(t->text), &ra, err)) {
+        tier = ra.tier;
+        r->tier_n[tier]++;
+        r->tier_pass[tier] += out == C12_QUALITY_PASS;
+    }
+    report_row(r, i, t, res, tier, n_gen, b - a, c - b);
+    return C12_OK;
+}
+
+static double rate(size_t k, size_t n)
+{
+    return n ? (double)k / n : 0;
+}
+
+static void report_totals(const eq_run *r, double seconds)
+{
+    double lo, hi, p = rate(r->passed, r->done);
+    c12_quality_wilson(r->passed, r->done, 1.96, &lo, &hi);
+    const size_t *tn = r->tier_n, *tp = r->tier_pass;
+    if (r->o.json) {
+        printf("],\"by_tier\":{");
+        for (int k = 0; k < 3; k++)
+            printf("%s\"%s\":{\"n\":%zu,\"passed\":%zu,\"rate\":%.4f}", k ? "," : "",
+                   c12_route_tier_name((c12_route_tier)k), tn[k], tp[k], rate(tp[k], tn[k]));
+        printf("},\"n\":%zu,\"passed\":%zu,\"timeouts\":%zu,\"pass_at_1\":%.4f,\"ci95\":[%.4f,%.4f],"
+               "\"greedy\":true,\"timeout_s\":%g,\"chat\":%s,\"seconds\":%.1f,\"gen_s\":%.1f,\"test_s\":%.1f}\n",
+               r->done, r->passed, r->timeouts, p, lo, hi, r->o.timeout_s, r->chat ? "true" : "false", seconds,
+               r->gen_s, r->test_s);
+        return;
+    }
+    fprintf(stderr, "by complexity tier (passed/n = rate): low %zu/%zu = %.3f, medium %zu/%zu = %.3f, "
+                    "high %zu/%zu = %.3f\n",
+            tp[0], tn[0], rate(tp[0], tn[0]), tp[1], tn[1], rate(tp[1], tn[1]), tp[2], tn[2], rate(tp[2], tn[2]));
+    printf("%s: pass@1 %zu/%zu = %.3f (95%% Wilson CI %.3f-%.3f), %zu timed out; greedy, %s prompt;"
+           " %.0f s (generation %.0f s, tests %.0f s)\n",
+           r->o.model, r->passed, r->done, p, lo, hi, r->timeouts, r->chat ? "chat" : "completion", seconds,
+           r->gen_s, r->test_s);
+}
+
+/* Load the model (or the canned replies) and open a session. */
+static c12_rc run_open(eq_run *r, c12_err *err)
+{
+    if (r->o.replies) {
+        r->chat = !r->o.completion;
+        return replies_load(r->o.replies, r->ts.n, &r->rp, err);
+    }
+    if (!(r->m = cli_load_model("eval-quality", r->o.model))) {
+        c12_err_clear(err); /* cli_load_model said why */
+        return C12_ERR_NOT_FOUND;
+    }
+    r->chat = c12_model_get_info(r->m)->has_chat_template;
+    c12_session_params sp = {.n_ctx = 2048, .n_threads = r->o.threads};
+    return c12_session_new(r->m, &sp, &r->s, err);
 }
 
 int cmd_eval_quality(int argc, char **argv)
 {
-    eq_opts o;
-    int prc = parse(argc, argv, &o);
+    eq_run r = {0};
+    int prc = parse(argc, argv, &r.o);
     if (prc >= 0) return prc;
+    json_set_alloc_funcs(c12_malloc, c12_free);
     c12_err err;
-    c12_quality_tasks ts;
-    if (c12_quality_load(o.tasks, o.n, &ts, &err)) {
-        fprintf(stderr, "c12 eval-quality: %s\n", err.msg);
-        return 1;
-    }
-    c12_model *m = cli_load_model("eval-quality", o.model);
-    if (!m) {
-        c12_quality_free(&ts);
-        return 1;
-    }
-    int chat = c12_model_get_info(m)->has_chat_template;
-    c12_session_params sp = {.n_ctx = 2048, .n_threads = o.threads};
-    c12_session *s = NULL;
-    c12_buf answer, code, prog;
-    c12_buf_init(&answer, 1u << 20);
-    c12_buf_init(&code, 1u << 20);
-    c12_buf_init(&prog, 1u << 21);
-    size_t passed = 0, timeouts = 0, done = 0;
-    size_t tier_n[3] = {0}, tier_pass[3] = {0}; /* by the router's complexity tier of the task text */
-    int rc = 0;
-    double t0 = now_s(), gen_s = 0, test_s = 0;
-    if (c12_session_new(m, &sp, &s, &err)) {
-        fprintf(stderr, "c12 eval-quality: %s\n", err.msg);
-        rc = 1;
-    }
-    if (o.json && !rc) printf("{\"model\":\"%s\",\"tasks\":[", o.model);
-    for (size_t i = 0; !rc && i < ts.n; i++) {
-        const c12_quality_task *t = &ts.t[i];
-        int n_gen = 0;
-        double a = now_s();
-        c12_quality_outcome out = C12_QUALITY_FAIL;
-        if (answer_task(m, s, t, &o, chat, &answer, &n_gen, &err)) {
-            fprintf(stderr, "c12 eval-quality: task %ld: %s\n", t->task_id, err.msg);
-            rc = 1;
-            break;
+    c12_err_clear(&err);
+    c12_rc rc = c12_quality_load(r.o.tasks, r.o.n, &r.ts, &err);
+    c12_buf_init(&r.answer, 1u << 20);
+    c12_buf_init(&r.code, 1u << 20);
+    c12_buf_init(&r.prog, 1u << 21);
+    if (!rc) rc = run_open(&r, &err);
+    if (rc && err.msg[0]) fprintf(stderr, "c12 eval-quality: %s\n", err.msg);
+    double t0 = now_s();
+    if (r.o.json && !rc) printf("{\"model\":\"%s\",\"tasks\":[", r.o.model);
+    for (size_t i = 0; !rc && i < r.ts.n; i++) {
+        if ((rc = eval_row(&r, i, &err))) {
+            fprintf(stderr, "c12 eval-quality: row %zu (task %ld): %s\n", i + 1, r.ts.t[i].task_id, err.msg);
+            if (r.o.json) printf("]}\n");
         }
-        double b = now_s();
-        int found = c12_quality_extract(answer.data ? answer.data : "", answer.len, !chat, &code);
-        c12_buf_reset(&prog);
-        if (found && (c12_quality_program(t, code.data, &prog, &err) ||
-                      c12_quality_run_python(prog.data, o.timeout_s, &out, &err))) {
-            fprintf(stderr, "c12 eval-quality: task %ld: %s\n", t->task_id, err.msg);
-            rc = 1;
-            break;
-        }
-        double c = now_s();
-        gen_s += b - a;
-        test_s += c - b;
-        done++;
-        passed += out == C12_QUALITY_PASS;
-        c12_route_analysis ra;
-        if (!c12_route_analyse_text(t->text, strlen(t->text), &ra, &err)) {
-            tier_n[ra.tier]++;
-            tier_pass[ra.tier] += out == C12_QUALITY_PASS;
-        }
-        timeouts += out == C12_QUALITY_TIMEOUT;
-        const char *res = found ? c12_quality_outcome_name(out) : "no_code";
-        if (o.json)
-            printf("%s{\"task_id\":%ld,\"result\":\"%s\",\"tokens\":%d,\"gen_s\":%.2f,\"test_s\":%.2f}", i ? "," : "",
-                   t->task_id, res, n_gen, b - a, c - b);
-        else
-            fprintf(stderr, "task %ld: %s (%d tokens, %.1f s)\n", t->task_id, res, n_gen, b - a);
-        if (o.verbose) fprintf(stderr, "---- answer\n%s\n---- code\n%s\n", answer.data ? answer.data : "",
-                               code.data ? code.data : "");
-        fflush(stdout);
     }
-    if (!rc) {
-        double lo, hi;
-        c12_quality_wilson(passed, done, 1.96, &lo, &hi);
-        double p = done ? (double)passed / done : 0;
-        if (o.json)
-            printf("],\"by_tier\":{\"low\":[%zu,%zu],\"medium\":[%zu,%zu],\"high\":[%zu,%zu]},", tier_pass[0],
-                   tier_n[0], tier_pass[1], tier_n[1], tier_pass[2], tier_n[2]);
-        if (o.json)
-            printf("\"n\":%zu,\"passed\":%zu,\"timeouts\":%zu,\"pass_at_1\":%.4f,\"ci95\":[%.4f,%.4f],"
-                   "\"greedy\":true,\"timeout_s\":%g,\"chat\":%s,\"seconds\":%.1f,\"gen_s\":%.1f,\"test_s\":%.1f}\n",
-                   done, passed, timeouts, p, lo, hi, o.timeout_s, chat ? "true" : "false", now_s() - t0, gen_s,
-                   test_s);
-        else
-            fprintf(stderr, "by complexity tier (passed/tasks): low %zu/%zu, medium %zu/%zu, high %zu/%zu\n",
-                    tier_pass[0], tier_n[0], tier_pass[1], tier_n[1], tier_pass[2], tier_n[2]);
-        if (!o.json)
-            printf("%s: pass@1 %zu/%zu = %.3f (95%% Wilson CI %.3f-%.3f), %zu timed out; greedy, %s prompt;"
-                   " %.0f s (generation %.0f s, tests %.0f s)\n",
-                   o.model, passed, done, p, lo, hi, timeouts, chat ? "chat" : "completion", now_s() - t0, gen_s,
-                   test_s);
-    } else if (o.json) {
-        printf("]}\n");
-    }
-    c12_buf_free(&answer);
-    c12_buf_free(&code);
-    c12_buf_free(&prog);
-    c12_session_free(s);
-    c12_model_free(m);
-    c12_quality_free(&ts);
-    return rc;
+    if (!rc) report_totals(&r, now_s() - t0);
+    c12_buf_free(&r.answer);
+    c12_buf_free(&r.code);
+    c12_buf_free(&r.prog);
+    replies_free(&r.rp);
+    c12_session_free(r.s);
+    c12_model_free(r.m);
+    c12_quality_free(&r.ts);
+    return rc ? 1 : 0;
 }

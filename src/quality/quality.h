@@ -1,7 +1,9 @@
-/* quality.h - measuring a model's answer quality on tasks with executable
- * tests (`c12 eval-quality`): MBPP-style rows, the prompt, extracting the code
- * from an answer, running code + tests in a sandboxed subprocess, and pass@1
- * with its Wilson interval.
+/* quality.h - measuring a model's answer quality (`c12 eval-quality`) on
+ * tasks with executable tests (MBPP-style rows: the prompt, extracting the
+ * code from an answer, running code + tests in a sandboxed subprocess) and on
+ * questions with accepted answers (general rows: the reply's final answer,
+ * normalised, against the accepted ones), and pass@1 with its Wilson
+ * interval.
  *
  * Generated code is outside bytes of the worst kind: it never runs inside
  * C12. c12_quality_run_python forks a python3 child in its own process group,
@@ -26,6 +28,8 @@ typedef struct c12_quality_task {
     char *setup;         /* test_setup_code ("" when absent) */
     size_t n_tests;
     char *tests[C12_QUALITY_MAX_TESTS]; /* assert statements */
+    size_t n_answers;    /* > 0: a question scored by its answers, not by tests */
+    char *answers[C12_QUALITY_MAX_TESTS];
 } c12_quality_task;
 
 typedef struct c12_quality_tasks {
@@ -33,7 +37,8 @@ typedef struct c12_quality_tasks {
     size_t n;
 } c12_quality_tasks;
 
-/* Read JSON lines {text, test_list, test_setup_code?, task_id?}. Rows with a
+/* Read JSON lines {text, test_list, test_setup_code?, task_id?} (code) or
+ * {text, answers} (a question and its accepted answers). Rows with a
  * task_id outside the MBPP test split are skipped (rows without one are all
  * kept); at most max_n (0: all) are kept, in file order. */
 c12_rc c12_quality_load(const char *path, size_t max_n, c12_quality_tasks *out, c12_err *err);
@@ -66,6 +71,33 @@ c12_rc c12_quality_run_python(const char *program, double timeout_s, c12_quality
 
 /* The program for a task: setup, code, then each test. */
 c12_rc c12_quality_program(const c12_quality_task *t, const char *code, c12_buf *out, c12_err *err);
+
+/* Rows with answers. The prompt: for a chat model the question and the
+ * request to end with a line "Answer: ..."; for a base model (completion)
+ * "Question: ...\nAnswer:", which it completes. */
+c12_rc c12_quality_answer_prompt(const c12_quality_task *t, int completion, c12_buf *out, c12_err *err);
+
+/* Where the final answer sits in a reply: [*off, *off + *n). Completion: the
+ * first non-blank line. Chat: the rest of the line after the last
+ * "answer:" or "answer is" (any case; the next non-blank line when that rest
+ * is blank); without a marker, the last non-blank line less a list number
+ * ("4. ", "Step 5: "). */
+void c12_quality_answer_span(const char *reply, size_t len, int completion, size_t *off, size_t *n);
+
+/* Whether the answer line is complete (generation can stop). */
+int c12_quality_reply_done(const char *reply, size_t len, int completion);
+
+/* Normalise text into out (replacing it): tokens, each as " tok ", of ASCII
+ * letters and digits, lowercased; punctuation, spaces and non-ASCII bytes
+ * separate them. Numbers are canonical: "1,200" is 1200, "8.50" is 8.5,
+ * "12.0" and "012" are 12, "-5" keeps its sign, "48km" is 48 km; the words
+ * zero..twenty are digits. */
+c12_rc c12_quality_normalize(const char *s, size_t len, c12_buf *out);
+
+/* *matched = 1 when the normalised answer span of the reply contains any
+ * accepted answer, normalised, as whole tokens ("8" is not in "48"). */
+c12_rc c12_quality_match(const char *reply, size_t len, int completion, char *const *answers, size_t n_answers,
+                         int *matched, c12_err *err);
 
 /* Wilson score interval for k successes of n at z (1.96: 95%). */
 void c12_quality_wilson(size_t k, size_t n, double z, double *lo, double *hi);

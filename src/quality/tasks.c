@@ -1,4 +1,5 @@
-/* tasks.c - reading MBPP-style task rows (JSON lines) for eval-quality. */
+/* tasks.c - reading eval-quality's rows (JSON lines): MBPP-style tasks with
+ * tests, and questions with accepted answers. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@ static void task_free(c12_quality_task *t)
     c12_free(t->text);
     c12_free(t->setup);
     for (size_t i = 0; i < t->n_tests; i++) c12_free(t->tests[i]);
+    for (size_t i = 0; i < t->n_answers; i++) c12_free(t->answers[i]);
     memset(t, 0, sizeof *t);
 }
 
@@ -21,6 +23,24 @@ void c12_quality_free(c12_quality_tasks *ts)
     c12_free(ts->t);
     ts->t = NULL;
     ts->n = 0;
+}
+
+/* Copy a JSON array of 1..C12_QUALITY_MAX_TESTS strings into dst[]/n. */
+static c12_rc copy_strings(json_t *arr, const char *key, char **dst, size_t *n, const char *path, size_t lineno,
+                           c12_err *err)
+{
+    if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > C12_QUALITY_MAX_TESTS)
+        return c12_fail(err, C12_ERR_FORMAT, "%s:%zu: \"%s\" needs 1..%d strings", path, lineno, key,
+                        C12_QUALITY_MAX_TESTS);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *s = json_array_get(arr, i);
+        if (!json_is_string(s)) return c12_fail(err, C12_ERR_FORMAT, "%s:%zu: %s[%zu] is not a string", path,
+                                                lineno, key, i);
+        if (!(dst[*n] = c12_strdup(json_string_value(s))))
+            return c12_fail(err, C12_ERR_NOMEM, "eval-quality: out of memory");
+        (*n)++;
+    }
+    return C12_OK;
 }
 
 /* One row into *t; 1 = kept, 0 = skipped (outside the test split). */
@@ -36,13 +56,13 @@ static c12_rc parse_row(const char *line, const char *path, size_t lineno, c12_q
     }
     c12_rc rc = C12_OK;
     json_t *text = json_object_get(o, "text"), *tests = json_object_get(o, "test_list");
+    json_t *answers = json_object_get(o, "answers");
     json_t *setup = json_object_get(o, "test_setup_code"), *id = json_object_get(o, "task_id");
     memset(t, 0, sizeof *t);
     t->task_id = json_is_integer(id) ? (long)json_integer_value(id) : -1;
-    if (!json_is_string(text) || !json_is_array(tests) || json_array_size(tests) == 0 ||
-        json_array_size(tests) > C12_QUALITY_MAX_TESTS) {
-        rc = c12_fail(err, C12_ERR_FORMAT, "%s:%zu: needs \"text\" and \"test_list\" (1..%d strings)", path,
-                      lineno, C12_QUALITY_MAX_TESTS);
+    if (!json_is_string(text) || !tests == !answers) {
+        rc = c12_fail(err, C12_ERR_FORMAT, "%s:%zu: needs \"text\" and either \"test_list\" or \"answers\"",
+                      path, lineno);
         goto out;
     }
     if (t->task_id >= 0 && (t->task_id < C12_QUALITY_TEST_FIRST || t->task_id > C12_QUALITY_TEST_LAST))
@@ -50,16 +70,8 @@ static c12_rc parse_row(const char *line, const char *path, size_t lineno, c12_q
     t->text = c12_strdup(json_string_value(text));
     t->setup = c12_strdup(json_is_string(setup) ? json_string_value(setup) : "");
     if (!t->text || !t->setup) rc = c12_fail(err, C12_ERR_NOMEM, "eval-quality: out of memory");
-    for (size_t i = 0; !rc && i < json_array_size(tests); i++) {
-        json_t *s = json_array_get(tests, i);
-        if (!json_is_string(s)) {
-            rc = c12_fail(err, C12_ERR_FORMAT, "%s:%zu: test_list[%zu] is not a string", path, lineno, i);
-            break;
-        }
-        t->tests[t->n_tests] = c12_strdup(json_string_value(s));
-        if (!t->tests[t->n_tests]) rc = c12_fail(err, C12_ERR_NOMEM, "eval-quality: out of memory");
-        else t->n_tests++;
-    }
+    else if (tests) rc = copy_strings(tests, "test_list", t->tests, &t->n_tests, path, lineno, err);
+    else rc = copy_strings(answers, "answers", t->answers, &t->n_answers, path, lineno, err);
     if (!rc) *kept = 1;
 out:
     if (rc || !*kept) task_free(t);
