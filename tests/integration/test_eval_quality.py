@@ -1,14 +1,18 @@
-"""`c12 eval-quality`: a bounded run on the first MBPP test-split tasks with
-smollm2-135m (JSON shape, Wilson interval), and the sandbox: code that loops
-forever is killed at the time limit, in a subprocess."""
+"""`c12 eval-quality`: a bounded run on the first MBPP test-split tasks and on
+three general questions (one per router tier) with smollm2-135m (JSON shape,
+Wilson interval, by_tier); canned replies (--replies) scored end to end
+without a model, code rows through the sandbox and answer rows through the
+matcher; and the sandbox: code that loops forever is killed at the time
+limit, in a subprocess."""
 import json
 import time
 
 import pytest
 
-from conftest import SHARED, model_path, run
+from conftest import ROOT, SHARED, model_path, run
 
 MBPP = SHARED / "data" / "quality" / "mbpp.jsonl"
+GENERAL = ROOT / "data" / "quality" / "general.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +32,69 @@ def test_three_tasks_json(c12, have_smollm2):
     assert out["passed"] == sum(t["result"] == "pass" for t in out["tasks"])
     lo, hi = out["ci95"]
     assert 0 <= lo <= out["pass_at_1"] <= hi <= 1
-    assert sum(n for _, n in out["by_tier"].values()) == 3
+    check_tiers(out)
+    assert sum(t["n"] for t in out["by_tier"].values()) == 3
+
+
+def check_tiers(out):
+    assert set(out["by_tier"]) == {"low", "medium", "high"}
+    for t in out["by_tier"].values():
+        assert 0 <= t["passed"] <= t["n"] and t["rate"] == (round(t["passed"] / t["n"], 4) if t["n"] else 0)
+    assert sum(t["passed"] for t in out["by_tier"].values()) == out["passed"]
+
+
+def test_general_rows_json(c12, have_smollm2, tmp_path):
+    # rows 1, 21 and 41 of the general set: one per router tier
+    rows = GENERAL.read_text().splitlines()
+    tasks = tmp_path / "general3.jsonl"
+    tasks.write_text("\n".join(rows[i] for i in (0, 20, 40)) + "\n")
+    r = run([c12, "eval-quality", "-m", "smollm2-135m", "--tasks", str(tasks), "--n", "3", "--json",
+             "--max-tokens", "24"], timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["n"] == 3 and out["chat"] is True
+    assert [t["tier"] for t in out["tasks"]] == ["low", "medium", "high"]
+    assert [t["row"] for t in out["tasks"]] == [1, 2, 3]
+    for t in out["tasks"]:
+        assert t["task_id"] == -1 and t["result"] in ("pass", "fail") and t["test_s"] < 1
+        assert isinstance(t["answer"], str) and t["answer"] in t["reply"] and t["tokens"] <= 24
+    check_tiers(out)
+    assert all(t["n"] == 1 for t in out["by_tier"].values())
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(x) + "\n" for x in rows))
+    return str(path)
+
+
+def test_canned_replies_scored_end_to_end(c12_san, tmp_path):
+    rows = GENERAL.read_text().splitlines()
+    tasks = [json.loads(rows[i]) for i in (0, 20, 43)]  # Canberra; 8.20 dollars; 1331 dollars
+    tasks.append({"text": "Write a function to add one to a number.", "test_list": ["assert f(1) == 2"]})
+    replies = ["The capital is Canberra.\nAnswer: **Canberra**",
+               "First 12 pencils cost 1.80.\nAnswer: 8.02",           # wrong
+               "After three years: 1,331.00 dollars.",                # no marker: the last line
+               "```python\ndef f(x):\n    return x + 1\n```"]
+    r = run([c12_san, "eval-quality", "--tasks", write_jsonl(tmp_path / "t.jsonl", tasks),
+             "--replies", write_jsonl(tmp_path / "r.jsonl", replies), "--n", "4", "--json"], timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert [t["result"] for t in out["tasks"]] == ["pass", "fail", "pass", "pass"]
+    assert out["tasks"][0]["answer"] == " **Canberra**" and "answer" not in out["tasks"][3]
+    assert out["passed"] == 3 and out["n"] == 4 and out["model"] == "replies"
+    check_tiers(out)
+    assert out["by_tier"]["high"] == {"n": 1, "passed": 1, "rate": 1.0}
+    assert out["by_tier"]["medium"] == {"n": 1, "passed": 0, "rate": 0.0}
+    # a base model's reply continues "Answer:": its first line is the answer
+    r = run([c12_san, "eval-quality", "--tasks", write_jsonl(tmp_path / "t1.jsonl", tasks[:1]), "--completion",
+             "--replies", write_jsonl(tmp_path / "r1.jsonl", [" Canberra\nQuestion: What is 2 + 2?\nAnswer: 4"])],
+            timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "pass@1 1/1" in r.stdout and "completion prompt" in r.stdout and "low 1/1 = 1.000" in r.stderr
+    # fewer replies than rows
+    r = run([c12_san, "eval-quality", "--tasks", str(tmp_path / "t.jsonl"), "--n", "4",
+             "--replies", str(tmp_path / "r1.jsonl")], timeout=60)
+    assert r.returncode == 1 and "1 replies for 4 rows" in r.stderr
 
 
 def test_sandbox_kills_a_loop(c12, have_smollm2, tmp_path):
@@ -53,3 +119,6 @@ def test_bad_tasks_file(c12_san, tmp_path):
     bad.write_text('{"text": "no tests"}\n')
     r = run([c12_san, "eval-quality", "-m", "smollm2-135m", "--tasks", str(bad)], timeout=60)
     assert r.returncode == 1 and "bad.jsonl:1" in r.stderr
+    bad.write_text('{"text": "q", "answers": ["a"], "test_list": ["assert 1"]}\n')
+    r = run([c12_san, "eval-quality", "-m", "smollm2-135m", "--tasks", str(bad)], timeout=60)
+    assert r.returncode == 1 and "either" in r.stderr
