@@ -50,9 +50,10 @@ static size_t line_end(const char *s, size_t len, size_t p)
     return nl ? (size_t)(nl - s) : len;
 }
 
+/* A line without a letter or digit ("", ":", "**") holds no answer. */
 static int blank(const char *s, size_t a, size_t b)
 {
-    while (a < b && is_space(s[a])) a++;
+    while (a < b && !is_alpha(s[a]) && !is_digit(s[a])) a++;
     return a == b;
 }
 
@@ -76,7 +77,7 @@ static size_t after_marker(const char *s, size_t len)
         size_t j = i + 6;
         while (j < len && (s[j] == ' ' || s[j] == '*')) j++;
         if (j < len && s[j] == ':') found = j + 1;
-        else if (j < len && word_at(s, len, j, "is")) found = j + 2;
+        else if (j < len && word_at(s, len, j, "is")) found = j + 2; /* "is:" too: ':' holds no answer */
     }
     return found;
 }

@@ -58,6 +58,7 @@ static void test_answer_span(void **state)
     span("answer: 1\nNo wait.\n**Answer:** 7", 0, "** 7");        /* the last marker */
     span("So the final answer is 48 km.\nDone", 0, " 48 km.");
     span("Answer:\n\n  Canberra\n", 0, "  Canberra");               /* the next line */
+    span("The final answer is:\n**\n\\boxed{6}", 0, "\\boxed{6}");
     span("First 10.\nThen it is 12.\n\n", 0, "Then it is 12.");    /* last line */
     span("1. Add them.\n4. Now divide the total by", 0, "Now divide the total by");
     span("Step 5: compute 3", 0, "compute 3");
@@ -76,6 +77,10 @@ static void test_reply_done(void **state)
     assert_true(c12_quality_reply_done(r, strlen(r), 0));
     r = "Answer:\n";
     assert_false(c12_quality_reply_done(r, strlen(r), 0));
+    r = "So the final answer is:\n\n**\n"; /* no letter or digit yet */
+    assert_false(c12_quality_reply_done(r, strlen(r), 0));
+    r = "So the final answer is:\n\n\\boxed{Mercury}\n";
+    assert_true(c12_quality_reply_done(r, strlen(r), 0));
     r = "Let us add.\n3 + 4 = 7\n";
     assert_false(c12_quality_reply_done(r, strlen(r), 0));
     r = " 7\n";
