@@ -1,5 +1,4 @@
 """Bad GGUF files are errors that name the problem, never crashes (sanitizer build)."""
-import pathlib
 
 import pytest
 

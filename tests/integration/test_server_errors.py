@@ -4,7 +4,6 @@ the context, body over the limit, API keys, unknown paths, queue headers,
 deadlines in the queue."""
 import json
 import socket
-import threading
 import time
 
 import pytest

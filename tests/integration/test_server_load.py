@@ -4,7 +4,6 @@
 files under a budget that holds one."""
 import concurrent.futures
 import json
-import os
 import pathlib
 import signal
 import socket

@@ -3,7 +3,6 @@ routes, live responses validate against its schemas, and a bounded
 schemathesis run against the live server (optimized binary) finds no 5xx
 and no response that breaks the schema."""
 import json
-import pathlib
 import re
 import subprocess
 
