@@ -233,6 +233,26 @@ c12_rc c12_quality_normalize(const char *s, size_t len, c12_buf *out)
     return rc;
 }
 
+/* Whether a normalised text (" tok tok ") holds a number token. */
+static int has_number(const char *t)
+{
+    for (; *t; t++)
+        if (t[0] == ' ' && (is_digit(t[1]) || (t[1] == '-' && is_digit(t[2])))) return 1;
+    return 0;
+}
+
+/* Whether want (normalised) is in got as whole tokens; a numeric answer
+ * counts only where no number follows it, so that a list ("1, 2, ... 42,
+ * 43") or working after the answer ("48 = 120 / 2.5") does not pass. */
+static int holds(const char *got, const char *want)
+{
+    int numeric = has_number(want);
+    size_t n = strlen(want);
+    for (const char *p = strstr(got, want); p; p = strstr(p + 1, want))
+        if (!numeric || !has_number(p + n - 1)) return 1;
+    return 0;
+}
+
 c12_rc c12_quality_match(const char *reply, size_t len, int completion, char *const *answers, size_t n_answers,
                          int *matched, c12_err *err)
 {
@@ -246,7 +266,7 @@ c12_rc c12_quality_match(const char *reply, size_t len, int completion, char *co
     for (size_t i = 0; !rc && !*matched && i < n_answers; i++) {
         rc = c12_quality_normalize(answers[i], strlen(answers[i]), &want);
         /* whole tokens: " 8 " is in " 48 km " only as a token */
-        if (!rc && want.len > 1 && strstr(got.data, want.data)) *matched = 1;
+        if (!rc && want.len > 1 && holds(got.data, want.data)) *matched = 1;
     }
     c12_buf_free(&got);
     c12_buf_free(&want);

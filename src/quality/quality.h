@@ -95,7 +95,8 @@ int c12_quality_reply_done(const char *reply, size_t len, int completion);
 c12_rc c12_quality_normalize(const char *s, size_t len, c12_buf *out);
 
 /* *matched = 1 when the normalised answer span of the reply contains any
- * accepted answer, normalised, as whole tokens ("8" is not in "48"). */
+ * accepted answer, normalised, as whole tokens ("8" is not in "48"); an
+ * answer with a number only where no number follows it in the span. */
 c12_rc c12_quality_match(const char *reply, size_t len, int completion, char *const *answers, size_t n_answers,
                          int *matched, c12_err *err);
 

@@ -121,6 +121,12 @@ static void test_match(void **state)
     assert_true(match(" Friday.\nQuestion: next", 1, "Friday", NULL));
     assert_false(match(" Thursday.\nFriday", 1, "Friday", NULL));
     assert_false(match("", 0, "yes", NULL));
+    /* a number counts only when no other number follows it */
+    assert_false(match("Answer: 1, 2, 3, 42, 43, 44", 0, "42", NULL));
+    assert_false(match("Answer: 48 = 120 / 2.5", 0, "48", NULL));
+    assert_true(match("Answer: 48, then 48", 0, "48", NULL));
+    assert_true(match("Answer: 12:35 (after 2 h 50 min from 9:45) so 12:35", 0, "12:35", NULL));
+    assert_true(match("Answer: No, since 91 = 7 x 13", 0, "no", NULL)); /* words: anywhere */
     assert_false(match("Answer: anything", 0, "!!", NULL));       /* an empty answer never matches */
 }
 
