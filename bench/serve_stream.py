@@ -10,7 +10,7 @@ import time
 
 def once(port, model, prompt, n):
     body = json.dumps({"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": n,
-                       "temperature": 0, "stream": True, "stream_options": {"include_usage": True}})
+                       "temperature": 0, "ignore_eos": True, "stream": True, "stream_options": {"include_usage": True}})
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     c.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
     r = c.getresponse()
