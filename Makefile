@@ -104,7 +104,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) integration
 
-run: deps $(BUILD)/c12 models
+run: deps $(BUILD)/c12 models-all
 	$(BUILD)/c12 serve
 
 # libFuzzer targets, each run for FUZZ_SECONDS (bounded). The library is

@@ -20,7 +20,7 @@
 static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: c12 serve [--config FILE] [--listen HOST:PORT] [--ledger FILE]\n"
-               "  --config FILE       configuration (default: built-in, serving smollm2-135m)\n"
+               "  --config FILE       configuration (default: built-in, serving the model catalogue)\n"
                "  --listen HOST:PORT  listen address (also C12_LISTEN; default 127.0.0.1:8080)\n"
                "  --ledger FILE       the ledger database (overrides ledger.path; default\n"
                "                      $C12_HOME/ledger.db)\n"

@@ -47,12 +47,29 @@ void c12_config_model_from_catalog(c12_model_cfg *m, const char *name)
     if (e) snprintf(m->sha256, sizeof m->sha256, "%s", e->sha256);
 }
 
+/* Idle seconds before a model loaded on demand is unloaded, when the config
+ * does not say: long enough to keep one serving a burst of requests, short
+ * enough to hand its memory back for the next. */
+#define ON_DEMAND_KEEP_ALIVE_S 300
+
+void c12_config_use_catalog(c12_config *c)
+{
+    const char *dflt = c12_catalog_default()->name;
+    c->n_models = 0;
+    for (size_t i = 0; i < c12_catalog_count() && i < C12_CFG_MAX_MODELS; i++) {
+        c12_model_cfg *m = &c->models[c->n_models];
+        c12_config_model_from_catalog(m, c12_catalog_at(i)->name);
+        if (!strcmp(m->id, dflt)) c->default_model = c->n_models;
+        else m->keep_alive_s = ON_DEMAND_KEEP_ALIVE_S; /* the default stays loaded */
+        c->n_models++;
+    }
+}
+
 c12_rc c12_config_defaults(c12_config **out, c12_err *err)
 {
     c12_config *c = c12_config_alloc("built-in defaults");
     if (!c) return c12_fail(err, C12_ERR_NOMEM, "config: out of memory");
-    c12_config_model_from_catalog(&c->models[0], c12_catalog_default()->name);
-    c->n_models = 1;
+    c12_config_use_catalog(c);
     *out = c;
     return C12_OK;
 }

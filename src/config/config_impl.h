@@ -8,5 +8,7 @@
 c12_config *c12_config_alloc(const char *source);
 void c12_config_model_defaults(c12_model_cfg *m);
 void c12_config_model_from_catalog(c12_model_cfg *m, const char *name);
+/* A config that names no model serves the whole catalogue (config.c). */
+void c12_config_use_catalog(c12_config *c);
 
 #endif

@@ -321,10 +321,7 @@ static c12_rc walk(ycx *y, const yaml_node_t *root)
     }
     if (mv && (rc = models(y, mv))) return rc;
 defaults:
-    if (!c->n_models) {
-        c12_config_model_from_catalog(&c->models[0], c12_catalog_default()->name);
-        c->n_models = 1;
-    }
+    if (!c->n_models) c12_config_use_catalog(c);
     if (dv) {
         const char *d = scalar(dv);
         int i = d ? c12_config_find_model(c, d) : -1;

@@ -25,16 +25,22 @@ static void test_defaults(void **state)
     assert_int_equal(c12_config_defaults(&c, &err), C12_OK);
     assert_string_equal(c->listen_host, "127.0.0.1");
     assert_int_equal(c->listen_port, 8080);
-    assert_int_equal(c->n_models, 1);
-    assert_string_equal(c->models[0].id, "smollm2-135m");
-    assert_int_equal(strlen(c->models[0].sha256), 64);
-    assert_int_equal(c->models[0].slots, 1);
-    assert_int_equal(c->models[0].keep_alive_s, -1);
+    /* the whole catalogue: the default model loaded at start and kept, the
+     * others on demand, unloaded when idle */
+    assert_int_equal(c->n_models, 3);
+    assert_string_equal(c->models[c->default_model].id, "smollm2-135m");
+    for (size_t i = 0; i < c->n_models; i++) {
+        assert_int_equal(strlen(c->models[i].sha256), 64);
+        assert_int_equal(c->models[i].slots, 1);
+        assert_int_equal(c->models[i].keep_alive_s, i == c->default_model ? -1 : 300);
+    }
+    assert_int_not_equal(c12_config_find_model(c, "qwen2.5-coder-1.5b"), -1);
+    assert_int_not_equal(c12_config_find_model(c, "gemma3-270m"), -1);
     assert_int_equal(c->n_api_keys, 0);
     c12_config_free(c);
     /* An empty file and a file with only other modules' sections are the defaults too. */
     assert_int_equal(parse("", &c, &err), C12_OK);
-    assert_int_equal(c->n_models, 1);
+    assert_int_equal(c->n_models, 3);
     c12_config_free(c);
     assert_int_equal(parse("carbon:\n  chain: [static]\nenergy: {meter: rapl}\nledger: {}\npolicy: {}\n", &c, &err), C12_OK);
     c12_config_free(c);
