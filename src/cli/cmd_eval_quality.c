@@ -101,9 +101,11 @@ static c12_rc answer_task(c12_model *m, c12_session *s, const c12_quality_task *
     return rc;
 }
 
-/* Canned replies: one JSON string per line, in row order. */
+/* Canned replies, in row order: one per line, a JSON string or
+ * {"reply": string, "truncated": bool} (cut off at the token limit). */
 typedef struct eq_replies {
     char **r;
+    unsigned char *truncated;
     size_t n;
 } eq_replies;
 
@@ -111,7 +113,9 @@ static void replies_free(eq_replies *rp)
 {
     for (size_t i = 0; i < rp->n; i++) c12_free(rp->r[i]);
     c12_free(rp->r);
+    c12_free(rp->truncated);
     rp->r = NULL;
+    rp->truncated = NULL;
     rp->n = 0;
 }
 
@@ -119,15 +123,19 @@ static c12_rc replies_load(const char *path, size_t want, eq_replies *rp, c12_er
 {
     FILE *f = fopen(path, "r");
     if (!f) return c12_fail(err, C12_ERR_NOT_FOUND, "cannot open %s", path);
-    c12_rc rc = (rp->r = c12_calloc(want, sizeof *rp->r)) ? C12_OK : c12_fail(err, C12_ERR_NOMEM, "out of memory");
+    rp->r = c12_calloc(want, sizeof *rp->r);
+    rp->truncated = c12_calloc(want, 1);
+    c12_rc rc = rp->r && rp->truncated ? C12_OK : c12_fail(err, C12_ERR_NOMEM, "out of memory");
     char *line = NULL;
     size_t cap = 0;
     while (!rc && rp->n < want && getline(&line, &cap, f) > 0) {
         json_error_t je;
-        json_t *j = json_loads(line, JSON_DECODE_ANY, &je);
-        if (!json_is_string(j)) rc = c12_fail(err, C12_ERR_FORMAT, "%s:%zu: not a JSON string", path, rp->n + 1);
-        else if (!(rp->r[rp->n] = c12_strdup(json_string_value(j)))) rc = c12_fail(err, C12_ERR_NOMEM, "out of memory");
-        else rp->n++;
+        json_t *j = json_loads(line, JSON_DECODE_ANY, &je), *text = json_is_object(j) ? json_object_get(j, "reply") : j;
+        if (!json_is_string(text))
+            rc = c12_fail(err, C12_ERR_FORMAT, "%s:%zu: not a JSON string or {\"reply\": string}", path, rp->n + 1);
+        else if (!(rp->r[rp->n] = c12_strdup(json_string_value(text))))
+            rc = c12_fail(err, C12_ERR_NOMEM, "out of memory");
+        else rp->truncated[rp->n++] = json_is_true(json_object_get(j, "truncated"));
         json_decref(j);
     }
     free(line); /* getline's buffer comes from the C library */
@@ -177,10 +185,16 @@ typedef struct eq_run {
 } eq_run;
 
 /* Score the reply in r->answer for task t: *res is the outcome's name. */
-static c12_rc score(eq_run *r, const c12_quality_task *t, c12_quality_outcome *out, const char **res, c12_err *err)
+static c12_rc score(eq_run *r, const c12_quality_task *t, int truncated, c12_quality_outcome *out, const char **res,
+                    c12_err *err)
 {
     *out = C12_QUALITY_FAIL;
     const char *a = r->answer.data ? r->answer.data : "";
+    if (t->n_answers && r->chat && truncated && !c12_quality_has_answer_line(a, r->answer.len)) {
+        /* cut off in its working: its last line is a fragment, not an answer */
+        *res = "no_answer";
+        return C12_OK;
+    }
     if (t->n_answers) {
         int ok = 0;
         c12_rc rc = c12_quality_match(a, r->answer.len, !r->chat, t->answers, t->n_answers, &ok, err);
@@ -212,7 +226,7 @@ static char *span_json(const eq_run *r, int whole)
 }
 
 static void report_row(eq_run *r, size_t i, const c12_quality_task *t, const char *res, int tier, int n_gen,
-                       double gen, double test)
+                       int truncated, double gen, double test)
 {
     static const char *const tiers[] = {"low", "medium", "high", "none"};
     if (r->o.json) {
@@ -221,7 +235,8 @@ static void report_row(eq_run *r, size_t i, const c12_quality_task *t, const cha
                i ? "," : "", t->task_id, i + 1, tiers[tier], res, n_gen, gen, test);
         if (t->n_answers) { /* the record of what was scored: the answer line and the whole reply */
             char *span = span_json(r, 0), *all = span_json(r, 1);
-            printf(",\"answer\":%s,\"reply\":%s", span ? span : "null", all ? all : "null");
+            printf(",\"truncated\":%s,\"answer\":%s,\"reply\":%s", truncated ? "true" : "false",
+                   span ? span : "null", all ? all : "null");
             c12_free(span);
             c12_free(all);
         }
@@ -250,7 +265,8 @@ static c12_rc eval_row(eq_run *r, size_t i, c12_err *err)
     if (r->rp.n) rc = c12_buf_puts(&r->answer, r->rp.r[i]);
     else rc = answer_task(r->m, r->s, t, &r->o, r->chat, &r->answer, &n_gen, err);
     double b = now_s();
-    if (!rc) rc = score(r, t, &out, &res, err);
+    int truncated = r->rp.n ? r->rp.truncated[i] : n_gen >= r->o.max_tokens;
+    if (!rc) rc = score(r, t, truncated, &out, &res, err);
     if (rc) return rc;
     double c = now_s();
     r->gen_s += b - a;
@@ -265,7 +281,7 @@ static c12_rc eval_row(eq_run *r, size_t i, c12_err *err)
         r->tier_n[tier]++;
         r->tier_pass[tier] += out == C12_QUALITY_PASS;
     }
-    report_row(r, i, t, res, tier, n_gen, b - a, c - b);
+    report_row(r, i, t, res, tier, n_gen, truncated, b - a, c - b);
     return C12_OK;
 }
 

@@ -135,6 +135,11 @@ void c12_quality_answer_span(const char *reply, size_t len, int completion, size
     *n = b - a;
 }
 
+int c12_quality_has_answer_line(const char *reply, size_t len)
+{
+    return after_marker(reply, len) > 0;
+}
+
 int c12_quality_reply_done(const char *reply, size_t len, int completion)
 {
     size_t m = completion ? 0 : after_marker(reply, len);

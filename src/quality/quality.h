@@ -84,6 +84,11 @@ c12_rc c12_quality_answer_prompt(const c12_quality_task *t, int completion, c12_
  * ("4. ", "Step 5: "). */
 void c12_quality_answer_span(const char *reply, size_t len, int completion, size_t *off, size_t *n);
 
+/* Whether a chat reply has an "answer:" / "answer is" marker. A reply cut
+ * off at the token limit without one gave no answer (eval-quality:
+ * no_answer) rather than whatever its last, cut line holds. */
+int c12_quality_has_answer_line(const char *reply, size_t len);
+
 /* Whether the answer line is complete (generation can stop). */
 int c12_quality_reply_done(const char *reply, size_t len, int completion);
 

@@ -91,6 +91,15 @@ def test_canned_replies_scored_end_to_end(c12_san, tmp_path):
             timeout=60)
     assert r.returncode == 0, r.stderr
     assert "pass@1 1/1" in r.stdout and "completion prompt" in r.stdout and "low 1/1 = 1.000" in r.stderr
+    # a chat reply cut off at the token limit before an answer line gave no answer
+    cut = [{"reply": "Three pencils cost 45 cents, so 8.20 is", "truncated": True},
+           {"reply": "Answer: 1331", "truncated": True}]
+    r = run([c12_san, "eval-quality", "--tasks", write_jsonl(tmp_path / "t2.jsonl", tasks[1:3]), "--n", "2",
+             "--json", "--replies", write_jsonl(tmp_path / "r2.jsonl", cut)], timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert [t["result"] for t in out["tasks"]] == ["no_answer", "pass"]
+    assert all(t["truncated"] for t in out["tasks"])
     # fewer replies than rows
     r = run([c12_san, "eval-quality", "--tasks", str(tmp_path / "t.jsonl"), "--n", "4",
              "--replies", str(tmp_path / "r1.jsonl")], timeout=60)

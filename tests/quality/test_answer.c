@@ -71,6 +71,8 @@ static void test_answer_span(void **state)
 
 static void test_reply_done(void **state)
 {
+    assert_true(c12_quality_has_answer_line("x\nThe final ANSWER is 4", 21));
+    assert_false(c12_quality_has_answer_line("The answers: 4", 14));
     const char *r = "Answer: 4";
     assert_false(c12_quality_reply_done(r, strlen(r), 0));
     r = "Answer: 4\n";
