@@ -16,7 +16,8 @@ const c12_cli_cmd c12_cli_commands[] = {
     {"calibrate", "measure each model's energy and time per token", cmd_calibrate},
     {"report", "ledger totals by model, category and day, and the counterfactual", cmd_report},
     {"ledger", "inspect a ledger, or fill one with test rows", cmd_ledger},
-    {"eval-quality", "pass@1 of a model on tasks with executable tests (MBPP), code run in a subprocess", cmd_eval_quality},
+    {"eval-quality", "pass@1 of a model: code tasks with tests (MBPP, run in a subprocess), questions with answers",
+     cmd_eval_quality},
     {"simulate", "replay a workload through the router and the policies over a carbon trace", cmd_simulate},
     {NULL, NULL, NULL},
 };
