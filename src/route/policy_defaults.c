@@ -4,24 +4,32 @@
 
 #include "route/policy.h"
 
-/* Code ratings are pass@1 on the first 40 MBPP test-split tasks (task_id
- * 11..50), greedy: the only quality measurement C12 has. MBPP does not split by tier,
- * so a model's code figure stands for all three tiers. There is no measured
- * general-text benchmark yet: the general ratings are provisional (see
- * docs/policy.md, "What is not measured"), ordered by size, and marked so. */
+/* Every rating is a measured pass@1, greedy, with `c12 eval-quality`
+ * (docs/policy.md, "Where the ratings come from"):
+ *   - code: the first 40 MBPP test-split tasks (task_id 11..50). The router
+ *     puts all 40 in the low tier (and 496 of the 500 test-split tasks), so
+ *     MBPP cannot measure the medium and high tiers: the one figure stands
+ *     for all three;
+ *   - general: data/quality/general.jsonl, 60 questions written for C12, 20
+ *     in each router tier; each tier its own figure.
+ * With 20 questions a tier the 95% intervals are about +-0.2 wide. */
 static const c12_policy_model k_models[] = {
     {"qwen2.5-coder-1.5b", 1, 1.54,
-     {{0.55, 0.55, 0.55}, {0.55, 0.55, 0.55}},
-     "code: MBPP pass@1 22/40 = 0.55 (c12 eval-quality, greedy, tasks 11-50; llama.cpp: 24/40); "
-     "general: provisional, unmeasured"},
+     {{0.85, 0.55, 0.70}, {0.55, 0.55, 0.55}},
+     "code: MBPP pass@1 22/40 = 0.55 (c12 eval-quality, greedy, tasks 11-50, all low tier; llama.cpp: 24/40), "
+     "all tiers; general: c12 eval-quality --tasks data/quality/general.jsonl --n 60, greedy, "
+     "chat prompt, --max-tokens 640 (low rows from a 256 run: none was cut): low 17/20, medium 11/20, "
+     "high 14/20"},
     {"smollm2-135m", 1, 0.135,
-     {{0.50, 0.30, 0.10}, {0.10, 0.10, 0.10}},
-     "code: MBPP pass@1 4/40 = 0.10 (c12 eval-quality, greedy, tasks 11-50; llama.cpp: 3/40); "
-     "general: provisional, unmeasured"},
+     {{0.35, 0.0, 0.0}, {0.10, 0.10, 0.10}},
+     "code: MBPP pass@1 4/40 = 0.10 (c12 eval-quality, greedy, tasks 11-50, all low tier; llama.cpp: 3/40), "
+     "all tiers; general: c12 eval-quality --tasks data/quality/general.jsonl --n 60 --max-tokens 640, greedy, "
+     "chat prompt: low 7/20, medium 0/20, high 0/20"},
     {"gemma3-270m", 0, 0.27,
-     {{0.30, 0.15, 0.05}, {0.025, 0.025, 0.025}},
+     {{0.30, 0.0, 0.0}, {0.025, 0.025, 0.025}},
      "base model, raw completions only; code: MBPP pass@1 1/40 = 0.025 (c12 eval-quality, greedy, completion "
-     "prompt, tasks 11-50); general: provisional, unmeasured"},
+     "prompt, tasks 11-50), all tiers; general: c12 eval-quality --tasks data/quality/general.jsonl --n 60 "
+     "--max-tokens 256, greedy, completion prompt: low 6/20, medium 0/20, high 0/20"},
 };
 
 void c12_policy_defaults(c12_policy_params *p)

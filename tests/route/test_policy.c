@@ -71,12 +71,17 @@ static void test_general_low_goes_to_the_cleanest_adequate(void **state)
 {
     c12_policy *pol = defaults();
     c12_route_analysis a = analysis(C12_ROUTE_GENERAL, C12_ROUTE_LOW);
+    /* measured: smollm2 0.35 on low-tier general questions, under the 0.5 bar */
     c12_policy_decision d = decide(pol, &a, 100, NAN, 0, 0, 1);
+    assert_int_equal(d.c[0].model, QWEN);
+    assert_false(d.c[1].adequate);
+    /* above 200 the bar is 0.3: the smaller, cleaner one */
+    d = decide(pol, &a, 210, NAN, 0, 0, 1);
     assert_int_equal(d.c[0].model, SMOL);
     assert_true(d.c[0].co2_g < d.c[1].co2_g);
-    /* medium general: smollm2 rated 0.30 < 0.5, so the bigger one */
+    /* medium general: smollm2 measured 0/20, so the bigger one even then */
     a = analysis(C12_ROUTE_GENERAL, C12_ROUTE_MEDIUM);
-    d = decide(pol, &a, 100, NAN, 0, 0, 1);
+    d = decide(pol, &a, 210, NAN, 0, 0, 1);
     assert_int_equal(d.c[0].model, QWEN);
     c12_policy_unref(pol);
 }
@@ -84,7 +89,7 @@ static void test_general_low_goes_to_the_cleanest_adequate(void **state)
 static void test_thresholds_degrade(void **state)
 {
     c12_policy *pol = defaults();
-    c12_route_analysis a = analysis(C12_ROUTE_GENERAL, C12_ROUTE_MEDIUM);
+    c12_route_analysis a = analysis(C12_ROUTE_GENERAL, C12_ROUTE_LOW);
     c12_policy_decision d = decide(pol, &a, 210, NAN, 0, 0, 1); /* > 200: needs 0.3 */
     assert_int_equal(d.level, 1);
     assert_int_equal(d.c[0].model, SMOL);
@@ -95,6 +100,9 @@ static void test_thresholds_degrade(void **state)
     d = decide(pol, &a, 300, NAN, 0, 0, 1);
     assert_int_equal(d.level, 2);
     assert_int_equal(d.c[0].model, SMOL);
+    /* high general: no small model meets even 0.05 */
+    a = analysis(C12_ROUTE_GENERAL, C12_ROUTE_HIGH);
+    assert_int_equal(decide(pol, &a, 300, NAN, 0, 0, 1).c[0].model, QWEN);
     c12_policy_unref(pol);
 }
 
@@ -160,9 +168,14 @@ static void test_fallback_order_and_completion(void **state)
     c12_policy_decision d = decide(pol, &a, 100, NAN, 0, 0, 0);
     assert_int_equal(d.n, 3);
     /* adequate ones (cleanest first), then the rest by rating */
-    assert_int_equal(d.c[0].model, SMOL);
-    assert_int_equal(d.c[1].model, QWEN);
+    assert_int_equal(d.c[0].model, QWEN);
+    assert_int_equal(d.c[1].model, SMOL);
     assert_int_equal(d.c[2].model, GEMMA);
+    /* above 200 (bar 0.3) all three are adequate: cleanest first */
+    d = decide(pol, &a, 210, NAN, 0, 0, 0);
+    assert_int_equal(d.c[0].model, SMOL);
+    assert_int_equal(d.c[1].model, GEMMA);
+    assert_int_equal(d.c[2].model, QWEN);
     for (size_t i = 1; i < d.n; i++)
         if (d.c[i].adequate) assert_true(d.c[i - 1].adequate && d.c[i - 1].co2_g <= d.c[i].co2_g);
     /* a chat with only a base model configured: NOT_FOUND */
