@@ -56,8 +56,9 @@ def test_general_rows_json(c12, have_smollm2, tmp_path):
     assert [t["tier"] for t in out["tasks"]] == ["low", "medium", "high"]
     assert [t["row"] for t in out["tasks"]] == [1, 2, 3]
     for t in out["tasks"]:
-        assert t["task_id"] == -1 and t["result"] in ("pass", "fail") and t["test_s"] < 1
+        assert t["task_id"] == -1 and t["result"] in ("pass", "fail", "no_answer") and t["test_s"] < 1
         assert isinstance(t["answer"], str) and t["answer"] in t["reply"] and t["tokens"] <= 24
+        assert t["truncated"] == (t["tokens"] == 24) and (t["result"] != "no_answer" or t["truncated"])
     check_tiers(out)
     assert all(t["n"] == 1 for t in out["by_tier"].values())
 
