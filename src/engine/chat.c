@@ -74,7 +74,7 @@ c12_rc c12_model_chat_prompt(const c12_model *m, const c12_chat_msg *msgs, size_
                              int add_assistant, char **out, c12_err *err)
 {
     if (!m->chat_template)
-        return c12_fail(err, C12_ERR_UNSUPPORTED,
+        return c12_fail(err, C12_ERR_INVALID, /* the request's fault: it asked a base model to chat */
                         "model '%s' has no chat template (a base model): use a raw completion",
                         m->info.name);
     for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {

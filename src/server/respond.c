@@ -89,6 +89,8 @@ static const rc_map RC_MAP[] = {
     {C12_ERR_TIMEOUT, 504, "timeout_error", NULL, "deadline_exceeded"},
     {C12_ERR_CANCELLED, 503, "server_error", NULL, "shutting_down"},
     {C12_ERR_RANGE, 400, "invalid_request_error", "messages", "context_length_exceeded"},
+    /* a request the model cannot serve: chat to a base model, an empty prompt */
+    {C12_ERR_INVALID, 400, "invalid_request_error", NULL, "invalid_request"},
     {C12_ERR_NOT_FOUND, 500, "server_error", NULL, "model_load_failed"},
     {C12_ERR_INTEGRITY, 500, "server_error", NULL, "model_load_failed"},
     {C12_ERR_FORMAT, 500, "server_error", NULL, "model_load_failed"},

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import model_path
-from server_helpers import Server
+from server_helpers import Server, error_of
 
 CODE = "Write a Python function that reverses a string."
 
@@ -21,6 +21,17 @@ def test_built_in_default_serves_the_catalogue(c12):
         assert sorted(m["id"] for m in json.loads(body)["data"]) == \
             ["gemma3-270m", "qwen2.5-coder-1.5b", "smollm2-135m"]
         assert "loaded smollm2-135m" in s.stderr()  # the default, at start
+        if model_path("gemma3-270m").exists():
+            # the base model: loaded on first use; completions, but no chat
+            st, body = s.post("/v1/completions", {"model": "gemma3-270m", "prompt": "The sea is",
+                                                  "max_tokens": 2})
+            assert st == 200 and json.loads(body)["model"] == "gemma3-270m", body
+            st, body = s.post("/v1/chat/completions", {"model": "gemma3-270m", "max_tokens": 2,
+                                                       "messages": [{"role": "user", "content": "Hi"}]})
+            e = error_of(body)
+            assert st == 400 and e["type"] == "invalid_request_error", body
+            assert "no chat template" in e["message"] and "completion" in e["message"]
+            assert s.get("/healthz")[0] == 200
     finally:
         s.stop()
 
