@@ -138,9 +138,6 @@ const c12_carbon_provider_ops *c12_carbon_provider_find(const c12_carbon_provide
 c12_rc c12_carbon_require(const struct c12_carbon_provider_cfg *cfg, const char *value,
                           const char *key, const char *where, c12_err *err);
 
-/* Read a whole file (at most `max` bytes) into a NUL-terminated heap buffer. */
-c12_rc c12_carbon_read_file(const char *path, size_t max, char **out, size_t *out_len, c12_err *err);
-
 /* Remove every occurrence of `secret` (if non-empty) from err's message, so
  * that no credential leaves a provider through an error. */
 void c12_carbon_redact(c12_err *err, const char *secret);

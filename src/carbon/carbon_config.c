@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/c12_file.h"
 #include "base/c12_alloc.h"
 #include "carbon/carbon.h"
 #include "carbon/carbon_config.h"
@@ -137,7 +138,7 @@ c12_rc c12_carbon_config_load(const char *path, const c12_carbon_config_opts *op
 {
     char *text;
     size_t len;
-    c12_rc rc = c12_carbon_read_file(path, 1u << 20, &text, &len, err);
+    c12_rc rc = c12_read_file(path, 1u << 20, &text, &len, err);
     if (rc) return rc;
     rc = c12_carbon_config_parse(text, len, path, opts, out, err);
     c12_free(text);

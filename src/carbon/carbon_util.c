@@ -98,48 +98,6 @@ void c12_carbon_redact(c12_err *err, const char *secret)
     memcpy(err->msg, out, o + 1);
 }
 
-c12_rc c12_carbon_read_file(const char *path, size_t max, char **out, size_t *out_len, c12_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return c12_fail(err, C12_ERR_IO, "%s: cannot open", path);
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    c12_rc rc = C12_OK;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= max) {
-                rc = c12_fail(err, C12_ERR_RANGE, "%s: larger than %zu bytes", path, max);
-                break;
-            }
-            cap = cap ? cap * 2 : 8192;
-            if (cap > max) cap = max;
-            char *t = c12_realloc(text, cap + 1);
-            if (!t) {
-                rc = c12_fail(err, C12_ERR_NOMEM, "%s: out of memory", path);
-                break;
-            }
-            text = t;
-        }
-        size_t got = fread(text + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    if (rc == C12_OK && ferror(f)) rc = c12_fail(err, C12_ERR_IO, "%s: read error", path);
-    fclose(f);
-    if (rc == C12_OK && !text) {
-        text = c12_malloc(1);
-        if (!text) rc = c12_fail(err, C12_ERR_NOMEM, "%s: out of memory", path);
-    }
-    if (rc) {
-        c12_free(text);
-        return rc;
-    }
-    text[len] = '\0';
-    *out = text;
-    *out_len = len;
-    return C12_OK;
-}
-
 c12_rc c12_carbon_require(const struct c12_carbon_provider_cfg *cfg, const char *value,
                           const char *key, const char *where, c12_err *err)
 {

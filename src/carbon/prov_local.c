@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/c12_file.h"
 #include "base/c12_alloc.h"
 #include "carbon/carbon_config.h"
 #include "carbon/carbon_forecast.h"
@@ -82,7 +83,7 @@ static c12_rc trace_create(const c12_carbon_provider_cfg *cfg, int64_t now_ms, v
     if (!t) return c12_fail(err, C12_ERR_NOMEM, "trace: out of memory");
     char *text;
     size_t len;
-    c12_rc rc = c12_carbon_read_file(cfg->path, MAX_TRACE_BYTES, &text, &len, err);
+    c12_rc rc = c12_read_file(cfg->path, MAX_TRACE_BYTES, &text, &len, err);
     if (rc == C12_OK) {
         rc = c12_carbon_parse_trace_csv(text, len, &t->pts, err);
         if (rc) {

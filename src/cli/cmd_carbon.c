@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/c12_file.h"
 #include "base/c12_alloc.h"
 #include "carbon/carbon_parse.h"
 #include "cli.h"
@@ -100,7 +101,7 @@ static int sub_backtest(const carbon_opts *o)
     }
     char *text;
     size_t len;
-    if (c12_carbon_read_file(trace, 64u << 20, &text, &len, &err)) return fail(&err);
+    if (c12_read_file(trace, 64u << 20, &text, &len, &err)) return fail(&err);
     c12_carbon_series s;
     c12_carbon_series_init(&s);
     c12_rc rc = c12_carbon_parse_trace_csv(text, len, &s, &err);

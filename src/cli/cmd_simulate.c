@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/c12_file.h"
 #include "base/c12_alloc.h"
 #include "cli.h"
 #include "carbon/carbon_parse.h"
@@ -84,7 +85,7 @@ static c12_rc load_trace(const char *path, c12_carbon_series *s, c12_err *err)
 {
     char *body = NULL;
     size_t len = 0;
-    c12_rc rc = c12_carbon_read_file(path, 64u << 20, &body, &len, err);
+    c12_rc rc = c12_read_file(path, 64u << 20, &body, &len, err);
     if (!rc) rc = c12_carbon_parse_trace_csv(body, len, s, err);
     c12_free(body);
     return rc;

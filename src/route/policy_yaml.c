@@ -24,7 +24,7 @@
 #include <yaml.h>
 
 #include "base/c12_alloc.h"
-#include "base/c12_buf.h"
+#include "base/c12_file.h"
 #include "route/policy.h"
 
 typedef struct yctx {
@@ -216,20 +216,11 @@ c12_rc c12_policy_parse_yaml(const char *text, size_t len, const char *filename,
 
 c12_rc c12_policy_load_yaml(const char *path, c12_policy_params *out, c12_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return c12_fail(err, C12_ERR_NOT_FOUND, "cannot open %s", path);
-    c12_buf b;
-    c12_buf_init(&b, 1u << 22);
-    char chunk[8192];
-    size_t n;
-    c12_rc rc = C12_OK;
-    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0) rc = c12_buf_append(&b, chunk, n);
-    fclose(f);
-    if (rc) {
-        c12_buf_free(&b);
-        return c12_fail(err, rc, "%s: too large", path);
-    }
-    rc = c12_policy_parse_yaml(b.data ? b.data : "", b.len, path, out, err);
-    c12_buf_free(&b);
+    char *text;
+    size_t len;
+    c12_rc rc = c12_read_file(path, 1u << 22, &text, &len, err);
+    if (rc) return rc;
+    rc = c12_policy_parse_yaml(text, len, path, out, err);
+    c12_free(text);
     return rc;
 }

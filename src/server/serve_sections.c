@@ -7,7 +7,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "base/c12_buf.h"
+#include "base/c12_alloc.h"
+#include "base/c12_file.h"
 #include "server/serve_env.h"
 
 typedef struct sections {
@@ -101,17 +102,11 @@ c12_rc c12_serve_sections_parse(const char *text, size_t len, const char *file, 
 
 c12_rc c12_serve_sections_load(const char *path, c12_energy_cfg *energy, c12_ledger_cfg *ledger, c12_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return c12_fail(err, C12_ERR_IO, "cannot open %s", path);
-    c12_buf b;
-    c12_buf_init(&b, 1u << 20);
-    char chunk[8192];
-    size_t n;
-    c12_rc rc = C12_OK;
-    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0) rc = c12_buf_append(&b, chunk, n);
-    fclose(f);
-    if (!rc) rc = c12_serve_sections_parse(b.data ? b.data : "", b.len, path, energy, ledger, err);
-    else rc = c12_fail(err, rc, "%s: too large", path);
-    c12_buf_free(&b);
+    char *text;
+    size_t len;
+    c12_rc rc = c12_read_file(path, 1u << 20, &text, &len, err);
+    if (rc) return rc;
+    rc = c12_serve_sections_parse(text, len, path, energy, ledger, err);
+    c12_free(text);
     return rc;
 }

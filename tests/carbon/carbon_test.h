@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/c12_file.h"
 #include "base/c12_alloc.h"
 #include "carbon/carbon.h"
 
@@ -24,7 +25,7 @@ static inline char *fixture(const char *name, size_t *len)
     snprintf(path, sizeof path, FIXTURES "%s", name);
     char *text = NULL;
     c12_err err;
-    if (c12_carbon_read_file(path, 1u << 26, &text, len, &err) != C12_OK) fail_msg("%s", err.msg);
+    if (c12_read_file(path, 1u << 26, &text, len, &err) != C12_OK) fail_msg("%s", err.msg);
     return text;
 }
 

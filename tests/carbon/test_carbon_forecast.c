@@ -2,6 +2,7 @@
  * sees the future, and beats persistence at 6 and 24 h on the 2023 GB trace.
  * Also the trace replay's mapping of now onto the trace. */
 #include "carbon_test.h"
+#include "base/c12_file.h"
 #include "carbon/carbon_forecast.h"
 #include "carbon/carbon_parse.h"
 #include "carbon/carbon_trace.h"
@@ -67,7 +68,7 @@ static void test_beats_persistence_on_gb_2023(void **state)
     char *text;
     size_t n;
     c12_err err;
-    assert_int_equal(c12_carbon_read_file("data/carbon/gb_2023-01-01_2023-12-31.csv", 1u << 26, &text, &n, &err), C12_OK);
+    assert_int_equal(c12_read_file("data/carbon/gb_2023-01-01_2023-12-31.csv", 1u << 26, &text, &n, &err), C12_OK);
     c12_carbon_series s;
     c12_carbon_series_init(&s);
     assert_int_equal(c12_carbon_parse_trace_csv(text, n, &s, &err), C12_OK);
