@@ -60,13 +60,13 @@ static c12_rc load_workload(const char *path, c12_sim_item **out, size_t *n_out,
             cap = nc;
         }
         size_t len = strlen(text);
-        rc = c12_route_analyse_text(text, len, &items[n].a, err);
-        items[n].prompt_tokens = c12_sim_prompt_tokens(len);
-        json_decref(o);
-        if (rc == C12_ERR_INVALID) { /* an empty text: skip it */
-            rc = C12_OK;
+        if (!len) { /* an empty text asks nothing: skip it */
+            json_decref(o);
             continue;
         }
+        rc = c12_route_analyse_text(text, len, &items[n].a, err);
+        items[n].prompt_tokens = c12_policy_prompt_tokens(len);
+        json_decref(o);
         if (rc) break;
         n++;
     }

@@ -134,6 +134,19 @@ static const char *why_first(const c12_policy_choice *c)
     return "cleanest adequate";
 }
 
+double c12_policy_prompt_tokens(size_t len) { return ceil((double)len / 4.0) + 8.0; }
+
+double c12_policy_out_tokens(const c12_policy *p, const c12_route_analysis *a)
+{
+    return a->out_tokens > 0 ? (double)a->out_tokens : p->p.default_out_tokens;
+}
+
+double c12_policy_energy_j(const c12_policy *p, size_t i, double prompt_tok, double out_tok, int loaded)
+{
+    const c12_policy_cost *k = &p->cost[i];
+    return k->j_prompt * prompt_tok + k->j_out * out_tok + (loaded ? 0 : k->load_j);
+}
+
 c12_rc c12_policy_decide(const c12_policy *pol, const c12_policy_request *req, c12_policy_decision *out,
                          c12_err *err)
 {
@@ -146,8 +159,7 @@ c12_rc c12_policy_decide(const c12_policy *pol, const c12_policy_request *req, c
     int level = 0;
     while ((size_t)level < p->n_levels && blend > p->levels[level].above) level++;
     double need = level ? p->levels[level - 1].min_rating : p->min_rating;
-    double out_tok = req->out_tokens > 0 ? req->out_tokens
-                     : a->out_tokens > 0 ? (double)a->out_tokens : p->default_out_tokens;
+    double out_tok = req->out_tokens > 0 ? req->out_tokens : c12_policy_out_tokens(pol, a);
     c12_policy_decision d;
     d.n = 0;
     for (size_t i = 0; i < p->n_models; i++) {
@@ -155,7 +167,7 @@ c12_rc c12_policy_decide(const c12_policy *pol, const c12_policy_request *req, c
         const c12_policy_cost *k = &pol->cost[i];
         c12_policy_choice c = {.model = (int)i, .rating = p->models[i].rating[a->category][a->tier],
                                .loaded = (int)((req->loaded_mask >> i) & 1u)};
-        c.energy_j = k->j_prompt * req->prompt_tokens + k->j_out * out_tok + (c.loaded ? 0 : k->load_j);
+        c.energy_j = c12_policy_energy_j(pol, i, req->prompt_tokens, out_tok, c.loaded);
         c.seconds = k->s_prompt * req->prompt_tokens + k->s_out * out_tok + (c.loaded ? 0 : k->load_s);
         /* the energy is spent now: the current intensity prices it */
         c.co2_g = c.energy_j / 3.6e6 * req->intensity_now * p->pue;

@@ -74,6 +74,11 @@ typedef struct c12_policy_cost {
 /* The documented estimate for an uncalibrated model of params_b billions. */
 void c12_policy_estimate(double params_b, c12_policy_cost *out);
 
+/* Prompt tokens of a message of len bytes, without a tokenizer: about 4
+ * bytes a token in English, plus the chat template's few tokens. The
+ * server's estimate and the simulator's, so that they cannot drift. */
+double c12_policy_prompt_tokens(size_t len);
+
 typedef struct c12_policy c12_policy;
 
 /* An immutable policy from parameters and a calibration (NULL: all
@@ -85,6 +90,12 @@ const c12_policy_params *c12_policy_get_params(const c12_policy *p);
 const c12_policy_cost *c12_policy_get_cost(const c12_policy *p, size_t model_index);
 /* Index of a model by name, or -1. */
 int c12_policy_find(const c12_policy *p, const char *name);
+/* Output tokens to plan for: the length the analysis found stated, else
+ * the policy's default. */
+double c12_policy_out_tokens(const c12_policy *p, const c12_route_analysis *a);
+/* Expected joules of a request on model i: prompt and output tokens, and
+ * the load when the model is not resident. */
+double c12_policy_energy_j(const c12_policy *p, size_t i, double prompt_tok, double out_tok, int loaded);
 
 typedef struct c12_policy_request {
     const c12_route_analysis *analysis; /* category, tier, requested length */

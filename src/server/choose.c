@@ -16,9 +16,9 @@
 
 double c12_choose_prompt_tokens(const c12_api_req *q)
 {
-    if (q->kind == C12_API_COMPLETION) return (double)(q->prompt ? strlen(q->prompt) : 0) / 4.0 + 8.0;
+    if (q->kind == C12_API_COMPLETION) return c12_policy_prompt_tokens(q->prompt ? strlen(q->prompt) : 0);
     double t = 0;
-    for (size_t i = 0; i < q->n_messages; i++) t += (double)strlen(q->messages[i].content) / 4.0 + 8.0;
+    for (size_t i = 0; i < q->n_messages; i++) t += c12_policy_prompt_tokens(strlen(q->messages[i].content));
     return t;
 }
 
@@ -57,11 +57,10 @@ static void analyse(c12_gen_job *job)
     m->row.complexity = m->analysis.complexity;
 }
 
-/* Output tokens to expect: the stated length or the policy's default,
- * capped by max_tokens. */
-static double expected_out(const c12_gen_job *job, const c12_policy_params *pp)
+/* Output tokens to expect: the policy's plan, capped by max_tokens. */
+static double expected_out(const c12_gen_job *job, const c12_policy *pol)
 {
-    double e = job->meta.analysis.out_tokens > 0 ? (double)job->meta.analysis.out_tokens : pp->default_out_tokens;
+    double e = c12_policy_out_tokens(pol, &job->meta.analysis);
     return job->breq.gen.max_tokens > 0 ? fmin(e, (double)job->breq.gen.max_tokens) : e;
 }
 
@@ -74,7 +73,7 @@ static void policy_request(const c12_gen_job *job, const c12_policy *pol, double
     r->analysis = &job->meta.analysis;
     r->chat = job->q.kind == C12_API_CHAT;
     r->prompt_tokens = c12_choose_prompt_tokens(&job->q);
-    r->out_tokens = expected_out(job, pp);
+    r->out_tokens = expected_out(job, pol);
     r->max_latency_ms = max_latency_ms;
     r->intensity_now = job->meta.row.intensity;
     r->intensity_next = job->meta.intensity_next;
@@ -91,10 +90,9 @@ static void estimate(c12_gen_job *job, const c12_policy *pol, int idx)
     const c12_policy_params *pp = c12_policy_get_params(pol);
     for (size_t i = 0; i < pp->n_models; i++) {
         if (c12_server_policy_model(job->srv->cfg, pp->models[i].name) != idx) continue;
-        const c12_policy_cost *k = c12_policy_get_cost(pol, i);
         int loaded = c12_pool_state(job->srv->pool, idx) == C12_MODEL_LOADED;
-        job->meta.est_j = k->j_prompt * c12_choose_prompt_tokens(&job->q) + k->j_out * expected_out(job, pp) +
-                          (loaded ? 0 : k->load_j);
+        job->meta.est_j = c12_policy_energy_j(pol, i, c12_choose_prompt_tokens(&job->q), expected_out(job, pol),
+                                              loaded);
         job->meta.est_basis = C12_BASIS_ESTIMATE;
         return;
     }

@@ -5,8 +5,6 @@
 #include "carbon/carbon_trace.h"
 #include "sim/sim.h"
 
-double c12_sim_prompt_tokens(size_t len) { return ceil((double)len / 4.0) + 8.0; }
-
 /* Chat models ordered by size: the strongest is the largest, the smallest
  * the smallest (C12's catalogue: quality grows with size). */
 static int by_size(const c12_policy *p, int largest)
@@ -98,13 +96,10 @@ c12_rc c12_sim_run(const c12_policy *pol, const c12_sim_params *sp, c12_sim_resu
                                       .intensity_now = inow, .intensity_next = inext, .loaded_mask = mask};
             int m = c12_sim_strategies[k].pick(pol, &req);
             if (m < 0) return c12_fail(err, C12_ERR_NOT_FOUND, "simulate: %s found no model", res[k].name);
-            const c12_policy_cost *c = c12_policy_get_cost(pol, (size_t)m);
-            double out_tok = it->a.out_tokens > 0 ? (double)it->a.out_tokens : pp->default_out_tokens;
-            double j = c->j_prompt * it->prompt_tokens + c->j_out * out_tok;
-            if (!((mask >> m) & 1u)) {
-                j += c->load_j;
-                res[k].loads++;
-            }
+            const int loaded = (mask >> m) & 1u;
+            double j = c12_policy_energy_j(pol, (size_t)m, it->prompt_tokens, c12_policy_out_tokens(pol, &it->a),
+                                           loaded);
+            res[k].loads += !loaded;
             last_use[k][m] = now;
             int cat = it->a.category, ok = c12_policy_adequate(pol, (size_t)m, it->a.category, it->a.tier);
             res[k].requests++;

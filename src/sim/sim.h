@@ -27,10 +27,6 @@ typedef struct c12_sim_item {
     double prompt_tokens;
 } c12_sim_item;
 
-/* Prompt tokens of a chat message of len bytes, without a tokenizer: about
- * 4 bytes a token in English, plus the chat template's few tokens. */
-double c12_sim_prompt_tokens(size_t len);
-
 /* A strategy picks a model index for a request. */
 typedef struct c12_sim_strategy {
     const char *name;

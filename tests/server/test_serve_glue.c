@@ -107,11 +107,11 @@ static void test_status(void **state)
     assert_string_equal(c12_account_status(503, C12_ERR_CANCELLED), "cancelled");
     assert_string_equal(c12_account_status(200, C12_ERR_CANCELLED), "cancelled");
     assert_string_equal(c12_account_status(500, C12_ERR_FORMAT), "error");
-    assert_int_equal(c12_gen_error_status(C12_ERR_RANGE), 400);
-    assert_int_equal(c12_gen_error_status(C12_ERR_INVALID), 400);
-    assert_int_equal(c12_gen_error_status(C12_ERR_BUSY), 429);
-    assert_int_equal(c12_gen_error_status(C12_ERR_TIMEOUT), 504);
-    assert_int_equal(c12_gen_error_status(C12_ERR_INTEGRITY), 500);
+    assert_int_equal(c12_http_rc_status(C12_ERR_RANGE), 400);
+    assert_int_equal(c12_http_rc_status(C12_ERR_INVALID), 400);
+    assert_int_equal(c12_http_rc_status(C12_ERR_BUSY), 429);
+    assert_int_equal(c12_http_rc_status(C12_ERR_TIMEOUT), 504);
+    assert_int_equal(c12_http_rc_status(C12_ERR_INTEGRITY), 500);
     assert_int_equal(c12_http_rc_status(C12_ERR_CANCELLED), 503);
 }
 
@@ -135,6 +135,9 @@ static void test_prompt_tokens(void **state)
     q.kind = C12_API_COMPLETION;
     q.prompt = "12345678";
     assert_true(c12_choose_prompt_tokens(&q) == 10.0);
+    q.prompt = "12345"; /* rounded up, as the simulator rounds */
+    assert_true(c12_choose_prompt_tokens(&q) == 10.0);
+    assert_true(c12_choose_prompt_tokens(&q) == c12_policy_prompt_tokens(5));
     c12_chat_msg m[2] = {{"system", "abcd"}, {"user", ""}};
     q.kind = C12_API_CHAT;
     q.messages = m;
