@@ -136,16 +136,16 @@ c12_rc c12_config_hash_key(const char *key, char hex[C12_CFG_HASH_MAX], c12_err 
     return rc;
 }
 
-int c12_config_key_ok(const c12_config *c, const char *key)
+int c12_config_key_index(const c12_config *c, const char *key)
 {
     char hex[C12_CFG_HASH_MAX];
     c12_err err;
-    if (!key || c12_config_hash_key(key, hex, &err)) return 0;
-    int ok = 0;
+    if (!key || c12_config_hash_key(key, hex, &err)) return -1;
+    int found = -1;
     for (size_t i = 0; i < c->n_api_keys; i++) {
-        unsigned char d = 0; /* compare every byte: timing tells nothing */
+        unsigned char d = 0; /* compare every byte of every key: timing tells nothing */
         for (size_t j = 0; j < 64; j++) d |= (unsigned char)(hex[j] ^ c->api_keys[i][j]);
-        ok |= d == 0;
+        if (d == 0) found = (int)i;
     }
-    return ok;
+    return found;
 }

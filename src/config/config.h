@@ -84,8 +84,9 @@ void c12_config_free(c12_config *c);
 int c12_config_find_model(const c12_config *c, const char *id);
 /* "HOST:PORT" (or ":PORT", "PORT") into c's listen address. */
 c12_rc c12_config_set_listen(c12_config *c, const char *hostport, c12_err *err);
-/* Whether `key` hashes to one of c's api_keys (constant time per entry). */
-int c12_config_key_ok(const c12_config *c, const char *key);
+/* Index in c's api_keys of the entry `key` hashes to, or -1 (every entry is
+ * compared in full: the time taken tells nothing). */
+int c12_config_key_index(const c12_config *c, const char *key);
 /* sha256 of a key as lowercase hex (the form api_keys stores). */
 c12_rc c12_config_hash_key(const char *key, char hex[C12_CFG_HASH_MAX], c12_err *err);
 

@@ -19,9 +19,10 @@ static int64_t real_ms(void)
 
 static double ms_since(int64_t t0_ns) { return (double)(c12_energy_wall_ns() - t0_ns) / 1e6; }
 
-/* Mean of the forecast over the next hour, or NAN. */
-static double next_hour(c12_carbon_cache *cc)
+double c12_account_next_hour(const c12_server *srv)
 {
+    c12_carbon_cache *cc = srv->deps.carbon;
+    if (!cc) return NAN;
     c12_carbon_series s;
     c12_err err;
     c12_carbon_series_init(&s);
@@ -41,12 +42,10 @@ static void carbon_reading(c12_gen_job *job)
     c12_carbon_cache *cc = job->srv->deps.carbon;
     c12_carbon_answer a;
     c12_err err;
-    m->intensity_next = NAN;
     if (cc && c12_carbon_cache_now(cc, &a, &err) == C12_OK) {
         m->row.intensity = a.reading.value;
         C12_LEDGER_SET(m->row.intensity_provider, a.reading.provider);
         m->row.intensity_age_s = (double)a.age_ms / 1000.0;
-        m->intensity_next = next_hour(cc);
         return;
     }
     m->row.intensity = C12_CARBON_DEFAULT_STATIC;
@@ -65,23 +64,11 @@ void c12_account_begin(c12_gen_job *job, struct MHD_Connection *c)
     carbon_reading(job);
 }
 
-/* "key:<first 8 hex of the key's sha256>" for the configured key the
- * request presented (the key itself is never stored). */
-static void key_label(const c12_server *s, struct MHD_Connection *c, char *out, size_t cap)
+void c12_account_user(c12_gen_job *job, int key_idx)
 {
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    char hex[C12_CFG_HASH_MAX];
-    c12_err err;
-    out[0] = '\0';
-    if (!s->cfg->n_api_keys || !h || strncasecmp(h, "Bearer ", 7) || c12_config_hash_key(h + 7, hex, &err)) return;
-    for (size_t i = 0; i < s->cfg->n_api_keys; i++)
-        if (!strcmp(hex, s->cfg->api_keys[i])) snprintf(out, cap, "key:%.8s", hex);
-}
-
-void c12_account_user(c12_gen_job *job, struct MHD_Connection *c)
-{
-    char key[16], user[sizeof job->meta.row.user];
-    key_label(job->srv, c, key, sizeof key);
+    /* "key:<first 8 hex of the key's sha256>" (the key itself is never stored) */
+    char key[16] = "", user[sizeof job->meta.row.user];
+    if (key_idx >= 0) snprintf(key, sizeof key, "key:%.8s", job->srv->cfg->api_keys[key_idx]);
     const char *u = job->q.user ? job->q.user : "";
     snprintf(user, sizeof user, "%s%s%s", key, key[0] && u[0] ? "/" : "", u);
     C12_LEDGER_SET(job->meta.row.user, user);

@@ -25,11 +25,6 @@ void c12_gen_job_end(c12_gen_job *job)
     c12_free(job);
 }
 
-unsigned c12_gen_error_status(c12_rc rc)
-{
-    return rc == C12_ERR_RANGE || rc == C12_ERR_INVALID ? 400 : c12_http_rc_status(rc);
-}
-
 enum MHD_Result c12_gen_error(c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg)
 {
     const char *param = job->q.kind == C12_API_CHAT ? "messages" : "prompt";
@@ -117,7 +112,7 @@ static enum MHD_Result run_plain(c12_gen_job *job, struct MHD_Connection *c)
     if (!rc && !o.text.data) rc = c12_fail(&err, C12_ERR_NOMEM, "Out of memory.");
     /* Cut by the end of the grace period: the text so far goes out, the row says cancelled. */
     int cut = !rc && atomic_load(&s->cancel_all);
-    c12_account_finish(job, cut ? "cancelled" : c12_account_status(rc ? c12_gen_error_status(rc) : 200, rc),
+    c12_account_finish(job, cut ? "cancelled" : c12_account_status(rc ? c12_http_rc_status(rc) : 200, rc),
                        rc ? NULL : &res);
     c12_http_hdrs h = c12_account_headers(job);
     enum MHD_Result ret = rc ? c12_gen_error(job, c, rc, err.msg)
@@ -169,7 +164,7 @@ static enum MHD_Result generate(c12_server *s, c12_req *r, struct MHD_Connection
     if (rc)
         return reject(job, c, rc, 400, c12_http_error_h(c, 400, "invalid_request_error", param,
                                                         rc == C12_ERR_FORMAT ? "invalid_json" : NULL, err.msg, &h));
-    c12_account_user(job, c);
+    c12_account_user(job, r->key_idx);
     C12_LEDGER_SET(job->meta.row.model, job->q.model); /* until a served model is chosen */
     int auto_model = !strcmp(job->q.model, "auto");
     int idx = auto_model ? -1 : c12_server_model_index(s, job->q.model);
@@ -189,7 +184,7 @@ static enum MHD_Result generate(c12_server *s, c12_req *r, struct MHD_Connection
     int64_t t_q = c12_energy_wall_ns();
     rc = c12_choose_acquire(job, idx, prio, deadline, max_latency, &err);
     job->meta.row.queue_ms = (double)(c12_energy_wall_ns() - t_q) / 1e6;
-    if (rc) return reject(job, c, rc, c12_gen_error_status(rc), c12_gen_error(job, c, rc, err.msg));
+    if (rc) return reject(job, c, rc, c12_http_rc_status(rc), c12_gen_error(job, c, rc, err.msg));
     return job->q.stream ? c12_stream_run(job, c) : run_plain(job, c);
 }
 

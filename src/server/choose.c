@@ -76,7 +76,7 @@ static void policy_request(const c12_gen_job *job, const c12_policy *pol, double
     r->out_tokens = expected_out(job, pol);
     r->max_latency_ms = max_latency_ms;
     r->intensity_now = job->meta.row.intensity;
-    r->intensity_next = job->meta.intensity_next;
+    r->intensity_next = c12_account_next_hour(s); /* only "auto" needs the forecast */
     for (size_t i = 0; i < pp->n_models; i++) {
         int idx = c12_server_policy_model(s->cfg, pp->models[i].name);
         if (idx >= 0 && c12_pool_state(s->pool, idx) == C12_MODEL_LOADED) r->loaded_mask |= 1u << i;

@@ -28,7 +28,6 @@ typedef struct c12_gen_meta {
     c12_server_route route;     /* points into this struct */
     int64_t t0_ns;              /* arrival (monotonic) */
     int64_t first_ns;           /* first text (0: none yet) */
-    double intensity_next;      /* the next hour's forecast, gCO2e/kWh (NAN: unknown) */
     double est_j;               /* expected joules (basis ESTIMATE) or so far (PREFILL) */
     c12_energy_basis est_basis;
     /* metering (account.c); taken on the thread that generates */
@@ -63,8 +62,6 @@ const char *c12_gen_finish(c12_finish f);
 void c12_gen_job_end(c12_gen_job *job);
 /* The error response for a failed generation (with the job's headers). */
 enum MHD_Result c12_gen_error(c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg);
-/* The HTTP status c12_gen_error answers rc with. */
-unsigned c12_gen_error_status(c12_rc rc);
 
 /* ---- choose.c: which model, and a slot of it ---- */
 
@@ -85,6 +82,9 @@ double c12_choose_prompt_tokens(const c12_api_req *q);
 
 /* At arrival: clock, id, user and the carbon reading the request is priced at. */
 void c12_account_begin(c12_gen_job *job, struct MHD_Connection *c);
+/* The carbon chain's mean forecast over the next hour (NAN: unknown); the
+ * policy's, so read only for "auto". */
+double c12_account_next_hour(const c12_server *srv);
 /* Generate on the job's slot with metering, timing and token counting. */
 c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_backend_result *res, c12_err *err);
 /* Close the row (status from the HTTP status or rc; tokens from res when not
@@ -95,7 +95,7 @@ void c12_account_finish(c12_gen_job *job, const char *status, const c12_backend_
  * or "error". */
 const char *c12_account_status(unsigned http_status, c12_rc rc);
 /* After parsing: who asked (the API key's label and/or the request's user). */
-void c12_account_user(c12_gen_job *job, struct MHD_Connection *c);
+void c12_account_user(c12_gen_job *job, int key_idx);
 /* The response headers (x-c12-*) for the job as it stands. */
 c12_http_hdrs c12_account_headers(const c12_gen_job *job);
 /* Copy of the headers' values, for a response built on another thread. */

@@ -17,18 +17,21 @@ typedef struct route {
     const char *method;
     const char *path;
     int prefix;      /* path is a prefix (/v1/models/{id}) */
-    int needs_key;   /* behind the API keys, when any are configured */
+    int needs_key;   /* KEY_*: when the API keys (if any are configured) guard it */
     c12_route_fn fn;
 } route;
 
+enum { KEY_NEVER, KEY_ALWAYS, KEY_IF_METRICS_AUTH };
+
 static const route ROUTES[] = {
-    {"GET", "/healthz", 0, 0, c12_api_healthz},
-    {"GET", "/readyz", 0, 0, c12_api_readyz},
-    {"GET", "/metrics", 0, 0, c12_api_metrics}, /* open unless server.metrics_auth (api_metrics.c) */
-    {"GET", "/v1/models", 0, 1, c12_api_models},
-    {"GET", "/v1/models/", 1, 1, c12_api_model},
-    {"POST", "/v1/chat/completions", 0, 1, c12_api_chat},
-    {"POST", "/v1/completions", 0, 1, c12_api_completions},
+    {"GET", "/healthz", 0, KEY_NEVER, c12_api_healthz},
+    {"GET", "/readyz", 0, KEY_NEVER, c12_api_readyz},
+    /* open unless server.metrics_auth, as exporters are (api_metrics.c) */
+    {"GET", "/metrics", 0, KEY_IF_METRICS_AUTH, c12_api_metrics},
+    {"GET", "/v1/models", 0, KEY_ALWAYS, c12_api_models},
+    {"GET", "/v1/models/", 1, KEY_ALWAYS, c12_api_model},
+    {"POST", "/v1/chat/completions", 0, KEY_ALWAYS, c12_api_chat},
+    {"POST", "/v1/completions", 0, KEY_ALWAYS, c12_api_completions},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
@@ -51,12 +54,14 @@ int c12_server_model_index(const c12_server *s, const char *id)
     return c12_config_find_model(s->cfg, id);
 }
 
-static int authorized(c12_server *s, struct MHD_Connection *c)
+/* Checks the key once and notes which it was (the ledger's user). */
+static int authorized(c12_server *s, c12_req *r, struct MHD_Connection *c, int needs_key)
 {
-    if (!s->cfg->n_api_keys) return 1;
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7)) return 0;
-    return c12_config_key_ok(s->cfg, h + 7);
+    r->key_idx = -1;
+    if (s->cfg->n_api_keys && h && !strncasecmp(h, "Bearer ", 7)) r->key_idx = c12_config_key_index(s->cfg, h + 7);
+    int guarded = needs_key == KEY_ALWAYS || (needs_key == KEY_IF_METRICS_AUTH && s->cfg->metrics_auth);
+    return !s->cfg->n_api_keys || !guarded || r->key_idx >= 0;
 }
 
 /* The access handler: called once with the headers, then with body chunks,
@@ -93,7 +98,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!rt && path_known) return c12_http_error(c, 405, "invalid_request_error", NULL, "method_not_allowed",
                                                  "Method not allowed on this path.");
     if (!rt) return c12_http_error(c, 404, "invalid_request_error", NULL, "not_found", "No such endpoint.");
-    if (rt->needs_key && !authorized(s, c))
+    if (!authorized(s, r, c, rt->needs_key))
         return c12_http_error(c, 401, "invalid_request_error", NULL, "invalid_api_key",
                               "Missing or wrong API key: send Authorization: Bearer KEY.");
     if (atomic_load(&s->shutting_down) && rt->fn != c12_api_healthz)

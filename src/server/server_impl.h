@@ -37,6 +37,7 @@ typedef struct c12_req {
     c12_server *srv;
     c12_buf body;
     int too_big;
+    int key_idx; /* the api_keys entry the request presented, or -1 */
 } c12_req;
 
 typedef enum MHD_Result (*c12_route_fn)(c12_server *s, c12_req *r, struct MHD_Connection *c,

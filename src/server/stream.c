@@ -141,7 +141,7 @@ static void *generator(void *ud)
     int started = st->started;
     pthread_mutex_unlock(&st->mu);
     if (gone || (!rc && atomic_load(&s->cancel_all))) rc = C12_ERR_CANCELLED;
-    unsigned status = !rc ? 200 : started ? 500 : c12_gen_error_status(rc);
+    unsigned status = !rc ? 200 : started ? 500 : c12_http_rc_status(rc);
     c12_account_finish(job, c12_account_status(status, rc), rc ? NULL : &res);
     c12_gen_job_end(job); /* the slot is free before the last bytes go out */
     pthread_mutex_lock(&st->mu);

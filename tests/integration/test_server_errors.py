@@ -4,6 +4,7 @@ the context, body over the limit, API keys, unknown paths, queue headers,
 deadlines in the queue."""
 import json
 import socket
+import sqlite3
 import time
 
 import pytest
@@ -163,3 +164,21 @@ def test_still_healthy(srv):
     assert srv.get("/healthz")[0] == 200 and srv.get("/readyz")[0] == 200
     st, text = post(srv, {"model": "auto", "messages": MSG, "max_tokens": 2})
     assert st == 200, text
+
+
+def test_ledger_names_the_key_not_the_key_itself(c12_san, tmp_path):
+    """The ledger's user is the presented key's label (the first 8 hex of its
+    hash, as the key was checked once at the door) and the request's user."""
+    db = tmp_path / "ledger.db"
+    s = Server(c12_san, CONFIG, ledger=db)
+    try:
+        st, text = s.post("/v1/chat/completions", {"model": "auto", "messages": MSG, "max_tokens": 1,
+                                                   "user": "bob"}, headers=AUTH)
+        assert st == 200, text
+    finally:
+        s.stop()
+    con = sqlite3.connect(db)
+    users = [r[0] for r in con.execute("SELECT user FROM requests")]
+    con.close()
+    assert users == [f"key:{KEY_HASH[:8]}/bob"]
+    assert KEY not in db.read_bytes().decode("latin-1")
