@@ -6,6 +6,21 @@
 #include "base/c12_alloc.h"
 #include "metrics/metrics_impl.h"
 
+/* Register `self`'s families and its collector; the registry owns `self`
+ * (freed with it) from then on, the caller's allocation of it included:
+ * self NULL is an allocation that failed. Families registered before a
+ * failure stay in the registry (freed with it); they only show no samples. */
+static c12_rc add_collector(c12_metrics *m, const char *name, void (*collect)(void *), void *self,
+                            const c12_metrics_fam_def *defs, size_t n, c12_err *err)
+{
+    if (!self) return c12_fail(err, C12_ERR_NOMEM, "metrics: out of memory");
+    c12_metrics_collector col = {name, collect, c12_free, self};
+    c12_rc rc = c12_metrics_add_families(m->reg, self, defs, n, err);
+    if (!rc) rc = c12_metrics_registry_add(m->reg, &col, err);
+    if (rc) c12_free(self);
+    return rc;
+}
+
 /* ---- the pool ---- */
 
 typedef struct pool_col {
@@ -65,15 +80,8 @@ static void pool_collect(void *self)
 c12_rc c12_metrics_add_pool(c12_metrics *m, c12_pool *pool, c12_err *err)
 {
     pool_col *pc = c12_calloc(1, sizeof *pc);
-    if (!pc) return c12_fail(err, C12_ERR_NOMEM, "metrics: out of memory");
-    pc->pool = pool;
-    c12_metrics_collector col = {"pool", pool_collect, c12_free, pc};
-    c12_rc rc = c12_metrics_add_families(m->reg, pc, POOL_FAMILIES, C12_NB(POOL_FAMILIES), err);
-    if (!rc) rc = c12_metrics_registry_add(m->reg, &col, err);
-    /* Families registered before a failure stay in the registry (freed with
-     * it); they only show no samples. */
-    if (rc) c12_free(pc);
-    return rc;
+    if (pc) pc->pool = pool;
+    return add_collector(m, "pool", pool_collect, pc, POOL_FAMILIES, C12_NB(POOL_FAMILIES), err);
 }
 
 /* ---- the carbon cache ---- */
@@ -116,11 +124,6 @@ static void carbon_collect(void *self)
 c12_rc c12_metrics_add_carbon(c12_metrics *m, c12_carbon_cache *cache, c12_err *err)
 {
     carbon_col *cc = c12_calloc(1, sizeof *cc);
-    if (!cc) return c12_fail(err, C12_ERR_NOMEM, "metrics: out of memory");
-    cc->cache = cache;
-    c12_metrics_collector col = {"carbon", carbon_collect, c12_free, cc};
-    c12_rc rc = c12_metrics_add_families(m->reg, cc, CARBON_FAMILIES, C12_NB(CARBON_FAMILIES), err);
-    if (!rc) rc = c12_metrics_registry_add(m->reg, &col, err);
-    if (rc) c12_free(cc);
-    return rc;
+    if (cc) cc->cache = cache;
+    return add_collector(m, "carbon", carbon_collect, cc, CARBON_FAMILIES, C12_NB(CARBON_FAMILIES), err);
 }
