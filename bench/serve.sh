@@ -23,18 +23,16 @@ port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log.out"
 
 # the two take turns (run, HTTP, run, ...) so that other work on the machine
 # hits both alike; best of 3 each
-best_run=0 best_http='{"tps": 0, "tokens": 0}'
+runs="" https=""
 for _ in 1 2 3; do
-  tps=$("$C12" run -m "$MODEL" -p "$PROMPT" -n "$N" --temp 0 --ignore-eos --stats 2>&1 >/dev/null |
-        sed -n 's/.*generated [0-9]* in [0-9.]* s, \([0-9.]*\) t\/s.*/\1/p')
-  best_run=$(python3 -c "print(max($best_run, ${tps:-0}))")
-  one=$(python3 bench/serve_stream.py "$port" "$MODEL" "$PROMPT" "$N" 1)
-  best_http=$(python3 -c "import json,sys; a,b=json.loads(sys.argv[1]),json.loads(sys.argv[2]); print(json.dumps(max(a,b,key=lambda r:r['tps'])))" "$best_http" "$one")
+  runs+=" $("$C12" run -m "$MODEL" -p "$PROMPT" -n "$N" --temp 0 --ignore-eos --stats 2>&1 >/dev/null |
+            sed -n 's/.*generated [0-9]* in [0-9.]* s, \([0-9.]*\) t\/s.*/\1/p')"
+  https+="$(python3 bench/serve_stream.py "$port" "$MODEL" "$PROMPT" "$N")"$'\n'
 done
-http=$best_http
-python3 - "$best_run" "$http" <<'PY'
+python3 - "$runs" "$https" <<'PY'
 import json, sys
-run, http = float(sys.argv[1]), json.loads(sys.argv[2])
+run = max(float(x) for x in sys.argv[1].split())
+http = max((json.loads(l) for l in sys.argv[2].splitlines() if l), key=lambda r: r["tps"])
 print(f"streamed decode, {http['tokens']} tokens, greedy, best of 3:")
 print(f"  c12 run          {run:8.1f} tokens/s")
 print(f"  c12 serve (SSE)  {http['tps']:8.1f} tokens/s   {http['tps'] / run:.3f}x of c12 run")

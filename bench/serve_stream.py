@@ -1,7 +1,7 @@
 """Decode tokens/s of one streamed chat completion through `c12 serve`, the
 way `c12 run --stats` counts it: tokens after the first over the time from
-the first to the last content event (prefill excluded). Best of R runs.
-usage: serve_stream.py PORT MODEL PROMPT N R  -> JSON {"tps", "tokens"}"""
+the first to the last content event (prefill excluded), one run.
+usage: serve_stream.py PORT MODEL PROMPT N  -> JSON {"tps", "tokens"}"""
 import http.client
 import json
 import sys
@@ -29,7 +29,6 @@ def once(port, model, prompt, n):
     return (tokens - 1) / (stamps[-1] - stamps[0]), tokens
 
 
-port, model, prompt, n, reps = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-runs = [once(port, model, prompt, n) for _ in range(reps)]
-best = max(runs)
-print(json.dumps({"tps": best[0], "tokens": best[1]}))
+port, model, prompt, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+tps, tokens = once(port, model, prompt, n)
+print(json.dumps({"tps": tps, "tokens": tokens}))

@@ -154,11 +154,13 @@ int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const ch
     if (rc) fprintf(stderr, "%sc12 run: %s\n", out->print ? "\n" : "", err.msg);
     else if (o->ids) print_ids(ids, n, out);
     else if (out->print) printf("\n");
+    /* the first token comes from the prompt's logits: decode_s spans the
+     * n - 1 forward passes after it, so that is the decode speed */
     if (!rc && o->stats)
         fprintf(stderr, "prompt %d tokens (%d cached) in %.3f s, %.1f t/s; generated %d in %.3f s, %.1f t/s\n",
                 r.n_prompt, r.n_cached, r.prefill_s,
                 r.prefill_s > 0 ? (r.n_prompt - r.n_cached) / r.prefill_s : 0.0, r.n_completion,
-                r.decode_s, r.decode_s > 0 ? r.n_completion / r.decode_s : 0.0);
+                r.decode_s, r.decode_s > 0 && r.n_completion > 1 ? (r.n_completion - 1) / r.decode_s : 0.0);
     if (!rc && o->stats)
         fprintf(stderr, "memory: model %.1f MB mapped, KV cache %.1f MB (%d tokens)\n",
                 c12_model_get_info(m)->mapped_bytes / 1e6, c12_session_kv_bytes(s) / 1e6,

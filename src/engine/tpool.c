@@ -15,7 +15,7 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-/* ~ a few milliseconds of spinning before a worker sleeps */
+/* pauses a worker spins for before it sleeps */
 #define SPIN_ITERS 30000
 /* spinning waits yield now and then, so that a thread sharing its core with
  * the spinner (a busy machine: another process took the other core) runs */
