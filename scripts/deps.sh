@@ -3,7 +3,7 @@
 # root, else print the command) and Python test tools (pip --user when absent).
 set -eu
 pkgs=(gcc make pkg-config clang libclang-rt-14-dev libcmocka-dev libzip-dev libssl-dev
-      libpcre2-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev libsqlite3-dev wrk python3 python3-pip
+      libpcre2-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev libsqlite3-dev wrk strace python3 python3-pip
       prometheus)  # promtool and prometheus: tests/integration/test_metrics.py
 missing=()
 for p in "${pkgs[@]}"; do

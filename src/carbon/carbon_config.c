@@ -1,10 +1,9 @@
 /* carbon_config.c - built-in defaults, the generic part of each provider's
  * defaults (the type's own part is its ops->defaults), and the chain edits
- * the CLI makes. The YAML walker is config_yaml.c. */
+ * the CLI makes. The `carbon:` section of the file is carbon_section.c. */
 #include <stdio.h>
 #include <string.h>
 
-#include "base/c12_file.h"
 #include "base/c12_alloc.h"
 #include "carbon/carbon.h"
 #include "carbon/carbon_config.h"
@@ -14,7 +13,12 @@ c12_carbon_config *c12_carbon_config_alloc(const char *source,
                                            const c12_carbon_provider_ops *const *table)
 {
     c12_carbon_config *c = c12_malloc(sizeof *c);
-    if (!c) return NULL;
+    if (c) c12_carbon_config_init(c, source, table);
+    return c;
+}
+
+void c12_carbon_config_init(c12_carbon_config *c, const char *source, const c12_carbon_provider_ops *const *table)
+{
     memset(c, 0, sizeof *c);
     c->max_staleness_ms = 3600 * 1000;
     c->backoff_base_ms = 5000;
@@ -22,7 +26,6 @@ c12_carbon_config *c12_carbon_config_alloc(const char *source,
     c->jitter = 0.1;
     c->table = table ? table : c12_carbon_providers;
     snprintf(c->source, sizeof c->source, "%s", source);
-    return c;
 }
 
 c12_rc c12_carbon_config_provider_defaults(const c12_carbon_config *c, c12_carbon_provider_cfg *p,
@@ -131,16 +134,4 @@ c12_rc c12_carbon_config_set_region(c12_carbon_config *c, const char *region, c1
         }
     }
     return C12_OK;
-}
-
-c12_rc c12_carbon_config_load(const char *path, const c12_carbon_config_opts *opts,
-                              c12_carbon_config **out, c12_err *err)
-{
-    char *text;
-    size_t len;
-    c12_rc rc = c12_read_file(path, 1u << 20, &text, &len, err);
-    if (rc) return rc;
-    rc = c12_carbon_config_parse(text, len, path, opts, out, err);
-    c12_free(text);
-    return rc;
 }

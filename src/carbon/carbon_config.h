@@ -21,6 +21,7 @@
 
 #include "base/c12_rc.h"
 #include "carbon/carbon.h"
+#include "config/cfg_node.h"
 
 #define C12_CARBON_MAX_PROVIDERS 16
 #define C12_CARBON_NAME_MAX 32
@@ -72,14 +73,11 @@ typedef struct c12_carbon_config_opts {
 /* The built-in configuration: trace (of opts->trace_default) then static. */
 c12_rc c12_carbon_config_defaults(const c12_carbon_config_opts *opts, c12_carbon_config **out,
                                   c12_err *err);
-/* Parse YAML text; `filename` is used in messages and to resolve relative
- * trace paths. */
-c12_rc c12_carbon_config_parse(const char *text, size_t len, const char *filename,
-                               const c12_carbon_config_opts *opts, c12_carbon_config **out,
-                               c12_err *err);
-/* Read and parse a file. */
-c12_rc c12_carbon_config_load(const char *path, const c12_carbon_config_opts *opts,
-                              c12_carbon_config **out, c12_err *err);
+/* The `carbon:` section of a configuration file (src/config reads the file
+ * and hands over the node; NULL: the file has none, the built-in providers
+ * apply) into *out, which is set only on success. `source` names the file. */
+c12_rc c12_carbon_config_section(const c12_cfg_node *n, const char *source, const c12_carbon_config_opts *opts,
+                                 c12_carbon_config *out, c12_err *err);
 void c12_carbon_config_free(c12_carbon_config *c);
 
 /* Index of the provider named `name`, or -1. */

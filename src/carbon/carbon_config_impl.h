@@ -1,4 +1,4 @@
-/* carbon_config_impl.h - what carbon_config.c shares with config_yaml.c
+/* carbon_config_impl.h - what carbon_config.c shares with carbon_section.c
  * (internal to src/carbon). */
 #ifndef C12_CARBON_CONFIG_IMPL_H
 #define C12_CARBON_CONFIG_IMPL_H
@@ -7,6 +7,8 @@
 
 c12_carbon_config *c12_carbon_config_alloc(const char *source,
                                            const c12_carbon_provider_ops *const *table);
+/* The generic defaults, no provider (table NULL: c12_carbon_providers). */
+void c12_carbon_config_init(c12_carbon_config *c, const char *source, const c12_carbon_provider_ops *const *table);
 /* Append the built-in providers: "trace" (of trace_path) and "static". */
 c12_rc c12_carbon_config_add_builtin(c12_carbon_config *c, const char *trace_path);
 /* Fill p with generic defaults and those of its type (C12_ERR_NOT_FOUND: no

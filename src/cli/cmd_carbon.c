@@ -10,6 +10,7 @@
 #include "base/c12_alloc.h"
 #include "carbon/carbon_parse.h"
 #include "cli.h"
+#include "config/config.h"
 #include "cmd_carbon.h"
 
 typedef int (*carbon_sub_fn)(const carbon_opts *o);
@@ -28,36 +29,19 @@ static int fail(const c12_err *err)
     return 1;
 }
 
-/* The configuration: --config FILE, else the built-in defaults (bundled trace, then static). */
-static c12_rc load_config(const carbon_opts *o, c12_carbon_config **out, c12_err *err)
-{
-    char trace[C12_CARBON_PATH_MAX];
-    c12_err derr;
-    c12_carbon_config_opts copts = {NULL, NULL};
-    if (c12_carbon_data_path(C12_CARBON_BUNDLED_TRACE, trace, sizeof trace, &derr) == C12_OK)
-        copts.trace_default = trace;
-    c12_rc rc = o->config ? c12_carbon_config_load(o->config, &copts, out, err)
-                          : c12_carbon_config_defaults(&copts, out, err);
-    if (rc == C12_OK && !o->config && !copts.trace_default) {
-        fprintf(stderr, "c12 carbon: %s; using the static value only\n", derr.msg);
-        rc = c12_carbon_config_only(*out, "static", err);
-    }
-    if (rc == C12_OK && o->provider) rc = c12_carbon_config_only(*out, o->provider, err);
-    if (rc == C12_OK && o->region) rc = c12_carbon_config_set_region(*out, o->region, err);
-    if (rc && *out) {
-        c12_carbon_config_free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
+/* The carbon: section of --config FILE (the whole file is read and checked),
+ * else the built-in chain (bundled trace, then static); then --provider
+ * and --region. The cache keeps its own copy of what it needs. */
 static c12_rc open_cache(const carbon_opts *o, c12_carbon_cache **out, c12_err *err)
 {
-    c12_carbon_config *cfg = NULL;
-    c12_rc rc = load_config(o, &cfg, err);
+    c12_config *cfg = NULL;
+    c12_rc rc = o->config ? c12_config_load(o->config, &cfg, err) : c12_config_defaults(&cfg, err);
     if (rc) return rc;
-    rc = c12_carbon_cache_new(cfg, NULL, out, err);
-    c12_carbon_config_free(cfg);
+    if (cfg->note[0]) fprintf(stderr, "c12 carbon: %s\n", cfg->note);
+    if (o->provider) rc = c12_carbon_config_only(&cfg->carbon, o->provider, err);
+    if (!rc && o->region) rc = c12_carbon_config_set_region(&cfg->carbon, o->region, err);
+    if (!rc) rc = c12_carbon_cache_new(&cfg->carbon, NULL, out, err);
+    c12_config_free(cfg);
     return rc;
 }
 

@@ -1,16 +1,12 @@
-/* cmd_config.c - `c12 config check FILE` (validate the whole file, the
- * carbon, energy, ledger and policy sections included, without starting
- * anything), `c12 config show [FILE]` and
+/* cmd_config.c - `c12 config check FILE` (validate the whole file, every
+ * section, without starting anything: the same reader `c12 serve` uses),
+ * `c12 config show [FILE]` and
  * `c12 config hash-key` (the sha256 form `server.api_keys` stores). */
 #include <stdio.h>
 #include <string.h>
 
-#include "carbon/carbon.h"
-#include "carbon/carbon_config.h"
 #include "cli.h"
 #include "config/config.h"
-#include "route/policy.h"
-#include "server/serve_env.h"
 
 static int usage(FILE *f, int rc)
 {
@@ -20,30 +16,11 @@ static int usage(FILE *f, int rc)
     return rc;
 }
 
-/* The sections `c12 serve` hands to the energy, ledger and route modules. */
-static c12_rc other_sections(const char *file, c12_err *err)
-{
-    c12_energy_cfg e;
-    c12_ledger_cfg l;
-    c12_policy_params p;
-    c12_energy_cfg_defaults(&e);
-    c12_ledger_cfg_defaults(&l);
-    c12_rc rc = c12_serve_sections_load(file, &e, &l, err);
-    return rc ? rc : c12_policy_load_yaml(file, &p, err);
-}
-
 static int check(const char *file, int show)
 {
     c12_config *c = NULL;
-    c12_carbon_config *cc = NULL;
     c12_err err;
-    char trace[C12_CARBON_PATH_MAX];
-    c12_carbon_config_opts copts = {NULL, NULL};
-    if (c12_carbon_data_path(C12_CARBON_BUNDLED_TRACE, trace, sizeof trace, &err) == C12_OK)
-        copts.trace_default = trace;
     c12_rc rc = file ? c12_config_load(file, &c, &err) : c12_config_defaults(&c, &err);
-    if (!rc && file) rc = c12_carbon_config_load(file, &copts, &cc, &err);
-    if (!rc && file) rc = other_sections(file, &err);
     if (rc) {
         fprintf(stderr, "c12 config: %s\n", err.msg);
         c12_config_free(c);
@@ -64,7 +41,6 @@ static int check(const char *file, int show)
     } else
         printf("%s: ok (%zu model%s, default %s)\n", file, c->n_models, c->n_models == 1 ? "" : "s",
                c->models[c->default_model].id);
-    c12_carbon_config_free(cc);
     c12_config_free(c);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* cmd_serve.c - `c12 serve`: the OpenAI-compatible server in the foreground.
  * SIGTERM or SIGINT stops accepting, lets in-flight requests finish within
- * server.grace_s, drains the ledger and exits 0. SIGHUP reloads the policy
- * from the configuration file. */
+ * server.grace_s, drains the ledger and exits 0. SIGHUP reads the
+ * configuration file again and reloads its policy: section. */
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -107,7 +107,7 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
     c12_metrics *metrics = NULL;
     c12_server_deps deps;
     c12_pool_opts po = {&c12_backend_local, cfg->memory_budget ? cfg->memory_budget : auto_budget(), NULL, NULL};
-    c12_rc rc = c12_serve_env_open(cfg, o->config, o->ledger, &env, &err);
+    c12_rc rc = c12_serve_env_open(cfg, o->ledger, &env, &err);
     if (!rc) c12_serve_env_deps(env, &deps);
     if (!rc) rc = c12_pool_new(cfg, &po, &pool, &err);
     if (!rc) rc = metrics_open(pool, &deps, &metrics, &err);

@@ -10,6 +10,7 @@
 #include "base/c12_file.h"
 #include "base/c12_alloc.h"
 #include "cli.h"
+#include "config/config.h"
 #include "carbon/carbon_parse.h"
 #include "energy/calib.h"
 #include "sim/sim.h"
@@ -152,6 +153,17 @@ static int parse(int argc, char **argv, sim_opts *o)
     return -1;
 }
 
+/* The policy: section of --config (the whole file is read and checked), or
+ * the built-in policy. */
+static c12_rc load_policy(const char *config, c12_policy_params *out, c12_err *err)
+{
+    c12_config *c = NULL;
+    c12_rc rc = config ? c12_config_load(config, &c, err) : c12_config_defaults(&c, err);
+    if (!rc) *out = c->policy;
+    c12_config_free(c);
+    return rc;
+}
+
 int cmd_simulate(int argc, char **argv)
 {
     sim_opts o;
@@ -170,7 +182,7 @@ int cmd_simulate(int argc, char **argv)
     if (o.trace) snprintf(trace_path, sizeof trace_path, "%s", o.trace);
     else if (c12_carbon_data_path(C12_CARBON_BUNDLED_TRACE, trace_path, sizeof trace_path, &err)) goto fail;
     if (load_trace(trace_path, &trace, &err) || load_workload(o.workload, &items, &n_items, &err)) goto fail;
-    if (o.config ? c12_policy_load_yaml(o.config, &pp, &err) : (c12_policy_defaults(&pp), 0)) goto fail;
+    if (load_policy(o.config, &pp, &err)) goto fail;
     if (o.calib) snprintf(cal_path, sizeof cal_path, "%s", o.calib);
     else if (c12_calib_default_path(cal_path, sizeof cal_path, &err)) goto fail;
     c12_rc crc = c12_calib_load(cal_path, &cal, &err);

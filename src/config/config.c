@@ -1,6 +1,5 @@
 /* config.c - the built-in configuration, file loading, the listen address and
- * API-key checks. The YAML walker is config_yaml.c. */
-#include <errno.h>
+ * API-key checks. The file's sections are parsed in sections.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +9,6 @@
 #include "config/config_impl.h"
 #include "models/models.h"
 #include "models/sha.h"
-
-#define MAX_FILE_BYTES (1u << 20)
 
 c12_config *c12_config_alloc(const char *source)
 {
@@ -65,36 +62,7 @@ void c12_config_use_catalog(c12_config *c)
     }
 }
 
-c12_rc c12_config_defaults(c12_config **out, c12_err *err)
-{
-    c12_config *c = c12_config_alloc("built-in defaults");
-    if (!c) return c12_fail(err, C12_ERR_NOMEM, "config: out of memory");
-    c12_config_use_catalog(c);
-    *out = c;
-    return C12_OK;
-}
-
 void c12_config_free(c12_config *c) { c12_free(c); }
-
-c12_rc c12_config_load(const char *path, c12_config **out, c12_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return c12_fail(err, C12_ERR_IO, "%s: %s", path, strerror(errno));
-    char *text = c12_malloc(MAX_FILE_BYTES + 1);
-    if (!text) {
-        fclose(f);
-        return c12_fail(err, C12_ERR_NOMEM, "%s: out of memory", path);
-    }
-    size_t n = fread(text, 1, MAX_FILE_BYTES + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    c12_rc rc;
-    if (bad) rc = c12_fail(err, C12_ERR_IO, "%s: read error", path);
-    else if (n > MAX_FILE_BYTES) rc = c12_fail(err, C12_ERR_RANGE, "%s: larger than %u bytes", path, MAX_FILE_BYTES);
-    else rc = c12_config_parse(text, n, path, out, err);
-    c12_free(text);
-    return rc;
-}
 
 int c12_config_find_model(const c12_config *c, const char *id)
 {

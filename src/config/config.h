@@ -24,10 +24,16 @@
  *       roles: [chat]
  *       keep_alive: -1                # idle seconds before unload; -1 never, 0 at once
  *       pinned: false                 # never evicted
- *   carbon: ...                       # read by src/carbon (carbon_config.h)
+ *   carbon: ...                       # src/carbon's section (carbon_config.h)
+ *   energy: ...                       # src/energy's (energy_cfg.c)
+ *   ledger: ...                       # src/ledger's (ledger_cfg.c)
+ *   policy: ...                       # src/route's (policy_section.c)
  *
- * Every error names file:line and the key. With no file the built-in default
- * serves the catalogue's default model. docs/configuration.md lists every key. */
+ * The file is read once and parsed once (cfg_node.h) into one c12_config;
+ * each section is parsed by the module that owns it, registered in one
+ * table (sections.c). Every error names file:line and the key; an unknown
+ * section is an error. With no file the built-in defaults serve the model
+ * catalogue. docs/configuration.md lists every key. */
 #ifndef C12_CONFIG_H
 #define C12_CONFIG_H
 
@@ -35,6 +41,10 @@
 #include <stdint.h>
 
 #include "base/c12_rc.h"
+#include "carbon/carbon_config.h"
+#include "energy/energy.h"
+#include "ledger/ledger.h"
+#include "route/policy.h"
 
 #define C12_CFG_MAX_MODELS 32
 #define C12_CFG_MAX_KEYS 32
@@ -71,14 +81,36 @@ typedef struct c12_config {
     c12_model_cfg models[C12_CFG_MAX_MODELS];
     size_t n_models;
     size_t default_model;          /* index into models */
+    /* The other modules' sections (their defaults when the file has none). */
+    c12_carbon_config carbon;
+    c12_energy_cfg energy;
+    c12_ledger_cfg ledger;
+    c12_policy_params policy;
+    char trace_default[C12_CFG_PATH_MAX]; /* the bundled carbon trace ("" if not found) */
+    char note[512];                /* what the reader has to say at start ("" nothing) */
+    int from_file;                 /* 0: the built-in defaults */
 } c12_config;
+
+/* Where parsing starts from: the carbon provider types and the trace a
+ * `trace` provider without a path reads. NULL fields (or NULL opts): the
+ * built-in table and the bundled trace (C12_DATA_DIR, beside the binary). */
+typedef struct c12_config_opts {
+    c12_carbon_config_opts carbon;
+} c12_config_opts;
 
 c12_rc c12_config_defaults(c12_config **out, c12_err *err);
 /* Parse YAML text; `filename` names it in messages and anchors relative paths. */
 c12_rc c12_config_parse(const char *text, size_t len, const char *filename, c12_config **out,
                         c12_err *err);
+c12_rc c12_config_parse_opts(const char *text, size_t len, const char *filename, const c12_config_opts *opts,
+                             c12_config **out, c12_err *err);
+/* Read `path` once and parse it. */
 c12_rc c12_config_load(const char *path, c12_config **out, c12_err *err);
 void c12_config_free(c12_config *c);
+/* SIGHUP: read the file once more (every section checked) and return a copy
+ * of cur whose reloadable sections (policy:) are the file's. A config of
+ * built-in defaults reloads the built-in defaults. cur is unchanged. */
+c12_rc c12_config_reload(const c12_config *cur, c12_config **out, c12_err *err);
 
 /* Index of the model `id`, or -1. */
 int c12_config_find_model(const c12_config *c, const char *id);

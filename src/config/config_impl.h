@@ -1,7 +1,8 @@
-/* config_impl.h - what config.c shares with config_yaml.c (internal). */
+/* config_impl.h - what the files of src/config share (internal). */
 #ifndef C12_CONFIG_IMPL_H
 #define C12_CONFIG_IMPL_H
 
+#include "config/cfg_node.h"
 #include "config/config.h"
 
 /* A config with the server/pool/queue defaults and no models. */
@@ -10,5 +11,15 @@ void c12_config_model_defaults(c12_model_cfg *m);
 void c12_config_model_from_catalog(c12_model_cfg *m, const char *name);
 /* A config that names no model serves the whole catalogue (config.c). */
 void c12_config_use_catalog(c12_config *c);
+
+/* A section's parser: n is its node, NULL when the file has none (then
+ * the section's defaults stand). */
+typedef c12_rc (*c12_config_sect_fn)(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
+
+c12_rc c12_config_sect_server(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
+c12_rc c12_config_sect_pool(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
+c12_rc c12_config_sect_queue(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
+c12_rc c12_config_sect_models(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
+c12_rc c12_config_sect_default_model(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
 
 #endif

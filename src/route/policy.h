@@ -28,6 +28,7 @@
 #include <stddef.h>
 
 #include "base/c12_rc.h"
+#include "config/cfg_node.h"
 #include "energy/calib.h"
 #include "route/route.h"
 
@@ -151,13 +152,11 @@ c12_policy *c12_policy_slot_get(c12_policy_slot *s);
  * one finish with it, and it is freed when the last lets go. */
 void c12_policy_slot_swap(c12_policy_slot *s, c12_policy *next);
 
-/* ---- configuration (policy_yaml.c) ---- */
+/* ---- configuration (policy_section.c) ---- */
 
-/* Parse the `policy:` section of a YAML file (other top-level sections are
- * ignored) over the built-in defaults: a file without one gives the
+/* The `policy:` section of a configuration file (src/config reads the file
+ * and hands over the node; NULL: the file has none) over the built-in
  * defaults. Errors name "file:line: policy.key". */
-c12_rc c12_policy_parse_yaml(const char *text, size_t len, const char *filename, c12_policy_params *out,
-                             c12_err *err);
-c12_rc c12_policy_load_yaml(const char *path, c12_policy_params *out, c12_err *err);
+c12_rc c12_policy_section(const c12_cfg_node *n, c12_policy_params *out, c12_err *err);
 
 #endif

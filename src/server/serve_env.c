@@ -1,20 +1,17 @@
 /* serve_env.c - the carbon cache, energy meter, ledger and policy slot of
- * `c12 serve`, built from the same configuration file as the pool (each
- * module reads its own section) and torn down after the server, so that
- * the ledger drains every row the server accepted. */
+ * `c12 serve`, built from the sections of the one configuration (carbon:,
+ * energy:, ledger:, policy:) and torn down after the server, so that the
+ * ledger drains every row the server accepted. */
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/c12_alloc.h"
 #include "carbon/carbon_cache.h"
-#include "carbon/carbon_config.h"
 #include "server/serve_env.h"
 
 struct c12_serve_env {
     const c12_config *cfg;
-    char path[C12_CFG_PATH_MAX]; /* the config file, or "" (built-in defaults) */
-    c12_energy_cfg energy;
     c12_ledger_cfg ledger_cfg;
     c12_carbon_cache *carbon;
     c12_meter *meter;
@@ -23,24 +20,9 @@ struct c12_serve_env {
     int have_slot;
 };
 
-/* The carbon: section, else the built-in chain (the bundled trace, then a
- * static value), as `c12 carbon now` reads it. */
 static c12_rc open_carbon(c12_serve_env *e, c12_err *err)
 {
-    char trace[C12_CARBON_PATH_MAX];
-    c12_err derr;
-    c12_carbon_config_opts copts = {NULL, NULL};
-    c12_carbon_config *cc = NULL;
-    if (c12_carbon_data_path(C12_CARBON_BUNDLED_TRACE, trace, sizeof trace, &derr) == C12_OK)
-        copts.trace_default = trace;
-    c12_rc rc = e->path[0] ? c12_carbon_config_load(e->path, &copts, &cc, err)
-                           : c12_carbon_config_defaults(&copts, &cc, err);
-    if (!rc && !e->path[0] && !copts.trace_default) {
-        fprintf(stderr, "c12 serve: carbon: %s; using the static value only\n", derr.msg);
-        rc = c12_carbon_config_only(cc, "static", err);
-    }
-    if (!rc) rc = c12_carbon_cache_new(cc, NULL, &e->carbon, err);
-    c12_carbon_config_free(cc);
+    c12_rc rc = c12_carbon_cache_new(&e->cfg->carbon, NULL, &e->carbon, err);
     /* Local providers answer at once: a first reading before the first request. */
     if (!rc) c12_carbon_cache_prime(e->carbon);
     if (!rc) rc = c12_carbon_cache_start(e->carbon, err);
@@ -54,9 +36,9 @@ static c12_rc ledger_target(c12_serve_env *e, const char *override, c12_err *err
     size_t cap = sizeof e->ledger_cfg.target;
     if (override) return c12_ledger_cfg_set(&e->ledger_cfg, "path", override, err);
     if (!t[0]) return c12_ledger_default_path(t, cap, err);
-    if (t[0] == '/' || !e->path[0]) return C12_OK;
+    if (t[0] == '/' || !e->cfg->from_file) return C12_OK;
     char dir[C12_CFG_PATH_MAX], rel[sizeof e->ledger_cfg.target];
-    snprintf(dir, sizeof dir, "%s", e->path);
+    snprintf(dir, sizeof dir, "%s", e->cfg->source);
     snprintf(rel, sizeof rel, "%s", t);
     if (snprintf(t, cap, "%s/%s", dirname(dir), rel) >= (int)cap)
         return c12_fail(err, C12_ERR_RANGE, "ledger.path: too long");
@@ -67,7 +49,7 @@ static c12_rc open_policy(c12_serve_env *e, c12_err *err)
 {
     c12_policy *p = NULL;
     char note[1024];
-    c12_rc rc = c12_server_policy_build(e->cfg, e->path[0] ? e->path : NULL, &p, note, sizeof note, err);
+    c12_rc rc = c12_server_policy_build(e->cfg, &e->cfg->policy, &p, note, sizeof note, err);
     if (rc) return rc;
     c12_policy_slot_init(&e->slot, p);
     e->have_slot = 1;
@@ -82,33 +64,25 @@ static c12_rc open_policy(c12_serve_env *e, c12_err *err)
 static c12_rc open_all(c12_serve_env *e, const char *ledger_path, c12_err *err)
 {
     char why[512] = "", desc[256];
-    c12_rc rc = C12_OK;
-    c12_energy_cfg_defaults(&e->energy);
-    c12_ledger_cfg_defaults(&e->ledger_cfg);
-    if (e->path[0]) rc = c12_serve_sections_load(e->path, &e->energy, &e->ledger_cfg, err);
-    if (!rc) rc = ledger_target(e, ledger_path, err);
+    e->ledger_cfg = e->cfg->ledger;
+    c12_rc rc = ledger_target(e, ledger_path, err);
     if (!rc) rc = c12_ledger_open(&e->ledger_cfg, &e->ledger, err);
-    if (!rc) rc = c12_meter_open(&e->energy, &e->meter, why, sizeof why, err);
+    if (!rc) rc = c12_meter_open(&e->cfg->energy, &e->meter, why, sizeof why, err);
     if (!rc) rc = open_carbon(e, err);
     if (!rc) rc = open_policy(e, err);
     if (rc) return rc;
     c12_meter_describe(e->meter, desc, sizeof desc);
     fprintf(stderr, "c12 serve: ledger %s; energy %s%s%s; pue %g\n", e->ledger_cfg.target, desc, why[0] ? "; " : "",
-            why, e->energy.pue);
+            why, e->cfg->energy.pue);
     return C12_OK;
 }
 
-c12_rc c12_serve_env_open(const c12_config *cfg, const char *config_path, const char *ledger_path,
-                          c12_serve_env **out, c12_err *err)
+c12_rc c12_serve_env_open(const c12_config *cfg, const char *ledger_path, c12_serve_env **out, c12_err *err)
 {
     c12_serve_env *e = c12_calloc(1, sizeof *e);
     if (!e) return c12_fail(err, C12_ERR_NOMEM, "serve: out of memory");
     e->cfg = cfg;
-    if (config_path && strlen(config_path) >= sizeof e->path) {
-        c12_free(e);
-        return c12_fail(err, C12_ERR_RANGE, "%s: path too long", config_path);
-    }
-    if (config_path) snprintf(e->path, sizeof e->path, "%s", config_path);
+    if (cfg->note[0]) fprintf(stderr, "c12 serve: %s\n", cfg->note);
     c12_rc rc = open_all(e, ledger_path, err);
     if (rc) {
         c12_err ignored;
@@ -121,20 +95,23 @@ c12_rc c12_serve_env_open(const c12_config *cfg, const char *config_path, const 
 
 void c12_serve_env_deps(c12_serve_env *e, c12_server_deps *out)
 {
-    *out = (c12_server_deps){e->carbon, e->meter, e->energy.pue, e->ledger, e->have_slot ? &e->slot : NULL,
+    *out = (c12_server_deps){e->carbon, e->meter, e->cfg->energy.pue, e->ledger, e->have_slot ? &e->slot : NULL,
                              NULL /* metrics: cmd_serve creates them */};
 }
 
 c12_rc c12_serve_env_reload(c12_serve_env *e, c12_err *err)
 {
+    c12_config *next = NULL;
     c12_policy *p = NULL;
     char note[1024];
-    c12_rc rc = c12_server_policy_build(e->cfg, e->path[0] ? e->path : NULL, &p, note, sizeof note, err);
+    c12_rc rc = c12_config_reload(e->cfg, &next, err);
+    /* Candidates are the models this server runs: the running config's. */
+    if (!rc) rc = c12_server_policy_build(e->cfg, &next->policy, &p, note, sizeof note, err);
+    c12_config_free(next);
     if (rc) return rc;
     c12_policy_slot_swap(&e->slot, p);
-    fprintf(stderr, "c12 serve: SIGHUP: policy reloaded from %s: %zu candidate model(s)%s%s\n",
-            e->path[0] ? e->path : "the built-in defaults", p ? c12_policy_get_params(p)->n_models : 0,
-            note[0] ? "; " : "", note);
+    fprintf(stderr, "c12 serve: SIGHUP: policy reloaded from %s: %zu candidate model(s)%s%s\n", e->cfg->source,
+            p ? c12_policy_get_params(p)->n_models : 0, note[0] ? "; " : "", note);
     return C12_OK;
 }
 

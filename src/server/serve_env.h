@@ -13,15 +13,14 @@
 
 typedef struct c12_serve_env c12_serve_env;
 
-/* Open everything. config_path: the file the config came from (NULL: the
- * built-in defaults); ledger_path: overrides ledger.path (NULL: no). cfg
- * must outlive the env. Logs what it opened to stderr. */
-c12_rc c12_serve_env_open(const c12_config *cfg, const char *config_path, const char *ledger_path,
-                          c12_serve_env **out, c12_err *err);
+/* Open everything from cfg's sections. ledger_path: overrides ledger.path
+ * (NULL: no). cfg must outlive the env. Logs what it opened to stderr. */
+c12_rc c12_serve_env_open(const c12_config *cfg, const char *ledger_path, c12_serve_env **out, c12_err *err);
 /* The pointers the server reads (valid until close). */
 void c12_serve_env_deps(c12_serve_env *e, c12_server_deps *out);
-/* SIGHUP: parse the policy (and the calibration) again and swap it in.
- * On failure the old policy stays and err says why. */
+/* SIGHUP: read the file once more (c12_config_reload), build the policy
+ * from its policy: section (and the calibration) and swap it in. On
+ * failure the old policy stays and err says why. */
 c12_rc c12_serve_env_reload(c12_serve_env *e, c12_err *err);
 /* Drain and close the ledger (every accepted row committed), stop the
  * carbon refresher, free. Call after the server is freed. */
@@ -40,19 +39,11 @@ size_t c12_server_policy_filter(const c12_policy_params *in, const c12_config *c
                                 void *ud, c12_policy_params *out, char *note, size_t cap);
 /* Whether a model's GGUF resolves (catalogue cache or path). */
 int c12_server_model_present(const c12_model_cfg *m, void *ud);
-/* Parameters from config_path's policy: section (NULL: built in), the
- * calibration (missing: estimates; unreadable: estimates, said in note),
- * filtered. *out is NULL when no policy model is served ("auto" then means
+/* The policy of `all` (a policy: section) narrowed to what cfg serves,
+ * with the calibration (missing: estimates; unreadable: estimates, said in
+ * note). *out is NULL when no policy model is served ("auto" then means
  * the default model). */
-c12_rc c12_server_policy_build(const c12_config *cfg, const char *config_path, c12_policy **out, char *note,
+c12_rc c12_server_policy_build(const c12_config *cfg, const c12_policy_params *all, c12_policy **out, char *note,
                                size_t cap, c12_err *err);
-
-/* ---- the energy: and ledger: sections (serve_sections.c) ---- */
-
-/* Each scalar key of the sections goes through c12_energy_cfg_set /
- * c12_ledger_cfg_set (errors name file:line); other sections are ignored. */
-c12_rc c12_serve_sections_parse(const char *text, size_t len, const char *file, c12_energy_cfg *energy,
-                                c12_ledger_cfg *ledger, c12_err *err);
-c12_rc c12_serve_sections_load(const char *path, c12_energy_cfg *energy, c12_ledger_cfg *ledger, c12_err *err);
 
 #endif

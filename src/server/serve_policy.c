@@ -66,23 +66,19 @@ static c12_calibration *calibration(char *note, size_t cap)
     return rc ? NULL : cal;
 }
 
-c12_rc c12_server_policy_build(const c12_config *cfg, const char *config_path, c12_policy **out, char *note,
+c12_rc c12_server_policy_build(const c12_config *cfg, const c12_policy_params *all, c12_policy **out, char *note,
                                size_t cap, c12_err *err)
 {
-    c12_policy_params all, served;
-    c12_rc rc = C12_OK;
-    if (config_path) rc = c12_policy_load_yaml(config_path, &all, err);
-    else c12_policy_defaults(&all);
-    if (rc) return rc;
+    c12_policy_params served;
     char left_out[512];
-    c12_server_policy_filter(&all, cfg, c12_server_model_present, NULL, &served, left_out, sizeof left_out);
+    c12_server_policy_filter(all, cfg, c12_server_model_present, NULL, &served, left_out, sizeof left_out);
     snprintf(note, cap, "%s%s", left_out[0] ? "left out: " : "", left_out);
     if (served.n_models == 0) {
         *out = NULL;
         return C12_OK;
     }
     c12_calibration *cal = calibration(note, cap);
-    rc = c12_policy_new(&served, cal, out, err);
+    c12_rc rc = c12_policy_new(&served, cal, out, err);
     c12_calib_free(cal);
     return rc;
 }

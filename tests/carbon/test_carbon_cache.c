@@ -78,7 +78,7 @@ static c12_carbon_cache *make_cache(const char *yaml, fake_clock *clk)
     c12_carbon_config_opts o = {test_table, NULL};
     c12_carbon_config *cfg;
     c12_err err;
-    if (c12_carbon_config_parse(yaml, strlen(yaml), "test.yaml", &o, &cfg, &err)) fail_msg("%s", err.msg);
+    if (carbon_test_parse(yaml, "test.yaml", &o, &cfg, &err)) fail_msg("%s", err.msg);
     c12_carbon_cache_opts co = {clk ? fake_now : NULL, clk, 42};
     c12_carbon_cache *c;
     if (c12_carbon_cache_new(cfg, &co, &c, &err)) fail_msg("%s", err.msg);
@@ -323,7 +323,7 @@ static void test_trace_provider(void **state)
     const char *y = "carbon:\n  providers:\n    t: {type: trace, path: fixtures/trace_small.csv}\n";
     c12_carbon_config *cfg;
     c12_err err;
-    assert_int_equal(c12_carbon_config_parse(y, strlen(y), "tests/carbon/c12.yaml", &o, &cfg, &err), C12_OK);
+    assert_int_equal(carbon_test_parse(y, "tests/carbon/c12.yaml", &o, &cfg, &err), C12_OK);
     c12_carbon_cache_opts co = {fake_now, &clk, 1};
     c12_carbon_cache *c;
     assert_int_equal(c12_carbon_cache_new(cfg, &co, &c, &err), C12_OK);
@@ -369,7 +369,7 @@ static void test_oom(void **state)
         c12_alloc_fail_at(k, 1);
         c12_carbon_config *cfg = NULL;
         c12_carbon_cache *c = NULL;
-        c12_rc rc = c12_carbon_config_parse(y, strlen(y), "x.yaml", NULL, &cfg, NULL);
+        c12_rc rc = carbon_test_parse(y, "x.yaml", NULL, &cfg, NULL);
         if (rc == C12_OK) rc = c12_carbon_cache_new(cfg, NULL, &c, NULL);
         if (rc == C12_OK) {
             c12_carbon_cache_prime(c);

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "base/c12_alloc.h"
+#include "config/cfg_node.h"
 #include "config/config.h"
 
 static c12_rc parse(const char *yaml, c12_config **out, c12_err *err)
@@ -137,6 +139,75 @@ static void test_errors(void **state)
     expect_error("models:\n  - {id: a, path: /m.gguf, pinned: maybe}\n", "models[0].pinned: must be true or false");
     expect_error("default_model: other\n", "conf/c12.yaml:1: default_model: names no model");
     expect_error("server: [\n", "conf/c12.yaml:");
+    /* every top-level key is a section some module registered */
+    expect_error("route:\n  x: 1\n", "conf/c12.yaml:1: route: unknown key: no such section (sections: server,");
+    expect_error("server: {}\nrouter: {}\n", "conf/c12.yaml:2: router: unknown key");
+    expect_error("carbon: {chain: [nosuch]}\n", "conf/c12.yaml:1: carbon.chain: no provider named 'nosuch'");
+    expect_error("energy:\n  pue: 9\n", "conf/c12.yaml:2: energy.pue:");
+    expect_error("ledger: {store: oracle}\n", "conf/c12.yaml:1: ledger.store: unknown store");
+    expect_error("policy:\n  pue: 0\n", "conf/c12.yaml:2: policy.pue: must be a number from 1 to 10");
+    expect_error("server: {grace_s: 1, nope: 2}\n", "server.nope: unknown key (known: listen, api_keys,");
+}
+
+/* The node API under the sections: lines, lookups, aliases (one node,
+ * referenced twice), an empty document. */
+static void test_nodes(void **state)
+{
+    (void)state;
+    c12_cfg_doc *d = NULL;
+    c12_err err;
+    static const char Y[] = "a: &x {b: 1, c: [p, q]}\nd: *x\ne:\n";
+    assert_int_equal(c12_cfg_doc_parse(Y, strlen(Y), "n.yaml", &d, &err), C12_OK);
+    const c12_cfg_node *root = c12_cfg_doc_root(d), *a = c12_cfg_get(root, "a");
+    assert_int_equal(c12_cfg_kind_of(root), C12_CFG_MAP);
+    assert_int_equal(c12_cfg_len(root), 3);
+    assert_ptr_equal(c12_cfg_get(root, "d"), a);
+    assert_string_equal(c12_cfg_scalar(c12_cfg_get(a, "b")), "1");
+    assert_int_equal(c12_cfg_len(c12_cfg_get(a, "c")), 2);
+    assert_string_equal(c12_cfg_scalar(c12_cfg_item(c12_cfg_get(a, "c"), 1)), "q");
+    assert_true(c12_cfg_is_empty(c12_cfg_get(root, "e")));
+    assert_null(c12_cfg_get(root, "zz"));
+    assert_int_equal(c12_cfg_line(c12_cfg_pair_key(root, 1)), 2);
+    long l;
+    assert_int_equal(c12_cfg_long(c12_cfg_get(a, "c"), "a.c", 0, 9, &l, &err), C12_ERR_INVALID);
+    assert_string_equal(err.msg, "n.yaml:1: a.c: must be an integer from 0 to 9");
+    c12_cfg_doc_free(d);
+    assert_int_equal(c12_cfg_doc_parse("", 0, "e.yaml", &d, &err), C12_OK);
+    assert_null(c12_cfg_doc_root(d));
+    c12_cfg_doc_free(d);
+    assert_int_equal(c12_cfg_doc_parse("a: [", 4, "e.yaml", &d, &err), C12_ERR_FORMAT);
+}
+
+/* SIGHUP's reload: the file is read again, the policy comes from it, the
+ * other sections stay as the server started with them. */
+static void test_reload(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/c12-test-reload-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("server: {listen: \"127.0.0.1:7001\"}\npolicy: {min_rating: 0.4}\n", f);
+    fclose(f);
+    c12_config *c = NULL, *next = NULL;
+    c12_err err;
+    assert_int_equal(c12_config_load(path, &c, &err), C12_OK);
+    assert_true(c->from_file && c->policy.min_rating == 0.4);
+    f = fopen(path, "w");
+    fputs("server: {listen: \"127.0.0.1:7002\"}\npolicy: {min_rating: 0.2}\n", f);
+    fclose(f);
+    assert_int_equal(c12_config_reload(c, &next, &err), C12_OK);
+    assert_true(next->policy.min_rating == 0.2);
+    assert_int_equal(next->listen_port, 7001);
+    c12_config_free(next);
+    f = fopen(path, "w");
+    fputs("policy: {min_rating: 0.2}\nnope: 1\n", f);
+    fclose(f);
+    assert_int_equal(c12_config_reload(c, &next, &err), C12_ERR_INVALID);
+    assert_non_null(strstr(err.msg, ":2: nope: unknown key"));
+    assert_true(c->policy.min_rating == 0.4);
+    c12_config_free(c);
+    unlink(path);
 }
 
 static void test_env_key(void **state)
@@ -195,6 +266,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults), cmocka_unit_test(test_full), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_nodes), cmocka_unit_test(test_reload),
         cmocka_unit_test(test_env_key), cmocka_unit_test(test_listen), cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -214,13 +214,13 @@ static int64_t carbon_now(void *ctx) { return *(int64_t *)ctx; }
 static c12_carbon_cache *carbon_cache(int64_t *clock)
 {
     static const char Y[] = "carbon:\n  chain: [fixed]\n  providers:\n    fixed: {type: static, value: 123.5}\n";
-    c12_carbon_config *cfg = NULL;
+    c12_config *cfg = NULL;
     c12_carbon_cache *c = NULL;
     c12_err err;
-    if (c12_carbon_config_parse(Y, strlen(Y), "t.yaml", NULL, &cfg, &err)) fail_msg("%s", err.msg);
+    if (c12_config_parse(Y, strlen(Y), "t.yaml", &cfg, &err)) fail_msg("%s", err.msg);
     c12_carbon_cache_opts o = {carbon_now, clock, 1};
-    if (c12_carbon_cache_new(cfg, &o, &c, &err)) fail_msg("%s", err.msg);
-    c12_carbon_config_free(cfg);
+    if (c12_carbon_cache_new(&cfg->carbon, &o, &c, &err)) fail_msg("%s", err.msg);
+    c12_config_free(cfg);
     return c;
 }
 

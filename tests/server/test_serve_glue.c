@@ -67,6 +67,16 @@ static void test_filter(void **state)
     c12_config_free(c);
 }
 
+/* The energy: and ledger: sections through the one configuration reader. */
+static c12_rc parse_sections(const char *yaml, c12_energy_cfg *e, c12_ledger_cfg *l, c12_err *err)
+{
+    c12_config *c = NULL;
+    c12_rc rc = c12_config_parse(yaml, strlen(yaml), "c.yaml", &c, err);
+    if (!rc) *e = c->energy, *l = c->ledger;
+    c12_config_free(c);
+    return rc;
+}
+
 static void test_sections(void **state)
 {
     (void)state;
@@ -77,23 +87,23 @@ static void test_sections(void **state)
     c12_ledger_cfg_defaults(&l);
     static const char OK[] = "server: {listen: 1}\nenergy:\n  watts_per_core: 3.5\n  pue: 1.2\n"
                              "ledger:\n  path: /tmp/x.db\n  flush_ms: 50\npolicy: {min_rating: 0.4}\n";
-    assert_int_equal(c12_serve_sections_parse(OK, strlen(OK), "c.yaml", &e, &l, &err), C12_OK);
+    assert_int_equal(parse_sections(OK, &e, &l, &err), C12_OK);
     assert_true(e.watts_per_core == 3.5 && e.pue == 1.2);
     assert_string_equal(l.target, "/tmp/x.db");
     assert_int_equal(l.flush_ms, 50);
     /* a refused value names file:line and leaves both settings as they were */
     static const char BAD[] = "energy:\n  pue: 1.5\nledger:\n  flush_ms: 50\n  queue_cap: lots\n";
-    assert_int_equal(c12_serve_sections_parse(BAD, strlen(BAD), "c.yaml", &e, &l, &err), C12_ERR_INVALID);
-    assert_non_null(strstr(err.msg, "c.yaml:5: ledger: ledger.queue_cap"));
+    assert_int_equal(parse_sections(BAD, &e, &l, &err), C12_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "c.yaml:5: ledger.queue_cap"));
     assert_true(e.pue == 1.2);
     static const char UNKNOWN[] = "energy:\n  watts: 3\n";
-    assert_int_equal(c12_serve_sections_parse(UNKNOWN, strlen(UNKNOWN), "c.yaml", &e, &l, &err), C12_ERR_INVALID);
-    assert_non_null(strstr(err.msg, "c.yaml:2: energy: energy.watts: unknown key"));
+    assert_int_equal(parse_sections(UNKNOWN, &e, &l, &err), C12_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "c.yaml:2: energy.watts: unknown key"));
     static const char NOTMAP[] = "ledger: [1, 2]\n";
-    assert_int_equal(c12_serve_sections_parse(NOTMAP, strlen(NOTMAP), "c.yaml", &e, &l, &err), C12_ERR_INVALID);
+    assert_int_equal(parse_sections(NOTMAP, &e, &l, &err), C12_ERR_INVALID);
     static const char EMPTY[] = "energy:\n";
-    assert_int_equal(c12_serve_sections_parse(EMPTY, strlen(EMPTY), "c.yaml", &e, &l, &err), C12_OK);
-    assert_int_equal(c12_serve_sections_parse("a: [", 4, "c.yaml", &e, &l, &err), C12_ERR_FORMAT);
+    assert_int_equal(parse_sections(EMPTY, &e, &l, &err), C12_OK);
+    assert_int_equal(parse_sections("a: [", &e, &l, &err), C12_ERR_FORMAT);
 }
 
 static void test_status(void **state)

@@ -1,0 +1,94 @@
+/* sect_server.c - the `server:`, `pool:` and `queue:` sections, one key
+ * table each (cfg_node.h's slots; a setter of its own where a key needs
+ * more than a range check). */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_impl.h"
+#include "models/sha.h"
+
+static c12_rc set_listen(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
+{
+    const char *s = c12_cfg_scalar(v);
+    c12_err e;
+    if (!s) return c12_cfg_fail(v, path, err, "must be a string HOST:PORT");
+    if (c12_config_set_listen(obj, s, &e)) return c12_cfg_fail(v, path, err, "%s", e.msg);
+    return C12_OK;
+}
+
+static c12_rc set_max_body(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
+{
+    long l;
+    c12_rc rc = c12_cfg_long(v, path, 1024, 64L << 20, &l, err);
+    if (rc == C12_OK) ((c12_config *)obj)->max_body_bytes = (size_t)l;
+    return rc;
+}
+
+/* An api_keys entry: "sha256:<hex>" (the hash of the key), or "env:VAR" (a
+ * key read from the environment and hashed at once). Plain keys are refused. */
+static c12_rc api_key(c12_config *c, const c12_cfg_node *v, const char *path, c12_err *err)
+{
+    const char *s = c12_cfg_scalar(v);
+    if (!s) return c12_cfg_fail(v, path, err, "entries must be strings");
+    if (c->n_api_keys == C12_CFG_MAX_KEYS) return c12_cfg_fail(v, path, err, "more than %d keys", C12_CFG_MAX_KEYS);
+    char *dst = c->api_keys[c->n_api_keys];
+    if (!strncmp(s, "sha256:", 7) && c12_sha256_is_hex(s + 7)) memcpy(dst, s + 7, 65);
+    else if (!strncmp(s, "env:", 4)) {
+        const char *key = getenv(s + 4);
+        c12_err e;
+        if (!key || !*key) return c12_cfg_fail(v, path, err, "environment variable %s is not set", s + 4);
+        if (c12_config_hash_key(key, dst, &e)) return c12_cfg_fail(v, path, err, "%s", e.msg);
+    } else
+        return c12_cfg_fail(v, path, err, "must be \"sha256:<64 lowercase hex>\" or \"env:VARIABLE\" "
+                                          "(keys are not stored in the file; `c12 config hash-key` prints the hash)");
+    c->n_api_keys++;
+    return C12_OK;
+}
+
+static c12_rc set_api_keys(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
+{
+    if (c12_cfg_kind_of(v) != C12_CFG_SEQ) return c12_cfg_fail(v, path, err, "must be a list");
+    for (size_t i = 0; i < c12_cfg_len(v); i++) {
+        c12_rc rc = api_key(obj, c12_cfg_item(v, i), path, err);
+        if (rc) return rc;
+    }
+    return C12_OK;
+}
+
+static const c12_cfg_key SERVER_KEYS[] = {
+    C12_CFG_SET("listen", set_listen),
+    C12_CFG_SET("api_keys", set_api_keys),
+    C12_CFG_SET("max_body_bytes", set_max_body),
+    C12_CFG_SLOT("grace_s", c12_cfg_slot_num, c12_config, grace_s, 0, 3600),
+    C12_CFG_SLOT("default_max_tokens", c12_cfg_slot_int, c12_config, default_max_tokens, 1, 1 << 20),
+    C12_CFG_SLOT("metrics_auth", c12_cfg_slot_bool, c12_config, metrics_auth, 0, 0),
+    {0}};
+
+static const c12_cfg_key POOL_KEYS[] = {
+    C12_CFG_SLOT("memory_budget", c12_cfg_slot_bytes, c12_config, memory_budget, 0, 0),
+    {0}};
+
+static const c12_cfg_key QUEUE_KEYS[] = {
+    C12_CFG_SLOT("max_total", c12_cfg_slot_int, c12_config, queue_max_total, 0, 100000),
+    C12_CFG_SLOT("max_per_model", c12_cfg_slot_int, c12_config, queue_max_per_model, 0, 100000),
+    {0}};
+
+c12_rc c12_config_sect_server(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err)
+{
+    return n ? c12_cfg_walk(n, "server", SERVER_KEYS, c, err) : C12_OK;
+}
+
+c12_rc c12_config_sect_pool(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err)
+{
+    return n ? c12_cfg_walk(n, "pool", POOL_KEYS, c, err) : C12_OK;
+}
+
+c12_rc c12_config_sect_queue(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err)
+{
+    c12_rc rc = n ? c12_cfg_walk(n, "queue", QUEUE_KEYS, c, err) : C12_OK;
+    if (!rc && c->queue_max_per_model > c->queue_max_total && c->queue_max_total > 0)
+        c->queue_max_per_model = c->queue_max_total;
+    return rc;
+}
