@@ -65,7 +65,7 @@ static c12_rc provider_start(c12_carbon_config *c, const char *name, const c12_c
     const char *type = tn ? c12_cfg_scalar(tn) : name;
     if (rc) return rc;
     if (!type) return c12_cfg_fail(tn, path, err, "type must be a string");
-    if (strlen(type) >= sizeof c->providers[0].type) return c12_cfg_fail(tn, path, err, "type too long");
+    if (strlen(type) >= sizeof c->providers[0].type) return c12_cfg_fail(tn ? tn : keyn, path, err, "type too long");
     if (c12_carbon_config_provider_defaults(c, &c->providers[c->n_providers], name, type)) {
         char known[256];
         c12_carbon_config_type_names(c, known, sizeof known);

@@ -129,7 +129,7 @@ const char *c12_cfg_doc_file(const c12_cfg_doc *d) { return d->file; }
 
 c12_cfg_kind c12_cfg_kind_of(const c12_cfg_node *n) { return n->kind; }
 int c12_cfg_line(const c12_cfg_node *n) { return n ? n->line : 0; }
-const char *c12_cfg_file(const c12_cfg_node *n) { return n->doc->file; }
+const char *c12_cfg_file(const c12_cfg_node *n) { return n ? n->doc->file : "(configuration)"; }
 const char *c12_cfg_scalar(const c12_cfg_node *n) { return n && n->kind == C12_CFG_SCALAR ? n->text : NULL; }
 int c12_cfg_is_empty(const c12_cfg_node *n) { return n && n->kind == C12_CFG_SCALAR && !n->text[0]; }
 size_t c12_cfg_len(const c12_cfg_node *n) { return n && n->kind != C12_CFG_SCALAR ? n->n : 0; }

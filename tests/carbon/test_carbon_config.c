@@ -140,6 +140,8 @@ static void test_errors(void **state)
     expect_error("carbon:\n  providers:\n    static: {}\n", ":3", "static.value");
     expect_error("carbon:\n  chain: [static, nope]\n  providers:\n    static: {value: 1}\n", ":2", "no provider named 'nope'");
     expect_error("carbon:\n  max_staleness: 3\n", ":2", "carbon.max_staleness: unknown key");
+    /* a name that is too long for a type, and no type: blamed on the name (found by fuzz_config) */
+    expect_error("carbon:\n  providers:\n    a-provider-name-of-27-chars: {value: 1}\n", ":3", "type too long");
     expect_error("carbon:\n  jitter: 0.9\n", ":2", "carbon.jitter");
     expect_error("carbon:\n  providers:\n    uk: {type: ukgrid, region: 99}\n", ":3", "uk.region");
     expect_error("carbon: [1, 2]\n", ":1", "carbon");
