@@ -29,6 +29,8 @@ typedef struct entry {
     int64_t last_used;
     uint64_t loads, load_failures, evictions, idle_unloads; /* for c12_pool_get_stats */
     int64_t load_ms;
+    int load_failed;          /* the last load attempt failed ... */
+    int64_t load_failed_at;   /* ... at this time (pool clock): c12_pool_cooling */
 } entry;
 
 struct c12_pool {
@@ -86,7 +88,7 @@ void c12_pool_free(c12_pool *p)
     if (!p) return;
     for (int i = 0; p->models && i < p->n_models; i++) {
         entry *e = &p->models[i];
-        if (e->state == C12_MODEL_LOADED) p->opts.backend->unload(p->opts.backend->ud, e->model);
+        if (e->state == C12_MODEL_LOADED) c12_backend_unload(p->opts.backend, e->model);
         c12_free(e->busy);
     }
     if (p->models) {
@@ -120,7 +122,7 @@ static void dequeue(c12_pool *p, waiter *w)
 /* Unload one model (mutex held; the backend's unload only unmaps and frees). */
 static void unload(c12_pool *p, entry *e)
 {
-    p->opts.backend->unload(p->opts.backend->ud, e->model);
+    c12_backend_unload(p->opts.backend, e->model);
     e->model = NULL;
     e->state = C12_MODEL_UNLOADED;
     p->used -= e->bytes;
@@ -153,13 +155,12 @@ static int make_room(c12_pool *p, const entry *for_e, uint64_t need)
     return 1;
 }
 
-/* The head waiter of an unloaded model loads it: C12_OK when loaded or when
- * it cannot fit yet (*no_room; keep waiting for a slot to free), else the error. */
-static c12_rc try_load(c12_pool *p, entry *e, int *no_room, c12_err *err)
+/* Size the model, make room for it and load it (the mutex is let go
+ * during the load); *no_room when it cannot fit yet. */
+static c12_rc load_sized(c12_pool *p, entry *e, int *no_room, c12_err *err)
 {
-    const c12_backend *b = p->opts.backend;
     uint64_t need = 0;
-    c12_rc rc = b->estimate(b->ud, e->cfg, &need, err);
+    c12_rc rc = c12_backend_estimate(p->opts.backend, e->cfg, &need, err);
     if (rc) return rc;
     if (need > p->opts.memory_budget)
         return c12_fail(err, C12_ERR_RANGE, "model %s needs about %.1f MB, more than the whole memory "
@@ -175,7 +176,7 @@ static c12_rc try_load(c12_pool *p, entry *e, int *no_room, c12_err *err)
     void *model = NULL;
     uint64_t bytes = 0;
     int64_t t0 = c12_pool_now(p);
-    rc = b->load(b->ud, e->cfg, &model, &bytes, err);
+    rc = c12_backend_load(p->opts.backend, e->cfg, &model, &bytes, err);
     int64_t took = c12_pool_now(p) - t0;
     pthread_mutex_lock(&p->mu);
     p->used -= need;
@@ -192,6 +193,17 @@ static c12_rc try_load(c12_pool *p, entry *e, int *no_room, c12_err *err)
         make_room(p, e, 0); /* the estimate may have been low */
     }
     pthread_cond_broadcast(&p->cv);
+    return rc;
+}
+
+/* The head waiter of an unloaded model loads it: C12_OK when loaded or when
+ * it cannot fit yet (*no_room; keep waiting for a slot to free), else the
+ * error, which marks the model cooling (c12_pool_cooling). */
+static c12_rc try_load(c12_pool *p, entry *e, int *no_room, c12_err *err)
+{
+    c12_rc rc = load_sized(p, e, no_room, err);
+    if (rc || !*no_room) e->load_failed = rc != C12_OK;
+    if (rc) e->load_failed_at = c12_pool_now(p);
     return rc;
 }
 
@@ -350,6 +362,20 @@ c12_model_state c12_pool_state(c12_pool *p, int idx)
     c12_model_state s = p->models[idx].state;
     pthread_mutex_unlock(&p->mu);
     return s;
+}
+
+int c12_pool_cooling(c12_pool *p, int idx)
+{
+    pthread_mutex_lock(&p->mu);
+    const entry *e = &p->models[idx];
+    int cooling = e->load_failed && c12_pool_now(p) - e->load_failed_at < C12_POOL_LOAD_RETRY_MS;
+    pthread_mutex_unlock(&p->mu);
+    return cooling;
+}
+
+int c12_pool_load_failed(c12_rc rc)
+{
+    return rc != C12_OK && rc != C12_ERR_BUSY && rc != C12_ERR_TIMEOUT && rc != C12_ERR_CANCELLED;
 }
 
 uint64_t c12_pool_used_bytes(c12_pool *p)
