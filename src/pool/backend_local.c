@@ -149,11 +149,7 @@ static int64_t slot_cpu_ns(void *self, void *model, int slot)
 }
 
 const c12_backend_ops c12_backend_local_ops = {
-    .name = "local",
-    .estimate = estimate,
-    .load = load,
-    .unload = unload,
-    .generate = generate,
+    .name = "local", .estimate = estimate, .load = load, .unload = unload, .generate = generate,
     .slot_cpu_ns = slot_cpu_ns,
 };
 

@@ -29,8 +29,7 @@ typedef struct entry {
     int64_t last_used;
     uint64_t loads, load_failures, evictions, idle_unloads; /* for c12_pool_get_stats */
     int64_t load_ms;
-    int load_failed;          /* the last load attempt failed ... */
-    int64_t load_failed_at;   /* ... at this time (pool clock): c12_pool_cooling */
+    int64_t cooling_until;    /* the last load failed: cooling until then (pool clock; 0: it did not) */
 } entry;
 
 struct c12_pool {
@@ -202,8 +201,8 @@ static c12_rc load_sized(c12_pool *p, entry *e, int *no_room, c12_err *err)
 static c12_rc try_load(c12_pool *p, entry *e, int *no_room, c12_err *err)
 {
     c12_rc rc = load_sized(p, e, no_room, err);
-    if (rc || !*no_room) e->load_failed = rc != C12_OK;
-    if (rc) e->load_failed_at = c12_pool_now(p);
+    if (rc) e->cooling_until = c12_pool_now(p) + C12_POOL_LOAD_RETRY_MS;
+    else if (!*no_room) e->cooling_until = 0;
     return rc;
 }
 
@@ -257,10 +256,6 @@ c12_rc c12_pool_acquire(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms
     /* The first request for an unloaded model loads it now: it is not
      * waiting behind anyone, so the queue bounds do not refuse it. */
     if (!(!ahead && e->state == C12_MODEL_UNLOADED) && (rc = admit(p, idx, err))) goto out;
-    if (p->shutting_down) {
-        rc = c12_fail(err, C12_ERR_CANCELLED, "the server is shutting down");
-        goto out;
-    }
     w.seq = p->seq++;
     w.next = p->queue;
     p->queue = &w;
@@ -367,8 +362,7 @@ c12_model_state c12_pool_state(c12_pool *p, int idx)
 int c12_pool_cooling(c12_pool *p, int idx)
 {
     pthread_mutex_lock(&p->mu);
-    const entry *e = &p->models[idx];
-    int cooling = e->load_failed && c12_pool_now(p) - e->load_failed_at < C12_POOL_LOAD_RETRY_MS;
+    int cooling = c12_pool_now(p) < p->models[idx].cooling_until;
     pthread_mutex_unlock(&p->mu);
     return cooling;
 }

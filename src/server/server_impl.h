@@ -62,7 +62,7 @@ json_t *c12_json_text(const char *s, size_t n);
  * input field ("messages", "prompt"), named as param by the errors about it. */
 enum MHD_Result c12_http_rc_error_h(struct MHD_Connection *c, c12_rc rc, const char *msg, const char *input,
                                     const c12_http_hdrs *hdrs);
-/* The status c12_http_rc_error answers rc with. */
+/* The status c12_http_rc_error_h answers rc with. */
 unsigned c12_http_rc_status(c12_rc rc);
 
 /* Endpoints. */
