@@ -57,11 +57,7 @@ static void m_describe(const void *self, char *buf, size_t cap)
 }
 
 static const c12_meter_ops FAKE_METER = {
-    .name = "fake",
-    .create = m_create,
-    .destroy = m_destroy,
-    .begin = m_begin,
-    .end = m_end,
+    .name = "fake", .create = m_create, .destroy = m_destroy, .begin = m_begin, .end = m_end,
     .describe = m_describe,
 };
 
