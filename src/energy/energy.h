@@ -85,6 +85,8 @@ typedef struct c12_meter c12_meter;
  * `why` (may be NULL) receives why earlier ones were skipped. */
 c12_rc c12_meter_open(const c12_energy_cfg *cfg, c12_meter **out, char *why, size_t why_cap,
                       c12_err *err);
+/* Open a meter of the given operations (one of the table's, or a test's fake). */
+c12_rc c12_meter_open_ops(const c12_meter_ops *ops, const c12_energy_cfg *cfg, c12_meter **out, c12_err *err);
 void c12_meter_close(c12_meter *m);
 const char *c12_meter_name(const c12_meter *m);
 void c12_meter_describe(const c12_meter *m, char *buf, size_t cap);

@@ -82,6 +82,13 @@ static void note_skip(char *why, size_t cap, const char *name, const char *msg)
     if (len < cap) snprintf(why + len, cap - len, "%s%s: %s", len ? "; " : "", name, msg);
 }
 
+c12_rc c12_meter_open_ops(const c12_meter_ops *ops, const c12_energy_cfg *cfg, c12_meter **out, c12_err *err)
+{
+    void *self = NULL;
+    c12_rc rc = ops->create(cfg, &self, err);
+    return rc ? rc : wrap(ops, self, out, err);
+}
+
 c12_rc c12_meter_open(const c12_energy_cfg *cfg, c12_meter **out, char *why, size_t why_cap,
                       c12_err *err)
 {
@@ -90,8 +97,7 @@ c12_rc c12_meter_open(const c12_energy_cfg *cfg, c12_meter **out, char *why, siz
     if (cfg->meter[0]) {
         const c12_meter_ops *ops = find_meter(cfg->meter);
         if (!ops) return c12_fail(err, C12_ERR_INVALID, "energy: unknown meter '%s'", cfg->meter);
-        c12_rc rc = ops->create(cfg, &self, err);
-        return rc ? rc : wrap(ops, self, out, err);
+        return c12_meter_open_ops(ops, cfg, out, err);
     }
     for (size_t i = 0; c12_energy_meters[i]; i++) {
         const c12_meter_ops *ops = c12_energy_meters[i];

@@ -1,7 +1,7 @@
 /* backend.h - who generates for a model: the extension point between the
  * pool/server and an inference implementation. The local engine is the one
- * backend today (backend_local.c); remote servers come later as more rows of
- * c12_backends. The pool only loads, unloads and sizes models through it, so
+ * backend today (backend_local.c); remote servers come later as more ops
+ * tables. The pool only loads, unloads and sizes models through it, so
  * pool tests inject a fake backend and need no model file. */
 #ifndef C12_BACKEND_H
 #define C12_BACKEND_H
@@ -28,28 +28,46 @@ typedef struct c12_backend_result {
     double prefill_s, decode_s;
 } c12_backend_result;
 
-typedef struct c12_backend {
+/* One way of generating: a const table of operations (backend_local.c's is
+ * the engine in this process; a remote server is another table). `self` is
+ * the instance's own state, passed back to every operation. */
+typedef struct c12_backend_ops {
     const char *name;
     /* Memory probe: bytes the model will take once loaded with its slots
      * (weights + KV caches), asked before loading so the pool can make room. */
-    c12_rc (*estimate)(void *ud, const c12_model_cfg *m, uint64_t *bytes, c12_err *err);
+    c12_rc (*estimate)(void *self, const c12_model_cfg *m, uint64_t *bytes, c12_err *err);
     /* Load the model and m->slots independent slots; *bytes is what it takes. */
-    c12_rc (*load)(void *ud, const c12_model_cfg *m, void **model, uint64_t *bytes, c12_err *err);
-    void (*unload)(void *ud, void *model);
+    c12_rc (*load)(void *self, const c12_model_cfg *m, void **model, uint64_t *bytes, c12_err *err);
+    void (*unload)(void *self, void *model);
     /* Generate on one slot (only one request uses a slot at a time). The text
      * callback may return nonzero to cancel. C12_ERR_RANGE: prompt too long. */
-    c12_rc (*generate)(void *ud, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
+    c12_rc (*generate)(void *self, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
                        void *cb_ud, c12_backend_result *res, c12_err *err);
-    void *ud;
     /* CPU nanoseconds used so far by the threads that generate for `slot`
      * besides the caller's own (an in-process engine's workers); -1 when
      * unknown. The server meters a request's energy from the difference
      * across it, plus its own thread's CPU time (generate runs on it). May
-     * be NULL. */
-    int64_t (*slot_cpu_ns)(void *ud, void *model, int slot);
+     * be NULL (unknown). */
+    int64_t (*slot_cpu_ns)(void *self, void *model, int slot);
+} c12_backend_ops;
+
+/* A backend: its operations and their state. The pool and the server call
+ * it only through the wrappers below. */
+typedef struct c12_backend {
+    const c12_backend_ops *ops;
+    void *self;
 } c12_backend;
 
-/* The engine in this process. */
+c12_rc c12_backend_estimate(const c12_backend *b, const c12_model_cfg *m, uint64_t *bytes, c12_err *err);
+c12_rc c12_backend_load(const c12_backend *b, const c12_model_cfg *m, void **model, uint64_t *bytes, c12_err *err);
+void c12_backend_unload(const c12_backend *b, void *model);
+c12_rc c12_backend_generate(const c12_backend *b, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
+                            void *cb_ud, c12_backend_result *res, c12_err *err);
+/* -1 when the backend cannot tell. */
+int64_t c12_backend_slot_cpu_ns(const c12_backend *b, void *model, int slot);
+
+/* The engine in this process (no state of its own). */
+extern const c12_backend_ops c12_backend_local_ops;
 extern const c12_backend c12_backend_local;
 
 #endif

@@ -26,9 +26,9 @@ static c12_rc resolve(const c12_model_cfg *m, char *path, size_t cap, c12_err *e
 
 /* Before loading, only the file is known: its size stands for the weights;
  * the KV caches are added by load (which reports the true total). */
-static c12_rc estimate(void *ud, const c12_model_cfg *m, uint64_t *bytes, c12_err *err)
+static c12_rc estimate(void *self, const c12_model_cfg *m, uint64_t *bytes, c12_err *err)
 {
-    (void)ud;
+    (void)self;
     char path[PATH_MAX];
     struct stat st;
     c12_rc rc = resolve(m, path, sizeof path, err);
@@ -38,9 +38,9 @@ static c12_rc estimate(void *ud, const c12_model_cfg *m, uint64_t *bytes, c12_er
     return C12_OK;
 }
 
-static void unload(void *ud, void *model)
+static void unload(void *self, void *model)
 {
-    (void)ud;
+    (void)self;
     local_model *lm = model;
     if (!lm) return;
     for (int i = 0; i < lm->n_slots; i++) c12_session_free(lm->slots[i]);
@@ -61,9 +61,9 @@ static c12_rc check_hash(const c12_model_cfg *m, const char *path, c12_err *err)
     return C12_OK;
 }
 
-static c12_rc load(void *ud, const c12_model_cfg *m, void **model, uint64_t *bytes, c12_err *err)
+static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *bytes, c12_err *err)
 {
-    (void)ud;
+    (void)self;
     char path[PATH_MAX];
     c12_rc rc = resolve(m, path, sizeof path, err);
     if (!rc) rc = check_hash(m, path, err);
@@ -104,10 +104,10 @@ static c12_rc prompt_text(const local_model *lm, const c12_backend_req *req, cha
     return c12_model_chat_prompt(lm->m, req->messages, req->n_messages, 1, out, err);
 }
 
-static c12_rc generate(void *ud, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
+static c12_rc generate(void *self, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
                        void *cb_ud, c12_backend_result *res, c12_err *err)
 {
-    (void)ud;
+    (void)self;
     local_model *lm = model;
     c12_session *s = lm->slots[slot];
     char *text = NULL;
@@ -141,11 +141,16 @@ static c12_rc generate(void *ud, void *model, int slot, const c12_backend_req *r
     return C12_OK;
 }
 
-static int64_t slot_cpu_ns(void *ud, void *model, int slot)
+static int64_t slot_cpu_ns(void *self, void *model, int slot)
 {
-    (void)ud;
+    (void)self;
     const local_model *lm = model;
     return lm && slot >= 0 && slot < lm->n_slots ? c12_session_worker_cpu_ns(lm->slots[slot]) : -1;
 }
 
-const c12_backend c12_backend_local = {"local", estimate, load, unload, generate, NULL, slot_cpu_ns};
+const c12_backend_ops c12_backend_local_ops = {
+    .name = "local", .estimate = estimate, .load = load, .unload = unload, .generate = generate,
+    .slot_cpu_ns = slot_cpu_ns,
+};
+
+const c12_backend c12_backend_local = {.ops = &c12_backend_local_ops, .self = NULL};

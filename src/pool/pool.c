@@ -2,48 +2,14 @@
  * state; a condition variable is broadcast on every change (slot freed,
  * model loaded or unloaded, shutdown) and each waiter re-checks whether it
  * is now first in line for its model. Loads run outside the mutex with the
- * model marked LOADING, so others queue behind the one load. */
+ * model marked LOADING, so others queue behind the one load (pool_load.c). */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/c12_alloc.h"
-#include "pool/pool.h"
-
-typedef struct waiter {
-    int idx;
-    c12_prio prio;
-    uint64_t seq;
-    struct waiter *next;
-} waiter;
-
-typedef struct entry {
-    const c12_model_cfg *cfg;
-    c12_model_state state;
-    void *model;
-    uint64_t bytes;   /* what it takes loaded (its estimate while LOADING) */
-    unsigned char *busy; /* per slot */
-    int n_busy;
-    int n_queued;
-    int64_t last_used;
-    uint64_t loads, load_failures, evictions, idle_unloads; /* for c12_pool_get_stats */
-    int64_t load_ms;
-} entry;
-
-struct c12_pool {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    const c12_config *cfg;
-    c12_pool_opts opts;
-    entry *models;
-    int n_models;
-    waiter *queue; /* unordered; first in line is found by (prio, seq) */
-    int n_queued;
-    uint64_t seq;
-    uint64_t used;
-    int shutting_down;
-};
+#include "pool/pool_impl.h"
 
 static int64_t mono_ms(void *ud)
 {
@@ -86,7 +52,7 @@ void c12_pool_free(c12_pool *p)
     if (!p) return;
     for (int i = 0; p->models && i < p->n_models; i++) {
         entry *e = &p->models[i];
-        if (e->state == C12_MODEL_LOADED) p->opts.backend->unload(p->opts.backend->ud, e->model);
+        if (e->state == C12_MODEL_LOADED) c12_backend_unload(p->opts.backend, e->model);
         c12_free(e->busy);
     }
     if (p->models) {
@@ -117,83 +83,6 @@ static void dequeue(c12_pool *p, waiter *w)
         }
 }
 
-/* Unload one model (mutex held; the backend's unload only unmaps and frees). */
-static void unload(c12_pool *p, entry *e)
-{
-    p->opts.backend->unload(p->opts.backend->ud, e->model);
-    e->model = NULL;
-    e->state = C12_MODEL_UNLOADED;
-    p->used -= e->bytes;
-    e->bytes = 0;
-}
-
-/* The least recently used model that may go: loaded, idle, not pinned, not `keep`. */
-static entry *lru_idle(c12_pool *p, const entry *keep)
-{
-    entry *best = NULL;
-    for (int i = 0; i < p->n_models; i++) {
-        entry *e = &p->models[i];
-        if (e == keep || e->state != C12_MODEL_LOADED || e->n_busy || e->cfg->pinned) continue;
-        if (!best || e->last_used < best->last_used) best = e;
-    }
-    return best;
-}
-
-/* Make room for `need` bytes by evicting LRU idle models; 1 if it fits now. */
-static int make_room(c12_pool *p, const entry *for_e, uint64_t need)
-{
-    while (p->used + need > p->opts.memory_budget) {
-        entry *v = lru_idle(p, for_e);
-        if (!v) return 0;
-        fprintf(stderr, "c12 pool: evicting %s (%.1f MB) to load %s\n", v->cfg->id, v->bytes / 1e6,
-                for_e->cfg->id);
-        unload(p, v);
-        v->evictions++;
-    }
-    return 1;
-}
-
-/* The head waiter of an unloaded model loads it: C12_OK when loaded or when
- * it cannot fit yet (*no_room; keep waiting for a slot to free), else the error. */
-static c12_rc try_load(c12_pool *p, entry *e, int *no_room, c12_err *err)
-{
-    const c12_backend *b = p->opts.backend;
-    uint64_t need = 0;
-    c12_rc rc = b->estimate(b->ud, e->cfg, &need, err);
-    if (rc) return rc;
-    if (need > p->opts.memory_budget)
-        return c12_fail(err, C12_ERR_RANGE, "model %s needs about %.1f MB, more than the whole memory "
-                        "budget (%.1f MB)", e->cfg->id, need / 1e6, p->opts.memory_budget / 1e6);
-    if (!make_room(p, e, need)) {
-        *no_room = 1;
-        return C12_OK;
-    }
-    e->state = C12_MODEL_LOADING;
-    e->bytes = need;
-    p->used += need;
-    pthread_mutex_unlock(&p->mu);
-    void *model = NULL;
-    uint64_t bytes = 0;
-    int64_t t0 = c12_pool_now(p);
-    rc = b->load(b->ud, e->cfg, &model, &bytes, err);
-    int64_t took = c12_pool_now(p) - t0;
-    pthread_mutex_lock(&p->mu);
-    p->used -= need;
-    e->bytes = 0;
-    e->state = rc ? C12_MODEL_UNLOADED : C12_MODEL_LOADED;
-    if (rc) e->load_failures++;
-    if (!rc) {
-        e->loads++;
-        e->load_ms += took;
-        e->model = model;
-        e->bytes = bytes;
-        e->last_used = c12_pool_now(p);
-        p->used += bytes;
-        make_room(p, e, 0); /* the estimate may have been low */
-    }
-    pthread_cond_broadcast(&p->cv);
-    return rc;
-}
 
 static int free_slot(const entry *e)
 {
@@ -245,10 +134,6 @@ c12_rc c12_pool_acquire(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms
     /* The first request for an unloaded model loads it now: it is not
      * waiting behind anyone, so the queue bounds do not refuse it. */
     if (!(!ahead && e->state == C12_MODEL_UNLOADED) && (rc = admit(p, idx, err))) goto out;
-    if (p->shutting_down) {
-        rc = c12_fail(err, C12_ERR_CANCELLED, "the server is shutting down");
-        goto out;
-    }
     w.seq = p->seq++;
     w.next = p->queue;
     p->queue = &w;
@@ -263,7 +148,7 @@ c12_rc c12_pool_acquire(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms
             if (e->state == C12_MODEL_LOADED && free_slot(e) >= 0) break;
             if (e->state == C12_MODEL_UNLOADED) {
                 int no_room = 0;
-                if ((rc = try_load(p, e, &no_room, err))) break;
+                if ((rc = c12_pool_load_entry(p, e, &no_room, err))) break;
                 if (!no_room) continue; /* loaded: take a slot */
             }
         }
@@ -289,6 +174,19 @@ out:
     return rc;
 }
 
+/* Unload a model idle for its keep_alive (0: at once; < 0: never) at `now`;
+ * 1 when it went. */
+static int unload_idle(c12_pool *p, entry *e, int64_t now)
+{
+    long ka = e->cfg->keep_alive_s;
+    if (e->state != C12_MODEL_LOADED || e->n_busy || e->n_queued || e->cfg->pinned || ka < 0 ||
+        now - e->last_used < (int64_t)ka * 1000)
+        return 0;
+    c12_pool_unload_entry(p, e);
+    e->idle_unloads++;
+    return 1;
+}
+
 void c12_pool_release(c12_pool *p, c12_lease *l)
 {
     pthread_mutex_lock(&p->mu);
@@ -296,10 +194,7 @@ void c12_pool_release(c12_pool *p, c12_lease *l)
     e->busy[l->slot] = 0;
     e->n_busy--;
     e->last_used = c12_pool_now(p);
-    if (e->cfg->keep_alive_s == 0 && !e->n_busy && !e->n_queued && !e->cfg->pinned) {
-        unload(p, e);
-        e->idle_unloads++;
-    }
+    unload_idle(p, e, e->last_used); /* keep_alive 0 */
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
@@ -310,14 +205,9 @@ void c12_pool_tick(c12_pool *p)
     int64_t now = c12_pool_now(p);
     for (int i = 0; i < p->n_models; i++) {
         entry *e = &p->models[i];
-        long ka = e->cfg->keep_alive_s;
-        if (e->state == C12_MODEL_LOADED && !e->n_busy && !e->n_queued && !e->cfg->pinned && ka >= 0 &&
-            now - e->last_used >= (int64_t)ka * 1000) {
-            fprintf(stderr, "c12 pool: unloading %s (idle %ld s)\n", e->cfg->id, ka);
-            unload(p, e);
-            e->idle_unloads++;
-            pthread_cond_broadcast(&p->cv);
-        }
+        if (!unload_idle(p, e, now)) continue;
+        fprintf(stderr, "c12 pool: unloading %s (idle %ld s)\n", e->cfg->id, e->cfg->keep_alive_s);
+        pthread_cond_broadcast(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
 }
@@ -351,6 +241,7 @@ c12_model_state c12_pool_state(c12_pool *p, int idx)
     pthread_mutex_unlock(&p->mu);
     return s;
 }
+
 
 uint64_t c12_pool_used_bytes(c12_pool *p)
 {

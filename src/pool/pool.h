@@ -50,6 +50,17 @@ void c12_pool_free(c12_pool *p);
 c12_rc c12_pool_acquire(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms, c12_lease *out,
                         c12_err *err);
 void c12_pool_release(c12_pool *p, c12_lease *l);
+/* Whether an error of c12_pool_acquire is the model's load failing (any but
+ * the queue's own answers BUSY, TIMEOUT and CANCELLED, which another model
+ * would not change). */
+int c12_pool_load_failed(c12_rc rc);
+
+/* Load health: a model whose last load failed less than this long ago (the
+ * pool's clock) is cooling, and "auto" passes over it while a later
+ * candidate remains, so that a corrupt file is not re-read (or re-hashed)
+ * for every request. A successful load ends it. */
+#define C12_POOL_LOAD_RETRY_MS 30000
+int c12_pool_cooling(c12_pool *p, int idx);
 
 /* Unload idle models whose keep_alive has passed; call about once a second. */
 void c12_pool_tick(c12_pool *p);

@@ -45,6 +45,11 @@ typedef struct c12_policy_model {
     double params_b;                /* parameters, billions (for the uncalibrated estimate) */
     double rating[2][3];            /* [c12_route_category][c12_route_tier], 0..1 */
     char source[C12_POLICY_SOURCE_MAX]; /* where the ratings came from */
+    /* c12 serve's index of the served model this one stands for, resolved
+     * once when its policy is built (c12_server_policy_filter); it travels
+     * in the policy, so a request holding one sees a consistent pair. The
+     * policy itself never reads it. */
+    int served_idx;
 } c12_policy_model;
 
 typedef struct c12_policy_level {

@@ -14,20 +14,20 @@
  *     in each router tier; each tier its own figure.
  * With 20 questions a tier the 95% intervals are about +-0.2 wide. */
 static const c12_policy_model k_models[] = {
-    {"qwen2.5-coder-1.5b", 1, 1.54,
-     {{0.85, 0.55, 0.70}, {0.55, 0.55, 0.55}},
-     "code: MBPP pass@1 22/40 = 0.55 (c12 eval-quality, greedy, tasks 11-50, all low tier; llama.cpp: 24/40), "
+    {.name = "qwen2.5-coder-1.5b", .chat = 1, .params_b = 1.54,
+     .rating = {{0.85, 0.55, 0.70}, {0.55, 0.55, 0.55}},
+     .source = "code: MBPP pass@1 22/40 = 0.55 (c12 eval-quality, greedy, tasks 11-50, all low tier; llama.cpp: 24/40), "
      "all tiers; general: c12 eval-quality --tasks data/quality/general.jsonl --n 60, greedy, "
      "chat prompt, --max-tokens 640 (low rows from a 256 run: none was cut): low 17/20, medium 11/20, "
      "high 14/20"},
-    {"smollm2-135m", 1, 0.135,
-     {{0.35, 0.0, 0.0}, {0.10, 0.10, 0.10}},
-     "code: MBPP pass@1 4/40 = 0.10 (c12 eval-quality, greedy, tasks 11-50, all low tier; llama.cpp: 3/40), "
+    {.name = "smollm2-135m", .chat = 1, .params_b = 0.135,
+     .rating = {{0.35, 0.0, 0.0}, {0.10, 0.10, 0.10}},
+     .source = "code: MBPP pass@1 4/40 = 0.10 (c12 eval-quality, greedy, tasks 11-50, all low tier; llama.cpp: 3/40), "
      "all tiers; general: c12 eval-quality --tasks data/quality/general.jsonl --n 60 --max-tokens 640, greedy, "
      "chat prompt: low 7/20, medium 0/20, high 0/20"},
-    {"gemma3-270m", 0, 0.27,
-     {{0.30, 0.0, 0.0}, {0.025, 0.025, 0.025}},
-     "base model, raw completions only; code: MBPP pass@1 1/40 = 0.025 (c12 eval-quality, greedy, completion "
+    {.name = "gemma3-270m", .chat = 0, .params_b = 0.27,
+     .rating = {{0.30, 0.0, 0.0}, {0.025, 0.025, 0.025}},
+     .source = "base model, raw completions only; code: MBPP pass@1 1/40 = 0.025 (c12 eval-quality, greedy, completion "
      "prompt, tasks 11-50), all tiers; general: c12 eval-quality --tasks data/quality/general.jsonl --n 60 "
      "--max-tokens 256, greedy, completion prompt: low 6/20, medium 0/20, high 0/20"},
 };

@@ -1,5 +1,7 @@
-/* api_gen.c - POST /v1/chat/completions and /v1/completions: validate, pick
- * the model, queue for a slot, generate (plainly here, streamed in stream.c). */
+/* api_gen.c - POST /v1/chat/completions and /v1/completions, as the
+ * pipeline they are: parse -> price -> choose -> generate -> finish ->
+ * respond (generate() below, in that order). A streamed request hands its
+ * job to stream.c after choosing, and generates, finishes and responds there. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,8 @@ json_t *c12_gen_usage(const c12_backend_result *res)
 
 const char *c12_gen_finish(c12_finish f) { return f == C12_FINISH_LENGTH ? "length" : "stop"; }
 
+const char *c12_gen_input(const c12_gen_job *job) { return job->q.kind == C12_API_CHAT ? "messages" : "prompt"; }
+
 void c12_gen_job_end(c12_gen_job *job)
 {
     if (job->leased) c12_pool_release(job->srv->pool, &job->lease);
@@ -25,15 +29,23 @@ void c12_gen_job_end(c12_gen_job *job)
     c12_free(job);
 }
 
-enum MHD_Result c12_gen_error(c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg)
-{
-    const char *param = job->q.kind == C12_API_CHAT ? "messages" : "prompt";
-    c12_http_hdrs h = c12_account_headers(job);
-    if (rc == C12_ERR_RANGE)
-        return c12_http_error_h(c, 400, "invalid_request_error", param, "context_length_exceeded", msg, &h);
-    if (rc == C12_ERR_INVALID) return c12_http_error_h(c, 400, "invalid_request_error", param, NULL, msg, &h);
-    return c12_http_rc_error_h(c, rc, msg, &h);
-}
+/* ---- parse: the body, the caller, the model, the queue headers ---- */
+
+/* Why a request is refused before it is priced and chosen for. */
+typedef struct refusal {
+    unsigned status;
+    char param[64];         /* the field at fault, or "" */
+    const char *code;
+    char msg[512];
+} refusal;
+
+/* What the parsed request asks of the queue and the choice. */
+typedef struct asks {
+    int model_idx;          /* -1: "auto" */
+    c12_prio prio;          /* x-c12-priority: high|normal|low */
+    int64_t deadline_ms;    /* x-c12-deadline-ms: N from now (0: none) */
+    double max_latency_ms;  /* x-c12-max-latency-ms: N (the policy's latency need) */
+} asks;
 
 /* A whole number of milliseconds from 1 to 86400000, or 0. */
 static long long header_ms(const char *v)
@@ -43,36 +55,82 @@ static long long header_ms(const char *v)
     return *v && !*e && ms >= 1 && ms <= 86400000LL ? ms : 0;
 }
 
-/* x-c12-priority: high|normal|low; x-c12-deadline-ms: N (from now);
- * x-c12-max-latency-ms: N (the policy's latency need). */
-static int queue_headers(c12_server *s, struct MHD_Connection *c, c12_prio *prio, int64_t *deadline,
-                         double *max_latency, const char **bad)
+static const char *queue_headers(c12_server *s, struct MHD_Connection *c, asks *a)
 {
     static const char *const names[C12_PRIO_COUNT] = {"high", "normal", "low"};
     const char *p = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-priority");
     const char *d = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-deadline-ms");
     const char *l = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-max-latency-ms");
-    *prio = C12_PRIO_NORMAL;
-    *deadline = 0;
-    *max_latency = 0;
+    a->prio = C12_PRIO_NORMAL;
     if (p) {
         int i = 0;
         while (i < C12_PRIO_COUNT && strcasecmp(p, names[i])) i++;
-        if (i == C12_PRIO_COUNT) return *bad = "x-c12-priority must be high, normal or low", 0;
-        *prio = (c12_prio)i;
+        if (i == C12_PRIO_COUNT) return "x-c12-priority must be high, normal or low";
+        a->prio = (c12_prio)i;
     }
-    if (d) {
-        if (!header_ms(d))
-            return *bad = "x-c12-deadline-ms must be a whole number of milliseconds from 1 to 86400000", 0;
-        *deadline = c12_pool_now(s->pool) + header_ms(d);
+    if (d && !header_ms(d)) return "x-c12-deadline-ms must be a whole number of milliseconds from 1 to 86400000";
+    if (d) a->deadline_ms = c12_pool_now(s->pool) + header_ms(d);
+    if (l && !header_ms(l)) return "x-c12-max-latency-ms must be a whole number of milliseconds from 1 to 86400000";
+    if (l) a->max_latency_ms = (double)header_ms(l);
+    return NULL;
+}
+
+/* "key:<first 8 hex of the key's sha256>" and/or the request's user (the
+ * key itself is never stored). */
+static void note_user(c12_gen_job *job, int key_idx)
+{
+    char key[16] = "";
+    if (key_idx >= 0) snprintf(key, sizeof key, "key:%.8s", job->srv->cfg->api_keys[key_idx]);
+    const char *u = job->q.user ? job->q.user : "";
+    snprintf(job->user, sizeof job->user, "%s%s%s", key, key[0] && u[0] ? "/" : "", u);
+}
+
+static void bind_request(c12_gen_job *job)
+{
+    c12_api_req *q = &job->q;
+    const c12_config *cfg = job->srv->cfg;
+    job->breq.messages = q->kind == C12_API_CHAT ? q->messages : NULL;
+    job->breq.n_messages = q->n_messages;
+    job->breq.prompt = q->prompt;
+    job->breq.gen.sampling = q->sampling;
+    job->breq.gen.stop = q->stop[0] ? q->stop : NULL;
+    job->breq.gen.ignore_eos = q->ignore_eos;
+    job->breq.gen.max_tokens = q->max_tokens ? q->max_tokens
+                             : q->kind == C12_API_CHAT ? cfg->default_max_tokens : 16; /* OpenAI's default */
+}
+
+/* 1 when the request can go on; else *f says why not. */
+static int parse(c12_gen_job *job, c12_req *r, struct MHD_Connection *c, asks *a, refusal *f)
+{
+    c12_err err;
+    *f = (refusal){.status = 400};
+    c12_rc rc = c12_api_req_parse(r->body.data ? r->body.data : "", r->body.len, job->q.kind, &job->q, f->param, &err);
+    if (rc == C12_ERR_NOMEM) *f = (refusal){.status = 503, .code = "out_of_memory"};
+    if (rc == C12_ERR_FORMAT) f->code = "invalid_json";
+    if (rc) {
+        snprintf(f->msg, sizeof f->msg, "%s", err.msg);
+        return 0;
     }
-    if (l) {
-        if (!header_ms(l))
-            return *bad = "x-c12-max-latency-ms must be a whole number of milliseconds from 1 to 86400000", 0;
-        *max_latency = (double)header_ms(l);
+    note_user(job, r->key_idx);
+    job->model = job->q.model; /* until a served model is chosen */
+    a->model_idx = strcmp(job->q.model, "auto") ? c12_server_model_index(job->srv, job->q.model) : -1;
+    if (strcmp(job->q.model, "auto") && a->model_idx < 0) {
+        *f = (refusal){.status = 404, .param = "model", .code = "model_not_found"};
+        snprintf(f->msg, sizeof f->msg, "The model '%.200s' does not exist (GET /v1/models lists them).",
+                 job->q.model);
+        return 0;
     }
+    const char *bad = queue_headers(job->srv, c, a);
+    if (bad) {
+        *f = (refusal){.status = 400, .code = "invalid_header"};
+        snprintf(f->msg, sizeof f->msg, "%s", bad);
+        return 0;
+    }
+    bind_request(job);
     return 1;
 }
+
+/* ---- generate, finish and respond (plainly: streamed in stream.c) ---- */
 
 typedef struct plain_out {
     c12_buf text;
@@ -94,10 +152,10 @@ static json_t *plain_body(const c12_gen_job *job, const char *text, const c12_ba
         : json_pack("{s:i, s:o, s:n, s:s}", "index", 0, "text", c12_json_text(text, strlen(text)), "logprobs",
                     "finish_reason", fin);
     json_t *usage = c12_gen_usage(res);
-    if (usage) json_object_set_new(usage, "c12", c12_account_usage_c12(job));
+    if (usage) json_object_set_new(usage, "c12", c12_gen_usage_c12(job));
     return json_pack("{s:s, s:s, s:I, s:s, s:[o], s:o}", "id", job->id, "object",
                      job->q.kind == C12_API_CHAT ? "chat.completion" : "text_completion", "created",
-                     (json_int_t)job->created, "model", job->model_id, "choices", choice, "usage", usage);
+                     (json_int_t)job->created, "model", job->model, "choices", choice, "usage", usage);
 }
 
 static enum MHD_Result run_plain(c12_gen_job *job, struct MHD_Connection *c)
@@ -114,7 +172,7 @@ static enum MHD_Result run_plain(c12_gen_job *job, struct MHD_Connection *c)
     int cut = !rc && atomic_load(&s->cancel_all);
     c12_account_finish(job, cut ? "cancelled" : c12_account_status(rc ? c12_http_rc_status(rc) : 200, rc),
                        rc ? NULL : &res);
-    c12_http_hdrs h = c12_account_headers(job);
+    c12_http_hdrs h = c12_gen_headers(job);
     enum MHD_Result ret = rc ? c12_gen_error(job, c, rc, err.msg)
                              : c12_http_json_h(c, 200, plain_body(job, o.text.data, &res), &h);
     c12_buf_free(&o.text);
@@ -122,69 +180,55 @@ static enum MHD_Result run_plain(c12_gen_job *job, struct MHD_Connection *c)
     return ret;
 }
 
-static void bind_request(c12_gen_job *job)
-{
-    c12_api_req *q = &job->q;
-    const c12_config *cfg = job->srv->cfg;
-    job->breq.messages = q->kind == C12_API_CHAT ? q->messages : NULL;
-    job->breq.n_messages = q->n_messages;
-    job->breq.prompt = q->prompt;
-    job->breq.gen.sampling = q->sampling;
-    job->breq.gen.stop = q->stop[0] ? q->stop : NULL;
-    job->breq.gen.ignore_eos = q->ignore_eos;
-    job->breq.gen.max_tokens = q->max_tokens ? q->max_tokens
-                             : q->kind == C12_API_CHAT ? cfg->default_max_tokens : 16; /* OpenAI's default */
-}
+/* ---- a request turned away before generating: its row, then its error ---- */
 
-/* A request turned away before generating: its row, then its error. */
-static enum MHD_Result reject(c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, unsigned status,
-                              enum MHD_Result ret)
+static enum MHD_Result refuse(c12_gen_job *job, struct MHD_Connection *c, const refusal *f)
 {
-    c12_account_finish(job, c12_account_status(status, rc), NULL);
+    c12_account_finish(job, c12_account_status(f->status, C12_OK), NULL);
+    c12_http_hdrs h = c12_gen_headers(job);
+    int oom = f->status == 503;
+    enum MHD_Result ret = c12_http_error_h(c, f->status, oom ? "server_error" : "invalid_request_error", f->param,
+                                           f->code, f->msg, oom ? NULL : &h);
     c12_gen_job_end(job);
     return ret;
 }
 
-static enum MHD_Result generate(c12_server *s, c12_req *r, struct MHD_Connection *c, c12_api_kind kind)
+static enum MHD_Result not_served(c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg)
 {
-    char param[64], msg[512];
-    c12_err err;
+    c12_account_finish(job, c12_account_status(c12_http_rc_status(rc), rc), NULL);
+    enum MHD_Result ret = c12_gen_error(job, c, rc, msg);
+    c12_gen_job_end(job);
+    return ret;
+}
+
+static c12_gen_job *job_new(c12_server *s, c12_api_kind kind)
+{
     c12_gen_job *job = c12_calloc(1, sizeof *job);
-    if (!job) return c12_http_error(c, 503, "server_error", NULL, "out_of_memory", "Out of memory.");
+    if (!job) return NULL;
     job->srv = s;
     job->created = (long long)time(NULL);
     snprintf(job->id, sizeof job->id, "%s-%llx%06lx", kind == C12_API_CHAT ? "chatcmpl" : "cmpl", s->started,
              (unsigned long)atomic_fetch_add(&s->next_id, 1));
-    c12_account_begin(job, c);
     job->q.kind = kind;
-    c12_rc rc = c12_api_req_parse(r->body.data ? r->body.data : "", r->body.len, kind, &job->q, param, &err);
-    c12_http_hdrs h = c12_account_headers(job);
-    if (rc == C12_ERR_NOMEM)
-        return reject(job, c, rc, 503, c12_http_error(c, 503, "server_error", NULL, "out_of_memory", err.msg));
-    if (rc)
-        return reject(job, c, rc, 400, c12_http_error_h(c, 400, "invalid_request_error", param,
-                                                        rc == C12_ERR_FORMAT ? "invalid_json" : NULL, err.msg, &h));
-    c12_account_user(job, r->key_idx);
-    C12_LEDGER_SET(job->meta.row.model, job->q.model); /* until a served model is chosen */
-    int auto_model = !strcmp(job->q.model, "auto");
-    int idx = auto_model ? -1 : c12_server_model_index(s, job->q.model);
-    c12_prio prio;
-    int64_t deadline;
-    double max_latency;
-    const char *bad = NULL;
-    if (!auto_model && idx < 0) {
-        snprintf(msg, sizeof msg, "The model '%.200s' does not exist (GET /v1/models lists them).", job->q.model);
-        return reject(job, c, C12_ERR_NOT_FOUND, 404,
-                      c12_http_error_h(c, 404, "invalid_request_error", "model", "model_not_found", msg, &h));
-    }
-    if (!queue_headers(s, c, &prio, &deadline, &max_latency, &bad))
-        return reject(job, c, C12_ERR_INVALID, 400,
-                      c12_http_error_h(c, 400, "invalid_request_error", NULL, "invalid_header", bad, &h));
-    bind_request(job);
-    int64_t t_q = c12_energy_wall_ns();
-    rc = c12_choose_acquire(job, idx, prio, deadline, max_latency, &err);
-    job->meta.row.queue_ms = (double)(c12_energy_wall_ns() - t_q) / 1e6;
-    if (rc) return reject(job, c, rc, c12_http_rc_status(rc), c12_gen_error(job, c, rc, err.msg));
+    job->model = "";
+    c12_account_begin(job);
+    return job;
+}
+
+static enum MHD_Result generate(c12_server *s, c12_req *r, struct MHD_Connection *c, c12_api_kind kind)
+{
+    c12_gen_job *job = job_new(s, kind);
+    if (!job) return c12_http_error(c, 503, "server_error", NULL, "out_of_memory", "Out of memory.");
+    asks a = {.model_idx = -1};
+    refusal f;
+    int ok = parse(job, r, c, &a, &f);
+    /* Every request is priced, a refused one too (its row); the forecast
+     * is the policy's, so only "auto" reads it. */
+    c12_price(s, ok && a.model_idx < 0, &job->price);
+    if (!ok) return refuse(job, c, &f);
+    c12_err err;
+    c12_rc rc = c12_choose_acquire(job, a.model_idx, a.prio, a.deadline_ms, a.max_latency_ms, &err);
+    if (rc) return not_served(job, c, rc, err.msg);
     return job->q.stream ? c12_stream_run(job, c) : run_plain(job, c);
 }
 

@@ -1,7 +1,8 @@
-/* gen.h - what the generation endpoints (api_gen.c) share with streaming
- * (stream.c), the model choice (choose.c) and the accounting (account.c): a
- * validated request bound to a leased slot, what it is measured by, and the
- * OpenAI objects built from its results. */
+/* gen.h - a generation request on its way through the server: api_gen.c
+ * runs the pipeline (parse, price, choose, generate, finish, respond);
+ * price.c reads the carbon, choose.c picks the model and a slot of it,
+ * account.c meters the generation and fills the ledger row, gen_headers.c
+ * shows the figures (x-c12-* headers, usage.c12), stream.c sends events. */
 #ifndef C12_SERVER_GEN_H
 #define C12_SERVER_GEN_H
 
@@ -20,34 +21,52 @@ typedef enum {
     C12_BASIS_PREFILL,   /* metered up to the first token (no estimate for this model) */
 } c12_energy_basis;
 
-/* Everything measured about one request; its ledger row fills in as it goes. */
-typedef struct c12_gen_meta {
-    c12_ledger_row row;
+/* The carbon reading the request is priced at (price.c), taken once. */
+typedef struct c12_gen_price {
+    double intensity;      /* gCO2e/kWh */
+    char provider[32];     /* "default": no fresh reading, the static value */
+    double age_s;
+    double next_hour;      /* the forecast's mean over the next hour; NAN: unknown, or not asked */
+} c12_gen_price;
+
+/* How the model was chosen, and what it was expected to cost (choose.c). */
+typedef struct c12_gen_choice {
     c12_route_analysis analysis;
     c12_policy_decision decision;
-    c12_server_route route;     /* points into this struct */
-    int64_t t0_ns;              /* arrival (monotonic) */
-    int64_t first_ns;           /* first text (0: none yet) */
-    double est_j;               /* expected joules (basis ESTIMATE) or so far (PREFILL) */
+    c12_server_route route;    /* points into this struct */
+    char reason[sizeof ((c12_ledger_row *)0)->route_reason]; /* x-c12-route, the row's route_reason */
+    double queue_ms;           /* choosing and waiting for the slot */
+    double est_j;              /* expected joules (basis ESTIMATE) or so far (PREFILL) */
     c12_energy_basis est_basis;
-    /* metering (account.c); taken on the thread that generates */
+} c12_gen_choice;
+
+/* What generating cost (account.c); taken on the thread that generates. */
+typedef struct c12_gen_cost {
+    int64_t first_ns;          /* first text (0: none yet) */
     c12_energy_mark mark;
     int metering;
     int64_t cpu0_ns, slot0_ns;
-    int n_tokens;               /* tokens generated so far (also when cancelled) */
-    int measured;               /* generation ran: row.energy_j is final */
-} c12_gen_meta;
+    int n_tokens;              /* tokens generated so far (also when cancelled) */
+    int measured;              /* generation ran: energy_j is final */
+    double energy_j;
+    char energy_method[C12_ENERGY_METHOD_MAX]; /* "none": not metered */
+} c12_gen_cost;
 
+/* One generation request from arrival to its ledger row. */
 typedef struct c12_gen_job {
     c12_server *srv;
+    char id[48];
+    long long created;         /* the response's "created" (Unix s) */
+    int64_t t0_ns, time_ms;    /* arrival: monotonic ns, and wall-clock ms for the row */
     c12_api_req q;
     c12_backend_req breq;
+    char user[64];             /* who asked: key label and/or the request's user */
+    const char *model;         /* the request's model until a served one is tried, then its id */
     c12_lease lease;
     int leased;
-    const char *model_id;
-    char id[48];
-    long long created;
-    c12_gen_meta meta;
+    c12_gen_price price;
+    c12_gen_choice choice;
+    c12_gen_cost cost;
 } c12_gen_job;
 
 /* Run a streamed job: answers the request with server-sent events, or with
@@ -60,52 +79,60 @@ json_t *c12_gen_usage(const c12_backend_result *res);
 const char *c12_gen_finish(c12_finish f);
 /* Free the job's request and give its slot back. */
 void c12_gen_job_end(c12_gen_job *job);
-/* The error response for a failed generation (with the job's headers). */
-enum MHD_Result c12_gen_error(c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg);
+/* The request's input field, named by its errors: "messages" or "prompt". */
+const char *c12_gen_input(const c12_gen_job *job);
+
+/* ---- price.c: the carbon reading ---- */
+
+/* The intensity now (the static default, provider "default", without a
+ * fresh reading) and, when forecast is set, the next hour's mean. */
+void c12_price(const c12_server *srv, int forecast, c12_gen_price *out);
 
 /* ---- choose.c: which model, and a slot of it ---- */
 
 /* The request's analysis and, for "auto", the policy's decision; then a slot
  * of the chosen model, falling down the decision's candidates when a load
- * fails. explicit_idx >= 0: that model, no policy. Fills job->meta (route,
- * reason, estimate) and job->lease. */
+ * fails. explicit_idx >= 0: that model, no policy. Fills job->choice,
+ * job->model and job->lease. */
 c12_rc c12_choose_acquire(c12_gen_job *job, int explicit_idx, c12_prio prio, int64_t deadline_ms,
                           double max_latency_ms, c12_err *err);
-/* Whether rc from c12_pool_acquire means the model could not be loaded (the
- * next candidate may do). */
-int c12_choose_load_failed(c12_rc rc);
 /* Prompt tokens guessed before tokenizing: bytes / 4 + 8 per message (what
  * c12 simulate uses). */
 double c12_choose_prompt_tokens(const c12_api_req *q);
 
-/* ---- account.c: time, energy, carbon, the row and the headers ---- */
+/* ---- account.c: metering and the ledger row ---- */
 
-/* At arrival: clock, id, user and the carbon reading the request is priced at. */
-void c12_account_begin(c12_gen_job *job, struct MHD_Connection *c);
-/* The carbon chain's mean forecast over the next hour (NAN: unknown); the
- * policy's, so read only for "auto". */
-double c12_account_next_hour(const c12_server *srv);
-/* Generate on the job's slot with metering, timing and token counting. */
+/* At arrival: the clocks. */
+void c12_account_begin(c12_gen_job *job);
+/* Generate on the job's slot (c12_backend_generate) with metering, timing
+ * and token counting. */
 c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_backend_result *res, c12_err *err);
-/* Close the row (status from the HTTP status or rc; tokens from res when not
- * NULL) and record it (c12_server_record). */
-void c12_account_finish(c12_gen_job *job, const char *status, const c12_backend_result *res);
 /* The ledger's status: "cancelled" (rc CANCELLED: shutting down, client
  * gone), else by HTTP status "ok" (2xx), "timeout" (504), "rejected" (4xx)
  * or "error". */
 const char *c12_account_status(unsigned http_status, c12_rc rc);
-/* After parsing: who asked (the API key's label and/or the request's user). */
-void c12_account_user(c12_gen_job *job, int key_idx);
+/* The job's ledger row as it stands (tokens from res when not NULL). */
+void c12_account_row(const c12_gen_job *job, const char *status, const c12_backend_result *res,
+                     c12_ledger_row *row);
+/* The request is over: its row goes to c12_server_record. */
+void c12_account_finish(c12_gen_job *job, const char *status, const c12_backend_result *res);
+/* Grams CO2e of joules at the request's intensity and the server's PUE. */
+double c12_account_co2(const c12_gen_job *job, double joules);
+
+/* ---- gen_headers.c: the x-c12-* headers and usage.c12 ---- */
+
 /* The response headers (x-c12-*) for the job as it stands. */
-c12_http_hdrs c12_account_headers(const c12_gen_job *job);
+c12_http_hdrs c12_gen_headers(const c12_gen_job *job);
 /* Copy of the headers' values, for a response built on another thread. */
 typedef struct c12_gen_hdrs {
     char model[C12_CFG_ID_MAX], route[C12_POLICY_REASON_MAX + 48], intensity[32], provider[32];
     char energy[32], co2[32], basis[16];
 } c12_gen_hdrs;
-void c12_account_hdrs_fill(const c12_gen_job *job, c12_gen_hdrs *h);
-void c12_account_hdrs_add(const void *h, struct MHD_Response *r);
+void c12_gen_hdrs_fill(const c12_gen_job *job, c12_gen_hdrs *h);
+void c12_gen_hdrs_add(const void *h, struct MHD_Response *r);
 /* {"energy_j", "co2_g", "carbon_intensity", ...}: the final figures (usage.c12). */
-json_t *c12_account_usage_c12(const c12_gen_job *job);
+json_t *c12_gen_usage_c12(const c12_gen_job *job);
+/* An error response for the job: c12_http_rc_error with its headers and input field. */
+enum MHD_Result c12_gen_error(const c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg);
 
 #endif

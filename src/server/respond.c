@@ -77,31 +77,34 @@ enum MHD_Result c12_http_error_h(struct MHD_Connection *c, unsigned status, cons
     return c12_http_json_h(c, status, e, hdrs);
 }
 
-/* One row per error kind: the status, OpenAI's type and code. */
+/* One row per error kind: the status, OpenAI's type and code, and whether
+ * the request's input (its messages or prompt) is the param at fault. */
 typedef struct rc_map {
     c12_rc rc;
     unsigned status;
-    const char *type, *param, *code;
+    const char *type, *code;
+    int input_param;
 } rc_map;
 
 static const rc_map RC_MAP[] = {
-    {C12_ERR_BUSY, 429, "rate_limit_error", NULL, "queue_full"},
-    {C12_ERR_TIMEOUT, 504, "timeout_error", NULL, "deadline_exceeded"},
-    {C12_ERR_CANCELLED, 503, "server_error", NULL, "shutting_down"},
-    {C12_ERR_RANGE, 400, "invalid_request_error", "messages", "context_length_exceeded"},
+    {.rc = C12_ERR_BUSY, .status = 429, .type = "rate_limit_error", .code = "queue_full"},
+    {.rc = C12_ERR_TIMEOUT, .status = 504, .type = "timeout_error", .code = "deadline_exceeded"},
+    {.rc = C12_ERR_CANCELLED, .status = 503, .type = "server_error", .code = "shutting_down"},
+    {.rc = C12_ERR_RANGE, .status = 400, .type = "invalid_request_error", .code = "context_length_exceeded",
+     .input_param = 1},
     /* a request the model cannot serve: chat to a base model, an empty prompt */
-    {C12_ERR_INVALID, 400, "invalid_request_error", NULL, "invalid_request"},
-    {C12_ERR_NOT_FOUND, 500, "server_error", NULL, "model_load_failed"},
-    {C12_ERR_INTEGRITY, 500, "server_error", NULL, "model_load_failed"},
-    {C12_ERR_FORMAT, 500, "server_error", NULL, "model_load_failed"},
-    {C12_ERR_UNSUPPORTED, 500, "server_error", NULL, "model_load_failed"},
-    {C12_ERR_IO, 500, "server_error", NULL, "model_load_failed"},
-    {C12_ERR_NOMEM, 503, "server_error", NULL, "out_of_memory"},
+    {.rc = C12_ERR_INVALID, .status = 400, .type = "invalid_request_error", .input_param = 1},
+    {.rc = C12_ERR_NOT_FOUND, .status = 500, .type = "server_error", .code = "model_load_failed"},
+    {.rc = C12_ERR_INTEGRITY, .status = 500, .type = "server_error", .code = "model_load_failed"},
+    {.rc = C12_ERR_FORMAT, .status = 500, .type = "server_error", .code = "model_load_failed"},
+    {.rc = C12_ERR_UNSUPPORTED, .status = 500, .type = "server_error", .code = "model_load_failed"},
+    {.rc = C12_ERR_IO, .status = 500, .type = "server_error", .code = "model_load_failed"},
+    {.rc = C12_ERR_NOMEM, .status = 503, .type = "server_error", .code = "out_of_memory"},
 };
 
 static const rc_map *rc_find(c12_rc rc)
 {
-    static const rc_map other = {C12_OK, 500, "server_error", NULL, NULL};
+    static const rc_map other = {.rc = C12_OK, .status = 500, .type = "server_error"};
     for (size_t i = 0; i < sizeof RC_MAP / sizeof RC_MAP[0]; i++)
         if (RC_MAP[i].rc == rc) return &RC_MAP[i];
     return &other;
@@ -109,13 +112,9 @@ static const rc_map *rc_find(c12_rc rc)
 
 unsigned c12_http_rc_status(c12_rc rc) { return rc_find(rc)->status; }
 
-enum MHD_Result c12_http_rc_error_h(struct MHD_Connection *c, c12_rc rc, const char *msg, const c12_http_hdrs *hdrs)
+enum MHD_Result c12_http_rc_error_h(struct MHD_Connection *c, c12_rc rc, const char *msg, const char *input,
+                                    const c12_http_hdrs *hdrs)
 {
     const rc_map *m = rc_find(rc);
-    return c12_http_error_h(c, m->status, m->type, m->param, m->code, msg, hdrs);
-}
-
-enum MHD_Result c12_http_rc_error(struct MHD_Connection *c, c12_rc rc, const char *msg)
-{
-    return c12_http_rc_error_h(c, rc, msg, NULL);
+    return c12_http_error_h(c, m->status, m->type, m->input_param ? input : NULL, m->code, msg, hdrs);
 }

@@ -33,8 +33,9 @@ c12_rc c12_serve_env_close(c12_serve_env *e, c12_err *err);
 int c12_server_policy_model(const c12_config *cfg, const char *name);
 
 typedef int (*c12_model_present_fn)(const c12_model_cfg *m, void *ud);
-/* The policy models that cfg serves and whose file is present, in order;
- * `note` lists those left out and why. Returns how many are kept. */
+/* The policy models that cfg serves and whose file is present, in order,
+ * each with its served_idx set; `note` lists those left out and why.
+ * Returns how many are kept. */
 size_t c12_server_policy_filter(const c12_policy_params *in, const c12_config *cfg, c12_model_present_fn present,
                                 void *ud, c12_policy_params *out, char *note, size_t cap);
 /* Whether a model's GGUF resolves (catalogue cache or path). */

@@ -46,7 +46,10 @@ size_t c12_server_policy_filter(const c12_policy_params *in, const c12_config *c
         int idx = c12_server_policy_model(cfg, in->models[i].name);
         if (idx < 0) note_add(note, cap, in->models[i].name, "not served");
         else if (present && !present(&cfg->models[idx], ud)) note_add(note, cap, in->models[i].name, "no model file");
-        else out->models[out->n_models++] = in->models[i];
+        else {
+            out->models[out->n_models] = in->models[i];
+            out->models[out->n_models++].served_idx = idx;
+        }
     }
     return out->n_models;
 }

@@ -25,9 +25,6 @@ struct c12_server {
     atomic_int generators;   /* stream generator threads still running (they hold slots) */
     atomic_ulong next_id;
     atomic_ulong ledger_refused; /* rows the ledger refused (queue full, closing) */
-    /* Per configured model: when its last load failed (pool clock, ms; 0: it
-     * did not). "auto" passes over such a model for a while (choose.c). */
-    atomic_llong load_failed_ms[C12_CFG_MAX_MODELS];
     long long started;
 };
 
@@ -60,10 +57,12 @@ enum MHD_Result c12_http_error_h(struct MHD_Connection *c, unsigned status, cons
 /* A JSON string of text that may not be valid UTF-8 (model output, echoed
  * input): invalid bytes become '?'. */
 json_t *c12_json_text(const char *s, size_t n);
-/* Map a c12_rc from the pool or backend to the HTTP error OpenAI clients expect. */
-enum MHD_Result c12_http_rc_error(struct MHD_Connection *c, c12_rc rc, const char *msg);
-enum MHD_Result c12_http_rc_error_h(struct MHD_Connection *c, c12_rc rc, const char *msg, const c12_http_hdrs *hdrs);
-/* The status c12_http_rc_error answers rc with. */
+/* Map a c12_rc from the pool or backend to the HTTP error OpenAI clients
+ * expect (respond.c's table, the one place for it). input: the request's
+ * input field ("messages", "prompt"), named as param by the errors about it. */
+enum MHD_Result c12_http_rc_error_h(struct MHD_Connection *c, c12_rc rc, const char *msg, const char *input,
+                                    const c12_http_hdrs *hdrs);
+/* The status c12_http_rc_error_h answers rc with. */
 unsigned c12_http_rc_status(c12_rc rc);
 
 /* Endpoints. */

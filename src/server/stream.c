@@ -24,7 +24,7 @@ typedef struct stream {
     c12_buf out;
     size_t rd;
     int started, done, cancelled, refs;
-    c12_api_kind kind;
+    const char *input;        /* the request's input field, for the error's param */
     c12_rc rc;                /* failure before the first event */
     char msg[C12_ERR_MSG_MAX];
     c12_gen_hdrs hdrs;        /* the response's x-c12-* headers, set before the first event */
@@ -46,7 +46,7 @@ static void unref(stream *st)
  * generator thread, which calls this, ends it). */
 static int emit(stream *st, json_t *chunk)
 {
-    if (!st->started) c12_account_hdrs_fill(st->job, &st->hdrs);
+    if (!st->started) c12_gen_hdrs_fill(st->job, &st->hdrs);
     char *text = chunk ? json_dumps(chunk, JSON_COMPACT) : NULL;
     json_decref(chunk);
     int bad = !text || c12_buf_puts(&st->out, "data: ") || c12_buf_puts(&st->out, text) ||
@@ -71,7 +71,7 @@ static json_t *chunk(const c12_gen_job *job, const char *text, const char *finis
                            "logprobs", "finish_reason", fin);
     json_t *c = json_pack("{s:s, s:s, s:I, s:s, s:[o]}", "id", job->id, "object",
                           job->q.kind == C12_API_CHAT ? "chat.completion.chunk" : "text_completion", "created",
-                          (json_int_t)job->created, "model", job->model_id, "choices", choice);
+                          (json_int_t)job->created, "model", job->model, "choices", choice);
     if (c && job->q.include_usage) json_object_set_new(c, "usage", json_null());
     return c;
 }
@@ -95,7 +95,7 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
     if (rc && !st->started) { /* still time for a plain error response */
         st->rc = rc;
         snprintf(st->msg, sizeof st->msg, "%s", err->msg);
-        c12_account_hdrs_fill(job, &st->hdrs);
+        c12_gen_hdrs_fill(job, &st->hdrs);
         return;
     }
     if (rc) {
@@ -107,11 +107,11 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
          * include_usage, else as a top-level "c12" field of the finish chunk
          * (an extra field, which OpenAI's SDKs keep and ignore). */
         json_t *fin = chunk(job, NULL, c12_gen_finish(res->finish), 0);
-        if (fin && !job->q.include_usage) json_object_set_new(fin, "c12", c12_account_usage_c12(job));
+        if (fin && !job->q.include_usage) json_object_set_new(fin, "c12", c12_gen_usage_c12(job));
         emit(st, fin);
         if (job->q.include_usage) {
             json_t *u = chunk(job, NULL, NULL, 0), *usage = c12_gen_usage(res);
-            if (usage) json_object_set_new(usage, "c12", c12_account_usage_c12(job));
+            if (usage) json_object_set_new(usage, "c12", c12_gen_usage_c12(job));
             if (u) {
                 json_object_set_new(u, "choices", json_array());
                 json_object_set_new(u, "usage", usage);
@@ -136,7 +136,7 @@ static void *generator(void *ud)
     int gone = st->cancelled;
     if (gone)
         fprintf(stderr, "c12 serve: %s: the client went away; generation stopped after %d tokens\n", job->id,
-                job->meta.n_tokens);
+                job->cost.n_tokens);
     if (!gone) finish(st, rc, &err, &res);
     int started = st->started;
     pthread_mutex_unlock(&st->mu);
@@ -194,7 +194,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     pthread_cond_init(&st->cv, NULL);
     c12_buf_init(&st->out, 0);
     st->job = job;
-    st->kind = job->q.kind;
+    st->input = c12_gen_input(job);
     st->refs = 2;
     pthread_t t;
     pthread_attr_t attr;
@@ -215,17 +215,14 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     pthread_mutex_lock(&st->mu);
     while (!st->started && !st->done) pthread_cond_wait(&st->cv, &st->mu);
     c12_gen_hdrs hdrs = st->hdrs; /* written before started or done was set */
-    c12_http_hdrs h = {c12_account_hdrs_add, &hdrs};
+    c12_http_hdrs h = {.add = c12_gen_hdrs_add, .ud = &hdrs};
     if (!st->started && st->rc) {
         c12_rc rc = st->rc;
         char msg[C12_ERR_MSG_MAX];
-        const char *param = st->kind == C12_API_CHAT ? "messages" : "prompt";
+        const char *input = st->input;
         memcpy(msg, st->msg, sizeof msg);
         unref(st);
-        if (rc == C12_ERR_INVALID) return c12_http_error_h(c, 400, "invalid_request_error", param, NULL, msg, &h);
-        return rc == C12_ERR_RANGE
-            ? c12_http_error_h(c, 400, "invalid_request_error", param, "context_length_exceeded", msg, &h)
-            : c12_http_rc_error_h(c, rc, msg, &h);
+        return c12_http_rc_error_h(c, rc, msg, input, &h);
     }
     pthread_mutex_unlock(&st->mu);
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, st, on_free);
@@ -235,7 +232,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     }
     MHD_add_response_header(resp, "Content-Type", "text/event-stream");
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    c12_account_hdrs_add(&hdrs, resp);
+    c12_gen_hdrs_add(&hdrs, resp);
     enum MHD_Result ret = MHD_queue_response(c, 200, resp);
     MHD_destroy_response(resp);
     return ret;

@@ -163,7 +163,8 @@ static void pool_env_init(pool_env *e)
 {
     c12_err err;
     e->f.clock = 0;
-    e->b = (c12_backend){.name = "fake", .estimate = f_estimate, .load = f_load, .unload = f_unload, .ud = &e->f};
+    static const c12_backend_ops ops = {.name = "fake", .estimate = f_estimate, .load = f_load, .unload = f_unload};
+    e->b = (c12_backend){.ops = &ops, .self = &e->f};
     assert_int_equal(c12_config_parse(MODELS, strlen(MODELS), "t.yaml", &e->cfg, &err), C12_OK);
     c12_pool_opts o = {&e->b, 1000, f_now, &e->f};
     assert_int_equal(c12_pool_new(e->cfg, &o, &e->pool, &err), C12_OK);

@@ -21,6 +21,7 @@ typedef struct fake {
     int load_ms;          /* each load takes this long */
     int64_t clock;        /* the injected clock, ms */
     int order[8], n_order; /* who got a slot, in order (priority test) */
+    int fail_loads;       /* every load fails (load health test) */
 } fake;
 
 static c12_rc f_estimate(void *ud, const c12_model_cfg *m, uint64_t *bytes, c12_err *err)
@@ -34,6 +35,7 @@ static c12_rc f_load(void *ud, const c12_model_cfg *m, void **model, uint64_t *b
 {
     fake *f = ud;
     if (f->load_ms) usleep((useconds_t)f->load_ms * 1000);
+    if (f->fail_loads) return c12_fail(err, C12_ERR_IO, "%s: read error", m->source);
     if (strstr(m->source, "missing")) return c12_fail(err, C12_ERR_NOT_FOUND, "%s: no such file", m->source);
     pthread_mutex_lock(&f->mu);
     f->loads++;
@@ -53,7 +55,13 @@ static void f_unload(void *ud, void *model)
 static int64_t f_now(void *ud) { return ((fake *)ud)->clock; }
 
 static fake F;
-static c12_backend B = {"fake", f_estimate, f_load, f_unload, NULL, &F, NULL};
+static const c12_backend_ops FAKE_OPS = {
+    .name = "fake",
+    .estimate = f_estimate,
+    .load = f_load,
+    .unload = f_unload,
+};
+static const c12_backend B = {.ops = &FAKE_OPS, .self = &F};
 
 static c12_config *config(const char *yaml)
 {
@@ -233,6 +241,43 @@ static void test_load_failure_and_too_big(void **state)
     c12_config_free(c);
 }
 
+/* A failed load (or a model too big) cools the model for
+ * C12_POOL_LOAD_RETRY_MS on the pool's clock; a good load ends it. */
+static void test_load_health(void **state)
+{
+    (void)state;
+    c12_config *c = config(THREE);
+    c12_pool *p = pool(c, 1000, 1);
+    c12_lease l;
+    c12_err err;
+    F.clock = 5000;
+    assert_false(c12_pool_cooling(p, 0));
+    F.fail_loads = 1;
+    c12_rc rc = c12_pool_acquire(p, 0, C12_PRIO_NORMAL, 0, &l, &err);
+    assert_int_equal(rc, C12_ERR_IO);
+    assert_true(c12_pool_load_failed(rc));
+    assert_true(c12_pool_cooling(p, 0));
+    assert_false(c12_pool_cooling(p, 1));
+    F.clock += C12_POOL_LOAD_RETRY_MS - 1;
+    assert_true(c12_pool_cooling(p, 0));
+    F.clock += 1;
+    assert_false(c12_pool_cooling(p, 0)); /* time to try again */
+    assert_int_equal(c12_pool_acquire(p, 0, C12_PRIO_NORMAL, 0, &l, &err), C12_ERR_IO);
+    assert_true(c12_pool_cooling(p, 0));
+    F.fail_loads = 0;
+    use(p, 0); /* an explicit request still tries it, and the good load ends the cooling */
+    assert_false(c12_pool_cooling(p, 0));
+    assert_int_equal(c12_pool_acquire(p, 5, C12_PRIO_NORMAL, 0, &l, &err), C12_ERR_RANGE);
+    assert_true(c12_pool_cooling(p, 5)); /* too big for the budget counts too */
+    /* the queue's own answers are not load failures */
+    assert_false(c12_pool_load_failed(C12_ERR_BUSY));
+    assert_false(c12_pool_load_failed(C12_ERR_TIMEOUT));
+    assert_false(c12_pool_load_failed(C12_ERR_CANCELLED));
+    assert_false(c12_pool_load_failed(C12_OK));
+    c12_pool_free(p);
+    c12_config_free(c);
+}
+
 static void test_slots_and_queue_bounds(void **state)
 {
     (void)state;
@@ -363,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_lru_eviction),
         cmocka_unit_test(test_busy_and_pinned_never_evicted),
         cmocka_unit_test(test_load_failure_and_too_big),
+        cmocka_unit_test(test_load_health),
         cmocka_unit_test(test_slots_and_queue_bounds),
         cmocka_unit_test(test_priorities_fifo),
         cmocka_unit_test(test_keep_alive),

@@ -93,7 +93,8 @@ static void check_queued(c12_pool *p)
 static void test_stats(void **state)
 {
     fake f = {1000, 250};
-    c12_backend b = {.name = "fake", .estimate = f_estimate, .load = f_load, .unload = f_unload, .ud = &f};
+    const c12_backend_ops ops = {.name = "fake", .estimate = f_estimate, .load = f_load, .unload = f_unload};
+    c12_backend b = {.ops = &ops, .self = &f};
     c12_config *c = NULL;
     c12_err err;
     assert_int_equal(c12_config_parse(MODELS, strlen(MODELS), "t.yaml", &c, &err), C12_OK);

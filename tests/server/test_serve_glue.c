@@ -55,6 +55,8 @@ static void test_filter(void **state)
     assert_int_equal(c12_server_policy_filter(&in, c, present, &calls, &out, note, sizeof note), 2);
     assert_string_equal(out.models[0].name, "qwen2.5-coder-1.5b");
     assert_string_equal(out.models[1].name, "smollm2-135m");
+    assert_int_equal(out.models[0].served_idx, 0); /* resolved once: the served model each stands for */
+    assert_int_equal(out.models[1].served_idx, 1);
     assert_true(out.min_rating == in.min_rating && out.n_levels == in.n_levels);
     assert_string_equal(note, "gemma3-270m (not served), local (no model file)");
     assert_int_equal(calls, 3);
@@ -128,13 +130,13 @@ static void test_status(void **state)
 static void test_load_failed(void **state)
 {
     (void)state;
-    assert_true(c12_choose_load_failed(C12_ERR_NOT_FOUND));
-    assert_true(c12_choose_load_failed(C12_ERR_FORMAT));
-    assert_true(c12_choose_load_failed(C12_ERR_INTEGRITY));
-    assert_true(c12_choose_load_failed(C12_ERR_RANGE)); /* does not fit the memory budget */
-    assert_false(c12_choose_load_failed(C12_ERR_BUSY));
-    assert_false(c12_choose_load_failed(C12_ERR_TIMEOUT));
-    assert_false(c12_choose_load_failed(C12_ERR_CANCELLED));
+    assert_true(c12_pool_load_failed(C12_ERR_NOT_FOUND));
+    assert_true(c12_pool_load_failed(C12_ERR_FORMAT));
+    assert_true(c12_pool_load_failed(C12_ERR_INTEGRITY));
+    assert_true(c12_pool_load_failed(C12_ERR_RANGE)); /* does not fit the memory budget */
+    assert_false(c12_pool_load_failed(C12_ERR_BUSY));
+    assert_false(c12_pool_load_failed(C12_ERR_TIMEOUT));
+    assert_false(c12_pool_load_failed(C12_ERR_CANCELLED));
 }
 
 static void test_prompt_tokens(void **state)
