@@ -24,7 +24,7 @@ import llama_cpp
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-DEV = ROOT.parent / "shared" / "data" / "router" / "dev.jsonl"
+DEV = ROOT / "data" / "router" / "dev.jsonl"
 PPL_TEXT = ROOT / "tests" / "golden" / "ppl.txt"
 N_GREEDY = 32
 PPL_CTX = 512

@@ -6,7 +6,7 @@ Run with the reference venv's python (see scripts/golden.sh):
 
 Writes tests/golden/<MODEL_NAME>/:
   tokens.jsonl        one JSON array per line: the ids of each "text" of
-                      shared data/router/dev.jsonl;
+                      data/router/dev.jsonl;
   tokens_extra.jsonl  the same for tests/golden/extra_texts.jsonl (held-out
                       style cases: scripts, emoji, whitespace, numbers, code);
   tokens_raw.jsonl    the same for the byte strings (hex) of
@@ -24,7 +24,7 @@ import sys
 import llama_cpp
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-DEV = ROOT.parent / "shared" / "data" / "router" / "dev.jsonl"
+DEV = ROOT / "data" / "router" / "dev.jsonl"
 EXTRA = ROOT / "tests" / "golden" / "extra_texts.jsonl"
 RAW = ROOT / "tests" / "golden" / "raw_texts.jsonl"
 

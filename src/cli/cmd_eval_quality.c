@@ -14,8 +14,8 @@
 #include "quality/quality.h"
 #include "route/route.h"
 
-/* the shared data beside the project root, as the commands run from the root */
-#define EQ_DEFAULT_TASKS "../shared/data/quality/mbpp.jsonl"
+/* the repository's copy of MBPP (data/quality/SOURCES.md), as the commands run from the root */
+#define EQ_DEFAULT_TASKS "data/quality/mbpp.jsonl"
 
 typedef struct eq_opts {
     const char *model, *tasks, *replies;

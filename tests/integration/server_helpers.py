@@ -136,6 +136,21 @@ def open_stream(srv, body, headers=None, timeout=120):
     return s, got
 
 
+def sse_events(raw):
+    """The SSE events of a raw HTTP/1.1 response read off a socket (headers,
+    then a chunked body), and whether its last chunk (size 0) arrived."""
+    body, i, text = raw.split(b"\r\n\r\n", 1)[1], 0, b""
+    while True:
+        j = body.find(b"\r\n", i)
+        if j < 0:
+            return [e for e in text.decode().split("\n\n") if e], False
+        n = int(body[i:j].split(b";")[0], 16)
+        if n == 0:
+            return [e for e in text.decode().split("\n\n") if e], True
+        text += body[j + 2:j + 2 + n]
+        i = j + 2 + n + 2
+
+
 def error_of(body):
     e = json.loads(body)["error"]
     assert set(e) == {"message", "type", "param", "code"}, e

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from conftest import ROOT, SHARED, model_path, run
+from conftest import ROOT, model_path, run
 
-MBPP = SHARED / "data" / "quality" / "mbpp.jsonl"
+MBPP = ROOT / "data" / "quality" / "mbpp.jsonl"
 GENERAL = ROOT / "data" / "quality" / "general.jsonl"
 
 

@@ -4,9 +4,9 @@ source of its ratings is refused."""
 import json
 import re
 
-from conftest import ROOT, SHARED, run
+from conftest import ROOT, run
 
-DEV = SHARED / "data" / "router" / "dev.jsonl"
+DEV = ROOT / "data" / "router" / "dev.jsonl"
 CAL = ROOT / "docs" / "policy-calibration.json"
 
 

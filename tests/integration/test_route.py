@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from conftest import ROOT, SHARED, run
+from conftest import ROOT, run
 
-DEV = SHARED / "data" / "router" / "dev.jsonl"
+DEV = ROOT / "data" / "router" / "dev.jsonl"
 HELDOUT = ROOT / "tests" / "route"
 
 
@@ -122,7 +122,6 @@ def eval_json(binary, path):
     return json.loads(r.stdout)
 
 
-@pytest.mark.skipif(not DEV.exists(), reason="shared router dev set not present")
 def test_eval_router_dev_set(c12):
     e = eval_json(c12, DEV)
     for key in ("n", "precision", "recall", "f1", "p50_us", "p99_us"):

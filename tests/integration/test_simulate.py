@@ -4,9 +4,9 @@ requests on an adequate model than always-smallest; runs are deterministic."""
 import json
 import time
 
-from conftest import ROOT, SHARED, run
+from conftest import ROOT, run
 
-DEV = SHARED / "data" / "router" / "dev.jsonl"
+DEV = ROOT / "data" / "router" / "dev.jsonl"
 TRACE = ROOT / "data" / "carbon" / "gb_2023-01-01_2023-12-31.csv"
 
 

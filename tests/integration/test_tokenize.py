@@ -1,7 +1,7 @@
 """`c12 tokenize` against llama.cpp's token ids (tests/golden/<model>/tokens*.jsonl,
 made by scripts/golden/tokens.py with llama-cpp-python 0.3.36).
 
-For each catalogue model in the cache: every text of shared
+For each catalogue model in the cache: every text of
 data/router/dev.jsonl, the held-out style texts of tests/golden/extra_texts.jsonl
 and the malformed byte strings of tests/golden/raw_texts.jsonl must give
 exactly the reference ids. The bulk runs use the optimized binary; the
@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from conftest import ROOT, SHARED, model_path, run
+from conftest import ROOT, model_path, run
 
-DEV = SHARED / "data" / "router" / "dev.jsonl"
+DEV = ROOT / "data" / "router" / "dev.jsonl"
 GOLDEN = ROOT / "tests" / "golden"
 EXTRA = GOLDEN / "extra_texts.jsonl"
 RAW = GOLDEN / "raw_texts.jsonl"
