@@ -61,17 +61,25 @@ c12_rc c12_route_analyse_text(const char *text, size_t len, c12_route_analysis *
 const char *c12_route_category_name(c12_route_category c); /* "code" | "general" */
 const char *c12_route_tier_name(c12_route_tier t);         /* "low" | "medium" | "high" */
 
-/* Messages read from JSON (the CLI's --messages, the fuzz target): an
- * OpenAI-style array [{"role","content"}...] or an object with "messages".
- * content may be a string or an array of {"type":"text","text":...} parts.
- * One allocation owns everything; free with c12_route_msgs_free. */
+/* An OpenAI messages array, read by the one reader (route_msgs.c) that the
+ * server's request parser and `c12 route --messages` share: roles system,
+ * user, assistant (developer reads as system); content a string or text
+ * parts (concatenated). One block owns the texts; free with
+ * c12_route_msgs_free. */
 typedef struct c12_route_msgs {
     c12_route_msg *msgs;
     size_t n;
-    char *store; /* the roles' and texts' bytes */
+    char *store; /* the texts' bytes */
 } c12_route_msgs;
 
-#define C12_ROUTE_MSGS_MAX 4096
+struct json_t; /* jansson's */
+#define C12_ROUTE_MSGS_MAX 1024
+#define C12_ROUTE_PARAM_MAX 64
+/* arr: a jansson array (NULL: "'messages' is required"). A refusal is
+ * C12_ERR_INVALID; `param` (NULL or C12_ROUTE_PARAM_MAX bytes) names the
+ * field. *out is set only on success. */
+c12_rc c12_route_msgs_read(const struct json_t *arr, c12_route_msgs *out, char *param, c12_err *err);
+/* JSON text: an array, or an object with "messages" (C12_ERR_FORMAT: not JSON). */
 c12_rc c12_route_msgs_parse(const char *json, size_t len, c12_route_msgs *out, c12_err *err);
 void c12_route_msgs_free(c12_route_msgs *m);
 

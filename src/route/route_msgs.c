@@ -1,83 +1,129 @@
-/* route_msgs.c - an OpenAI-style messages array, read from JSON, as
- * c12_route_msg rows (c12 route --messages; the fuzz target). Not on the
- * request path: the server hands the analyser the messages it has parsed. */
+/* route_msgs.c - the one reader of an OpenAI messages array, for the
+ * server's request bodies (src/server/api_req.c) and `c12 route
+ * --messages` alike:
+ *
+ *   - 1 to C12_ROUTE_MSGS_MAX objects;
+ *   - role: system, user or assistant; developer (OpenAI's newer name of
+ *     system) reads as system;
+ *   - content: a string, or an array of {"type": "text", "text": string}
+ *     parts, concatenated as the chat template will see them; null only in
+ *     an assistant turn (one that made tool calls), read as "".
+ *
+ * A refusal is C12_ERR_INVALID naming the field, e.g. messages[2].role.
+ * The roles are the static names above; the texts live in one block. */
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/c12_alloc.h"
 #include "route/route.h"
 
-/* content: a string, or an array of parts of which the {"type":"text"} ones
- * count (joined by newlines). Returns the bytes it needs, writing them to dst
- * when dst is not NULL. */
+static const char *const ROLES[] = {"system", "user", "assistant", "developer", NULL};
+
+static c12_rc refuse(char *param, c12_err *err, const char *field, const char *what)
+{
+    if (param) snprintf(param, C12_ROUTE_PARAM_MAX, "%s", field);
+    return c12_fail(err, C12_ERR_INVALID, "'%s' %s", field, what);
+}
+
+/* The role's index in ROLES, or -1. */
+static int role_of(const json_t *m)
+{
+    const json_t *r = json_object_get(m, "role");
+    int k = 0;
+    if (!json_is_string(r)) return -1;
+    while (ROLES[k] && strcmp(ROLES[k], json_string_value(r))) k++;
+    return ROLES[k] ? k : -1;
+}
+
+/* The bytes of a content value (checked), written to dst when not NULL. */
 static size_t content_text(const json_t *c, char *dst)
 {
-    if (json_is_string(c)) {
-        size_t n = json_string_length(c);
-        if (dst) memcpy(dst, json_string_value(c), n);
-        return n;
-    }
     size_t k = 0, i;
     const json_t *part;
+    if (json_is_string(c)) {
+        if (dst) memcpy(dst, json_string_value(c), json_string_length(c));
+        return json_string_length(c);
+    }
     json_array_foreach(c, i, part) {
         const json_t *t = json_object_get(part, "text");
-        if (!json_is_string(t)) continue;
-        if (k && dst) dst[k] = '\n';
-        if (k) k++;
-        size_t n = json_string_length(t);
-        if (dst) memcpy(dst + k, json_string_value(t), n);
-        k += n;
+        if (dst) memcpy(dst + k, json_string_value(t), json_string_length(t));
+        k += json_string_length(t);
     }
     return k;
 }
 
-static c12_rc check(const json_t *arr, size_t *bytes, c12_err *err)
+static int text_part(const json_t *part)
+{
+    const json_t *type = json_object_get(part, "type"), *text = json_object_get(part, "text");
+    return json_is_object(part) && json_is_string(type) && !strcmp(json_string_value(type), "text") &&
+           json_is_string(text);
+}
+
+static c12_rc check_content(const json_t *c, int role, char *param, c12_err *err, const char *field)
+{
+    size_t i;
+    const json_t *part;
+    if (!c) return refuse(param, err, field, "is required");
+    if (json_is_string(c) || (json_is_null(c) && role == 2)) return C12_OK;
+    if (!json_is_array(c)) return refuse(param, err, field, "must be a string or an array of text parts");
+    json_array_foreach(c, i, part) {
+        if (!text_part(part))
+            return refuse(param, err, field, "must be an array of {\"type\": \"text\", \"text\": string} parts");
+    }
+    return C12_OK;
+}
+
+/* Every message checked; *bytes: the texts' size with a NUL each. */
+static c12_rc check(const json_t *arr, size_t *bytes, char *param, c12_err *err)
 {
     size_t i, total = 0;
     const json_t *m;
-    if (!json_is_array(arr)) return c12_fail(err, C12_ERR_FORMAT, "messages: expected an array");
+    char field[C12_ROUTE_PARAM_MAX];
+    if (!arr) return refuse(param, err, "messages", "is required");
+    if (!json_is_array(arr)) return refuse(param, err, "messages", "must be an array");
     if (json_array_size(arr) == 0 || json_array_size(arr) > C12_ROUTE_MSGS_MAX)
-        return c12_fail(err, C12_ERR_FORMAT, "messages: expected 1 to %d messages", C12_ROUTE_MSGS_MAX);
+        return refuse(param, err, "messages", "must have 1 to 1024 messages");
     json_array_foreach(arr, i, m) {
-        const json_t *role = json_object_get(m, "role"), *c = json_object_get(m, "content");
-        if (!json_is_object(m) || !json_is_string(role))
-            return c12_fail(err, C12_ERR_FORMAT, "messages[%zu]: expected an object with a string \"role\"", i);
-        if (c && !json_is_null(c) && !json_is_string(c) && !json_is_array(c))
-            return c12_fail(err, C12_ERR_FORMAT, "messages[%zu].content: expected a string or an array", i);
-        total += json_string_length(role) + 1 + (c ? content_text(c, NULL) : 0) + 1;
+        snprintf(field, sizeof field, "messages[%zu]", i);
+        if (!json_is_object(m)) return refuse(param, err, field, "must be an object");
+        int role = role_of(m);
+        snprintf(field, sizeof field, "messages[%zu].role", i);
+        if (!json_is_string(json_object_get(m, "role"))) return refuse(param, err, field, "must be a string");
+        if (role < 0) return refuse(param, err, field, "must be one of system, user, assistant");
+        const json_t *c = json_object_get(m, "content");
+        snprintf(field, sizeof field, "messages[%zu].content", i);
+        c12_rc rc = check_content(c, role, param, err, field);
+        if (rc) return rc;
+        total += (json_is_null(c) ? 0 : content_text(c, NULL)) + 1;
     }
     *bytes = total;
     return C12_OK;
 }
 
-static c12_rc fill(const json_t *arr, size_t bytes, c12_route_msgs *out, c12_err *err)
+c12_rc c12_route_msgs_read(const json_t *arr, c12_route_msgs *out, char *param, c12_err *err)
 {
-    size_t n = json_array_size(arr), i;
+    size_t bytes = 0, k = 0, i;
+    c12_rc rc = check(arr, &bytes, param, err);
+    if (rc) return rc;
+    size_t n = json_array_size(arr);
     c12_route_msg *msgs = c12_calloc(n, sizeof *msgs);
-    char *store = c12_malloc(bytes ? bytes : 1);
+    char *store = c12_malloc(bytes);
     if (!msgs || !store) {
         c12_free(msgs);
         c12_free(store);
-        return c12_fail(err, C12_ERR_NOMEM, "messages: out of memory");
+        return c12_fail(err, C12_ERR_NOMEM, "out of memory");
     }
-    size_t k = 0;
     const json_t *m;
     json_array_foreach(arr, i, m) {
-        const json_t *role = json_object_get(m, "role"), *c = json_object_get(m, "content");
-        size_t rn = json_string_length(role);
-        memcpy(store + k, json_string_value(role), rn);
-        store[k + rn] = '\0';
-        msgs[i].role = store + k;
-        k += rn + 1;
-        size_t tn = c ? content_text(c, store + k) : 0;
-        store[k + tn] = '\0';
-        msgs[i].text = store + k;
-        msgs[i].len = tn;
-        k += tn + 1;
+        const json_t *c = json_object_get(m, "content");
+        int role = role_of(m);
+        size_t len = json_is_null(c) ? 0 : content_text(c, store + k);
+        store[k + len] = '\0';
+        msgs[i] = (c12_route_msg){.role = ROLES[role == 3 ? 0 : role], .text = store + k, .len = len};
+        k += len + 1;
     }
-    out->msgs = msgs;
-    out->n = n;
-    out->store = store;
+    *out = (c12_route_msgs){.msgs = msgs, .n = n, .store = store};
     return C12_OK;
 }
 
@@ -89,9 +135,7 @@ c12_rc c12_route_msgs_parse(const char *json, size_t len, c12_route_msgs *out, c
         return c12_fail(err, C12_ERR_FORMAT, "messages: malformed JSON at line %d column %d: %s", je.line, je.column,
                         je.text);
     const json_t *arr = json_is_object(root) ? json_object_get(root, "messages") : root;
-    size_t bytes = 0;
-    c12_rc rc = check(arr, &bytes, err);
-    if (!rc) rc = fill(arr, bytes, out, err);
+    c12_rc rc = c12_route_msgs_read(arr, out, NULL, err);
     json_decref(root);
     return rc;
 }

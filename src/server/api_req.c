@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "base/c12_alloc.h"
-#include "base/c12_buf.h"
 #include "server/api_req.h"
 
 typedef struct pcx {
@@ -66,82 +65,18 @@ static c12_rc boolean(pcx *p, json_t *o, const char *k, int *dst)
     return C12_OK;
 }
 
-static c12_rc keep(pcx *p, char *s)
-{
-    c12_api_req *r = p->r;
-    char **o = s ? c12_realloc(r->owned, (r->n_owned + 1) * sizeof *o) : NULL;
-    if (!o) {
-        c12_free(s);
-        return c12_fail(p->err, C12_ERR_NOMEM, "out of memory");
-    }
-    r->owned = o;
-    r->owned[r->n_owned++] = s;
-    return C12_OK;
-}
-
-/* content: a string, or an array of {"type": "text", "text": "..."} parts (joined). */
-static c12_rc content(pcx *p, json_t *v, const char *param, const char **out)
-{
-    if (json_is_string(v)) {
-        *out = json_string_value(v);
-        return C12_OK;
-    }
-    if (!json_is_array(v)) return bad(p, param, "'%s' must be %s", "a string or an array of text parts");
-    c12_buf b;
-    c12_buf_init(&b, 0);
-    size_t i;
-    json_t *part;
-    c12_rc rc = c12_buf_puts(&b, "");
-    json_array_foreach(v, i, part) {
-        json_t *type = json_object_get(part, "type"), *text = json_object_get(part, "text");
-        if (rc) break;
-        if (!json_is_object(part) || !json_is_string(type) || strcmp(json_string_value(type), "text") ||
-            !json_is_string(text)) {
-            c12_buf_free(&b);
-            return bad(p, param, "'%s' must be %s", "an array of {\"type\": \"text\", \"text\": string} parts");
-        }
-        rc = c12_buf_puts(&b, json_string_value(text));
-    }
-    if (rc) {
-        c12_buf_free(&b);
-        return c12_fail(p->err, C12_ERR_NOMEM, "out of memory");
-    }
-    char *s = c12_buf_take(&b);
-    if ((rc = keep(p, s))) return rc;
-    *out = s;
-    return C12_OK;
-}
-
+/* messages: the one reader's rules (src/route/route_msgs.c); the chat
+ * template reads them as c12_chat_msg rows pointing into its block. */
 static c12_rc messages(pcx *p, json_t *o)
 {
-    static const char *const roles[] = {"system", "user", "assistant", "developer", NULL};
-    json_t *v = field(o, "messages");
-    if (!v) return bad(p, "messages", "'%s' is %s", "required");
-    if (!json_is_array(v)) return bad(p, "messages", "'%s' must be %s", "an array");
-    size_t n = json_array_size(v);
-    if (n == 0 || n > C12_API_MAX_MESSAGES) return bad(p, "messages", "'%s' must have %s", "1 to 1024 messages");
     c12_api_req *r = p->r;
-    if (!(r->messages = c12_calloc(n, sizeof *r->messages))) return c12_fail(p->err, C12_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        char param[64];
-        json_t *m = json_array_get(v, i);
-        snprintf(param, sizeof param, "messages[%zu]", i);
-        if (!json_is_object(m)) return bad(p, param, "'%s' must be %s", "an object");
-        json_t *role = json_object_get(m, "role");
-        snprintf(param, sizeof param, "messages[%zu].role", i);
-        if (!json_is_string(role)) return bad(p, param, "'%s' must be %s", "a string");
-        const char *rs = json_string_value(role);
-        size_t k = 0;
-        while (roles[k] && strcmp(roles[k], rs)) k++;
-        if (!roles[k]) return bad(p, param, "'%s' must be %s", "one of system, user, assistant");
-        r->messages[i].role = k == 3 ? "system" : roles[k]; /* developer: the newer name of system */
-        snprintf(param, sizeof param, "messages[%zu].content", i);
-        json_t *c = json_object_get(m, "content");
-        if (!c) return bad(p, param, "'%s' is %s", "required");
-        c12_rc rc = content(p, c, param, &r->messages[i].content);
-        if (rc) return rc;
-        r->n_messages++;
-    }
+    c12_rc rc = c12_route_msgs_read(field(o, "messages"), &r->msgs, p->param, p->err);
+    if (rc) return rc;
+    if (!(r->messages = c12_calloc(r->msgs.n, sizeof *r->messages)))
+        return c12_fail(p->err, C12_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < r->msgs.n; i++)
+        r->messages[i] = (c12_chat_msg){.role = r->msgs.msgs[i].role, .content = r->msgs.msgs[i].text};
+    r->n_messages = r->msgs.n;
     return C12_OK;
 }
 
@@ -254,8 +189,7 @@ c12_rc c12_api_req_parse(const char *body, size_t len, c12_api_kind kind, c12_ap
 
 void c12_api_req_free(c12_api_req *r)
 {
-    for (size_t i = 0; i < r->n_owned; i++) c12_free(r->owned[i]);
-    c12_free(r->owned);
+    c12_route_msgs_free(&r->msgs);
     c12_free(r->messages);
     json_decref(r->json);
     memset(r, 0, sizeof *r);

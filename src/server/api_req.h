@@ -10,9 +10,9 @@
 
 #include "base/c12_rc.h"
 #include "engine/c12_engine.h"
+#include "route/route.h"
 
 #define C12_API_MAX_STOP 4
-#define C12_API_MAX_MESSAGES 1024
 
 typedef enum { C12_API_CHAT = 0, C12_API_COMPLETION } c12_api_kind;
 
@@ -30,8 +30,7 @@ typedef struct c12_api_req {
     const char *user;       /* the caller's end-user id, or NULL (for the ledger) */
     /* private */
     void *json;             /* the parsed document that strings point into */
-    char **owned;           /* joined content parts */
-    size_t n_owned;
+    c12_route_msgs msgs;    /* chat: the messages as read (messages point into it) */
 } c12_api_req;
 
 /* Parse `body`. On failure `param` (may be NULL, size >= 64) names the field. */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -216,26 +217,46 @@ static void test_deterministic_and_bounded(void **state)
     assert_int_equal(c12_route_analyse_text(NULL, 3, &a, NULL), C12_ERR_INVALID);
 }
 
+/* The one messages reader (the server's rules): text parts concatenated,
+ * null content only for an assistant turn, developer read as system, every
+ * refusal naming the field. */
 static void test_msgs_parse(void **state)
 {
     (void)state;
-    const char *j = "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"},"
+    const char *j = "{\"messages\": [{\"role\": \"developer\", \"content\": \"hi\"},"
                     "{\"role\": \"assistant\", \"content\": null},"
-                    "{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"a\"}, {\"type\": \"image_url\"},"
+                    "{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"a\"},"
                     "{\"type\": \"text\", \"text\": \"b\"}]}]}";
     c12_route_msgs m;
     c12_err err;
     assert_int_equal(c12_route_msgs_parse(j, strlen(j), &m, &err), C12_OK);
     assert_int_equal(m.n, 3);
-    assert_string_equal(m.msgs[0].role, "user");
+    assert_string_equal(m.msgs[0].role, "system");
     assert_string_equal(m.msgs[0].text, "hi");
     assert_int_equal(m.msgs[1].len, 0);
-    assert_string_equal(m.msgs[2].text, "a\nb");
-    assert_int_equal(m.msgs[2].len, 3);
+    assert_string_equal(m.msgs[2].text, "ab");
+    assert_int_equal(m.msgs[2].len, 2);
     c12_route_msgs_free(&m);
-    const char *bad[] = {"", "[", "[]", "{}", "[1]", "[{\"role\": 3}]", "[{\"role\": \"user\", \"content\": 5}]"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(c12_route_msgs_parse(bad[i], strlen(bad[i]), &m, &err), C12_ERR_FORMAT);
+    const char *syntax[] = {"", "["};
+    for (size_t i = 0; i < sizeof syntax / sizeof syntax[0]; i++)
+        assert_int_equal(c12_route_msgs_parse(syntax[i], strlen(syntax[i]), &m, &err), C12_ERR_FORMAT);
+    static const struct { const char *json, *param; } bad[] = {
+        {"[]", "messages"}, {"{}", "messages"}, {"[1]", "messages[0]"}, {"[{\"role\": 3}]", "messages[0].role"},
+        {"[{\"role\": \"robot\", \"content\": \"x\"}]", "messages[0].role"},
+        {"[{\"role\": \"user\", \"content\": 5}]", "messages[0].content"},
+        {"[{\"role\": \"user\"}]", "messages[0].content"},
+        {"[{\"role\": \"user\", \"content\": null}]", "messages[0].content"},
+        {"[{\"role\": \"user\", \"content\": \"x\"}, {\"role\": \"user\", \"content\": [{\"type\": \"image_url\"}]}]",
+         "messages[1].content"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *arr = json_loads(bad[i].json, 0, NULL);
+        char param[C12_ROUTE_PARAM_MAX] = "";
+        const json_t *a = json_is_object(arr) ? json_object_get(arr, "messages") : arr;
+        assert_int_equal(c12_route_msgs_read(a, &m, param, &err), C12_ERR_INVALID);
+        assert_string_equal(param, bad[i].param);
+        assert_non_null(strstr(err.msg, bad[i].param));
+        json_decref(arr);
+    }
 }
 
 static void test_msgs_oom(void **state)
@@ -250,7 +271,7 @@ static void test_msgs_oom(void **state)
         int injected = c12_alloc_injected();
         c12_alloc_fail_at(0, 0);
         if (rc == C12_OK) c12_route_msgs_free(&m);
-        if (injected) assert_true(rc == C12_ERR_NOMEM || rc == C12_ERR_FORMAT);
+        if (injected) assert_true(rc == C12_ERR_NOMEM || rc == C12_ERR_FORMAT || rc == C12_ERR_INVALID);
         else assert_int_equal(rc, C12_OK);
     }
 }
