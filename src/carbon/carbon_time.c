@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/c12_clock.h"
 #include "carbon/carbon.h"
 
 /* Howard Hinnant's days_from_civil: exact for the proleptic Gregorian calendar. */
@@ -114,7 +115,5 @@ void c12_carbon_format_time(int64_t ms, char *buf, size_t size)
 int64_t c12_carbon_clock_real(void *ctx)
 {
     (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return c12_clock_real_ms();
 }

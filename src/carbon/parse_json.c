@@ -1,44 +1,17 @@
 /* parse_json.c - jansson helpers for the provider parsers. */
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
-#include "base/c12_alloc.h"
+#include "base/c12_json.h"
 #include "carbon/carbon.h"
 #include "carbon/carbon_json.h"
-
-static pthread_once_t json_once = PTHREAD_ONCE_INIT;
-
-/* jansson reports a failed allocation during parsing as a syntax error, so
- * its allocator notes failures here, per thread, for the one json_loadb call
- * that is running on it. */
-static _Thread_local int json_oom;
-
-static void *json_alloc(size_t n)
-{
-    void *p = c12_malloc(n);
-    if (!p) json_oom = 1;
-    return p;
-}
-
-/* jansson's allocator is process-wide configuration. Pointing it at
- * c12_alloc keeps the project's rule (all heap through c12_alloc) and lets
- * the OOM tests fail jansson's allocations too. c12_free is free(), so
- * objects made before this ran are still freed correctly. */
-static void json_setup(void) { json_set_alloc_funcs(json_alloc, c12_free); }
 
 c12_rc c12_carbon_json_load(const char *body, size_t len, const char *what, json_t **out,
                             c12_err *err)
 {
-    pthread_once(&json_once, json_setup);
-    json_error_t je;
-    json_oom = 0;
-    json_t *root = json_loadb(body, len, 0, &je);
-    if (!root) {
-        if (json_oom || json_error_code(&je) == json_error_out_of_memory) return c12_fail(err, C12_ERR_NOMEM, "%s: out of memory", what);
-        return c12_fail(err, C12_ERR_FORMAT, "%s: malformed JSON at line %d column %d: %s", what,
-                        je.line, je.column, je.text);
-    }
+    json_t *root = NULL;
+    c12_rc rc = c12_json_parse(body, len, 0, what, &root, err);
+    if (rc) return rc;
     if (!json_is_object(root)) {
         json_decref(root);
         return c12_fail(err, C12_ERR_FORMAT, "%s: expected a JSON object", what);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/c12_clock.h"
 #include "carbon/carbon_cache_impl.h"
 #include "carbon/carbon_forecast.h"
 
@@ -172,14 +173,7 @@ void c12_carbon_cache_prime(c12_carbon_cache *c)
  * until stop (mutex held on entry and exit). */
 static void wait_ms(c12_carbon_cache *c, int64_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = c12_clock_deadline(CLOCK_REALTIME, ms);
     while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &ts) != ETIMEDOUT) {
     }
 }

@@ -6,16 +6,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "cli.h"
 #include "cli_model.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct bench_opts {
     const char *model;
@@ -27,14 +21,14 @@ static int bench_once(c12_session *s, const int32_t *ids, const bench_opts *o, d
 {
     c12_err err;
     c12_session_truncate(s, 0);
-    double t0 = now_s();
+    double t0 = c12_clock_s();
     if (c12_session_decode(s, ids, o->n_prompt, o->n_prompt, NULL, &err)) goto fail;
-    double t1 = now_s();
+    double t1 = c12_clock_s();
     for (int i = 0; i < o->n_gen; i++) {
         int32_t tok = ids[(o->n_prompt + i) % o->n_prompt];
         if (c12_session_decode(s, &tok, 1, 1, NULL, &err)) goto fail;
     }
-    double t2 = now_s();
+    double t2 = c12_clock_s();
     *pp = o->n_prompt / (t1 - t0);
     *tg = o->n_gen / (t2 - t1);
     return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "cli.h"
 #include "cli_model.h"
@@ -36,13 +37,6 @@ static int usage(FILE *f, int rc)
                "  JSON string per line, in row order) without loading a model (--completion: they continue a\n"
                "  base model's prompt). --tasks defaults to $C12_QUALITY_TASKS or %s\n", EQ_DEFAULT_TASKS);
     return rc;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 typedef struct eq_gen {
@@ -257,7 +251,7 @@ static c12_rc eval_row(eq_run *r, size_t i, c12_err *err)
 {
     const c12_quality_task *t = &r->ts.t[i];
     int n_gen = 0;
-    double a = now_s();
+    double a = c12_clock_s();
     c12_quality_outcome out;
     const char *res;
     c12_rc rc = C12_OK;
@@ -265,11 +259,11 @@ static c12_rc eval_row(eq_run *r, size_t i, c12_err *err)
     c12_buf_reset(&r->code);
     if (r->rp.n) rc = c12_buf_puts(&r->answer, r->rp.r[i]);
     else rc = answer_task(r->m, r->s, t, &r->o, r->chat, &r->answer, &n_gen, err);
-    double b = now_s();
+    double b = c12_clock_s();
     int truncated = r->rp.n ? r->rp.truncated[i] : n_gen >= r->o.max_tokens;
     if (!rc) rc = score(r, t, truncated, &out, &res, err);
     if (rc) return rc;
-    double c = now_s();
+    double c = c12_clock_s();
     r->gen_s += b - a;
     r->test_s += c - b;
     r->done++;
@@ -337,7 +331,6 @@ int cmd_eval_quality(int argc, char **argv)
     eq_run r = {0};
     int prc = parse(argc, argv, &r.o);
     if (prc >= 0) return prc;
-    json_set_alloc_funcs(c12_malloc, c12_free);
     c12_err err;
     c12_err_clear(&err);
     c12_rc rc = c12_quality_load(r.o.tasks, r.o.n, &r.ts, &err);
@@ -346,7 +339,7 @@ int cmd_eval_quality(int argc, char **argv)
     c12_buf_init(&r.prog, 1u << 21);
     if (!rc) rc = run_open(&r, &err);
     if (rc && err.msg[0]) fprintf(stderr, "c12 eval-quality: %s\n", err.msg);
-    double t0 = now_s();
+    double t0 = c12_clock_s();
     if (r.o.json && !rc) printf("{\"model\":\"%s\",\"tasks\":[", r.o.model);
     for (size_t i = 0; !rc && i < r.ts.n; i++) {
         if ((rc = eval_row(&r, i, &err))) {
@@ -354,7 +347,7 @@ int cmd_eval_quality(int argc, char **argv)
             if (r.o.json) printf("]}\n");
         }
     }
-    if (!rc) report_totals(&r, now_s() - t0);
+    if (!rc) report_totals(&r, c12_clock_s() - t0);
     c12_buf_free(&r.answer);
     c12_buf_free(&r.code);
     c12_buf_free(&r.prog);

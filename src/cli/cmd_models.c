@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_buf.h"
 #include "cli.h"
 #include "models/models.h"
@@ -163,13 +164,6 @@ static void on_progress(void *ctx, const c12_model_entry *e, c12_pull_phase phas
     fflush(stderr);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int pull_one(const c12_model_entry *e, int verify, int tty)
 {
     progress p = {.tty = tty, .open = 0, .last = -1, .phase = C12_PULL_DOWNLOAD};
@@ -179,7 +173,7 @@ static int pull_one(const c12_model_entry *e, int verify, int tty)
     c12_err_clear(&err);
     char path[4096], size[32];
     human(e->size, size, sizeof size);
-    double t0 = now_s();
+    double t0 = c12_clock_s();
     c12_rc rc = c12_models_path(e, path, sizeof path, &err);
     if (!rc) rc = c12_models_pull(e, &opts, &res, &err);
     progress_end(&p);
@@ -187,7 +181,7 @@ static int pull_one(const c12_model_entry *e, int verify, int tty)
         fprintf(stderr, "c12 models pull: %s\n", err.msg);
         return 1;
     }
-    double dt = now_s() - t0;
+    double dt = c12_clock_s() - t0;
     switch (res) {
     case C12_SKIPPED: printf("%s: already present (%s): %s\n", e->name, size, path); break;
     case C12_VERIFIED: printf("%s: present, sha256 ok (%.1f s): %s\n", e->name, dt, path); break;

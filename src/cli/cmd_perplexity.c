@@ -12,35 +12,12 @@
 #include <string.h>
 
 #include "base/c12_alloc.h"
+#include "base/c12_file.h"
 #include "cli.h"
 #include "cli_model.h"
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 65536 > cap) {
-            char *nb = c12_realloc(buf, cap = (cap ? cap * 2 : 65536) + 65536);
-            if (!nb) break;
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (!got) break;
-    }
-    int ok = !ferror(f) && buf;
-    fclose(f);
-    if (!ok) {
-        c12_free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
+/* A text to score: a book is a few MB; more is a wrong path. */
+#define PPL_FILE_MAX (256u << 20)
 
 /* -log p(target) from one row of logits, in double for stability. */
 static double nll_of(const float *row, int n_vocab, int target)
@@ -123,15 +100,15 @@ int cmd_perplexity(int argc, char **argv)
         return 2;
     }
     size_t len;
-    char *text = read_file(file, &len);
-    if (!text) {
-        fprintf(stderr, "c12 perplexity: cannot read %s\n", file);
+    char *text;
+    c12_err err;
+    if (c12_read_file(file, PPL_FILE_MAX, &text, &len, &err)) {
+        fprintf(stderr, "c12 perplexity: %s\n", err.msg);
         return 1;
     }
     c12_model *m = cli_load_model("perplexity", model);
     int32_t *toks = NULL;
     size_t n = 0;
-    c12_err err;
     int rc = 1;
     if (m && c12_model_tokenize(m, text, len, 1, 0, &toks, &n, &err))
         fprintf(stderr, "c12 perplexity: %s\n", err.msg);

@@ -161,7 +161,6 @@ int cmd_serve(int argc, char **argv)
         c12_config_free(cfg);
         return 1;
     }
-    json_set_alloc_funcs(c12_malloc, c12_free);
     /* Signals go to sigtimedwait only: block them before any thread starts. */
     sigset_t set;
     sigemptyset(&set);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/c12_json.h"
 #include "cli.h"
 
 #ifndef C12_VERSION
@@ -19,6 +20,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    c12_json_init(); /* jansson's allocator is process-wide: set before any thread */
     if (argc < 2) {
         usage(stderr);
         return 2;

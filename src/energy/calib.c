@@ -1,6 +1,8 @@
 /* calib.c - the calibration file: parse, serialize, load, save, look up.
  * The file is outside bytes (a user may edit it), so parsing checks every
  * value and is fuzzed (tests/fuzz/fuzz_calibration.c). */
+#include "base/c12_file.h"
+#include "base/c12_json.h"
 #include "energy/calib.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/c12_alloc.h"
+#include "base/c12_home.h"
 
 c12_rc c12_calib_new(c12_calibration **out, c12_err *err)
 {
@@ -132,9 +135,9 @@ static c12_rc parse_root(json_t *root, c12_calibration *c, c12_err *err)
 
 c12_rc c12_calib_parse(const char *text, size_t len, c12_calibration **out, c12_err *err)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) return c12_fail(err, C12_ERR_FORMAT, "calibration: line %d: %s", jerr.line, jerr.text);
+    json_t *root = NULL;
+    c12_rc jrc = c12_json_parse(text, len, JSON_REJECT_DUPLICATES, "calibration", &root, err);
+    if (jrc) return jrc;
     c12_calibration *c = NULL;
     c12_rc rc = c12_calib_new(&c, err);
     if (rc == C12_OK) rc = parse_root(root, c, err);
@@ -149,21 +152,11 @@ c12_rc c12_calib_parse(const char *text, size_t len, c12_calibration **out, c12_
 
 c12_rc c12_calib_load(const char *path, c12_calibration **out, c12_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return c12_fail(err, errno == ENOENT ? C12_ERR_NOT_FOUND : C12_ERR_IO, "%s: %s", path,
-                        strerror(errno));
-    char *buf = c12_malloc(C12_CALIB_FILE_MAX);
-    if (!buf) {
-        fclose(f);
-        return c12_fail(err, C12_ERR_NOMEM, "calibration: no memory");
-    }
-    size_t n = fread(buf, 1, C12_CALIB_FILE_MAX, f);
-    int bad = ferror(f);
-    fclose(f);
-    c12_rc rc = bad ? c12_fail(err, C12_ERR_IO, "%s: read error", path)
-                : n == C12_CALIB_FILE_MAX ? c12_fail(err, C12_ERR_RANGE, "%s: too large", path)
-                                          : c12_calib_parse(buf, n, out, err);
+    char *buf;
+    size_t n;
+    c12_rc rc = c12_read_file(path, C12_CALIB_FILE_MAX, &buf, &n, err);
+    if (rc) return rc;
+    rc = c12_calib_parse(buf, n, out, err);
     c12_free(buf);
     return rc;
 }
@@ -257,14 +250,5 @@ c12_rc c12_calib_save(const c12_calibration *c, const char *path, c12_err *err)
 
 c12_rc c12_calib_default_path(char *out, size_t cap, c12_err *err)
 {
-    const char *home = getenv("C12_HOME");
-    int n;
-    if (home && home[0])
-        n = snprintf(out, cap, "%s/calibration.json", home);
-    else if ((home = getenv("HOME")) && home[0])
-        n = snprintf(out, cap, "%s/.cache/c12/calibration.json", home);
-    else
-        return c12_fail(err, C12_ERR_NOT_FOUND, "neither C12_HOME nor HOME is set");
-    if (n < 0 || (size_t)n >= cap) return c12_fail(err, C12_ERR_RANGE, "calibration: path too long");
-    return C12_OK;
+    return c12_home_path("calibration.json", out, cap, err);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "energy/calib.h"
 #include "engine/c12_engine.h"
@@ -39,13 +40,13 @@ static c12_rc run_once(c12_session *s, const c12_meter *meter, const int32_t *id
     if (rc == C12_OK) rc = c12_meter_begin(meter, &mk, err);
     /* the time budget cuts decoding short (never below MIN_DECODE tokens):
      * a busy machine must not turn calibration into minutes */
-    int64_t stop_ns = c12_energy_wall_ns() + (int64_t)((p->max_s - pre->s) * 1e9);
+    int64_t stop_ns = c12_clock_ns() + (int64_t)((p->max_s - pre->s) * 1e9);
     dec->n = 0;
     for (int i = 0; rc == C12_OK && i < p->output_tokens; i++) {
         int32_t tok = ids[(p->prompt_tokens + i) % p->prompt_tokens];
         rc = c12_session_decode(s, &tok, 1, 1, NULL, err);
         dec->n++;
-        if (p->max_s > 0 && dec->n >= MIN_DECODE && c12_energy_wall_ns() > stop_ns) break;
+        if (p->max_s > 0 && dec->n >= MIN_DECODE && c12_clock_ns() > stop_ns) break;
     }
     if (rc == C12_OK) rc = measured(meter, &mk, dec, err);
     return rc;

@@ -116,8 +116,7 @@ void c12_cpu_power_estimate(const char *cpuinfo_path, int n_cpus, c12_cpu_power 
 /* Look a cpuinfo model name up in the table; 1 when found. */
 int c12_cpu_tdp_lookup(const char *model_name, double *tdp_w, int *threads);
 
-/* Monotonic and CPU clocks, in ns (clock_gettime). */
-int64_t c12_energy_wall_ns(void);
+/* CPU clocks, in ns (clock_gettime; monotonic time is base/c12_clock.h). */
 int64_t c12_energy_process_cpu_ns(void);
 int64_t c12_energy_thread_cpu_ns(void);
 /* CPU time of another thread of this process (pthread_getcpuclockid), so a

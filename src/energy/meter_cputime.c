@@ -7,6 +7,7 @@
  * it is rightly counted). */
 #include <stdio.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "energy/energy.h"
 
@@ -38,7 +39,7 @@ static c12_rc cputime_begin(void *self, c12_energy_mark *mark, c12_err *err)
     (void)self;
     (void)err;
     *mark = (c12_energy_mark){0};
-    mark->wall_ns = c12_energy_wall_ns();
+    mark->wall_ns = c12_clock_ns();
     mark->proc_cpu_ns = c12_energy_process_cpu_ns();
     return C12_OK;
 }
@@ -49,7 +50,7 @@ static c12_rc cputime_end(void *self, const c12_energy_mark *mark, double cpu_s,
     (void)err;
     const cputime_meter *m = self;
     c12_energy_result r = {0};
-    r.wall_s = (double)(c12_energy_wall_ns() - mark->wall_ns) * 1e-9;
+    r.wall_s = (double)(c12_clock_ns() - mark->wall_ns) * 1e-9;
     if (cpu_s < 0) cpu_s = (double)(c12_energy_process_cpu_ns() - mark->proc_cpu_ns) * 1e-9;
     r.cpu_s = cpu_s > 0 ? cpu_s : 0;
     r.watts_per_core = m->power.watts_per_core;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "energy/energy.h"
 
@@ -138,7 +139,7 @@ static c12_rc rapl_begin(void *self, c12_energy_mark *mark, c12_err *err)
     const rapl_meter *m = self;
     c12_energy_mark k = {0};
     k.n_domains = m->n;
-    k.wall_ns = c12_energy_wall_ns();
+    k.wall_ns = c12_clock_ns();
     k.proc_cpu_ns = c12_energy_process_cpu_ns();
     c12_rc rc = read_all(m, k.uj, err);
     if (rc == C12_OK) *mark = k;
@@ -164,7 +165,7 @@ static c12_rc rapl_end(void *self, const c12_energy_mark *mark, double cpu_s,
     double uj = 0;
     for (int i = 0; i < m->n; i++) uj += (double)delta_uj(mark->uj[i], now[i], m->d[i].max_uj);
     r.joules = uj * 1e-6;
-    r.wall_s = (double)(c12_energy_wall_ns() - mark->wall_ns) * 1e-9;
+    r.wall_s = (double)(c12_clock_ns() - mark->wall_ns) * 1e-9;
     double proc_s = (double)(c12_energy_process_cpu_ns() - mark->proc_cpu_ns) * 1e-9;
     r.cpu_s = cpu_s >= 0 ? cpu_s : (proc_s > 0 ? proc_s : 0);
     if (cpu_s >= 0 && proc_s > 0 && cpu_s < proc_s) r.joules *= cpu_s / proc_s;

@@ -36,7 +36,6 @@ static int64_t clock_ns(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int64_t c12_energy_wall_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 int64_t c12_energy_process_cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 int64_t c12_energy_thread_cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 

@@ -6,18 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "base/c12_buf.h"
 #include "session.h"
 
 #define PENDING_CAP (64 * 1024)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Length of the longest suffix of text[0..n) that is a proper prefix of a stop string. */
 static size_t stop_prefix_tail(const char *text, size_t n, const char *const *stop)
@@ -75,7 +69,7 @@ static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *sm
     c12_detok_init(&dt, s->m->tok);
     char piece[256];
     int hit_stop = 0;
-    double t0 = now_s();
+    double t0 = c12_clock_s();
     res->finish = C12_FINISH_LENGTH;
     for (;;) {
         if (gp->max_tokens > 0 && res->n_completion >= gp->max_tokens) break;
@@ -102,7 +96,7 @@ static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *sm
         if (n) emit(e, piece, n, &hit_stop);
         if (e->pending.len && e->cb) e->cb(e->ud, e->pending.data, e->pending.len);
     }
-    res->decode_s = now_s() - t0;
+    res->decode_s = c12_clock_s() - t0;
     return C12_OK;
 }
 
@@ -113,10 +107,10 @@ c12_rc c12_generate(c12_session *s, const int32_t *prompt, int n_prompt, const c
     if (n_prompt >= s->n_ctx)
         return c12_fail(err, C12_ERR_RANGE,
                         "the prompt has %d tokens but the context holds %d", n_prompt, s->n_ctx);
-    double t0 = now_s();
+    double t0 = c12_clock_s();
     c12_rc rc = c12_session_prefill(s, prompt, n_prompt, &r.n_cached, err);
     if (rc) return rc;
-    r.prefill_s = now_s() - t0;
+    r.prefill_s = c12_clock_s() - t0;
     c12_sampler *smp;
     if ((rc = c12_sampler_new(&gp->sampling, s->m->hp.n_vocab, &smp, err))) return rc;
     for (int i = 0; i < n_prompt; i++) c12_sampler_accept(smp, prompt[i]);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "ledger/ledger.h"
 
@@ -31,24 +32,11 @@ struct c12_ledger {
     pthread_t th;
 };
 
-static struct timespec deadline_in(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* Wait (mu held) until the batch is full, flush_ms passed, or close began. */
 static void gather(c12_ledger *l)
 {
     while (l->count == 0 && !l->closing) pthread_cond_wait(&l->not_empty, &l->mu);
-    struct timespec dl = deadline_in(l->cfg.flush_ms);
+    struct timespec dl = c12_clock_deadline(CLOCK_MONOTONIC, l->cfg.flush_ms);
     while (l->count < l->cfg.batch_max && !l->closing && !l->hurry)
         if (pthread_cond_timedwait(&l->not_empty, &l->mu, &dl) != 0) break;
 }
@@ -180,7 +168,7 @@ c12_rc c12_ledger_open_store(const c12_store_ops *ops, const c12_ledger_cfg *cfg
 c12_rc c12_ledger_submit(c12_ledger *l, const c12_ledger_row *row, c12_err *err)
 {
     pthread_mutex_lock(&l->mu);
-    struct timespec dl = deadline_in(l->cfg.block_ms);
+    struct timespec dl = c12_clock_deadline(CLOCK_MONOTONIC, l->cfg.block_ms);
     while (l->count == l->cfg.queue_cap && !l->closing)
         if (pthread_cond_timedwait(&l->not_full, &l->mu, &dl) != 0) break;
     c12_rc rc = C12_OK;
@@ -204,7 +192,7 @@ c12_rc c12_ledger_flush(c12_ledger *l, int timeout_ms, c12_err *err)
 {
     pthread_mutex_lock(&l->mu);
     uint64_t target = l->accepted;
-    struct timespec dl = deadline_in(timeout_ms < 0 ? 0 : timeout_ms);
+    struct timespec dl = c12_clock_deadline(CLOCK_MONOTONIC, timeout_ms < 0 ? 0 : timeout_ms);
     l->hurry = 1; /* commit now rather than after flush_ms */
     pthread_cond_signal(&l->not_empty);
     int timed_out = 0;

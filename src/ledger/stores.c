@@ -6,6 +6,7 @@
 
 #include "base/c12_alloc.h"
 #include "ledger/ledger.h"
+#include "base/c12_home.h"
 
 extern const c12_store_ops c12_store_sqlite_ops;
 
@@ -36,16 +37,7 @@ void c12_ledger_cfg_defaults(c12_ledger_cfg *cfg)
 
 c12_rc c12_ledger_default_path(char *out, size_t cap, c12_err *err)
 {
-    const char *home = getenv("C12_HOME");
-    int n;
-    if (home && home[0])
-        n = snprintf(out, cap, "%s/ledger.db", home);
-    else if ((home = getenv("HOME")) && home[0])
-        n = snprintf(out, cap, "%s/.cache/c12/ledger.db", home);
-    else
-        return c12_fail(err, C12_ERR_NOT_FOUND, "neither C12_HOME nor HOME is set");
-    if (n < 0 || (size_t)n >= cap) return c12_fail(err, C12_ERR_RANGE, "ledger: path too long");
-    return C12_OK;
+    return c12_home_path("ledger.db", out, cap, err);
 }
 
 void c12_ledger_set(char *dst, size_t cap, const char *src)

@@ -5,25 +5,11 @@
 #include <sys/stat.h>
 
 #include "models/models.h"
+#include "base/c12_home.h"
 
 c12_rc c12_models_dir(char *out, size_t cap, c12_err *err)
 {
-    const char *home = getenv("C12_HOME");
-    int n;
-    if (home && *home) {
-        n = snprintf(out, cap, "%s/models", home);
-    } else {
-        const char *user = getenv("HOME");
-        if (!user || !*user)
-            return c12_fail(err, C12_ERR_INVALID,
-                            "neither C12_HOME nor HOME is set: no place for the model cache");
-        n = snprintf(out, cap, "%s/.cache/c12/models", user);
-    }
-    if (n < 0 || (size_t)n >= cap) {
-        if (cap) out[0] = '\0';
-        return c12_fail(err, C12_ERR_RANGE, "the model cache path is too long");
-    }
-    return C12_OK;
+    return c12_home_path("models", out, cap, err);
 }
 
 c12_rc c12_models_path(const c12_model_entry *e, char *out, size_t cap, c12_err *err)

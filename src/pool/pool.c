@@ -8,15 +8,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "pool/pool_impl.h"
 
 static int64_t mono_ms(void *ud)
 {
     (void)ud;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return c12_clock_ms();
 }
 
 int64_t c12_pool_now(c12_pool *p) { return p->opts.now_ms(p->opts.now_ud); }
@@ -101,11 +100,7 @@ static int wait_step(c12_pool *p, int64_t deadline)
         if (left <= 0) return 1;
         if (left < wait) wait = left;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-    ts.tv_sec += wait / 1000 + ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
+    struct timespec ts = c12_clock_deadline(CLOCK_REALTIME, wait);
     pthread_cond_timedwait(&p->cv, &p->mu, &ts);
     return 0;
 }

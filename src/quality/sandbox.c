@@ -21,14 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/c12_clock.h"
 #include "quality/quality.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static c12_rc write_file(const char *path, const char *text, c12_err *err)
 {
@@ -95,7 +89,7 @@ c12_rc c12_quality_run_python(const char *program, double timeout_s, c12_quality
     c12_quality_outcome o = C12_QUALITY_FAIL;
     if (!rc) {
         setpgid(pid, pid); /* also here: no race with the kill below */
-        double deadline = now_s() + timeout_s;
+        double deadline = c12_clock_s() + timeout_s;
         int status = 0, done = 0;
         while (!done) {
             pid_t w = waitpid(pid, &status, WNOHANG);
@@ -104,7 +98,7 @@ c12_rc c12_quality_run_python(const char *program, double timeout_s, c12_quality
             } else if (w < 0 && errno != EINTR) {
                 rc = c12_fail(err, C12_ERR_IO, "eval-quality: waitpid: %s", strerror(errno));
                 break;
-            } else if (now_s() >= deadline) {
+            } else if (c12_clock_s() >= deadline) {
                 kill(-pid, SIGKILL);
                 kill(pid, SIGKILL);
                 while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

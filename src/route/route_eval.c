@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "route/route.h"
 
@@ -18,13 +19,6 @@ typedef struct evalst {
     size_t n_us, cap_us;
     int reps;
 } evalst;
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -46,9 +40,9 @@ static c12_rc time_row(evalst *e, const char *text, size_t len)
     }
     c12_route_analysis a;
     for (int i = 0; i < e->reps; i++) {
-        double t0 = now_us();
+        double t0 = (double)c12_clock_ns() / 1e3;
         c12_route_analyse_text(text, len, &a, NULL);
-        e->rep[i] = now_us() - t0;
+        e->rep[i] = (double)c12_clock_ns() / 1e3 - t0;
     }
     qsort(e->rep, (size_t)e->reps, sizeof *e->rep, cmp_double);
     e->us[e->n_us++] = e->rep[(e->reps - 1) / 2];

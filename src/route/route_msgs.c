@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/c12_json.h"
 #include "base/c12_alloc.h"
 #include "route/route.h"
 
@@ -129,13 +130,11 @@ c12_rc c12_route_msgs_read(const json_t *arr, c12_route_msgs *out, char *param, 
 
 c12_rc c12_route_msgs_parse(const char *json, size_t len, c12_route_msgs *out, c12_err *err)
 {
-    json_error_t je;
-    json_t *root = json_loadb(json, len, 0, &je);
-    if (!root)
-        return c12_fail(err, C12_ERR_FORMAT, "messages: malformed JSON at line %d column %d: %s", je.line, je.column,
-                        je.text);
+    json_t *root = NULL;
+    c12_rc rc = c12_json_parse(json, len, 0, "messages", &root, err);
+    if (rc) return rc;
     const json_t *arr = json_is_object(root) ? json_object_get(root, "messages") : root;
-    c12_rc rc = c12_route_msgs_read(arr, out, NULL, err);
+    rc = c12_route_msgs_read(arr, out, NULL, err);
     json_decref(root);
     return rc;
 }

@@ -6,19 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/c12_clock.h"
 #include "server/gen.h"
-
-static int64_t real_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void c12_account_begin(c12_gen_job *job)
 {
-    job->t0_ns = c12_energy_wall_ns();
-    job->time_ms = real_ms();
+    job->t0_ns = c12_clock_ns();
+    job->time_ms = c12_clock_real_ms();
     snprintf(job->cost.energy_method, sizeof job->cost.energy_method, "none");
 }
 
@@ -66,7 +60,7 @@ static int tap_text(void *ud, const char *text, size_t len)
     tap *t = ud;
     c12_gen_job *job = t->job;
     if (!job->cost.first_ns) {
-        job->cost.first_ns = c12_energy_wall_ns();
+        job->cost.first_ns = c12_clock_ns();
         c12_energy_result r;
         if (job->choice.est_basis == C12_BASIS_NONE && meter_read(job, &r)) {
             job->choice.est_j = r.joules; /* no estimate for this model: what the prompt cost */
@@ -122,7 +116,7 @@ void c12_account_row(const c12_gen_job *job, const char *status, const c12_backe
         .completion_tokens = res ? res->n_completion : m->n_tokens,
         .queue_ms = ch->queue_ms,
         .ttft_ms = m->first_ns ? ms_between(job->t0_ns, m->first_ns) : 0,
-        .total_ms = ms_between(job->t0_ns, c12_energy_wall_ns()),
+        .total_ms = ms_between(job->t0_ns, c12_clock_ns()),
         .energy_j = m->energy_j,
         .intensity = job->price.intensity,
         .intensity_age_s = job->price.age_s,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/c12_json.h"
 #include "base/c12_alloc.h"
 #include "server/api_req.h"
 
@@ -169,12 +170,11 @@ c12_rc c12_api_req_parse(const char *body, size_t len, c12_api_kind kind, c12_ap
     r.sampling.top_k = 0;
     r.sampling.min_p = 0.0f;
     if (param) param[0] = '\0';
-    json_error_t je;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        if (param) snprintf(param, 64, "body");
-        return c12_fail(err, C12_ERR_FORMAT, "the body is not valid JSON: %s (line %d, column %d)", je.text,
-                        je.line, je.column);
+    json_t *root = NULL;
+    c12_rc jrc = c12_json_parse(body, len, JSON_REJECT_DUPLICATES, "the body is not valid JSON", &root, err);
+    if (jrc) {
+        if (param && jrc == C12_ERR_FORMAT) snprintf(param, 64, "body");
+        return jrc;
     }
     r.json = root;
     pcx p = {&r, param, err};

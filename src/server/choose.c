@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "server/gen.h"
 
@@ -169,9 +170,9 @@ c12_rc c12_choose_acquire(c12_gen_job *job, int explicit_idx, c12_prio prio, int
 {
     c12_policy_slot *slot = job->srv->deps.policy;
     c12_policy *pol = slot ? c12_policy_slot_get(slot) : NULL;
-    int64_t t0 = c12_energy_wall_ns();
+    int64_t t0 = c12_clock_ns();
     c12_rc rc = choose(job, pol, explicit_idx, prio, deadline_ms, max_latency_ms, err);
-    job->choice.queue_ms = (double)(c12_energy_wall_ns() - t0) / 1e6;
+    job->choice.queue_ms = (double)(c12_clock_ns() - t0) / 1e6;
     c12_policy_unref(pol);
     return rc;
 }

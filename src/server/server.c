@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/c12_clock.h"
 #include "base/c12_alloc.h"
 #include "server/server_impl.h"
 
@@ -188,13 +189,10 @@ void c12_server_begin_shutdown(c12_server *s)
 
 int c12_server_drain(c12_server *s, double grace_s)
 {
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = c12_clock_s();
     for (;;) {
         int n = atomic_load(&s->in_flight) + atomic_load(&s->generators);
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        double el = (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9;
-        if (n <= 0 || el >= grace_s) return n;
+        if (n <= 0 || c12_clock_s() - t0 >= grace_s) return n;
         usleep(20 * 1000);
     }
 }

@@ -5,10 +5,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/c12_alloc.h"
 #include "base/c12_buf.h"
+#include "base/c12_clock.h"
+#include "base/c12_file.h"
+#include "base/c12_home.h"
+#include "base/c12_json.h"
 #include "base/c12_rc.h"
 
 static void test_fail_sets_message(void **state)
@@ -75,13 +82,96 @@ static void test_buf_oom_loop(void **state)
     }
 }
 
+static void write_bytes(const char *path, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    for (size_t i = 0; i < n; i++) fputc('a' + (int)(i % 26), f);
+    fclose(f);
+}
+
+/* A file of exactly the cap is read; one byte more is refused; a missing
+ * file is NOT_FOUND; an empty one is "". */
+static void test_read_file_cap(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/c12-test-file-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char *text = NULL;
+    size_t len = 0;
+    c12_err err;
+    static const size_t sizes[] = {0, 1, 8191, 8192, 8193, 20000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        write_bytes(path, sizes[k]);
+        assert_int_equal(c12_read_file(path, sizes[k], &text, &len, &err), C12_OK);
+        assert_int_equal(len, sizes[k]);
+        assert_int_equal(text[len], '\0');
+        c12_free(text);
+        write_bytes(path, sizes[k] + 1);
+        assert_int_equal(c12_read_file(path, sizes[k], &text, &len, &err), C12_ERR_RANGE);
+        assert_non_null(strstr(err.msg, "larger than"));
+    }
+    unlink(path);
+    assert_int_equal(c12_read_file(path, 10, &text, &len, &err), C12_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, path));
+}
+
+static void test_home_path(void **state)
+{
+    (void)state;
+    char out[64];
+    c12_err err;
+    setenv("C12_HOME", "/srv/c12", 1);
+    assert_int_equal(c12_home_path("ledger.db", out, sizeof out, &err), C12_OK);
+    assert_string_equal(out, "/srv/c12/ledger.db");
+    unsetenv("C12_HOME");
+    setenv("HOME", "/home/u", 1);
+    assert_int_equal(c12_home_path("models", out, sizeof out, &err), C12_OK);
+    assert_string_equal(out, "/home/u/.cache/c12/models");
+    assert_int_equal(c12_home_path("models", out, 8, &err), C12_ERR_RANGE);
+    unsetenv("HOME");
+    assert_int_equal(c12_home_path("models", out, sizeof out, &err), C12_ERR_NOT_FOUND);
+}
+
+static void test_clock_and_json(void **state)
+{
+    (void)state;
+    int64_t a = c12_clock_ns(), r = c12_clock_real_ms();
+    assert_true(c12_clock_ns() >= a && r > 1600000000000LL);
+    struct timespec d = c12_clock_deadline(CLOCK_MONOTONIC, 1500);
+    int64_t at = (int64_t)d.tv_sec * 1000000000 + d.tv_nsec;
+    assert_true(at - a >= 1500000000LL && d.tv_nsec < 1000000000L);
+    json_t *j = NULL;
+    c12_err err;
+    assert_int_equal(c12_json_parse("{\"a\": 1}", 8, 0, "t", &j, &err), C12_OK);
+    assert_int_equal(json_integer_value(json_object_get(j, "a")), 1);
+    json_decref(j);
+    assert_int_equal(c12_json_parse("{\"a\": ", 6, 0, "t", &j, &err), C12_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "t: malformed JSON at line 1"));
+    /* every allocation of a parse failing is NOMEM, never "malformed" */
+    static const char BIG[] = "{\"key\": [1, 2, {\"x\": \"a long enough string\"}], \"k2\": \"v\"}";
+    for (unsigned long n = 1; n < 64; n++) {
+        c12_alloc_fail_at(n, 1);
+        c12_rc rc = c12_json_parse(BIG, strlen(BIG), 0, "t", &j, &err);
+        int injected = c12_alloc_injected();
+        c12_alloc_fail_at(0, 0);
+        if (rc == C12_OK) json_decref(j);
+        assert_int_equal(rc, injected ? C12_ERR_NOMEM : C12_OK);
+    }
+}
+
 int main(void)
 {
+    c12_json_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fail_sets_message),
         cmocka_unit_test(test_buf_grows_and_caps),
         cmocka_unit_test(test_alloc_injection),
         cmocka_unit_test(test_buf_oom_loop),
+        cmocka_unit_test(test_read_file_cap),
+        cmocka_unit_test(test_home_path),
+        cmocka_unit_test(test_clock_and_json),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }

@@ -159,7 +159,7 @@ static void test_load_file(void **state)
     c12_err err;
     c12_config *all = NULL;
     (void)c;
-    assert_int_equal(c12_config_load("/nonexistent/c12.yaml", &all, &err), C12_ERR_IO);
+    assert_int_equal(c12_config_load("/nonexistent/c12.yaml", &all, &err), C12_ERR_NOT_FOUND);
     assert_non_null(strstr(err.msg, "/nonexistent/c12.yaml"));
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "base/c12_json.h"
 #include "base/c12_alloc.h"
 #include "server/api_req.h"
 
@@ -136,7 +137,7 @@ static void test_oom(void **state)
 
 int main(void)
 {
-    json_set_alloc_funcs(c12_malloc, c12_free); /* as c12 serve does: jansson's memory fails too */
+    c12_json_init(); /* as main does: jansson's memory fails too */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chat), cmocka_unit_test(test_completion_defaults), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_oom),

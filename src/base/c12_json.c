@@ -1,0 +1,45 @@
+/* c12_json.c - jansson through c12_alloc. */
+#include "base/c12_alloc.h"
+#include "base/c12_file.h"
+#include "base/c12_json.h"
+
+/* jansson reports a failed allocation during parsing as a syntax error, so
+ * its allocator notes failures here, per thread, for the one parse running
+ * on that thread (the only mutable state of the module: jansson offers no
+ * per-call allocator). */
+static _Thread_local int json_oom;
+
+static void *json_alloc(size_t n)
+{
+    void *p = c12_malloc(n);
+    if (!p) json_oom = 1;
+    return p;
+}
+
+void c12_json_init(void) { json_set_alloc_funcs(json_alloc, c12_free); }
+
+c12_rc c12_json_parse(const char *text, size_t len, size_t flags, const char *what, json_t **out, c12_err *err)
+{
+    json_error_t je;
+    json_oom = 0;
+    json_t *root = json_loadb(text, len, flags, &je);
+    if (root) {
+        *out = root;
+        return C12_OK;
+    }
+    if (json_oom || json_error_code(&je) == json_error_out_of_memory)
+        return c12_fail(err, C12_ERR_NOMEM, "%s: out of memory", what);
+    return c12_fail(err, C12_ERR_FORMAT, "%s: malformed JSON at line %d column %d: %s", what, je.line, je.column,
+                    je.text);
+}
+
+c12_rc c12_json_load_file(const char *path, size_t max, size_t flags, json_t **out, c12_err *err)
+{
+    char *text;
+    size_t len;
+    c12_rc rc = c12_read_file(path, max, &text, &len, err);
+    if (rc) return rc;
+    rc = c12_json_parse(text, len, flags, path, out, err);
+    c12_free(text);
+    return rc;
+}

@@ -1,0 +1,24 @@
+/* c12_json.h - the one JSON loader: jansson behind C12's allocator, with
+ * out-of-memory told apart from malformed text, for buffers and files. */
+#ifndef C12_JSON_H
+#define C12_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "base/c12_rc.h"
+
+/* Point jansson's allocator at c12_malloc (the project's rule: every heap
+ * byte through c12_alloc, so OOM tests fail jansson's allocations too).
+ * jansson's allocator is process-wide: main() calls this once before any
+ * thread starts (unit tests in their main). c12_free is free(), so objects
+ * made before it are still freed correctly. */
+void c12_json_init(void);
+/* Parse text (jansson flags, e.g. JSON_REJECT_DUPLICATES). C12_ERR_NOMEM
+ * when an allocation failed; C12_ERR_FORMAT "what: malformed JSON at line
+ * L column C: reason" otherwise. *out is set only on success. */
+c12_rc c12_json_parse(const char *text, size_t len, size_t flags, const char *what, json_t **out, c12_err *err);
+/* A whole file (c12_read_file, at most max bytes) parsed; `what` is its path. */
+c12_rc c12_json_load_file(const char *path, size_t max, size_t flags, json_t **out, c12_err *err);
+
+#endif
