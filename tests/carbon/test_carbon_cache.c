@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "base/c12_json.h"
 #include "carbon_test.h"
 #include "carbon/carbon_cache.h"
 #include "carbon/carbon_config.h"
@@ -395,6 +396,7 @@ static void test_oom(void **state)
 
 int main(void)
 {
+    c12_json_init(); /* as main() does: jansson's allocations fail in the OOM loops too */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_ttl, setup),
         cmocka_unit_test_setup(test_jitter, setup),

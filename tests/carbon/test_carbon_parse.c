@@ -2,6 +2,7 @@
  * intensity in three wire formats becomes the same reading, units converted;
  * malformed, missing and null fields fail cleanly; every allocation failure
  * is a clean C12_ERR_NOMEM (OOM loop). */
+#include "base/c12_json.h"
 #include "carbon_test.h"
 #include "carbon/carbon_parse.h"
 
@@ -316,6 +317,7 @@ static void test_oom(void **state)
 
 int main(void)
 {
+    c12_json_init(); /* as main() does: jansson's allocations fail in the OOM loops too */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time),       cmocka_unit_test(test_em_latest), cmocka_unit_test(test_em_forecast),
         cmocka_unit_test(test_em_bad),     cmocka_unit_test(test_wt_login),  cmocka_unit_test(test_wt_signals),

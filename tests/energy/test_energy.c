@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/c12_json.h"
 #include "base/c12_alloc.h"
 #include "energy/calib.h"
 #include "energy/energy.h"
@@ -357,6 +358,7 @@ static void test_oom(void **state)
 
 int main(void)
 {
+    c12_json_init(); /* as main() does: jansson's allocations fail in the OOM loops too */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gco2),          cmocka_unit_test(test_tdp_lookup),
         cmocka_unit_test(test_cpu_power_estimate), cmocka_unit_test(test_cputime_meter),

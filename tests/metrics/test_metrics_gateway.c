@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "base/c12_json.h"
 #include "base/c12_alloc.h"
 #include "carbon/carbon_config.h"
 #include "metrics/metrics.h"
@@ -301,6 +302,7 @@ static void test_oom(void **state)
 
 int main(void)
 {
+    c12_json_init(); /* as main() does: jansson's allocations fail in the OOM loops too */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests),
         cmocka_unit_test(test_pool_collector),

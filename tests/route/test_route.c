@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/c12_json.h"
 #include "base/c12_alloc.h"
 #include "route/route.h"
 #include "route/route_impl.h"
@@ -278,6 +279,7 @@ static void test_msgs_oom(void **state)
 
 int main(void)
 {
+    c12_json_init(); /* as main() does: jansson's allocations fail in the OOM loops too */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_sorted_and_buckets),
         cmocka_unit_test(test_syntax_features),
