@@ -11,11 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/c12_engine.h"
 #include "base/c12_alloc.h"
 #include "base/c12_buf.h"
 #include "cli.h"
-#include "engine/gguf.h"
-#include "engine/tokenizer.h"
 #include "models/models.h"
 
 static void usage(FILE *out)
@@ -110,14 +109,9 @@ int cmd_tokenize(int argc, char **argv)
     c12_err err;
     c12_err_clear(&err);
     char path[PATH_MAX];
-    gguf_file *g = NULL;
     c12_tok *t = NULL;
     int rc = 1;
-    if (c12_models_resolve(o.model, path, sizeof path, &err) || gguf_open(path, &g, &err) ||
-        c12_tok_from_gguf(g, &t, &err))
-        goto out;
-    gguf_close(g);
-    g = NULL;
+    if (c12_models_resolve(o.model, path, sizeof path, &err) || c12_tok_open(path, &t, &err)) goto out;
     if (o.jsonl) {
         rc = run_jsonl(t, &o, &err) ? 1 : 0;
     } else {
@@ -133,6 +127,5 @@ int cmd_tokenize(int argc, char **argv)
 out:
     if (rc) fprintf(stderr, "c12 tokenize: %s\n", err.msg);
     c12_tok_free(t);
-    if (g) gguf_close(g);
     return rc;
 }

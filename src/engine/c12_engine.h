@@ -37,6 +37,14 @@ int c12_model_is_eog(const c12_model *m, int32_t id);
 int32_t c12_model_bos(const c12_model *m);
 int c12_model_add_bos(const c12_model *m);
 
+/* A vocabulary alone: the tokenizer of a GGUF file without its weights
+ * (c12 tokenize). c12_tok_encode is c12_model_tokenize's rule. */
+typedef struct c12_tok c12_tok;
+c12_rc c12_tok_open(const char *path, c12_tok **out, c12_err *err);
+void c12_tok_free(c12_tok *t);
+c12_rc c12_tok_encode(const c12_tok *t, const char *text, size_t len, int add_special, int parse_special,
+                      int32_t **out, size_t *n_out, c12_err *err);
+
 /* --- chat --- */
 typedef struct c12_chat_msg {
     const char *role;    /* "system", "user", "assistant" */

@@ -14,6 +14,7 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "engine/simd_x86.h"
 #include "engine/quant_impl.h"
 
 static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
@@ -24,14 +25,6 @@ static inline float h2f_at(const void *p, size_t off)
     uint16_t h;
     memcpy(&h, (const uint8_t *)p + off, 2);
     return h2f(h);
-}
-
-static inline float hsum_ps(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
 }
 
 /* 16 bytes of packed nibbles -> 32 bytes: elements 0-15 (low nibbles) then
@@ -80,7 +73,7 @@ void c12_f32_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
         a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
     }
     for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
-    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    float sum = c12_hsum_f32x8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
     for (; i < n; i++) sum += x[i] * y[i];
     *s = sum;
 }
@@ -99,7 +92,7 @@ void c12_f16_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
         a3 = _mm256_fmadd_ps(ld_ph(x + i + 24), ld_ph(y + i + 24), a3);
     }
     for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(ld_ph(x + i), ld_ph(y + i), a0);
-    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    float sum = c12_hsum_f32x8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
     for (; i < n; i++) sum += h2f(x[i]) * h2f(y[i]);
     *s = sum;
 }
@@ -122,7 +115,7 @@ void c12_bf16_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
         a3 = _mm256_fmadd_ps(ld_bf(x + i + 24), ld_bf(y + i + 24), a3);
     }
     for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(ld_bf(x + i), ld_bf(y + i), a0);
-    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    float sum = c12_hsum_f32x8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
     for (; i < n; i++) sum += c12_bf2f(x[i]) * c12_bf2f(y[i]);
     *s = sum;
 }
@@ -192,7 +185,7 @@ static inline __m256i idot_q8_0(const c12_block_q8_0 *x, const c12_block_q8_0 *y
         acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)),                  \
                               _mm256_cvtepi32_ps(idot(&x[i], &y[i])), acc);               \
     }                                                                                     \
-    *s = hsum_ps(acc) + summs
+    *s = c12_hsum_f32x8(acc) + summs
 
 void c12_q4_0_vec_dot_avx2(int n, float *s, const void *vx, const void *vy) { BLOCK_LOOP(idot_q4_0, c12_block_q4_0, c12_block_q8_0, 0); }
 void c12_q4_1_vec_dot_avx2(int n, float *s, const void *vx, const void *vy) { BLOCK_LOOP(idot_q4_1, c12_block_q4_1, c12_block_q8_1, 1); }
@@ -239,19 +232,6 @@ static inline void k4_superblock(const uint8_t *qs, const uint8_t *hb_p, const u
     *sumi_out = sumi;
 }
 
-/* Exact int32 horizontal sums (any order gives the same integer). */
-static inline int hsum_i32x4(__m128i s)
-{
-    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
-    return _mm_cvtsi128_si32(s);
-}
-
-static inline int hsum_i32x8(__m256i v)
-{
-    return hsum_i32x4(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
-}
-
 /* Float steps as the scalar reference (quant_scalar_k.c): Q4_K as llama.cpp's
  * repacked gemv, one fused chain for the quants and one for the mins. */
 void c12_q4_K_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
@@ -263,8 +243,8 @@ void c12_q4_K_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
         __m256i sumi;
         __m128i summ;
         k4_superblock(x[i].qs, NULL, x[i].scales, &y[i], &sumi, &summ);
-        acc = fmaf((float)hsum_i32x8(sumi), h2f(x[i].d) * y[i].d, acc);
-        accm = fmaf((float)hsum_i32x4(summ), h2f(x[i].dmin) * y[i].d, accm);
+        acc = fmaf((float)c12_hsum_i32x8(sumi), h2f(x[i].d) * y[i].d, acc);
+        accm = fmaf((float)c12_hsum_i32x4(summ), h2f(x[i].dmin) * y[i].d, accm);
     }
     *s = acc - accm;
 }
@@ -282,9 +262,9 @@ void c12_q5_K_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
         __m128i summ;
         k4_superblock(x[i].qs, x[i].qh, x[i].scales, &y[i], &sumi, &summ);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
-        summs = fmaf(-y[i].d * h2f(x[i].dmin), (float)hsum_i32x4(summ), summs);
+        summs = fmaf(-y[i].d * h2f(x[i].dmin), (float)c12_hsum_i32x4(summ), summs);
     }
-    *s = hsum_ps(acc) + summs;
+    *s = c12_hsum_f32x8(acc) + summs;
 }
 
 /* Q6_K: quants are used unsigned (0..63) and the -32 offset is applied once per
@@ -330,7 +310,7 @@ void c12_q6_K_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < n / C12_QK_K; i++)
         acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(q6k_sumi(&x[i], &y[i])), acc);
-    *s = hsum_ps(acc);
+    *s = c12_hsum_f32x8(acc);
 }
 
 /* ---------------- activation quantizers ---------------- */
@@ -375,7 +355,7 @@ static inline float q8_block(const float *x, int8_t *q, int *sum)
         r[k] = _mm256_cvttps_epi32(_mm256_round_ps(clamp127(_mm256_mul_ps(v[k], id)),
                                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     _mm256_storeu_si256((__m256i *)q, pack32(r[0], r[1], r[2], r[3]));
-    *sum = hsum_i32x8(_mm256_add_epi32(_mm256_add_epi32(r[0], r[1]), _mm256_add_epi32(r[2], r[3])));
+    *sum = c12_hsum_i32x8(_mm256_add_epi32(_mm256_add_epi32(r[0], r[1]), _mm256_add_epi32(r[2], r[3])));
     return d;
 }
 
@@ -429,8 +409,8 @@ void c12_q8_K_from_float_avx2(const float *src, void *dst, int64_t n)
                 r[k] = _mm256_cvtps_epi32(_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
             }
             _mm256_storeu_si256((__m256i *)(y[i].qs + 32 * g), pack32(r[0], r[1], r[2], r[3]));
-            y[i].bsums[2 * g] = (int16_t)hsum_i32x8(_mm256_add_epi32(r[0], r[1]));
-            y[i].bsums[2 * g + 1] = (int16_t)hsum_i32x8(_mm256_add_epi32(r[2], r[3]));
+            y[i].bsums[2 * g] = (int16_t)c12_hsum_i32x8(_mm256_add_epi32(r[0], r[1]));
+            y[i].bsums[2 * g + 1] = (int16_t)c12_hsum_i32x8(_mm256_add_epi32(r[2], r[3]));
         }
         y[i].d = 1.0f / iscale;
     }

@@ -14,20 +14,12 @@
  * steps they repeat: bit-identical results (quant_scalar_k.c). */
 #include <immintrin.h>
 
+#include "engine/simd_x86.h"
 #include "engine/quant_impl.h"
 
 static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 static inline __m256i load256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
 static inline __m512i load512(const void *p) { return _mm512_loadu_si512(p); }
-
-/* 8 float lanes in ggml's hsum_float_8 order (the scalar reference's hsum8). */
-static inline float hsum256(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 /* ---------------- F32 ----------------
  * (F16 has no AVX-512 kernel: on Zen 4, the one AVX-512 machine measured,
@@ -98,13 +90,6 @@ static inline void k4_superblock(const uint8_t *qs, const uint8_t *qh, const uin
     *sumi_out = _mm512_add_epi32(s0, s1);
 }
 
-static inline int hsum_i32x4(__m128i v)
-{
-    v = _mm_add_epi32(v, _mm_unpackhi_epi64(v, v));
-    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 1));
-    return _mm_cvtsi128_si32(v);
-}
-
 /* The 16 int32 lanes folded to ggml's 8 (lane k: quants 4k..4k+3 of every
  * 32-quant chunk): our low half holds even chunks, the high half odd ones. */
 static inline __m256i fold8(__m512i v)
@@ -125,7 +110,7 @@ static inline void k4_block(const uint8_t *b, size_t stride, int has_qh, const c
     *dmin = h2f(h);
     __m128i mins;
     k4_superblock(b + stride - 128, has_qh ? b + 16 : NULL, b + 4, y, sumi, &mins);
-    *summ = hsum_i32x4(mins);
+    *summ = c12_hsum_i32x4(mins);
 }
 
 /* Q4_K: llama.cpp's repacked gemv, one fused chain for the quants, one for the
@@ -167,7 +152,7 @@ void c12_q5_K_vec_dot_avx512(int n, float *s, const void *vx, const void *vy)
         acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * d), _mm256_cvtepi32_ps(fold8(sumi)), acc);
         summs = fmaf(-y[i].d * dmin, (float)summ, summs);
     }
-    *s = hsum256(acc) + summs;
+    *s = c12_hsum_f32x8(acc) + summs;
 }
 
 _Static_assert(offsetof(c12_block_q4_K, scales) == 4 && offsetof(c12_block_q4_K, qs) == 16, "q4_K header");
@@ -206,7 +191,7 @@ void c12_q6_K_vec_dot_avx512(int n, float *s, const void *vx, const void *vy)
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < n / C12_QK_K; i++)
         acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(q6k_sumi(&x[i], &y[i])), acc);
-    *s = hsum256(acc);
+    *s = c12_hsum_f32x8(acc);
 }
 
 /* ---------------- K-quants, several activation rows at once ----------------
@@ -348,7 +333,7 @@ static inline __attribute__((always_inline)) void q6_K_rows(int n, float *s, siz
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(yb->d * d), _mm256_cvtepi32_ps(sumi), acc[t]);
         }
     }
-    for (int t = 0; t < ny; t++) s[(size_t)t * s_stride] = hsum256(acc[t]);
+    for (int t = 0; t < ny; t++) s[(size_t)t * s_stride] = c12_hsum_f32x8(acc[t]);
 }
 
 void c12_q6_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,

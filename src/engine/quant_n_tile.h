@@ -7,13 +7,7 @@
 #ifndef C12_QUANT_N_TILE_H
 #define C12_QUANT_N_TILE_H
 
-static inline float c12_qn_hsum8(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+#include "engine/simd_x86.h"
 
 /* dx * dy for the 8 tokens at once (the products vec_dot forms one by one,
  * same roundings): their fp16 scales packed into one register. */
@@ -58,7 +52,7 @@ static inline __m256 scales8(const c12_block_q8_0 *const yr[TILE], int i, float 
         a7 = step(a7, q, aq, LANE(sc, 7), yr[7] + i);                                       \
     }                                                                                       \
     const __m256 acc[TILE] = {a0, a1, a2, a3, a4, a5, a6, a7};                              \
-    for (int t = 0; t < ny; t++) s[(size_t)t * ss] = c12_qn_hsum8(acc[t])
+    for (int t = 0; t < ny; t++) s[(size_t)t * ss] = c12_hsum_f32x8(acc[t])
 
 static void q5_0_tile(int n, float *s, size_t ss, const void *vx, const uint8_t *vy, size_t ys,
                       int ny)

@@ -40,57 +40,13 @@ typedef struct sym {
     uint32_t start, n; /* bytes of the encoded word */
 } sym;
 
-typedef struct bigram {
-    int32_t rank, left, right;
-    uint32_t size;
-} bigram;
-
 typedef struct bpe_work {
     sym *sy;
     size_t cap_sy;
-    bigram *heap;
-    size_t n_heap, cap_heap;
+    tok_heap heap;
     char *key;
     size_t cap_key;
 } bpe_work;
-
-static int bg_less(const bigram *a, const bigram *b)
-{
-    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static c12_rc heap_push(bpe_work *w, bigram g, c12_err *err)
-{
-    if (w->n_heap == w->cap_heap) {
-        size_t cap = w->cap_heap ? w->cap_heap * 2 : 64;
-        bigram *h = c12_realloc(w->heap, cap * sizeof *h);
-        if (!h) return c12_fail(err, C12_ERR_NOMEM, "tokenizer: out of memory (bpe)");
-        w->heap = h, w->cap_heap = cap;
-    }
-    size_t i = w->n_heap++;
-    while (i > 0 && bg_less(&g, &w->heap[(i - 1) / 2])) {
-        w->heap[i] = w->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    w->heap[i] = g;
-    return C12_OK;
-}
-
-static bigram heap_pop(bpe_work *w)
-{
-    bigram top = w->heap[0], last = w->heap[--w->n_heap];
-    size_t i = 0, n = w->n_heap;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && bg_less(&w->heap[c + 1], &w->heap[c])) c++;
-        if (!bg_less(&w->heap[c], &last)) break;
-        w->heap[i] = w->heap[c];
-        i = c;
-    }
-    if (n) w->heap[i] = last;
-    return top;
-}
 
 static c12_rc try_pair(const c12_tok *t, bpe_work *w, const char *enc, int32_t l, int32_t r,
                        c12_err *err)
@@ -108,7 +64,7 @@ static c12_rc try_pair(const c12_tok *t, bpe_work *w, const char *enc, int32_t l
     memcpy(w->key + a->n + 1, enc + b->start, b->n);
     int64_t rank = tok_map_get(&t->merges, w->key, k);
     if (rank < 0) return C12_OK;
-    return heap_push(w, (bigram){(int32_t)rank, l, r, a->n + b->n}, err);
+    return tok_heap_push(&w->heap, (tok_bigram){(double)rank, l, r, a->n + b->n}, err);
 }
 
 static c12_rc emit_symbol(const c12_tok *t, const char *s, size_t n, tok_ids *out, c12_err *err)
@@ -131,10 +87,10 @@ static c12_rc bpe_word(const c12_tok *t, bpe_work *w, const char *enc, size_t le
 {
     c12_rc rc = C12_OK;
     if (t->ignore_merges && tok_find_n(t, enc, len) >= 0) return emit_symbol(t, enc, len, out, err);
-    w->n_heap = 0;
+    w->heap.n = 0;
     for (size_t i = 1; i < n_sym && !rc; i++) rc = try_pair(t, w, enc, (int32_t)i - 1, (int32_t)i, err);
-    while (!rc && w->n_heap) {
-        bigram g = heap_pop(w);
+    while (!rc && w->heap.n) {
+        tok_bigram g = tok_heap_pop(&w->heap);
         sym *a = &w->sy[g.left], *b = &w->sy[g.right];
         /* stale: one side has merged since this pair was queued */
         if (a->n == 0 || b->n == 0 || a->n + b->n != g.size) continue;
@@ -191,7 +147,7 @@ done:
     c12_free(fl);
     c12_free(enc);
     c12_free(w.sy);
-    c12_free(w.heap);
+    tok_heap_free(&w.heap);
     c12_free(w.key);
     tok_lens_free(&words);
     tok_lens_free(&tmp);

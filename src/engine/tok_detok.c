@@ -100,7 +100,7 @@ size_t tok_detok_bound(const c12_tok *t)
             m = 3 * n;
         } else {
             for (size_t i = 0; i < n;) {
-                int k = tok_utf8_check((const uint8_t *)piece + i, n - i);
+                int k = c12_utf8_check((const uint8_t *)piece + i, n - i);
                 m += k > 0 ? (size_t)k : 3;
                 i += k > 0 ? (size_t)k : k < 0 ? (size_t)-k : 1;
             }
@@ -117,7 +117,7 @@ static size_t sanitize(const uint8_t *in, size_t n, int final, char *out, size_t
 {
     size_t i = 0;
     while (i < n) {
-        int k = tok_utf8_check(in + i, n - i);
+        int k = c12_utf8_check(in + i, n - i);
         if (k == 0 && !final) break;
         const char *src = (const char *)in + i;
         size_t m = k > 0 ? (size_t)k : 3, adv = k > 0 ? (size_t)k : k < 0 ? (size_t)-k : n - i;
@@ -142,7 +142,7 @@ size_t c12_detok_push(c12_detok *d, int32_t id, char *buf, size_t cap)
     d->n_pending = 0;
     /* hold a character still waiting for its last bytes; anything else left
      * over did not fit in cap and is lost, as documented */
-    if (left && left < sizeof d->pending && tok_utf8_check(s + used, left) == 0) {
+    if (left && left < sizeof d->pending && c12_utf8_check(s + used, left) == 0) {
         memcpy(d->pending, s + used, left);
         d->n_pending = left;
     }

@@ -143,3 +143,12 @@ done:
     c12_free(ml);
     return rc;
 }
+
+c12_rc c12_tok_open(const char *path, c12_tok **out, c12_err *err)
+{
+    gguf_file *g = NULL;
+    c12_rc rc = gguf_open(path, &g, err);
+    if (!rc) rc = c12_tok_from_gguf(g, out, err);
+    if (g) gguf_close(g);
+    return rc;
+}

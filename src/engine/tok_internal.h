@@ -134,4 +134,23 @@ int tok_cp_to_byte(uint32_t cp);
 /* Bound on one c12_detok_push's output over the whole vocabulary. */
 size_t tok_detok_bound(const c12_tok *t);
 
+/* The merge queue both BPE tokenizers use (tok_heap.c): candidate pairs of
+ * adjacent symbols, lowest key first (BPE: the merge's rank; SPM: minus the
+ * merged token's score), ties to the leftmost. `size` detects a pair made
+ * stale by an earlier merge. */
+typedef struct tok_bigram {
+    double key;
+    int32_t left, right;
+    uint32_t size;
+} tok_bigram;
+
+typedef struct tok_heap {
+    tok_bigram *a;
+    size_t n, cap;
+} tok_heap;
+
+c12_rc tok_heap_push(tok_heap *h, tok_bigram g, c12_err *err);
+tok_bigram tok_heap_pop(tok_heap *h); /* h->n > 0 */
+void tok_heap_free(tok_heap *h);
+
 #endif

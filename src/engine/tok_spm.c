@@ -18,56 +18,10 @@ typedef struct ssym {
     uint32_t start, n;
 } ssym;
 
-typedef struct sbigram {
-    float score;
-    int32_t left, right;
-    uint32_t size;
-} sbigram;
-
 typedef struct spm_work {
     ssym *sy;
-    sbigram *heap;
-    size_t n_heap, cap_heap;
+    tok_heap heap;
 } spm_work;
-
-/* higher score first, then leftmost */
-static int sb_before(const sbigram *a, const sbigram *b)
-{
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-static c12_rc sheap_push(spm_work *w, sbigram g, c12_err *err)
-{
-    if (w->n_heap == w->cap_heap) {
-        size_t cap = w->cap_heap ? w->cap_heap * 2 : 64;
-        sbigram *h = c12_realloc(w->heap, cap * sizeof *h);
-        if (!h) return c12_fail(err, C12_ERR_NOMEM, "tokenizer: out of memory (spm)");
-        w->heap = h, w->cap_heap = cap;
-    }
-    size_t i = w->n_heap++;
-    while (i > 0 && sb_before(&g, &w->heap[(i - 1) / 2])) {
-        w->heap[i] = w->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    w->heap[i] = g;
-    return C12_OK;
-}
-
-static sbigram sheap_pop(spm_work *w)
-{
-    sbigram top = w->heap[0], last = w->heap[--w->n_heap];
-    size_t i = 0, n = w->n_heap;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && sb_before(&w->heap[c + 1], &w->heap[c])) c++;
-        if (!sb_before(&w->heap[c], &last)) break;
-        w->heap[i] = w->heap[c];
-        i = c;
-    }
-    if (n) w->heap[i] = last;
-    return top;
-}
 
 static c12_rc try_pair(const c12_tok *t, spm_work *w, const char *txt, int32_t l, int32_t r,
                        c12_err *err)
@@ -76,7 +30,7 @@ static c12_rc try_pair(const c12_tok *t, spm_work *w, const char *txt, int32_t l
     uint32_t size = w->sy[l].n + w->sy[r].n; /* symbols are contiguous in txt */
     int64_t id = tok_find_n(t, txt + w->sy[l].start, size);
     if (id < 0) return C12_OK;
-    return sheap_push(w, (sbigram){t->score[id], l, r, size}, err);
+    return tok_heap_push(&w->heap, (tok_bigram){-(double)t->score[id], l, r, size}, err); /* higher score first */
 }
 
 c12_rc tok_spm_fragment(const c12_tok *t, const char *s, size_t n, int prev_special, tok_ids *out,
@@ -109,8 +63,8 @@ c12_rc tok_spm_fragment(const c12_tok *t, const char *s, size_t n, int prev_spec
     }
     if (n_sym) w.sy[n_sym - 1].next = -1;
     for (int32_t i = 1; i < n_sym && !rc; i++) rc = try_pair(t, &w, txt, i - 1, i, err);
-    while (!rc && w.n_heap) {
-        sbigram g = sheap_pop(&w);
+    while (!rc && w.heap.n) {
+        tok_bigram g = tok_heap_pop(&w.heap);
         ssym *a = &w.sy[g.left], *b = &w.sy[g.right];
         if (a->n == 0 || b->n == 0 || a->n + b->n != g.size) continue; /* stale */
         a->n += b->n;
@@ -136,6 +90,6 @@ c12_rc tok_spm_fragment(const c12_tok *t, const char *s, size_t n, int prev_spec
 done:
     c12_free(txt);
     c12_free(w.sy);
-    c12_free(w.heap);
+    tok_heap_free(&w.heap);
     return rc;
 }

@@ -86,29 +86,3 @@ size_t tok_utf8_encode(uint32_t cp, char *out)
     return 4;
 }
 
-int tok_utf8_check(const uint8_t *s, size_t n)
-{
-    uint8_t b = s[0];
-    if (b < 0x80) return 1;
-    size_t need;
-    uint8_t lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (b >= 0xC2 && b <= 0xDF) need = 2;
-    else if (b >= 0xE0 && b <= 0xEF) {
-        need = 3;
-        if (b == 0xE0) lo = 0xA0;      /* no overlongs */
-        else if (b == 0xED) hi = 0x9F; /* no surrogates */
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        need = 4;
-        if (b == 0xF0) lo = 0x90;
-        else if (b == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
-    } else {
-        return -1;
-    }
-    for (size_t i = 1; i < need; i++) {
-        if (i >= n) return 0;
-        uint8_t c = s[i];
-        uint8_t l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xBF;
-        if (c < l || c > h) return -(int)i;
-    }
-    return (int)need;
-}

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/c12_utf8.h"
+
 enum {
     TOK_UC_UNDEF = 0, /* unassigned (Cn) */
     TOK_UC_LETTER = 1,
@@ -45,10 +47,7 @@ size_t tok_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
 /* Encode cp (<= 0x10FFFF) into out (4 bytes room); returns the length. */
 size_t tok_utf8_encode(uint32_t cp, char *out);
 
-/* Strict UTF-8 check of the sequence at s[0..n) (n >= 1): returns its length
- * when it is a complete valid character, 0 when s is a valid but incomplete
- * prefix of one, or -k when the first k bytes are an invalid "maximal
- * subpart" (each such run becomes one U+FFFD, as Unicode recommends). */
-int tok_utf8_check(const uint8_t *s, size_t n);
+/* The strict check is c12_utf8_check (base/c12_utf8.h), shared with the
+ * server and the ledger. */
 
 #endif

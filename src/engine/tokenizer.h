@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 #include "base/c12_rc.h"
+#include "engine/c12_engine.h"
 #include "gguf.h"
 
-typedef struct c12_tok c12_tok;
 
 /* Token types, as GGUF stores them in tokenizer.ggml.token_type. */
 enum {
@@ -26,7 +26,6 @@ enum {
 /* Build from the tokenizer.* keys of an open GGUF file. The tokenizer copies
  * what it needs and does not keep a reference to f. */
 c12_rc c12_tok_from_gguf(const gguf_file *f, c12_tok **out, c12_err *err);
-void c12_tok_free(c12_tok *t);
 
 /* Special token ids a vocabulary may name (tokenizer.ggml.*_token_id). */
 enum {
@@ -61,9 +60,8 @@ c12_rc c12_tok_build(const c12_tok_params *p, c12_tok **out, c12_err *err);
  * says (tokenizer.ggml.add_bos_token / add_eos_token). parse_special: turn
  * the text of control/user-defined tokens (e.g. "<|im_start|>") into their
  * ids instead of tokenizing their characters.
- * On success *out is a c12_malloc'ed array of *n_out ids (caller frees). */
-c12_rc c12_tok_encode(const c12_tok *t, const char *text, size_t len, int add_special,
-                      int parse_special, int32_t **out, size_t *n_out, c12_err *err);
+ * On success *out is a c12_malloc'ed array of *n_out ids (caller frees).
+ * (c12_tok_encode and c12_tok_free are declared in c12_engine.h.) */
 
 /* The bytes one token stands for (byte-level decoding applied; control tokens
  * give their text only when `special` is set, else nothing). Writes at most

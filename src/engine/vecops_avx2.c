@@ -4,6 +4,7 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "engine/simd_x86.h"
 #include "vecops.h"
 
 typedef struct v16 {
@@ -13,10 +14,7 @@ typedef struct v16 {
 /* _mm512_reduce_add_ps's tree: (hi8 + lo8), then (hi4 + lo4), then pairs. */
 static inline float reduce16(__m256 lo, __m256 hi)
 {
-    const __m256 t3 = _mm256_add_ps(hi, lo);
-    const __m128 t6 = _mm_add_ps(_mm256_extractf128_ps(t3, 1), _mm256_castps256_ps128(t3));
-    const __m128 t8 = _mm_add_ps(t6, _mm_movehl_ps(t6, t6));
-    return _mm_cvtss_f32(_mm_add_ss(t8, _mm_movehdup_ps(t8)));
+    return c12_hsum_f32x8(_mm256_add_ps(hi, lo)); /* lane-wise adds commute exactly */
 }
 
 static inline __m256 ld_h8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }

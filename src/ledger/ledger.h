@@ -134,7 +134,8 @@ c12_rc c12_ledger_close(c12_ledger *l, c12_err *err);
 c12_rc c12_ledger_query_file(const char *store, const char *target, int64_t since_ms,
                              c12_ledger_group by, c12_ledger_totals *out, c12_err *err);
 
-/* Copy src into a fixed field, truncating at a UTF-8 boundary. */
+/* Copy src into a fixed field as valid UTF-8 (c12_utf8_copy: bad bytes as
+ * '?'), truncating at a character boundary. */
 void c12_ledger_set(char *dst, size_t cap, const char *src);
 #define C12_LEDGER_SET(field, src) c12_ledger_set((field), sizeof(field), (src))
 

@@ -7,6 +7,7 @@
 #include "base/c12_alloc.h"
 #include "ledger/ledger.h"
 #include "base/c12_home.h"
+#include "base/c12_utf8.h"
 
 extern const c12_store_ops c12_store_sqlite_ops;
 
@@ -42,15 +43,7 @@ c12_rc c12_ledger_default_path(char *out, size_t cap, c12_err *err)
 
 void c12_ledger_set(char *dst, size_t cap, const char *src)
 {
-    if (!cap) return;
-    size_t n = src ? strlen(src) : 0;
-    if (n >= cap) {
-        n = cap - 1;
-        /* back up over UTF-8 continuation bytes so no character is cut */
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80) n--;
-    }
-    if (n) memcpy(dst, src, n);
-    dst[n] = '\0';
+    if (cap) c12_utf8_copy(dst, cap, src ? src : "", src ? strlen(src) : 0);
 }
 
 c12_rc c12_ledger_query_file(const char *store, const char *target, int64_t since_ms,

@@ -2,24 +2,8 @@
 #include <string.h>
 
 #include "base/c12_alloc.h"
+#include "base/c12_utf8.h"
 #include "server/server_impl.h"
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (!len || len > n) return 0;
-    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-    for (size_t i = 1; i < len; i++)
-        if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xBF)) return 0;
-    return len;
-}
 
 json_t *c12_json_text(const char *s, size_t n)
 {
@@ -27,12 +11,7 @@ json_t *c12_json_text(const char *s, size_t n)
     if (j) return j;
     char *fixed = c12_malloc(n + 1);
     if (!fixed) return NULL;
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_len((const unsigned char *)s + i, n - i);
-        if (l) memcpy(fixed + i, s + i, l), i += l;
-        else fixed[i++] = '?';
-    }
-    j = json_stringn(fixed, n);
+    j = json_stringn(fixed, c12_utf8_copy(fixed, n + 1, s, n));
     c12_free(fixed);
     return j;
 }

@@ -17,6 +17,7 @@
 #include "base/c12_home.h"
 #include "base/c12_json.h"
 #include "base/c12_rc.h"
+#include "base/c12_utf8.h"
 
 static void test_fail_sets_message(void **state)
 {
@@ -161,6 +162,21 @@ static void test_clock_and_json(void **state)
     }
 }
 
+/* Valid characters kept, each stray byte as '?', no character cut at the cap. */
+static void test_utf8_copy(void **state)
+{
+    (void)state;
+    char out[16];
+    assert_int_equal(c12_utf8_copy(out, sizeof out, "a\xe4\xb8\xadb", 5), 5);
+    assert_string_equal(out, "a\xe4\xb8\xadb");
+    assert_int_equal(c12_utf8_copy(out, sizeof out, "a\xff\xe4\xb8", 4), 4);
+    assert_string_equal(out, "a???");
+    assert_int_equal(c12_utf8_copy(out, 3, "a\xe4\xb8\xad", 4), 1); /* the 3-byte character does not fit */
+    assert_string_equal(out, "a");
+    assert_int_equal(c12_utf8_copy(out, 1, "abc", 3), 0);
+    assert_int_equal(c12_utf8_check((const uint8_t *)"\xed\xa0\x80", 3), -1); /* a surrogate */
+}
+
 int main(void)
 {
     c12_json_init();
@@ -172,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_read_file_cap),
         cmocka_unit_test(test_home_path),
         cmocka_unit_test(test_clock_and_json),
+        cmocka_unit_test(test_utf8_copy),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }

@@ -152,7 +152,7 @@ static void test_detok_valid_stream_roundtrip(void **state)
         size_t k = c12_detok_push(&d, B((uint8_t)text[i]), out + o, sizeof out - o);
         /* every push's output is whole characters */
         for (size_t j = 0; j < k;) {
-            int c = tok_utf8_check((const uint8_t *)out + o + j, k - j);
+            int c = c12_utf8_check((const uint8_t *)out + o + j, k - j);
             assert_true(c > 0);
             j += (size_t)c;
         }
@@ -196,12 +196,12 @@ static void test_unicode_helpers(void **state)
     assert_int_equal(tok_utf8_decode((const uint8_t *)"\xf7\xbf\xbf\xbf", 4, &cp), 1);
     assert_int_equal(cp, TOK_CP_REPLACEMENT);
 
-    assert_int_equal(tok_utf8_check((const uint8_t *)"\xe4\xb8\xad", 3), 3);
-    assert_int_equal(tok_utf8_check((const uint8_t *)"\xe4\xb8", 2), 0);
-    assert_int_equal(tok_utf8_check((const uint8_t *)"\xe4" "a", 2), -1);
-    assert_int_equal(tok_utf8_check((const uint8_t *)"\xe0\x80", 2), -1);      /* overlong */
-    assert_int_equal(tok_utf8_check((const uint8_t *)"\xf4\x90", 2), -1);      /* > U+10FFFF */
-    assert_int_equal(tok_utf8_check((const uint8_t *)"\xf0\x9f\x98" "a", 4), -3);
+    assert_int_equal(c12_utf8_check((const uint8_t *)"\xe4\xb8\xad", 3), 3);
+    assert_int_equal(c12_utf8_check((const uint8_t *)"\xe4\xb8", 2), 0);
+    assert_int_equal(c12_utf8_check((const uint8_t *)"\xe4" "a", 2), -1);
+    assert_int_equal(c12_utf8_check((const uint8_t *)"\xe0\x80", 2), -1);      /* overlong */
+    assert_int_equal(c12_utf8_check((const uint8_t *)"\xf4\x90", 2), -1);      /* > U+10FFFF */
+    assert_int_equal(c12_utf8_check((const uint8_t *)"\xf0\x9f\x98" "a", 4), -3);
 
     char u[4];
     for (uint32_t c = 0; c < 0x110000; c += 0x3FF) {
