@@ -167,8 +167,8 @@ static void test_utf8_copy(void **state)
 {
     (void)state;
     char out[16];
-    assert_int_equal(c12_utf8_copy(out, sizeof out, "a\xe4\xb8\xadb", 5), 5);
-    assert_string_equal(out, "a\xe4\xb8\xadb");
+    assert_int_equal(c12_utf8_copy(out, sizeof out, "a\xe4\xb8\xad" "b", 5), 5);
+    assert_string_equal(out, "a\xe4\xb8\xad" "b");
     assert_int_equal(c12_utf8_copy(out, sizeof out, "a\xff\xe4\xb8", 4), 4);
     assert_string_equal(out, "a???");
     assert_int_equal(c12_utf8_copy(out, 3, "a\xe4\xb8\xad", 4), 1); /* the 3-byte character does not fit */
