@@ -1,7 +1,6 @@
 /* calib.c - the calibration file: parse, serialize, load, save, look up.
  * The file is outside bytes (a user may edit it), so parsing checks every
  * value and is fuzzed (tests/fuzz/fuzz_calibration.c). */
-#include "base/c12_file.h"
 #include "base/c12_json.h"
 #include "energy/calib.h"
 
@@ -133,11 +132,9 @@ static c12_rc parse_root(json_t *root, c12_calibration *c, c12_err *err)
     return C12_OK;
 }
 
-c12_rc c12_calib_parse(const char *text, size_t len, c12_calibration **out, c12_err *err)
+/* A calibration from a parsed document (takes the reference to root). */
+static c12_rc from_json(json_t *root, c12_calibration **out, c12_err *err)
 {
-    json_t *root = NULL;
-    c12_rc jrc = c12_json_parse(text, len, JSON_REJECT_DUPLICATES, "calibration", &root, err);
-    if (jrc) return jrc;
     c12_calibration *c = NULL;
     c12_rc rc = c12_calib_new(&c, err);
     if (rc == C12_OK) rc = parse_root(root, c, err);
@@ -150,15 +147,18 @@ c12_rc c12_calib_parse(const char *text, size_t len, c12_calibration **out, c12_
     return C12_OK;
 }
 
+c12_rc c12_calib_parse(const char *text, size_t len, c12_calibration **out, c12_err *err)
+{
+    json_t *root = NULL;
+    c12_rc rc = c12_json_parse(text, len, JSON_REJECT_DUPLICATES, "calibration", &root, err);
+    return rc ? rc : from_json(root, out, err);
+}
+
 c12_rc c12_calib_load(const char *path, c12_calibration **out, c12_err *err)
 {
-    char *buf;
-    size_t n;
-    c12_rc rc = c12_read_file(path, C12_CALIB_FILE_MAX, &buf, &n, err);
-    if (rc) return rc;
-    rc = c12_calib_parse(buf, n, out, err);
-    c12_free(buf);
-    return rc;
+    json_t *root = NULL;
+    c12_rc rc = c12_json_load_file(path, C12_CALIB_FILE_MAX, JSON_REJECT_DUPLICATES, &root, err);
+    return rc ? rc : from_json(root, out, err);
 }
 
 /* ---- writing ---- */
