@@ -7,6 +7,7 @@
 
 #include "base/c12_alloc.h"
 #include "base/c12_buf.h"
+#include "base/c12_file.h"
 #include "cli.h"
 #include "route/route.h"
 
@@ -59,13 +60,12 @@ static void print_analysis(const c12_route_analysis *a, int json)
 /* The whole of a file ("-" = stdin) into b. */
 static int slurp(const char *path, c12_buf *b)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) return -1;
-    char chunk[65536];
-    size_t k;
-    int rc = 0;
-    while (!rc && (k = fread(chunk, 1, sizeof chunk, f)) > 0) rc = c12_buf_append(b, chunk, k) ? -1 : 0;
-    if (f != stdin) fclose(f);
+    char *text = NULL;
+    size_t len = 0;
+    c12_err err;
+    if (c12_read_file(strcmp(path, "-") ? path : "/dev/stdin", INPUT_MAX, &text, &len, &err)) return -1;
+    int rc = c12_buf_append(b, text, len) ? -1 : 0;
+    c12_free(text);
     return rc;
 }
 

@@ -13,7 +13,7 @@
 
 #include "engine/c12_engine.h"
 #include "base/c12_alloc.h"
-#include "base/c12_buf.h"
+#include "base/c12_file.h"
 #include "cli.h"
 #include "models/models.h"
 
@@ -46,14 +46,17 @@ static int print_ids(const c12_tok *t, const opts *o, const char *text, size_t l
     return 0;
 }
 
-static int read_all(FILE *f, c12_buf *b, c12_err *err)
+/* Text to tokenize from stdin: far more than any context window. */
+#define STDIN_MAX (256u << 20)
+
+static int run_stdin(const c12_tok *t, const opts *o, c12_err *err)
 {
-    char chunk[65536];
-    size_t k;
-    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (c12_buf_append(b, chunk, k)) return c12_fail(err, C12_ERR_NOMEM, "out of memory"), -1;
-    if (ferror(f)) return c12_fail(err, C12_ERR_IO, "read error"), -1;
-    return 0;
+    char *text = NULL;
+    size_t len = 0;
+    if (c12_read_file("/dev/stdin", STDIN_MAX, &text, &len, err)) return -1;
+    int rc = print_ids(t, o, text, len, err);
+    c12_free(text);
+    return rc;
 }
 
 static int run_jsonl(const c12_tok *t, const opts *o, c12_err *err)
@@ -115,10 +118,7 @@ int cmd_tokenize(int argc, char **argv)
     if (o.jsonl) {
         rc = run_jsonl(t, &o, &err) ? 1 : 0;
     } else {
-        c12_buf b;
-        c12_buf_init(&b, 0);
-        rc = read_all(stdin, &b, &err) || print_ids(t, &o, b.data ? b.data : "", b.len, &err) ? 1 : 0;
-        c12_buf_free(&b);
+        rc = run_stdin(t, &o, &err) ? 1 : 0;
     }
     if (fflush(stdout) && !rc) {
         c12_fail(&err, C12_ERR_IO, "write error");
