@@ -24,3 +24,5 @@ py=${PYTHON:-python3}
 for mod in pytest openai schemathesis; do
   "$py" -c "import $mod" 2>/dev/null || "$py" -m pip install -q "$mod"
 done
+# PyYAML: tests/integration/test_alerts.py reads deploy/prometheus's files.
+"$py" -c "import yaml" 2>/dev/null || "$py" -m pip install -q pyyaml

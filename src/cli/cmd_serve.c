@@ -82,14 +82,15 @@ static int wait_signal(c12_pool *pool, c12_serve_env *env, const sigset_t *set)
     }
 }
 
-/* The registry behind GET /metrics, with collectors that read the pool and
- * the carbon cache at scrape time; deps->metrics points at it. */
+/* The registry behind GET /metrics, with collectors that read the pool, the
+ * carbon cache and the ledger at scrape time; deps->metrics points at it. */
 static c12_rc metrics_open(c12_pool *pool, c12_server_deps *deps, c12_metrics **out, c12_err *err)
 {
     c12_metrics *m = NULL;
     c12_rc rc = c12_metrics_new(NULL, &m, err);
     if (!rc) rc = c12_metrics_add_pool(m, pool, err);
     if (!rc && deps->carbon) rc = c12_metrics_add_carbon(m, deps->carbon, err);
+    if (!rc && deps->ledger) rc = c12_metrics_add_ledger(m, deps->ledger, err);
     if (rc) {
         c12_metrics_free(m);
         return rc;

@@ -1,5 +1,5 @@
-/* collect.c - collectors that read the pool and the carbon cache at scrape
- * time. They take one snapshot each (one lock of the pool or the cache) and
+/* collect.c - collectors that read the pool, the carbon cache and the ledger
+ * at scrape time. They take one snapshot each (one lock of the pool or the cache) and
  * set their families from it, so a scrape never sees half of a change. */
 #include <string.h>
 
@@ -126,4 +126,42 @@ c12_rc c12_metrics_add_carbon(c12_metrics *m, c12_carbon_cache *cache, c12_err *
     carbon_col *cc = c12_calloc(1, sizeof *cc);
     if (cc) cc->cache = cache;
     return add_collector(m, "carbon", carbon_collect, cc, CARBON_FAMILIES, C12_NB(CARBON_FAMILIES), err);
+}
+
+/* ---- the ledger ---- */
+
+typedef struct ledger_col {
+    c12_ledger *ledger;
+    c12_metrics_family *accepted, *committed, *dropped, *errors, *queued;
+} ledger_col;
+
+#define LFAM(field, ...) C12_METRICS_FAM(ledger_col, field, __VA_ARGS__)
+
+static const c12_metrics_fam_def LEDGER_FAMILIES[] = {
+    LFAM(accepted, "c12_ledger_rows_accepted_total", C12_METRIC_COUNTER, "Ledger rows queued for the writer."),
+    LFAM(committed, "c12_ledger_rows_committed_total", C12_METRIC_COUNTER, "Ledger rows committed to the store."),
+    LFAM(dropped, "c12_ledger_rows_dropped_total", C12_METRIC_COUNTER,
+         "Ledger rows refused because the queue stayed full (or the ledger was closing): never written."),
+    LFAM(errors, "c12_ledger_commit_errors_total", C12_METRIC_COUNTER,
+         "Failed ledger transactions (their rows stay queued and are retried)."),
+    LFAM(queued, "c12_ledger_queue_rows", C12_METRIC_GAUGE, "Ledger rows waiting for the writer."),
+};
+
+static void ledger_collect(void *self)
+{
+    ledger_col *lc = self;
+    c12_ledger_stats st;
+    c12_ledger_get_stats(lc->ledger, &st);
+    c12_metrics_set(lc->accepted, NULL, (double)st.accepted);
+    c12_metrics_set(lc->committed, NULL, (double)st.committed);
+    c12_metrics_set(lc->dropped, NULL, (double)st.refused);
+    c12_metrics_set(lc->errors, NULL, (double)st.commit_errors);
+    c12_metrics_set(lc->queued, NULL, (double)st.queued);
+}
+
+c12_rc c12_metrics_add_ledger(c12_metrics *m, c12_ledger *ledger, c12_err *err)
+{
+    ledger_col *lc = c12_calloc(1, sizeof *lc);
+    if (lc) lc->ledger = ledger;
+    return add_collector(m, "ledger", ledger_collect, lc, LEDGER_FAMILIES, C12_NB(LEDGER_FAMILIES), err);
 }

@@ -41,6 +41,8 @@ void c12_metrics_observe_route(c12_metrics *m, const char *model, const char *ca
 c12_rc c12_metrics_add_pool(c12_metrics *m, c12_pool *pool, c12_err *err);
 /* Read the carbon cache at scrape time (cache must outlive m). */
 c12_rc c12_metrics_add_carbon(c12_metrics *m, c12_carbon_cache *cache, c12_err *err);
+/* Read the ledger's counters at scrape time (ledger must outlive m). */
+c12_rc c12_metrics_add_ledger(c12_metrics *m, c12_ledger *ledger, c12_err *err);
 /* The registry, for modules that bring their own families and collectors. */
 c12_metrics_registry *c12_metrics_get_registry(c12_metrics *m);
 

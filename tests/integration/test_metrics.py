@@ -43,6 +43,9 @@ FAMILIES = {
     "c12_model_load_seconds_total": "counter", "c12_carbon_intensity_grams_per_kwh": "gauge",
     "c12_carbon_reading_age_seconds": "gauge", "c12_carbon_provider_errors_total": "counter",
     "c12_carbon_provider_fetches_total": "counter", "c12_metrics_dropped_total": "counter",
+    "c12_ledger_rows_accepted_total": "counter", "c12_ledger_rows_committed_total": "counter",
+    "c12_ledger_rows_dropped_total": "counter", "c12_ledger_commit_errors_total": "counter",
+    "c12_ledger_queue_rows": "gauge",
 }
 
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
@@ -125,6 +128,10 @@ def test_families_and_values(served):
     assert value(samples, "c12_carbon_provider_errors_total", provider="trace") == 0
     assert value(samples, "c12_carbon_reading_age_seconds", provider="trace") >= 0
     assert value(samples, "c12_metrics_dropped_total") == 0
+    # The ledger took both rows (committed within its flush interval) and dropped none.
+    assert value(samples, "c12_ledger_rows_accepted_total") == 2
+    assert value(samples, "c12_ledger_rows_committed_total") + value(samples, "c12_ledger_queue_rows") == 2
+    assert value(samples, "c12_ledger_rows_dropped_total") == value(samples, "c12_ledger_commit_errors_total") == 0
 
 
 def prometheus_tool(name):
