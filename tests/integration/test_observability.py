@@ -1,9 +1,14 @@
-"""C12's Prometheus deployment files (deploy/prometheus): promtool accepts the
-config and the alert rules and passes their unit tests (each alert fires on
-the series meant to fire it, and not on a healthy instance); a real
-Prometheus loads the rules, scrapes a C12 that served requests, evaluates
-every rule healthily with nothing firing, and each alert's expression, less
-its threshold, returns at least one series (no typo in a metric name)."""
+"""C12's deployment files for Prometheus and Grafana (deploy/): promtool
+accepts the config and the alert rules and passes their unit tests (each
+alert fires on the series meant to fire it, and not on a healthy instance);
+the Grafana dashboard is what its generator writes and has the structure
+Grafana imports (uid, variables, panels with targets). Then a real
+Prometheus loads the rules and scrapes a C12 that served requests: every
+rule evaluates healthily with nothing firing, each alert's expression less
+its threshold returns at least one series, and so does every query of the
+dashboard (no empty panel, no typo in a metric name). Grafana itself is not
+packaged for Debian 12; docs/observability.md says how to import the
+dashboard."""
 import json
 import pathlib
 import re
@@ -20,6 +25,7 @@ from conftest import ROOT
 from test_metrics import free_port, prometheus_tool, query, served  # noqa: F401 (served: a fixture)
 
 DEPLOY = ROOT / "deploy" / "prometheus"
+GRAFANA = ROOT / "deploy" / "grafana"
 THRESHOLD = re.compile(r"\s(>=|<=|==|!=|>|<)\s*[0-9.e+-]+\s*$")
 
 
@@ -43,6 +49,46 @@ def alert_exprs():
     return {r["alert"]: " ".join(r["expr"].split()) for g in rules["groups"] for r in g["rules"]}
 
 
+def dashboard():
+    return json.loads((GRAFANA / "dashboards" / "c12.json").read_text())
+
+
+def test_dashboard_is_generated_and_well_formed(tmp_path):
+    r = subprocess.run(["python3", str(GRAFANA / "make_dashboard.py")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    d = dashboard()  # the generator rewrote it: the committed file must not have changed
+    diff = subprocess.run(["git", "-C", str(ROOT), "diff", "--exit-code", "--", str(GRAFANA / "dashboards")],
+                          capture_output=True, text=True)
+    assert diff.returncode in (0, 128), "deploy/grafana/dashboards/c12.json is stale: run make_dashboard.py\n" + diff.stdout
+    assert d["uid"] == "c12-overview" and d["title"] and d["schemaVersion"] >= 36
+    names = [v["name"] for v in d["templating"]["list"]]
+    assert names == ["datasource", "instance", "model"]
+    ids = [p["id"] for p in d["panels"]]
+    assert len(ids) == len(set(ids)) >= 12
+    for p in d["panels"]:
+        assert p["title"] and p["type"] == "timeseries" and set(p["gridPos"]) == {"h", "w", "x", "y"}, p
+        assert p["datasource"]["uid"] == "${datasource}" and p["targets"], p["title"]
+        refs = [t["refId"] for t in p["targets"]]
+        assert len(refs) == len(set(refs)) and all(t["expr"] for t in p["targets"]), p["title"]
+
+
+def dashboard_queries():
+    """(where, PromQL) of every panel target and variable, with Grafana's
+    variables as a query through the API would have them."""
+    subst = {"$__rate_interval": "1m", "$__range": "5m", "$instance": ".*", "$model": ".*"}
+    out = []
+    for p in dashboard()["panels"]:
+        for t in p["targets"]:
+            q = t["expr"]
+            for k, v in subst.items():
+                q = q.replace(k, v)
+            out.append((f'{p["title"]} {t["refId"]}', q))
+    for v in dashboard()["templating"]["list"][1:]:
+        sel = v["query"]["query"][len("label_values("):].rsplit(",", 1)[0]
+        out.append((f'variable {v["name"]}', sel.replace("$instance", ".*")))
+    return out
+
+
 def api(port, path):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/{path}", timeout=5) as r:
         return json.loads(r.read())["data"]
@@ -58,7 +104,7 @@ def wait_for(fn, timeout=60):
     return None
 
 
-def test_rules_against_a_real_prometheus(served):  # noqa: F811
+def test_rules_and_dashboard_against_a_real_prometheus(served):  # noqa: F811
     srv = served[0]
     with tempfile.TemporaryDirectory(prefix="c12alerts-") as tmp:
         cfg = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
@@ -78,6 +124,8 @@ def test_rules_against_a_real_prometheus(served):  # noqa: F811
                 lhs = THRESHOLD.sub("", expr)
                 assert lhs != expr, (name, "no threshold to strip", expr)
                 assert query(port, lhs), (name, lhs, "returned no series")
+            for where, q in dashboard_queries():
+                assert query(port, q), (where, q, "returned no series")
             rules = wait_for(lambda: [r for g in api(port, "rules")["groups"] for r in g["rules"]
                                       if r.get("lastEvaluation", "").startswith("2")])
             assert rules and len(rules) == len(alert_exprs()), rules
