@@ -93,10 +93,10 @@ static c12_rc text_counterfactual(const c12_report *r, c12_buf *b, const c12_led
                               r->strongest, r->strongest, r->strongest);
     double saved = r->cf_co2_g - all->co2_g;
     return c12_buf_printf(b,
-                          "\ncounterfactual (every request on %s): %.2f J, %.4f g CO2e; "
+                          "\ncounterfactual (every request on %s%s%s): %.2f J, %.4f g CO2e; "
                           "actual %.4f g: %.4f g saved (%.1f%%)\n",
-                          r->strongest, r->cf_energy_j, r->cf_co2_g, all->co2_g, saved,
-                          r->cf_co2_g > 0 ? 100.0 * saved / r->cf_co2_g : 0.0);
+                          r->strongest, r->cf_basis[0] ? ", " : "", r->cf_basis, r->cf_energy_j, r->cf_co2_g,
+                          all->co2_g, saved, r->cf_co2_g > 0 ? 100.0 * saved / r->cf_co2_g : 0.0);
 }
 
 c12_rc c12_report_text(const c12_report *r, c12_buf *b)

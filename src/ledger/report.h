@@ -15,8 +15,9 @@ typedef struct c12_report {
     int64_t since_ms;
     c12_ledger_totals all, by_model, by_category, by_day;
     char strongest[64];
-    int cf_known;           /* calibration of `strongest` was available */
+    int cf_known;           /* energy rates of `strongest` were available */
     double cf_energy_j, cf_co2_g;
+    char cf_basis[160];     /* where the rates came from, said beside the figures ("" calibrated) */
 } c12_report;
 
 /* Read the totals of rows since since_ms from a store file. */
