@@ -32,6 +32,11 @@ PANELS = [
        f'sum by (model) (rate(c12_completion_tokens_total{{{MSEL}}}[$__rate_interval]))')]),
     ("CO2 emitted", "short",
      [("{{model}} (g)", f'sum by (model) (increase(c12_co2_grams_total{{{MSEL}}}[$__range]))')]),
+    ("CO2 saved against the strongest model", "short",
+     [("saved (g)", f'sum(increase(c12_co2_counterfactual_grams_total{{{MSEL}}}[$__range])) - '
+       f'sum(increase(c12_co2_grams_total{{{MSEL}}}[$__range]))'),
+      ("on the strongest model (g)", f'sum(increase(c12_co2_counterfactual_grams_total{{{MSEL}}}[$__range]))'),
+      ("emitted (g)", f'sum(increase(c12_co2_grams_total{{{MSEL}}}[$__range]))')]),
     ("Queue", "short",
      [("waiting {{model}}", f'sum by (model) (c12_queue_depth{{{MSEL}}})'),
       ("p95 wait {{model}} (s)", f'histogram_quantile(0.95, sum by (model, le) '

@@ -26,6 +26,10 @@ static const c12_metrics_fam_def FAMILIES[] = {
         "Energy the requests used, joules (as metered for the ledger).", C12_LABELS("model")),
     FAM(co2, "c12_co2_grams_total", C12_METRIC_COUNTER,
         "Emissions of the requests, grams CO2e (energy x grid intensity x PUE).", C12_LABELS("model")),
+    FAM(co2_cf, "c12_co2_counterfactual_grams_total", C12_METRIC_COUNTER,
+        "What the same requests would have emitted on the strongest policy model, grams CO2e "
+        "(its joules per token x the request's tokens, intensity and PUE); minus c12_co2_grams_total: CO2 saved.",
+        C12_LABELS("model")),
     FAM(queue_wait, "c12_queue_wait_seconds", C12_METRIC_HISTOGRAM,
         "Time requests waited in the queue for a slot (rejected requests are left out).",
         C12_LABELS("model"), C12_HIST(QUEUE_BUCKETS)),
@@ -100,6 +104,13 @@ void c12_metrics_observe_request(c12_metrics *m, const c12_ledger_row *row)
     if (strcmp(row->status, "rejected")) c12_metrics_observe(m->queue_wait, mo, nonneg(row->queue_ms) / 1000);
     if (row->completion_tokens > 0) c12_metrics_observe(m->ttft, mo, nonneg(row->ttft_ms) / 1000);
     c12_metrics_observe(m->duration, mo, nonneg(row->total_ms) / 1000);
+}
+
+void c12_metrics_observe_counterfactual(c12_metrics *m, const char *model, double co2_g)
+{
+    if (!m) return;
+    const char *v[] = {or_none(model)};
+    c12_metrics_inc(m->co2_cf, v, nonneg(co2_g));
 }
 
 void c12_metrics_observe_route(c12_metrics *m, const char *model, const char *category)

@@ -34,6 +34,9 @@ void c12_metrics_free(c12_metrics *m);
 
 /* One finished request (any status). Thread-safe. m may be NULL (no metrics). */
 void c12_metrics_observe_request(c12_metrics *m, const c12_ledger_row *row);
+/* What a finished request would have emitted on the strongest model (grams;
+ * labelled by the model that served). */
+void c12_metrics_observe_counterfactual(c12_metrics *m, const char *model, double co2_g);
 /* One routing decision: the model chosen for a request of this category. */
 void c12_metrics_observe_route(c12_metrics *m, const char *model, const char *category);
 

@@ -34,7 +34,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 FAMILIES = {
     "c12_requests_total": "counter", "c12_prompt_tokens_total": "counter",
     "c12_completion_tokens_total": "counter", "c12_energy_joules_total": "counter",
-    "c12_co2_grams_total": "counter", "c12_queue_wait_seconds": "histogram",
+    "c12_co2_grams_total": "counter", "c12_co2_counterfactual_grams_total": "counter",
+    "c12_queue_wait_seconds": "histogram",
     "c12_time_to_first_token_seconds": "histogram", "c12_request_duration_seconds": "histogram",
     "c12_route_decisions_total": "counter", "c12_model_loaded": "gauge", "c12_model_memory_bytes": "gauge",
     "c12_model_slots_busy": "gauge", "c12_queue_depth": "gauge", "c12_memory_used_bytes": "gauge",
@@ -110,6 +111,8 @@ def test_families_and_values(served):
     # two generations were metered (CPU time x W) and priced at the trace's intensity
     assert value(samples, "c12_energy_joules_total", model=MODEL) > 0
     assert value(samples, "c12_co2_grams_total", model=MODEL) > 0
+    # ...and what they would have emitted on the strongest served policy model (here the one served)
+    assert value(samples, "c12_co2_counterfactual_grams_total", model=MODEL) > 0
     for h in ("c12_queue_wait_seconds", "c12_time_to_first_token_seconds", "c12_request_duration_seconds"):
         buckets = sorted((float(dict(k)["le"]), v) for k, v in samples[h + "_bucket"].items())
         counts = [v for _, v in buckets]
