@@ -7,6 +7,7 @@ count; server.metrics_auth puts the page behind the API keys.
 promtool and prometheus come from Debian's `prometheus` package (scripts/deps.sh
 installs it); the tests install it when missing and they run as root, and
 skip only when it cannot be installed (saying why)."""
+import contextlib
 import json
 import os
 import pathlib
@@ -175,27 +176,18 @@ def query(port, q):
         return []
 
 
-def test_prometheus_scrapes(served):
-    """A real Prometheus, scraping every second, stores our counter."""
-    srv = served[0]
-    binary = prometheus_tool("prometheus")
-    with tempfile.TemporaryDirectory(prefix="c12prom-") as tmp:
-        cfg = pathlib.Path(tmp) / "prometheus.yml"
-        cfg.write_text("global: {scrape_interval: 1s, scrape_timeout: 1s}\n"
-                       "scrape_configs:\n  - job_name: c12\n"
-                       f"    static_configs: [{{targets: ['127.0.0.1:{srv.port}']}}]\n")
-        port = free_port()
-        log = open(pathlib.Path(tmp) / "log.txt", "w")
-        proc = subprocess.Popen([binary, f"--config.file={cfg}", f"--storage.tsdb.path={tmp}/data",
+@contextlib.contextmanager
+def prometheus_running(config_text, tmp):
+    """A real Prometheus with config_text (in the folder tmp) on a free
+    loopback port; yields the port and the log's path; stopped after."""
+    cfg, log_path = pathlib.Path(tmp) / "prometheus.yml", pathlib.Path(tmp) / "log.txt"
+    cfg.write_text(config_text)
+    port = free_port()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([prometheus_tool("prometheus"), f"--config.file={cfg}", f"--storage.tsdb.path={tmp}/data",
                                  f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
         try:
-            result, end = [], time.time() + 60
-            while not result and time.time() < end and proc.poll() is None:
-                time.sleep(0.5)
-                result = query(port, 'c12_requests_total{status="ok"}')
-            assert result, "Prometheus never stored c12_requests_total: " + (pathlib.Path(tmp) / "log.txt").read_text()[-3000:]
-            assert result[0]["metric"]["model"] == MODEL and float(result[0]["value"][1]) == 2
-            assert float(query(port, 'up{job="c12"}')[0]["value"][1]) == 1
+            yield port, log_path
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -203,7 +195,22 @@ def test_prometheus_scrapes(served):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            log.close()
+
+
+def test_prometheus_scrapes(served):
+    """A real Prometheus, scraping every second, stores our counter."""
+    srv = served[0]
+    with tempfile.TemporaryDirectory(prefix="c12prom-") as tmp, prometheus_running(
+            "global: {scrape_interval: 1s, scrape_timeout: 1s}\n"
+            "scrape_configs:\n  - job_name: c12\n"
+            f"    static_configs: [{{targets: ['127.0.0.1:{srv.port}']}}]\n", tmp) as (port, log):
+        result, end = [], time.time() + 60
+        while not result and time.time() < end:
+            time.sleep(0.5)
+            result = query(port, 'c12_requests_total{status="ok"}')
+        assert result, "Prometheus never stored c12_requests_total: " + log.read_text()[-3000:]
+        assert result[0]["metric"]["model"] == MODEL and float(result[0]["value"][1]) == 2
+        assert float(query(port, 'up{job="c12"}')[0]["value"][1]) == 1
 
 
 KEYED = """

@@ -10,19 +10,16 @@ dashboard (no empty panel, no typo in a metric name). Grafana itself is not
 packaged for Debian 12; docs/observability.md says how to import the
 dashboard."""
 import json
-import pathlib
 import re
-import signal
 import subprocess
 import tempfile
 import time
-import urllib.parse
 import urllib.request
 
 import yaml
 
 from conftest import ROOT
-from test_metrics import free_port, prometheus_tool, query, served  # noqa: F401 (served: a fixture)
+from test_metrics import prometheus_running, prometheus_tool, query, served  # noqa: F401 (served: a fixture)
 
 DEPLOY = ROOT / "deploy" / "prometheus"
 GRAFANA = ROOT / "deploy" / "grafana"
@@ -106,36 +103,22 @@ def wait_for(fn, timeout=60):
 
 def test_rules_and_dashboard_against_a_real_prometheus(served):  # noqa: F811
     srv = served[0]
-    with tempfile.TemporaryDirectory(prefix="c12alerts-") as tmp:
-        cfg = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
-        cfg["global"] = {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"}
-        cfg["rule_files"] = [str(DEPLOY / "c12-alerts.yml")]
-        cfg["scrape_configs"][0]["static_configs"] = [{"targets": [f"127.0.0.1:{srv.port}"]}]
-        path = pathlib.Path(tmp) / "prometheus.yml"
-        path.write_text(yaml.safe_dump(cfg))
-        port, log = free_port(), open(pathlib.Path(tmp) / "log.txt", "w")
-        proc = subprocess.Popen([prometheus_tool("prometheus"), f"--config.file={path}",
-                                 f"--storage.tsdb.path={tmp}/data", f"--web.listen-address=127.0.0.1:{port}"],
-                                stdout=log, stderr=subprocess.STDOUT)
-        try:
-            assert wait_for(lambda: query(port, 'c12_requests_total{job="c12"}')), "no scrape"
-            time.sleep(3)  # a few samples, so rate() and increase() have two points
-            for name, expr in alert_exprs().items():
-                lhs = THRESHOLD.sub("", expr)
-                assert lhs != expr, (name, "no threshold to strip", expr)
-                assert query(port, lhs), (name, lhs, "returned no series")
-            for where, q in dashboard_queries():
-                assert query(port, q), (where, q, "returned no series")
-            rules = wait_for(lambda: [r for g in api(port, "rules")["groups"] for r in g["rules"]
-                                      if r.get("lastEvaluation", "").startswith("2")])
-            assert rules and len(rules) == len(alert_exprs()), rules
-            assert all(r["health"] == "ok" for r in rules), [(r["name"], r.get("lastError")) for r in rules]
-            assert api(port, "alerts")["alerts"] == [], "a healthy C12 fired an alert"
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            log.close()
+    cfg = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    cfg["global"] = {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"}
+    cfg["rule_files"] = [str(DEPLOY / "c12-alerts.yml")]
+    cfg["scrape_configs"][0]["static_configs"] = [{"targets": [f"127.0.0.1:{srv.port}"]}]
+    with tempfile.TemporaryDirectory(prefix="c12alerts-") as tmp, \
+            prometheus_running(yaml.safe_dump(cfg), tmp) as (port, log):
+        assert wait_for(lambda: query(port, 'c12_requests_total{job="c12"}')), "no scrape: " + log.read_text()[-2000:]
+        time.sleep(3)  # a few samples, so rate() and increase() have two points
+        for name, expr in alert_exprs().items():
+            lhs = THRESHOLD.sub("", expr)
+            assert lhs != expr, (name, "no threshold to strip", expr)
+            assert query(port, lhs), (name, lhs, "returned no series")
+        for where, q in dashboard_queries():
+            assert query(port, q), (where, q, "returned no series")
+        rules = wait_for(lambda: [r for g in api(port, "rules")["groups"] for r in g["rules"]
+                                  if r.get("lastEvaluation", "").startswith("2")])
+        assert rules and len(rules) == len(alert_exprs()), rules
+        assert all(r["health"] == "ok" for r in rules), [(r["name"], r.get("lastError")) for r in rules]
+        assert api(port, "alerts")["alerts"] == [], "a healthy C12 fired an alert"
