@@ -13,6 +13,7 @@ struct c12_policy {
     atomic_int refs;
     c12_policy_params p;
     c12_policy_cost cost[C12_POLICY_MODELS_MAX];
+    int strongest; /* the largest chat model, or -1 */
 };
 
 static c12_rc check(const c12_policy_params *p, c12_err *err)
@@ -67,6 +68,10 @@ c12_rc c12_policy_new(const c12_policy_params *p, const c12_calibration *cal, c1
         else
             c12_policy_estimate(p->models[i].params_b, &pol->cost[i]);
     }
+    pol->strongest = -1;
+    for (size_t i = 0; i < p->n_models; i++)
+        if (p->models[i].chat && (pol->strongest < 0 || p->models[i].params_b > p->models[pol->strongest].params_b))
+            pol->strongest = (int)i;
     *out = pol;
     return C12_OK;
 }
@@ -141,11 +146,17 @@ double c12_policy_out_tokens(const c12_policy *p, const c12_route_analysis *a)
     return a->out_tokens > 0 ? (double)a->out_tokens : p->p.default_out_tokens;
 }
 
-double c12_policy_energy_j(const c12_policy *p, size_t i, double prompt_tok, double out_tok, int loaded)
+double c12_policy_cost_j(const c12_policy_cost *k, double prompt_tok, double out_tok, int loaded)
 {
-    const c12_policy_cost *k = &p->cost[i];
     return k->j_prompt * prompt_tok + k->j_out * out_tok + (loaded ? 0 : k->load_j);
 }
+
+double c12_policy_energy_j(const c12_policy *p, size_t i, double prompt_tok, double out_tok, int loaded)
+{
+    return c12_policy_cost_j(&p->cost[i], prompt_tok, out_tok, loaded);
+}
+
+int c12_policy_strongest(const c12_policy *p) { return p->strongest; }
 
 c12_rc c12_policy_decide(const c12_policy *pol, const c12_policy_request *req, c12_policy_decision *out,
                          c12_err *err)

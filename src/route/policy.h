@@ -99,6 +99,11 @@ int c12_policy_find(const c12_policy *p, const char *name);
 /* Output tokens to plan for: the length the analysis found stated, else
  * the policy's default. */
 double c12_policy_out_tokens(const c12_policy *p, const c12_route_analysis *a);
+/* Joules of prompt_tok + out_tok tokens at cost k (+ its load unless loaded). */
+double c12_policy_cost_j(const c12_policy_cost *k, double prompt_tok, double out_tok, int loaded);
+/* The strongest model: the largest chat model (index), or -1. The
+ * counterfactual of `c12 simulate`'s always-strongest and of the metrics. */
+int c12_policy_strongest(const c12_policy *p);
 /* Expected joules of a request on model i: prompt and output tokens, and
  * the load when the model is not resident. */
 double c12_policy_energy_j(const c12_policy *p, size_t i, double prompt_tok, double out_tok, int loaded);

@@ -137,5 +137,10 @@ void c12_account_finish(c12_gen_job *job, const char *status, const c12_backend_
 {
     c12_ledger_row row;
     c12_account_row(job, status, res, &row);
+    const c12_gen_choice *ch = &job->choice;
+    job->choice.route.counterfactual_g =
+        ch->have_strongest
+            ? c12_account_co2(job, c12_policy_cost_j(&ch->strongest, row.prompt_tokens, row.completion_tokens, 1))
+            : -1;
     c12_server_record(job->srv, &row, &job->choice.route);
 }

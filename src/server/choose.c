@@ -173,6 +173,8 @@ c12_rc c12_choose_acquire(c12_gen_job *job, int explicit_idx, c12_prio prio, int
     int64_t t0 = c12_clock_ns();
     c12_rc rc = choose(job, pol, explicit_idx, prio, deadline_ms, max_latency_ms, err);
     job->choice.queue_ms = (double)(c12_clock_ns() - t0) / 1e6;
+    int k = pol ? c12_policy_strongest(pol) : -1;
+    if (k >= 0) job->choice.strongest = *c12_policy_get_cost(pol, (size_t)k), job->choice.have_strongest = 1;
     c12_policy_unref(pol);
     return rc;
 }

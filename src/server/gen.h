@@ -38,6 +38,8 @@ typedef struct c12_gen_choice {
     double queue_ms;           /* choosing and waiting for the slot */
     double est_j;              /* expected joules (basis ESTIMATE) or so far (PREFILL) */
     c12_energy_basis est_basis;
+    c12_policy_cost strongest;  /* the strongest policy model's rates (the counterfactual) */
+    int have_strongest;
 } c12_gen_choice;
 
 /* What generating cost (account.c); taken on the thread that generates. */

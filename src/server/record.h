@@ -18,6 +18,7 @@ typedef struct c12_server_route {
     const c12_policy_decision *decision; /* NULL: an explicit model, or no policy */
     int chosen;                          /* index into decision->c of the model that served */
     int load_failures;                   /* candidates skipped because their load failed */
+    double counterfactual_g;             /* the row's tokens on the strongest policy model, gCO2e; < 0: no policy */
 } c12_server_route;
 
 /* A finished request: submit its row to the ledger (a refusal is logged and

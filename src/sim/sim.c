@@ -5,28 +5,24 @@
 #include "carbon/carbon_trace.h"
 #include "sim/sim.h"
 
-/* Chat models ordered by size: the strongest is the largest, the smallest
- * the smallest (C12's catalogue: quality grows with size). */
-static int by_size(const c12_policy *p, int largest)
+/* The smallest chat model; the strongest is the largest (the policy's
+ * c12_policy_strongest; C12's catalogue: quality grows with size). */
+static int smallest(const c12_policy *p)
 {
     const c12_policy_params *pp = c12_policy_get_params(p);
     int best = -1;
-    for (size_t i = 0; i < pp->n_models; i++) {
-        if (!pp->models[i].chat) continue;
-        if (best < 0 || (largest ? pp->models[i].params_b > pp->models[best].params_b
-                                 : pp->models[i].params_b < pp->models[best].params_b))
-            best = (int)i;
-    }
+    for (size_t i = 0; i < pp->n_models; i++)
+        if (pp->models[i].chat && (best < 0 || pp->models[i].params_b < pp->models[best].params_b)) best = (int)i;
     return best;
 }
 
-static int pick_strongest(const c12_policy *p, const c12_policy_request *r) { return by_size(p, 1); }
-static int pick_smallest(const c12_policy *p, const c12_policy_request *r) { return by_size(p, 0); }
+static int pick_strongest(const c12_policy *p, const c12_policy_request *r) { return c12_policy_strongest(p); }
+static int pick_smallest(const c12_policy *p, const c12_policy_request *r) { return smallest(p); }
 
 /* code -> the best-rated model for code (qwen2.5-coder), else the smallest */
 static int pick_code_only(const c12_policy *p, const c12_policy_request *r)
 {
-    if (r->analysis->category != C12_ROUTE_CODE) return by_size(p, 0);
+    if (r->analysis->category != C12_ROUTE_CODE) return smallest(p);
     const c12_policy_params *pp = c12_policy_get_params(p);
     int best = -1;
     for (size_t i = 0; i < pp->n_models; i++)
