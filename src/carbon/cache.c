@@ -130,24 +130,27 @@ c12_rc c12_carbon_cache_now(c12_carbon_cache *c, c12_carbon_answer *out, c12_err
     return rc;
 }
 
-c12_rc c12_carbon_cache_forecast(c12_carbon_cache *c, int hours, c12_carbon_series *out,
-                                 c12_carbon_answer *src, c12_err *err)
+/* Copy the intervals of the answering provider's `which` series that overlap
+ * [now + lo_h, now + hi_h) hours: its forecast, or its record of readings. */
+static c12_rc answering_window(c12_carbon_cache *c, int forecast, int lo_h, int hi_h, c12_carbon_series *out,
+                               c12_carbon_answer *src, c12_err *err)
 {
     c12_carbon_series s;
     c12_carbon_series_init(&s);
     pthread_mutex_lock(&c->mu);
     int64_t now = c->clock(c->clock_ctx);
-    int64_t end = now + hours * C12_CARBON_HOUR_MS;
+    int64_t lo = now + lo_h * C12_CARBON_HOUR_MS, hi = now + hi_h * C12_CARBON_HOUR_MS;
     int i = pick(c, now);
     c12_rc rc = i < 0 ? none_fresh(c, now, err) : C12_OK;
-    for (size_t k = 0; rc == C12_OK && k < c->e[i].forecast.n; k++) {
-        const c12_carbon_point *p = &c->e[i].forecast.pts[k];
-        if (p->to_ms <= now || p->from_ms >= end) continue;
+    const c12_carbon_series *from = i < 0 ? NULL : forecast ? &c->e[i].forecast : &c->e[i].record;
+    for (size_t k = 0; rc == C12_OK && k < from->n; k++) {
+        const c12_carbon_point *p = &from->pts[k];
+        if (p->to_ms <= lo || p->from_ms >= hi) continue;
         if (c12_carbon_series_push(&s, p->from_ms, p->to_ms, p->value))
-            rc = c12_fail(err, C12_ERR_NOMEM, "carbon forecast: out of memory");
+            rc = c12_fail(err, C12_ERR_NOMEM, "carbon: out of memory");
     }
     if (rc == C12_OK && s.n == 0)
-        rc = c12_fail(err, C12_ERR_NOT_FOUND, "%s has no forecast yet", c->e[i].cfg.name);
+        rc = c12_fail(err, C12_ERR_NOT_FOUND, "%s has no %s yet", c->e[i].cfg.name, forecast ? "forecast" : "record");
     if (rc == C12_OK && src) fill_answer(c, i, now, src);
     pthread_mutex_unlock(&c->mu);
     if (rc) {
@@ -157,6 +160,18 @@ c12_rc c12_carbon_cache_forecast(c12_carbon_cache *c, int hours, c12_carbon_seri
     c12_carbon_series_free(out);
     *out = s;
     return C12_OK;
+}
+
+c12_rc c12_carbon_cache_forecast(c12_carbon_cache *c, int hours, c12_carbon_series *out,
+                                 c12_carbon_answer *src, c12_err *err)
+{
+    return answering_window(c, 1, 0, hours, out, src, err);
+}
+
+c12_rc c12_carbon_cache_history(c12_carbon_cache *c, int hours, c12_carbon_series *out, c12_carbon_answer *src,
+                                c12_err *err)
+{
+    return answering_window(c, 0, -hours, 0, out, src, err);
 }
 
 size_t c12_carbon_cache_status(c12_carbon_cache *c, c12_carbon_status *out, size_t max)

@@ -68,6 +68,11 @@ c12_rc c12_carbon_series_push(c12_carbon_series *s, int64_t from_ms, int64_t to_
 /* Replace dst with a copy of src (dst keeps its old contents on failure). */
 c12_rc c12_carbon_series_copy(c12_carbon_series *dst, const c12_carbon_series *src);
 
+/* The window of width_ms that starts where an interval of s starts and
+ * whose time-weighted mean intensity is lowest (the earliest of equals):
+ * out's from/to and its mean as value. s is in time order; gaps count as
+ * nothing. NOT_FOUND when s does not reach width_ms past any start. */
+c12_rc c12_carbon_cleanest(const c12_carbon_series *s, int64_t width_ms, c12_carbon_point *out);
 /* ---- time (carbon_time.c) ---- */
 
 /* Parse ISO-8601 UTC-or-offset time: "2023-01-01T00:00Z", "...:00.000Z",
@@ -98,6 +103,8 @@ typedef struct c12_carbon_fetch {
     c12_carbon_reading reading;
     c12_carbon_series forecast; /* the provider's own forecast, if asked and it has one */
     int forecast_by_c12;        /* the forecast came from C12's forecaster (trace) */
+    c12_carbon_series past;     /* readings before this one the provider knows (a trace's
+                                 * last day), for the cache's record; may stay empty */
     int64_t retry_after_ms;     /* > 0 when the provider asked us to wait (429/503) */
 } c12_carbon_fetch;
 

@@ -68,6 +68,11 @@ c12_rc c12_carbon_cache_now(c12_carbon_cache *c, c12_carbon_answer *out, c12_err
  * (intervals that end after now). */
 c12_rc c12_carbon_cache_forecast(c12_carbon_cache *c, int hours, c12_carbon_series *out,
                                  c12_carbon_answer *src, c12_err *err);
+/* The readings the provider that answers now has had in the last `hours`
+ * (its record: what it sent while C12 ran, and the past it knows, such as a
+ * trace's last day), oldest first. NOT_FOUND when none. */
+c12_rc c12_carbon_cache_history(c12_carbon_cache *c, int hours, c12_carbon_series *out, c12_carbon_answer *src,
+                                c12_err *err);
 /* Copy the state of up to max providers (chain order); returns how many. */
 size_t c12_carbon_cache_status(c12_carbon_cache *c, c12_carbon_status *out, size_t max);
 

@@ -63,11 +63,16 @@ void c12_carbon_fetch_init(c12_carbon_fetch *f)
 {
     c12_carbon_reading_init(&f->reading);
     c12_carbon_series_init(&f->forecast);
+    c12_carbon_series_init(&f->past);
     f->forecast_by_c12 = 0;
     f->retry_after_ms = 0;
 }
 
-void c12_carbon_fetch_free(c12_carbon_fetch *f) { c12_carbon_series_free(&f->forecast); }
+void c12_carbon_fetch_free(c12_carbon_fetch *f)
+{
+    c12_carbon_series_free(&f->forecast);
+    c12_carbon_series_free(&f->past);
+}
 
 const c12_carbon_provider_ops *c12_carbon_provider_find(const c12_carbon_provider_ops *const *table,
                                                         const char *type)
@@ -104,4 +109,27 @@ c12_rc c12_carbon_require(const struct c12_carbon_provider_cfg *cfg, const char 
     if (value && *value) return C12_OK;
     return c12_fail(err, C12_ERR_INVALID, "%s: carbon.providers.%s.%s: required for type %s", where,
                     cfg->name, key, cfg->type);
+}
+
+c12_rc c12_carbon_cleanest(const c12_carbon_series *s, int64_t width_ms, c12_carbon_point *out)
+{
+    c12_carbon_point best = {0, 0, 0};
+    int found = 0;
+    for (size_t i = 0; width_ms > 0 && i < s->n; i++) {
+        int64_t lo = s->pts[i].from_ms, hi = lo + width_ms, covered = 0;
+        double sum = 0;
+        for (size_t j = i; j < s->n && s->pts[j].from_ms < hi; j++) {
+            int64_t a = s->pts[j].from_ms, b = s->pts[j].to_ms < hi ? s->pts[j].to_ms : hi;
+            if (b <= a) continue;
+            covered += b - a;
+            sum += s->pts[j].value * (double)(b - a);
+        }
+        if (s->pts[s->n - 1].to_ms < hi || covered == 0) break; /* later starts end later still */
+        double mean = sum / (double)covered;
+        if (!found || mean < best.value) best = (c12_carbon_point){lo, hi, mean};
+        found = 1;
+    }
+    if (!found) return C12_ERR_NOT_FOUND;
+    *out = best;
+    return C12_OK;
 }

@@ -16,6 +16,7 @@
  * forecasts (real hours; trace hours are that times the speed, capped). */
 #define HISTORY_MS (56 * C12_CARBON_DAY_MS)
 #define FORECAST_REAL_HOURS 48.0
+#define PAST_REAL_HOURS 24.0
 #define MAX_TRACE_HOURS (7 * 24)
 #define MAX_TRACE_BYTES (64u << 20)
 
@@ -144,23 +145,19 @@ static c12_rc trace_history(const trace_prov *t, int64_t mapped, c12_carbon_seri
     return rc;
 }
 
-/* C12's forecaster, run in trace time (where the trace's days are days,
- * whatever the speed) and mapped onto the real clock. */
-static c12_rc trace_forecast(const trace_prov *t, int64_t now_ms, int64_t mapped, c12_carbon_series *out,
-                             c12_err *err)
+/* C12's forecaster on the trace's past `hist`, run in trace time (where the
+ * trace's days are days, whatever the speed) and mapped onto the real clock. */
+static c12_rc trace_forecast(const trace_prov *t, const c12_carbon_series *hist, int64_t now_ms, int64_t mapped,
+                             c12_carbon_series *out, c12_err *err)
 {
-    c12_carbon_series hist, fc;
-    c12_carbon_series_init(&hist);
+    c12_carbon_series fc;
     c12_carbon_series_init(&fc);
     double hours = FORECAST_REAL_HOURS * t->speed;
-    c12_rc rc = trace_history(t, mapped, &hist);
-    if (rc) rc = c12_fail(err, rc, "trace: out of memory");
-    if (rc == C12_OK) rc = c12_carbon_forecast(&hist, mapped, hours < MAX_TRACE_HOURS ? (int)hours + 1 : MAX_TRACE_HOURS, &fc, err);
+    c12_rc rc = c12_carbon_forecast(hist, mapped, hours < MAX_TRACE_HOURS ? (int)hours + 1 : MAX_TRACE_HOURS, &fc, err);
     for (size_t i = 0; rc == C12_OK && i < fc.n; i++) {
         fc.pts[i].from_ms = to_real(t, now_ms, mapped, fc.pts[i].from_ms);
         fc.pts[i].to_ms = to_real(t, now_ms, mapped, fc.pts[i].to_ms);
     }
-    c12_carbon_series_free(&hist);
     if (rc == C12_OK) {
         c12_carbon_series_free(out);
         *out = fc;
@@ -168,6 +165,24 @@ static c12_rc trace_forecast(const trace_prov *t, int64_t now_ms, int64_t mapped
         c12_carbon_series_free(&fc);
     }
     return rc;
+}
+
+/* The intervals of `hist` that ended in the last PAST_REAL_HOURS (real
+ * hours; trace hours are that times the speed, capped), on the real clock:
+ * what a dashboard shows as the grid's last day from the first minute. */
+static c12_rc trace_past(const trace_prov *t, const c12_carbon_series *hist, int64_t now_ms, int64_t mapped,
+                         c12_carbon_series *out)
+{
+    double hours = PAST_REAL_HOURS * t->speed;
+    int64_t lo = mapped - (int64_t)((hours < MAX_TRACE_HOURS ? hours : MAX_TRACE_HOURS) * C12_CARBON_HOUR_MS);
+    for (size_t i = 0; i < hist->n; i++) {
+        const c12_carbon_point *p = &hist->pts[i];
+        if (p->from_ms < lo || p->to_ms > mapped) continue;
+        if (c12_carbon_series_push(out, to_real(t, now_ms, mapped, p->from_ms), to_real(t, now_ms, mapped, p->to_ms),
+                                   p->value))
+            return C12_ERR_NOMEM;
+    }
+    return C12_OK;
 }
 
 static c12_rc trace_fetch(void *self, int64_t now_ms, int want_forecast, c12_carbon_fetch *out, c12_err *err)
@@ -186,9 +201,16 @@ static c12_rc trace_fetch(void *self, int64_t now_ms, int want_forecast, c12_car
     strcpy(r->type, "trace");
     snprintf(r->region, sizeof r->region, "%s", t->region);
     if (want_forecast) {
-        c12_err ferr; /* a failed forecast leaves out->forecast empty; the reading stands */
+        /* a failed forecast or past leaves them empty; the reading stands */
+        c12_err ferr;
+        c12_carbon_series hist;
+        c12_carbon_series_init(&hist);
         out->forecast_by_c12 = 1;
-        trace_forecast(t, now_ms, mapped, &out->forecast, &ferr);
+        if (trace_history(t, mapped, &hist) == C12_OK) {
+            trace_forecast(t, &hist, now_ms, mapped, &out->forecast, &ferr);
+            if (trace_past(t, &hist, now_ms, mapped, &out->past)) c12_carbon_series_free(&out->past);
+        }
+        c12_carbon_series_free(&hist);
     }
     return C12_OK;
 }

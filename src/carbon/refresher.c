@@ -60,6 +60,28 @@ static void record(c12_carbon_entry *e, const c12_carbon_reading *r)
     }
 }
 
+/* Put the past readings a provider sent (a trace's last day) before the
+ * record's first (mutex held), so that the record reaches back before C12
+ * started. Best effort, as record() is. */
+static void record_past(c12_carbon_entry *e, const c12_carbon_series *past)
+{
+    const c12_carbon_series *s = &e->record;
+    size_t k = 0;
+    while (k < past->n && (s->n == 0 || past->pts[k].from_ms < s->pts[0].from_ms)) k++;
+    if (k == 0) return;
+    c12_carbon_series merged;
+    c12_carbon_series_init(&merged);
+    for (size_t i = 0; i < k + s->n; i++) {
+        const c12_carbon_point *p = i < k ? &past->pts[i] : &s->pts[i - k];
+        if (c12_carbon_series_push(&merged, p->from_ms, p->to_ms, p->value)) {
+            c12_carbon_series_free(&merged);
+            return;
+        }
+    }
+    c12_carbon_series_free(&e->record);
+    e->record = merged;
+}
+
 /* Whether C12's forecaster should fill in: always for providers without a
  * forecast of their own; for the others while theirs is missing or stale. */
 static int needs_c12_forecast(const c12_carbon_entry *e, int64_t now)
@@ -107,6 +129,7 @@ static void on_success(c12_carbon_cache *c, c12_carbon_entry *e, c12_carbon_fetc
         e->forecast_ms = done;
         e->forecast_due_ms = done + e->cfg.forecast_ttl_ms;
     }
+    record_past(e, &f->past);
     record(e, r);
 }
 

@@ -341,6 +341,18 @@ static void test_trace_provider(void **state)
     assert_string_equal(a.forecast_by, "c12");
     assert_true(s.n >= 4);
     assert_int_equal(s.pts[0].from_ms, t_ms("2025-06-01T01:00:00Z"));
+    /* the record reaches back a day from the first fetch: the trace's
+     * wrapped end (01:00, 02:00 the day before), 00:00, then the reading */
+    assert_int_equal(c12_carbon_cache_history(c, 24, &s, &a, &err), C12_OK);
+    assert_int_equal(s.n, 4);
+    assert_int_equal(s.pts[0].from_ms, t_ms("2025-05-31T01:00:00Z"));
+    assert_true(s.pts[1].value == 65);
+    assert_int_equal(s.pts[2].from_ms, t_ms("2025-06-01T00:00:00Z"));
+    assert_true(s.pts[3].value == 80 && s.pts[3].from_ms == a.reading.from_ms);
+    /* a shorter look back keeps the intervals that overlap it */
+    assert_int_equal(c12_carbon_cache_history(c, 1, &s, NULL, &err), C12_OK);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.pts[0].from_ms, t_ms("2025-06-01T00:00:00Z"));
     c12_carbon_series_free(&s);
     c12_carbon_cache_free(c);
 }

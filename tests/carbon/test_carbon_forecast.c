@@ -141,12 +141,35 @@ static void test_trace_map(void **state)
     c12_carbon_series_free(&year);
 }
 
+static void test_cleanest(void **state)
+{
+    (void)state;
+    c12_carbon_series s;
+    c12_carbon_series_init(&s);
+    const double v[] = {300, 100, 200, 50, 400, 60};
+    int64_t t0 = t_ms("2030-01-01T00:00:00Z"), h = C12_CARBON_HOUR_MS;
+    for (int i = 0; i < 6; i++) c12_carbon_series_push(&s, t0 + i * h / 2, t0 + (i + 1) * h / 2, v[i]);
+    c12_carbon_point w;
+    /* half an hour: the 50 slot; an hour: 200+50 (mean 125) beats 100+200 (150) */
+    assert_int_equal(c12_carbon_cleanest(&s, h / 2, &w), C12_OK);
+    assert_true(w.value == 50 && w.from_ms == t0 + 3 * h / 2 && w.to_ms == t0 + 2 * h);
+    assert_int_equal(c12_carbon_cleanest(&s, h, &w), C12_OK);
+    assert_true(w.value == 125 && w.from_ms == t0 + h);
+    /* the whole series is one window; longer is none */
+    assert_int_equal(c12_carbon_cleanest(&s, 3 * h, &w), C12_OK);
+    assert_true(w.from_ms == t0 && fabs(w.value - 185) < 1e-9);
+    assert_int_equal(c12_carbon_cleanest(&s, 3 * h + 1, &w), C12_ERR_NOT_FOUND);
+    assert_int_equal(c12_carbon_cleanest(&s, 0, &w), C12_ERR_NOT_FOUND);
+    c12_carbon_series_free(&s);
+    assert_int_equal(c12_carbon_cleanest(&s, h, &w), C12_ERR_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_learns_the_day), cmocka_unit_test(test_no_peeking),
         cmocka_unit_test(test_beats_persistence_on_gb_2023), cmocka_unit_test(test_live_forecast),
-        cmocka_unit_test(test_trace_map),
+        cmocka_unit_test(test_trace_map), cmocka_unit_test(test_cleanest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
