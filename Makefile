@@ -43,6 +43,10 @@ CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/*/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
+# The dashboard's files are embedded by src/web/assets.c (.incbin, which the
+# compiler's dependency lists do not see): an edited page rebuilds it.
+WEB_FILES := $(sort $(wildcard web/dashboard/* web/vendor/*/*))
+
 OPT_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/opt/%.o)
 OPT_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/opt/%.o)
 SAN_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
@@ -61,6 +65,8 @@ $(BUILD)/opt/%.o: %.c
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) $(call isa,$<) -MMD -MP -c $< -o $@
+
+$(BUILD)/opt/src/web/assets.o $(BUILD)/san/src/web/assets.o $(BUILD)/fuzz/src/web/assets.o: $(WEB_FILES)
 
 $(BUILD)/opt/libc12.a: $(OPT_LIB_OBJ)
 	@mkdir -p $(@D)

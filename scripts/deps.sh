@@ -4,7 +4,8 @@
 set -eu
 pkgs=(gcc make pkg-config clang libclang-rt-14-dev libcmocka-dev libzip-dev libssl-dev
       libpcre2-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev libsqlite3-dev wrk strace python3 python3-pip
-      prometheus)  # promtool and prometheus: tests/integration/test_metrics.py
+      prometheus   # promtool and prometheus: tests/integration/test_metrics.py
+      chromium nodejs npm)  # the dashboard in a browser: tests/integration/test_dashboard.py
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -26,3 +27,9 @@ for mod in pytest openai schemathesis; do
 done
 # PyYAML: tests/integration/test_alerts.py reads deploy/prometheus's files.
 "$py" -c "import yaml" 2>/dev/null || "$py" -m pip install -q pyyaml
+# playwright-core drives Debian's Chromium (no browser download): the
+# version tests/browser/package-lock.json pins.
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "deps: npm ci in tests/browser (playwright-core)"
+  (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi

@@ -8,6 +8,7 @@
  *     grace_s: 30                     # SIGTERM: time in-flight requests get to finish
  *     default_max_tokens: 512         # chat replies without max_tokens (completions: 16)
  *     metrics_auth: false             # true: GET /metrics needs a key too (when api_keys are set)
+ *     dashboard_auth: true            # false: the dashboard JSON (/dashboard/api/...) is open too
  *   pool:
  *     memory_budget: 4GiB             # mapped weights + KV caches; "auto": half the RAM
  *   queue:
@@ -75,6 +76,7 @@ typedef struct c12_config {
     double grace_s;
     int default_max_tokens;
     int metrics_auth;              /* 1: /metrics is behind the API keys (default open, as exporters are) */
+    int dashboard_auth;            /* 1 (default): the dashboard's JSON is behind the API keys */
     uint64_t memory_budget;        /* bytes; 0 = auto (half the physical memory) */
     int queue_max_total;
     int queue_max_per_model;

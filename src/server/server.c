@@ -22,7 +22,7 @@ typedef struct route {
     c12_route_fn fn;
 } route;
 
-enum { KEY_NEVER, KEY_ALWAYS, KEY_IF_METRICS_AUTH };
+enum { KEY_NEVER, KEY_ALWAYS, KEY_IF_METRICS_AUTH, KEY_IF_DASHBOARD_AUTH };
 
 static const route ROUTES[] = {
     {"GET", "/healthz", 0, KEY_NEVER, c12_api_healthz},
@@ -33,6 +33,16 @@ static const route ROUTES[] = {
     {"GET", "/v1/models/", 1, KEY_ALWAYS, c12_api_model},
     {"POST", "/v1/chat/completions", 0, KEY_ALWAYS, c12_api_chat},
     {"POST", "/v1/completions", 0, KEY_ALWAYS, c12_api_completions},
+    /* the dashboard: its JSON behind the keys unless server.dashboard_auth is
+     * false (api_dash*.c); the page itself holds no data (api_page.c) */
+    {"GET", "/dashboard/api/grid", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_grid},
+    {"GET", "/dashboard/api/status", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_status},
+    {"GET", "/dashboard/api/decisions", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_decisions},
+    {"GET", "/dashboard/api/summary", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_summary},
+    {"GET", "/dashboard/api/series", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_series},
+    {"GET", "/", 0, KEY_NEVER, c12_api_page},
+    {"GET", "/dashboard", 0, KEY_NEVER, c12_api_page},
+    {"GET", "/dashboard/", 1, KEY_NEVER, c12_api_page},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
@@ -61,7 +71,8 @@ static int authorized(c12_server *s, c12_req *r, struct MHD_Connection *c, int n
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     r->key_idx = -1;
     if (s->cfg->n_api_keys && h && !strncasecmp(h, "Bearer ", 7)) r->key_idx = c12_config_key_index(s->cfg, h + 7);
-    int guarded = needs_key == KEY_ALWAYS || (needs_key == KEY_IF_METRICS_AUTH && s->cfg->metrics_auth);
+    int guarded = needs_key == KEY_ALWAYS || (needs_key == KEY_IF_METRICS_AUTH && s->cfg->metrics_auth) ||
+                  (needs_key == KEY_IF_DASHBOARD_AUTH && s->cfg->dashboard_auth);
     return !s->cfg->n_api_keys || !guarded || r->key_idx >= 0;
 }
 

@@ -74,6 +74,18 @@ enum MHD_Result c12_api_metrics(c12_server *s, c12_req *r, struct MHD_Connection
 enum MHD_Result c12_api_chat(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 enum MHD_Result c12_api_completions(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 
+/* The dashboard: its page and files, and the JSON it reads. */
+enum MHD_Result c12_api_page(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_dash_grid(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_dash_status(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_dash_decisions(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_dash_summary(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_dash_series(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+/* The query argument `name` as a whole number in [lo, hi] into *inout (left
+ * as is when absent); 0 with a message for the 400 when it is not one. */
+int c12_dash_int_arg(struct MHD_Connection *c, const char *name, long lo, long hi, long *inout, char *msg,
+                     size_t cap);
+
 /* Model id of a request -> index, or -1 ("auto" is the policy's: choose.c). */
 int c12_server_model_index(const c12_server *s, const char *id);
 

@@ -1,0 +1,216 @@
+"""The built-in dashboard (sanitizer binary): its page and files, its JSON
+under /dashboard/api/ (keys, arguments, empty state), and the page itself
+in Debian's Chromium driven by npm playwright-core (tests/browser): no
+console errors, its numbers equal the ledger's after real requests made with
+the openai SDK, the decision list shows their routes, screenshots written.
+
+C12_SCREENSHOTS=docs/img copies the screenshots there (how the README's
+picture is made)."""
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import sqlite3
+import subprocess
+import time
+
+import openai
+import pytest
+
+from server_helpers import Server, error_of
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BROWSER = ROOT / "tests" / "browser"
+KEY = "sk-dash-1"
+CONFIG = f"""
+server:
+  api_keys: ["sha256:{hashlib.sha256(KEY.encode()).hexdigest()}"]
+  default_max_tokens: 8
+"""
+AUTH = {"Authorization": "Bearer " + KEY}
+
+
+@pytest.fixture(scope="module")
+def srv(c12_san):
+    s = Server(c12_san, CONFIG)
+    yield s
+    s.stop()
+
+
+def get_json(srv, path, headers=AUTH):
+    status, body = srv.get(path, headers=headers)
+    return status, json.loads(body) if body else None
+
+
+def test_page_and_files(srv):
+    for path in ("/", "/dashboard", "/dashboard/"):
+        status, body = srv.get(path)  # no key: the page holds no data
+        assert status == 200 and "<title>C12 dashboard</title>" in body, (path, status)
+    status, js = srv.get("/dashboard/app.js")
+    assert status == 200 and "/dashboard/api/summary" in js
+    status, lic = srv.get("/dashboard/vendor/uPlot.LICENSE")
+    assert status == 200 and "MIT License" in lic
+    status, body = srv.get("/dashboard/nosuch.js")
+    assert status == 404 and error_of(body)["code"] == "not_found"
+    status, body = srv.post("/dashboard", {})
+    assert status == 405
+
+
+def test_page_headers_and_etag(srv):
+    import urllib.request
+    with urllib.request.urlopen(srv.url + "/dashboard/vendor/uPlot.iife.min.js", timeout=30) as r:
+        assert r.headers["Content-Type"].startswith("text/javascript")
+        etag = r.headers["ETag"]
+        size = len(r.read())
+    assert size > 40000 and etag.startswith('"')
+    req = urllib.request.Request(srv.url + "/", headers={"If-None-Match": "\"0\""})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+    req = urllib.request.Request(srv.url + "/dashboard/vendor/uPlot.iife.min.js", headers={"If-None-Match": etag})
+    try:
+        urllib.request.urlopen(req, timeout=30)
+        raise AssertionError("expected 304")
+    except urllib.error.HTTPError as e:
+        assert e.code == 304
+
+
+def test_json_needs_the_key(srv):
+    for path in ("grid", "status", "summary", "series", "decisions"):
+        status, body = get_json(srv, "/dashboard/api/" + path, headers={})
+        assert status == 401 and body["error"]["code"] == "invalid_api_key", path
+        status, body = get_json(srv, "/dashboard/api/" + path)
+        assert status == 200, (path, body)
+
+
+def test_json_open_without_dashboard_auth(c12_san):
+    s = Server(c12_san, CONFIG.replace("default_max_tokens", "dashboard_auth: false\n  default_max_tokens"))
+    try:
+        status, body = get_json(s, "/dashboard/api/status", headers={})
+        assert status == 200 and body["object"] == "c12.status"
+        status, _ = s.get("/v1/models")
+        assert status == 401  # /v1 stays behind the key
+    finally:
+        s.stop()
+
+
+@pytest.mark.parametrize("path", [
+    "/dashboard/api/grid?hours_back=0", "/dashboard/api/grid?hours_ahead=49", "/dashboard/api/grid?window_h=x",
+    "/dashboard/api/summary?since=yesterday", "/dashboard/api/series?step=5",
+    "/dashboard/api/series?since=1h&until=2h", "/dashboard/api/decisions?limit=0",
+    "/dashboard/api/decisions?limit=1001"])
+def test_json_bad_arguments(srv, path):
+    status, body = get_json(srv, path)
+    assert status == 400, (path, body)
+    assert body["error"]["type"] == "invalid_request_error" and body["error"]["message"], body
+
+
+def test_grid_now_past_and_forecast(srv):
+    status, g = get_json(srv, "/dashboard/api/grid")
+    assert status == 200 and g["object"] == "c12.grid"
+    now = time.time()
+    assert g["now"]["provider"] == "trace" and g["now"]["value"] > 0 and g["now"]["unit"] == "gCO2eq/kWh"
+    # the bundled trace is half-hourly: a day back and two ahead from the first minute
+    hist, fc = g["history"]["points"], g["forecast"]["points"]
+    assert len(hist) >= 46 and hist[0][0] >= now - 25 * 3600 and hist[-1][1] <= now + 1800, hist[:2]
+    assert len(fc) >= 90 and fc[0][1] > now and fc[-1][0] <= now + 48 * 3600
+    c = g["cleanest"]
+    assert c["to"] - c["from"] == 3600 and fc[0][0] <= c["from"]
+    assert min(p[2] for p in fc) <= c["mean"] <= max(p[2] for p in fc)
+    assert [p["name"] for p in g["providers"]] == ["trace", "static"]
+    status, g2 = get_json(srv, "/dashboard/api/grid?hours_back=2&hours_ahead=3&window_h=3")
+    assert len(g2["history"]["points"]) <= 5 and len(g2["forecast"]["points"]) <= 7
+    assert g2["cleanest"]["to"] - g2["cleanest"]["from"] == 3 * 3600
+
+
+def test_status(srv):
+    status, st = get_json(srv, "/dashboard/api/status")
+    assert status == 200
+    p = st["pool"]
+    assert p["budget_bytes"] > 0 and p["used_bytes"] > 0
+    (m,) = p["models"]
+    assert m["id"] == "smollm2-135m" and m["state"] == "loaded" and m["default"] and m["slots"] >= 1
+    assert st["ledger"]["accepted"] >= 0 and st["started"] <= st["now"]
+
+
+# ---- in the browser ----
+
+def _node_ready():
+    return shutil.which("node") and (BROWSER / "node_modules" / "playwright-core").is_dir() \
+        and pathlib.Path("/usr/bin/chromium").exists()
+
+
+def _browse(srv, tmp, expect, key=KEY):
+    assert _node_ready(), "make deps installs chromium, node and tests/browser's playwright-core"
+    env = dict(os.environ, C12_URL=srv.url, EXPECT_DECISIONS=str(expect), SHOT_DIR=str(tmp))
+    if key:
+        env["C12_KEY"] = key
+    r = subprocess.run(["node", str(BROWSER / "dashboard.mjs")], env=env, capture_output=True, text=True,
+                       timeout=180)
+    out = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {}
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert out["console_errors"] == [] and out["page_errors"] == [] and out["failed_requests"] == [], out
+    assert all(v in (200, 304) for v in out["statuses"].values()), out["statuses"]
+    return out
+
+
+def _ledger(srv):
+    db = sqlite3.connect(srv.ledger)
+    try:
+        tot = db.execute("SELECT COUNT(*), SUM(status <> 'ok'), SUM(prompt_tokens), SUM(completion_tokens),"
+                         " SUM(energy_j), SUM(co2_g) FROM requests").fetchone()
+        rows = db.execute("SELECT request_id, model, route_reason, status FROM requests"
+                          " ORDER BY time_ms DESC").fetchall()
+    finally:
+        db.close()
+    return tot, rows
+
+
+def _committed(srv, n, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        _, st = get_json(srv, "/dashboard/api/status")
+        if st["ledger"]["committed"] >= n:
+            return
+        time.sleep(0.1)
+    raise AssertionError("ledger rows not committed")
+
+
+def test_page_against_the_ledger_in_chromium(c12_san, tmp_path):
+    s = Server(c12_san, CONFIG)
+    try:
+        empty = _browse(s, tmp_path, 0)  # no traffic: an explained empty state, no errors
+        assert empty["asked_for_key"] and empty["text"]["key_form_hidden"]
+        assert empty["text"]["empty_hidden"] is False and empty["totals"]["total-requests"] == "0"
+        assert empty["totals"]["grid-now"] and float(empty["totals"]["grid-now"]) > 0
+
+        client = openai.OpenAI(base_url=s.url + "/v1", api_key=KEY, max_retries=0, timeout=120)
+        prompts = ["Say hello.", "def add(a, b):\n    return", "Name a colour."]
+        ids = [client.chat.completions.create(model="auto", messages=[{"role": "user", "content": p}],
+                                              max_tokens=6, user="dash-test").id for p in prompts]
+        _committed(s, len(ids))
+        out = _browse(s, tmp_path, len(ids))
+        (n, errors, pt, ct, joules, grams), rows = _ledger(s)
+        t = {k: float(v) for k, v in out["totals"].items() if v not in ("", None)}
+        assert t["total-requests"] == n == len(ids) and t["total-errors"] == errors
+        assert t["total-prompt"] == pt and t["total-output"] == ct and t["total-tokens"] == pt + ct
+        assert abs(t["total-j"] - joules) <= 1e-6 * max(joules, 1) and joules > 0
+        assert abs(t["total-g"] - grams) <= 1e-9 + 1e-6 * grams and grams > 0
+        assert abs(t["g-per-1k"] - 1000 * grams / (pt + ct)) <= 1e-6 * t["g-per-1k"]
+        assert "saved-g" in t and "vs always" in out["text"]["saved_note"], out["text"]
+        assert out["text"]["empty_hidden"] is True
+        # the decision list: newest first, the ledger's ids, models and routes
+        assert [d["request_id"] for d in out["decisions"]] == [r[0] for r in rows] and set(ids) == {r[0] for r in rows}
+        for d, (_, model, route, status) in zip(out["decisions"], rows):
+            assert d["cells"][1] == model and d["cells"][2] == route and d["cells"][6] == status and route
+        assert out["by_model"][0][0] == "smollm2-135m" and out["by_model"][0][1] == str(n)
+        assert out["pool"][0][1] == "loaded" and out["charts"] >= 3
+        assert out["phone_overflow"] <= 0, "the page is wider than a phone"
+        for name in ("dashboard-light.png", "dashboard-dark.png", "dashboard-phone.png"):
+            png = tmp_path / name
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000, name
+            if os.environ.get("C12_SCREENSHOTS"):
+                shutil.copy(png, pathlib.Path(os.environ["C12_SCREENSHOTS"]) / name)
+    finally:
+        s.stop()
