@@ -2,7 +2,10 @@
 an explicit completion, every family is there with HELP and TYPE and the
 values the responses imply; Debian's `promtool check metrics` accepts the
 text; a real Prometheus scrapes the server and answers a query with our
-count; server.metrics_auth puts the page behind the API keys.
+count; server.metrics_auth puts the page behind the API keys. The
+"OpenTelemetry GenAI names" section of docs/metrics.md names only families
+the scrape has (and all of them), with the labels and bucket bounds the
+scrape shows, and Prometheus answers each of its queries.
 
 promtool and prometheus come from Debian's `prometheus` package (scripts/deps.sh
 installs it); the tests install it when missing and they run as root, and
@@ -138,6 +141,84 @@ def test_families_and_values(served):
     assert value(samples, "c12_ledger_rows_dropped_total") == value(samples, "c12_ledger_commit_errors_total") == 0
 
 
+DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+TICKED = re.compile(r"`([a-zA-Z_][a-zA-Z0-9_.]*)`")
+
+
+def otel_section():
+    """The text of docs/metrics.md's "OpenTelemetry GenAI names" section."""
+    text = DOC.read_text()
+    start = text.index("\n## OpenTelemetry GenAI names\n")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def md_tables(text):
+    """Each markdown table of text as a list of {header: cell} rows."""
+    tables, rows = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif rows:
+            tables.append([dict(zip(rows[0], r)) for r in rows[2:]])
+            rows = []
+    return tables
+
+
+def otel_queries():
+    """The PromQL of the section's query block: one query per paragraph,
+    its comment lines (the OTel-named equivalents) left out."""
+    block = otel_section().split("```promql\n", 1)[1].split("```", 1)[0]
+    out = []
+    for para in block.split("\n\n"):
+        q = "\n".join(ln for ln in para.splitlines() if not ln.lstrip().startswith("#")).strip()
+        assert q, ("a paragraph of comments only", para)
+        out.append(q)
+    return out
+
+
+def family_of(name, meta):
+    for suffix in ("_bucket", "_sum", "_count"):
+        if name.endswith(suffix) and name[:-len(suffix)] in meta:
+            return name[:-len(suffix)]
+    return name
+
+
+def test_otel_section_matches_the_scrape(served):
+    """Every c12_* name of the section is a family of the scrape (or one of
+    a histogram's series), every family of the scrape is named there, each
+    table row's labels are on the families it names, the C12 bucket bounds
+    are the scrape's, and each OTel name becomes the Prometheus name the
+    exporter rules give it."""
+    samples, meta = parse(served[3])
+    section = otel_section()
+    named = {family_of(n, meta) for n in re.findall(r"\bc12_[a-z0-9_]+", section)}
+    assert named - set(meta) == set(), "named in docs/metrics.md but not in /metrics"
+    assert set(meta) - named == set(), "in /metrics but not in the OpenTelemetry section"
+    labels = {}
+    for name, series in samples.items():
+        labels.setdefault(family_of(name, meta), set()).update(k for ls in series for k, _ in ls if k != "le")
+    tables = md_tables(section)
+    assert len(tables) == 3, tables
+    checked = 0
+    for row in (r for t in tables for r in t):
+        fams = [n for n in TICKED.findall(row.get("C12 family", row.get("on C12 families", ""))) if n.startswith("c12_")]
+        labs = TICKED.findall(row.get("C12 labels", row.get("C12 label", "")))
+        for f in fams:
+            assert set(labs) <= labels[f], (row, f, labels[f])
+            checked += bool(labs)
+        if row.get("C12 boundaries"):
+            got = sorted(float(dict(k)["le"]) for k in samples[fams[0] + "_bucket"])
+            assert got[-1] == float("inf")
+            assert [float(x) for x in row["C12 boundaries"].split(",")] == got[:-1], (row, got)
+            checked += 1
+        otel = row.get("OTel metric (instrument, unit)")
+        if otel:  # dots to _, unit s appended as _seconds, {token} dropped
+            name, unit = re.findall(r"`([^`]+)`", otel)[:2]
+            want = name.replace(".", "_") + ("_seconds" if unit == "s" else "")
+            assert unit in ("s", "{token}") and row["OTel's Prometheus name"] == f"`{want}`", row
+    assert checked >= 10, checked
+
+
 def prometheus_tool(name):
     """The path of promtool/prometheus, installing Debian's package when it
     is missing and we may; otherwise skip, saying why."""
@@ -211,6 +292,13 @@ def test_prometheus_scrapes(served):
         assert result, "Prometheus never stored c12_requests_total: " + log.read_text()[-3000:]
         assert result[0]["metric"]["model"] == MODEL and float(result[0]["value"][1]) == 2
         assert float(query(port, 'up{job="c12"}')[0]["value"][1]) == 1
+        # docs/metrics.md's OpenTelemetry queries (rate() needs a second scrape)
+        for q in otel_queries():
+            got, end = query(port, q), time.time() + 30
+            while not got and time.time() < end:
+                time.sleep(0.5)
+                got = query(port, q)
+            assert got, (q, "returned no series")
 
 
 KEYED = """
