@@ -10,13 +10,14 @@ import csv
 import hashlib
 import io
 import json
+import re
 import sqlite3
 import time
 
 import openai
 import pytest
 
-from conftest import model_path, run
+from conftest import c12_home, model_path, run
 from server_helpers import Server
 
 KEYS = ["sk-report-a", "sk-report-b"]
@@ -45,8 +46,11 @@ def served(c12, tmp_path_factory):
         pytest.skip("smollm2-135m is not in the model cache; run: c12 models pull smollm2-135m")
     tmp = tmp_path_factory.mktemp("report")
     db = tmp / "ledger.db"
+    home = tmp / "home"  # a fresh C12_HOME, no calibration.json, for the server and the report
+    home.mkdir()
+    (home / "models").symlink_to(c12_home() / "models")
     t0 = time.time()
-    s = Server(c12, CONFIG, ledger=db)
+    s = Server(c12, CONFIG, ledger=db, env={"C12_HOME": str(home)})
     usage = []
     try:
         for key, user in CALLS:
@@ -55,13 +59,13 @@ def served(c12, tmp_path_factory):
             r = client.chat.completions.create(model="auto", max_tokens=4, temperature=0,
                                                messages=[{"role": "user", "content": "Name a color."}], **kw)
             usage.append((r.usage.prompt_tokens, r.usage.completion_tokens))
+        status, metrics = s.get("/metrics")
+        assert status == 200
     finally:
         s.stop()  # SIGTERM: the ledger is drained and closed
     t1 = time.time()
-    home = tmp / "home"  # a fresh C12_HOME: no calibration.json
-    home.mkdir()
     return {"db": db, "usage": usage, "t0": t0, "t1": t1, "env": {"C12_HOME": str(home), "PATH": "/usr/bin:/bin"},
-            "tmp": tmp}
+            "tmp": tmp, "metrics": metrics}
 
 
 def report(c12, served, *args):
@@ -195,3 +199,16 @@ def test_since_until(c12, served):
     assert total("--until", iso(first / 1000)) == 0
     r = run([c12, "report", "--db", str(served["db"]), "--until", "soon"], env=served["env"])
     assert r.returncode == 2 and "--until" in r.stderr
+
+
+def test_metrics_counterfactual_uses_the_same_rates(c12, served):
+    """The server's counterfactual metric prices each request on its policy's
+    strongest model with the same rates as the report: here the policy has
+    only smollm2-135m, the report's default model, at the shipped reference
+    rates (the server found no calibration either)."""
+    m = re.search(r'^c12_co2_counterfactual_grams_total\{model="smollm2-135m"\} (\S+)$', served["metrics"], re.M)
+    assert m, served["metrics"]
+    doc = json.loads(report(c12, served, "--json"))
+    df = doc["counterfactuals"]["default"]
+    assert df["model"] == "smollm2-135m" and df["rates"] == "reference"
+    assert float(m.group(1)) == pytest.approx(doc["totals"]["savings"]["default"]["co2_g"], rel=1e-6)
