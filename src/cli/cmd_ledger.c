@@ -28,7 +28,8 @@ static void usage(FILE *out)
             "  --db FILE       the ledger (default $C12_HOME/ledger.db)\n");
 }
 
-/* Deterministic synthetic row i of n: three models, two categories. */
+/* Deterministic synthetic row i of n: three models, two categories, two API
+ * keys, a user on two rows of three. */
 static void test_row(long i, const ledger_opts *o, int64_t now_ms, c12_ledger_row *r)
 {
     static const char *const MODELS[] = {"smollm2-135m", "qwen2.5-coder-1.5b", "gemma3-270m"};
@@ -37,7 +38,8 @@ static void test_row(long i, const ledger_opts *o, int64_t now_ms, c12_ledger_ro
     int m = (int)(i % 3);
     r->time_ms = now_ms - (int64_t)(i % (o->days * 24)) * 3600000LL - 1000;
     snprintf(r->request_id, sizeof r->request_id, "test-%ld", i);
-    C12_LEDGER_SET(r->user, "test");
+    C12_LEDGER_SET(r->api_key, i % 2 ? "key:0000beef" : "key:0000cafe");
+    C12_LEDGER_SET(r->user, i % 3 ? "alice" : "");
     C12_LEDGER_SET(r->model, MODELS[m]);
     C12_LEDGER_SET(r->category, i % 2 ? "code" : "general");
     r->complexity = (double)(i % 10) / 10.0;
@@ -91,7 +93,8 @@ static int info(const ledger_opts *o, const char *db)
     (void)o;
     c12_ledger_totals t = {0};
     c12_err err;
-    if (c12_ledger_query_file("sqlite", db, 0, C12_LEDGER_BY_ALL, &t, &err) != C12_OK) {
+    c12_ledger_filter all = {0};
+    if (c12_ledger_query_file("sqlite", db, &all, &t, &err) != C12_OK) {
         fprintf(stderr, "c12 ledger: %s\n", err.msg);
         return 1;
     }

@@ -196,10 +196,12 @@ int cmd_simulate(int argc, char **argv)
     c12_rc crc = c12_calib_load(cal_path, &cal, &err);
     if (crc && crc != C12_ERR_NOT_FOUND) goto fail;
     if (c12_policy_new(&pp, cal, &pol, &err)) goto fail;
-    for (size_t i = 0; i < pp.n_models; i++)
-        if (!c12_policy_get_cost(pol, i)->calibrated)
-            fprintf(stderr, "c12 simulate: %s has no calibration in %s: energy estimated from %.2fB parameters "
-                            "(docs/policy.md)\n", pp.models[i].name, cal_path, pp.models[i].params_b);
+    for (size_t i = 0; i < pp.n_models; i++) {
+        const c12_policy_cost *k = c12_policy_get_cost(pol, i);
+        if (k->from != C12_RATES_CALIBRATED)
+            fprintf(stderr, "c12 simulate: %s has no calibration in %s: rates %s (docs/energy.md)\n",
+                    pp.models[i].name, cal_path, k->basis);
+    }
     int64_t start = trace.pts[0].from_ms;
     if (o.start && c12_carbon_parse_time(o.start, &start)) {
         fprintf(stderr, "c12 simulate: --start: not a time: %s\n", o.start);

@@ -14,7 +14,7 @@ const c12_cli_cmd c12_cli_commands[] = {
     {"eval-router", "precision, recall, F1 and decision time of the router on labelled prompts", cmd_eval_router},
     {"serve", "serve the models over an OpenAI-compatible HTTP API", cmd_serve},
     {"calibrate", "measure each model's energy and time per token", cmd_calibrate},
-    {"report", "ledger totals by model, category and day, and the counterfactual", cmd_report},
+    {"report", "ledger totals by model, category, key, user, day or hour, and the CO2 saved", cmd_report},
     {"ledger", "inspect a ledger, or fill one with test rows", cmd_ledger},
     {"eval-quality", "pass@1 of a model: code tasks with tests (MBPP, run in a subprocess), questions with answers",
      cmd_eval_quality},

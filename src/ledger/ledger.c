@@ -30,6 +30,10 @@ struct c12_ledger {
     int hurry; /* flush asked: commit without waiting for flush_ms */
     c12_err last_err; /* the store's last failure (guarded by mu) */
     pthread_t th;
+    /* the read-only connection of c12_ledger_query/recent, opened at the
+     * first; rd_mu lets one caller at a time use it */
+    pthread_mutex_t rd_mu;
+    void *reader;
 };
 
 /* Wait (mu held) until the batch is full, flush_ms passed, or close began. */
@@ -114,6 +118,7 @@ static void init_sync(c12_ledger *l)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->rd_mu, NULL);
     pthread_cond_init(&l->not_empty, &ca);
     pthread_cond_init(&l->not_full, &ca);
     pthread_cond_init(&l->progress, &ca);
@@ -123,7 +128,9 @@ static void init_sync(c12_ledger *l)
 static void destroy(c12_ledger *l)
 {
     if (l->store) l->ops->close(l->store);
+    if (l->reader) l->ops->close(l->reader);
     pthread_mutex_destroy(&l->mu);
+    pthread_mutex_destroy(&l->rd_mu);
     pthread_cond_destroy(&l->not_empty);
     pthread_cond_destroy(&l->not_full);
     pthread_cond_destroy(&l->progress);
@@ -234,4 +241,32 @@ c12_rc c12_ledger_close(c12_ledger *l, c12_err *err)
         return c12_fail(err, C12_ERR_IO, "ledger: %llu accepted rows could not be committed: %s",
                         (unsigned long long)lost, last.msg);
     return C12_OK;
+}
+
+/* The reader (rd_mu held): opened once, read-only, beside the writer's. */
+static c12_rc reader(c12_ledger *l, c12_err *err)
+{
+    if (l->reader) return C12_OK;
+    return l->ops->open(l->cfg.target, 1, &l->reader, err);
+}
+
+c12_rc c12_ledger_query(c12_ledger *l, const c12_ledger_filter *f, c12_ledger_totals *out, c12_err *err)
+{
+    if (!l->ops->query) return c12_fail(err, C12_ERR_UNSUPPORTED, "ledger: store %s cannot be read", l->ops->name);
+    pthread_mutex_lock(&l->rd_mu);
+    c12_rc rc = reader(l, err);
+    if (rc == C12_OK) rc = l->ops->query(l->reader, f, out, err);
+    pthread_mutex_unlock(&l->rd_mu);
+    return rc;
+}
+
+c12_rc c12_ledger_recent(c12_ledger *l, int64_t since_ms, size_t limit, c12_ledger_row *rows, size_t *n,
+                         c12_err *err)
+{
+    if (!l->ops->recent) return c12_fail(err, C12_ERR_UNSUPPORTED, "ledger: store %s cannot be read", l->ops->name);
+    pthread_mutex_lock(&l->rd_mu);
+    c12_rc rc = reader(l, err);
+    if (rc == C12_OK) rc = l->ops->recent(l->reader, since_ms, limit, rows, n, err);
+    pthread_mutex_unlock(&l->rd_mu);
+    return rc;
 }

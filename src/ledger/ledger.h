@@ -1,6 +1,8 @@
 /* ledger.h - one row per request, written in batches by a background thread
- * into a store (SQLite now, PostgreSQL later), and the totals `c12 report`
- * and the metrics read back.
+ * into a store (SQLite now, PostgreSQL later), and what `c12 report` and
+ * the dashboard read back: totals over a window grouped one or two ways
+ * (model, category, API key, user, day, hour, buckets of any width), and
+ * the newest rows.
  *
  * The request path only copies a fixed-size row into a bounded queue
  * (c12_ledger_submit: no allocation, no I/O). The writer thread commits what
@@ -22,7 +24,8 @@
 typedef struct c12_ledger_row {
     int64_t time_ms;            /* when the request arrived, UTC ms since the epoch */
     char request_id[48];
-    char user[64];              /* API key label or "" */
+    char api_key[64];           /* the API key's label ("key:<8 hex of its sha256>") or "" */
+    char user[64];              /* the request's OpenAI `user` field or "" */
     char model[64];
     char category[16];          /* "code", "general", ... */
     double complexity;          /* the router's score */
@@ -42,14 +45,34 @@ typedef struct c12_ledger_row {
 /* ---- the store interface ---- */
 
 typedef enum {
-    C12_LEDGER_BY_ALL = 0, /* one group, key "all" */
+    C12_LEDGER_BY_ALL = 0,  /* one group, key "all" (as by2: none, key2 "") */
     C12_LEDGER_BY_MODEL,
     C12_LEDGER_BY_CATEGORY,
-    C12_LEDGER_BY_DAY,     /* key "YYYY-MM-DD" (UTC) */
+    C12_LEDGER_BY_KEY,      /* the API key's label */
+    C12_LEDGER_BY_USER,     /* the request's OpenAI `user` field */
+    C12_LEDGER_BY_DAY,      /* key "YYYY-MM-DD" (UTC) */
+    C12_LEDGER_BY_HOUR,     /* key "YYYY-MM-DDTHH:00Z" */
+    C12_LEDGER_BY_STEP,     /* buckets of filter.step_ms from the epoch; key the start, "YYYY-MM-DDTHH:MM:SSZ" */
+    C12_LEDGER_BY_COUNT
 } c12_ledger_group;
 
+/* Which rows, and how they are grouped. */
+typedef struct c12_ledger_filter {
+    int64_t since_ms;          /* rows with time_ms >= since_ms (0: from the start) */
+    int64_t until_ms;          /* and time_ms < until_ms (0: no bound) */
+    c12_ledger_group by, by2;  /* by2: a second grouping (BY_ALL: none); a total's key2 */
+    int64_t step_ms;           /* BY_STEP's bucket width, >= 1000 */
+} c12_ledger_filter;
+
+/* At most this many groups in one answer: more is C12_ERR_RANGE (a
+ * narrower window or a wider step). */
+#define C12_LEDGER_GROUPS_MAX 100000
+#define C12_LEDGER_STEP_MIN_MS 1000
+
 typedef struct c12_ledger_total {
-    char key[64];
+    char key[64];               /* the `by` group's key */
+    char key2[64];              /* the `by2` group's key ("" without by2) */
+    int64_t bucket_ms;          /* start of the time bucket (DAY/HOUR/STEP, by's else by2's), else 0 */
     int64_t requests, errors;   /* errors: status other than "ok" */
     int64_t prompt_tokens, completion_tokens;
     double energy_j, co2_g, total_s;
@@ -65,6 +88,17 @@ typedef struct c12_ledger_totals {
 
 void c12_ledger_totals_free(c12_ledger_totals *t);
 
+/* A group's name ("model", "key", "hour", ...) and back (-1: unknown). */
+const char *c12_ledger_group_name(c12_ledger_group g);
+int c12_ledger_group_parse(const char *name);
+int c12_ledger_group_is_time(c12_ledger_group g);
+/* A filter a store can answer: known groups, step_ms >= 1000 when a
+ * grouping is BY_STEP. INVALID says what is wrong. */
+c12_rc c12_ledger_filter_check(const c12_ledger_filter *f, c12_err *err);
+/* The key of time bucket bucket_ms for group g (DAY, HOUR, STEP): what
+ * every store writes in key/key2. */
+void c12_ledger_bucket_key(c12_ledger_group g, int64_t bucket_ms, char *out, size_t cap);
+
 typedef struct c12_store_ops {
     const char *name; /* "sqlite" */
     /* readonly: never create or change it (C12_ERR_NOT_FOUND if absent). */
@@ -73,9 +107,13 @@ typedef struct c12_store_ops {
     c12_rc (*migrate)(void *self, int *version, c12_err *err);
     /* All rows in one transaction: all committed, or none. */
     c12_rc (*append)(void *self, const c12_ledger_row *rows, size_t n, c12_err *err);
-    /* Totals of rows with time_ms >= since_ms, by group, keys ascending. */
-    c12_rc (*query)(void *self, int64_t since_ms, c12_ledger_group by, c12_ledger_totals *out,
-                    c12_err *err);
+    /* Totals of the rows f selects, grouped by f->by and f->by2: text keys
+     * ascending, time groups in time order. *out is replaced on success. */
+    c12_rc (*query)(void *self, const c12_ledger_filter *f, c12_ledger_totals *out, c12_err *err);
+    /* Up to limit rows with time_ms >= since_ms, the newest first, into
+     * rows[0..*n). */
+    c12_rc (*recent)(void *self, int64_t since_ms, size_t limit, c12_ledger_row *rows, size_t *n,
+                     c12_err *err);
     void (*close)(void *self);
 } c12_store_ops;
 
@@ -129,10 +167,16 @@ void c12_ledger_get_stats(c12_ledger *l, c12_ledger_stats *out);
  * kept failing, C12_ERR_IO says how many accepted rows were not committed.
  * Frees l either way. */
 c12_rc c12_ledger_close(c12_ledger *l, c12_err *err);
-/* Totals through the ledger's store (the report and metrics use their own
- * connection: see c12_ledger_query_file). */
-c12_rc c12_ledger_query_file(const char *store, const char *target, int64_t since_ms,
-                             c12_ledger_group by, c12_ledger_totals *out, c12_err *err);
+/* Read through an open ledger (the server's dashboard): a second, read-only
+ * connection to the store, opened at the first call and kept until close,
+ * one caller at a time (WAL lets it read while the writer commits). Rows
+ * still queued are not seen: c12_ledger_flush first to see them. */
+c12_rc c12_ledger_query(c12_ledger *l, const c12_ledger_filter *f, c12_ledger_totals *out, c12_err *err);
+c12_rc c12_ledger_recent(c12_ledger *l, int64_t since_ms, size_t limit, c12_ledger_row *rows, size_t *n,
+                         c12_err *err);
+/* Totals from a store file, opened read-only for this one call (the CLI). */
+c12_rc c12_ledger_query_file(const char *store, const char *target, const c12_ledger_filter *f,
+                             c12_ledger_totals *out, c12_err *err);
 
 /* Copy src into a fixed field as valid UTF-8 (c12_utf8_copy: bad bytes as
  * '?'), truncating at a character boundary. */

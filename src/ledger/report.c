@@ -1,32 +1,53 @@
-/* report.c - ledger totals and the counterfactual, as text or CSV. */
+/* report.c - a report's totals and tables from a store file or an open
+ * ledger, its two counterfactuals, and the window's bounds. */
 #include "ledger/report.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/c12_alloc.h"
+#include "carbon/carbon.h"
+#include "energy/energy.h"
 
 void c12_report_free(c12_report *r)
 {
-    c12_ledger_totals_free(&r->all);
-    c12_ledger_totals_free(&r->by_model);
-    c12_ledger_totals_free(&r->by_category);
-    c12_ledger_totals_free(&r->by_day);
+    for (size_t i = 0; i < r->n_tables; i++) c12_ledger_totals_free(&r->tables[i].t);
+    r->n_tables = 0;
 }
 
-c12_rc c12_report_load(const char *store, const char *target, int64_t since_ms, c12_report *out,
-                       c12_err *err)
+/* The tables a filter asks for: its grouping, or model, category and day. */
+static size_t plan_tables(const c12_ledger_filter *f, c12_report_table *t)
 {
-    c12_report r = {.since_ms = since_ms};
-    c12_rc rc = c12_ledger_query_file(store, target, since_ms, C12_LEDGER_BY_ALL, &r.all, err);
-    if (rc == C12_OK)
-        rc = c12_ledger_query_file(store, target, since_ms, C12_LEDGER_BY_MODEL, &r.by_model, err);
-    if (rc == C12_OK)
-        rc = c12_ledger_query_file(store, target, since_ms, C12_LEDGER_BY_CATEGORY,
-                                   &r.by_category, err);
-    if (rc == C12_OK)
-        rc = c12_ledger_query_file(store, target, since_ms, C12_LEDGER_BY_DAY, &r.by_day, err);
+    static const c12_ledger_group OVERVIEW[] = {C12_LEDGER_BY_MODEL, C12_LEDGER_BY_CATEGORY, C12_LEDGER_BY_DAY};
+    if (f->by != C12_LEDGER_BY_ALL) {
+        t[0] = (c12_report_table){.by = f->by, .by2 = f->by2};
+        return 1;
+    }
+    for (size_t i = 0; i < 3; i++) t[i] = (c12_report_table){.by = OVERVIEW[i]};
+    return 3;
+}
+
+c12_rc c12_report_build(c12_report_query_fn q, void *ud, const c12_ledger_filter *f, c12_report *out,
+                        c12_err *err)
+{
+    c12_report r = {.filter = *f, .total = {.key = "all"}};
+    c12_ledger_filter all = {.since_ms = f->since_ms, .until_ms = f->until_ms};
+    c12_ledger_totals t = {0};
+    c12_rc rc = c12_ledger_filter_check(f, err);
+    if (rc == C12_OK) rc = q(ud, &all, &t, err);
+    if (rc == C12_OK && t.n) r.total = t.t[0];
+    c12_ledger_totals_free(&t);
+    c12_report_table plan[C12_REPORT_TABLES_MAX];
+    size_t n = rc == C12_OK ? plan_tables(f, plan) : 0;
+    for (size_t i = 0; rc == C12_OK && i < n; i++) {
+        c12_ledger_filter g = {f->since_ms, f->until_ms, plan[i].by, plan[i].by2, f->step_ms};
+        r.tables[r.n_tables] = plan[i];
+        rc = q(ud, &g, &r.tables[r.n_tables].t, err);
+        if (rc == C12_OK) r.n_tables++;
+    }
+    for (int id = 0; id < C12_REPORT_CF_COUNT; id++) c12_report_set_cf(&r, (c12_report_cf_id)id, "", NULL);
     if (rc) {
         c12_report_free(&r);
         return rc;
@@ -35,17 +56,102 @@ c12_rc c12_report_load(const char *store, const char *target, int64_t since_ms, 
     return C12_OK;
 }
 
-void c12_report_counterfactual(c12_report *r, const char *model, int known, double j_prompt,
-                               double j_output)
+typedef struct store_reader {
+    const c12_store_ops *ops;
+    void *self;
+} store_reader;
+
+static c12_rc store_query(void *ud, const c12_ledger_filter *f, c12_ledger_totals *out, c12_err *err)
 {
-    snprintf(r->strongest, sizeof r->strongest, "%s", model);
-    r->cf_known = known;
-    r->cf_energy_j = r->cf_co2_g = 0;
-    if (!known || r->all.n == 0) return;
-    const c12_ledger_total *t = &r->all.t[0];
-    r->cf_energy_j = j_prompt * (double)t->prompt_tokens + j_output * (double)t->completion_tokens;
-    r->cf_co2_g = (j_prompt * t->prompt_tok_gkwh + j_output * t->completion_tok_gkwh) / 3.6e6;
+    store_reader *s = ud;
+    return s->ops->query(s->self, f, out, err);
 }
+
+c12_rc c12_report_load(const char *store, const char *target, const c12_ledger_filter *f, c12_report *out,
+                       c12_err *err)
+{
+    store_reader s = {.ops = c12_ledger_store_find(store)};
+    if (!s.ops) return c12_fail(err, C12_ERR_INVALID, "ledger: unknown store '%s'", store);
+    c12_rc rc = s.ops->open(target, 1, &s.self, err);
+    if (rc) return rc;
+    rc = c12_report_build(store_query, &s, f, out, err);
+    s.ops->close(s.self);
+    return rc;
+}
+
+static c12_rc ledger_query(void *ud, const c12_ledger_filter *f, c12_ledger_totals *out, c12_err *err)
+{
+    return c12_ledger_query(ud, f, out, err);
+}
+
+c12_rc c12_report_from_ledger(c12_ledger *l, const c12_ledger_filter *f, c12_report *out, c12_err *err)
+{
+    return c12_report_build(ledger_query, l, f, out, err);
+}
+
+/* ---- the counterfactuals ---- */
+
+const char *c12_report_cf_name(c12_report_cf_id id)
+{
+    return id == C12_REPORT_STRONGEST ? "strongest" : id == C12_REPORT_DEFAULT ? "default" : "?";
+}
+
+void c12_report_set_cf(c12_report *r, c12_report_cf_id id, const char *model, const c12_policy_cost *k)
+{
+    c12_report_cf *cf = &r->cf[id];
+    char name[sizeof cf->model];
+    snprintf(name, sizeof name, "%s", model ? model : ""); /* model may be cf->model */
+    memset(cf, 0, sizeof *cf);
+    memcpy(cf->model, name, sizeof name);
+    if (!k) return;
+    cf->known = 1;
+    cf->rates = *k;
+    const c12_policy_reference *ref = k->from == C12_RATES_REFERENCE ? c12_policy_reference_find(name) : NULL;
+    if (ref)
+        snprintf(cf->source, sizeof cf->source, "%s", ref->source);
+    else if (k->from == C12_RATES_ESTIMATED)
+        snprintf(cf->source, sizeof cf->source,
+                 "the policy's estimate from the model's size (docs/policy.md); c12 calibrate -m %s measures it",
+                 name);
+    else if (k->from == C12_RATES_CALIBRATED)
+        snprintf(cf->source, sizeof cf->source, "c12 calibrate on this machine (calibration.json)");
+}
+
+static void price_one(c12_report *r, c12_report_cf_id id, const c12_policy *pol, const char *model)
+{
+    int i = pol && model && model[0] ? c12_policy_find(pol, model) : -1;
+    c12_report_set_cf(r, id, model, i >= 0 ? c12_policy_get_cost(pol, (size_t)i) : NULL);
+}
+
+void c12_report_price(c12_report *r, const c12_policy *pol, const char *strongest, const char *dflt)
+{
+    int k = pol ? c12_policy_strongest(pol) : -1;
+    if (!strongest) strongest = k >= 0 ? c12_policy_get_params(pol)->models[k].name : "";
+    price_one(r, C12_REPORT_STRONGEST, pol, strongest);
+    price_one(r, C12_REPORT_DEFAULT, pol, dflt);
+}
+
+void c12_report_saving_of(const c12_report *r, c12_report_cf_id id, const c12_ledger_total *t,
+                          c12_report_saving *out)
+{
+    const c12_report_cf *cf = &r->cf[id];
+    *out = (c12_report_saving){.known = cf->known, .saved_pct = NAN};
+    if (!cf->known) return;
+    /* c12_policy_cost_j of the tokens is the energy; of the tokens weighted
+     * by their intensity x PUE it is that energy's J x g/kWh */
+    out->cf_energy_j = c12_policy_cost_j(&cf->rates, (double)t->prompt_tokens, (double)t->completion_tokens, 1);
+    out->cf_co2_g = c12_policy_cost_j(&cf->rates, t->prompt_tok_gkwh, t->completion_tok_gkwh, 1) / C12_J_PER_KWH;
+    out->saved_g = out->cf_co2_g - t->co2_g;
+    if (out->cf_co2_g > 0) out->saved_pct = 100.0 * out->saved_g / out->cf_co2_g;
+}
+
+double c12_report_gco2_per_1k(const c12_ledger_total *t)
+{
+    int64_t tokens = t->prompt_tokens + t->completion_tokens;
+    return tokens > 0 ? 1000.0 * t->co2_g / (double)tokens : NAN;
+}
+
+/* ---- the window ---- */
 
 c12_rc c12_report_parse_span(const char *s, int64_t *out_ms, c12_err *err)
 {
@@ -64,105 +170,20 @@ c12_rc c12_report_parse_span(const char *s, int64_t *out_ms, c12_err *err)
             *out_ms = v * UNITS[i].ms;
             return C12_OK;
         }
-    return c12_fail(err, C12_ERR_INVALID, "--since: '%s' is not like 7d, 24h, 30m, 90s or all", s);
+    return c12_fail(err, C12_ERR_INVALID, "'%s' is not like 7d, 24h, 30m, 90s or all", s);
 }
 
-/* ---- text ---- */
-
-static c12_rc text_table(c12_buf *b, const char *title, const c12_ledger_totals *t)
+c12_rc c12_report_parse_when(const char *s, int64_t now_ms, int64_t *out_ms, c12_err *err)
 {
-    c12_rc rc = c12_buf_printf(b, "\nby %s:\n  %-22s %9s %7s %11s %11s %12s %11s\n", title, title,
-                               "requests", "errors", "prompt_tok", "output_tok", "energy_J",
-                               "CO2e_g");
-    for (size_t i = 0; rc == C12_OK && i < t->n; i++) {
-        const c12_ledger_total *x = &t->t[i];
-        rc = c12_buf_printf(b, "  %-22s %9lld %7lld %11lld %11lld %12.2f %11.4f\n", x->key,
-                            (long long)x->requests, (long long)x->errors,
-                            (long long)x->prompt_tokens, (long long)x->completion_tokens,
-                            x->energy_j, x->co2_g);
+    int64_t v;
+    if (c12_carbon_parse_time(s, &v) == C12_OK) {
+        if (v < 0) return c12_fail(err, C12_ERR_INVALID, "'%s' is before 1970", s);
+        *out_ms = v;
+        return C12_OK;
     }
-    return rc;
-}
-
-static c12_rc text_counterfactual(const c12_report *r, c12_buf *b, const c12_ledger_total *all)
-{
-    if (!r->cf_known)
-        return c12_buf_printf(b,
-                              "\ncounterfactual (every request on %s): unknown, no calibration "
-                              "for %s (run: c12 calibrate -m %s)\n",
-                              r->strongest, r->strongest, r->strongest);
-    double saved = r->cf_co2_g - all->co2_g;
-    return c12_buf_printf(b,
-                          "\ncounterfactual (every request on %s%s%s): %.2f J, %.4f g CO2e; "
-                          "actual %.4f g: %.4f g saved (%.1f%%)\n",
-                          r->strongest, r->cf_basis[0] ? ", " : "", r->cf_basis, r->cf_energy_j, r->cf_co2_g,
-                          all->co2_g, saved, r->cf_co2_g > 0 ? 100.0 * saved / r->cf_co2_g : 0.0);
-}
-
-c12_rc c12_report_text(const c12_report *r, c12_buf *b)
-{
-    static const c12_ledger_total none = {.key = "all"};
-    const c12_ledger_total *all = r->all.n ? &r->all.t[0] : &none;
-    c12_rc rc = c12_buf_printf(b,
-                               "%lld requests, %lld errors, %lld prompt + %lld output tokens, "
-                               "%.2f J, %.4f g CO2e\n",
-                               (long long)all->requests, (long long)all->errors,
-                               (long long)all->prompt_tokens, (long long)all->completion_tokens,
-                               all->energy_j, all->co2_g);
-    if (rc == C12_OK) rc = text_table(b, "model", &r->by_model);
-    if (rc == C12_OK) rc = text_table(b, "category", &r->by_category);
-    if (rc == C12_OK) rc = text_table(b, "day", &r->by_day);
-    if (rc == C12_OK) rc = text_counterfactual(r, b, all);
-    return rc;
-}
-
-/* ---- CSV ---- */
-
-/* Keys come from the ledger (model names, categories): quote them all, with
- * quotes doubled, so that no value can break the columns. */
-static c12_rc csv_field(c12_buf *b, const char *s)
-{
-    c12_rc rc = c12_buf_puts(b, "\"");
-    for (; rc == C12_OK && *s; s++) {
-        rc = c12_buf_append(b, s, 1);
-        if (rc == C12_OK && *s == '"') rc = c12_buf_puts(b, "\"");
-    }
-    return rc == C12_OK ? c12_buf_puts(b, "\"") : rc;
-}
-
-static c12_rc csv_rows(c12_buf *b, const char *group, const c12_ledger_totals *t)
-{
-    c12_rc rc = C12_OK;
-    for (size_t i = 0; rc == C12_OK && i < t->n; i++) {
-        const c12_ledger_total *x = &t->t[i];
-        rc = c12_buf_printf(b, "%s,", group);
-        if (rc == C12_OK) rc = csv_field(b, x->key);
-        if (rc == C12_OK)
-            rc = c12_buf_printf(b, ",%lld,%lld,%lld,%lld,%.6f,%.6f,%.3f\n", (long long)x->requests,
-                                (long long)x->errors, (long long)x->prompt_tokens,
-                                (long long)x->completion_tokens, x->energy_j, x->co2_g, x->total_s);
-    }
-    return rc;
-}
-
-c12_rc c12_report_csv(const c12_report *r, c12_buf *b)
-{
-    c12_rc rc = c12_buf_puts(b, "group,key,requests,errors,prompt_tokens,completion_tokens,"
-                                "energy_j,co2_g,total_s\n");
-    if (rc == C12_OK) rc = csv_rows(b, "total", &r->all);
-    if (rc == C12_OK) rc = csv_rows(b, "model", &r->by_model);
-    if (rc == C12_OK) rc = csv_rows(b, "category", &r->by_category);
-    if (rc == C12_OK) rc = csv_rows(b, "day", &r->by_day);
-    if (rc != C12_OK || !r->all.n) return rc;
-    const c12_ledger_total *a = &r->all.t[0];
-    rc = c12_buf_puts(b, "counterfactual,");
-    if (rc == C12_OK) rc = csv_field(b, r->strongest);
-    if (rc == C12_OK && r->cf_known)
-        rc = c12_buf_printf(b, ",%lld,,%lld,%lld,%.6f,%.6f,\n", (long long)a->requests,
-                            (long long)a->prompt_tokens, (long long)a->completion_tokens,
-                            r->cf_energy_j, r->cf_co2_g);
-    else if (rc == C12_OK)
-        rc = c12_buf_printf(b, ",%lld,,%lld,%lld,,,\n", (long long)a->requests,
-                            (long long)a->prompt_tokens, (long long)a->completion_tokens);
-    return rc;
+    if (c12_report_parse_span(s, &v, err) != C12_OK)
+        return c12_fail(err, C12_ERR_INVALID,
+                        "'%s' is neither a span (7d, 24h, 30m, 90s, all) nor a UTC time (2026-12-01T08:00Z)", s);
+    *out_ms = v ? now_ms - v : 0;
+    return C12_OK;
 }

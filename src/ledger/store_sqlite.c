@@ -8,6 +8,7 @@
  * shipped; add the next one. */
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,6 +42,15 @@ static const char *const MIGRATIONS[] = {
     " route_reason TEXT NOT NULL DEFAULT '',"
     " status TEXT NOT NULL DEFAULT 'ok');"
     "CREATE INDEX requests_time ON requests(time_ms);",
+    /* 2: the API key's label gets its own column; `user` becomes the
+     * request's OpenAI `user` field. Until now `user` held the key's label
+     * ("key:<8 hex>"), then "/" and the request's user when both were
+     * given; a value without the "key:" prefix was the request's user. */
+    "ALTER TABLE requests ADD COLUMN api_key TEXT NOT NULL DEFAULT '';"
+    "UPDATE requests SET"
+    " api_key = CASE WHEN instr(user, '/') > 0 THEN substr(user, 1, instr(user, '/') - 1) ELSE user END,"
+    " user = CASE WHEN instr(user, '/') > 0 THEN substr(user, instr(user, '/') + 1) ELSE '' END"
+    " WHERE substr(user, 1, 4) = 'key:';",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -160,26 +170,44 @@ static c12_rc sqlite_migrate(void *self, int *version, c12_err *err)
     return rc;
 }
 
-#define INSERT_SQL                                                                              \
-    "INSERT INTO requests (time_ms, request_id, user, model, category, complexity,"            \
-    " prompt_tokens, completion_tokens, queue_ms, ttft_ms, total_ms, energy_j, energy_method," \
-    " intensity, intensity_provider, intensity_age_s, pue, co2_g, route_reason, status)"       \
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+/* The row's columns in one list, for the INSERT, the SELECT and the binding
+ * and reading code, so that they cannot disagree. */
+#define ROW_FIELDS(X)                                                                              \
+    X(I64, time_ms) X(TXT, request_id) X(TXT, api_key) X(TXT, user) X(TXT, model) X(TXT, category) \
+    X(DBL, complexity) X(I64, prompt_tokens) X(I64, completion_tokens) X(DBL, queue_ms)            \
+    X(DBL, ttft_ms) X(DBL, total_ms) X(DBL, energy_j) X(TXT, energy_method) X(DBL, intensity)      \
+    X(TXT, intensity_provider) X(DBL, intensity_age_s) X(DBL, pue) X(DBL, co2_g)                   \
+    X(TXT, route_reason) X(TXT, status)
+#define COLUMN(kind, f) ", " #f
+#define PLACEHOLDER(kind, f) ",?"
+#define INSERT_SQL "INSERT INTO requests (id" ROW_FIELDS(COLUMN) ") VALUES (NULL" ROW_FIELDS(PLACEHOLDER) ")"
+#define RECENT_SQL                                                                     \
+    "SELECT id" ROW_FIELDS(COLUMN) " FROM requests WHERE time_ms >= ?1"                \
+    " ORDER BY time_ms DESC, id DESC LIMIT ?2"
+
+#define BIND_TXT(st, i, v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+#define BIND_I64(st, i, v) sqlite3_bind_int64(st, i, v)
+#define BIND_DBL(st, i, v) sqlite3_bind_double(st, i, v)
+#define BIND(kind, f) bad |= BIND_##kind(st, i++, r->f);
 
 static int bind_row(sqlite3_stmt *st, const c12_ledger_row *r)
 {
     int i = 1, bad = 0;
-#define TXT(f) bad |= sqlite3_bind_text(st, i++, r->f, -1, SQLITE_STATIC)
-#define I64(f) bad |= sqlite3_bind_int64(st, i++, r->f)
-#define DBL(f) bad |= sqlite3_bind_double(st, i++, r->f)
-    I64(time_ms); TXT(request_id); TXT(user); TXT(model); TXT(category); DBL(complexity);
-    I64(prompt_tokens); I64(completion_tokens); DBL(queue_ms); DBL(ttft_ms); DBL(total_ms);
-    DBL(energy_j); TXT(energy_method); DBL(intensity); TXT(intensity_provider);
-    DBL(intensity_age_s); DBL(pue); DBL(co2_g); TXT(route_reason); TXT(status);
-#undef TXT
-#undef I64
-#undef DBL
+    ROW_FIELDS(BIND)
     return bad;
+}
+
+#define READ_TXT(st, i, dst) C12_LEDGER_SET(dst, (const char *)sqlite3_column_text(st, i))
+#define READ_I64(st, i, dst) dst = sqlite3_column_int64(st, i)
+#define READ_DBL(st, i, dst) dst = sqlite3_column_double(st, i)
+#define READ(kind, f) READ_##kind(st, i++, r->f);
+
+/* A row of RECENT_SQL (column 0 is the id). */
+static void read_row(sqlite3_stmt *st, c12_ledger_row *r)
+{
+    int i = 1;
+    memset(r, 0, sizeof *r);
+    ROW_FIELDS(READ)
 }
 
 static c12_rc insert_all(sqlite_store *s, const c12_ledger_row *rows, size_t n, c12_err *err)
@@ -207,13 +235,24 @@ static c12_rc sqlite_append(void *self, const c12_ledger_row *rows, size_t n, c1
     return rc;
 }
 
-/* The grouping key's SQL, per group (indexed by c12_ledger_group). */
-static const char *const GROUP_KEY[] = {
-    "'all'", "model", "category", "strftime('%Y-%m-%d', time_ms / 1000, 'unixepoch')",
+/* What each group groups by: a column, or a time bucket computed on time_ms
+ * (rounded down to a multiple of the width; ?3 is BY_STEP's width). */
+static const char *const GROUP_SQL[C12_LEDGER_BY_COUNT] = {
+    [C12_LEDGER_BY_ALL] = "'all'",
+    [C12_LEDGER_BY_MODEL] = "model",
+    [C12_LEDGER_BY_CATEGORY] = "category",
+    [C12_LEDGER_BY_KEY] = "api_key",
+    [C12_LEDGER_BY_USER] = "user",
+    [C12_LEDGER_BY_DAY] = "(time_ms - (time_ms % 86400000 + 86400000) % 86400000)",
+    [C12_LEDGER_BY_HOUR] = "(time_ms - (time_ms % 3600000 + 3600000) % 3600000)",
+    [C12_LEDGER_BY_STEP] = "(time_ms - (time_ms % ?3 + ?3) % ?3)",
 };
 
 static c12_rc totals_push(c12_ledger_totals *t, c12_err *err)
 {
+    if (t->n >= C12_LEDGER_GROUPS_MAX)
+        return c12_fail(err, C12_ERR_RANGE, "ledger: more than %d groups: narrow the window or widen the step",
+                        C12_LEDGER_GROUPS_MAX);
     if (t->n < t->cap) return C12_OK;
     size_t cap = t->cap ? t->cap * 2 : 16;
     c12_ledger_total *p = c12_realloc(t->t, cap * sizeof *p);
@@ -223,44 +262,63 @@ static c12_rc totals_push(c12_ledger_totals *t, c12_err *err)
     return C12_OK;
 }
 
-static void read_total(sqlite3_stmt *st, c12_ledger_total *o)
+/* A group's key from column col: the text, or the formatted time bucket. */
+static void read_key(sqlite3_stmt *st, int col, c12_ledger_group g, char *key, size_t cap, int64_t *bucket)
 {
-    memset(o, 0, sizeof *o);
-    const unsigned char *key = sqlite3_column_text(st, 0);
-    snprintf(o->key, sizeof o->key, "%s", key ? (const char *)key : "");
-    o->requests = sqlite3_column_int64(st, 1);
-    o->errors = sqlite3_column_int64(st, 2);
-    o->prompt_tokens = sqlite3_column_int64(st, 3);
-    o->completion_tokens = sqlite3_column_int64(st, 4);
-    o->energy_j = sqlite3_column_double(st, 5);
-    o->co2_g = sqlite3_column_double(st, 6);
-    o->total_s = sqlite3_column_double(st, 7);
-    o->prompt_tok_gkwh = sqlite3_column_double(st, 8);
-    o->completion_tok_gkwh = sqlite3_column_double(st, 9);
+    if (c12_ledger_group_is_time(g)) {
+        *bucket = sqlite3_column_int64(st, col);
+        c12_ledger_bucket_key(g, *bucket, key, cap);
+        return;
+    }
+    c12_ledger_set(key, cap, (const char *)sqlite3_column_text(st, col));
 }
 
-static c12_rc sqlite_query(void *self, int64_t since_ms, c12_ledger_group by,
-                           c12_ledger_totals *out, c12_err *err)
+static void read_total(sqlite3_stmt *st, const c12_ledger_filter *f, c12_ledger_total *o)
 {
-    sqlite_store *s = self;
-    if ((int)by < 0 || (size_t)by >= sizeof GROUP_KEY / sizeof GROUP_KEY[0])
-        return c12_fail(err, C12_ERR_INVALID, "ledger: bad grouping");
+    memset(o, 0, sizeof *o);
+    int64_t b1 = 0, b2 = 0;
+    read_key(st, 0, f->by, o->key, sizeof o->key, &b1);
+    read_key(st, 1, f->by2, o->key2, sizeof o->key2, &b2);
+    o->bucket_ms = c12_ledger_group_is_time(f->by) ? b1 : b2;
+    o->requests = sqlite3_column_int64(st, 2);
+    o->errors = sqlite3_column_int64(st, 3);
+    o->prompt_tokens = sqlite3_column_int64(st, 4);
+    o->completion_tokens = sqlite3_column_int64(st, 5);
+    o->energy_j = sqlite3_column_double(st, 6);
+    o->co2_g = sqlite3_column_double(st, 7);
+    o->total_s = sqlite3_column_double(st, 8);
+    o->prompt_tok_gkwh = sqlite3_column_double(st, 9);
+    o->completion_tok_gkwh = sqlite3_column_double(st, 10);
+}
+
+static c12_rc prepare_query(sqlite_store *s, const c12_ledger_filter *f, sqlite3_stmt **st, c12_err *err)
+{
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT %s AS k, COUNT(*), SUM(status <> 'ok'), SUM(prompt_tokens),"
+             "SELECT %s AS g1, %s AS g2, COUNT(*), SUM(status <> 'ok'), SUM(prompt_tokens),"
              " SUM(completion_tokens), SUM(energy_j), SUM(co2_g), SUM(total_ms) / 1000.0,"
              " SUM(prompt_tokens * intensity * pue), SUM(completion_tokens * intensity * pue)"
-             " FROM requests WHERE time_ms >= ? GROUP BY k ORDER BY k",
-             GROUP_KEY[by]);
+             " FROM requests WHERE time_ms >= ?1 AND time_ms < ?2 GROUP BY g1, g2 ORDER BY g1, g2",
+             GROUP_SQL[f->by], f->by2 == C12_LEDGER_BY_ALL ? "''" : GROUP_SQL[f->by2]);
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) return db_fail(s, err, "query");
+    sqlite3_bind_int64(*st, 1, f->since_ms);
+    sqlite3_bind_int64(*st, 2, f->until_ms > 0 ? f->until_ms : INT64_MAX);
+    if (sqlite3_bind_parameter_count(*st) >= 3) sqlite3_bind_int64(*st, 3, f->step_ms);
+    return C12_OK;
+}
+
+static c12_rc sqlite_query(void *self, const c12_ledger_filter *f, c12_ledger_totals *out, c12_err *err)
+{
+    sqlite_store *s = self;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_fail(s, err, "query");
-    sqlite3_bind_int64(st, 1, since_ms);
+    c12_rc rc = c12_ledger_filter_check(f, err);
+    if (rc == C12_OK) rc = prepare_query(s, f, &st, err);
+    if (rc) return rc;
     c12_ledger_totals t = {0};
-    c12_rc rc = C12_OK;
-    int step;
+    int step = SQLITE_DONE;
     while (rc == C12_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         rc = totals_push(&t, err);
-        if (rc == C12_OK) read_total(st, &t.t[t.n++]);
+        if (rc == C12_OK) read_total(st, f, &t.t[t.n++]);
     }
     if (rc == C12_OK && step != SQLITE_DONE) rc = db_fail(s, err, "query");
     sqlite3_finalize(st);
@@ -273,11 +331,29 @@ static c12_rc sqlite_query(void *self, int64_t since_ms, c12_ledger_group by,
     return C12_OK;
 }
 
+static c12_rc sqlite_recent(void *self, int64_t since_ms, size_t limit, c12_ledger_row *rows, size_t *n,
+                            c12_err *err)
+{
+    sqlite_store *s = self;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, RECENT_SQL, -1, &st, NULL) != SQLITE_OK) return db_fail(s, err, "recent");
+    sqlite3_bind_int64(st, 1, since_ms);
+    sqlite3_bind_int64(st, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit);
+    size_t got = 0;
+    int step = SQLITE_DONE;
+    while (got < limit && (step = sqlite3_step(st)) == SQLITE_ROW) read_row(st, &rows[got++]);
+    c12_rc rc = got < limit && step != SQLITE_DONE ? db_fail(s, err, "recent") : C12_OK;
+    sqlite3_finalize(st);
+    if (rc == C12_OK) *n = got;
+    return rc;
+}
+
 const c12_store_ops c12_store_sqlite_ops = {
     .name = "sqlite",
     .open = sqlite_open,
     .migrate = sqlite_migrate,
     .append = sqlite_append,
     .query = sqlite_query,
+    .recent = sqlite_recent,
     .close = sqlite_close,
 };

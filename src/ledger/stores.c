@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/c12_alloc.h"
 #include "ledger/ledger.h"
@@ -46,15 +47,62 @@ void c12_ledger_set(char *dst, size_t cap, const char *src)
     if (cap) c12_utf8_copy(dst, cap, src ? src : "", src ? strlen(src) : 0);
 }
 
-c12_rc c12_ledger_query_file(const char *store, const char *target, int64_t since_ms,
-                             c12_ledger_group by, c12_ledger_totals *out, c12_err *err)
+static const char *const GROUP_NAMES[C12_LEDGER_BY_COUNT] = {
+    "all", "model", "category", "key", "user", "day", "hour", "step",
+};
+
+const char *c12_ledger_group_name(c12_ledger_group g)
+{
+    return (int)g >= 0 && g < C12_LEDGER_BY_COUNT ? GROUP_NAMES[g] : "?";
+}
+
+int c12_ledger_group_parse(const char *name)
+{
+    for (int g = 0; g < C12_LEDGER_BY_COUNT; g++)
+        if (strcmp(GROUP_NAMES[g], name) == 0) return g;
+    return -1;
+}
+
+int c12_ledger_group_is_time(c12_ledger_group g)
+{
+    return g == C12_LEDGER_BY_DAY || g == C12_LEDGER_BY_HOUR || g == C12_LEDGER_BY_STEP;
+}
+
+c12_rc c12_ledger_filter_check(const c12_ledger_filter *f, c12_err *err)
+{
+    if ((int)f->by < 0 || f->by >= C12_LEDGER_BY_COUNT || (int)f->by2 < 0 || f->by2 >= C12_LEDGER_BY_COUNT)
+        return c12_fail(err, C12_ERR_INVALID, "ledger: unknown grouping");
+    if ((f->by == C12_LEDGER_BY_STEP || f->by2 == C12_LEDGER_BY_STEP) && f->step_ms < C12_LEDGER_STEP_MIN_MS)
+        return c12_fail(err, C12_ERR_INVALID, "ledger: a step of %lld ms (at least %d)", (long long)f->step_ms,
+                        C12_LEDGER_STEP_MIN_MS);
+    if (f->since_ms < 0 || f->until_ms < 0)
+        return c12_fail(err, C12_ERR_INVALID, "ledger: a negative time bound");
+    return C12_OK;
+}
+
+void c12_ledger_bucket_key(c12_ledger_group g, int64_t bucket_ms, char *out, size_t cap)
+{
+    static const char *const FMT[C12_LEDGER_BY_COUNT] = {
+        [C12_LEDGER_BY_DAY] = "%Y-%m-%d", [C12_LEDGER_BY_HOUR] = "%Y-%m-%dT%H:00Z",
+        [C12_LEDGER_BY_STEP] = "%Y-%m-%dT%H:%M:%SZ"};
+    if (!cap) return;
+    out[0] = '\0';
+    if (!c12_ledger_group_is_time(g)) return;
+    int64_t s = bucket_ms >= 0 ? bucket_ms / 1000 : -((-bucket_ms + 999) / 1000);
+    time_t t = (time_t)s;
+    struct tm tm;
+    if (gmtime_r(&t, &tm)) strftime(out, cap, FMT[g], &tm);
+}
+
+c12_rc c12_ledger_query_file(const char *store, const char *target, const c12_ledger_filter *f,
+                             c12_ledger_totals *out, c12_err *err)
 {
     const c12_store_ops *ops = c12_ledger_store_find(store);
     if (!ops) return c12_fail(err, C12_ERR_INVALID, "ledger: unknown store '%s'", store);
     void *s = NULL;
     c12_rc rc = ops->open(target, 1, &s, err);
     if (rc) return rc;
-    rc = ops->query(s, since_ms, by, out, err);
+    rc = ops->query(s, f, out, err);
     ops->close(s);
     return rc;
 }

@@ -60,14 +60,7 @@ c12_rc c12_policy_new(const c12_policy_params *p, const c12_calibration *cal, c1
     if (!pol) return c12_fail(err, C12_ERR_NOMEM, "policy: out of memory");
     atomic_init(&pol->refs, 1);
     pol->p = *p;
-    for (size_t i = 0; i < p->n_models; i++) {
-        const c12_calib_entry *e = cal ? c12_calib_find(cal, p->models[i].name) : NULL;
-        if (e)
-            pol->cost[i] = (c12_policy_cost){e->j_per_prompt_token, e->j_per_output_token, e->s_per_prompt_token,
-                                             e->s_per_output_token, e->load_j, e->load_s, 1};
-        else
-            c12_policy_estimate(p->models[i].params_b, &pol->cost[i]);
-    }
+    for (size_t i = 0; i < p->n_models; i++) c12_policy_rates(p->models[i].name, p->models[i].params_b, cal, &pol->cost[i]);
     pol->strongest = -1;
     for (size_t i = 0; i < p->n_models; i++)
         if (p->models[i].chat && (pol->strongest < 0 || p->models[i].params_b > p->models[pol->strongest].params_b))
@@ -211,10 +204,11 @@ c12_rc c12_policy_decide(const c12_policy *pol, const c12_policy_request *req, c
     if (req->max_latency_ms > 0) add(d.explain, sizeof d.explain, &len, "; latency <= %.0f ms", req->max_latency_ms);
     for (size_t i = 0; i < d.n; i++) {
         const c12_policy_choice *c = &d.c[i];
-        add(d.explain, sizeof d.explain, &len, "\n%zu. %s: rating %.2f%s, %.1f J, %.2f s, %.4f g%s%s%s", i + 1,
+        const c12_policy_cost *k = &pol->cost[c->model];
+        add(d.explain, sizeof d.explain, &len, "\n%zu. %s: rating %.2f%s, %.1f J, %.2f s, %.4f g%s%s%s%s", i + 1,
             p->models[c->model].name, c->rating, c->adequate ? "" : " (too low)", c->energy_j, c->seconds,
             c->co2_g, c->loaded ? ", loaded" : ", needs a load", c->in_time ? "" : ", too slow",
-            pol->cost[c->model].calibrated ? "" : ", energy estimated (uncalibrated)");
+            k->from == C12_RATES_CALIBRATED ? "" : ", rates ", k->from == C12_RATES_CALIBRATED ? "" : k->basis);
     }
     *out = d;
     return C12_OK;

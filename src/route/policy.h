@@ -4,9 +4,10 @@
  *   - each model's quality rating for the request's category (code|general)
  *     and complexity tier (low|medium|high), 0..1, from measurements (see
  *     docs/policy.md; every rating carries its source);
- *   - the request's expected energy: calibrated joules per prompt and output
- *     token (energy/calib.h), plus the model's load cost when it is not
- *     resident; uncalibrated models get an estimate from their parameter count;
+ *   - the request's expected energy: joules per prompt and output token
+ *     (c12_policy_rates: this machine's calibration, energy/calib.h, else the
+ *     shipped reference measurement, else an estimate from the parameter
+ *     count), plus the model's load cost when it is not resident;
  *   - the grid's intensity now and forecast for the next hour: their blend
  *     picks a level, and above each configured threshold the rating a model
  *     needs is lowered, so dirty hours degrade gracefully to smaller models
@@ -71,14 +72,44 @@ typedef struct c12_policy_params {
 /* The built-in parameters (docs/policy.md; no file needed). */
 void c12_policy_defaults(c12_policy_params *p);
 
+/* Where a model's energy and time rates come from, best first. */
+typedef enum {
+    C12_RATES_ESTIMATED = 0, /* c12_policy_estimate, from the parameter count */
+    C12_RATES_REFERENCE,     /* shipped: measured by `c12 calibrate` on the reference machine */
+    C12_RATES_CALIBRATED,    /* this machine's calibration (c12 calibrate) */
+} c12_policy_rates_from;
+
+#define C12_POLICY_BASIS_MAX 96
+
 /* The cost figures of one model as the policy uses them. */
 typedef struct c12_policy_cost {
     double j_prompt, j_out, s_prompt, s_out, load_j, load_s;
-    int calibrated; /* 0: estimated from params_b */
+    c12_policy_rates_from from;
+    /* said beside every figure made from these rates (c12 report, c12 route,
+     * c12 simulate): "calibrated", "reference: AMD EPYC 2026-12-04",
+     * "estimated from 1.54B parameters" */
+    char basis[C12_POLICY_BASIS_MAX];
 } c12_policy_cost;
 
 /* The documented estimate for an uncalibrated model of params_b billions. */
 void c12_policy_estimate(double params_b, c12_policy_cost *out);
+
+/* A shipped reference measurement of a catalogue model (policy_rates.c). */
+typedef struct c12_policy_reference {
+    const char *model;   /* catalogue name */
+    double j_prompt, j_out, s_prompt, s_out, load_j, load_s;
+    const char *machine; /* lscpu's model name */
+    const char *date;    /* YYYY-MM-DD */
+    const char *source;  /* the whole note: machine, meter, date, c12 commit, command */
+} c12_policy_reference;
+
+/* The reference measurement of a model, or NULL. */
+const c12_policy_reference *c12_policy_reference_find(const char *model);
+
+/* A model's rates, the one place that decides: its entry in the local
+ * calibration (cal, may be NULL) > the shipped reference > the estimate from
+ * params_b. */
+void c12_policy_rates(const char *model, double params_b, const c12_calibration *cal, c12_policy_cost *out);
 
 /* Prompt tokens of a message of len bytes, without a tokenizer: about 4
  * bytes a token in English, plus the chat template's few tokens. The

@@ -1,5 +1,5 @@
 /* policy_defaults.c - the built-in policy: ratings and where each came from,
- * thresholds, and the estimate for models without calibration. */
+ * thresholds (the energy rates are policy_rates.c's). */
 #include <string.h>
 
 #include "route/policy.h"
@@ -46,19 +46,4 @@ void c12_policy_defaults(c12_policy_params *p)
     p->forecast_weight = 0.5;
     p->default_out_tokens = 256;
     p->pue = 1.0;
-}
-
-/* Fitted to the 1-thread calibrations in docs/energy.md (smollm2-135m 0.44
- * J and 20 ms per output token, qwen2.5-coder-1.5b 3.15 J and 210 ms): cost
- * grows with the weights read per token, plus a fixed part per token. */
-void c12_policy_estimate(double params_b, c12_policy_cost *out)
-{
-    if (params_b < 0) params_b = 0;
-    out->j_out = 0.17 + 1.93 * params_b;
-    out->j_prompt = 0.57 * out->j_out;
-    out->s_out = 0.006 + 0.13 * params_b;
-    out->s_prompt = 0.55 * out->s_out;
-    out->load_j = 1.0 + 6.5 * params_b;
-    out->load_s = 0.3 + 0.35 * params_b;
-    out->calibrated = 0;
 }

@@ -124,6 +124,7 @@ void c12_account_row(const c12_gen_job *job, const char *status, const c12_backe
         .co2_g = c12_account_co2(job, m->energy_j),
     };
     C12_LEDGER_SET(row->request_id, job->id);
+    C12_LEDGER_SET(row->api_key, job->api_key);
     C12_LEDGER_SET(row->user, job->user);
     C12_LEDGER_SET(row->model, job->model);
     C12_LEDGER_SET(row->category, ch->route.analysis ? c12_route_category_name(ch->analysis.category) : "");

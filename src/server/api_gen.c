@@ -75,14 +75,12 @@ static const char *queue_headers(c12_server *s, struct MHD_Connection *c, asks *
     return NULL;
 }
 
-/* "key:<first 8 hex of the key's sha256>" and/or the request's user (the
- * key itself is never stored). */
-static void note_user(c12_gen_job *job, int key_idx)
+/* Which key was presented: its label, "key:<first 8 hex of its sha256>"
+ * (the key itself is never stored); a body that fails to parse still has it. */
+static void note_key(c12_gen_job *job, int key_idx)
 {
-    char key[16] = "";
-    if (key_idx >= 0) snprintf(key, sizeof key, "key:%.8s", job->srv->cfg->api_keys[key_idx]);
-    const char *u = job->q.user ? job->q.user : "";
-    snprintf(job->user, sizeof job->user, "%s%s%s", key, key[0] && u[0] ? "/" : "", u);
+    job->api_key[0] = '\0';
+    if (key_idx >= 0) snprintf(job->api_key, sizeof job->api_key, "key:%.8s", job->srv->cfg->api_keys[key_idx]);
 }
 
 static void bind_request(c12_gen_job *job)
@@ -104,6 +102,7 @@ static int parse(c12_gen_job *job, c12_req *r, struct MHD_Connection *c, asks *a
 {
     c12_err err;
     *f = (refusal){.status = 400};
+    note_key(job, r->key_idx);
     c12_rc rc = c12_api_req_parse(r->body.data ? r->body.data : "", r->body.len, job->q.kind, &job->q, f->param, &err);
     if (rc == C12_ERR_NOMEM) *f = (refusal){.status = 503, .code = "out_of_memory"};
     if (rc == C12_ERR_FORMAT) f->code = "invalid_json";
@@ -111,7 +110,7 @@ static int parse(c12_gen_job *job, c12_req *r, struct MHD_Connection *c, asks *a
         snprintf(f->msg, sizeof f->msg, "%s", err.msg);
         return 0;
     }
-    note_user(job, r->key_idx);
+    C12_LEDGER_SET(job->user, job->q.user); /* the request's `user` field: capped, UTF-8 */
     job->model = job->q.model; /* until a served model is chosen */
     a->model_idx = strcmp(job->q.model, "auto") ? c12_server_model_index(job->srv, job->q.model) : -1;
     if (strcmp(job->q.model, "auto") && a->model_idx < 0) {

@@ -62,7 +62,8 @@ typedef struct c12_gen_job {
     int64_t t0_ns, time_ms;    /* arrival: monotonic ns, and wall-clock ms for the row */
     c12_api_req q;
     c12_backend_req breq;
-    char user[64];             /* who asked: key label and/or the request's user */
+    char api_key[sizeof ((c12_ledger_row *)0)->api_key]; /* the key's label, "key:<8 hex>", or "" */
+    char user[sizeof ((c12_ledger_row *)0)->user];       /* the request's `user` field, or "" */
     const char *model;         /* the request's model until a served one is tried, then its id */
     c12_lease lease;
     int leased;

@@ -28,11 +28,12 @@ def test_report_text_and_csv(c12_san, tmp_path):
     assert "300 requests" in r.stdout
     for part in ("by model:", "by category:", "by day:", "qwen2.5-coder-1.5b", "smollm2-135m"):
         assert part in r.stdout
-    # no calibration: the saving still shows, at the policy's documented estimate for the model
-    assert "counterfactual (every request on qwen2.5-coder-1.5b, energy estimated from 1.54B parameters" in r.stdout
+    # no calibration: the saving still shows, at the shipped reference rates
+    assert "counterfactual (every request on qwen2.5-coder-1.5b, the strongest model; rates reference: " in r.stdout
+    assert "counterfactual (every request on smollm2-135m, the default model; rates reference: " in r.stdout
     assert "saved" in r.stdout and "unknown" not in r.stdout
     r = run([c12_san, "report", "--db", str(db), "--strongest", "nosuch-model"], env=env)
-    assert r.returncode == 0 and "unknown, no calibration for nosuch-model" in r.stdout, r.stdout
+    assert r.returncode == 0 and "unknown, the policy has no rates for nosuch-model" in r.stdout, r.stdout
 
     r = run([c12_san, "report", "--db", str(db), "--csv"], env=env)
     assert r.returncode == 0, r.stderr
@@ -47,6 +48,10 @@ def test_report_text_and_csv(c12_san, tmp_path):
     assert abs(sum(float(x["co2_g"]) for x in models.values()) - float(total["co2_g"])) < 1e-6
     cf = [x for x in rows if x["group"] == "counterfactual"][0]
     assert cf["key"] == "qwen2.5-coder-1.5b" and float(cf["co2_g"]) > 0 and float(cf["energy_j"]) > 0
+    assert cf["key2"] == "strongest" and cf["basis"].startswith("reference: ")
+    # each row's saving is its counterfactual minus what it emitted
+    for x in rows[:-2]:
+        assert abs(float(x["strongest_co2_g"]) - float(x["co2_g"]) - float(x["saved_vs_strongest_g"])) < 1e-5
 
 
 def test_report_counterfactual_with_calibration(c12_san, tmp_path):
@@ -60,6 +65,7 @@ def test_report_counterfactual_with_calibration(c12_san, tmp_path):
     rows = _csv(r.stdout)
     total = [x for x in rows if x["group"] == "total"][0]
     cf = [x for x in rows if x["group"] == "counterfactual"][0]
+    assert cf["basis"] == "calibrated"
     tokens = int(total["prompt_tokens"]) + int(total["completion_tokens"])
     assert abs(float(cf["energy_j"]) - 5.0 * tokens) < 1e-6
     # test rows cost 0.5, 5 or 1 J per token: everything on qwen costs more

@@ -167,8 +167,9 @@ def test_still_healthy(srv):
 
 
 def test_ledger_names_the_key_not_the_key_itself(c12_san, tmp_path):
-    """The ledger's user is the presented key's label (the first 8 hex of its
-    hash, as the key was checked once at the door) and the request's user."""
+    """The ledger's api_key is the presented key's label (the first 8 hex of
+    its hash, as the key was checked once at the door); its user is the
+    request's `user` field."""
     db = tmp_path / "ledger.db"
     s = Server(c12_san, CONFIG, ledger=db)
     try:
@@ -178,7 +179,7 @@ def test_ledger_names_the_key_not_the_key_itself(c12_san, tmp_path):
     finally:
         s.stop()
     con = sqlite3.connect(db)
-    users = [r[0] for r in con.execute("SELECT user FROM requests")]
+    callers = list(con.execute("SELECT api_key, user FROM requests"))
     con.close()
-    assert users == [f"key:{KEY_HASH[:8]}/bob"]
+    assert callers == [(f"key:{KEY_HASH[:8]}", "bob")]
     assert KEY not in db.read_bytes().decode("latin-1")

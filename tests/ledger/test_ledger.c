@@ -1,7 +1,7 @@
 /* Unit tests for src/ledger: SQLite migrations (from empty, re-open, newer
  * schema), append and totals, the batch writer under several threads, drain
  * on close, a store that fails or stalls, committed rows surviving a crash,
- * the report's counterfactual and CSV, and an OOM loop. */
+ * and an OOM loop. Queries: test_ledger_query.c; the report: test_report.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,7 +62,8 @@ static int64_t count_rows(const char *path)
 {
     c12_ledger_totals t = {0};
     c12_err err;
-    assert_int_equal(c12_ledger_query_file("sqlite", path, 0, C12_LEDGER_BY_ALL, &t, &err), C12_OK);
+    c12_ledger_filter all = {0};
+    assert_int_equal(c12_ledger_query_file("sqlite", path, &all, &t, &err), C12_OK);
     int64_t n = t.n ? t.t[0].requests : 0;
     c12_ledger_totals_free(&t);
     return n;
@@ -80,7 +81,7 @@ static void test_migrations(void **state)
     for (int pass = 0; pass < 2; pass++) { /* from empty, then re-open */
         assert_int_equal(ops->open(p, 0, &s, &err), C12_OK);
         assert_int_equal(ops->migrate(s, &v, &err), C12_OK);
-        assert_int_equal(v, 1);
+        assert_int_equal(v, 2);
         ops->close(s);
     }
     sqlite3 *db;
@@ -88,7 +89,7 @@ static void test_migrations(void **state)
     assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM schema_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
     sqlite3_finalize(st);
     sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -117,7 +118,8 @@ static void test_append_totals(void **state)
     for (int i = 0; i < 30; i++) row(&rows[i], i);
     assert_int_equal(ops->append(s, rows, 30, &err), C12_OK);
     c12_ledger_totals t = {0};
-    assert_int_equal(ops->query(s, 0, C12_LEDGER_BY_MODEL, &t, &err), C12_OK);
+    c12_ledger_filter f = {.by = C12_LEDGER_BY_MODEL};
+    assert_int_equal(ops->query(s, &f, &t, &err), C12_OK);
     assert_int_equal(t.n, 2);
     assert_string_equal(t.t[0].key, "qwen2.5-coder-1.5b");
     assert_int_equal(t.t[0].requests, 10);
@@ -125,13 +127,16 @@ static void test_append_totals(void **state)
     assert_int_equal(t.t[1].prompt_tokens, 200);
     assert_float_equal(t.t[1].energy_j, 720, 1e-9);
     assert_float_equal(t.t[1].prompt_tok_gkwh, 200 * 100.0, 1e-9);
-    assert_int_equal(ops->query(s, 0, C12_LEDGER_BY_DAY, &t, &err), C12_OK);
+    f.by = C12_LEDGER_BY_DAY;
+    assert_int_equal(ops->query(s, &f, &t, &err), C12_OK);
     assert_int_equal(t.n, 2);
     assert_string_equal(t.t[0].key, "2026-01-01");
     assert_string_equal(t.t[1].key, "2026-01-02");
-    assert_int_equal(ops->query(s, T0 + DAY_MS, C12_LEDGER_BY_ALL, &t, &err), C12_OK);
+    f = (c12_ledger_filter){.since_ms = T0 + DAY_MS};
+    assert_int_equal(ops->query(s, &f, &t, &err), C12_OK);
     assert_int_equal(t.t[0].requests, 15);
-    assert_int_equal(ops->query(s, 0, C12_LEDGER_BY_CATEGORY, &t, &err), C12_OK);
+    f = (c12_ledger_filter){.by = C12_LEDGER_BY_CATEGORY};
+    assert_int_equal(ops->query(s, &f, &t, &err), C12_OK);
     assert_string_equal(t.t[0].key, "code");
     assert_int_equal(t.t[0].errors + t.t[1].errors, 3);
     c12_ledger_totals_free(&t);
@@ -188,7 +193,7 @@ static void test_writer_threads(void **state)
     assert_int_equal(st.accepted, THREADS * EACH);
     assert_int_equal(st.committed, THREADS * EACH);
     assert_int_equal(st.refused, 0);
-    assert_int_equal(st.schema_version, 1);
+    assert_int_equal(st.schema_version, 2);
     assert_int_equal(c12_ledger_close(l, &err), C12_OK);
     assert_int_equal(count_rows(p), THREADS * EACH);
     rm_db(p);
@@ -306,7 +311,7 @@ static c12_rc fake_append(void *self, const c12_ledger_row *rows, size_t n, c12_
 
 static void fake_close(void *self) {}
 
-static const c12_store_ops FAKE_OPS = {"fake", fake_open, fake_migrate, fake_append, NULL, fake_close};
+static const c12_store_ops FAKE_OPS = {"fake", fake_open, fake_migrate, fake_append, NULL, NULL, fake_close};
 
 static c12_ledger *open_fake(size_t cap, int block_ms)
 {
@@ -382,50 +387,6 @@ static void test_set_truncates_utf8(void **state)
     assert_string_equal(small, "");
 }
 
-static void test_report(void **state)
-{
-    (void)state;
-    char *p = db_path();
-    c12_ledger_cfg cfg;
-    c12_ledger_cfg_defaults(&cfg);
-    snprintf(cfg.target, sizeof cfg.target, "%s", p);
-    c12_ledger *l;
-    c12_err err;
-    assert_int_equal(c12_ledger_open(&cfg, &l, &err), C12_OK);
-    c12_ledger_row r;
-    for (int i = 0; i < 4; i++) {
-        row(&r, i);
-        if (i == 3) C12_LEDGER_SET(r.category, "we\"ird,cat");
-        assert_int_equal(c12_ledger_submit(l, &r, &err), C12_OK);
-    }
-    assert_int_equal(c12_ledger_close(l, &err), C12_OK);
-    c12_report rep;
-    assert_int_equal(c12_report_load("sqlite", p, 0, &rep, &err), C12_OK);
-    /* 40 prompt and 20 output tokens at 100 g/kWh: (40 x 9 + 20 x 36) J = 1080 J */
-    c12_report_counterfactual(&rep, "qwen2.5-coder-1.5b", 1, 9.0, 36.0);
-    assert_float_equal(rep.cf_energy_j, 1080, 1e-9);
-    assert_float_equal(rep.cf_co2_g, 1080 / 3.6e6 * 100, 1e-12);
-    c12_buf b;
-    c12_buf_init(&b, 0);
-    assert_int_equal(c12_report_csv(&rep, &b), C12_OK);
-    assert_non_null(strstr(b.data, "category,\"we\"\"ird,cat\",1,"));
-    assert_non_null(strstr(b.data, "counterfactual,\"qwen2.5-coder-1.5b\",4,,40,20,1080.000000,"));
-    c12_buf_reset(&b);
-    c12_report_counterfactual(&rep, "qwen2.5-coder-1.5b", 0, 0, 0);
-    assert_int_equal(c12_report_text(&rep, &b), C12_OK);
-    assert_non_null(strstr(b.data, "unknown"));
-    c12_buf_free(&b);
-    c12_report_free(&rep);
-    int64_t ms;
-    assert_int_equal(c12_report_parse_span("7d", &ms, &err), C12_OK);
-    assert_int_equal(ms, 7 * DAY_MS);
-    assert_int_equal(c12_report_parse_span("all", &ms, &err), C12_OK);
-    assert_int_equal(ms, 0);
-    assert_int_equal(c12_report_parse_span("7x", &ms, &err), C12_ERR_INVALID);
-    assert_int_equal(c12_report_parse_span("-3h", &ms, &err), C12_ERR_INVALID);
-    rm_db(p);
-}
-
 static void test_cfg_keys(void **state)
 {
     (void)state;
@@ -462,7 +423,8 @@ static void test_oom(void **state)
         c12_err err;
         c12_rc rc = c12_ledger_open(&cfg, &l, &err);
         c12_report rep;
-        c12_rc rr = c12_report_load("sqlite", p, 0, &rep, &err);
+        c12_ledger_filter f = {0};
+        c12_rc rr = c12_report_load("sqlite", p, &f, &rep, &err);
         int injected = c12_alloc_injected();
         c12_alloc_fail_at(0, 0);
         assert_true(rc == C12_OK || (injected && rc == C12_ERR_NOMEM));
@@ -485,7 +447,7 @@ int main(void)
         cmocka_unit_test(test_writer_threads),  cmocka_unit_test(test_drain_on_close),
         cmocka_unit_test(test_crash_keeps_committed), cmocka_unit_test(test_store_retry),
         cmocka_unit_test(test_full_queue_reports), cmocka_unit_test(test_set_truncates_utf8),
-        cmocka_unit_test(test_report),          cmocka_unit_test(test_cfg_keys),
+        cmocka_unit_test(test_cfg_keys),
         cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);

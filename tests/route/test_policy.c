@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/c12_alloc.h"
@@ -125,8 +126,11 @@ static void test_latency(void **state)
 {
     c12_policy *pol = defaults();
     c12_route_analysis a = analysis(C12_ROUTE_CODE, C12_ROUTE_HIGH);
-    /* qwen's estimate: 50 prompt + 100 output tokens take ~21 s; smollm2 ~2.5 s */
-    c12_policy_decision d = decide(pol, &a, 100, NAN, 5000, 0, 1);
+    /* a latency need between smollm2's time for 50 + 100 tokens and qwen's */
+    const c12_policy_cost *ks = c12_policy_get_cost(pol, SMOL), *kq = c12_policy_get_cost(pol, QWEN);
+    double ts = ks->s_prompt * 50 + ks->s_out * 100 + ks->load_s, tq = kq->s_prompt * 50 + kq->s_out * 100 + kq->load_s;
+    assert_true(ts < tq);
+    c12_policy_decision d = decide(pol, &a, 100, NAN, 500 * (ts + tq), 0, 1);
     assert_int_equal(d.c[0].model, SMOL);
     assert_true(d.c[0].in_time);
     assert_false(d.c[1].in_time);
@@ -152,7 +156,11 @@ static void test_loaded_costs_less(void **state)
     c12_policy_params p;
     c12_policy_defaults(&p);
     p.models[SMOL].rating[C12_ROUTE_CODE][C12_ROUTE_LOW] = 0.9;
-    p.models[QWEN].params_b = 0.14; /* close in cost: the load decides */
+    /* close in cost (estimated from their sizes: names without reference
+     * rates): the load decides */
+    snprintf(p.models[QWEN].name, sizeof p.models[QWEN].name, "model-a");
+    snprintf(p.models[SMOL].name, sizeof p.models[SMOL].name, "model-b");
+    p.models[QWEN].params_b = 0.14;
     p.models[SMOL].params_b = 0.135;
     c12_policy *p2 = make(&p);
     assert_int_equal(decide(p2, &a, 100, NAN, 0, 0, 1).c[0].model, SMOL);
@@ -207,14 +215,61 @@ static void test_calibration_used(void **state)
     c12_policy *pol = NULL;
     assert_int_equal(c12_policy_new(&p, cal, &pol, &err), C12_OK);
     const c12_policy_cost *k = c12_policy_get_cost(pol, SMOL);
-    assert_true(k->calibrated && k->j_out == 2 && k->load_j == 7);
-    assert_false(c12_policy_get_cost(pol, QWEN)->calibrated);
+    assert_true(k->from == C12_RATES_CALIBRATED && k->j_out == 2 && k->load_j == 7);
+    assert_string_equal(k->basis, "calibrated");
+    /* not in the calibration: the shipped reference measurement */
+    const c12_policy_cost *q = c12_policy_get_cost(pol, QWEN);
+    const c12_policy_reference *ref = c12_policy_reference_find("qwen2.5-coder-1.5b");
+    assert_non_null(ref);
+    assert_true(q->from == C12_RATES_REFERENCE && q->j_out == ref->j_out && q->s_prompt == ref->s_prompt);
+    assert_non_null(strstr(q->basis, "reference: "));
+    assert_non_null(strstr(q->basis, ref->date));
     c12_route_analysis a = analysis(C12_ROUTE_GENERAL, C12_ROUTE_LOW);
     c12_policy_decision d = decide(pol, &a, 360, NAN, 0, 0, 1);
     assert_int_equal(d.c[0].model, SMOL);
     assert_true(fabs(d.c[0].energy_j - (50 * 1 + 100 * 2 + 7)) < 1e-9);
     assert_true(fabs(d.c[0].co2_g - 257.0 / 3.6e6 * 360) < 1e-12);
     c12_policy_unref(pol);
+    c12_calib_free(cal);
+}
+
+/* One place decides a model's rates: calibration > reference > estimate. */
+static void test_rates_precedence(void **state)
+{
+    c12_policy_cost k;
+    c12_policy_rates("smollm2-135m", 0.135, NULL, &k);
+    const c12_policy_reference *ref = c12_policy_reference_find("smollm2-135m");
+    assert_non_null(ref);
+    assert_true(k.from == C12_RATES_REFERENCE && k.j_prompt == ref->j_prompt && k.load_j == ref->load_j);
+    char want[C12_POLICY_BASIS_MAX];
+    snprintf(want, sizeof want, "reference: %s %s", ref->machine, ref->date);
+    assert_string_equal(k.basis, want);
+    assert_non_null(strstr(ref->source, "c12 calibrate"));
+    /* every default policy model has one, and it is a measurement, not the estimate */
+    c12_policy_params p;
+    c12_policy_defaults(&p);
+    for (size_t i = 0; i < p.n_models; i++) {
+        const c12_policy_reference *r = c12_policy_reference_find(p.models[i].name);
+        assert_non_null(r);
+        c12_policy_cost e;
+        c12_policy_estimate(p.models[i].params_b, &e);
+        assert_true(r->j_out > 0 && r->j_prompt > 0 && r->s_out > 0 && r->j_out != e.j_out);
+    }
+    c12_calibration *cal = NULL;
+    c12_err err;
+    const char *js = "{\"version\":1,\"models\":{\"smollm2-135m\":{\"j_per_prompt_token\":1,\"j_per_output_token\":2}}}";
+    assert_int_equal(c12_calib_parse(js, strlen(js), &cal, &err), C12_OK);
+    c12_policy_rates("smollm2-135m", 0.135, cal, &k);
+    assert_true(k.from == C12_RATES_CALIBRATED && k.j_prompt == 1 && k.j_out == 2);
+    assert_string_equal(k.basis, "calibrated");
+    c12_policy_rates("unknown-model", 1.54, cal, &k); /* neither */
+    assert_true(k.from == C12_RATES_ESTIMATED);
+    assert_string_equal(k.basis, "estimated from 1.54B parameters");
+    c12_policy_cost e;
+    c12_policy_estimate(1.54, &e);
+    assert_true(k.j_out == e.j_out && k.s_prompt == e.s_prompt);
+    assert_null(c12_policy_reference_find("unknown-model"));
+    assert_null(c12_policy_reference_find(NULL));
     c12_calib_free(cal);
 }
 
@@ -314,7 +369,7 @@ int main(void)
         cmocka_unit_test(test_loaded_costs_less),
         cmocka_unit_test(test_fallback_order_and_completion),
         cmocka_unit_test(test_calibration_used),
-        cmocka_unit_test(test_no_allocation_per_decision),
+        cmocka_unit_test(test_rates_precedence), cmocka_unit_test(test_no_allocation_per_decision),
         cmocka_unit_test(test_slot_swap),
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_yaml),

@@ -97,7 +97,8 @@ static void setup_job(c12_server *s, c12_gen_job *job, const c12_meter *meter)
     memset(s, 0, sizeof *s);
     s->backend = &BACKEND;
     s->deps = (c12_server_deps){.meter = meter, .pue = 1.5};
-    *job = (c12_gen_job){.srv = s, .id = "chatcmpl-1", .model = "m1", .user = "key:abcd1234"};
+    *job = (c12_gen_job){.srv = s, .id = "chatcmpl-1", .model = "m1", .api_key = "key:abcd1234",
+                        .user = "bob"};
     c12_account_begin(job);
     job->price = (c12_gen_price){.intensity = 200, .provider = "static", .age_s = 2, .next_hour = NAN};
     snprintf(job->choice.reason, sizeof job->choice.reason, "explicit model");
@@ -129,7 +130,8 @@ static void test_row_from_meter_and_intensity(void **state)
     assert_string_equal(row.status, "ok");
     assert_string_equal(row.model, "m1");
     assert_string_equal(row.request_id, "chatcmpl-1");
-    assert_string_equal(row.user, "key:abcd1234");
+    assert_string_equal(row.api_key, "key:abcd1234");
+    assert_string_equal(row.user, "bob");
     assert_string_equal(row.route_reason, "explicit model");
     assert_string_equal(row.category, ""); /* not analysed */
     assert_true(row.ttft_ms >= 0 && row.total_ms >= row.ttft_ms && row.time_ms > 0);
