@@ -148,5 +148,5 @@ enum MHD_Result c12_api_dash_status(c12_server *s, c12_req *r, struct MHD_Connec
     long long now = (long long)time(NULL);
     return c12_http_json(c, 200, json_pack("{s:s, s:I, s:I, s:i, s:o, s:o}", "object", "c12.status", "started",
                                            (json_int_t)s->started, "now", (json_int_t)now, "in_flight",
-                                           atomic_load(&s->in_flight), "pool", pool_obj(s), "ledger", ledger_obj(s)));
+                                           atomic_load(&s->in_flight) - 1 /* not this one */, "pool", pool_obj(s), "ledger", ledger_obj(s)));
 }

@@ -42,6 +42,7 @@ static const route ROUTES[] = {
     {"GET", "/dashboard/api/series", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_series},
     {"GET", "/", 0, KEY_NEVER, c12_api_page},
     {"GET", "/dashboard", 0, KEY_NEVER, c12_api_page},
+    {"GET", "/dashboard/", 0, KEY_NEVER, c12_api_page},
     {"GET", "/dashboard/", 1, KEY_NEVER, c12_api_page},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])

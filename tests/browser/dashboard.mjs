@@ -34,6 +34,8 @@ try {
   if (process.env.C12_KEY) { // the server wants a key: the page asks for it
     await page.waitForSelector("#keyform:not([hidden])", { timeout: TIMEOUT });
     out.asked_for_key = true;
+    // what the browser logged for the first call's 401, before the key
+    out.errors_before_key = out.console_errors.splice(0);
     await page.fill("#key", process.env.C12_KEY);
     await page.click("#keyform button[type=submit]");
   }

@@ -175,7 +175,18 @@
     requests: (r) => r.requests, tokens: (r) => r.prompt_tokens + r.completion_tokens,
     energy_j: (r) => r.energy_j, co2_g: (r) => r.co2_g,
   };
-  /* Rows are (time bucket, group): key2 is the model or category. */
+  /* The x range of the span: from its start (or the first bucket) to now,
+   * or to the end of the last bucket when that is later; y from 0. */
+  function spanRange(d, times) {
+    const now = Date.now() / 1000, lo = d.since_ms ? d.since_ms / 1000 : times.length ? times[0] : now - 86400;
+    const end = times.length ? times[times.length - 1] + d.step_s : now;
+    const hi = d.until_ms ? d.until_ms / 1000 : Math.max(now, end);
+    return { x: { time: true, range: () => [lo, hi] },
+      y: { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } };
+  }
+  /* Rows are (time bucket, group): key2 is the model or category. The bars
+   * are stacked: each series is drawn at the sum of itself and those below
+   * it, the tallest first, and the legend shows its own value. */
   function renderSeries(d) {
     state.last.series = d;
     const by = $("series-by").value, get = METRIC[$("series-metric").value];
@@ -183,18 +194,27 @@
     const times = [...new Set(d.by_model.map((r) => r.bucket_ms / 1000))].sort((a, b) => a - b);
     const keys = [...new Set(rows.map((r) => r.key2))].sort();
     const ix = new Map(times.map((t, i) => [t, i]));
-    const ys = keys.map(() => times.map(() => 0));
-    for (const r of rows) ys[keys.indexOf(r.key2)][ix.get(r.bucket_ms / 1000)] += get(r);
+    const own = keys.map(() => times.map(() => 0));
+    for (const r of rows) own[keys.indexOf(r.key2)][ix.get(r.bucket_ms / 1000)] += get(r);
+    const stacked = own.map((_, k) => times.map((_, i) => own.slice(0, k + 1).reduce((a, y) => a + y[i], 0)));
+    const order = keys.map((_, k) => keys.length - 1 - k); /* the top of the stack first */
     const bars = uPlot.paths.bars({ size: [0.8, 40] });
-    chart("series", "chart-series", keys.map((k, i) => ({ label: k, stroke: PALETTE[i % PALETTE.length],
-      fill: PALETTE[i % PALETTE.length] + "55", paths: bars, points: { show: false } })), [times].concat(ys));
-    /* the saving against the strongest per bucket, summed over models, accumulated */
+    const step = d.step_s;
+    chart("series", "chart-series", order.map((k) => ({ label: keys[k], stroke: PALETTE[k % PALETTE.length],
+      fill: PALETTE[k % PALETTE.length] + "aa", paths: bars, points: { show: false },
+      value: (u, v, si, di) => (di === null || di === undefined ? "–" : sig(own[k][di])) })),
+    [times.map((t) => t + step / 2)].concat(order.map((k) => stacked[k])),
+    { scales: spanRange(d, times), legend: { live: true } });
+    /* the saving against the strongest per bucket, summed over models, accumulated from 0 at the start */
     const saved = times.map(() => 0);
     for (const r of d.by_model) if (r.savings.strongest) saved[ix.get(r.bucket_ms / 1000)] += r.savings.strongest.saved_g;
     let run = 0;
     const cum = saved.map((v) => (run += v));
+    const xs = times.length ? [times[0]].concat(times.map((t) => t + step)) : [];
     chart("saved", "chart-saved", [{ label: "saved g CO₂e", stroke: css("--accent"), width: 2,
-      fill: css("--accent") + "22" }], [times, cum]);
+      fill: css("--accent") + "22", paths: uPlot.paths.stepped({ align: -1 }),
+      value: (u, v) => (v === null || v === undefined ? "–" : sig(v)) }],
+    [xs, xs.length ? [0].concat(cum) : []], { scales: spanRange(d, times) });
   }
 
   function renderDecisions(d) {
@@ -226,8 +246,9 @@
     state.busy = true;
     const span = $("span").value, q = `since=${encodeURIComponent(span)}`;
     try {
-      const [grid, status, summary, series, decisions] = await Promise.all([
-        api("/dashboard/api/grid"), api("/dashboard/api/status"), api(`/dashboard/api/summary?${q}`),
+      const status = await api("/dashboard/api/status"); /* first: one 401 when a key is needed */
+      const [grid, summary, series, decisions] = await Promise.all([
+        api("/dashboard/api/grid"), api(`/dashboard/api/summary?${q}`),
         api(`/dashboard/api/series?${q}&step=${SPAN_STEP[span]}`), api("/dashboard/api/decisions?limit=50"),
       ]);
       $("keyform").hidden = true;
