@@ -184,6 +184,6 @@ c12_rc c12_report_parse_when(const char *s, int64_t now_ms, int64_t *out_ms, c12
     if (c12_report_parse_span(s, &v, err) != C12_OK)
         return c12_fail(err, C12_ERR_INVALID,
                         "'%s' is neither a span (7d, 24h, 30m, 90s, all) nor a UTC time (2026-12-01T08:00Z)", s);
-    *out_ms = v ? now_ms - v : 0;
+    *out_ms = v && v < now_ms ? now_ms - v : 0; /* a span back past 1970: from the start */
     return C12_OK;
 }

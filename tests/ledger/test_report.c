@@ -373,6 +373,9 @@ static void test_window(void **state)
     assert_int_equal(ms, T0 + 3 * DAY_MS);
     assert_int_equal(c12_report_parse_when("all", now, &ms, &err), C12_OK);
     assert_int_equal(ms, 0);
+    /* a span back past 1970 is from the start (libFuzzer found it negative) */
+    assert_int_equal(c12_report_parse_when("70007d", now, &ms, &err), C12_OK);
+    assert_int_equal(ms, 0);
     assert_int_equal(c12_report_parse_when("2026-01-01T06:00Z", now, &ms, &err), C12_OK);
     assert_int_equal(ms, T0 + 6 * 3600000LL);
     assert_int_equal(c12_report_parse_when("2026-01-02", now, &ms, &err), C12_OK);
