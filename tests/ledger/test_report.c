@@ -17,28 +17,7 @@
 #include "base/c12_json.h"
 #include "energy/calib.h"
 #include "ledger/report.h"
-
-#define DAY_MS 86400000LL
-#define T0 (1767225600000LL) /* 2026-01-01T00:00Z */
-
-static char *db_path(void)
-{
-    char tmpl[] = "/tmp/c12-report-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    char *p = malloc(strlen(d) + 16);
-    sprintf(p, "%s/ledger.db", d);
-    return p;
-}
-
-static void rm_db(char *p)
-{
-    char cmd[1200];
-    *strrchr(p, '/') = '\0';
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", p);
-    assert_int_equal(system(cmd), 0);
-    free(p);
-}
+#include "ledger_test.h"
 
 /* Row i: 10 prompt + 5 output tokens, 0.001 g at 100 g/kWh, PUE 1; two
  * days, two models, key and user on some. */
