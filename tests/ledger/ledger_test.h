@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "ledger/ledger.h"
+
 #define HOUR_MS 3600000LL
 #define DAY_MS 86400000LL
 #define T0 (1767225600000LL) /* 2026-01-01T00:00Z */
@@ -34,6 +36,18 @@ static inline void rm_db(char *p)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", p);
     assert_int_equal(system(cmd), 0);
     free(p);
+}
+
+/* The SQLite store at p, created and migrated. */
+static inline void *open_store(const char *p, const c12_store_ops **ops)
+{
+    void *s;
+    c12_err err;
+    int v;
+    *ops = c12_ledger_store_find("sqlite");
+    assert_int_equal((*ops)->open(p, 0, &s, &err), C12_OK);
+    assert_int_equal((*ops)->migrate(s, &v, &err), C12_OK);
+    return s;
 }
 
 #endif

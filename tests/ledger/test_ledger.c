@@ -87,12 +87,9 @@ static void test_append_totals(void **state)
 {
     (void)state;
     char *p = db_path();
-    const c12_store_ops *ops = c12_ledger_store_find("sqlite");
-    void *s;
+    const c12_store_ops *ops;
     c12_err err;
-    int v;
-    assert_int_equal(ops->open(p, 0, &s, &err), C12_OK);
-    assert_int_equal(ops->migrate(s, &v, &err), C12_OK);
+    void *s = open_store(p, &ops);
     c12_ledger_row rows[30];
     for (int i = 0; i < 30; i++) row(&rows[i], i);
     assert_int_equal(ops->append(s, rows, 30, &err), C12_OK);

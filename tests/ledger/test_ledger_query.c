@@ -187,12 +187,9 @@ static void test_group_cap(void **state)
 {
     (void)state;
     char *p = db_path();
-    const c12_store_ops *ops = c12_ledger_store_find("sqlite");
-    void *s;
+    const c12_store_ops *ops;
     c12_err err;
-    int v;
-    assert_int_equal(ops->open(p, 0, &s, &err), C12_OK);
-    assert_int_equal(ops->migrate(s, &v, &err), C12_OK);
+    void *s = open_store(p, &ops);
     enum { N = C12_LEDGER_GROUPS_MAX + 1 };
     c12_ledger_row *rows = calloc(N, sizeof *rows);
     for (int i = 0; i < N; i++) mk(&rows[i], T0 + (int64_t)i * 1000, "m", "", "");
