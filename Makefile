@@ -54,7 +54,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
 FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test unit integration run fuzz golden bench-engine bench-quant bench-serve clean san models models-all
+.PHONY: all deps deps-test test unit integration run fuzz golden bench-engine bench-quant bench-serve clean san models models-all
 
 all: $(BUILD)/c12
 
@@ -91,6 +91,9 @@ san: $(BUILD)/san/c12
 deps:
 	@bash scripts/deps.sh
 
+deps-test:
+	@bash scripts/deps.sh --test
+
 models: $(BUILD)/c12
 	$(BUILD)/c12 models pull smollm2-135m
 
@@ -106,7 +109,7 @@ integration: $(BUILD)/c12 $(BUILD)/san/c12 models-all
 	C12_BIN=$(abspath $(BUILD)/c12) C12_SAN_BIN=$(abspath $(BUILD)/san/c12) \
 	  $(PYTHON) -m pytest -q tests/integration
 
-test: deps
+test: deps-test
 	$(MAKE) unit
 	$(MAKE) integration
 
@@ -127,7 +130,7 @@ $(BUILD)/fuzz/tests/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libc12.a
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/fuzz/libc12.a $(LIBS)
 
-fuzz: deps $(FUZZ_BIN)
+fuzz: deps-test $(FUZZ_BIN)
 	@bash scripts/run_fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 golden: $(BUILD)/c12
