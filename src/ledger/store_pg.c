@@ -187,9 +187,13 @@ static c12_rc parse_dsn(pg_store *s, const char *dsn, c12_err *err)
 
 static c12_rc connect_to(pg_store *s, const char *dsn, c12_err *err)
 {
-    /* defaults first: what the string says wins (libpq takes the last) */
-    static const char *const KEYS[] = {"connect_timeout", "application_name", "client_encoding", "dbname", NULL};
-    const char *vals[] = {"5", "c12", "UTF8", dsn, NULL};
+    /* Defaults first: what the string says wins (libpq takes the last).
+     * Keepalives and a TCP user timeout bound how long a query waits on a
+     * server that vanished without closing the connection (a partition). */
+    static const char *const KEYS[] = {"connect_timeout", "application_name", "client_encoding", "keepalives_idle",
+                                       "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname",
+                                       NULL};
+    const char *vals[] = {"5", "c12", "UTF8", "30", "10", "3", "30000", dsn, NULL};
     s->conn = PQconnectdbParams(KEYS, vals, 1);
     if (!s->conn) return c12_fail(err, C12_ERR_NOMEM, "ledger postgresql: no memory");
     if (PQstatus(s->conn) != CONNECTION_OK) return c12_pg_fail(s, NULL, "cannot connect", err);

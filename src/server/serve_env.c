@@ -42,7 +42,6 @@ static c12_rc ledger_target(c12_serve_env *e, const char *override, c12_err *err
 {
     char *t = e->ledger_cfg.target;
     size_t cap = sizeof e->ledger_cfg.target;
-    e->ledger_cfg.log = ledger_log;
     if (override) {
         c12_rc rc = c12_ledger_cfg_set(&e->ledger_cfg, "store", "sqlite", err);
         return rc ? rc : c12_ledger_cfg_set(&e->ledger_cfg, "path", override, err);
@@ -78,6 +77,7 @@ static c12_rc open_all(c12_serve_env *e, const char *ledger_path, c12_err *err)
 {
     char why[512] = "", desc[256], ledger[1200];
     e->ledger_cfg = e->cfg->ledger;
+    e->ledger_cfg.log = ledger_log;
     c12_rc rc = ledger_target(e, ledger_path, err);
     if (!rc) rc = c12_ledger_open(&e->ledger_cfg, &e->ledger, err);
     if (!rc) rc = c12_meter_open(&e->cfg->energy, &e->meter, why, sizeof why, err);

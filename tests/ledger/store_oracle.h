@@ -18,23 +18,6 @@
 
 #define ORACLE_ROWS 40
 
-static inline void oracle_row(c12_ledger_row *r, int64_t t, const char *model, const char *key, const char *user)
-{
-    memset(r, 0, sizeof *r);
-    r->time_ms = t;
-    C12_LEDGER_SET(r->model, model);
-    C12_LEDGER_SET(r->api_key, key);
-    C12_LEDGER_SET(r->user, user);
-    C12_LEDGER_SET(r->category, "general");
-    C12_LEDGER_SET(r->status, "ok");
-    r->prompt_tokens = 10;
-    r->completion_tokens = 5;
-    r->energy_j = 3.6;
-    r->intensity = 100;
-    r->pue = 1.5;
-    r->co2_g = c12_energy_gco2(r->energy_j, r->intensity, r->pue);
-}
-
 /* n varied rows (n <= ORACLE_ROWS), in append order. */
 static inline void oracle_rows_n(c12_ledger_row *rows, int n)
 {
@@ -46,7 +29,7 @@ static inline void oracle_rows_n(c12_ledger_row *rows, int n)
         c12_ledger_row *r = &rows[i];
         int64_t t = T0 + ((int64_t)i * 37 * 60000) % (3 * DAY_MS) + (i % 5) * 1000;
         if (i == 6) t = rows[5].time_ms; /* a tie: the later row comes first among the newest */
-        oracle_row(r, t, MODELS[i % 5], KEYS[i % 3], USERS[i % 8]);
+        ledger_test_row(r, t, MODELS[i % 5], KEYS[i % 3], USERS[i % 8]);
         snprintf(r->request_id, sizeof r->request_id, "req-%d", i);
         memset(r->category, 0, sizeof r->category); /* rows read back are compared bit for bit */
         memset(r->status, 0, sizeof r->status);

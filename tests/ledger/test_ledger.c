@@ -121,23 +121,6 @@ static void test_append_totals(void **state)
     rm_db(p);
 }
 
-typedef struct producer {
-    c12_ledger *l;
-    int n, base;
-} producer;
-
-static void *produce(void *arg)
-{
-    producer *p = arg;
-    for (int i = 0; i < p->n; i++) {
-        c12_ledger_row r;
-        row(&r, p->base + i);
-        c12_err err;
-        if (c12_ledger_submit(p->l, &r, &err) != C12_OK) return (void *)1;
-    }
-    return NULL;
-}
-
 static void test_writer_threads(void **state)
 {
     (void)state;
@@ -154,10 +137,10 @@ static void test_writer_threads(void **state)
     assert_int_equal(c12_ledger_open(&cfg, &l, &err), C12_OK);
     enum { THREADS = 4, EACH = 1500 };
     pthread_t th[THREADS];
-    producer pr[THREADS];
+    ledger_producer pr[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        pr[i] = (producer){l, EACH, i * EACH};
-        pthread_create(&th[i], NULL, produce, &pr[i]);
+        pr[i] = (ledger_producer){l, EACH, i * EACH, row};
+        pthread_create(&th[i], NULL, ledger_produce, &pr[i]);
     }
     for (int i = 0; i < THREADS; i++) {
         void *ret;

@@ -217,7 +217,7 @@ static void test_group_cap_and_bad_filters(void **state)
     store_fx *fx = *state;
     enum { N = C12_LEDGER_GROUPS_MAX + 1 };
     c12_ledger_row *rows = calloc(N, sizeof *rows);
-    for (int i = 0; i < N; i++) oracle_row(&rows[i], T0 + (int64_t)i * 1000, "m", "", "");
+    for (int i = 0; i < N; i++) ledger_test_row(&rows[i], T0 + (int64_t)i * 1000, "m", "", "");
     void *s = open_rw(fx);
     c12_err err;
     assert_int_equal(fx->ops->append(s, NULL, rows, N, &err), C12_OK);
@@ -240,23 +240,6 @@ static void test_group_cap_and_bad_filters(void **state)
     fx->ops->close(s);
 }
 
-typedef struct producer {
-    c12_ledger *l;
-    int n, base;
-} producer;
-
-static void *produce(void *arg)
-{
-    producer *p = arg;
-    for (int i = 0; i < p->n; i++) {
-        c12_ledger_row r;
-        oracle_row(&r, T0 + p->base + i, p->base % 2 ? "a" : "b", "", "");
-        c12_err err;
-        if (c12_ledger_submit(p->l, &r, &err) != C12_OK) return (void *)1;
-    }
-    return NULL;
-}
-
 /* Two ledgers (two processes, as far as the store can tell) on one store,
  * two threads each. */
 static void test_two_writers(void **state)
@@ -265,10 +248,10 @@ static void test_two_writers(void **state)
     c12_ledger *l[2] = {open_ledger(fx, 2), open_ledger(fx, 2)};
     enum { EACH = 400 };
     pthread_t th[4];
-    producer pr[4];
+    ledger_producer pr[4];
     for (int i = 0; i < 4; i++) {
-        pr[i] = (producer){l[i % 2], EACH, i * EACH};
-        pthread_create(&th[i], NULL, produce, &pr[i]);
+        pr[i] = (ledger_producer){l[i % 2], EACH, i * EACH, ledger_test_ab_row};
+        pthread_create(&th[i], NULL, ledger_produce, &pr[i]);
     }
     for (int i = 0; i < 4; i++) {
         void *ret;
@@ -295,7 +278,7 @@ static void test_connections_cut(void **state)
     c12_ledger_totals t = {0};
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 50; i++) {
-            oracle_row(&r, T0 + round * 100 + i, "m", "", "");
+            ledger_test_row(&r, T0 + round * 100 + i, "m", "", "");
             assert_int_equal(c12_ledger_submit(l, &r, &err), C12_OK);
         }
         assert_int_equal(c12_ledger_flush(l, 20000, &err), C12_OK);
