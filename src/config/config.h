@@ -28,6 +28,12 @@
  *   carbon: ...                       # src/carbon's section (carbon_config.h)
  *   energy: ...                       # src/energy's (energy_cfg.c)
  *   ledger: ...                       # src/ledger's (ledger_cfg.c)
+ *   cache:                            # the response cache (src/cache)
+ *     enabled: false                  # answer deterministic requests again from memory
+ *     max_entries: 1024
+ *     max_bytes: 16MiB
+ *     ttl_s: 3600                     # 0: never expire
+ *     shared: false                   # true: one cache for every API key
  *   policy: ...                       # src/route's (policy_section.c)
  *
  * The file is read once and parsed once (cfg_node.h) into one c12_config;
@@ -42,6 +48,7 @@
 #include <stdint.h>
 
 #include "base/c12_rc.h"
+#include "cache/cache.h"
 #include "carbon/carbon_config.h"
 #include "energy/energy.h"
 #include "ledger/ledger.h"
@@ -87,6 +94,7 @@ typedef struct c12_config {
     c12_carbon_config carbon;
     c12_energy_cfg energy;
     c12_ledger_cfg ledger;
+    c12_cache_cfg cache;
     c12_policy_params policy;
     char trace_default[C12_CFG_PATH_MAX]; /* the bundled carbon trace ("" if not found) */
     char note[512];                /* what the reader has to say at start ("" nothing) */

@@ -1,4 +1,4 @@
-/* sect_server.c - the `server:`, `pool:` and `queue:` sections, one key
+/* sect_server.c - the `server:`, `pool:`, `queue:` and `cache:` sections, one key
  * table each (cfg_node.h's slots; a setter of its own where a key needs
  * more than a range check). */
 #include <stddef.h>
@@ -76,6 +76,14 @@ static const c12_cfg_key QUEUE_KEYS[] = {
     C12_CFG_SLOT("max_per_model", c12_cfg_slot_int, c12_config, queue_max_per_model, 0, 100000),
     {0}};
 
+static const c12_cfg_key CACHE_KEYS[] = {
+    C12_CFG_SLOT("enabled", c12_cfg_slot_bool, c12_cache_cfg, enabled, 0, 0),
+    C12_CFG_SLOT("shared", c12_cfg_slot_bool, c12_cache_cfg, shared, 0, 0),
+    C12_CFG_SLOT("max_entries", c12_cfg_slot_int, c12_cache_cfg, max_entries, 1, 1 << 20),
+    C12_CFG_SLOT("max_bytes", c12_cfg_slot_bytes, c12_cache_cfg, max_bytes, 0, 0),
+    C12_CFG_SLOT("ttl_s", c12_cfg_slot_num, c12_cache_cfg, ttl_s, 0, 365 * 86400),
+    {0}};
+
 c12_rc c12_config_sect_server(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err)
 {
     return n ? c12_cfg_walk(n, "server", SERVER_KEYS, c, err) : C12_OK;
@@ -92,4 +100,10 @@ c12_rc c12_config_sect_queue(const c12_cfg_node *n, c12_config *c, const c12_con
     if (!rc && c->queue_max_per_model > c->queue_max_total && c->queue_max_total > 0)
         c->queue_max_per_model = c->queue_max_total;
     return rc;
+}
+
+c12_rc c12_config_sect_cache(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err)
+{
+    c12_cache_cfg_defaults(&c->cache);
+    return n ? c12_cfg_walk(n, "cache", CACHE_KEYS, &c->cache, err) : C12_OK;
 }

@@ -42,6 +42,9 @@ typedef struct c12_ledger_row {
     double co2_g;               /* energy_j / 3.6e6 x intensity x pue */
     char route_reason[160];
     char status[16];            /* "ok", "error", "cancelled", "timeout", "rejected" */
+    int64_t cached;             /* 1: answered from the response cache */
+    double saved_energy_j;      /* a cached answer: what generating it took the first time */
+    double saved_co2_g;         /* that energy at this request's intensity and PUE */
 } c12_ledger_row;
 
 /* ---- the store interface ---- */
@@ -81,6 +84,8 @@ typedef struct c12_ledger_total {
     /* sum of tokens x intensity x pue: with a model's joules per token these
      * give the CO2 the same requests would have cost on that model */
     double prompt_tok_gkwh, completion_tok_gkwh;
+    int64_t cached;             /* requests answered from the response cache */
+    double saved_co2_g;         /* the CO2 those answers did not emit again */
 } c12_ledger_total;
 
 typedef struct c12_ledger_totals {

@@ -85,6 +85,14 @@ static const migration MIGRATIONS[] = {
                          "CREATE INDEX ledger_batches_time ON ledger_batches(time_ms);",
       [C12_SQL_POSTGRESQL] = "CREATE TABLE ledger_batches (id TEXT PRIMARY KEY, time_ms BIGINT NOT NULL);"
                              "CREATE INDEX ledger_batches_time ON ledger_batches(time_ms);"}},
+    /* 4: answers from the response cache: marked, with the energy and CO2
+     * that generating them again would have taken */
+    {{[C12_SQL_SQLITE] = "ALTER TABLE requests ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;"
+                         "ALTER TABLE requests ADD COLUMN saved_energy_j REAL NOT NULL DEFAULT 0;"
+                         "ALTER TABLE requests ADD COLUMN saved_co2_g REAL NOT NULL DEFAULT 0;",
+      [C12_SQL_POSTGRESQL] = "ALTER TABLE requests ADD COLUMN cached BIGINT NOT NULL DEFAULT 0;"
+                             "ALTER TABLE requests ADD COLUMN saved_energy_j DOUBLE PRECISION NOT NULL DEFAULT 0;"
+                             "ALTER TABLE requests ADD COLUMN saved_co2_g DOUBLE PRECISION NOT NULL DEFAULT 0;"}},
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

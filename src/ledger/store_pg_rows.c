@@ -176,6 +176,8 @@ static void read_total(const PGresult *r, int i, const c12_ledger_filter *f, c12
     o->total_s = dbl(r, i, 8);
     o->prompt_tok_gkwh = dbl(r, i, 9);
     o->completion_tok_gkwh = dbl(r, i, 10);
+    o->cached = i64(r, i, 11);
+    o->saved_co2_g = dbl(r, i, 12);
 }
 
 typedef struct query_arg {
@@ -191,7 +193,8 @@ static c12_rc query_once(pg_store *s, void *arg, c12_err *err)
     snprintf(sql, sizeof sql,
              "SELECT %s AS g1, %s AS g2, COUNT(*), COUNT(*) FILTER (WHERE status <> 'ok'), SUM(prompt_tokens),"
              " SUM(completion_tokens), SUM(energy_j), SUM(co2_g), SUM(total_ms) / 1000,"
-             " SUM(prompt_tokens * intensity * pue), SUM(completion_tokens * intensity * pue)"
+             " SUM(prompt_tokens * intensity * pue), SUM(completion_tokens * intensity * pue),"
+             " SUM(cached), SUM(saved_co2_g)"
              " FROM requests WHERE time_ms >= $1 AND time_ms < $2 GROUP BY g1, g2 ORDER BY g1, g2 LIMIT %d",
              GROUP_SQL[f->by], f->by2 == C12_LEDGER_BY_ALL ? "''::text" : GROUP_SQL[f->by2],
              C12_LEDGER_GROUPS_MAX + 1);

@@ -228,6 +228,8 @@ static void read_total(sqlite3_stmt *st, const c12_ledger_filter *f, c12_ledger_
     o->total_s = sqlite3_column_double(st, 8);
     o->prompt_tok_gkwh = sqlite3_column_double(st, 9);
     o->completion_tok_gkwh = sqlite3_column_double(st, 10);
+    o->cached = sqlite3_column_int64(st, 11);
+    o->saved_co2_g = sqlite3_column_double(st, 12);
 }
 
 static c12_rc prepare_query(sqlite_store *s, const c12_ledger_filter *f, sqlite3_stmt **st, c12_err *err)
@@ -236,7 +238,8 @@ static c12_rc prepare_query(sqlite_store *s, const c12_ledger_filter *f, sqlite3
     snprintf(sql, sizeof sql,
              "SELECT %s AS g1, %s AS g2, COUNT(*), SUM(status <> 'ok'), SUM(prompt_tokens),"
              " SUM(completion_tokens), SUM(energy_j), SUM(co2_g), SUM(total_ms) / 1000.0,"
-             " SUM(prompt_tokens * intensity * pue), SUM(completion_tokens * intensity * pue)"
+             " SUM(prompt_tokens * intensity * pue), SUM(completion_tokens * intensity * pue),"
+             " SUM(cached), SUM(saved_co2_g)"
              " FROM requests WHERE time_ms >= ?1 AND time_ms < ?2 GROUP BY g1, g2 ORDER BY g1, g2",
              GROUP_SQL[f->by], f->by2 == C12_LEDGER_BY_ALL ? "''" : GROUP_SQL[f->by2]);
     if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) return db_fail(s, err, "query");

@@ -49,6 +49,9 @@ static inline void oracle_rows_n(c12_ledger_row *rows, int n)
         r->intensity_age_s = 1e-3 * i;
         r->pue = 1.0 + (i % 3) * 0.1;
         r->co2_g = c12_energy_gco2(r->energy_j, r->intensity, r->pue);
+        r->cached = i % 4 == 1; /* an answer from the response cache, and what it saved */
+        r->saved_energy_j = r->cached ? 2.0 + i / 7.0 : 0;
+        r->saved_co2_g = c12_energy_gco2(r->saved_energy_j, r->intensity, r->pue);
     }
 }
 
@@ -109,6 +112,8 @@ static inline void oracle_query(const c12_ledger_row *rows, size_t n, const c12_
         o->total_s += r->total_ms / 1000;
         o->prompt_tok_gkwh += (double)r->prompt_tokens * r->intensity * r->pue;
         o->completion_tok_gkwh += (double)r->completion_tokens * r->intensity * r->pue;
+        o->cached += r->cached;
+        o->saved_co2_g += r->saved_co2_g;
     }
     qsort(out->t, out->n, sizeof *out->t, oracle_order);
 }
@@ -136,6 +141,8 @@ static inline void oracle_compare(const c12_ledger_totals *got, const c12_ledger
         oracle_near(g->total_s, w->total_s);
         oracle_near(g->prompt_tok_gkwh, w->prompt_tok_gkwh);
         oracle_near(g->completion_tok_gkwh, w->completion_tok_gkwh);
+        assert_int_equal(g->cached, w->cached);
+        oracle_near(g->saved_co2_g, w->saved_co2_g);
     }
 }
 
