@@ -165,3 +165,33 @@ c12_rc c12_metrics_add_ledger(c12_metrics *m, c12_ledger *ledger, c12_err *err)
     if (lc) lc->ledger = ledger;
     return add_collector(m, "ledger", ledger_collect, lc, LEDGER_FAMILIES, C12_NB(LEDGER_FAMILIES), err);
 }
+
+/* ---- the response cache ---- */
+
+typedef struct cache_col {
+    c12_cache *cache;
+    c12_metrics_family *entries, *bytes;
+} cache_col;
+
+#define RFAM(field, ...) C12_METRICS_FAM(cache_col, field, __VA_ARGS__)
+
+static const c12_metrics_fam_def CACHE_FAMILIES[] = {
+    RFAM(entries, "c12_cache_entries", C12_METRIC_GAUGE, "Answers held in the response cache."),
+    RFAM(bytes, "c12_cache_bytes", C12_METRIC_GAUGE, "Text the response cache holds, bytes."),
+};
+
+static void cache_collect(void *self)
+{
+    cache_col *cc = self;
+    c12_cache_stats st;
+    c12_cache_get_stats(cc->cache, &st);
+    c12_metrics_set(cc->entries, NULL, (double)st.entries);
+    c12_metrics_set(cc->bytes, NULL, (double)st.bytes);
+}
+
+c12_rc c12_metrics_add_cache(c12_metrics *m, c12_cache *cache, c12_err *err)
+{
+    cache_col *cc = c12_calloc(1, sizeof *cc);
+    if (cc) cc->cache = cache;
+    return add_collector(m, "cache", cache_collect, cc, CACHE_FAMILIES, C12_NB(CACHE_FAMILIES), err);
+}

@@ -40,6 +40,12 @@ static const c12_metrics_fam_def FAMILIES[] = {
         "Time from arrival to the end of the response.", C12_LABELS("model"), C12_HIST(TOTAL_BUCKETS)),
     FAM(route, "c12_route_decisions_total", C12_METRIC_COUNTER,
         "Routing decisions by the model chosen and the request's category.", C12_LABELS("model", "category")),
+    FAM(cache_requests, "c12_cache_requests_total", C12_METRIC_COUNTER,
+        "Deterministic requests and the response cache: hit, miss (generated, then stored) or bypass "
+        "(x-c12-cache: no, cache-control: no-cache).", C12_LABELS("result")),
+    FAM(co2_avoided, "c12_co2_avoided_by_cache_grams_total", C12_METRIC_COUNTER,
+        "Emissions the cache's hits did not cause, grams CO2e (the first generation's energy at the hit's "
+        "intensity and PUE).", C12_LABELS("model")),
 };
 
 c12_rc c12_metrics_add_families(c12_metrics_registry *reg, void *base, const c12_metrics_fam_def *defs, size_t n,
@@ -104,6 +110,14 @@ void c12_metrics_observe_request(c12_metrics *m, const c12_ledger_row *row)
     if (strcmp(row->status, "rejected")) c12_metrics_observe(m->queue_wait, mo, nonneg(row->queue_ms) / 1000);
     if (row->completion_tokens > 0) c12_metrics_observe(m->ttft, mo, nonneg(row->ttft_ms) / 1000);
     c12_metrics_observe(m->duration, mo, nonneg(row->total_ms) / 1000);
+    if (row->cached) c12_metrics_inc(m->co2_avoided, mo, nonneg(row->saved_co2_g));
+}
+
+void c12_metrics_observe_cache(c12_metrics *m, const char *result)
+{
+    if (!m) return;
+    const char *v[] = {or_none(result)};
+    c12_metrics_inc(m->cache_requests, v, 1);
 }
 
 void c12_metrics_observe_counterfactual(c12_metrics *m, const char *model, double co2_g)

@@ -16,6 +16,7 @@
 
 #include "base/c12_buf.h"
 #include "base/c12_rc.h"
+#include "cache/cache.h"
 #include "carbon/carbon_cache.h"
 #include "ledger/ledger.h"
 #include "metrics/registry.h"
@@ -40,6 +41,10 @@ void c12_metrics_observe_counterfactual(c12_metrics *m, const char *model, doubl
 /* One routing decision: the model chosen for a request of this category. */
 void c12_metrics_observe_route(c12_metrics *m, const char *model, const char *category);
 
+/* A cacheable request's result: "hit", "miss" or "bypass". */
+void c12_metrics_observe_cache(c12_metrics *m, const char *result);
+/* Read the response cache at scrape time (cache must outlive m). */
+c12_rc c12_metrics_add_cache(c12_metrics *m, c12_cache *cache, c12_err *err);
 /* Read the pool at scrape time (pool must outlive m). */
 c12_rc c12_metrics_add_pool(c12_metrics *m, c12_pool *pool, c12_err *err);
 /* Read the carbon cache at scrape time (cache must outlive m). */

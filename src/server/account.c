@@ -122,7 +122,10 @@ void c12_account_row(const c12_gen_job *job, const char *status, const c12_backe
         .intensity_age_s = job->price.age_s,
         .pue = job->srv->deps.pue,
         .co2_g = c12_account_co2(job, m->energy_j),
+        .cached = job->cache.state == C12_GEN_CACHE_HIT,
+        .saved_energy_j = job->cache.state == C12_GEN_CACHE_HIT ? job->cache.hit.energy_j : 0,
     };
+    row->saved_co2_g = c12_account_co2(job, row->saved_energy_j); /* at this request's intensity */
     C12_LEDGER_SET(row->request_id, job->id);
     C12_LEDGER_SET(row->api_key, job->api_key);
     C12_LEDGER_SET(row->user, job->user);

@@ -25,6 +25,7 @@ const char *c12_gen_input(const c12_gen_job *job) { return job->q.kind == C12_AP
 void c12_gen_job_end(c12_gen_job *job)
 {
     if (job->leased) c12_pool_release(job->srv->pool, &job->lease);
+    c12_gen_cache_end(job);
     c12_api_req_free(&job->q);
     c12_free(job);
 }
@@ -126,6 +127,7 @@ static int parse(c12_gen_job *job, c12_req *r, struct MHD_Connection *c, asks *a
         return 0;
     }
     bind_request(job);
+    c12_gen_cache_ask(job, c);
     return 1;
 }
 
@@ -165,7 +167,7 @@ static enum MHD_Result run_plain(c12_gen_job *job, struct MHD_Connection *c)
     c12_buf_puts(&o.text, "");
     c12_backend_result res;
     c12_err err;
-    c12_rc rc = c12_account_generate(job, on_text, &o, &res, &err);
+    c12_rc rc = c12_gen_produce(job, on_text, &o, &res, &err);
     if (!rc && !o.text.data) rc = c12_fail(&err, C12_ERR_NOMEM, "Out of memory.");
     /* Cut by the end of the grace period: the text so far goes out, the row says cancelled. */
     int cut = !rc && atomic_load(&s->cancel_all);
@@ -228,6 +230,7 @@ static enum MHD_Result generate(c12_server *s, c12_req *r, struct MHD_Connection
     c12_err err;
     c12_rc rc = c12_choose_acquire(job, a.model_idx, a.prio, a.deadline_ms, a.max_latency_ms, &err);
     if (rc) return not_served(job, c, rc, err.msg);
+    c12_gen_cache_lookup(job);
     return job->q.stream ? c12_stream_run(job, c) : run_plain(job, c);
 }
 

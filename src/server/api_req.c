@@ -140,7 +140,7 @@ static c12_rc options(pcx *p, json_t *o)
         if (rc) return rc;
     }
     r->max_tokens = (int)(mct ? mct : mt);
-    if (seed != -1) r->sampling.seed = (uint64_t)seed;
+    if (field(o, "seed")) r->sampling.seed = (uint64_t)seed, r->has_seed = 1;
     if (r->sampling.top_p >= 1) r->sampling.top_p = 1; /* off */
     return C12_OK;
 }

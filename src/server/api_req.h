@@ -24,6 +24,7 @@ typedef struct c12_api_req {
     const char *prompt;     /* completion */
     int max_tokens;         /* 0: not given */
     c12_sampling sampling;
+    int has_seed;           /* `seed` was given */
     const char *stop[C12_API_MAX_STOP + 1]; /* NULL-terminated */
     int stream, include_usage;
     int ignore_eos;         /* extension (as vLLM and llama.cpp's server): run to max_tokens */

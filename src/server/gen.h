@@ -6,6 +6,7 @@
 #ifndef C12_SERVER_GEN_H
 #define C12_SERVER_GEN_H
 
+#include "cache/cache.h"
 #include "energy/energy.h"
 #include "ledger/ledger.h"
 #include "route/policy.h"
@@ -54,6 +55,21 @@ typedef struct c12_gen_cost {
     char energy_method[C12_ENERGY_METHOD_MAX]; /* "none": not metered */
 } c12_gen_cost;
 
+/* The request and the response cache (gen_cache.c). */
+typedef enum {
+    C12_GEN_CACHE_OFF = 0, /* no cache, or not deterministic: no x-c12-cache header */
+    C12_GEN_CACHE_MISS,    /* looked up (or to be): generated, then stored */
+    C12_GEN_CACHE_HIT,     /* answered from the cache */
+    C12_GEN_CACHE_BYPASS,  /* x-c12-cache: no, or cache-control: no-cache */
+} c12_gen_cache_state;
+
+typedef struct c12_gen_cache {
+    c12_gen_cache_state state;
+    char key[C12_CACHE_KEY_HEX]; /* "" : not keyed (out of memory) */
+    uint64_t file_id;            /* the model file's identity */
+    c12_cache_value hit;         /* the answer, on a hit */
+} c12_gen_cache;
+
 /* One generation request from arrival to its ledger row. */
 typedef struct c12_gen_job {
     c12_server *srv;
@@ -70,6 +86,7 @@ typedef struct c12_gen_job {
     c12_gen_price price;
     c12_gen_choice choice;
     c12_gen_cost cost;
+    c12_gen_cache cache;
 } c12_gen_job;
 
 /* Run a streamed job: answers the request with server-sent events, or with
@@ -122,6 +139,19 @@ void c12_account_finish(c12_gen_job *job, const char *status, const c12_backend_
 /* Grams CO2e of joules at the request's intensity and the server's PUE. */
 double c12_account_co2(const c12_gen_job *job, double joules);
 
+/* ---- gen_cache.c: the response cache ---- */
+
+/* After parsing: whether the request may use the cache (and its headers let it). */
+void c12_gen_cache_ask(c12_gen_job *job, struct MHD_Connection *c);
+/* Once the model that generates is known: look the request up. */
+void c12_gen_cache_lookup(c12_gen_job *job);
+/* The answer: replayed on a hit, else generated (c12_account_generate) and,
+ * on a miss, stored. */
+c12_rc c12_gen_produce(c12_gen_job *job, c12_text_cb cb, void *ud, c12_backend_result *res, c12_err *err);
+/* "hit", "miss", "bypass", or "" (the cache had no say). */
+const char *c12_gen_cache_result(const c12_gen_job *job);
+void c12_gen_cache_end(c12_gen_job *job);
+
 /* ---- gen_headers.c: the x-c12-* headers and usage.c12 ---- */
 
 /* The response headers (x-c12-*) for the job as it stands. */
@@ -129,7 +159,7 @@ c12_http_hdrs c12_gen_headers(const c12_gen_job *job);
 /* Copy of the headers' values, for a response built on another thread. */
 typedef struct c12_gen_hdrs {
     char model[C12_CFG_ID_MAX], route[C12_POLICY_REASON_MAX + 48], intensity[32], provider[32];
-    char energy[32], co2[32], basis[16];
+    char energy[32], co2[32], basis[16], cache[8];
 } c12_gen_hdrs;
 void c12_gen_hdrs_fill(const c12_gen_job *job, c12_gen_hdrs *h);
 void c12_gen_hdrs_add(const void *h, struct MHD_Response *r);

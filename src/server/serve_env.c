@@ -16,6 +16,7 @@ struct c12_serve_env {
     c12_carbon_cache *carbon;
     c12_meter *meter;
     c12_ledger *ledger;
+    c12_cache *cache;
     c12_policy_slot slot;
     int have_slot;
 };
@@ -83,6 +84,7 @@ static c12_rc open_all(c12_serve_env *e, const char *ledger_path, c12_err *err)
     if (!rc) rc = c12_meter_open(&e->cfg->energy, &e->meter, why, sizeof why, err);
     if (!rc) rc = open_carbon(e, err);
     if (!rc) rc = open_policy(e, err);
+    if (!rc && e->cfg->cache.enabled) rc = c12_cache_new(&e->cfg->cache, &e->cache, err);
     if (rc) return rc;
     c12_meter_describe(e->meter, desc, sizeof desc);
     c12_ledger_cfg_describe(&e->ledger_cfg, ledger, sizeof ledger);
@@ -110,7 +112,7 @@ c12_rc c12_serve_env_open(const c12_config *cfg, const char *ledger_path, c12_se
 void c12_serve_env_deps(c12_serve_env *e, c12_server_deps *out)
 {
     *out = (c12_server_deps){e->carbon, e->meter, e->cfg->energy.pue, e->ledger, e->have_slot ? &e->slot : NULL,
-                             NULL /* metrics: cmd_serve creates them */};
+                             NULL /* metrics: cmd_serve creates them */, e->cache};
 }
 
 c12_rc c12_serve_env_reload(c12_serve_env *e, c12_err *err)
@@ -135,6 +137,7 @@ c12_rc c12_serve_env_close(c12_serve_env *e, c12_err *err)
     c12_rc rc = e->ledger ? c12_ledger_close(e->ledger, err) : C12_OK;
     c12_carbon_cache_free(e->carbon);
     c12_meter_close(e->meter);
+    c12_cache_free(e->cache);
     if (e->have_slot) c12_policy_slot_destroy(&e->slot);
     c12_free(e);
     return rc;

@@ -5,6 +5,7 @@
 #define C12_SERVER_H
 
 #include "base/c12_rc.h"
+#include "cache/cache.h"
 #include "carbon/carbon_cache.h"
 #include "config/config.h"
 #include "energy/energy.h"
@@ -26,6 +27,7 @@ typedef struct c12_server_deps {
     c12_ledger *ledger;
     c12_policy_slot *policy;    /* swapped on SIGHUP; requests hold a reference */
     c12_metrics *metrics;       /* GET /metrics and what each request adds (NULL: 404) */
+    c12_cache *cache;           /* the response cache (NULL: off) */
 } c12_server_deps;
 
 /* Bind cfg's listen address and start serving. cfg, pool, backend and what

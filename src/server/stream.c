@@ -131,7 +131,7 @@ static void *generator(void *ud)
     c12_backend_result res;
     c12_err err;
     c12_err_clear(&err);
-    c12_rc rc = c12_account_generate(job, on_text, st, &res, &err);
+    c12_rc rc = c12_gen_produce(job, on_text, st, &res, &err);
     pthread_mutex_lock(&st->mu);
     int gone = st->cancelled;
     if (gone)
