@@ -31,6 +31,7 @@ from server_helpers import Server
 MODEL = "smollm2-135m"
 CONFIG = f"""
 server: {{default_max_tokens: 4}}
+cache: {{enabled: true}}
 models:
   - {{id: {MODEL}, source: {MODEL}, context: 256}}
 """
@@ -48,6 +49,8 @@ FAMILIES = {
     "c12_model_load_seconds_total": "counter", "c12_carbon_intensity_grams_per_kwh": "gauge",
     "c12_carbon_reading_age_seconds": "gauge", "c12_carbon_provider_errors_total": "counter",
     "c12_carbon_provider_fetches_total": "counter", "c12_metrics_dropped_total": "counter",
+    "c12_cache_requests_total": "counter", "c12_cache_entries": "gauge", "c12_cache_bytes": "gauge",
+    "c12_co2_avoided_by_cache_grams_total": "counter",
     "c12_ledger_rows_accepted_total": "counter", "c12_ledger_rows_committed_total": "counter",
     "c12_ledger_rows_dropped_total": "counter", "c12_ledger_commit_errors_total": "counter",
     "c12_ledger_queue_rows": "gauge",
