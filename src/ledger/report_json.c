@@ -55,6 +55,9 @@ static json_t *row_json(const c12_report *r, const c12_ledger_total *t, int with
                           "energy_j", t->energy_j, "co2_g", t->co2_g, "total_s", t->total_s,
                           "gco2_per_1k_tokens", num(c12_report_gco2_per_1k(t)), "savings", "strongest",
                           saving_json(r, C12_REPORT_STRONGEST, t), "default", saving_json(r, C12_REPORT_DEFAULT, t));
+    if (o && (json_object_set_new(o, "cached", json_integer(t->cached)) ||
+              json_object_set_new(o, "cache_saved_co2_g", json_real(t->saved_co2_g))))
+        json_decref(o), o = NULL;
     if (o && with_key2 && json_object_set_new(o, "key2", json_string(t->key2))) json_decref(o), o = NULL;
     if (o && with_bucket && json_object_set_new(o, "bucket_ms", json_integer(t->bucket_ms)))
         json_decref(o), o = NULL;

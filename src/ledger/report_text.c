@@ -97,6 +97,9 @@ c12_rc c12_report_text(const c12_report *r, c12_buf *b)
                                (long long)all->requests, (long long)all->errors, (long long)all->prompt_tokens,
                                (long long)all->completion_tokens, all->energy_j, all->co2_g);
     if (rc == C12_OK && !isnan(per_1k)) rc = c12_buf_printf(b, ", %.4f g CO2e per 1,000 tokens", per_1k);
+    if (rc == C12_OK && all->cached)
+        rc = c12_buf_printf(b, "; %lld answered from the response cache, %.4f g CO2e not emitted again",
+                            (long long)all->cached, all->saved_co2_g);
     if (rc == C12_OK) rc = c12_buf_puts(b, "\n");
     for (size_t i = 0; rc == C12_OK && i < r->n_tables; i++) rc = text_table(b, r, &r->tables[i]);
     if (rc == C12_OK) rc = c12_buf_puts(b, "\n");
@@ -111,7 +114,7 @@ c12_rc c12_report_text(const c12_report *r, c12_buf *b)
 #define CSV_HEADER                                                                                        \
     "group,key,key2,requests,errors,prompt_tokens,completion_tokens,energy_j,co2_g,total_s,"              \
     "gco2_per_1k_tokens,strongest_co2_g,saved_vs_strongest_g,saved_vs_strongest_pct,default_co2_g,"      \
-    "saved_vs_default_g,saved_vs_default_pct,basis\n"
+    "saved_vs_default_g,saved_vs_default_pct,basis,cached,cache_saved_co2_g\n"
 
 /* Keys come from the ledger (model names, users): quote them all, with
  * quotes doubled, so that no value can break the columns. */
@@ -157,7 +160,9 @@ static c12_rc csv_row(c12_buf *b, const c12_report *r, const char *group, const 
     if (rc == C12_OK) rc = csv_num(b, c12_report_gco2_per_1k(x));
     if (rc == C12_OK) rc = csv_saving(b, r, C12_REPORT_STRONGEST, x);
     if (rc == C12_OK) rc = csv_saving(b, r, C12_REPORT_DEFAULT, x);
-    return rc == C12_OK ? c12_buf_puts(b, ",\n") : rc;
+    if (rc == C12_OK) rc = c12_buf_printf(b, ",,%lld", (long long)x->cached); /* basis: none on a row */
+    if (rc == C12_OK) rc = csv_num(b, x->saved_co2_g);
+    return rc == C12_OK ? c12_buf_puts(b, "\n") : rc;
 }
 
 /* group "counterfactual", key the model, key2 "strongest" or "default":
@@ -175,7 +180,7 @@ static c12_rc csv_counterfactual(c12_buf *b, const c12_report *r, c12_report_cf_
     if (rc == C12_OK && s.known) rc = c12_buf_printf(b, ",%.10g,%.10g,,,,,,,,,", s.cf_energy_j, s.cf_co2_g);
     else if (rc == C12_OK) rc = c12_buf_puts(b, ",,,,,,,,,,,");
     if (rc == C12_OK) rc = csv_field(b, cf->known ? cf->rates.basis : "unknown");
-    return rc == C12_OK ? c12_buf_puts(b, "\n") : rc;
+    return rc == C12_OK ? c12_buf_puts(b, ",,\n") : rc;
 }
 
 c12_rc c12_report_csv(const c12_report *r, c12_buf *b)

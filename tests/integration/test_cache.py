@@ -4,12 +4,14 @@ the same content, plain and streamed; its ledger row is marked cached with
 the energy it saved; x-c12-cache: no and cache-control: no-cache bypass;
 another API key misses unless the cache is shared; a sampled request
 without a seed is never cached; /metrics counts it all."""
+import json
 import sqlite3
 import time
 
 import openai
 import pytest
 
+from conftest import run
 from server_helpers import Server
 
 KEYS = {"C12_TEST_K1": "sk-one", "C12_TEST_K2": "sk-two"}
@@ -129,3 +131,25 @@ def test_metrics(srv):
         assert samples[f'c12_cache_requests_total{{result="{result}"}}'] >= 1
     assert samples["c12_cache_entries"] >= 1 and samples["c12_cache_bytes"] >= 1
     assert samples['c12_co2_avoided_by_cache_grams_total{model="smollm2-135m"}'] >= 0
+
+
+def test_report_counts_hits(srv, c12_san):
+    c = client(srv)
+    _, a = ask(c, "Name a planet.")
+    _, b = ask(c, "Name a planet.")
+    r = rows(srv, [a.id, b.id])
+    with sqlite3.connect(srv.ledger) as db:
+        cached, saved = db.execute("SELECT SUM(cached), SUM(saved_co2_g) FROM requests").fetchone()
+    assert cached >= 1 and r[b.id][1] == 1
+    out = run([c12_san, "report", "--db", srv.ledger, "--json"])
+    assert out.returncode == 0, out.stderr
+    t = json.loads(out.stdout)["totals"]
+    assert t["cached"] == cached and t["cache_saved_co2_g"] == pytest.approx(saved)
+    text = run([c12_san, "report", "--db", srv.ledger]).stdout
+    assert f"{cached} answered from the response cache" in text, text
+    csv = run([c12_san, "report", "--db", srv.ledger, "--csv"]).stdout.splitlines()
+    head, total = csv[0].split(","), csv[1].split(",")
+    assert head[-2:] == ["cached", "cache_saved_co2_g"] and int(total[-2]) == cached
+    # the dashboard's summary is the same document
+    status, body = srv.get("/dashboard/api/summary?since=all", headers={"Authorization": "Bearer sk-one"})
+    assert status == 200 and json.loads(body)["totals"]["cached"] == cached

@@ -164,6 +164,7 @@
       setNum("saved-g", null);
       $("saved-note").textContent = `vs always ${cf.model || "the strongest model"}: unknown (no energy rates)`;
     }
+    if (t.cached) $("saved-note").textContent += `; the response cache answered ${t.cached}, ${sig(t.cache_saved_co2_g)} g not emitted again`;
     $("empty").hidden = t.requests > 0;
     const cols = [[(r) => r.key], [(r) => fmt(r.requests, 0), "num"], [(r) => fmt(r.prompt_tokens + r.completion_tokens, 0), "num"],
       [(r) => sig(r.energy_j), "num"], [(r) => sig(r.co2_g), "num"], [(r) => sig(r.gco2_per_1k_tokens), "num"]];
