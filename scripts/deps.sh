@@ -2,13 +2,20 @@
 # Install what C12 needs: `deps.sh` what it takes to build and run (Debian
 # -dev packages; pip pulls the models), `deps.sh --test` also what the tests
 # use (cmocka, clang for the fuzzers, Prometheus, Chromium with npm
-# playwright-core, the Python test tools). apt-get when root, else it prints
-# the command and stops.
+# playwright-core, the Python test tools), `deps.sh --compose` what the
+# compose test adds (make test-compose: Debian's docker.io and docker-compose
+# 1.29, debootstrap for the local base image, the openai SDK). apt-get when
+# root, else it prints the command and stops.
 set -eu
 pkgs=(gcc make pkg-config libzip-dev libssl-dev libpcre2-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
       libmicrohttpd-dev libsqlite3-dev python3 python3-pip)
 test=0
 [ "${1:-}" = --test ] && test=1
+if [ "${1:-}" = --compose ]; then
+  # docker.io: dockerd, containerd, runc and a docker client (/usr/bin/docker);
+  # tests/compose/test_compose.py starts dockerd when none runs.
+  pkgs+=(docker.io docker-compose debootstrap)
+fi
 if [ $test = 1 ]; then
   pkgs+=(clang libclang-rt-14-dev libcmocka-dev wrk strace
          prometheus        # promtool and prometheus: tests/integration/test_metrics.py, test_observability.py
@@ -29,6 +36,16 @@ for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+if [ "${1:-}" = --compose ]; then
+  # The compose test talks to C12 with the openai SDK and runs under pytest.
+  py=${PYTHON:-python3}
+  for mod in pytest openai yaml; do
+    pkg=$mod
+    [ "$mod" = yaml ] && pkg=pyyaml
+    "$py" -c "import $mod" 2>/dev/null || "$py" -m pip install -q "$pkg"
+  done
+  exit 0
+fi
 [ $test = 1 ] || exit 0
 
 # Python test tools: pytest, the openai SDK and schemathesis (server tests);
