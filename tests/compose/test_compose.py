@@ -356,8 +356,8 @@ def stack():
     st = Stack()
     atexit.register(st.teardown)  # also after SIGTERM (below) or an interrupted session
 
-    def on_term(signum, frame):
-        raise SystemExit(f"signal {signum}")
+    def on_term(signum, frame):  # timeout(1): stop the session now, tear down below
+        raise KeyboardInterrupt(f"signal {signum}")
     old = signal.signal(signal.SIGTERM, on_term)
     try:
         bring_up(st)
@@ -432,17 +432,27 @@ def test_chat_with_openai_sdk(stack):
     assert status == 401
 
 
+def report_requests(stack):
+    """`c12 report` in the c12 container, reading the ledger its config names."""
+    p = stack.compose("exec", "-T", "c12", "c12", "report", "--config", "/etc/c12/c12.yaml", "--json", timeout=60)
+    return json.loads(p.stdout)["totals"]["requests"]
+
+
 def test_ledger_has_the_rows(stack):
+    """The rows of the requests, read from the database itself, and by
+    `c12 report --config /etc/c12/c12.yaml` (docs/deploy.md's command)."""
     assert SENT, "no request was sent"
     if stack.ledger != "postgresql":
         n, models = poll("rows in the SQLite ledger", lambda: (lambda r: r if r[0] >= len(SENT) else None)(
             ledger_rows(stack)), 20)
         assert n == len(SENT) and models == {MODEL}, (n, models)
+        assert report_requests(stack) == n
         pytest.skip("PostgreSQL row check skipped: the image's c12 does not accept ledger.store: postgresql yet "
                     f"(the {n} rows were read back from the SQLite ledger instead)")
     n, models = poll("rows in PostgreSQL", lambda: (lambda r: r if r[0] >= len(SENT) else None)(
         ledger_rows(stack)), 20)
     assert n == len(SENT) and models == {MODEL}, (n, models)
+    assert report_requests(stack) == n
 
 
 def test_prometheus_scrapes_c12(stack):
