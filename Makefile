@@ -21,8 +21,10 @@ BUILD   := build
 
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 DEFS    := -D_GNU_SOURCE
-INC     := -Isrc
-LIBS    := -lzip -lcrypto -lpcre2-8 -lcurl -ljansson -lyaml -lmicrohttpd -lsqlite3 -lm -lpthread
+# libpq's header is under /usr/include/postgresql on Debian (libpq-dev).
+PQ_INC  := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+INC     := -Isrc $(PQ_INC)
+LIBS    := -lzip -lcrypto -lpcre2-8 -lcurl -ljansson -lyaml -lmicrohttpd -lsqlite3 -lpq -lm -lpthread
 
 OPT_CFLAGS := $(WARN) $(DEFS) $(INC) -O2 -g
 SAN_CFLAGS := $(WARN) $(DEFS) $(INC) -O1 -g -fno-omit-frame-pointer \

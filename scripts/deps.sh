@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Install what C12 needs: `deps.sh` what it takes to build and run (Debian
 # -dev packages; pip pulls the models), `deps.sh --test` also what the tests
-# use (cmocka, clang for the fuzzers, Prometheus, Chromium with npm
-# playwright-core, the Python test tools). apt-get when root, else it prints
+# use (cmocka, clang for the fuzzers, Prometheus, PostgreSQL, Chromium with
+# npm playwright-core, the Python test tools). apt-get when root, else it prints
 # the command and stops.
 set -eu
 pkgs=(gcc make pkg-config libzip-dev libssl-dev libpcre2-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
-      libmicrohttpd-dev libsqlite3-dev python3 python3-pip)
+      libmicrohttpd-dev libsqlite3-dev libpq-dev python3 python3-pip)
 test=0
 [ "${1:-}" = --test ] && test=1
 # `deps.sh --compose`: what make test-compose adds (tests/compose): Debian's
@@ -19,6 +19,7 @@ fi
 if [ $test = 1 ]; then
   pkgs+=(clang libclang-rt-14-dev libcmocka-dev wrk strace
          prometheus        # promtool and prometheus: tests/integration/test_metrics.py, test_observability.py
+         postgresql        # a throw-away server (scripts/pg_scratch.sh): the PostgreSQL ledger's tests
          chromium nodejs)  # the dashboard in a browser: tests/integration/test_dashboard.py
 fi
 apt_install() {

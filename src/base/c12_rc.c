@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const rc_names[C12_RC_COUNT] = {
     [C12_OK] = "ok",
@@ -43,4 +44,25 @@ void c12_err_clear(c12_err *err)
     if (!err) return;
     err->rc = C12_OK;
     err->msg[0] = '\0';
+}
+
+void c12_err_redact(c12_err *err, const char *secret)
+{
+    if (!err || !secret || !*secret) return;
+    /* Rebuild the message into a scratch buffer, so that a mark containing
+     * the secret cannot loop and truncation stays in bounds. */
+    char out[sizeof err->msg];
+    size_t n = strlen(secret), o = 0;
+    const char *p = err->msg;
+    while (*p && o + 1 < sizeof out) {
+        if (!strncmp(p, secret, n)) {
+            const char *mark = "[redacted]";
+            while (*mark && o + 1 < sizeof out) out[o++] = *mark++;
+            p += n;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    memcpy(err->msg, out, o + 1);
 }

@@ -45,4 +45,9 @@ c12_rc c12_fail(c12_err *err, c12_rc rc, const char *fmt, ...)
 /* Clear err to C12_OK with an empty message. */
 void c12_err_clear(c12_err *err);
 
+/* Replace every occurrence of `secret` (if non-empty) in err's message with
+ * "[redacted]", so that no credential (an API key, a database password)
+ * leaves through an error. */
+void c12_err_redact(c12_err *err, const char *secret);
+
 #endif

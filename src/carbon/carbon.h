@@ -145,10 +145,6 @@ const c12_carbon_provider_ops *c12_carbon_provider_find(const c12_carbon_provide
 c12_rc c12_carbon_require(const struct c12_carbon_provider_cfg *cfg, const char *value,
                           const char *key, const char *where, c12_err *err);
 
-/* Remove every occurrence of `secret` (if non-empty) from err's message, so
- * that no credential leaves a provider through an error. */
-void c12_carbon_redact(c12_err *err, const char *secret);
-
 /* ---- bundled data (datadir.c) ---- */
 
 /* The bundled trace, relative to the data folder. */

@@ -1,5 +1,5 @@
-/* carbon_util.c - readings, series, fetch results, the provider table lookup
- * and credential redaction. */
+/* carbon_util.c - readings, series, fetch results and the provider table
+ * lookup. */
 #include <stdio.h>
 #include <string.h>
 
@@ -80,27 +80,6 @@ const c12_carbon_provider_ops *c12_carbon_provider_find(const c12_carbon_provide
     for (; table && *table; table++)
         if (!strcmp((*table)->type, type)) return *table;
     return NULL;
-}
-
-void c12_carbon_redact(c12_err *err, const char *secret)
-{
-    if (!err || !secret || !*secret) return;
-    /* Rebuild the message into a scratch buffer, so that a mark containing
-     * the secret cannot loop and truncation stays in bounds. */
-    char out[sizeof err->msg];
-    size_t n = strlen(secret), o = 0;
-    const char *p = err->msg;
-    while (*p && o + 1 < sizeof out) {
-        if (!strncmp(p, secret, n)) {
-            const char *mark = "[redacted]";
-            while (*mark && o + 1 < sizeof out) out[o++] = *mark++;
-            p += n;
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-    memcpy(err->msg, out, o + 1);
 }
 
 c12_rc c12_carbon_require(const struct c12_carbon_provider_cfg *cfg, const char *value,

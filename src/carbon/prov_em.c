@@ -107,7 +107,7 @@ static c12_rc em_fetch(void *self, int64_t now_ms, int want_forecast, c12_carbon
     (void)now_ms;
     em_prov *e = self;
     c12_rc rc = em_fetch_inner(e, want_forecast, out, err);
-    if (rc) c12_carbon_redact(err, e->key);
+    if (rc) c12_err_redact(err, e->key);
     return rc;
 }
 

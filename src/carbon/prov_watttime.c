@@ -183,8 +183,8 @@ static c12_rc wt_fetch(void *self, int64_t now_ms, int want_forecast, c12_carbon
     wt_prov *w = self;
     c12_rc rc = wt_fetch_inner(w, now_ms, want_forecast, out, err);
     if (rc) {
-        c12_carbon_redact(err, w->pass);
-        c12_carbon_redact(err, w->token);
+        c12_err_redact(err, w->pass);
+        c12_err_redact(err, w->token);
     }
     return rc;
 }

@@ -1,6 +1,7 @@
-/* cmd_ledger.c - `c12 ledger info|add-test-rows`: look at a ledger file, and
+/* cmd_ledger.c - `c12 ledger info|add-test-rows|migrate`: look at a ledger,
  * fill one with synthetic rows through the real writer (for tests and for
- * trying `c12 report`). Exit: 0 done, 1 failed, 2 usage. */
+ * trying `c12 report`), copy one into another store (cmd_ledger_migrate.c).
+ * Exit: 0 done, 1 failed, 2 usage. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +9,12 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_ledger.h"
 #include "energy/energy.h"
 #include "ledger/ledger.h"
 
 typedef struct ledger_opts {
-    const char *db;
+    const char *db, *ledger, *from, *to;
     long n;
     int days;
 } ledger_opts;
@@ -20,12 +22,16 @@ typedef struct ledger_opts {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: c12 ledger info [--db FILE]\n"
-            "       c12 ledger add-test-rows [--db FILE] [--n N (100)] [--days D (3)]\n"
+            "usage: c12 ledger info [--db FILE | --ledger postgresql]\n"
+            "       c12 ledger add-test-rows [--db FILE | --ledger postgresql] [--n N (100)] [--days D (3)]\n"
+            "       c12 ledger migrate --from sqlite:FILE --to postgresql\n"
             "\n"
-            "  info            schema version and totals of a ledger\n"
+            "  info            the number of requests in a ledger\n"
             "  add-test-rows   append N synthetic requests spread over the last D days\n"
-            "  --db FILE       the ledger (default $C12_HOME/ledger.db)\n");
+            "  migrate         copy every row of one ledger into another, empty one (either\n"
+            "                  way: sqlite:FILE or postgresql)\n"
+            "  --db FILE       an SQLite ledger (default $C12_HOME/ledger.db)\n"
+            "  --ledger STORE  sqlite or postgresql (its connection string from $C12_LEDGER_DSN)\n");
 }
 
 /* Deterministic synthetic row i of n: three models, two categories, two API
@@ -59,11 +65,12 @@ static void test_row(long i, const ledger_opts *o, int64_t now_ms, c12_ledger_ro
     C12_LEDGER_SET(r->status, i % 17 == 16 ? "error" : "ok");
 }
 
-static int add_rows(const ledger_opts *o, const char *db)
+static int add_rows(const ledger_opts *o)
 {
-    c12_ledger_cfg cfg;
-    c12_ledger_cfg_defaults(&cfg);
-    snprintf(cfg.target, sizeof cfg.target, "%s", db);
+    cli_ledger which;
+    int st = cli_ledger_pick("ledger", o->ledger, o->db, NULL, &which);
+    if (st >= 0) return st;
+    c12_ledger_cfg cfg = which.cfg;
     cfg.block_ms = 5000;
     c12_ledger *l;
     c12_err err;
@@ -84,43 +91,58 @@ static int add_rows(const ledger_opts *o, const char *db)
         fprintf(stderr, "c12 ledger: %s\n", cerr.msg);
         return 1;
     }
-    if (rc == C12_OK) printf("added %ld rows to %s\n", o->n, db);
+    if (rc == C12_OK) printf("added %ld rows to %s\n", o->n, which.desc);
     return rc ? 1 : 0;
 }
 
-static int info(const ledger_opts *o, const char *db)
+static int info(const ledger_opts *o)
 {
-    (void)o;
+    cli_ledger which;
+    int st = cli_ledger_pick("ledger", o->ledger, o->db, NULL, &which);
+    if (st >= 0) return st;
     c12_ledger_totals t = {0};
     c12_err err;
     c12_ledger_filter all = {0};
-    if (c12_ledger_query_file("sqlite", db, &all, &t, &err) != C12_OK) {
+    if (c12_ledger_query_file(which.cfg.store, which.target, &all, &t, &err) != C12_OK) {
         fprintf(stderr, "c12 ledger: %s\n", err.msg);
         return 1;
     }
     long long n = t.n ? (long long)t.t[0].requests : 0;
-    printf("%s: %lld requests\n", db, n);
+    printf("%s: %lld requests\n", which.desc, n);
     c12_ledger_totals_free(&t);
     return 0;
 }
 
+static int migrate(const ledger_opts *o)
+{
+    if (!o->from || !o->to) {
+        fprintf(stderr, "c12 ledger migrate: --from and --to are required (c12 ledger --help)\n");
+        return 2;
+    }
+    return cli_ledger_migrate(o->from, o->to);
+}
+
 typedef struct ledger_sub {
     const char *name;
-    int (*run)(const ledger_opts *o, const char *db);
+    int (*run)(const ledger_opts *o);
 } ledger_sub;
 
-static const ledger_sub SUBS[] = {{"info", info}, {"add-test-rows", add_rows}};
+static const ledger_sub SUBS[] = {{"info", info}, {"add-test-rows", add_rows}, {"migrate", migrate}};
 
 int cmd_ledger(int argc, char **argv)
 {
-    static const struct option lo[] = {{"db", 1, 0, 'd'}, {"n", 1, 0, 'n'}, {"days", 1, 0, 'D'},
-                                       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option lo[] = {{"db", 1, 0, 'd'},     {"ledger", 1, 0, 'L'}, {"from", 1, 0, 'f'},
+                                       {"to", 1, 0, 't'},     {"n", 1, 0, 'n'},      {"days", 1, 0, 'D'},
+                                       {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
     ledger_opts o = {.n = 100, .days = 3};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hn:", lo, NULL)) != -1) {
         switch (c) {
         case 'd': o.db = optarg; break;
+        case 'L': o.ledger = optarg; break;
+        case 'f': o.from = optarg; break;
+        case 't': o.to = optarg; break;
         case 'n': o.n = atol(optarg); break;
         case 'D': o.days = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
@@ -131,15 +153,8 @@ int cmd_ledger(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    char db[1024];
-    c12_err err;
-    if (!o.db && c12_ledger_default_path(db, sizeof db, &err) != C12_OK) {
-        fprintf(stderr, "c12 ledger: %s\n", err.msg);
-        return 1;
-    }
-    if (o.db) snprintf(db, sizeof db, "%s", o.db);
     for (size_t i = 0; i < sizeof SUBS / sizeof SUBS[0]; i++)
-        if (strcmp(argv[optind], SUBS[i].name) == 0) return SUBS[i].run(&o, db);
+        if (strcmp(argv[optind], SUBS[i].name) == 0) return SUBS[i].run(&o);
     usage(stderr);
     return 2;
 }

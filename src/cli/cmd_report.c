@@ -13,6 +13,7 @@
 #include "base/c12_clock.h"
 #include "carbon/carbon.h"
 #include "cli.h"
+#include "cli_ledger.h"
 #include "config/config.h"
 #include "energy/calib.h"
 #include "ledger/report.h"
@@ -21,7 +22,7 @@
 typedef enum { OUT_TEXT = 0, OUT_CSV, OUT_JSON } report_out;
 
 typedef struct report_opts {
-    const char *since, *until, *db, *calibration, *strongest, *dflt, *config;
+    const char *since, *until, *db, *ledger, *calibration, *strongest, *dflt, *config;
     c12_ledger_group by;
     report_out out;
 } report_opts;
@@ -30,7 +31,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: c12 report [--by model|category|key|user|day|hour] [--since WHEN] [--until WHEN]\n"
-            "                  [--json|--csv] [--db FILE] [--config FILE] [--calibration FILE]\n"
+            "                  [--json|--csv] [--db FILE | --ledger postgresql] [--config FILE]\n"
+            "                  [--calibration FILE]\n"
             "                  [--strongest MODEL] [--default MODEL]\n"
             "\n"
             "Ledger totals, requests, errors, tokens, energy, CO2e and gCO2e per 1,000 tokens,\n"
@@ -45,8 +47,10 @@ static void usage(FILE *out)
             "  --until WHEN        and before WHEN (same forms; default: no bound)\n"
             "  --json              one JSON document (filter, counterfactuals, totals, tables)\n"
             "  --csv               one CSV table (group,key,key2,requests,...) instead of text\n"
-            "  --db FILE           the ledger (default: the config's ledger.path, else\n"
+            "  --db FILE           an SQLite ledger (default: the config's ledger:, else\n"
             "                      $C12_HOME/ledger.db)\n"
+            "  --ledger STORE      sqlite or postgresql: a PostgreSQL ledger, its connection\n"
+            "                      string from $C12_LEDGER_DSN (or the config's ledger.dsn_env)\n"
             "  --config FILE       the policy: section and default_model of FILE (default:\n"
             "                      built in)\n"
             "  --calibration FILE  joules per token (default $C12_HOME/calibration.json; a\n"
@@ -82,7 +86,8 @@ static int parse(int argc, char **argv, report_opts *o)
         {"by", 1, 0, 'b'},          {"since", 1, 0, 's'},     {"until", 1, 0, 'u'},
         {"csv", 0, 0, 'c'},         {"json", 0, 0, 'j'},      {"db", 1, 0, 'd'},
         {"calibration", 1, 0, 'k'}, {"strongest", 1, 0, 'S'}, {"default", 1, 0, 'D'},
-        {"config", 1, 0, 'C'},      {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+        {"config", 1, 0, 'C'},      {"ledger", 1, 0, 'L'},    {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
     int c, st = -1;
     optind = 1;
     while (st < 0 && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -97,6 +102,7 @@ static int parse(int argc, char **argv, report_opts *o)
             o->out = c == 'c' ? OUT_CSV : OUT_JSON;
             break;
         case 'd': o->db = optarg; break;
+        case 'L': o->ledger = optarg; break;
         case 'k': o->calibration = optarg; break;
         case 'S': o->strongest = optarg; break;
         case 'D': o->dflt = optarg; break;
@@ -167,7 +173,7 @@ static int price(const report_opts *o, const c12_config *cfg, c12_report *r)
     return -1;
 }
 
-static int emit(const report_opts *o, const c12_report *r, const char *db)
+static int emit(const report_opts *o, const c12_report *r, const char *ledger)
 {
     c12_buf b;
     c12_buf_init(&b, 0);
@@ -184,7 +190,7 @@ static int emit(const report_opts *o, const c12_report *r, const char *db)
         char from[32] = "the start", to[32] = "now";
         if (r->filter.since_ms) c12_carbon_format_time(r->filter.since_ms, from, sizeof from);
         if (r->filter.until_ms) c12_carbon_format_time(r->filter.until_ms, to, sizeof to);
-        rc = c12_buf_printf(&b, "ledger %s, requests from %s to %s\n", db, from, to);
+        rc = c12_buf_printf(&b, "ledger %s, requests from %s to %s\n", ledger, from, to);
         if (rc == C12_OK) rc = c12_report_text(r, &b);
     }
     if (rc == C12_OK) fwrite(b.data, 1, b.len, stdout);
@@ -196,20 +202,18 @@ static int emit(const report_opts *o, const c12_report *r, const char *db)
 static int run(const report_opts *o, const c12_ledger_filter *f, const c12_config *cfg)
 {
     c12_err err;
-    char db[1024];
-    if (o->db) snprintf(db, sizeof db, "%s", o->db);
-    else if (cfg->ledger.target[0]) snprintf(db, sizeof db, "%s", cfg->ledger.target);
-    else if (c12_ledger_default_path(db, sizeof db, &err) != C12_OK) {
-        fprintf(stderr, "c12 report: %s\n", err.msg);
-        return 1;
-    }
+    cli_ledger l;
+    int st = cli_ledger_pick("report", o->ledger, o->db, &cfg->ledger, &l);
+    if (st >= 0) return st;
     c12_report r;
-    if (c12_report_load(cfg->ledger.store, db, f, &r, &err) != C12_OK) {
+    c12_rc rc = c12_report_load(l.cfg.store, l.target, f, &r, &err);
+    explicit_bzero(l.target, sizeof l.target);
+    if (rc) {
         fprintf(stderr, "c12 report: %s\n", err.msg);
         return 1;
     }
-    int st = price(o, cfg, &r);
-    if (st < 0) st = emit(o, &r, db);
+    st = price(o, cfg, &r);
+    if (st < 0) st = emit(o, &r, l.desc);
     c12_report_free(&r);
     return st;
 }

@@ -22,8 +22,9 @@ static int usage(FILE *f, int rc)
     fprintf(f, "usage: c12 serve [--config FILE] [--listen HOST:PORT] [--ledger FILE]\n"
                "  --config FILE       configuration (default: built-in, serving the model catalogue)\n"
                "  --listen HOST:PORT  listen address (also C12_LISTEN; default 127.0.0.1:8080)\n"
-               "  --ledger FILE       the ledger database (overrides ledger.path; default\n"
-               "                      $C12_HOME/ledger.db)\n"
+               "  --ledger FILE       an SQLite ledger file (overrides the config's ledger:;\n"
+               "                      default $C12_HOME/ledger.db, or ledger.store: postgresql\n"
+               "                      with its connection string in $C12_LEDGER_DSN)\n"
                "SIGTERM/SIGINT: stop gracefully; SIGHUP: reload the policy: section.\n");
     return rc;
 }

@@ -2,13 +2,17 @@
  *
  * Rows move ring -> writer's batch -> store. A batch leaves the ring before it
  * is committed (so submitters get room while the disk is slow) and stays in
- * the writer's hands until a commit succeeds: a failing store is retried with
- * backoff, never skipped. Only close gives up, after a few more tries, and
- * then says how many rows were lost. */
+ * the writer's hands until a commit succeeds: a failing store (a full disk, a
+ * database server restarting) is retried with backoff, never skipped, under
+ * the same batch id, so that a store can tell a retry of a batch it already
+ * committed. Only close gives up, after a few more tries, and then says how
+ * many rows were lost. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/c12_clock.h"
 #include "base/c12_alloc.h"
@@ -21,11 +25,14 @@ struct c12_ledger {
     const c12_store_ops *ops;
     void *store;
     c12_ledger_cfg cfg;
+    char target[1024]; /* what the store opens (a DSN: never printed) */
+    uint64_t nonce, seq; /* batch ids: "<nonce>-<seq>", unique across processes */
     pthread_mutex_t mu;
     pthread_cond_t not_empty, not_full, progress;
     c12_ledger_row *ring, *batch;
     size_t head, count;
     uint64_t accepted, committed, refused, commit_errors, lost;
+    uint64_t failing; /* failed commits since the last one that succeeded */
     int closing, schema_version;
     int hurry; /* flush asked: commit without waiting for flush_ms */
     c12_err last_err; /* the store's last failure (guarded by mu) */
@@ -53,6 +60,7 @@ static size_t take(c12_ledger *l)
     l->head = (l->head + n) % l->cfg.queue_cap;
     l->count -= n;
     if (l->count == 0) l->hurry = 0;
+    l->seq++;
     pthread_cond_broadcast(&l->not_full);
     return n;
 }
@@ -63,21 +71,42 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* Tell cfg.log (if set) how the store is doing: its first failure after a
+ * success, and its first success after failures. mu held. */
+static void say(c12_ledger *l, c12_rc rc, const c12_err *err, size_t n)
+{
+    char msg[C12_ERR_MSG_MAX + 160];
+    if (!l->cfg.log || (rc ? l->failing != 1 : l->failing == 0)) return;
+    if (rc)
+        snprintf(msg, sizeof msg, "ledger: the store failed (%s); %zu row(s) held in the queue, retrying", err->msg,
+                 l->count + n);
+    else
+        snprintf(msg, sizeof msg, "ledger: the store is back after %llu failed commit(s); the held rows are committed",
+                 (unsigned long long)l->failing);
+    l->cfg.log(l->cfg.log_ud, msg);
+}
+
 /* Commit the batch, retrying a failing store (called and returns with mu held). */
 static void commit(c12_ledger *l, size_t n)
 {
     int tries = 0, backoff = 50;
+    char batch[48];
+    snprintf(batch, sizeof batch, "%016llx-%llu", (unsigned long long)l->nonce, (unsigned long long)l->seq);
     for (;;) {
         c12_err err;
         pthread_mutex_unlock(&l->mu);
-        c12_rc rc = l->ops->append(l->store, l->batch, n, &err);
+        c12_rc rc = l->ops->append(l->store, batch, l->batch, n, &err);
         pthread_mutex_lock(&l->mu);
         if (rc == C12_OK) {
             l->committed += n;
+            say(l, rc, NULL, n);
+            l->failing = 0;
             break;
         }
         l->commit_errors++;
+        l->failing++;
         l->last_err = err;
+        say(l, rc, &err, n);
         if (l->closing && ++tries >= CLOSE_TRIES) {
             l->lost += n;
             break;
@@ -136,6 +165,7 @@ static void destroy(c12_ledger *l)
     pthread_cond_destroy(&l->progress);
     c12_free(l->ring);
     c12_free(l->batch);
+    explicit_bzero(l->target, sizeof l->target);
     c12_free(l);
 }
 
@@ -144,6 +174,16 @@ c12_rc c12_ledger_open(const c12_ledger_cfg *cfg, c12_ledger **out, c12_err *err
     const c12_store_ops *ops = c12_ledger_store_find(cfg->store);
     if (!ops) return c12_fail(err, C12_ERR_INVALID, "ledger: unknown store '%s'", cfg->store);
     return c12_ledger_open_store(ops, cfg, out, err);
+}
+
+/* A random start for this ledger's batch ids. */
+static uint64_t batch_nonce(void)
+{
+    uint64_t v;
+    if (getrandom(&v, sizeof v, 0) == (ssize_t)sizeof v) return v;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 16);
 }
 
 c12_rc c12_ledger_open_store(const c12_store_ops *ops, const c12_ledger_cfg *cfg, c12_ledger **out,
@@ -155,12 +195,14 @@ c12_rc c12_ledger_open_store(const c12_store_ops *ops, const c12_ledger_cfg *cfg
     if (!l) return c12_fail(err, C12_ERR_NOMEM, "ledger: no memory");
     l->cfg = *cfg;
     if (l->cfg.batch_max > l->cfg.queue_cap) l->cfg.batch_max = l->cfg.queue_cap;
+    l->nonce = batch_nonce();
     l->ops = ops;
     init_sync(l);
     l->ring = c12_calloc(l->cfg.queue_cap, sizeof *l->ring);
     l->batch = c12_calloc(l->cfg.batch_max, sizeof *l->batch);
     if (!l->ring || !l->batch) rc = c12_fail(err, C12_ERR_NOMEM, "ledger: no memory");
-    if (rc == C12_OK) rc = l->ops->open(cfg->target, 0, &l->store, err);
+    if (rc == C12_OK) rc = c12_ledger_store_target(ops, cfg, l->target, sizeof l->target, err);
+    if (rc == C12_OK) rc = l->ops->open(l->target, 0, &l->store, err);
     if (rc == C12_OK) rc = l->ops->migrate(l->store, &l->schema_version, err);
     if (rc == C12_OK && pthread_create(&l->th, NULL, writer_main, l) != 0)
         rc = c12_fail(err, C12_ERR_INTERNAL, "ledger: cannot start the writer thread");
@@ -247,7 +289,7 @@ c12_rc c12_ledger_close(c12_ledger *l, c12_err *err)
 static c12_rc reader(c12_ledger *l, c12_err *err)
 {
     if (l->reader) return C12_OK;
-    return l->ops->open(l->cfg.target, 1, &l->reader, err);
+    return l->ops->open(l->target, 1, &l->reader, err);
 }
 
 c12_rc c12_ledger_query(c12_ledger *l, const c12_ledger_filter *f, c12_ledger_totals *out, c12_err *err)

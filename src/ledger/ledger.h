@@ -1,18 +1,20 @@
 /* ledger.h - one row per request, written in batches by a background thread
- * into a store (SQLite now, PostgreSQL later), and what `c12 report` and
- * the dashboard read back: totals over a window grouped one or two ways
- * (model, category, API key, user, day, hour, buckets of any width), and
- * the newest rows.
+ * into a store (SQLite, or PostgreSQL shared by several C12 processes), and
+ * what `c12 report` and the dashboard read back: totals over a window
+ * grouped one or two ways (model, category, API key, user, day, hour,
+ * buckets of any width), and the newest rows.
  *
  * The request path only copies a fixed-size row into a bounded queue
  * (c12_ledger_submit: no allocation, no I/O). The writer thread commits what
- * is queued in one transaction per batch. A row that submit accepted is
- * committed before c12_ledger_close returns (it drains the queue; the server
- * calls it on SIGTERM), and a committed row survives a crash (SQLite WAL with
- * synchronous=FULL). When the queue is full, submit waits up to
- * `block_ms` for room and then refuses with C12_ERR_BUSY, which the caller
- * reports (log, metric): a row is never dropped silently. Prompts and
- * completions are never stored. */
+ * is queued in one transaction per batch, retrying a failing store (a full
+ * disk, a PostgreSQL server restarting) with backoff while the rows wait. A
+ * row that submit accepted is committed before c12_ledger_close returns (it
+ * drains the queue; the server calls it on SIGTERM), and a committed row
+ * survives a crash (SQLite WAL with synchronous=FULL; PostgreSQL's own
+ * durability). When the queue is full, submit waits up to `block_ms` for
+ * room and then refuses with C12_ERR_BUSY, which the caller reports (log,
+ * metric): a row is never dropped silently. Prompts and completions are
+ * never stored. */
 #ifndef C12_LEDGER_H
 #define C12_LEDGER_H
 
@@ -100,20 +102,34 @@ c12_rc c12_ledger_filter_check(const c12_ledger_filter *f, c12_err *err);
 void c12_ledger_bucket_key(c12_ledger_group g, int64_t bucket_ms, char *out, size_t cap);
 
 typedef struct c12_store_ops {
-    const char *name; /* "sqlite" */
+    const char *name; /* "sqlite", "postgresql" */
+    /* 0: the target is a file (ledger.path); 1: a connection string, which
+     * holds a password and so comes from the environment (ledger.dsn_env),
+     * never from the configuration file */
+    int connects;
     /* readonly: never create or change it (C12_ERR_NOT_FOUND if absent). */
     c12_rc (*open)(const char *target, int readonly, void **out, c12_err *err);
-    /* Apply the migrations not applied yet; *version is the schema after. */
+    /* Apply the migrations not applied yet (migrate.h); *version is the
+     * schema after. */
     c12_rc (*migrate)(void *self, int *version, c12_err *err);
-    /* All rows in one transaction: all committed, or none. */
-    c12_rc (*append)(void *self, const c12_ledger_row *rows, size_t n, c12_err *err);
+    /* All rows in one transaction: all committed, or none. batch (NULL or ""
+     * for none) names the batch: unique across processes and the same on
+     * every retry of it. A batch committed before is not written again (and
+     * the call succeeds), so that a retry after a COMMIT whose answer was
+     * lost with the connection adds no row twice. */
+    c12_rc (*append)(void *self, const char *batch, const c12_ledger_row *rows, size_t n, c12_err *err);
     /* Totals of the rows f selects, grouped by f->by and f->by2: text keys
-     * ascending, time groups in time order. *out is replaced on success. */
+     * ascending (byte order), time groups in time order. *out is replaced on
+     * success. */
     c12_rc (*query)(void *self, const c12_ledger_filter *f, c12_ledger_totals *out, c12_err *err);
     /* Up to limit rows with time_ms >= since_ms, the newest first, into
      * rows[0..*n). */
     c12_rc (*recent)(void *self, int64_t since_ms, size_t limit, c12_ledger_row *rows, size_t *n,
                      c12_err *err);
+    /* Up to limit rows in the order they were appended, from just after
+     * *cursor (0: the first); *cursor moves past the last one returned
+     * (copying a ledger: c12 ledger migrate). */
+    c12_rc (*scan)(void *self, int64_t *cursor, size_t limit, c12_ledger_row *rows, size_t *n, c12_err *err);
     void (*close)(void *self);
 } c12_store_ops;
 
@@ -123,22 +139,45 @@ const c12_store_ops *c12_ledger_store_find(const char *name);
 
 /* ---- the ledger: store + queue + writer thread ---- */
 
+typedef void (*c12_ledger_log_fn)(void *ud, const char *msg);
+
 typedef struct c12_ledger_cfg {
-    char store[16];       /* "sqlite" */
+    char store[16];       /* "sqlite" (default) or "postgresql" */
     char target[1024];    /* for sqlite: the database file */
+    char dsn_env[64];     /* for postgresql: the environment variable holding the
+                           * connection string, default C12_LEDGER_DSN */
     size_t queue_cap;     /* rows waiting, default 4096 */
     size_t batch_max;     /* rows per transaction, default 256 */
     int flush_ms;         /* longest a row waits before a commit, default 200 */
     int block_ms;         /* how long submit waits for room, default 100 */
+    /* Told when the store starts failing (rows held, retried) and when it
+     * is back; NULL: nothing said. Called on the writer thread with the
+     * ledger's lock held: it must not call the ledger. */
+    c12_ledger_log_fn log;
+    void *log_ud;
 } c12_ledger_cfg;
+
+#define C12_LEDGER_DSN_ENV "C12_LEDGER_DSN"
 
 void c12_ledger_cfg_defaults(c12_ledger_cfg *cfg);
 /* Set one `ledger:` key of the configuration from its text (ledger_cfg.c
- * lists them): store, path, queue_cap, batch_max, flush_ms, block_ms.
- * C12_ERR_INVALID names the key; cfg is unchanged on failure. */
+ * lists them): store, path, dsn_env, queue_cap, batch_max, flush_ms,
+ * block_ms. A `dsn` key is refused: the DSN holds a password and comes from
+ * the environment. C12_ERR_INVALID names the key; cfg is unchanged on
+ * failure. */
 c12_rc c12_ledger_cfg_set(c12_ledger_cfg *cfg, const char *key, const char *value, c12_err *err);
 /* $C12_HOME/ledger.db (C12_HOME defaults to ~/.cache/c12). */
 c12_rc c12_ledger_default_path(char *out, size_t cap, c12_err *err);
+/* What cfg's store opens: sqlite's file (cfg->target), or for a store that
+ * connects the value of $<cfg->dsn_env> (C12_ERR_INVALID when it is unset
+ * or empty). Never print it: it may hold a password. */
+c12_rc c12_ledger_cfg_target(const c12_ledger_cfg *cfg, char *out, size_t cap, c12_err *err);
+/* The same for a store given directly. */
+c12_rc c12_ledger_store_target(const c12_store_ops *ops, const c12_ledger_cfg *cfg, char *out, size_t cap,
+                               c12_err *err);
+/* For logs: sqlite's file ("/var/lib/c12/ledger.db"), or "postgresql (DSN
+ * from $C12_LEDGER_DSN)". */
+void c12_ledger_cfg_describe(const c12_ledger_cfg *cfg, char *out, size_t cap);
 
 typedef struct c12_ledger_stats {
     uint64_t accepted;    /* rows submit took */
@@ -151,7 +190,7 @@ typedef struct c12_ledger_stats {
 
 typedef struct c12_ledger c12_ledger;
 
-/* Open the store, migrate it, start the writer. */
+/* Open the store (c12_ledger_cfg_target), migrate it, start the writer. */
 c12_rc c12_ledger_open(const c12_ledger_cfg *cfg, c12_ledger **out, c12_err *err);
 /* The same with a store given directly instead of by cfg->store (tests use
  * stores that fail or stall on purpose). */
@@ -174,7 +213,8 @@ c12_rc c12_ledger_close(c12_ledger *l, c12_err *err);
 c12_rc c12_ledger_query(c12_ledger *l, const c12_ledger_filter *f, c12_ledger_totals *out, c12_err *err);
 c12_rc c12_ledger_recent(c12_ledger *l, int64_t since_ms, size_t limit, c12_ledger_row *rows, size_t *n,
                          c12_err *err);
-/* Totals from a store file, opened read-only for this one call (the CLI). */
+/* Totals from a store, opened read-only for this one call (the CLI); target
+ * as c12_ledger_cfg_target gives it. */
 c12_rc c12_ledger_query_file(const char *store, const char *target, const c12_ledger_filter *f,
                              c12_ledger_totals *out, c12_err *err);
 

@@ -2,8 +2,9 @@
  * that the YAML reader (src/config) hands over key and text:
  *
  *   ledger:
- *     store: sqlite          # the only store so far (PostgreSQL later)
- *     path: ~/.cache/c12/ledger.db   # default $C12_HOME/ledger.db
+ *     store: sqlite          # or postgresql
+ *     path: ~/.cache/c12/ledger.db   # sqlite's file, default $C12_HOME/ledger.db
+ *     dsn_env: C12_LEDGER_DSN        # postgresql: the variable holding the DSN
  *     queue_cap: 4096        # rows waiting for the writer
  *     batch_max: 256         # rows per transaction
  *     flush_ms: 200          # longest a row waits for its commit
@@ -32,7 +33,7 @@ static c12_rc count(const char *v, long lo, long hi, long *out, const char *key,
 static c12_rc set_store(c12_ledger_cfg *c, const char *v, c12_err *err)
 {
     if (!c12_ledger_store_find(v))
-        return c12_fail(err, C12_ERR_INVALID, "ledger.store: unknown store '%s' (sqlite)", v);
+        return c12_fail(err, C12_ERR_INVALID, "ledger.store: unknown store '%s' (sqlite, postgresql)", v);
     snprintf(c->store, sizeof c->store, "%s", v);
     return C12_OK;
 }
@@ -43,6 +44,25 @@ static c12_rc set_path(c12_ledger_cfg *c, const char *v, c12_err *err)
         return c12_fail(err, C12_ERR_INVALID, "ledger.path: empty or too long");
     memcpy(c->target, v, strlen(v) + 1);
     return C12_OK;
+}
+
+/* An environment variable's name: letters, digits, '_', not a digit first. */
+static c12_rc set_dsn_env(c12_ledger_cfg *c, const char *v, c12_err *err)
+{
+    size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+    if (!v[0] || v[n] || (v[0] >= '0' && v[0] <= '9') || n >= sizeof c->dsn_env)
+        return c12_fail(err, C12_ERR_INVALID, "ledger.dsn_env: '%s' is not an environment variable's name", v);
+    memcpy(c->dsn_env, v, n + 1);
+    return C12_OK;
+}
+
+/* A connection string holds a password: it never comes from the file. */
+static c12_rc refuse_dsn(c12_ledger_cfg *c, const char *v, c12_err *err)
+{
+    return c12_fail(err, C12_ERR_INVALID,
+                    "ledger.dsn: the connection string holds a password and is not read from the file; "
+                    "put it in the environment (ledger.dsn_env names the variable, default %s)",
+                    C12_LEDGER_DSN_ENV);
 }
 
 #define COUNT_SETTER(name, field, lo, hi)                                      \
@@ -61,8 +81,8 @@ COUNT_SETTER(set_block, block_ms, 0, 60000)
 static const struct {
     const char *key;
     set_fn set;
-} KEYS[] = {{"store", set_store},     {"path", set_path},       {"queue_cap", set_queue},
-            {"batch_max", set_batch}, {"flush_ms", set_flush},  {"block_ms", set_block}};
+} KEYS[] = {{"store", set_store},     {"path", set_path},      {"dsn_env", set_dsn_env}, {"dsn", refuse_dsn},
+            {"queue_cap", set_queue}, {"batch_max", set_batch}, {"flush_ms", set_flush},  {"block_ms", set_block}};
 
 c12_rc c12_ledger_cfg_set(c12_ledger_cfg *cfg, const char *key, const char *value, c12_err *err)
 {

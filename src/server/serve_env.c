@@ -29,12 +29,24 @@ static c12_rc open_carbon(c12_serve_env *e, c12_err *err)
     return rc;
 }
 
-/* A relative ledger path is relative to the configuration file's folder. */
+/* The writer's news about its store (failing, back), on the log. */
+static void ledger_log(void *ud, const char *msg)
+{
+    (void)ud;
+    fprintf(stderr, "c12 serve: %s\n", msg);
+}
+
+/* --ledger FILE: an SQLite file, whatever the file's ledger: says. A
+ * relative ledger path is relative to the configuration file's folder. */
 static c12_rc ledger_target(c12_serve_env *e, const char *override, c12_err *err)
 {
     char *t = e->ledger_cfg.target;
     size_t cap = sizeof e->ledger_cfg.target;
-    if (override) return c12_ledger_cfg_set(&e->ledger_cfg, "path", override, err);
+    if (override) {
+        c12_rc rc = c12_ledger_cfg_set(&e->ledger_cfg, "store", "sqlite", err);
+        return rc ? rc : c12_ledger_cfg_set(&e->ledger_cfg, "path", override, err);
+    }
+    if (c12_ledger_store_find(e->ledger_cfg.store)->connects) return C12_OK;
     if (!t[0]) return c12_ledger_default_path(t, cap, err);
     if (t[0] == '/' || !e->cfg->from_file) return C12_OK;
     char dir[C12_CFG_PATH_MAX], rel[sizeof e->ledger_cfg.target];
@@ -63,8 +75,9 @@ static c12_rc open_policy(c12_serve_env *e, c12_err *err)
 
 static c12_rc open_all(c12_serve_env *e, const char *ledger_path, c12_err *err)
 {
-    char why[512] = "", desc[256];
+    char why[512] = "", desc[256], ledger[1200];
     e->ledger_cfg = e->cfg->ledger;
+    e->ledger_cfg.log = ledger_log;
     c12_rc rc = ledger_target(e, ledger_path, err);
     if (!rc) rc = c12_ledger_open(&e->ledger_cfg, &e->ledger, err);
     if (!rc) rc = c12_meter_open(&e->cfg->energy, &e->meter, why, sizeof why, err);
@@ -72,8 +85,9 @@ static c12_rc open_all(c12_serve_env *e, const char *ledger_path, c12_err *err)
     if (!rc) rc = open_policy(e, err);
     if (rc) return rc;
     c12_meter_describe(e->meter, desc, sizeof desc);
-    fprintf(stderr, "c12 serve: ledger %s; energy %s%s%s; pue %g\n", e->ledger_cfg.target, desc, why[0] ? "; " : "",
-            why, e->cfg->energy.pue);
+    c12_ledger_cfg_describe(&e->ledger_cfg, ledger, sizeof ledger);
+    fprintf(stderr, "c12 serve: ledger %s; energy %s%s%s; pue %g\n", ledger, desc, why[0] ? "; " : "", why,
+            e->cfg->energy.pue);
     return C12_OK;
 }
 

@@ -32,6 +32,20 @@ static void test_fail_sets_message(void **state)
     assert_int_equal(c12_fail(NULL, C12_ERR_IO, "x"), C12_ERR_IO);
 }
 
+static void test_redact(void **state)
+{
+    (void)state;
+    c12_err e;
+    c12_fail(&e, C12_ERR_AUTH, "bad key sk-123 (sk-123!)");
+    c12_err_redact(&e, "sk-123");
+    assert_string_equal(e.msg, "bad key [redacted] ([redacted]!)");
+    c12_fail(&e, C12_ERR_AUTH, "edact edact");
+    c12_err_redact(&e, "edact"); /* the mark contains the secret: no loop */
+    assert_string_equal(e.msg, "[redacted] [redacted]");
+    c12_err_redact(&e, "");
+    c12_err_redact(NULL, "x");
+}
+
 static void test_buf_grows_and_caps(void **state)
 {
     (void)state;
@@ -182,6 +196,7 @@ int main(void)
     c12_json_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fail_sets_message),
+        cmocka_unit_test(test_redact),
         cmocka_unit_test(test_buf_grows_and_caps),
         cmocka_unit_test(test_alloc_injection),
         cmocka_unit_test(test_buf_oom_loop),

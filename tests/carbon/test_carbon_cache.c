@@ -357,20 +357,6 @@ static void test_trace_provider(void **state)
     c12_carbon_cache_free(c);
 }
 
-static void test_redact(void **state)
-{
-    (void)state;
-    c12_err e;
-    c12_fail(&e, C12_ERR_AUTH, "bad key sk-123 (sk-123!)");
-    c12_carbon_redact(&e, "sk-123");
-    assert_string_equal(e.msg, "bad key [redacted] ([redacted]!)");
-    c12_fail(&e, C12_ERR_AUTH, "edact edact");
-    c12_carbon_redact(&e, "edact"); /* the mark contains the secret: no loop */
-    assert_string_equal(e.msg, "[redacted] [redacted]");
-    c12_carbon_redact(&e, "");
-    c12_carbon_redact(NULL, "x");
-}
-
 /* Allocation failures anywhere in build / refresh / answer: clean codes, no leaks. */
 static void test_oom(void **state)
 {
@@ -418,7 +404,6 @@ int main(void)
         cmocka_unit_test_setup(test_forecasts, setup),
         cmocka_unit_test_setup(test_thread_never_blocks_requests, setup),
         cmocka_unit_test_setup(test_trace_provider, setup),
-        cmocka_unit_test(test_redact),
         cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

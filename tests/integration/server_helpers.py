@@ -27,14 +27,15 @@ TEST_MODELS = "models:\n  - {id: smollm2-135m, source: smollm2-135m}\n"
 
 class Server:
     """ledger: the ledger database (default: one in the server's temporary
-    folder, so tests never write to $C12_HOME/ledger.db)."""
+    folder, so tests never write to $C12_HOME/ledger.db); False: the
+    configuration's ledger: (a PostgreSQL one)."""
 
     def __init__(self, binary, config_text=None, env=None, ready=True, ledger=None, catalogue=False):
         if not catalogue and not re.search(r"^models:", config_text or "", re.M):
             config_text = (config_text or "") + TEST_MODELS
         self.tmp = tempfile.TemporaryDirectory(prefix="c12srv-")
-        self.ledger = str(ledger or pathlib.Path(self.tmp.name) / "ledger.db")
-        args = [binary, "serve", "--listen", "127.0.0.1:0", "--ledger", self.ledger]
+        self.ledger = None if ledger is False else str(ledger or pathlib.Path(self.tmp.name) / "ledger.db")
+        args = [binary, "serve", "--listen", "127.0.0.1:0"] + (["--ledger", self.ledger] if self.ledger else [])
         self.config_path = None
         if config_text is not None:
             cfg = pathlib.Path(self.tmp.name) / "c12.yaml"

@@ -18,6 +18,7 @@
 
 #include "base/c12_alloc.h"
 #include "ledger/ledger.h"
+#include "ledger/migrate.h"
 #include "ledger/report.h"
 #include "ledger_test.h"
 
@@ -60,7 +61,7 @@ static void test_migrations(void **state)
     for (int pass = 0; pass < 2; pass++) { /* from empty, then re-open */
         assert_int_equal(ops->open(p, 0, &s, &err), C12_OK);
         assert_int_equal(ops->migrate(s, &v, &err), C12_OK);
-        assert_int_equal(v, 2);
+        assert_int_equal(v, c12_migrate_latest());
         ops->close(s);
     }
     sqlite3 *db;
@@ -68,7 +69,7 @@ static void test_migrations(void **state)
     assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM schema_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    assert_int_equal(sqlite3_column_int(st, 0), c12_migrate_latest());
     sqlite3_finalize(st);
     sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -92,7 +93,7 @@ static void test_append_totals(void **state)
     void *s = open_store(p, &ops);
     c12_ledger_row rows[30];
     for (int i = 0; i < 30; i++) row(&rows[i], i);
-    assert_int_equal(ops->append(s, rows, 30, &err), C12_OK);
+    assert_int_equal(ops->append(s, NULL, rows, 30, &err), C12_OK);
     c12_ledger_totals t = {0};
     c12_ledger_filter f = {.by = C12_LEDGER_BY_MODEL};
     assert_int_equal(ops->query(s, &f, &t, &err), C12_OK);
@@ -120,23 +121,6 @@ static void test_append_totals(void **state)
     rm_db(p);
 }
 
-typedef struct producer {
-    c12_ledger *l;
-    int n, base;
-} producer;
-
-static void *produce(void *arg)
-{
-    producer *p = arg;
-    for (int i = 0; i < p->n; i++) {
-        c12_ledger_row r;
-        row(&r, p->base + i);
-        c12_err err;
-        if (c12_ledger_submit(p->l, &r, &err) != C12_OK) return (void *)1;
-    }
-    return NULL;
-}
-
 static void test_writer_threads(void **state)
 {
     (void)state;
@@ -153,10 +137,10 @@ static void test_writer_threads(void **state)
     assert_int_equal(c12_ledger_open(&cfg, &l, &err), C12_OK);
     enum { THREADS = 4, EACH = 1500 };
     pthread_t th[THREADS];
-    producer pr[THREADS];
+    ledger_producer pr[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        pr[i] = (producer){l, EACH, i * EACH};
-        pthread_create(&th[i], NULL, produce, &pr[i]);
+        pr[i] = (ledger_producer){l, EACH, i * EACH, row};
+        pthread_create(&th[i], NULL, ledger_produce, &pr[i]);
     }
     for (int i = 0; i < THREADS; i++) {
         void *ret;
@@ -169,7 +153,7 @@ static void test_writer_threads(void **state)
     assert_int_equal(st.accepted, THREADS * EACH);
     assert_int_equal(st.committed, THREADS * EACH);
     assert_int_equal(st.refused, 0);
-    assert_int_equal(st.schema_version, 2);
+    assert_int_equal(st.schema_version, c12_migrate_latest());
     assert_int_equal(c12_ledger_close(l, &err), C12_OK);
     assert_int_equal(count_rows(p), THREADS * EACH);
     rm_db(p);
@@ -269,7 +253,7 @@ static c12_rc fake_migrate(void *self, int *v, c12_err *err)
     return C12_OK;
 }
 
-static c12_rc fake_append(void *self, const c12_ledger_row *rows, size_t n, c12_err *err)
+static c12_rc fake_append(void *self, const char *batch, const c12_ledger_row *rows, size_t n, c12_err *err)
 {
     fake_store *f = self;
     if (f->stall_ms) usleep((useconds_t)f->stall_ms * 1000);
@@ -287,7 +271,8 @@ static c12_rc fake_append(void *self, const c12_ledger_row *rows, size_t n, c12_
 
 static void fake_close(void *self) {}
 
-static const c12_store_ops FAKE_OPS = {"fake", fake_open, fake_migrate, fake_append, NULL, NULL, fake_close};
+static const c12_store_ops FAKE_OPS = {
+    .name = "fake", .open = fake_open, .migrate = fake_migrate, .append = fake_append, .close = fake_close};
 
 static c12_ledger *open_fake(size_t cap, int block_ms)
 {
@@ -374,7 +359,18 @@ static void test_cfg_keys(void **state)
     assert_int_equal(c12_ledger_cfg_set(&c, "path", "/var/lib/c12/ledger.db", &err), C12_OK);
     assert_string_equal(c.target, "/var/lib/c12/ledger.db");
     assert_int_equal(c12_ledger_cfg_set(&c, "store", "sqlite", &err), C12_OK);
-    assert_int_equal(c12_ledger_cfg_set(&c, "store", "postgresql", &err), C12_ERR_INVALID);
+    assert_int_equal(c12_ledger_cfg_set(&c, "store", "postgresql", &err), C12_OK);
+    assert_int_equal(c12_ledger_cfg_set(&c, "store", "oracle", &err), C12_ERR_INVALID);
+    assert_string_equal(c.store, "postgresql");
+    assert_string_equal(c.dsn_env, "C12_LEDGER_DSN");
+    assert_int_equal(c12_ledger_cfg_set(&c, "dsn_env", "MY_PG_DSN", &err), C12_OK);
+    assert_string_equal(c.dsn_env, "MY_PG_DSN");
+    assert_int_equal(c12_ledger_cfg_set(&c, "dsn_env", "1X", &err), C12_ERR_INVALID);
+    assert_int_equal(c12_ledger_cfg_set(&c, "dsn_env", "A-B", &err), C12_ERR_INVALID);
+    /* the DSN holds a password: never from the file, and never echoed */
+    assert_int_equal(c12_ledger_cfg_set(&c, "dsn", "host=db password=hunter2", &err), C12_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "environment"));
+    assert_null(strstr(err.msg, "hunter2"));
     assert_int_equal(c12_ledger_cfg_set(&c, "queue_cap", "0", &err), C12_ERR_INVALID);
     assert_int_equal(c12_ledger_cfg_set(&c, "flush_ms", "ten", &err), C12_ERR_INVALID);
     assert_non_null(strstr(err.msg, "ledger.flush_ms"));

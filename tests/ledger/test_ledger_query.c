@@ -14,24 +14,8 @@
 #include <string.h>
 
 #include "ledger/ledger.h"
+#include "ledger/migrate.h"
 #include "ledger_test.h"
-
-static void mk(c12_ledger_row *r, int64_t t, const char *model, const char *key, const char *user)
-{
-    memset(r, 0, sizeof *r);
-    r->time_ms = t;
-    C12_LEDGER_SET(r->model, model);
-    C12_LEDGER_SET(r->api_key, key);
-    C12_LEDGER_SET(r->user, user);
-    C12_LEDGER_SET(r->category, "general");
-    C12_LEDGER_SET(r->status, "ok");
-    r->prompt_tokens = 10;
-    r->completion_tokens = 5;
-    r->energy_j = 3.6;
-    r->intensity = 100;
-    r->pue = 1.5;
-    r->co2_g = 3.6 / 3.6e6 * 100 * 1.5;
-}
 
 /* The rows the grouping tests read: 2026-01-01 00:10, 00:20, 01:05, 01:50
  * and 2026-01-02 00:00. */
@@ -44,12 +28,12 @@ static void *open_filled(char *path)
     assert_int_equal(ops->open(path, 0, &s, &err), C12_OK);
     assert_int_equal(ops->migrate(s, &v, &err), C12_OK);
     c12_ledger_row rows[5];
-    mk(&rows[0], T0 + 10 * 60000, "qwen", "key:bbbb", "zoe");
-    mk(&rows[1], T0 + 20 * 60000, "smol", "key:aaaa", "");
-    mk(&rows[2], T0 + 65 * 60000, "smol", "key:aaaa", "adam");
-    mk(&rows[3], T0 + 110 * 60000, "qwen", "", "zoe");
-    mk(&rows[4], T0 + DAY_MS, "smol", "key:bbbb", "adam");
-    assert_int_equal(ops->append(s, rows, 5, &err), C12_OK);
+    ledger_test_row(&rows[0], T0 + 10 * 60000, "qwen", "key:bbbb", "zoe");
+    ledger_test_row(&rows[1], T0 + 20 * 60000, "smol", "key:aaaa", "");
+    ledger_test_row(&rows[2], T0 + 65 * 60000, "smol", "key:aaaa", "adam");
+    ledger_test_row(&rows[3], T0 + 110 * 60000, "qwen", "", "zoe");
+    ledger_test_row(&rows[4], T0 + DAY_MS, "smol", "key:bbbb", "adam");
+    assert_int_equal(ops->append(s, NULL, rows, 5, &err), C12_OK);
     return s;
 }
 
@@ -192,8 +176,8 @@ static void test_group_cap(void **state)
     void *s = open_store(p, &ops);
     enum { N = C12_LEDGER_GROUPS_MAX + 1 };
     c12_ledger_row *rows = calloc(N, sizeof *rows);
-    for (int i = 0; i < N; i++) mk(&rows[i], T0 + (int64_t)i * 1000, "m", "", "");
-    assert_int_equal(ops->append(s, rows, N, &err), C12_OK);
+    for (int i = 0; i < N; i++) ledger_test_row(&rows[i], T0 + (int64_t)i * 1000, "m", "", "");
+    assert_int_equal(ops->append(s, NULL, rows, N, &err), C12_OK);
     free(rows);
     c12_ledger_totals t = {0};
     c12_ledger_filter f = {.by = C12_LEDGER_BY_STEP, .step_ms = 1000};
@@ -269,7 +253,7 @@ static void test_migrate_from_v1(void **state)
     int v = 0;
     assert_int_equal(ops->open(p, 0, &s, &err), C12_OK);
     assert_int_equal(ops->migrate(s, &v, &err), C12_OK);
-    assert_int_equal(v, 2);
+    assert_int_equal(v, c12_migrate_latest());
     c12_ledger_row rows[5];
     size_t n = 0;
     assert_int_equal(ops->recent(s, 0, 5, rows, &n, &err), C12_OK);
@@ -282,8 +266,8 @@ static void test_migrate_from_v1(void **state)
     }
     /* a new row goes on with both columns */
     c12_ledger_row r;
-    mk(&r, 6000, "m", "key:1", "u");
-    assert_int_equal(ops->append(s, &r, 1, &err), C12_OK);
+    ledger_test_row(&r, 6000, "m", "key:1", "u");
+    assert_int_equal(ops->append(s, NULL, &r, 1, &err), C12_OK);
     c12_ledger_totals t = q(s, (c12_ledger_filter){.by = C12_LEDGER_BY_KEY});
     assert_int_equal(t.n, 4);
     assert_string_equal(t.t[1].key, "key:1");
@@ -297,23 +281,6 @@ static void test_migrate_from_v1(void **state)
     assert_string_equal(rows[0].api_key, "key:1");
     ops->close(s);
     rm_db(p);
-}
-
-typedef struct writer_arg {
-    c12_ledger *l;
-    int n;
-} writer_arg;
-
-static void *submit_rows(void *arg)
-{
-    writer_arg *w = arg;
-    for (int i = 0; i < w->n; i++) {
-        c12_ledger_row r;
-        mk(&r, T0 + i, i % 2 ? "a" : "b", "", "");
-        c12_err err;
-        if (c12_ledger_submit(w->l, &r, &err) != C12_OK) return (void *)1;
-    }
-    return NULL;
 }
 
 /* The server's reads: through the open ledger, while its writer commits. */
@@ -330,9 +297,9 @@ static void test_read_through_ledger(void **state)
     c12_ledger *l;
     c12_err err;
     assert_int_equal(c12_ledger_open(&cfg, &l, &err), C12_OK);
-    writer_arg w = {l, 2000};
+    ledger_producer w = {l, 2000, 0, ledger_test_ab_row};
     pthread_t th;
-    pthread_create(&th, NULL, submit_rows, &w);
+    pthread_create(&th, NULL, ledger_produce, &w);
     c12_ledger_filter f = {.by = C12_LEDGER_BY_MODEL};
     int64_t last = 0;
     for (int i = 0; i < 50; i++) { /* what is read only grows */
