@@ -56,7 +56,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
 FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps deps-test test unit integration run fuzz golden bench-engine bench-quant bench-serve clean san models models-all
+.PHONY: all deps deps-test test test-compose unit integration run fuzz golden bench-engine bench-quant bench-serve clean san models models-all
 
 all: $(BUILD)/c12
 
@@ -117,6 +117,15 @@ test: deps-test
 
 run: deps $(BUILD)/c12 models-all
 	$(BUILD)/c12 serve
+
+# The docker-compose stack (docker-compose.yml, deploy/docker), built from a
+# local Debian base and run for real: tests/compose/test_compose.py. It seeds
+# the models volume with the host's smollm2-135m (make models). Bounded: the
+# test keeps to 15 minutes itself, timeout stops it a little after that (its
+# SIGTERM handler still tears the stack down).
+test-compose: models
+	@bash scripts/deps.sh --compose
+	timeout -k 60 930 $(PYTHON) -m pytest -q -s -p no:cacheprovider tests/compose
 
 # libFuzzer targets, each run for FUZZ_SECONDS (bounded). The library is
 # rebuilt with clang and coverage instrumentation in build/fuzz.

@@ -9,6 +9,13 @@ pkgs=(gcc make pkg-config libzip-dev libssl-dev libpcre2-dev libcurl4-openssl-de
       libmicrohttpd-dev libsqlite3-dev libpq-dev python3 python3-pip)
 test=0
 [ "${1:-}" = --test ] && test=1
+# `deps.sh --compose`: what make test-compose adds (tests/compose): Debian's
+# docker.io (dockerd, containerd, runc, a client; the test starts dockerd when
+# none runs), docker-compose 1.29, debootstrap (scripts/docker-base.sh), the
+# openai SDK and pytest.
+if [ "${1:-}" = --compose ]; then
+  pkgs+=(docker.io docker-compose debootstrap)
+fi
 if [ $test = 1 ]; then
   pkgs+=(clang libclang-rt-14-dev libcmocka-dev wrk strace
          prometheus        # promtool and prometheus: tests/integration/test_metrics.py, test_observability.py
@@ -30,6 +37,16 @@ for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+if [ "${1:-}" = --compose ]; then
+  # The compose test talks to C12 with the openai SDK and runs under pytest.
+  py=${PYTHON:-python3}
+  for mod in pytest openai yaml; do
+    pkg=$mod
+    [ "$mod" = yaml ] && pkg=pyyaml
+    "$py" -c "import $mod" 2>/dev/null || "$py" -m pip install -q "$pkg"
+  done
+  exit 0
+fi
 [ $test = 1 ] || exit 0
 
 # Python test tools: pytest, the openai SDK and schemathesis (server tests);
