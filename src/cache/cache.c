@@ -36,7 +36,7 @@ struct c12_cache {
 
 void c12_cache_cfg_defaults(c12_cache_cfg *cfg)
 {
-    *cfg = (c12_cache_cfg){.enabled = 0, .max_entries = 1024, .max_bytes = 16u << 20, .ttl_s = 3600};
+    *cfg = (c12_cache_cfg){.enabled = 1, .max_entries = 1024, .max_bytes = 16u << 20, .ttl_s = 3600};
 }
 
 void c12_cache_value_free(c12_cache_value *v)

@@ -23,7 +23,7 @@
 
 /* The `cache:` section of the configuration. */
 typedef struct c12_cache_cfg {
-    int enabled;            /* default 0: the operator turns it on */
+    int enabled;            /* default 1: a deterministic answer is not generated twice */
     int shared;             /* 1: one cache for every API key (default 0: per key) */
     int max_entries;        /* default 1024 */
     uint64_t max_bytes;     /* text held, all entries together; default 16 MiB */

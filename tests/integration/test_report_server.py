@@ -34,6 +34,7 @@ carbon:
   chain: [static]
   providers:
     static: {{value: {INTENSITY}}}
+cache: {{enabled: false}}  # the same call twice must generate twice: the rows' energy is checked
 """
 # (key index, user or None), in order
 CALLS = [(0, "alice"), (0, "alice"), (0, "bob"), (1, None)]
