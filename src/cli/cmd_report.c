@@ -119,13 +119,10 @@ static int parse(int argc, char **argv, report_opts *o)
 static int window(const report_opts *o, c12_ledger_filter *f)
 {
     c12_err err;
-    int64_t now = c12_clock_real_ms();
-    if (o->since && c12_report_parse_when(o->since, now, &f->since_ms, &err) != C12_OK)
-        return bad_usage("--since: %s", err.msg);
-    if (o->until && c12_report_parse_when(o->until, now, &f->until_ms, &err) != C12_OK)
-        return bad_usage("--until: %s", err.msg);
-    if (f->until_ms && f->until_ms <= f->since_ms) return bad_usage("%s", "--until must come after --since");
-    return -1;
+    const char *param;
+    if (c12_report_parse_window(o->since, o->until, c12_clock_real_ms(), f, &param, &err) == C12_OK) return -1;
+    fprintf(stderr, "c12 report: --%s: %s (c12 report --help)\n", param, err.msg);
+    return 2;
 }
 
 /* The calibration: --calibration FILE (must be readable) or the default
@@ -146,14 +143,6 @@ static int calibration(const report_opts *o, c12_calibration **cal)
     return -1;
 }
 
-/* The default model as the policy names it: the configured id, or its
- * catalogue source when the policy names that. */
-static const char *default_model(const c12_config *cfg, const c12_policy *pol)
-{
-    const c12_model_cfg *m = &cfg->models[cfg->default_model];
-    return c12_policy_find(pol, m->id) < 0 && c12_policy_find(pol, m->source) >= 0 ? m->source : m->id;
-}
-
 /* Price both counterfactuals with the configuration's policy. */
 static int price(const report_opts *o, const c12_config *cfg, c12_report *r)
 {
@@ -168,7 +157,8 @@ static int price(const report_opts *o, const c12_config *cfg, c12_report *r)
         fprintf(stderr, "c12 report: %s\n", err.msg);
         return 1;
     }
-    c12_report_price(r, pol, o->strongest, o->dflt ? o->dflt : default_model(cfg, pol));
+    const c12_model_cfg *m = &cfg->models[cfg->default_model];
+    c12_report_price(r, pol, o->strongest, o->dflt ? o->dflt : c12_policy_model_name(pol, m->id, m->source));
     c12_policy_unref(pol);
     return -1;
 }

@@ -173,6 +173,20 @@ c12_rc c12_report_parse_span(const char *s, int64_t *out_ms, c12_err *err)
     return c12_fail(err, C12_ERR_INVALID, "'%s' is not like 7d, 24h, 30m, 90s or all", s);
 }
 
+c12_rc c12_report_parse_window(const char *since, const char *until, int64_t now_ms, c12_ledger_filter *f,
+                               const char **param, c12_err *err)
+{
+    int64_t lo = 0, hi = 0;
+    *param = "since";
+    if (since && *since && c12_report_parse_when(since, now_ms, &lo, err)) return err->rc;
+    *param = "until";
+    if (until && *until && c12_report_parse_when(until, now_ms, &hi, err)) return err->rc;
+    if (hi && hi <= lo) return c12_fail(err, C12_ERR_INVALID, "until must come after since");
+    f->since_ms = lo;
+    f->until_ms = hi;
+    return C12_OK;
+}
+
 c12_rc c12_report_parse_when(const char *s, int64_t now_ms, int64_t *out_ms, c12_err *err)
 {
     int64_t v;

@@ -104,5 +104,10 @@ c12_rc c12_report_parse_span(const char *s, int64_t *out_ms, c12_err *err);
 /* A time bound: a span back from now_ms ("7d": now - 7 days), "all" (0: no
  * bound), or an ISO-8601 time ("2026-12-01", "2026-12-01T08:00Z"). */
 c12_rc c12_report_parse_when(const char *s, int64_t now_ms, int64_t *out_ms, c12_err *err);
+/* f's since_ms and until_ms from both bounds (NULL or "": none); INVALID,
+ * with *param "since" or "until", when one is no bound or until is not
+ * after since. f is unchanged on failure. */
+c12_rc c12_report_parse_window(const char *since, const char *until, int64_t now_ms, c12_ledger_filter *f,
+                               const char **param, c12_err *err);
 
 #endif

@@ -94,6 +94,11 @@ int c12_policy_find(const c12_policy *p, const char *name)
     return -1;
 }
 
+const char *c12_policy_model_name(const c12_policy *p, const char *id, const char *source)
+{
+    return p && c12_policy_find(p, id) < 0 && source && c12_policy_find(p, source) >= 0 ? source : id;
+}
+
 int c12_policy_adequate(const c12_policy *p, size_t i, c12_route_category cat, c12_route_tier tier)
 {
     return i < p->p.n_models && p->p.models[i].rating[cat][tier] >= p->p.min_rating;

@@ -127,6 +127,9 @@ const c12_policy_params *c12_policy_get_params(const c12_policy *p);
 const c12_policy_cost *c12_policy_get_cost(const c12_policy *p, size_t model_index);
 /* Index of a model by name, or -1. */
 int c12_policy_find(const c12_policy *p, const char *name);
+/* The name p knows a served model by: its configured id, or its catalogue
+ * source when p has only that (p NULL: the id). */
+const char *c12_policy_model_name(const c12_policy *p, const char *id, const char *source);
 /* Output tokens to plan for: the length the analysis found stated, else
  * the policy's default. */
 double c12_policy_out_tokens(const c12_policy *p, const c12_route_analysis *a);

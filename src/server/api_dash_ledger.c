@@ -7,9 +7,9 @@
  * a request answered before the call is counted. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/c12_alloc.h"
+#include "base/c12_clock.h"
 #include "ledger/ledger.h"
 #include "ledger/report.h"
 #include "server/server_impl.h"
@@ -32,16 +32,7 @@ static int window_args(struct MHD_Connection *c, c12_ledger_filter *f, const cha
 {
     const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
     const char *until = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "until");
-    int64_t now = (int64_t)time(NULL) * 1000;
-    *param = "since";
-    if (c12_report_parse_when(since ? since : "24h", now, &f->since_ms, err)) return 0;
-    *param = "until";
-    if (until && *until && c12_report_parse_when(until, now, &f->until_ms, err)) return 0;
-    if (f->until_ms && f->until_ms <= f->since_ms) {
-        c12_fail(err, C12_ERR_INVALID, "'until' must be after 'since'.");
-        return 0;
-    }
-    return 1;
+    return c12_report_parse_window(since ? since : "24h", until, c12_clock_real_ms(), f, param, err) == C12_OK;
 }
 
 /* A report for f, priced on the current policy against its strongest and
@@ -52,7 +43,8 @@ static c12_rc priced_report(c12_server *s, const c12_ledger_filter *f, c12_repor
     c12_rc rc = c12_report_from_ledger(s->deps.ledger, f, out, err);
     if (rc) return rc;
     c12_policy *pol = s->deps.policy ? c12_policy_slot_get(s->deps.policy) : NULL;
-    c12_report_price(out, pol, NULL, s->cfg->models[s->cfg->default_model].id);
+    const c12_model_cfg *m = &s->cfg->models[s->cfg->default_model];
+    c12_report_price(out, pol, NULL, c12_policy_model_name(pol, m->id, m->source));
     if (pol) c12_policy_unref(pol);
     return C12_OK;
 }

@@ -364,6 +364,18 @@ static void test_window(void **state)
     assert_non_null(strstr(err.msg, "yesterday"));
     assert_int_equal(c12_report_parse_when("3w", now, &ms, &err), C12_ERR_INVALID);
     assert_int_equal(ms, 5);
+    /* both bounds at once, as c12 report and the dashboard read them */
+    c12_ledger_filter f = {.since_ms = 5, .until_ms = 6};
+    const char *param = NULL;
+    assert_int_equal(c12_report_parse_window("7d", "", now, &f, &param, &err), C12_OK);
+    assert_true(f.since_ms == T0 + 3 * DAY_MS && f.until_ms == 0);
+    assert_int_equal(c12_report_parse_window(NULL, "2026-01-02", now, &f, &param, &err), C12_OK);
+    assert_true(f.since_ms == 0 && f.until_ms == T0 + DAY_MS);
+    assert_int_equal(c12_report_parse_window("1d", "2d", now, &f, &param, &err), C12_ERR_INVALID);
+    assert_string_equal(param, "until");
+    assert_int_equal(c12_report_parse_window("nope", NULL, now, &f, &param, &err), C12_ERR_INVALID);
+    assert_string_equal(param, "since");
+    assert_true(f.since_ms == 0 && f.until_ms == T0 + DAY_MS); /* unchanged on failure */
     assert_int_equal(c12_report_parse_span("90s", &ms, &err), C12_OK);
     assert_int_equal(ms, 90000);
     assert_int_equal(c12_report_parse_span("-3h", &ms, &err), C12_ERR_INVALID);
