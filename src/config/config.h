@@ -29,7 +29,7 @@
  *   energy: ...                       # src/energy's (energy_cfg.c)
  *   ledger: ...                       # src/ledger's (ledger_cfg.c)
  *   cache:                            # the response cache (src/cache)
- *     enabled: false                  # answer deterministic requests again from memory
+ *     enabled: true                   # answer deterministic requests again from memory
  *     max_entries: 1024
  *     max_bytes: 16MiB
  *     ttl_s: 3600                     # 0: never expire

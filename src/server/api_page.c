@@ -2,8 +2,8 @@
  * files, embedded in the binary (src/web). They hold no data, so they need
  * no key; the page reads the JSON of api_dash*.c, which may (server.dashboard_auth).
  *
- * Each answer carries an ETag (FNV-1a of the bytes: they change only with
- * the binary) and no-cache, so a browser revalidates and gets 304 while the
+ * Each answer carries an ETag (computed once at start: c12_server_start)
+ * and no-cache, so a browser revalidates and gets 304 while the
  * binary is the same. The page's Content-Security-Policy lets it load only
  * its own files and talk only to this server. */
 #include <stdio.h>
@@ -16,20 +16,12 @@
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " \
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-static void etag_of(const c12_web_asset *a, char *out, size_t cap)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < a->len; i++) h = (h ^ a->data[i]) * 0x100000001b3ull;
-    snprintf(out, cap, "\"%016llx\"", (unsigned long long)h);
-}
-
 enum MHD_Result c12_api_page(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url)
 {
     c12_web_asset a;
     if (!c12_web_asset_find(url, &a))
         return c12_http_error(c, 404, "invalid_request_error", NULL, "not_found", "No such dashboard file.");
-    char etag[24];
-    etag_of(&a, etag, sizeof etag);
+    const char *etag = s->asset_etags[a.index];
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
     int same = inm && !strcmp(inm, etag);
     struct MHD_Response *resp =

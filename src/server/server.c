@@ -169,6 +169,11 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     if (deps) s->deps = *deps;
     if (!(s->deps.pue >= 1)) s->deps.pue = 1.0;
     s->started = (long long)time(NULL);
+    for (size_t i = 0; i < c12_web_asset_count(); i++) {
+        c12_web_asset a;
+        c12_web_asset_at(i, &a);
+        c12_web_asset_etag(&a, s->asset_etags[i]);
+    }
     s->listen_fd = -1;
     c12_rc rc = listen_socket(s, err);
     if (rc) {

@@ -10,6 +10,7 @@
 
 #include "base/c12_buf.h"
 #include "server/server.h"
+#include "web/web.h"
 
 struct c12_server {
     const c12_config *cfg;
@@ -26,6 +27,7 @@ struct c12_server {
     atomic_ulong next_id;
     atomic_ulong ledger_refused; /* rows the ledger refused (queue full, closing) */
     long long started;
+    char asset_etags[C12_WEB_ASSETS_MAX][C12_WEB_ETAG_LEN]; /* the dashboard files' (api_page.c) */
 };
 
 /* One request (MHD's con_cls); lives from the first call of the access

@@ -6,6 +6,8 @@
  * in its length) so that text can be read as a C string too. */
 #include "web/web.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define C12_WEB_EMBED(sym, file)                                                                      \
@@ -42,12 +44,20 @@ static const struct {
     {"/dashboard/vendor/uPlot.LICENSE", TEXT, c12_web_uplot_license, c12_web_uplot_license_end},
 };
 #define N_FILES (sizeof FILES / sizeof FILES[0])
+_Static_assert(N_FILES <= C12_WEB_ASSETS_MAX, "raise C12_WEB_ASSETS_MAX");
 
 size_t c12_web_asset_count(void) { return N_FILES; }
 
 void c12_web_asset_at(size_t i, c12_web_asset *out)
 {
-    *out = (c12_web_asset){FILES[i].path, FILES[i].type, FILES[i].start, (size_t)(FILES[i].end - FILES[i].start)};
+    *out = (c12_web_asset){i, FILES[i].path, FILES[i].type, FILES[i].start, (size_t)(FILES[i].end - FILES[i].start)};
+}
+
+void c12_web_asset_etag(const c12_web_asset *a, char out[C12_WEB_ETAG_LEN])
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < a->len; i++) h = (h ^ a->data[i]) * 0x100000001b3ull;
+    snprintf(out, C12_WEB_ETAG_LEN, "\"%016llx\"", (unsigned long long)h);
 }
 
 int c12_web_asset_find(const char *path, c12_web_asset *out)

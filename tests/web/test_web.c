@@ -38,6 +38,16 @@ static void test_bytes_are_the_files(void **state)
         assert_int_equal(a.data[a.len], 0);
         c12_free(text);
         assert_non_null(strstr(a.content_type, "charset=utf-8"));
+        assert_int_equal(a.index, i);
+        char e1[C12_WEB_ETAG_LEN], e2[C12_WEB_ETAG_LEN];
+        c12_web_asset_etag(&a, e1);
+        assert_int_equal(strlen(e1), C12_WEB_ETAG_LEN - 1);
+        if (i) { /* different bytes, different tags */
+            c12_web_asset prev;
+            c12_web_asset_at(i - 1, &prev);
+            c12_web_asset_etag(&prev, e2);
+            assert_string_not_equal(e1, e2);
+        }
     }
 }
 
