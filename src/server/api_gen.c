@@ -81,6 +81,7 @@ static const char *queue_headers(c12_server *s, struct MHD_Connection *c, asks *
 static void note_key(c12_gen_job *job, int key_idx)
 {
     job->api_key[0] = '\0';
+    job->key_idx = key_idx;
     if (key_idx >= 0) snprintf(job->api_key, sizeof job->api_key, "key:%.8s", job->srv->cfg->api_keys[key_idx]);
 }
 

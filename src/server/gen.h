@@ -79,6 +79,7 @@ typedef struct c12_gen_job {
     c12_api_req q;
     c12_backend_req breq;
     char api_key[sizeof ((c12_ledger_row *)0)->api_key]; /* the key's label, "key:<8 hex>", or "" */
+    int key_idx;                 /* the api_keys entry presented, or -1 (the cache keys on all of its hash) */
     char user[sizeof ((c12_ledger_row *)0)->user];       /* the request's `user` field, or "" */
     const char *model;         /* the request's model until a served one is tried, then its id */
     c12_lease lease;

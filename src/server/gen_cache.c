@@ -33,10 +33,10 @@ void c12_gen_cache_ask(c12_gen_job *job, struct MHD_Connection *c)
     if (job->cache.state == C12_GEN_CACHE_BYPASS) c12_metrics_observe_cache(s->deps.metrics, "bypass");
 }
 
-/* The identity of the served model's file (0: unknown). */
+/* The identity of the leased model's file (0: unknown). */
 static uint64_t model_file(const c12_gen_job *job)
 {
-    int idx = c12_config_find_model(job->srv->cfg, job->model);
+    int idx = job->leased ? job->lease.model_idx : -1;
     char path[C12_CFG_PATH_MAX];
     c12_err err;
     if (idx < 0 || c12_models_resolve(job->srv->cfg->models[idx].source, path, sizeof path, &err)) return 0;
@@ -51,7 +51,8 @@ void c12_gen_cache_lookup(c12_gen_job *job)
     c12_cache_req r = {.endpoint = job->q.kind == C12_API_CHAT ? 0 : 1, .model = job->model,
                        .messages = job->breq.messages, .n_messages = job->breq.n_messages,
                        .prompt = job->breq.prompt, .gen = &job->breq.gen, .has_seed = job->q.has_seed,
-                       .api_key = job->api_key};
+                       /* the key's whole hash: its 8-digit label could be another key's too */
+                       .api_key = job->key_idx >= 0 ? s->cfg->api_keys[job->key_idx] : ""};
     c12_err err;
     gc->file_id = model_file(job);
     if (c12_cache_key(&r, s->cfg->cache.shared, gc->key, &err)) gc->key[0] = '\0';
