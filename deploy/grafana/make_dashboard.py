@@ -95,7 +95,12 @@ def dashboard():
     }
 
 
+def text():
+    """dashboards/c12.json's contents, as this script writes them."""
+    return json.dumps(dashboard(), indent=2) + "\n"
+
+
 if __name__ == "__main__":
     out = pathlib.Path(__file__).resolve().parent / "dashboards" / "c12.json"
-    out.write_text(json.dumps(dashboard(), indent=2) + "\n")
+    out.write_text(text())
     print(out)

@@ -183,7 +183,6 @@ class Stack:
         self.services = ["postgres", "models", "c12", "prometheus"]
         self.docker = None
         self.torn_down = False
-        self.ledger = None  # "postgresql" or "sqlite"
 
     def compose(self, *args, timeout=120, check=True):
         files = sum((["-f", f] for f in self.compose_files), [])
@@ -222,16 +221,13 @@ class Stack:
     def logs(self, service):
         return self.compose("logs", "--no-color", "--tail", "60", service, timeout=30, check=False).stdout
 
-    def write_config(self, ledger):
+    def write_config(self):
         """deploy/docker/c12.yaml with only smollm2-135m served (quick to
-        load); with ledger="sqlite" its ledger: section says SQLite in the
-        c12-home volume instead of PostgreSQL."""
+        load) and its rows flushed every 100 ms."""
         cfg = yaml.safe_load((ROOT / "deploy/docker/c12.yaml").read_text())
         cfg["models"] = [MODEL]
-        if ledger == "sqlite":
-            cfg["ledger"] = {"store": "sqlite", "path": "/var/lib/c12/ledger.db"}
         cfg["ledger"]["flush_ms"] = 100
-        path = self.tmp / f"c12-{ledger}.yaml"
+        path = self.tmp / "c12.yaml"
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
         path.chmod(0o644)
         return path
@@ -290,16 +286,13 @@ def host_model():
     return path
 
 
-def choose_ledger(st):
-    """postgresql: the image's c12 must accept deploy/docker/c12.yaml's ledger section."""
-    cfg = st.write_config("postgresql")
+def check_config(st, cfg):
+    """The image's c12 accepts the configuration (its ledger: PostgreSQL)."""
     p = run(["docker", "run", "--rm", "-e", "C12_API_KEY=check", "-e",
              "C12_LEDGER_DSN=postgresql://c12:check@postgres:5432/c12",
              "-v", f"{cfg}:/etc/c12/c12.yaml:ro", f"c12/c12:{st.settings['C12_TAG']}",
              "config", "check", "/etc/c12/c12.yaml"], 60, check=False)
     assert p.returncode == 0, "the image's c12 rejects deploy/docker/c12.yaml: " + (p.stderr or p.stdout)
-    log("ledger: the stack writes to the postgres service")
-    return "postgresql"
 
 
 def bring_up(st):
@@ -311,8 +304,8 @@ def bring_up(st):
     timed("build c12 image", lambda: st.compose("build", "c12", timeout=600))
     timed("build postgres, prometheus images", lambda: st.compose("build", "postgres", "prometheus", "models",
                                                                    timeout=600))
-    st.ledger = choose_ledger(st)
-    cfg = st.write_config(st.ledger)
+    cfg = st.write_config()
+    check_config(st, cfg)
     (st.tmp / "override.yml").write_text(yaml.safe_dump(
         {"services": {"c12": {"volumes": [f"{cfg}:/etc/c12/c12.yaml:ro"]}}}))
     st.compose_files.append(str(st.tmp / "override.yml"))
@@ -368,15 +361,9 @@ def chat(st, text, model=MODEL, stream=False):
 
 
 def ledger_rows(st):
-    """(rows, models) of the ledger the stack writes to."""
-    if st.ledger == "postgresql":
-        p = st.compose("exec", "-T", "postgres", "psql", "-U", "postgres", "-d", "c12", "-tA", "-F", "|", "-c",
-                       "SELECT count(*), coalesce(string_agg(DISTINCT model, ','), '') FROM requests", timeout=30)
-    else:
-        p = st.compose("exec", "-T", "c12", "python3", "-c",
-                       "import sqlite3; c = sqlite3.connect('file:/var/lib/c12/ledger.db?mode=ro', uri=True); "
-                       "n, m = c.execute(\"SELECT count(*), coalesce(group_concat(DISTINCT model), '') "
-                       "FROM requests\").fetchone(); print(f'{n}|{m}')", timeout=30)
+    """(rows, models) of the ledger in PostgreSQL."""
+    p = st.compose("exec", "-T", "postgres", "psql", "-U", "postgres", "-d", "c12", "-tA", "-F", "|", "-c",
+                   "SELECT count(*), coalesce(string_agg(DISTINCT model, ','), '') FROM requests", timeout=30)
     n, models = p.stdout.strip().split("|")
     return int(n), set(filter(None, models.split(",")))
 
@@ -426,13 +413,6 @@ def test_ledger_has_the_rows(stack):
     """The rows of the requests, read from the database itself, and by
     `c12 report --config /etc/c12/c12.yaml` (docs/deploy.md's command)."""
     assert SENT, "no request was sent"
-    if stack.ledger != "postgresql":
-        n, models = poll("rows in the SQLite ledger", lambda: (lambda r: r if r[0] >= len(SENT) else None)(
-            ledger_rows(stack)), 20)
-        assert n == len(SENT) and models == {MODEL}, (n, models)
-        assert report_requests(stack) == n
-        pytest.skip("PostgreSQL row check skipped: the image's c12 does not accept ledger.store: postgresql yet "
-                    f"(the {n} rows were read back from the SQLite ledger instead)")
     n, models = poll("rows in PostgreSQL", lambda: (lambda r: r if r[0] >= len(SENT) else None)(
         ledger_rows(stack)), 20)
     assert n == len(SENT) and models == {MODEL}, (n, models)
@@ -450,11 +430,18 @@ def test_prometheus_scrapes_c12(stack):
 
     up = poll('up{job="c12"} == 1', lambda: [r for r in query('up{job="c12"}') if r["value"][1] == "1"], 60)
     assert up[0]["metric"]["instance"] == "c12:8080", up
-    status, body = http(f"{base}/rules")
-    groups = {g["name"]: g for g in json.loads(body)["data"]["groups"]}
-    assert "c12" in groups, groups.keys()
-    rules = groups["c12"]["rules"]
-    assert len(rules) >= 9 and all(r["health"] in ("ok", "unknown") for r in rules), rules
+    def c12_rules():
+        status, body = http(f"{base}/rules")
+        groups = {g["name"]: g for g in json.loads(body)["data"]["groups"]} if status == 200 else {}
+        return groups.get("c12", {}).get("rules", [])
+
+    # "unknown" is a rule not evaluated yet: wait for every one's first evaluation (every 15 s)
+    def evaluated():
+        rules = c12_rules()
+        return rules if rules and all(r.get("lastEvaluation", "").startswith("2") for r in rules) else None
+
+    rules = poll("every c12 rule evaluated once", evaluated, 60, 2)
+    assert len(rules) >= 9 and all(r["health"] == "ok" for r in rules), rules
     poll("c12_requests_total counts the requests",
          lambda: any(float(r["value"][1]) >= len(SENT) for r in query('sum(c12_requests_total{job="c12"})')), 60, 2)
 

@@ -132,7 +132,9 @@ def test_status(srv):
     assert p["budget_bytes"] > 0 and p["used_bytes"] > 0
     (m,) = p["models"]
     assert m["id"] == "smollm2-135m" and m["state"] == "loaded" and m["default"] and m["slots"] >= 1
-    assert st["ledger"]["accepted"] >= 0 and st["started"] <= st["now"]
+    # this server answers no chat: an empty ledger, nothing in flight but this call
+    assert st["ledger"]["accepted"] == st["ledger"]["committed"] == st["ledger"]["queued"] == 0
+    assert st["in_flight"] == 0 and st["started"] <= st["now"]
 
 
 # ---- in the browser ----
@@ -199,6 +201,10 @@ def test_page_against_the_ledger_in_chromium(c12, tmp_path):
         out = _browse(s, tmp_path, len(ids))
         (n, errors, pt, ct, joules, grams), rows = _ledger(s)
         t = {k: float(v) for k, v in out["totals"].items() if v not in ("", None)}
+        # the figures docs/dashboard.md and the closing notes quote (pytest -s shows them)
+        print(f"dashboard: {n} requests, {pt} + {ct} tokens, {joules:.1f} J, {grams:.4f} g CO2e, "
+              f"{t['g-per-1k']:.4f} g/1k tokens, saved {t.get('saved-g', float('nan')):.4f} g "
+              f"({out['text']['saved_note']})")
         assert t["total-requests"] == n == len(ids) and t["total-errors"] == errors
         assert t["total-prompt"] == pt and t["total-output"] == ct and t["total-tokens"] == pt + ct
         assert abs(t["total-j"] - joules) <= 1e-6 * max(joules, 1) and joules > 0

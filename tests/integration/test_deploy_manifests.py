@@ -8,10 +8,8 @@ test-compose runs the compose stack for real):
   Secret, ConfigMap and claim a pod names is defined; the Service selects the
   Deployment's pods;
 - the C12 configurations of the container (deploy/docker/c12.yaml) and of
-  the ConfigMap pass `c12 config check`; they say `ledger.store: postgresql`,
-  and while this binary has no PostgreSQL store the check is made with
-  `store: sqlite` instead, after seeing that postgresql is the only thing
-  refused;
+  the ConfigMap pass `c12 config check` and say `ledger.store: postgresql`
+  with the DSN from the environment;
 - docker-compose.yml: each long-running service has a health check, restart
   unless-stopped, named volumes, host ports on 127.0.0.1 only; each
   depends_on has a condition; every secret it requires is in .env.example,
@@ -139,7 +137,6 @@ def config_check(binary, text, tmp_path, name):
     r = run([binary, "config", "check", str(path)], env={**os.environ, **env})
     assert r.returncode == 0, r.stderr
     assert yaml.safe_load(text)["ledger"] == {"store": "postgresql", "dsn_env": "C12_LEDGER_DSN"}
-    return "postgresql"
 
 
 def test_container_configurations_pass_config_check(c12_san, tmp_path):

@@ -125,6 +125,8 @@ def test_by_user(c12, served):
 
 def test_by_hour_json_and_saving(c12, served):
     doc = json.loads(report(c12, served, "--by", "hour", "--json"))
+    # docs/ledger.md's example document (pytest -s -k by_hour shows it)
+    print(json.dumps({"counterfactuals": doc["counterfactuals"], "totals": doc["totals"]}, indent=1))
     assert doc["filter"]["by"] == "hour" and doc["filter"]["since"] is None
     rows = doc["tables"][0]["rows"]
     assert doc["tables"][0]["by"] == "hour" and sum(r["requests"] for r in rows) == len(CALLS)
