@@ -47,7 +47,7 @@ c12_rc c12_report_build(c12_report_query_fn q, void *ud, const c12_ledger_filter
         rc = q(ud, &g, &r.tables[r.n_tables].t, err);
         if (rc == C12_OK) r.n_tables++;
     }
-    for (int id = 0; id < C12_REPORT_CF_COUNT; id++) c12_report_set_cf(&r, (c12_report_cf_id)id, "", NULL);
+    /* the counterfactuals stay unknown (r is zeroed) until c12_report_price */
     if (rc) {
         c12_report_free(&r);
         return rc;
