@@ -157,4 +157,9 @@ c12_rc c12_carbon_require(const struct c12_carbon_provider_cfg *cfg, const char 
  * C12_ERR_NOT_FOUND lists where it looked. */
 c12_rc c12_carbon_data_path(const char *rel, char *out, size_t size, c12_err *err);
 
+/* Read and parse a trace CSV (carbon_parse.h): `path`, or the bundled trace
+ * when NULL. The file read goes into path_out (size bytes) for messages.
+ * *out is replaced on success. */
+c12_rc c12_carbon_trace_load(const char *path, char *path_out, size_t size, c12_carbon_series *out, c12_err *err);
+
 #endif

@@ -5,7 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/c12_alloc.h"
+#include "base/c12_file.h"
 #include "carbon/carbon.h"
+#include "carbon/carbon_parse.h"
 
 #ifndef C12_INSTALL_DATADIR
 #define C12_INSTALL_DATADIR "/usr/local/share/c12"
@@ -50,4 +53,25 @@ c12_rc c12_carbon_data_path(const char *rel, char *out, size_t size, c12_err *er
     return c12_fail(err, C12_ERR_NOT_FOUND,
                     "%s not found in $C12_DATA_DIR, beside the c12 binary (data/), or in %s", rel,
                     C12_INSTALL_DATADIR);
+}
+
+c12_rc c12_carbon_trace_load(const char *path, char *path_out, size_t size, c12_carbon_series *out, c12_err *err)
+{
+    c12_rc rc = path ? C12_OK : c12_carbon_data_path(C12_CARBON_BUNDLED_TRACE, path_out, size, err);
+    if (rc) return rc;
+    if (path) snprintf(path_out, size, "%s", path);
+    char *text = NULL;
+    size_t len = 0;
+    if ((rc = c12_read_file(path_out, 64u << 20, &text, &len, err))) return rc;
+    c12_carbon_series s;
+    c12_carbon_series_init(&s);
+    rc = c12_carbon_parse_trace_csv(text, len, &s, err);
+    c12_free(text);
+    if (rc) {
+        c12_carbon_series_free(&s);
+        return rc;
+    }
+    c12_carbon_series_free(out);
+    *out = s;
+    return C12_OK;
 }

@@ -77,19 +77,10 @@ static int sub_forecast(const carbon_opts *o)
 static int sub_backtest(const carbon_opts *o)
 {
     c12_err err;
-    char path[C12_CARBON_PATH_MAX];
-    const char *trace = o->trace;
-    if (!trace) {
-        if (c12_carbon_data_path(C12_CARBON_BUNDLED_TRACE, path, sizeof path, &err)) return fail(&err);
-        trace = path;
-    }
-    char *text;
-    size_t len;
-    if (c12_read_file(trace, 64u << 20, &text, &len, &err)) return fail(&err);
+    char trace[C12_CARBON_PATH_MAX];
     c12_carbon_series s;
     c12_carbon_series_init(&s);
-    c12_rc rc = c12_carbon_parse_trace_csv(text, len, &s, &err);
-    c12_free(text);
+    c12_rc rc = c12_carbon_trace_load(o->trace, trace, sizeof trace, &s, &err);
     static const int hours[] = {1, 6, 24};
     c12_carbon_backtest_result r;
     if (rc == C12_OK) rc = c12_carbon_backtest(&s, hours, 3, &r, &err);

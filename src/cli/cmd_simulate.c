@@ -90,16 +90,6 @@ static c12_rc load_workload(const char *path, c12_sim_item **out, size_t *n_out,
     return C12_OK;
 }
 
-static c12_rc load_trace(const char *path, c12_carbon_series *s, c12_err *err)
-{
-    char *body = NULL;
-    size_t len = 0;
-    c12_rc rc = c12_read_file(path, 64u << 20, &body, &len, err);
-    if (!rc) rc = c12_carbon_parse_trace_csv(body, len, s, err);
-    c12_free(body);
-    return rc;
-}
-
 typedef struct sim_opts {
     const char *trace, *workload, *config, *calib, *start;
     double rate, days, keep_alive;
@@ -174,6 +164,8 @@ static c12_rc load_policy(const char *config, c12_policy_params *out, c12_err *e
 
 int cmd_simulate(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--deferral")) return cmd_simulate_deferral(argc, argv);
     sim_opts o;
     int prc = parse(argc, argv, &o);
     if (prc >= 0) return prc;
@@ -187,9 +179,9 @@ int cmd_simulate(int argc, char **argv)
     c12_policy *pol = NULL;
     c12_policy_params pp;
     int rc = 1;
-    if (o.trace) snprintf(trace_path, sizeof trace_path, "%s", o.trace);
-    else if (c12_carbon_data_path(C12_CARBON_BUNDLED_TRACE, trace_path, sizeof trace_path, &err)) goto fail;
-    if (load_trace(trace_path, &trace, &err) || load_workload(o.workload, &items, &n_items, &err)) goto fail;
+    if (c12_carbon_trace_load(o.trace, trace_path, sizeof trace_path, &trace, &err) ||
+        load_workload(o.workload, &items, &n_items, &err))
+        goto fail;
     if (load_policy(o.config, &pp, &err)) goto fail;
     if (o.calib) snprintf(cal_path, sizeof cal_path, "%s", o.calib);
     else if (c12_calib_default_path(cal_path, sizeof cal_path, &err)) goto fail;

@@ -4,6 +4,8 @@ requests on an adequate model than always-smallest; runs are deterministic."""
 import json
 import time
 
+import pytest
+
 from conftest import ROOT, run
 
 DEV = ROOT / "data" / "router" / "dev.jsonl"
@@ -67,3 +69,21 @@ def test_bad_config_names_file_line_key(c12_san, tmp_path):
     r = run([c12_san, "simulate", "--workload", str(DEV), "--config", str(cfg)], timeout=60)
     assert r.returncode == 1
     assert f"{cfg}:3: policy.treshold" in r.stderr
+
+
+def test_deferral_year(c12_san):
+    """`c12 simulate --deferral` over the bundled GB 2023 trace: one JSON object per window, the oracle
+    at least as clean as C12's schedule and C12's at least as clean as running at arrival; a longer
+    window saves more."""
+    r = run([c12_san, "simulate", "--deferral", "--trace", str(TRACE), "--window", "4h,24h", "--json"], timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [x["window_h"] for x in rows] == [4, 24]
+    for x in rows:
+        assert {"window_h", "arrival_g", "c12_g", "oracle_g", "saving_pct", "fraction_of_oracle"} <= set(x)
+        assert x["oracle_g"] <= x["c12_g"] < x["arrival_g"]
+        assert 0 < x["fraction_of_oracle"] <= 1 and x["jobs"] > 4000
+        assert x["saving_pct"] == pytest.approx(100 * (x["arrival_g"] - x["c12_g"]) / x["arrival_g"], abs=0.01)
+    assert rows[1]["saving_pct"] > rows[0]["saving_pct"]
+    bad = run([c12_san, "simulate", "--deferral", "--window", "10m"], timeout=60)
+    assert bad.returncode == 1 and "cannot hold" in bad.stderr
