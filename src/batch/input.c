@@ -86,7 +86,7 @@ static c12_rc one_line(reader *rd, const char *s, size_t n, size_t line, c12_err
 {
     size_t max = rd->r->max_lines ? rd->r->max_lines : C12_BATCH_LINES_MAX;
     if (rd->st.lines == max) return c12_fail(err, C12_ERR_FORMAT, "line %zu: more than %zu requests", line, max);
-    json_t *o = NULL, *body;
+    json_t *o = NULL, *body = NULL;
     char what[32];
     snprintf(what, sizeof what, "line %zu", line);
     c12_rc rc = c12_json_parse(s, n, JSON_REJECT_DUPLICATES, what, &o, err);

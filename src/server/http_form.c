@@ -139,7 +139,7 @@ c12_rc c12_form_parse(const char *body, size_t len, const char *boundary, c12_fo
         p += 2;
         if (f.n == C12_FORM_PARTS_MAX) return c12_fail(err, C12_ERR_RANGE, "multipart: more than %d parts", C12_FORM_PARTS_MAX);
         c12_form_part *part = &f.parts[f.n];
-        const char *data;
+        const char *data = NULL;
         c12_rc rc = part_headers(p, end, part, f.n, &data, err);
         if (rc) return rc;
         const char *next = find(data, (size_t)(end - data), delim, dl);

@@ -1,0 +1,76 @@
+/* bstore.h - where files and batches live: one SQLite database and a folder
+ * of file contents under $C12_HOME/batches (batches.db, files/<id>), so that
+ * a SIGTERM or a crash and a restart resume every batch where it stopped.
+ *
+ * Each line of a batch is a row (pending, done or failed) with its result;
+ * a line's result and its batch's counters are committed in one
+ * transaction, so a line is answered at most once in the output file (a
+ * line cut by a crash is pending again and runs again; its first answer was
+ * never committed). One connection behind a mutex: batches are few and
+ * their lines slow. PostgreSQL (a fleet sharing its batches) is not
+ * implemented yet. */
+#ifndef C12_BATCH_BSTORE_H
+#define C12_BATCH_BSTORE_H
+
+#include <stddef.h>
+
+#include "batch/batch.h"
+
+typedef struct c12_bstore c12_bstore;
+
+/* dir: created if missing. */
+c12_rc c12_bstore_open(const char *dir, c12_bstore **out, c12_err *err);
+void c12_bstore_close(c12_bstore *s); /* NULL is fine */
+
+/* ---- files ---- */
+/* Store data as a new file: f's id and created_at are set here. */
+c12_rc c12_bstore_file_put(c12_bstore *s, c12_bfile *f, const char *data, size_t len, c12_err *err);
+c12_rc c12_bstore_file_get(c12_bstore *s, const char *id, c12_bfile *out, c12_err *err); /* NOT_FOUND */
+/* The bytes (c12_free them), at most max. */
+c12_rc c12_bstore_file_read(c12_bstore *s, const char *id, size_t max, char **data, size_t *len, c12_err *err);
+/* Newest first, after the id `after` (NULL: from the newest); up to limit
+ * into out; *more: older ones remain. purpose NULL: all. */
+c12_rc c12_bstore_file_list(c12_bstore *s, const char *purpose, const char *after, size_t limit, c12_bfile *out,
+                            size_t *n, int *more, c12_err *err);
+c12_rc c12_bstore_file_delete(c12_bstore *s, const char *id, c12_err *err); /* NOT_FOUND */
+
+/* ---- batches ---- */
+/* A new batch over the input file's bytes: its lines are read with rules
+ * (FORMAT naming a line) and queued with b in one transaction. b's id and
+ * created_at are set here; total is the number of lines. */
+c12_rc c12_bstore_batch_create(c12_bstore *s, c12_batch *b, const char *input, size_t len,
+                               const c12_batch_input_rules *rules, c12_err *err);
+c12_rc c12_bstore_batch_get(c12_bstore *s, const char *id, c12_batch *out, c12_err *err); /* NOT_FOUND */
+/* Write b's row as it stands (status, times, counts, carbon). */
+c12_rc c12_bstore_batch_put(c12_bstore *s, const c12_batch *b, c12_err *err);
+/* Newest first, after `after`; *out is c12_malloc'ed (c12_free it). */
+c12_rc c12_bstore_batch_list(c12_bstore *s, const char *after, size_t limit, c12_batch **out, size_t *n, int *more,
+                             c12_err *err);
+/* The ids of batches not in a final status, oldest first (up to cap). */
+c12_rc c12_bstore_batch_active(c12_bstore *s, char (*ids)[C12_BATCH_ID_MAX], size_t cap, size_t *n, c12_err *err);
+
+/* ---- lines ---- */
+typedef struct c12_bline {
+    int64_t idx;                                /* 0-based, in the file's order */
+    char custom_id[C12_BATCH_CUSTOM_ID_MAX + 1];
+    char *body;                                 /* the request's JSON (c12_free it) */
+} c12_bline;
+
+/* The first pending line of a batch; NOT_FOUND when none is left. */
+c12_rc c12_bstore_line_next(c12_bstore *s, const char *batch_id, c12_bline *out, c12_err *err);
+/* The pending lines left. */
+c12_rc c12_bstore_lines_pending(c12_bstore *s, const char *batch_id, int64_t *n, c12_err *err);
+/* Line idx is answered: ok (output file) or not (error file), with its
+ * result line (JSON text); b's row (its counters, carbon) is written in the
+ * same transaction. */
+c12_rc c12_bstore_line_done(c12_bstore *s, const c12_batch *b, int64_t idx, int ok, const char *result,
+                            c12_err *err);
+/* The results of a batch's done (ok) or failed lines in line order, each
+ * to fn (non-zero stops: IO). */
+typedef int (*c12_bline_fn)(void *ud, const char *result);
+c12_rc c12_bstore_lines_each(c12_bstore *s, const char *batch_id, int ok, c12_bline_fn fn, void *ud, c12_err *err);
+
+/* A new id: prefix and 24 random hex digits. */
+void c12_batch_new_id(const char *prefix, char out[C12_BATCH_ID_MAX]);
+
+#endif

@@ -1,0 +1,276 @@
+/* bstore_batches.c - batches and their lines in the batch store (see
+ * bstore.h). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/c12_alloc.h"
+#include "batch/bstore_impl.h"
+
+/* X(kind, column, member): the batches table's columns and the c12_batch
+ * members they hold, in one list for the INSERT, the UPDATE and the read. */
+#define BATCH_COLUMNS(X)                                                                                      \
+    X(TXT, id, id) X(INT, endpoint, endpoint) X(TXT, input_file_id, input_file_id)                           \
+    X(TXT, output_file_id, output_file_id) X(TXT, error_file_id, error_file_id)                              \
+    X(TXT, completion_window, completion_window) X(INT, window_s, window_s) X(INT, status, status)           \
+    X(INT, created_at, at.created) X(INT, in_progress_at, at.in_progress) X(INT, expires_at, at.expires)     \
+    X(INT, finalizing_at, at.finalizing) X(INT, completed_at, at.completed) X(INT, failed_at, at.failed)     \
+    X(INT, expired_at, at.expired) X(INT, cancelling_at, at.cancelling) X(INT, cancelled_at, at.cancelled)   \
+    X(INT, total, total) X(INT, completed, completed) X(INT, failed, failed) X(TXT, metadata, metadata)      \
+    X(TXT, errors, errors) X(TXT, owner, owner) X(DBL, energy_j, energy_j) X(DBL, co2_g, co2_g)              \
+    X(DBL, co2_at_submit_g, co2_at_submit_g) X(DBL, deferred_s, deferred_s)                                  \
+    X(INT, planned_start_ms, planned_start_ms)
+
+#define COL_NAME(k, c, m) ", " #c
+#define COL_PARAM(k, c, m) ", ?"
+#define COL_SET(k, c, m) #c " = ?, "
+
+enum { LINE_PENDING = 0, LINE_OK = 1, LINE_FAILED = 2 };
+
+/* Bind b's columns from parameter `first` on, in BATCH_COLUMNS' order. */
+static void bind_batch(sqlite3_stmt *st, int first, const c12_batch *b)
+{
+    int i = first;
+#define BIND_TXT(m) sqlite3_bind_text(st, i++, b->m, -1, SQLITE_TRANSIENT);
+#define BIND_INT(m) sqlite3_bind_int64(st, i++, (int64_t)b->m);
+#define BIND_DBL(m) sqlite3_bind_double(st, i++, b->m);
+#define BIND(k, c, m) BIND_##k(m)
+    BATCH_COLUMNS(BIND)
+#undef BIND
+}
+
+/* A row of SELECT_BATCH (column 0 is seq). */
+static void read_batch(sqlite3_stmt *st, c12_batch *b)
+{
+    int i = 1;
+    memset(b, 0, sizeof *b);
+#define READ_TXT(m) c12_bstore_text_col(st, i++, b->m, sizeof b->m);
+#define READ_INT(m) b->m = (__typeof__(b->m))sqlite3_column_int64(st, i++);
+#define READ_DBL(m) b->m = sqlite3_column_double(st, i++);
+#define READ(k, c, m) READ_##k(m)
+    BATCH_COLUMNS(READ)
+#undef READ
+}
+
+#define SELECT_BATCH "SELECT seq" BATCH_COLUMNS(COL_NAME) " FROM batches"
+
+typedef struct creating {
+    c12_bstore *s;
+    sqlite3_stmt *ins;
+    const char *batch_id;
+    int64_t idx;
+} creating;
+
+static int queue_line(void *ud, size_t line, const char *custom_id, c12_batch_endpoint e, const char *body, char *msg,
+                      size_t cap)
+{
+    creating *c = ud;
+    sqlite3_reset(c->ins);
+    sqlite3_bind_text(c->ins, 1, c->batch_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(c->ins, 2, c->idx++);
+    sqlite3_bind_text(c->ins, 3, custom_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(c->ins, 4, body, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(c->ins) == SQLITE_DONE) return 0;
+    snprintf(msg, cap, "cannot queue the line: %s", sqlite3_errmsg(c->s->db));
+    return 1;
+}
+
+static c12_rc insert_batch(c12_bstore *s, const c12_batch *b, c12_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    c12_rc rc = c12_bstore_prepare(s, "INSERT INTO batches (seq" BATCH_COLUMNS(COL_NAME) ") VALUES (NULL"
+                                   BATCH_COLUMNS(COL_PARAM) ")", &st, err);
+    if (rc) return rc;
+    bind_batch(st, 1, b);
+    return c12_bstore_run(s, st, err);
+}
+
+c12_rc c12_bstore_batch_create(c12_bstore *s, c12_batch *b, const char *input, size_t len,
+                               const c12_batch_input_rules *rules, c12_err *err)
+{
+    c12_batch_new_id("batch_", b->id);
+    b->at.created = (int64_t)time(NULL);
+    creating c = {.s = s, .batch_id = b->id};
+    c12_batch_input_stats st;
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = c12_bstore_exec(s, "BEGIN IMMEDIATE", err);
+    int began = !rc;
+    if (!rc) rc = c12_bstore_prepare(s, "INSERT INTO lines (batch_id, idx, custom_id, body) VALUES (?, ?, ?, ?)",
+                                     &c.ins, err);
+    if (!rc) rc = c12_batch_input_read(input, len, rules, queue_line, &c, &st, err);
+    sqlite3_finalize(c.ins);
+    if (!rc) {
+        b->total = (int64_t)st.lines;
+        rc = insert_batch(s, b, err);
+    }
+    if (!rc) rc = c12_bstore_exec(s, "COMMIT", err);
+    if (rc && began) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+c12_rc c12_bstore_batch_get(c12_bstore *s, const char *id, c12_batch *out, c12_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = c12_bstore_prepare(s, SELECT_BATCH " WHERE id = ?", &st, err);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) read_batch(st, out);
+        else rc = r == SQLITE_DONE ? c12_fail(err, C12_ERR_NOT_FOUND, "No such Batch object: %.64s", id)
+                                   : c12_bstore_db_fail(s, err, "batch");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* The UPDATE of a batch's row (the caller holds the lock). */
+static c12_rc update_batch(c12_bstore *s, const c12_batch *b, c12_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    c12_rc rc = c12_bstore_prepare(s, "UPDATE batches SET " BATCH_COLUMNS(COL_SET) "seq = seq WHERE id = ?", &st, err);
+    if (rc) return rc;
+    bind_batch(st, 1, b);
+    sqlite3_bind_text(st, sqlite3_bind_parameter_count(st), b->id, -1, SQLITE_TRANSIENT);
+    return c12_bstore_run(s, st, err);
+}
+
+c12_rc c12_bstore_batch_put(c12_bstore *s, const c12_batch *b, c12_err *err)
+{
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = update_batch(s, b, err);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+c12_rc c12_bstore_batch_list(c12_bstore *s, const char *after, size_t limit, c12_batch **out, size_t *n, int *more,
+                             c12_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    c12_batch *list = c12_calloc(limit ? limit : 1, sizeof *list);
+    if (!list) return c12_fail(err, C12_ERR_NOMEM, "batches: out of memory");
+    *n = 0;
+    *more = 0;
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = c12_bstore_prepare(s, SELECT_BATCH " WHERE ?1 IS NULL OR seq < (SELECT seq FROM batches WHERE id = ?1)"
+                                   " ORDER BY seq DESC LIMIT ?2", &st, err);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, after, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == limit) *more = 1;
+            else read_batch(st, &list[(*n)++]);
+        }
+        if (r != SQLITE_DONE) rc = c12_bstore_db_fail(s, err, "batches");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    if (rc) c12_free(list);
+    else *out = list;
+    return rc;
+}
+
+c12_rc c12_bstore_batch_active(c12_bstore *s, char (*ids)[C12_BATCH_ID_MAX], size_t cap, size_t *n, c12_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT id FROM batches WHERE status NOT IN (%d, %d, %d, %d) ORDER BY seq LIMIT %zu",
+             C12_BATCH_FAILED, C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED, cap);
+    *n = 0;
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = c12_bstore_prepare(s, sql, &st, err);
+    int r = SQLITE_DONE;
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) c12_bstore_text_col(st, 0, ids[(*n)++], C12_BATCH_ID_MAX);
+    if (!rc && r != SQLITE_DONE) rc = c12_bstore_db_fail(s, err, "active batches");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* ---- lines ---- */
+
+c12_rc c12_bstore_line_next(c12_bstore *s, const char *batch_id, c12_bline *out, c12_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = c12_bstore_prepare(s, "SELECT idx, custom_id, body FROM lines WHERE batch_id = ? AND state = 0"
+                                   " ORDER BY idx LIMIT 1", &st, err);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_TRANSIENT);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            const char *body = (const char *)sqlite3_column_text(st, 2);
+            out->idx = sqlite3_column_int64(st, 0);
+            c12_bstore_text_col(st, 1, out->custom_id, sizeof out->custom_id);
+            if (!(out->body = c12_strdup(body ? body : "{}"))) rc = c12_fail(err, C12_ERR_NOMEM, "batches: out of memory");
+        } else {
+            rc = r == SQLITE_DONE ? C12_ERR_NOT_FOUND : c12_bstore_db_fail(s, err, "next line");
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+c12_rc c12_bstore_lines_pending(c12_bstore *s, const char *batch_id, int64_t *n, c12_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = c12_bstore_prepare(s, "SELECT COUNT(*) FROM lines WHERE batch_id = ? AND state = 0", &st, err);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
+        else rc = c12_bstore_db_fail(s, err, "pending lines");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+c12_rc c12_bstore_line_done(c12_bstore *s, const c12_batch *b, int64_t idx, int ok, const char *result, c12_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = c12_bstore_exec(s, "BEGIN IMMEDIATE", err);
+    int began = !rc;
+    if (!rc) rc = c12_bstore_prepare(s, "UPDATE lines SET state = ?, result = ? WHERE batch_id = ? AND idx = ?"
+                                     " AND state = 0", &st, err);
+    if (!rc) {
+        sqlite3_bind_int(st, 1, ok ? LINE_OK : LINE_FAILED);
+        sqlite3_bind_text(st, 2, result, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, b->id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, idx);
+        rc = c12_bstore_run(s, st, err);
+    }
+    if (!rc && sqlite3_changes(s->db) != 1)
+        rc = c12_fail(err, C12_ERR_INVALID, "batch %s line %lld was not pending", b->id, (long long)idx);
+    if (!rc) rc = update_batch(s, b, err);
+    if (!rc) rc = c12_bstore_exec(s, "COMMIT", err);
+    if (rc && began) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+c12_rc c12_bstore_lines_each(c12_bstore *s, const char *batch_id, int ok, c12_bline_fn fn, void *ud, c12_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = c12_bstore_prepare(s, "SELECT result FROM lines WHERE batch_id = ? AND state = ? ORDER BY idx", &st,
+                                   err);
+    int r = SQLITE_DONE;
+    if (!rc) {
+        sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 2, ok ? LINE_OK : LINE_FAILED);
+    }
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *res = (const char *)sqlite3_column_text(st, 0);
+        if (fn(ud, res ? res : "{}")) rc = c12_fail(err, C12_ERR_IO, "batch %s: cannot write its results", batch_id);
+    }
+    if (!rc && r != SQLITE_DONE) rc = c12_bstore_db_fail(s, err, "results");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
