@@ -56,13 +56,19 @@ static long long header_ms(const char *v)
     return *v && !*e && ms >= 1 && ms <= 86400000LL ? ms : 0;
 }
 
+/* A request header, or NULL (also for a request that did not come over
+ * HTTP: a batch line). */
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+    return c ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, name) : NULL;
+}
+
 static const char *queue_headers(c12_server *s, struct MHD_Connection *c, asks *a)
 {
     static const char *const names[C12_PRIO_COUNT] = {"high", "normal", "low"};
-    const char *p = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-priority");
-    const char *d = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-deadline-ms");
-    const char *l = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-max-latency-ms");
-    a->prio = C12_PRIO_NORMAL;
+    const char *p = header(c, "x-c12-priority");
+    const char *d = header(c, "x-c12-deadline-ms");
+    const char *l = header(c, "x-c12-max-latency-ms");
     if (p) {
         int i = 0;
         while (i < C12_PRIO_COUNT && strcasecmp(p, names[i])) i++;
@@ -99,13 +105,22 @@ static void bind_request(c12_gen_job *job)
                              : q->kind == C12_API_CHAT ? cfg->default_max_tokens : 16; /* OpenAI's default */
 }
 
+/* The body of a request and who sent it. */
+typedef struct incoming {
+    const char *body;
+    size_t len;
+    int key_idx;
+    struct MHD_Connection *c; /* NULL: a batch line (no headers) */
+} incoming;
+
 /* 1 when the request can go on; else *f says why not. */
-static int parse(c12_gen_job *job, c12_req *r, struct MHD_Connection *c, asks *a, refusal *f)
+static int parse(c12_gen_job *job, const incoming *in, asks *a, refusal *f)
 {
     c12_err err;
+    struct MHD_Connection *c = in->c;
     *f = (refusal){.status = 400};
-    note_key(job, r->key_idx);
-    c12_rc rc = c12_api_req_parse(r->body.data ? r->body.data : "", r->body.len, job->q.kind, &job->q, f->param, &err);
+    note_key(job, in->key_idx);
+    c12_rc rc = c12_api_req_parse(in->body ? in->body : "", in->len, job->q.kind, &job->q, f->param, &err);
     if (rc == C12_ERR_NOMEM) *f = (refusal){.status = 503, .code = "out_of_memory"};
     if (rc == C12_ERR_FORMAT) f->code = "invalid_json";
     if (rc) {
@@ -160,7 +175,14 @@ static json_t *plain_body(const c12_gen_job *job, const char *text, const c12_ba
                      (json_int_t)job->created, "model", job->model, "choices", choice, "usage", usage);
 }
 
-static enum MHD_Result run_plain(c12_gen_job *job, struct MHD_Connection *c)
+/* A plain answer: the status and body of the response, or of an error. */
+typedef struct answer {
+    unsigned status;
+    json_t *body;
+    int headers; /* with the job's x-c12-* headers (not for out of memory) */
+} answer;
+
+static answer plain_answer(c12_gen_job *job)
 {
     c12_server *s = job->srv;
     plain_out o = {.srv = s};
@@ -174,31 +196,36 @@ static enum MHD_Result run_plain(c12_gen_job *job, struct MHD_Connection *c)
     int cut = !rc && atomic_load(&s->cancel_all);
     c12_account_finish(job, cut ? "cancelled" : c12_account_status(rc ? c12_http_rc_status(rc) : 200, rc),
                        rc ? NULL : &res);
-    c12_http_hdrs h = c12_gen_headers(job);
-    enum MHD_Result ret = rc ? c12_gen_error(job, c, rc, err.msg)
-                             : c12_http_json_h(c, 200, plain_body(job, o.text.data, &res), &h);
+    answer an = {.status = rc ? c12_http_rc_status(rc) : 200, .headers = 1,
+                 .body = rc ? c12_http_rc_error_body(rc, err.msg, c12_gen_input(job))
+                            : plain_body(job, o.text.data, &res)};
     c12_buf_free(&o.text);
-    c12_gen_job_end(job);
-    return ret;
+    return an;
 }
 
 /* ---- a request turned away before generating: its row, then its error ---- */
 
-static enum MHD_Result refuse(c12_gen_job *job, struct MHD_Connection *c, const refusal *f)
+static answer refusal_answer(c12_gen_job *job, const refusal *f)
 {
     c12_account_finish(job, c12_account_status(f->status, C12_OK), NULL);
-    c12_http_hdrs h = c12_gen_headers(job);
     int oom = f->status == 503;
-    enum MHD_Result ret = c12_http_error_h(c, f->status, oom ? "server_error" : "invalid_request_error", f->param,
-                                           f->code, f->msg, oom ? NULL : &h);
-    c12_gen_job_end(job);
-    return ret;
+    return (answer){.status = f->status, .headers = !oom,
+                    .body = c12_http_error_body(oom ? "server_error" : "invalid_request_error", f->param, f->code,
+                                                f->msg)};
 }
 
-static enum MHD_Result not_served(c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg)
+static answer not_served_answer(c12_gen_job *job, c12_rc rc, const char *msg)
 {
     c12_account_finish(job, c12_account_status(c12_http_rc_status(rc), rc), NULL);
-    enum MHD_Result ret = c12_gen_error(job, c, rc, msg);
+    return (answer){.status = c12_http_rc_status(rc), .headers = 1,
+                    .body = c12_http_rc_error_body(rc, msg, c12_gen_input(job))};
+}
+
+/* Send the answer; the job is over. */
+static enum MHD_Result respond(c12_gen_job *job, struct MHD_Connection *c, answer an)
+{
+    c12_http_hdrs h = c12_gen_headers(job);
+    enum MHD_Result ret = c12_http_json_h(c, an.status, an.body, an.headers ? &h : NULL);
     c12_gen_job_end(job);
     return ret;
 }
@@ -217,22 +244,57 @@ static c12_gen_job *job_new(c12_server *s, c12_api_kind kind)
     return job;
 }
 
+/* Parse, price, choose and take a slot: 1 when the job can generate; else
+ * *early is its answer (a refusal, or no model could serve it). */
+static int begin(c12_gen_job *job, const incoming *in, asks *a, answer *early)
+{
+    refusal f;
+    int ok = parse(job, in, a, &f);
+    /* Every request is priced, a refused one too (its row); the forecast
+     * is the policy's, so only "auto" reads it. */
+    c12_price(job->srv, ok && a->model_idx < 0, &job->price);
+    if (!ok) {
+        *early = refusal_answer(job, &f);
+        return 0;
+    }
+    c12_err err;
+    c12_rc rc = c12_choose_acquire(job, a->model_idx, a->prio, a->deadline_ms, a->max_latency_ms, &err);
+    if (rc) {
+        *early = not_served_answer(job, rc, err.msg);
+        return 0;
+    }
+    c12_gen_cache_lookup(job);
+    return 1;
+}
+
 static enum MHD_Result generate(c12_server *s, c12_req *r, struct MHD_Connection *c, c12_api_kind kind)
 {
     c12_gen_job *job = job_new(s, kind);
     if (!job) return c12_http_error(c, 503, "server_error", NULL, "out_of_memory", "Out of memory.");
-    asks a = {.model_idx = -1};
-    refusal f;
-    int ok = parse(job, r, c, &a, &f);
-    /* Every request is priced, a refused one too (its row); the forecast
-     * is the policy's, so only "auto" reads it. */
-    c12_price(s, ok && a.model_idx < 0, &job->price);
-    if (!ok) return refuse(job, c, &f);
-    c12_err err;
-    c12_rc rc = c12_choose_acquire(job, a.model_idx, a.prio, a.deadline_ms, a.max_latency_ms, &err);
-    if (rc) return not_served(job, c, rc, err.msg);
-    c12_gen_cache_lookup(job);
-    return job->q.stream ? c12_stream_run(job, c) : run_plain(job, c);
+    asks a = {.model_idx = -1, .prio = C12_PRIO_NORMAL};
+    incoming in = {.body = r->body.data, .len = r->body.len, .key_idx = r->key_idx, .c = c};
+    answer early;
+    if (!begin(job, &in, &a, &early)) return respond(job, c, early);
+    return job->q.stream ? c12_stream_run(job, c) : respond(job, c, plain_answer(job));
+}
+
+c12_rc c12_gen_line(c12_server *s, const c12_gen_line_in *in, c12_gen_line_out *out, c12_err *err)
+{
+    c12_gen_job *job = job_new(s, in->kind);
+    if (!job) return c12_fail(err, C12_ERR_NOMEM, "Out of memory.");
+    snprintf(job->batch_id, sizeof job->batch_id, "%s", in->batch_id);
+    asks a = {.model_idx = -1, .prio = C12_PRIO_LOW}; /* after interactive traffic */
+    incoming inc = {.body = in->body, .len = strlen(in->body), .key_idx = in->key_idx};
+    answer an;
+    if (begin(job, &inc, &a, &an)) {
+        job->q.stream = 0; /* a batch line's answer is one object */
+        an = plain_answer(job);
+    }
+    *out = (c12_gen_line_out){.status = an.status, .body = an.body, .energy_j = job->cost.energy_j,
+                              .co2_g = c12_account_co2(job, job->cost.energy_j), .intensity = job->price.intensity};
+    snprintf(out->request_id, sizeof out->request_id, "%s", job->id);
+    c12_gen_job_end(job);
+    return an.body ? C12_OK : c12_fail(err, C12_ERR_NOMEM, "Out of memory.");
 }
 
 enum MHD_Result c12_api_chat(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url)

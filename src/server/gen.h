@@ -82,6 +82,7 @@ typedef struct c12_gen_job {
     int key_idx;                 /* the api_keys entry presented, or -1 (the cache keys on all of its hash) */
     char user[sizeof ((c12_ledger_row *)0)->user];       /* the request's `user` field, or "" */
     const char *model;         /* the request's model until a served one is tried, then its id */
+    char batch_id[40];         /* the batch a line belongs to, or "" */
     c12_lease lease;
     int leased;
     c12_gen_price price;
@@ -89,6 +90,26 @@ typedef struct c12_gen_job {
     c12_gen_cost cost;
     c12_gen_cache cache;
 } c12_gen_job;
+
+/* One line of a batch, generated without HTTP: routed, queued (at low
+ * priority), metered and recorded as a request, answered as its HTTP
+ * response would have been. */
+typedef struct c12_gen_line_in {
+    c12_api_kind kind;
+    const char *body;          /* the request's JSON */
+    int key_idx;               /* the API key the batch was made with, or -1 */
+    const char *batch_id;
+} c12_gen_line_in;
+
+typedef struct c12_gen_line_out {
+    unsigned status;           /* as HTTP would have answered */
+    json_t *body;              /* the response, or the error object (the caller's reference) */
+    char request_id[48];
+    double energy_j, co2_g, intensity;
+} c12_gen_line_out;
+
+/* NOMEM only when no answer could be made. */
+c12_rc c12_gen_line(c12_server *s, const c12_gen_line_in *in, c12_gen_line_out *out, c12_err *err);
 
 /* Run a streamed job: answers the request with server-sent events, or with
  * a plain error if generation fails before its first event. Takes the job
@@ -166,7 +187,5 @@ void c12_gen_hdrs_fill(const c12_gen_job *job, c12_gen_hdrs *h);
 void c12_gen_hdrs_add(const void *h, struct MHD_Response *r);
 /* {"energy_j", "co2_g", "carbon_intensity", ...}: the final figures (usage.c12). */
 json_t *c12_gen_usage_c12(const c12_gen_job *job);
-/* An error response for the job: c12_http_rc_error with its headers and input field. */
-enum MHD_Result c12_gen_error(const c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg);
 
 #endif

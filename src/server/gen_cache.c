@@ -20,6 +20,7 @@ const char *c12_gen_cache_result(const c12_gen_job *job) { return RESULT[job->ca
 
 static int says_no(struct MHD_Connection *c)
 {
+    if (!c) return 0; /* a batch line: no headers */
     const char *x = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-cache");
     const char *cc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "cache-control");
     return (x && !strcasecmp(x, "no")) || (cc && strcasestr(cc, "no-cache"));

@@ -60,9 +60,3 @@ json_t *c12_gen_usage_c12(const c12_gen_job *job)
                      job->price.intensity, "carbon_provider", job->price.provider, "model", job->model, "route",
                      job->choice.reason);
 }
-
-enum MHD_Result c12_gen_error(const c12_gen_job *job, struct MHD_Connection *c, c12_rc rc, const char *msg)
-{
-    c12_http_hdrs h = c12_gen_headers(job);
-    return c12_http_rc_error_h(c, rc, msg, c12_gen_input(job), &h);
-}

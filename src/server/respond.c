@@ -47,13 +47,17 @@ enum MHD_Result c12_http_error(struct MHD_Connection *c, unsigned status, const 
     return c12_http_error_h(c, status, type, param, code, msg, NULL);
 }
 
+json_t *c12_http_error_body(const char *type, const char *param, const char *code, const char *msg)
+{
+    return json_pack("{s:{s:o, s:s, s:o, s:o}}", "error", "message", c12_json_text(msg, strlen(msg)), "type", type,
+                     "param", param && *param ? c12_json_text(param, strlen(param)) : json_null(), "code",
+                     code ? json_string(code) : json_null());
+}
+
 enum MHD_Result c12_http_error_h(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
                                  const char *code, const char *msg, const c12_http_hdrs *hdrs)
 {
-    json_t *e = json_pack("{s:{s:o, s:s, s:o, s:o}}", "error", "message", c12_json_text(msg, strlen(msg)), "type",
-                          type, "param", param && *param ? c12_json_text(param, strlen(param)) : json_null(), "code",
-                          code ? json_string(code) : json_null());
-    return c12_http_json_h(c, status, e, hdrs);
+    return c12_http_json_h(c, status, c12_http_error_body(type, param, code, msg), hdrs);
 }
 
 /* One row per error kind: the status, OpenAI's type and code, and whether
@@ -91,9 +95,14 @@ static const rc_map *rc_find(c12_rc rc)
 
 unsigned c12_http_rc_status(c12_rc rc) { return rc_find(rc)->status; }
 
+json_t *c12_http_rc_error_body(c12_rc rc, const char *msg, const char *input)
+{
+    const rc_map *m = rc_find(rc);
+    return c12_http_error_body(m->type, m->input_param ? input : NULL, m->code, msg);
+}
+
 enum MHD_Result c12_http_rc_error_h(struct MHD_Connection *c, c12_rc rc, const char *msg, const char *input,
                                     const c12_http_hdrs *hdrs)
 {
-    const rc_map *m = rc_find(rc);
-    return c12_http_error_h(c, m->status, m->type, m->input_param ? input : NULL, m->code, msg, hdrs);
+    return c12_http_json_h(c, rc_find(rc)->status, c12_http_rc_error_body(rc, msg, input), hdrs);
 }

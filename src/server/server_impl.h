@@ -56,6 +56,10 @@ enum MHD_Result c12_http_error(struct MHD_Connection *c, unsigned status, const 
                                const char *code, const char *msg);
 enum MHD_Result c12_http_error_h(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
                                  const char *code, const char *msg, const c12_http_hdrs *hdrs);
+/* The bodies of those errors, for an answer that is not sent over HTTP (a
+ * batch line's result). */
+json_t *c12_http_error_body(const char *type, const char *param, const char *code, const char *msg);
+json_t *c12_http_rc_error_body(c12_rc rc, const char *msg, const char *input);
 /* A JSON string of text that may not be valid UTF-8 (model output, echoed
  * input): invalid bytes become '?'. */
 json_t *c12_json_text(const char *s, size_t n);
