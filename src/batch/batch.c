@@ -21,6 +21,12 @@ int c12_batch_status_final(c12_batch_status s)
     return s == C12_BATCH_FAILED || s == C12_BATCH_COMPLETED || s == C12_BATCH_EXPIRED || s == C12_BATCH_CANCELLED;
 }
 
+void c12_batch_cfg_defaults(c12_batch_cfg *c)
+{
+    *c = (c12_batch_cfg){.enabled = 1, .max_file_bytes = 200u << 20, .max_lines = C12_BATCH_LINES_MAX,
+                         .margin = 0.1, .tick_s = 30};
+}
+
 int64_t c12_batch_window_parse(const char *s)
 {
     static const struct {

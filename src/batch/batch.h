@@ -60,9 +60,30 @@ typedef struct c12_batch {
     /* C12's own: carbon, and time spent waiting for cleaner power */
     double energy_j, co2_g;           /* what its lines emitted */
     double co2_at_submit_g;           /* those joules at the intensity when it was submitted */
+    double submit_intensity;          /* gCO2/kWh when it was submitted */
+    double run_s;                     /* seconds its lines took */
     double deferred_s;                /* seconds it waited with lines left */
     int64_t planned_start_ms;         /* the last plan's start (0: none yet) */
 } c12_batch;
+
+/* The `batch:` section (src/config/sect_server.c reads it):
+ *   batch:
+ *     enabled: true               # the Files and Batches API
+ *     max_file_bytes: 200MiB      # an uploaded file's cap (and POST /v1/files' body cap)
+ *     max_lines: 50000            # requests in one file
+ *     margin: 0.1                 # share of a batch's window kept free before its deadline
+ *     tick_s: 30                  # how often waiting batches are planned again
+ *     dir: ""                     # "": $C12_HOME/batches */
+typedef struct c12_batch_cfg {
+    int enabled;
+    uint64_t max_file_bytes;
+    int max_lines;
+    double margin;
+    double tick_s;
+    char dir[1024];
+} c12_batch_cfg;
+
+void c12_batch_cfg_defaults(c12_batch_cfg *c);
 
 /* A window "24h", "90m", "2d" (1 minute to 7 days) in seconds, or 0. */
 int64_t c12_batch_window_parse(const char *s);

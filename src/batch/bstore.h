@@ -28,10 +28,11 @@ c12_rc c12_bstore_file_put(c12_bstore *s, c12_bfile *f, const char *data, size_t
 c12_rc c12_bstore_file_get(c12_bstore *s, const char *id, c12_bfile *out, c12_err *err); /* NOT_FOUND */
 /* The bytes (c12_free them), at most max. */
 c12_rc c12_bstore_file_read(c12_bstore *s, const char *id, size_t max, char **data, size_t *len, c12_err *err);
-/* Newest first, after the id `after` (NULL: from the newest); up to limit
- * into out; *more: older ones remain. purpose NULL: all. */
-c12_rc c12_bstore_file_list(c12_bstore *s, const char *purpose, const char *after, size_t limit, c12_bfile *out,
-                            size_t *n, int *more, c12_err *err);
+/* owner's files, newest first, after the id `after` (NULL: from the
+ * newest); up to limit into out; *more: older ones remain. purpose NULL:
+ * all. */
+c12_rc c12_bstore_file_list(c12_bstore *s, const char *owner, const char *purpose, const char *after, size_t limit,
+                            c12_bfile *out, size_t *n, int *more, c12_err *err);
 c12_rc c12_bstore_file_delete(c12_bstore *s, const char *id, c12_err *err); /* NOT_FOUND */
 
 /* ---- batches ---- */
@@ -43,9 +44,12 @@ c12_rc c12_bstore_batch_create(c12_bstore *s, c12_batch *b, const char *input, s
 c12_rc c12_bstore_batch_get(c12_bstore *s, const char *id, c12_batch *out, c12_err *err); /* NOT_FOUND */
 /* Write b's row as it stands (status, times, counts, carbon). */
 c12_rc c12_bstore_batch_put(c12_bstore *s, const c12_batch *b, c12_err *err);
-/* Newest first, after `after`; *out is c12_malloc'ed (c12_free it). */
-c12_rc c12_bstore_batch_list(c12_bstore *s, const char *after, size_t limit, c12_batch **out, size_t *n, int *more,
-                             c12_err *err);
+/* owner's batches, newest first, after `after`; *out is c12_malloc'ed
+ * (c12_free it). */
+c12_rc c12_bstore_batch_list(c12_bstore *s, const char *owner, const char *after, size_t limit, c12_batch **out,
+                             size_t *n, int *more, c12_err *err);
+/* A batch without lines (one refused as it was created: status failed). */
+c12_rc c12_bstore_batch_add(c12_bstore *s, c12_batch *b, c12_err *err);
 /* The ids of batches not in a final status, oldest first (up to cap). */
 c12_rc c12_bstore_batch_active(c12_bstore *s, char (*ids)[C12_BATCH_ID_MAX], size_t cap, size_t *n, c12_err *err);
 

@@ -18,7 +18,8 @@
     X(INT, expired_at, at.expired) X(INT, cancelling_at, at.cancelling) X(INT, cancelled_at, at.cancelled)   \
     X(INT, total, total) X(INT, completed, completed) X(INT, failed, failed) X(TXT, metadata, metadata)      \
     X(TXT, errors, errors) X(TXT, owner, owner) X(DBL, energy_j, energy_j) X(DBL, co2_g, co2_g)              \
-    X(DBL, co2_at_submit_g, co2_at_submit_g) X(DBL, deferred_s, deferred_s)                                  \
+    X(DBL, co2_at_submit_g, co2_at_submit_g) X(DBL, submit_intensity, submit_intensity)                      \
+    X(DBL, run_s, run_s) X(DBL, deferred_s, deferred_s)                                                      \
     X(INT, planned_start_ms, planned_start_ms)
 
 #define COL_NAME(k, c, m) ", " #c
@@ -89,7 +90,7 @@ c12_rc c12_bstore_batch_create(c12_bstore *s, c12_batch *b, const char *input, s
                                const c12_batch_input_rules *rules, c12_err *err)
 {
     c12_batch_new_id("batch_", b->id);
-    b->at.created = (int64_t)time(NULL);
+    if (!b->at.created) b->at.created = (int64_t)time(NULL);
     creating c = {.s = s, .batch_id = b->id};
     c12_batch_input_stats st;
     pthread_mutex_lock(&s->mu);
@@ -105,6 +106,16 @@ c12_rc c12_bstore_batch_create(c12_bstore *s, c12_batch *b, const char *input, s
     }
     if (!rc) rc = c12_bstore_exec(s, "COMMIT", err);
     if (rc && began) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+c12_rc c12_bstore_batch_add(c12_bstore *s, c12_batch *b, c12_err *err)
+{
+    c12_batch_new_id("batch_", b->id);
+    if (!b->at.created) b->at.created = (int64_t)time(NULL);
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = insert_batch(s, b, err);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -145,8 +156,8 @@ c12_rc c12_bstore_batch_put(c12_bstore *s, const c12_batch *b, c12_err *err)
     return rc;
 }
 
-c12_rc c12_bstore_batch_list(c12_bstore *s, const char *after, size_t limit, c12_batch **out, size_t *n, int *more,
-                             c12_err *err)
+c12_rc c12_bstore_batch_list(c12_bstore *s, const char *owner, const char *after, size_t limit, c12_batch **out,
+                             size_t *n, int *more, c12_err *err)
 {
     sqlite3_stmt *st = NULL;
     c12_batch *list = c12_calloc(limit ? limit : 1, sizeof *list);
@@ -154,11 +165,12 @@ c12_rc c12_bstore_batch_list(c12_bstore *s, const char *after, size_t limit, c12
     *n = 0;
     *more = 0;
     pthread_mutex_lock(&s->mu);
-    c12_rc rc = c12_bstore_prepare(s, SELECT_BATCH " WHERE ?1 IS NULL OR seq < (SELECT seq FROM batches WHERE id = ?1)"
-                                   " ORDER BY seq DESC LIMIT ?2", &st, err);
+    c12_rc rc = c12_bstore_prepare(s, SELECT_BATCH " WHERE owner = ?3 AND (?1 IS NULL OR seq < (SELECT seq FROM"
+                                   " batches WHERE id = ?1)) ORDER BY seq DESC LIMIT ?2", &st, err);
     if (!rc) {
         sqlite3_bind_text(st, 1, after, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
+        sqlite3_bind_text(st, 3, owner, -1, SQLITE_TRANSIENT);
         int r;
         while ((r = sqlite3_step(st)) == SQLITE_ROW) {
             if (*n == limit) *more = 1;

@@ -24,7 +24,8 @@ static const char SCHEMA[] =
     " status INTEGER, created_at INTEGER, in_progress_at INTEGER, expires_at INTEGER, finalizing_at INTEGER,"
     " completed_at INTEGER, failed_at INTEGER, expired_at INTEGER, cancelling_at INTEGER, cancelled_at INTEGER,"
     " total INTEGER, completed INTEGER, failed INTEGER, metadata TEXT, errors TEXT, owner TEXT, energy_j REAL,"
-    " co2_g REAL, co2_at_submit_g REAL, deferred_s REAL, planned_start_ms INTEGER);"
+    " co2_g REAL, co2_at_submit_g REAL, submit_intensity REAL, run_s REAL, deferred_s REAL,"
+    " planned_start_ms INTEGER);"
     "CREATE TABLE IF NOT EXISTS lines (batch_id TEXT NOT NULL, idx INTEGER NOT NULL, custom_id TEXT NOT NULL,"
     " body TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0, result TEXT, PRIMARY KEY (batch_id, idx));";
 
@@ -191,21 +192,22 @@ c12_rc c12_bstore_file_read(c12_bstore *s, const char *id, size_t max, char **da
     return rc ? rc : c12_read_file(path, max, data, len, err);
 }
 
-c12_rc c12_bstore_file_list(c12_bstore *s, const char *purpose, const char *after, size_t limit, c12_bfile *out,
-                            size_t *n, int *more, c12_err *err)
+c12_rc c12_bstore_file_list(c12_bstore *s, const char *owner, const char *purpose, const char *after, size_t limit,
+                            c12_bfile *out, size_t *n, int *more, c12_err *err)
 {
     sqlite3_stmt *st = NULL;
     *n = 0;
     *more = 0;
     pthread_mutex_lock(&s->mu);
     c12_rc rc = c12_bstore_prepare(s,
-                        "SELECT " FILE_COLUMNS " FROM files WHERE (?1 IS NULL OR purpose = ?1) AND"
+                        "SELECT " FILE_COLUMNS " FROM files WHERE owner = ?4 AND (?1 IS NULL OR purpose = ?1) AND"
                         " (?2 IS NULL OR seq < (SELECT seq FROM files WHERE id = ?2)) ORDER BY seq DESC LIMIT ?3",
                         &st, err);
     if (!rc) {
         sqlite3_bind_text(st, 1, purpose, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, after, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
+        sqlite3_bind_text(st, 4, owner, -1, SQLITE_TRANSIENT);
         int r;
         while ((r = sqlite3_step(st)) == SQLITE_ROW) {
             if (*n == limit) *more = 1;

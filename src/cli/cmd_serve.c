@@ -19,12 +19,14 @@
 
 static int usage(FILE *f, int rc)
 {
-    fprintf(f, "usage: c12 serve [--config FILE] [--listen HOST:PORT] [--ledger FILE]\n"
+    fprintf(f, "usage: c12 serve [--config FILE] [--listen HOST:PORT] [--ledger FILE] [--batches DIR]\n"
                "  --config FILE       configuration (default: built-in, serving the model catalogue)\n"
                "  --listen HOST:PORT  listen address (also C12_LISTEN; default 127.0.0.1:8080)\n"
                "  --ledger FILE       an SQLite ledger file (overrides the config's ledger:;\n"
                "                      default $C12_HOME/ledger.db, or ledger.store: postgresql\n"
                "                      with its connection string in $C12_LEDGER_DSN)\n"
+               "  --batches DIR       where files and batches live (overrides batch.dir;\n"
+               "                      default $C12_HOME/batches)\n"
                "SIGTERM/SIGINT: stop gracefully; SIGHUP: reload the policy: section.\n");
     return rc;
 }
@@ -53,7 +55,7 @@ static uint64_t auto_budget(void)
 }
 
 typedef struct serve_opts {
-    const char *config, *listen, *ledger;
+    const char *config, *listen, *ledger, *batches;
 } serve_opts;
 
 static int parse(int argc, char **argv, serve_opts *o)
@@ -63,6 +65,7 @@ static int parse(int argc, char **argv, serve_opts *o)
         if (i + 1 < argc && !strcmp(argv[i], "--config")) o->config = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--listen")) o->listen = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--ledger")) o->ledger = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--batches")) o->batches = argv[++i];
         else return usage(stderr, 2);
     }
     return -1;
@@ -110,6 +113,7 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
     c12_metrics *metrics = NULL;
     c12_server_deps deps;
     c12_pool_opts po = {&c12_backend_local, cfg->memory_budget ? cfg->memory_budget : auto_budget(), NULL, NULL};
+    if (o->batches) snprintf(cfg->batch.dir, sizeof cfg->batch.dir, "%s", o->batches);
     c12_rc rc = c12_serve_env_open(cfg, o->ledger, &env, &err);
     if (!rc) c12_serve_env_deps(env, &deps);
     if (!rc) rc = c12_pool_new(cfg, &po, &pool, &err);
@@ -152,7 +156,7 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
 
 int cmd_serve(int argc, char **argv)
 {
-    serve_opts o = {NULL, getenv("C12_LISTEN"), NULL};
+    serve_opts o = {NULL, getenv("C12_LISTEN"), NULL, NULL};
     int prc = parse(argc, argv, &o);
     if (prc >= 0) return prc;
     c12_config *cfg = NULL;

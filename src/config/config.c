@@ -20,6 +20,7 @@ c12_config *c12_config_alloc(const char *source)
     c->max_body_bytes = 1u << 20;
     c->grace_s = 30;
     c->dashboard_auth = 1;
+    c->flex_max_wait_s = 600;
     c->default_max_tokens = 512;
     c->queue_max_total = 64;
     c->queue_max_per_model = 32;

@@ -9,6 +9,7 @@
  *     default_max_tokens: 512         # chat replies without max_tokens (completions: 16)
  *     metrics_auth: false             # true: GET /metrics needs a key too (when api_keys are set)
  *     dashboard_auth: true            # false: the dashboard JSON (/dashboard/api/...) is open too
+ *     flex_max_wait_s: 600            # service_tier "flex": the longest wait for cleaner power
  *   pool:
  *     memory_budget: 4GiB             # mapped weights + KV caches; "auto": half the RAM
  *   queue:
@@ -34,6 +35,7 @@
  *     max_bytes: 16MiB
  *     ttl_s: 3600                     # 0: never expire
  *     shared: false                   # true: one cache for every API key
+ *   batch: ...                        # the Batch API (batch/batch.h)
  *   policy: ...                       # src/route's (policy_section.c)
  *
  * The file is read once and parsed once (cfg_node.h) into one c12_config;
@@ -48,6 +50,7 @@
 #include <stdint.h>
 
 #include "base/c12_rc.h"
+#include "batch/batch.h"
 #include "cache/cache.h"
 #include "carbon/carbon_config.h"
 #include "energy/energy.h"
@@ -84,6 +87,7 @@ typedef struct c12_config {
     int default_max_tokens;
     int metrics_auth;              /* 1: /metrics is behind the API keys (default open, as exporters are) */
     int dashboard_auth;            /* 1 (default): the dashboard's JSON is behind the API keys */
+    double flex_max_wait_s;        /* service_tier "flex": the longest wait for cleaner power (600) */
     uint64_t memory_budget;        /* bytes; 0 = auto (half the physical memory) */
     int queue_max_total;
     int queue_max_per_model;
@@ -95,6 +99,7 @@ typedef struct c12_config {
     c12_energy_cfg energy;
     c12_ledger_cfg ledger;
     c12_cache_cfg cache;
+    c12_batch_cfg batch;
     c12_policy_params policy;
     char trace_default[C12_CFG_PATH_MAX]; /* the bundled carbon trace ("" if not found) */
     char note[512];                /* what the reader has to say at start ("" nothing) */

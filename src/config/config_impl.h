@@ -18,6 +18,7 @@ typedef c12_rc (*c12_config_sect_fn)(const c12_cfg_node *n, c12_config *c, const
 
 c12_rc c12_config_sect_server(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
 c12_rc c12_config_sect_pool(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
+c12_rc c12_config_sect_batch(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
 c12_rc c12_config_sect_cache(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
 c12_rc c12_config_sect_queue(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);
 c12_rc c12_config_sect_models(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err);

@@ -65,6 +65,7 @@ static const c12_cfg_key SERVER_KEYS[] = {
     C12_CFG_SLOT("default_max_tokens", c12_cfg_slot_int, c12_config, default_max_tokens, 1, 1 << 20),
     C12_CFG_SLOT("metrics_auth", c12_cfg_slot_bool, c12_config, metrics_auth, 0, 0),
     C12_CFG_SLOT("dashboard_auth", c12_cfg_slot_bool, c12_config, dashboard_auth, 0, 0),
+    C12_CFG_SLOT("flex_max_wait_s", c12_cfg_slot_num, c12_config, flex_max_wait_s, 0, 86400),
     {0}};
 
 static const c12_cfg_key POOL_KEYS[] = {
@@ -84,6 +85,15 @@ static const c12_cfg_key CACHE_KEYS[] = {
     C12_CFG_SLOT("ttl_s", c12_cfg_slot_num, c12_cache_cfg, ttl_s, 0, 365 * 86400),
     {0}};
 
+static const c12_cfg_key BATCH_KEYS[] = {
+    C12_CFG_SLOT("enabled", c12_cfg_slot_bool, c12_batch_cfg, enabled, 0, 0),
+    C12_CFG_SLOT("max_file_bytes", c12_cfg_slot_bytes, c12_batch_cfg, max_file_bytes, 0, 0),
+    C12_CFG_SLOT("max_lines", c12_cfg_slot_int, c12_batch_cfg, max_lines, 1, C12_BATCH_LINES_MAX),
+    C12_CFG_SLOT("margin", c12_cfg_slot_num, c12_batch_cfg, margin, 0, 0.9),
+    C12_CFG_SLOT("tick_s", c12_cfg_slot_num, c12_batch_cfg, tick_s, 0.05, 3600),
+    C12_CFG_SLOT("dir", c12_cfg_slot_str, c12_batch_cfg, dir, 0, 0),
+    {0}};
+
 c12_rc c12_config_sect_server(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err)
 {
     return n ? c12_cfg_walk(n, "server", SERVER_KEYS, c, err) : C12_OK;
@@ -99,6 +109,15 @@ c12_rc c12_config_sect_queue(const c12_cfg_node *n, c12_config *c, const c12_con
     c12_rc rc = n ? c12_cfg_walk(n, "queue", QUEUE_KEYS, c, err) : C12_OK;
     if (!rc && c->queue_max_per_model > c->queue_max_total && c->queue_max_total > 0)
         c->queue_max_per_model = c->queue_max_total;
+    return rc;
+}
+
+c12_rc c12_config_sect_batch(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err)
+{
+    c12_batch_cfg_defaults(&c->batch);
+    c12_rc rc = n ? c12_cfg_walk(n, "batch", BATCH_KEYS, &c->batch, err) : C12_OK;
+    if (!rc && c->batch.max_file_bytes < 1024)
+        rc = c12_cfg_fail(c12_cfg_get(n, "max_file_bytes"), "batch.max_file_bytes", err, "must be at least 1KiB");
     return rc;
 }
 

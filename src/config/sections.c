@@ -68,6 +68,7 @@ static const section SECTIONS[] = {
     {.name = "energy", .parse = sect_energy},
     {.name = "ledger", .parse = sect_ledger},
     {.name = "cache", .parse = c12_config_sect_cache},
+    {.name = "batch", .parse = c12_config_sect_batch},
     {.name = "policy", .parse = sect_policy, .reloadable = 1,
      .offset = offsetof(c12_config, policy), .size = sizeof(c12_policy_params)},
 };

@@ -88,7 +88,7 @@ static void note_key(c12_gen_job *job, int key_idx)
 {
     job->api_key[0] = '\0';
     job->key_idx = key_idx;
-    if (key_idx >= 0) snprintf(job->api_key, sizeof job->api_key, "key:%.8s", job->srv->cfg->api_keys[key_idx]);
+    c12_server_key_label(job->srv, key_idx, job->api_key, sizeof job->api_key);
 }
 
 static void bind_request(c12_gen_job *job)

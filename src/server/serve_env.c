@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/c12_alloc.h"
+#include "base/c12_home.h"
 #include "carbon/carbon_cache.h"
 #include "server/serve_env.h"
 
@@ -17,6 +18,7 @@ struct c12_serve_env {
     c12_meter *meter;
     c12_ledger *ledger;
     c12_cache *cache;
+    c12_bstore *batches;
     c12_policy_slot slot;
     int have_slot;
 };
@@ -74,6 +76,17 @@ static c12_rc open_policy(c12_serve_env *e, c12_err *err)
     return C12_OK;
 }
 
+/* batch.dir, else $C12_HOME/batches. */
+static c12_rc open_batches(c12_serve_env *e, c12_err *err)
+{
+    char dir[C12_CFG_PATH_MAX];
+    c12_rc rc = e->cfg->batch.dir[0] ? (snprintf(dir, sizeof dir, "%s", e->cfg->batch.dir), C12_OK)
+                                     : c12_home_path("batches", dir, sizeof dir, err);
+    if (!rc) rc = c12_bstore_open(dir, &e->batches, err);
+    if (!rc) fprintf(stderr, "c12 serve: batches in %s\n", dir);
+    return rc;
+}
+
 static c12_rc open_all(c12_serve_env *e, const char *ledger_path, c12_err *err)
 {
     char why[512] = "", desc[256], ledger[1200];
@@ -85,6 +98,7 @@ static c12_rc open_all(c12_serve_env *e, const char *ledger_path, c12_err *err)
     if (!rc) rc = open_carbon(e, err);
     if (!rc) rc = open_policy(e, err);
     if (!rc && e->cfg->cache.enabled) rc = c12_cache_new(&e->cfg->cache, &e->cache, err);
+    if (!rc && e->cfg->batch.enabled) rc = open_batches(e, err);
     if (rc) return rc;
     c12_meter_describe(e->meter, desc, sizeof desc);
     c12_ledger_cfg_describe(&e->ledger_cfg, ledger, sizeof ledger);
@@ -112,7 +126,7 @@ c12_rc c12_serve_env_open(const c12_config *cfg, const char *ledger_path, c12_se
 void c12_serve_env_deps(c12_serve_env *e, c12_server_deps *out)
 {
     *out = (c12_server_deps){e->carbon, e->meter, e->cfg->energy.pue, e->ledger, e->have_slot ? &e->slot : NULL,
-                             NULL /* metrics: cmd_serve creates them */, e->cache};
+                             NULL /* metrics: cmd_serve creates them */, e->cache, e->batches};
 }
 
 c12_rc c12_serve_env_reload(c12_serve_env *e, c12_err *err)
@@ -138,6 +152,7 @@ c12_rc c12_serve_env_close(c12_serve_env *e, c12_err *err)
     c12_carbon_cache_free(e->carbon);
     c12_meter_close(e->meter);
     c12_cache_free(e->cache);
+    c12_bstore_close(e->batches);
     if (e->have_slot) c12_policy_slot_destroy(&e->slot);
     c12_free(e);
     return rc;

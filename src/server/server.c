@@ -33,6 +33,14 @@ static const route ROUTES[] = {
     {"GET", "/v1/models/", 1, KEY_ALWAYS, c12_api_model},
     {"POST", "/v1/chat/completions", 0, KEY_ALWAYS, c12_api_chat},
     {"POST", "/v1/completions", 0, KEY_ALWAYS, c12_api_completions},
+    {"POST", "/v1/files", 0, KEY_ALWAYS, c12_api_files_create},
+    {"GET", "/v1/files", 0, KEY_ALWAYS, c12_api_files_list},
+    {"GET", "/v1/files/", 1, KEY_ALWAYS, c12_api_file_get},
+    {"DELETE", "/v1/files/", 1, KEY_ALWAYS, c12_api_file_delete},
+    {"POST", "/v1/batches", 0, KEY_ALWAYS, c12_api_batches_create},
+    {"GET", "/v1/batches", 0, KEY_ALWAYS, c12_api_batches_list},
+    {"GET", "/v1/batches/", 1, KEY_ALWAYS, c12_api_batch_get},
+    {"POST", "/v1/batches/", 1, KEY_ALWAYS, c12_api_batch_cancel},
     /* the dashboard: its JSON behind the keys unless server.dashboard_auth is
      * false (api_dash*.c); the page itself holds no data (api_page.c) */
     {"GET", "/dashboard/api/grid", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_grid},
@@ -66,6 +74,35 @@ int c12_server_model_index(const c12_server *s, const char *id)
     return c12_config_find_model(s->cfg, id);
 }
 
+void c12_server_key_label(const c12_server *s, int key_idx, char *out, size_t cap)
+{
+    if (key_idx >= 0 && (size_t)key_idx < s->cfg->n_api_keys) snprintf(out, cap, "key:%.8s", s->cfg->api_keys[key_idx]);
+    else if (cap) out[0] = '\0';
+}
+
+int c12_server_key_of_label(const c12_server *s, const char *label)
+{
+    for (size_t i = 0; i < s->cfg->n_api_keys; i++) {
+        char l[16];
+        c12_server_key_label(s, (int)i, l, sizeof l);
+        if (!strcmp(l, label)) return (int)i;
+    }
+    return -1;
+}
+
+/* The routes that take a file: their bodies may be as large as
+ * batch.max_file_bytes (and a little for the multipart framing). */
+static const c12_route_fn UPLOADS[] = {c12_api_files_create};
+
+static size_t body_cap(const c12_server *s, const char *url, const char *method)
+{
+    int known;
+    const route *rt = find_route(url, method, &known);
+    for (size_t i = 0; rt && s->cfg->batch.enabled && i < sizeof UPLOADS / sizeof UPLOADS[0]; i++)
+        if (rt->fn == UPLOADS[i]) return s->cfg->batch.max_file_bytes + (1u << 20);
+    return s->cfg->max_body_bytes;
+}
+
 /* Checks the key once and notes which it was (the ledger's user). */
 static int authorized(c12_server *s, c12_req *r, struct MHD_Connection *c, int needs_key)
 {
@@ -87,12 +124,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!r) {
         if (!(r = c12_calloc(1, sizeof *r))) return MHD_NO;
         r->srv = s;
-        c12_buf_init(&r->body, s->cfg->max_body_bytes);
+        r->cap = body_cap(s, url, method);
+        c12_buf_init(&r->body, r->cap);
         *con_cls = r;
         atomic_fetch_add(&s->in_flight, 1);
         /* A declared length over the limit is refused before reading the body. */
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->cfg->max_body_bytes) r->too_big = 1;
+        if (cl && strtoull(cl, NULL, 10) > r->cap) r->too_big = 1;
         if (!r->too_big) return MHD_YES;
     }
     if (*data_size) {
@@ -102,8 +140,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (r->too_big) {
         char msg[128];
-        snprintf(msg, sizeof msg, "The request body is larger than the limit of %zu bytes.",
-                 s->cfg->max_body_bytes);
+        snprintf(msg, sizeof msg, "The request body is larger than the limit of %zu bytes.", r->cap);
         return c12_http_error(c, 413, "invalid_request_error", NULL, "request_too_large", msg);
     }
     int path_known;
@@ -190,6 +227,10 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
         c12_free(s);
         return c12_fail(err, C12_ERR_IO, "server: libmicrohttpd could not start");
     }
+    if (s->deps.batches && (rc = c12_batch_runner_start(s, s->deps.batches, &s->runner, err))) {
+        c12_server_free(s);
+        return rc;
+    }
     *out = s;
     return C12_OK;
 }
@@ -218,6 +259,7 @@ void c12_server_free(c12_server *s)
 {
     if (!s) return;
     atomic_store(&s->cancel_all, 1);
+    c12_batch_runner_stop(s->runner); /* its line in flight is cut: it runs again after a restart */
     MHD_stop_daemon(s->d);
     /* Generators of streams whose clients left still hold slots: they stop at
      * their next token (cancel_all) and must be gone before the pool is freed. */

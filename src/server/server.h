@@ -5,6 +5,7 @@
 #define C12_SERVER_H
 
 #include "base/c12_rc.h"
+#include "batch/bstore.h"
 #include "cache/cache.h"
 #include "carbon/carbon_cache.h"
 #include "config/config.h"
@@ -28,6 +29,7 @@ typedef struct c12_server_deps {
     c12_policy_slot *policy;    /* swapped on SIGHUP; requests hold a reference */
     c12_metrics *metrics;       /* GET /metrics and what each request adds (NULL: 404) */
     c12_cache *cache;           /* the response cache (NULL: off) */
+    c12_bstore *batches;        /* files and batches (NULL: the Batch API is off) */
 } c12_server_deps;
 
 /* Bind cfg's listen address and start serving. cfg, pool, backend and what

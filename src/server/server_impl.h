@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/c12_buf.h"
+#include "server/batch_run.h"
 #include "server/server.h"
 #include "web/web.h"
 
@@ -28,6 +29,7 @@ struct c12_server {
     atomic_ulong ledger_refused; /* rows the ledger refused (queue full, closing) */
     long long started;
     char asset_etags[C12_WEB_ASSETS_MAX][C12_WEB_ETAG_LEN]; /* the dashboard files' (api_page.c) */
+    c12_batch_runner *runner;   /* runs deps.batches (NULL: none) */
 };
 
 /* One request (MHD's con_cls); lives from the first call of the access
@@ -35,6 +37,7 @@ struct c12_server {
 typedef struct c12_req {
     c12_server *srv;
     c12_buf body;
+    size_t cap;  /* the body's limit (max_body_bytes, or an upload's) */
     int too_big;
     int key_idx; /* the api_keys entry the request presented, or -1 */
 } c12_req;
@@ -94,5 +97,25 @@ int c12_dash_int_arg(struct MHD_Connection *c, const char *name, long lo, long h
 
 /* Model id of a request -> index, or -1 ("auto" is the policy's: choose.c). */
 int c12_server_model_index(const c12_server *s, const char *id);
+/* The label of api_keys[key_idx] ("key:<first 8 hex of its sha256>"; the
+ * key itself is never stored), "" for -1; and back (-1: none has it). */
+void c12_server_key_label(const c12_server *s, int key_idx, char *out, size_t cap);
+int c12_server_key_of_label(const c12_server *s, const char *label);
+
+/* The Files and Batches API (api_files.c, api_batches.c; docs/batch.md). */
+enum MHD_Result c12_api_files_create(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_files_list(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_file_get(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_file_delete(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_batches_create(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_batches_list(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_batch_get(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_batch_cancel(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_batch_off(struct MHD_Connection *c);
+json_t *c12_api_batch_obj(const c12_batch *b);
+json_t *c12_api_file_obj(const c12_bfile *f);
+/* How a batch's lines are checked: as their endpoint's requests, for a
+ * model served here (endpoint -1: any). */
+c12_batch_input_rules c12_api_batch_rules(c12_server *s, int endpoint);
 
 #endif

@@ -50,11 +50,11 @@ static void test_files(void **state)
     c12_bfile list[4];
     size_t n;
     int more;
-    assert_int_equal(c12_bstore_file_list(s, NULL, NULL, 1, list, &n, &more, &err), C12_OK);
+    assert_int_equal(c12_bstore_file_list(s, "key:1", NULL, NULL, 1, list, &n, &more, &err), C12_OK);
     assert_true(n == 1 && more && !strcmp(list[0].id, b.id)); /* newest first */
-    assert_int_equal(c12_bstore_file_list(s, NULL, list[0].id, 4, list, &n, &more, &err), C12_OK);
+    assert_int_equal(c12_bstore_file_list(s, "key:1", NULL, list[0].id, 4, list, &n, &more, &err), C12_OK);
     assert_true(n == 1 && !more && !strcmp(list[0].id, a.id));
-    assert_int_equal(c12_bstore_file_list(s, "batch_output", NULL, 4, list, &n, &more, &err), C12_OK);
+    assert_int_equal(c12_bstore_file_list(s, "key:1", "batch_output", NULL, 4, list, &n, &more, &err), C12_OK);
     assert_int_equal(n, 0);
     assert_int_equal(c12_bstore_file_delete(s, a.id, &err), C12_OK);
     assert_int_equal(c12_bstore_file_get(s, a.id, &got, &err), C12_ERR_NOT_FOUND);
@@ -125,7 +125,7 @@ static void test_batch_lines_and_restart(void **state)
     assert_int_equal(n, 0);
     c12_batch *list;
     int more;
-    assert_int_equal(c12_bstore_batch_list(s, NULL, 10, &list, &n, &more, &err), C12_OK);
+    assert_int_equal(c12_bstore_batch_list(s, "", NULL, 10, &list, &n, &more, &err), C12_OK);
     assert_true(n == 1 && !more && list[0].status == C12_BATCH_COMPLETED);
     c12_free(list);
     c12_bstore_close(s);

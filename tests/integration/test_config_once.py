@@ -26,7 +26,7 @@ def test_serve_opens_its_config_once_and_once_per_sighup(c12, tmp_path):
     trace, err = tmp_path / "openat.txt", tmp_path / "stderr.txt"
     with open(err, "w") as ef:
         proc = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(trace), c12, "serve",
-                                 "--config", str(cfg)], stdout=subprocess.PIPE, stderr=ef, text=True)
+                                 "--config", str(cfg), "--batches", str(tmp_path / "batches")], stdout=subprocess.PIPE, stderr=ef, text=True)
         try:
             r, _, _ = select.select([proc.stdout], [], [], 60)
             assert r and "listening on" in proc.stdout.readline(), err.read_text()
