@@ -121,6 +121,9 @@ static void on_success(c12_carbon_cache *c, c12_carbon_entry *e, c12_carbon_fetc
     e->has_reading = 1;
     e->errors = 0;
     e->next_due_ms = done + jittered(c, e, e->cfg.ttl_ms);
+    /* The reading's interval ends first: fetch again then, so that "now"
+     * moves on with the grid instead of lingering on a past interval. */
+    if (r->to_ms > done && r->to_ms < e->next_due_ms) e->next_due_ms = r->to_ms;
     if (want_fc && f->forecast.n) {
         c12_carbon_series_free(&e->forecast);
         e->forecast = f->forecast;
