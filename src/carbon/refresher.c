@@ -11,6 +11,9 @@
 
 #include "base/c12_clock.h"
 #include "carbon/carbon_cache_impl.h"
+
+/* How long after a reading's interval ends it is fetched again. */
+#define INTERVAL_END_DELAY_MS 100
 #include "carbon/carbon_forecast.h"
 
 /* The thread re-checks at least this often (a test's fake clock may jump). */
@@ -121,9 +124,11 @@ static void on_success(c12_carbon_cache *c, c12_carbon_entry *e, c12_carbon_fetc
     e->has_reading = 1;
     e->errors = 0;
     e->next_due_ms = done + jittered(c, e, e->cfg.ttl_ms);
-    /* The reading's interval ends first: fetch again then, so that "now"
-     * moves on with the grid instead of lingering on a past interval. */
-    if (r->to_ms > done && r->to_ms < e->next_due_ms) e->next_due_ms = r->to_ms;
+    /* The reading's interval ends first: fetch again just after it ends, so
+     * that "now" moves on with the grid instead of lingering on a past
+     * interval (work deferred to the next interval waits for its reading). */
+    if (r->to_ms > done && r->to_ms + INTERVAL_END_DELAY_MS < e->next_due_ms)
+        e->next_due_ms = r->to_ms + INTERVAL_END_DELAY_MS;
     if (want_fc && f->forecast.n) {
         c12_carbon_series_free(&e->forecast);
         e->forecast = f->forecast;

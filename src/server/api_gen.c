@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "base/c12_alloc.h"
+#include "server/defer.h"
 #include "server/gen.h"
 
 #define MAX_REPLY_BYTES (4u << 20)
@@ -170,9 +171,11 @@ static json_t *plain_body(const c12_gen_job *job, const char *text, const c12_ba
                     "finish_reason", fin);
     json_t *usage = c12_gen_usage(res);
     if (usage) json_object_set_new(usage, "c12", c12_gen_usage_c12(job));
-    return json_pack("{s:s, s:s, s:I, s:s, s:[o], s:o}", "id", job->id, "object",
-                     job->q.kind == C12_API_CHAT ? "chat.completion" : "text_completion", "created",
-                     (json_int_t)job->created, "model", job->model, "choices", choice, "usage", usage);
+    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:[o], s:o}", "id", job->id, "object",
+                             job->q.kind == C12_API_CHAT ? "chat.completion" : "text_completion", "created",
+                             (json_int_t)job->created, "model", job->model, "choices", choice, "usage", usage);
+    if (body && job->q.flex) json_object_set_new(body, "service_tier", json_string("flex"));
+    return body;
 }
 
 /* A plain answer: the status and body of the response, or of an error. */
@@ -250,6 +253,9 @@ static int begin(c12_gen_job *job, const incoming *in, asks *a, answer *early)
 {
     refusal f;
     int ok = parse(job, in, a, &f);
+    /* flex: the wait for cleaner power comes before the price (a batch
+     * line's wait was its batch's) */
+    if (ok && job->q.flex && in->c) job->flex_wait_s = c12_defer_flex_wait(job->srv);
     /* Every request is priced, a refused one too (its row); the forecast
      * is the policy's, so only "auto" reads it. */
     c12_price(job->srv, ok && a->model_idx < 0, &job->price);

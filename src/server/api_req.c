@@ -113,6 +113,20 @@ static c12_rc stop(pcx *p, json_t *o)
     return C12_OK;
 }
 
+/* service_tier: OpenAI's words; "flex" may wait for cleaner power. */
+static c12_rc service_tier(pcx *p, json_t *o)
+{
+    static const char *const TIERS[] = {"auto", "default", "flex", "priority", "scale"};
+    json_t *v = field(o, "service_tier");
+    if (!v || json_is_null(v)) return C12_OK;
+    for (size_t i = 0; json_is_string(v) && i < sizeof TIERS / sizeof TIERS[0]; i++)
+        if (!strcmp(json_string_value(v), TIERS[i])) {
+            p->r->flex = !strcmp(TIERS[i], "flex");
+            return C12_OK;
+        }
+    return bad(p, "service_tier", "'%s' must be %s", "one of auto, default, flex, priority, scale");
+}
+
 static c12_rc options(pcx *p, json_t *o)
 {
     c12_api_req *r = p->r;
@@ -131,6 +145,7 @@ static c12_rc options(pcx *p, json_t *o)
         return rc;
     if (n != 1) return bad(p, "n", "'%s' must be %s", "1 (one choice per request)");
     if (field(o, "user") && !json_is_string(field(o, "user"))) return bad(p, "user", "'%s' must be %s", "a string");
+    if ((rc = service_tier(p, o))) return rc;
     if (field(o, "user")) r->user = json_string_value(field(o, "user"));
     json_t *so = field(o, "stream_options");
     if (so && !json_is_object(so)) return bad(p, "stream_options", "'%s' must be %s", "an object");

@@ -180,7 +180,7 @@ static int due(c12_batch_runner *r, c12_batch *b, int64_t pending, double waited
     c12_defer_plan(r->srv, now_ms, b->at.expires * 1000, line_s * (double)pending,
                    r->srv->cfg->batch.margin * (double)b->window_s, &p);
     b->planned_start_ms = p.start_ms;
-    if (p.start_ms <= now_ms || p.forced) return 1;
+    if (p.forced || (p.start_ms <= now_ms && c12_defer_reading_current(r->srv))) return 1;
     b->deferred_s += waited_s;
     return 0;
 }

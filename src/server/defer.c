@@ -3,12 +3,15 @@
  * the batch runner and flex requests; and what one request is expected to
  * take, for a batch's duration before any of its lines has run. */
 #include <math.h>
+#include <unistd.h>
 
+#include "base/c12_clock.h"
 #include "batch/plan.h"
 #include "server/defer.h"
 #include "server/gen.h"
 
 #define FORECAST_HOURS_MAX 168
+#define FLEX_REPLAN_MS 2000
 
 void c12_defer_plan(c12_server *s, int64_t now_ms, int64_t deadline_ms, double duration_s, double margin_s,
                     c12_plan *out)
@@ -27,6 +30,41 @@ void c12_defer_plan(c12_server *s, int64_t now_ms, int64_t deadline_ms, double d
     if (c12_plan_start(&f, &q, out, &err)) /* out of memory: no plan, so no wait */
         *out = (c12_plan){.start_ms = now_ms, .mean = price.intensity, .now_mean = price.intensity};
     c12_carbon_series_free(&f);
+}
+
+/* Sleep ms, at most, in steps short enough to notice a shutdown. */
+static void nap(c12_server *s, int64_t ms)
+{
+    while (ms > 0 && !atomic_load(&s->shutting_down)) {
+        int64_t step = ms < 200 ? ms : 200;
+        usleep((useconds_t)step * 1000);
+        ms -= step;
+    }
+}
+
+double c12_defer_flex_wait(c12_server *s)
+{
+    double max_wait = s->cfg->flex_max_wait_s, secs = c12_defer_request_s(s), t0 = c12_clock_s();
+    int64_t deadline = c12_clock_real_ms() + (int64_t)((max_wait + secs) * 1000);
+    while (max_wait > 0 && !atomic_load(&s->shutting_down)) {
+        int64_t now = c12_clock_real_ms();
+        c12_plan p;
+        c12_defer_plan(s, now, deadline, secs, 0, &p);
+        if (p.forced || (p.start_ms <= now && c12_defer_reading_current(s))) break;
+        if (p.start_ms <= now) p.start_ms = now + 100; /* the interval it waited for has no reading yet */
+        /* plan again at least every few seconds: the forecast moves */
+        int64_t until = p.start_ms - now;
+        nap(s, until < FLEX_REPLAN_MS ? until : FLEX_REPLAN_MS);
+    }
+    return c12_clock_s() - t0;
+}
+
+int c12_defer_reading_current(c12_server *s)
+{
+    c12_carbon_answer a;
+    c12_err err;
+    if (!s->deps.carbon || c12_carbon_cache_now(s->deps.carbon, &a, &err)) return 1; /* nothing to wait for */
+    return a.reading.to_ms <= 0 || a.reading.to_ms > c12_clock_real_ms();
 }
 
 double c12_defer_request_s(c12_server *s)

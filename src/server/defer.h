@@ -11,6 +11,14 @@
  * kept free, over the carbon chain's forecast (none: start now). */
 void c12_defer_plan(c12_server *s, int64_t now_ms, int64_t deadline_ms, double duration_s, double margin_s,
                     c12_plan *out);
+/* Whether the carbon reading now covers the present (not an interval that
+ * has ended and is about to be fetched again): deferred work starts in the
+ * interval it waited for only once that interval's reading is in. */
+int c12_defer_reading_current(c12_server *s);
+/* service_tier "flex": wait (sleeping, planned again every 2 s) until the
+ * plan for one request due within server.flex_max_wait_s says now, or a
+ * shutdown begins. Returns the seconds waited. */
+double c12_defer_flex_wait(c12_server *s);
 /* Seconds one request is expected to take: the strongest policy model's
  * calibrated (or reference, or estimated) rates for a short prompt and the
  * policy's default output length. */

@@ -83,6 +83,7 @@ typedef struct c12_gen_job {
     char user[sizeof ((c12_ledger_row *)0)->user];       /* the request's `user` field, or "" */
     const char *model;         /* the request's model until a served one is tried, then its id */
     char batch_id[40];         /* the batch a line belongs to, or "" */
+    double flex_wait_s;        /* service_tier "flex": seconds waited for cleaner power */
     c12_lease lease;
     int leased;
     c12_gen_price price;
@@ -181,7 +182,7 @@ c12_http_hdrs c12_gen_headers(const c12_gen_job *job);
 /* Copy of the headers' values, for a response built on another thread. */
 typedef struct c12_gen_hdrs {
     char model[C12_CFG_ID_MAX], route[C12_POLICY_REASON_MAX + 48], intensity[32], provider[32];
-    char energy[32], co2[32], basis[16], cache[8];
+    char energy[32], co2[32], basis[16], cache[8], flex_wait[24];
 } c12_gen_hdrs;
 void c12_gen_hdrs_fill(const c12_gen_job *job, c12_gen_hdrs *h);
 void c12_gen_hdrs_add(const void *h, struct MHD_Response *r);

@@ -1,4 +1,4 @@
-"""OpenAI's Files and Batches API on a real `c12 serve` (sanitizer binary,
+"""OpenAI's Files and Batches API, and flex requests, on a real `c12 serve` (sanitizer binary,
 smollm2-135m), driven by the official openai SDK: a batch submitted while a
 trace replayed onto the clock is dirty waits for its clean step and then
 completes with every line in its output file; a window too short to wait
@@ -49,7 +49,7 @@ def results(c, file_id):
     return [json.loads(x) for x in c.files.content(file_id).text.splitlines()] if file_id else []
 
 
-def trace_config(tmp_path, dirty_steps, clean_steps, extra=""):
+def trace_config(tmp_path, dirty_steps, clean_steps, extra="", flex_max_wait_s=600):
     """A one-day trace of half-hours replayed at 600x (a half-hour each 3 s)
     from now: now's half-hour and the next dirty_steps - 1 are dirty, the
     clean_steps after them clean, the rest middling (the day before, which
@@ -65,7 +65,7 @@ def trace_config(tmp_path, dirty_steps, clean_steps, extra=""):
     trace = tmp_path / "trace.csv"
     trace.write_text("\n".join(rows_) + "\n")
     return f"""
-server: {{default_max_tokens: 4}}
+server: {{default_max_tokens: 4, flex_max_wait_s: {flex_max_wait_s}}}
 carbon:
   chain: [trace]
   providers:
@@ -229,3 +229,37 @@ def test_completions_batch_and_failed_lines(static_srv):
     assert ok[0]["custom_id"] == "req-0" and ok[0]["response"]["body"]["object"] == "text_completion"
     assert failed[0]["custom_id"] == "req-1" and failed[0]["response"]["status_code"] == 400
     assert failed[0]["response"]["body"]["error"]["type"] == "invalid_request_error"
+
+
+def test_flex_waits_for_clean_power(c12_san, tmp_path):
+    need("smollm2-135m")
+    s = Server(c12_san, trace_config(tmp_path, dirty_steps=3, clean_steps=4, flex_max_wait_s=30))
+    try:
+        c = client(s)
+        ask = dict(model="smollm2-135m", messages=[{"role": "user", "content": "Hi"}], max_tokens=2)
+        r = c.chat.completions.with_raw_response.create(service_tier="flex", **ask)
+        body = r.parse()
+        assert body.service_tier == "flex" and float(r.headers["x-c12-flex-wait-s"]) > 1.5
+        assert float(r.headers["x-c12-carbon-intensity"]) == CLEAN
+        # already clean: no wait; and a request that is not flex never waits or says so
+        r = c.chat.completions.with_raw_response.create(service_tier="flex", **ask)
+        assert float(r.headers["x-c12-flex-wait-s"]) < 1
+        r = c.chat.completions.with_raw_response.create(**ask)
+        assert "x-c12-flex-wait-s" not in r.headers and r.parse().service_tier is None
+        with pytest.raises(openai.BadRequestError) as e:
+            c.chat.completions.create(service_tier="cheap", **ask)
+        assert e.value.body["param"] == "service_tier"
+    finally:
+        s.stop()
+
+
+def test_flex_waits_no_longer_than_allowed(c12_san, tmp_path):
+    """Clean comes in ~60 s; flex_max_wait_s is 2: no cleaner start in reach, it runs at once."""
+    need("smollm2-135m")
+    s = Server(c12_san, trace_config(tmp_path, dirty_steps=20, clean_steps=4, flex_max_wait_s=2))
+    try:
+        r = client(s).chat.completions.with_raw_response.create(
+            model="smollm2-135m", messages=[{"role": "user", "content": "Hi"}], max_tokens=2, service_tier="flex")
+        assert float(r.headers["x-c12-flex-wait-s"]) < 1.5 and float(r.headers["x-c12-carbon-intensity"]) == DIRTY
+    finally:
+        s.stop()
