@@ -74,6 +74,16 @@ c12_rc c12_bstore_line_done(c12_bstore *s, const c12_batch *b, int64_t idx, int 
 typedef int (*c12_bline_fn)(void *ud, const char *result);
 c12_rc c12_bstore_lines_each(c12_bstore *s, const char *batch_id, int ok, c12_bline_fn fn, void *ud, c12_err *err);
 
+/* What /metrics, the dashboard and c12 report show of the batches. */
+typedef struct c12_bstore_stats {
+    int64_t by_status[C12_BATCH_STATUSES];
+    int64_t lines_pending;         /* lines of batches not final, not yet answered */
+    double deferred_s;             /* all batches' waits for cleaner power */
+    double co2_g, co2_at_submit_g; /* the final batches': emitted, and what running at submission would have */
+} c12_bstore_stats;
+
+c12_rc c12_bstore_get_stats(c12_bstore *s, c12_bstore_stats *out, c12_err *err);
+
 /* A new id: prefix and 24 random hex digits. */
 void c12_batch_new_id(const char *prefix, char out[C12_BATCH_ID_MAX]);
 

@@ -286,3 +286,34 @@ c12_rc c12_bstore_lines_each(c12_bstore *s, const char *batch_id, int ok, c12_bl
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
+
+c12_rc c12_bstore_get_stats(c12_bstore *s, c12_bstore_stats *out, c12_err *err)
+{
+    c12_bstore_stats st;
+    memset(&st, 0, sizeof st);
+    sqlite3_stmt *q = NULL, *p = NULL;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT status, COUNT(*), SUM(deferred_s), SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_g END),"
+             " SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_at_submit_g END) FROM batches GROUP BY status",
+             C12_BATCH_FAILED, C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED, C12_BATCH_FAILED,
+             C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED);
+    pthread_mutex_lock(&s->mu);
+    c12_rc rc = c12_bstore_prepare(s, sql, &q, err);
+    int r = SQLITE_DONE;
+    while (!rc && (r = sqlite3_step(q)) == SQLITE_ROW) {
+        int k = sqlite3_column_int(q, 0);
+        if (k >= 0 && k < C12_BATCH_STATUSES) st.by_status[k] = sqlite3_column_int64(q, 1);
+        st.deferred_s += sqlite3_column_double(q, 2);
+        st.co2_g += sqlite3_column_double(q, 3);
+        st.co2_at_submit_g += sqlite3_column_double(q, 4);
+    }
+    if (!rc && r != SQLITE_DONE) rc = c12_bstore_db_fail(s, err, "batch stats");
+    if (!rc) rc = c12_bstore_prepare(s, "SELECT COUNT(*) FROM lines WHERE state = 0", &p, err);
+    if (!rc && sqlite3_step(p) == SQLITE_ROW) st.lines_pending = sqlite3_column_int64(p, 0);
+    sqlite3_finalize(q);
+    sqlite3_finalize(p);
+    pthread_mutex_unlock(&s->mu);
+    if (!rc) *out = st;
+    return rc;
+}

@@ -95,6 +95,7 @@ static c12_rc metrics_open(c12_pool *pool, c12_server_deps *deps, c12_metrics **
     if (!rc) rc = c12_metrics_add_pool(m, pool, err);
     if (!rc && deps->carbon) rc = c12_metrics_add_carbon(m, deps->carbon, err);
     if (!rc && deps->ledger) rc = c12_metrics_add_ledger(m, deps->ledger, err);
+    if (!rc && deps->batches) rc = c12_metrics_add_batches(m, deps->batches, err);
     if (!rc && deps->cache) rc = c12_metrics_add_cache(m, deps->cache, err);
     if (rc) {
         c12_metrics_free(m);

@@ -189,6 +189,46 @@ static void cache_collect(void *self)
     c12_metrics_set(cc->bytes, NULL, (double)st.bytes);
 }
 
+/* ---- batches ---- */
+
+typedef struct batch_col {
+    c12_bstore *store;
+    c12_metrics_family *batches, *pending, *deferred, *avoided;
+} batch_col;
+
+#define BFAM(field, ...) C12_METRICS_FAM(batch_col, field, __VA_ARGS__)
+
+static const c12_metrics_fam_def BATCH_FAMILIES[] = {
+    BFAM(batches, "c12_batches", C12_METRIC_GAUGE, "Batches by status.", C12_LABELS("status")),
+    BFAM(pending, "c12_batch_lines_pending", C12_METRIC_GAUGE, "Lines of unfinished batches not answered yet."),
+    BFAM(deferred, "c12_batch_deferred_seconds_total", C12_METRIC_COUNTER,
+         "Time batches have waited for cleaner power, seconds (all batches together)."),
+    BFAM(avoided, "c12_batch_co2_avoided_grams", C12_METRIC_GAUGE,
+         "Finished batches: CO2e running each at its submission would have emitted, less what it did, grams."),
+};
+
+static void batch_collect(void *self)
+{
+    batch_col *bc = self;
+    c12_bstore_stats st;
+    c12_err err;
+    if (c12_bstore_get_stats(bc->store, &st, &err)) return; /* the last values stand */
+    for (int k = 0; k < C12_BATCH_STATUSES; k++) {
+        const char *v[] = {c12_batch_status_name((c12_batch_status)k)};
+        c12_metrics_set(bc->batches, v, (double)st.by_status[k]);
+    }
+    c12_metrics_set(bc->pending, NULL, (double)st.lines_pending);
+    c12_metrics_set(bc->deferred, NULL, st.deferred_s);
+    c12_metrics_set(bc->avoided, NULL, st.co2_at_submit_g - st.co2_g);
+}
+
+c12_rc c12_metrics_add_batches(c12_metrics *m, c12_bstore *store, c12_err *err)
+{
+    batch_col *bc = c12_calloc(1, sizeof *bc);
+    if (bc) bc->store = store;
+    return add_collector(m, "batches", batch_collect, bc, BATCH_FAMILIES, C12_NB(BATCH_FAMILIES), err);
+}
+
 c12_rc c12_metrics_add_cache(c12_metrics *m, c12_cache *cache, c12_err *err)
 {
     cache_col *cc = c12_calloc(1, sizeof *cc);

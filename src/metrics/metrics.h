@@ -16,6 +16,7 @@
 
 #include "base/c12_buf.h"
 #include "base/c12_rc.h"
+#include "batch/bstore.h"
 #include "cache/cache.h"
 #include "carbon/carbon_cache.h"
 #include "ledger/ledger.h"
@@ -45,6 +46,9 @@ void c12_metrics_observe_route(c12_metrics *m, const char *model, const char *ca
 void c12_metrics_observe_cache(c12_metrics *m, const char *result);
 /* Read the response cache at scrape time (cache must outlive m). */
 c12_rc c12_metrics_add_cache(c12_metrics *m, c12_cache *cache, c12_err *err);
+/* Batches by status, lines pending, time deferred and CO2 avoided, read
+ * from the batch store at scrape time. */
+c12_rc c12_metrics_add_batches(c12_metrics *m, c12_bstore *store, c12_err *err);
 /* Read the pool at scrape time (pool must outlive m). */
 c12_rc c12_metrics_add_pool(c12_metrics *m, c12_pool *pool, c12_err *err);
 /* Read the carbon cache at scrape time (cache must outlive m). */

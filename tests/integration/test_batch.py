@@ -107,6 +107,12 @@ def test_a_batch_waits_for_the_clean_step_then_completes(c12_san, tmp_path):
             assert body["usage"]["c12"]["carbon_intensity"] == CLEAN
         assert done.c12["co2_g"] < done.c12["co2_at_submission_g"] / 4 and done.c12["deferred_s"] > 2
         assert c.files.retrieve(done.output_file_id).purpose == "batch_output"
+        st, text = s.get("/metrics")
+        metrics = dict(l.rsplit(" ", 1) for l in text.splitlines() if l.startswith("c12_batch"))
+        assert float(metrics['c12_batches{status="completed"}']) == 1 and float(metrics["c12_batch_lines_pending"]) == 0
+        assert float(metrics["c12_batch_co2_avoided_grams"]) == pytest.approx(
+            done.c12["co2_at_submission_g"] - done.c12["co2_g"], rel=1e-3)
+        assert float(metrics["c12_batch_deferred_seconds_total"]) > 2
     finally:
         s.stop()
     assert len(rows(s.ledger)) == 3  # each line is a request in the ledger

@@ -54,6 +54,8 @@ FAMILIES = {
     "c12_ledger_rows_accepted_total": "counter", "c12_ledger_rows_committed_total": "counter",
     "c12_ledger_rows_dropped_total": "counter", "c12_ledger_commit_errors_total": "counter",
     "c12_ledger_queue_rows": "gauge",
+    "c12_batches": "gauge", "c12_batch_lines_pending": "gauge", "c12_batch_deferred_seconds_total": "counter",
+    "c12_batch_co2_avoided_grams": "gauge",
 }
 
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
