@@ -27,6 +27,7 @@ int cmd_report(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_eval_quality(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 int cmd_simulate_deferral(int argc, char **argv); /* c12 simulate --deferral */
 
 #endif

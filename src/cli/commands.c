@@ -18,6 +18,7 @@ const c12_cli_cmd c12_cli_commands[] = {
     {"ledger", "inspect a ledger, or fill one with test rows", cmd_ledger},
     {"eval-quality", "pass@1 of a model: code tasks with tests (MBPP, run in a subprocess), questions with answers",
      cmd_eval_quality},
+    {"batch", "submit, watch, cancel and fetch batches on a running server (docs/batch.md)", cmd_batch},
     {"simulate", "replay a workload through the router and the policies over a carbon trace", cmd_simulate},
     {NULL, NULL, NULL},
 };

@@ -6,6 +6,7 @@ for cleaner power starts at once; cancel; a SIGTERM in the middle of a
 batch and a restart lose no line and answer none twice; bad files are
 refused with the line named; a file that does not fit its batch fails it."""
 import datetime
+import os
 import json
 import time
 
@@ -269,3 +270,31 @@ def test_flex_waits_no_longer_than_allowed(c12_san, tmp_path):
         assert float(r.headers["x-c12-flex-wait-s"]) < 1.5 and float(r.headers["x-c12-carbon-intensity"]) == DIRTY
     finally:
         s.stop()
+
+
+def test_the_batch_command(static_srv, c12_san, tmp_path):
+    from conftest import run
+    env = dict(os.environ, C12_URL=static_srv.url)
+    f = tmp_path / "in.jsonl"
+    f.write_text("\n".join(line(i, url="/v1/completions") for i in range(2)) + "\n")
+    r = run([c12_san, "batch", "submit", str(f), "--window", "2h", "--wait"], env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    batch_id = r.stdout.splitlines()[0]
+    assert batch_id.startswith("batch_") and "completed: 2/2 lines" in r.stdout
+    r = run([c12_san, "batch", "results", batch_id, "-o", str(tmp_path / "out.jsonl")], env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [x["custom_id"] for x in out] == ["req-0", "req-1"]
+    assert out[0]["response"]["body"]["object"] == "text_completion"  # the endpoint came from the file
+    r = run([c12_san, "batch", "status", batch_id, "--json"], env=env, timeout=60)
+    assert r.returncode == 0 and json.loads(r.stdout)["completion_window"] == "2h"
+    assert batch_id in run([c12_san, "batch", "list"], env=env, timeout=60).stdout
+    r = run([c12_san, "batch", "cancel", batch_id], env=env, timeout=60)
+    assert r.returncode == 1 and "Cannot cancel a batch with status completed" in r.stderr
+    r = run([c12_san, "batch", "results", batch_id, "--errors"], env=env, timeout=60)
+    assert r.returncode == 1 and "has no error file" in r.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(line(0) + "\n{oops\n")
+    r = run([c12_san, "batch", "submit", str(bad)], env=env, timeout=60)
+    assert r.returncode == 1 and "line 2" in r.stderr
+    assert run([c12_san, "batch", "frobnicate"], env=env, timeout=60).returncode == 2
