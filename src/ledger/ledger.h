@@ -45,6 +45,7 @@ typedef struct c12_ledger_row {
     int64_t cached;             /* 1: answered from the response cache */
     double saved_energy_j;      /* a cached answer: what generating it took the first time */
     double saved_co2_g;         /* that energy at this request's intensity and PUE */
+    char batch_id[40];          /* the batch the request was a line of, or "" */
 } c12_ledger_row;
 
 /* ---- the store interface ---- */

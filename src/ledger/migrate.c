@@ -93,6 +93,9 @@ static const migration MIGRATIONS[] = {
       [C12_SQL_POSTGRESQL] = "ALTER TABLE requests ADD COLUMN cached BIGINT NOT NULL DEFAULT 0;"
                              "ALTER TABLE requests ADD COLUMN saved_energy_j DOUBLE PRECISION NOT NULL DEFAULT 0;"
                              "ALTER TABLE requests ADD COLUMN saved_co2_g DOUBLE PRECISION NOT NULL DEFAULT 0;"}},
+    /* 5: the batch a request was a line of (the Batch API) */
+    {{[C12_SQL_SQLITE] = "ALTER TABLE requests ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';",
+      [C12_SQL_POSTGRESQL] = "ALTER TABLE requests ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';"}},
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

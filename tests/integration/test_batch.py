@@ -116,7 +116,8 @@ def test_a_batch_waits_for_the_clean_step_then_completes(c12_san, tmp_path):
         assert float(metrics["c12_batch_deferred_seconds_total"]) > 2
     finally:
         s.stop()
-    assert len(rows(s.ledger)) == 3  # each line is a request in the ledger
+    got = rows(s.ledger)  # each line is a request in the ledger, with its batch
+    assert len(got) == 3 and {r["batch_id"] for r in got} == {b.id} and {r["status"] for r in got} == {"ok"}
 
 
 def test_no_time_to_wait_starts_at_once(c12_san, tmp_path):
