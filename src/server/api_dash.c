@@ -143,10 +143,26 @@ static json_t *ledger_obj(const c12_server *s)
                      (json_int_t)st.commit_errors, "queued", (json_int_t)st.queued);
 }
 
+/* Batches by status, lines pending, hours deferred, CO2 avoided (null: the
+ * Batch API is off, or its store did not answer). */
+static json_t *batches_obj(const c12_server *s)
+{
+    c12_bstore_stats st;
+    c12_err err;
+    if (!s->deps.batches || c12_bstore_get_stats(s->deps.batches, &st, &err)) return json_null();
+    json_t *by = json_object();
+    for (int k = 0; by && k < C12_BATCH_STATUSES; k++)
+        if (st.by_status[k]) json_object_set_new(by, c12_batch_status_name((c12_batch_status)k), json_integer(st.by_status[k]));
+    return json_pack("{s:o, s:I, s:f, s:f, s:f}", "by_status", by ? by : json_object(), "lines_pending",
+                     (json_int_t)st.lines_pending, "deferred_h", st.deferred_s / 3600.0, "co2_g", st.co2_g,
+                     "co2_avoided_g", st.co2_at_submit_g - st.co2_g);
+}
+
 enum MHD_Result c12_api_dash_status(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url)
 {
     long long now = (long long)time(NULL);
-    return c12_http_json(c, 200, json_pack("{s:s, s:I, s:I, s:i, s:o, s:o}", "object", "c12.status", "started",
+    return c12_http_json(c, 200, json_pack("{s:s, s:I, s:I, s:i, s:o, s:o, s:o}", "object", "c12.status", "started",
                                            (json_int_t)s->started, "now", (json_int_t)now, "in_flight",
-                                           atomic_load(&s->in_flight) - 1 /* not this one */, "pool", pool_obj(s), "ledger", ledger_obj(s)));
+                                           atomic_load(&s->in_flight) - 1 /* not this one */, "pool", pool_obj(s),
+                                           "ledger", ledger_obj(s), "batches", batches_obj(s)));
 }

@@ -114,6 +114,10 @@ def test_a_batch_waits_for_the_clean_step_then_completes(c12_san, tmp_path):
         assert float(metrics["c12_batch_co2_avoided_grams"]) == pytest.approx(
             done.c12["co2_at_submission_g"] - done.c12["co2_g"], rel=1e-3)
         assert float(metrics["c12_batch_deferred_seconds_total"]) > 2
+        st, status = s.get("/dashboard/api/status")
+        dash = json.loads(status)["batches"]
+        assert dash["by_status"] == {"completed": 1} and dash["lines_pending"] == 0 and dash["deferred_h"] > 0
+        assert dash["co2_avoided_g"] == pytest.approx(float(metrics["c12_batch_co2_avoided_grams"]), rel=1e-3)
     finally:
         s.stop()
     got = rows(s.ledger)  # each line is a request in the ledger, with its batch

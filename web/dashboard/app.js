@@ -234,6 +234,14 @@
     fillTable("pool", p.models, [[(m) => m.id + (m.default ? " (default)" : "")], [(m) => m.state],
       [(m) => (m.bytes ? bytes(m.bytes) : "–"), "num"], [(m) => `${m.busy} / ${m.slots}`, "num"], [(m) => fmt(m.queued, 0), "num"]]);
   }
+  function renderBatches(b) {
+    if (!b) { $("batches").textContent = "The Batch API is off."; return; }
+    const by = Object.entries(b.by_status).map(([k, v]) => `${v} ${k.replace("_", " ")}`).join(", ");
+    $("batches").textContent = by
+      ? `${by} · ${fmt(b.lines_pending, 0)} lines pending · waited ${fmt(b.deferred_h, 1)} h for cleaner power · ` +
+        `${sig(b.co2_avoided_g)} g CO2e avoided against running at submission`
+      : "No batch yet: POST /v1/batches (docs/batch.md), or c12 batch submit FILE.jsonl.";
+  }
   function renderProviders(g) {
     fillTable("providers", g.providers, [[(p) => `${p.name} (${p.type})`], [(p) => p.region || "–"],
       [(p) => (p.value === null ? "–" : fmt(p.value, 0)), "num"], [(p) => age(p.age_s), "num"],
@@ -253,7 +261,7 @@
         api(`/dashboard/api/series?${q}&step=${SPAN_STEP[span]}`), api("/dashboard/api/decisions?limit=50"),
       ]);
       $("keyform").hidden = true;
-      renderGrid(grid); renderProviders(grid); renderStatus(status);
+      renderGrid(grid); renderProviders(grid); renderStatus(status); renderBatches(status.batches);
       renderSummary(summary); renderSeries(series); renderDecisions(decisions);
       $("updated").textContent = "updated " + clock(Date.now() / 1000);
       $("updated").className = "muted";
