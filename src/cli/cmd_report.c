@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/c12_buf.h"
 #include "base/c12_clock.h"
+#include "base/c12_home.h"
+#include "batch/bstore.h"
 #include "carbon/carbon.h"
 #include "cli.h"
 #include "cli_ledger.h"
@@ -22,7 +25,7 @@
 typedef enum { OUT_TEXT = 0, OUT_CSV, OUT_JSON } report_out;
 
 typedef struct report_opts {
-    const char *since, *until, *db, *ledger, *calibration, *strongest, *dflt, *config;
+    const char *since, *until, *db, *ledger, *calibration, *strongest, *dflt, *config, *batches;
     c12_ledger_group by;
     report_out out;
 } report_opts;
@@ -45,7 +48,9 @@ static void usage(FILE *out)
             "  --since WHEN        requests from WHEN: a span back from now (7d, 24h, 30m,\n"
             "                      90s), all (the default), or a UTC time (2026-12-01T08:00Z)\n"
             "  --until WHEN        and before WHEN (same forms; default: no bound)\n"
-            "  --json              one JSON document (filter, counterfactuals, totals, tables)\n"
+            "  --json              one JSON document (filter, counterfactuals, totals, tables, batches)\n"
+            "  --batches DIR       the batch store to summarise (default batch.dir, else $C12_HOME/batches,\n"
+            "                      when it exists): batches by status, lines pending, hours deferred, CO2 avoided\n"
             "  --csv               one CSV table (group,key,key2,requests,...) instead of text\n"
             "  --db FILE           an SQLite ledger (default: the config's ledger:, else\n"
             "                      $C12_HOME/ledger.db)\n"
@@ -87,7 +92,7 @@ static int parse(int argc, char **argv, report_opts *o)
         {"csv", 0, 0, 'c'},         {"json", 0, 0, 'j'},      {"db", 1, 0, 'd'},
         {"calibration", 1, 0, 'k'}, {"strongest", 1, 0, 'S'}, {"default", 1, 0, 'D'},
         {"config", 1, 0, 'C'},      {"ledger", 1, 0, 'L'},    {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"batches", 1, 0, 'B'},     {0, 0, 0, 0}};
     int c, st = -1;
     optind = 1;
     while (st < 0 && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -107,6 +112,7 @@ static int parse(int argc, char **argv, report_opts *o)
         case 'S': o->strongest = optarg; break;
         case 'D': o->dflt = optarg; break;
         case 'C': o->config = optarg; break;
+        case 'B': o->batches = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -163,13 +169,52 @@ static int price(const report_opts *o, const c12_config *cfg, c12_report *r)
     return -1;
 }
 
-static int emit(const report_opts *o, const c12_report *r, const char *ledger)
+/* The batch store's figures, when there is one: --batches DIR, else the
+ * configuration's batch.dir, else $C12_HOME/batches (never created here). */
+static int batch_stats(const report_opts *o, const c12_config *cfg, c12_bstore_stats *st)
 {
+    char dir[C12_CFG_PATH_MAX], db[C12_CFG_PATH_MAX + 16];
+    c12_err err;
+    if (o->batches) snprintf(dir, sizeof dir, "%s", o->batches);
+    else if (cfg->batch.dir[0]) snprintf(dir, sizeof dir, "%s", cfg->batch.dir);
+    else if (c12_home_path("batches", dir, sizeof dir, &err)) return 0;
+    snprintf(db, sizeof db, "%s/batches.db", dir);
+    c12_bstore *s = NULL;
+    int ok = access(db, R_OK) == 0 && !c12_bstore_open(dir, &s, &err) && !c12_bstore_get_stats(s, st, &err);
+    c12_bstore_close(s);
+    return ok;
+}
+
+static c12_rc batches_text(const c12_bstore_stats *st, c12_buf *b)
+{
+    c12_rc rc = c12_buf_puts(b, "\nbatches:");
+    for (int k = 0; !rc && k < C12_BATCH_STATUSES; k++)
+        if (st->by_status[k]) rc = c12_buf_printf(b, " %lld %s", (long long)st->by_status[k], c12_batch_status_name((c12_batch_status)k));
+    if (!rc) rc = c12_buf_printf(b, "; %lld lines pending; waited %.2f h for cleaner power; %.6f g CO2e avoided against running each at its submission\n",
+                                 (long long)st->lines_pending, st->deferred_s / 3600, st->co2_at_submit_g - st->co2_g);
+    return rc;
+}
+
+static json_t *batches_json(const c12_bstore_stats *st)
+{
+    json_t *by = json_object();
+    for (int k = 0; by && k < C12_BATCH_STATUSES; k++)
+        if (st->by_status[k]) json_object_set_new(by, c12_batch_status_name((c12_batch_status)k), json_integer(st->by_status[k]));
+    return json_pack("{s:o, s:I, s:f, s:f, s:f}", "by_status", by ? by : json_object(), "lines_pending",
+                     (json_int_t)st->lines_pending, "deferred_h", st->deferred_s / 3600, "co2_g", st->co2_g,
+                     "co2_avoided_g", st->co2_at_submit_g - st->co2_g);
+}
+
+static int emit(const report_opts *o, const c12_config *cfg, const c12_report *r, const char *ledger)
+{
+    c12_bstore_stats bs;
+    int have_batches = o->out != OUT_CSV && batch_stats(o, cfg, &bs);
     c12_buf b;
     c12_buf_init(&b, 0);
     c12_rc rc = C12_OK;
     if (o->out == OUT_JSON) {
         json_t *j = c12_report_json(r);
+        if (j && have_batches) json_object_set_new(j, "batches", batches_json(&bs));
         char *s = j ? json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
         rc = s ? c12_buf_printf(&b, "%s\n", s) : C12_ERR_NOMEM;
         free(s);
@@ -182,6 +227,7 @@ static int emit(const report_opts *o, const c12_report *r, const char *ledger)
         if (r->filter.until_ms) c12_carbon_format_time(r->filter.until_ms, to, sizeof to);
         rc = c12_buf_printf(&b, "ledger %s, requests from %s to %s\n", ledger, from, to);
         if (rc == C12_OK) rc = c12_report_text(r, &b);
+        if (rc == C12_OK && have_batches) rc = batches_text(&bs, &b);
     }
     if (rc == C12_OK) fwrite(b.data, 1, b.len, stdout);
     c12_buf_free(&b);
@@ -203,7 +249,7 @@ static int run(const report_opts *o, const c12_ledger_filter *f, const c12_confi
         return 1;
     }
     st = price(o, cfg, &r);
-    if (st < 0) st = emit(o, &r, l.desc);
+    if (st < 0) st = emit(o, cfg, &r, l.desc);
     c12_report_free(&r);
     return st;
 }

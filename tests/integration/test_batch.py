@@ -303,3 +303,8 @@ def test_the_batch_command(static_srv, c12_san, tmp_path):
     r = run([c12_san, "batch", "submit", str(bad)], env=env, timeout=60)
     assert r.returncode == 1 and "line 2" in r.stderr
     assert run([c12_san, "batch", "frobnicate"], env=env, timeout=60).returncode == 2
+    time.sleep(0.5)  # the ledger's writer commits within its flush interval
+    r = run([c12_san, "report", "--db", static_srv.ledger, "--batches", static_srv.batches, "--json"], timeout=60)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)["batches"]
+    assert rep["by_status"]["completed"] >= 1 and rep["lines_pending"] == 0
