@@ -83,6 +83,9 @@ typedef struct c12_bstore_stats {
 } c12_bstore_stats;
 
 c12_rc c12_bstore_get_stats(c12_bstore *s, c12_bstore_stats *out, c12_err *err);
+/* {"by_status": {"completed": N, ...}, lines_pending, deferred_h, co2_g,
+ * co2_avoided_g}: the dashboard's and c12 report's. */
+struct json_t *c12_bstore_stats_json(const c12_bstore_stats *st);
 
 /* A new id: prefix and 24 random hex digits. */
 void c12_batch_new_id(const char *prefix, char out[C12_BATCH_ID_MAX]);

@@ -1,5 +1,6 @@
 /* bstore_batches.c - batches and their lines in the batch store (see
  * bstore.h). */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -316,4 +317,15 @@ c12_rc c12_bstore_get_stats(c12_bstore *s, c12_bstore_stats *out, c12_err *err)
     pthread_mutex_unlock(&s->mu);
     if (!rc) *out = st;
     return rc;
+}
+
+json_t *c12_bstore_stats_json(const c12_bstore_stats *st)
+{
+    json_t *by = json_object();
+    for (int k = 0; by && k < C12_BATCH_STATUSES; k++)
+        if (st->by_status[k])
+            json_object_set_new(by, c12_batch_status_name((c12_batch_status)k), json_integer(st->by_status[k]));
+    return json_pack("{s:o, s:I, s:f, s:f, s:f}", "by_status", by ? by : json_object(), "lines_pending",
+                     (json_int_t)st->lines_pending, "deferred_h", st->deferred_s / 3600, "co2_g", st->co2_g,
+                     "co2_avoided_g", st->co2_at_submit_g - st->co2_g);
 }

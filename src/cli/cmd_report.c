@@ -195,16 +195,6 @@ static c12_rc batches_text(const c12_bstore_stats *st, c12_buf *b)
     return rc;
 }
 
-static json_t *batches_json(const c12_bstore_stats *st)
-{
-    json_t *by = json_object();
-    for (int k = 0; by && k < C12_BATCH_STATUSES; k++)
-        if (st->by_status[k]) json_object_set_new(by, c12_batch_status_name((c12_batch_status)k), json_integer(st->by_status[k]));
-    return json_pack("{s:o, s:I, s:f, s:f, s:f}", "by_status", by ? by : json_object(), "lines_pending",
-                     (json_int_t)st->lines_pending, "deferred_h", st->deferred_s / 3600, "co2_g", st->co2_g,
-                     "co2_avoided_g", st->co2_at_submit_g - st->co2_g);
-}
-
 static int emit(const report_opts *o, const c12_config *cfg, const c12_report *r, const char *ledger)
 {
     c12_bstore_stats bs;
@@ -214,7 +204,7 @@ static int emit(const report_opts *o, const c12_config *cfg, const c12_report *r
     c12_rc rc = C12_OK;
     if (o->out == OUT_JSON) {
         json_t *j = c12_report_json(r);
-        if (j && have_batches) json_object_set_new(j, "batches", batches_json(&bs));
+        if (j && have_batches) json_object_set_new(j, "batches", c12_bstore_stats_json(&bs));
         char *s = j ? json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
         rc = s ? c12_buf_printf(&b, "%s\n", s) : C12_ERR_NOMEM;
         free(s);

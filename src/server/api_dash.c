@@ -150,12 +150,7 @@ static json_t *batches_obj(const c12_server *s)
     c12_bstore_stats st;
     c12_err err;
     if (!s->deps.batches || c12_bstore_get_stats(s->deps.batches, &st, &err)) return json_null();
-    json_t *by = json_object();
-    for (int k = 0; by && k < C12_BATCH_STATUSES; k++)
-        if (st.by_status[k]) json_object_set_new(by, c12_batch_status_name((c12_batch_status)k), json_integer(st.by_status[k]));
-    return json_pack("{s:o, s:I, s:f, s:f, s:f}", "by_status", by ? by : json_object(), "lines_pending",
-                     (json_int_t)st.lines_pending, "deferred_h", st.deferred_s / 3600.0, "co2_g", st.co2_g,
-                     "co2_avoided_g", st.co2_at_submit_g - st.co2_g);
+    return c12_bstore_stats_json(&st);
 }
 
 enum MHD_Result c12_api_dash_status(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url)
