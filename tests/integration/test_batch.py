@@ -36,7 +36,7 @@ def upload(c, lines):
     return c.files.create(file=("in.jsonl", ("\n".join(lines) + "\n").encode()), purpose="batch")
 
 
-def wait_final(c, batch_id, timeout=120):
+def wait_final(c, batch_id, timeout=240):
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         b = c.batches.retrieve(batch_id)
@@ -85,7 +85,7 @@ def static_srv(c12_san):
 
 def test_a_batch_waits_for_the_clean_step_then_completes(c12_san, tmp_path):
     need("smollm2-135m")
-    s = Server(c12_san, trace_config(tmp_path, dirty_steps=3, clean_steps=4), ledger=tmp_path / "ledger.db")
+    s = Server(c12_san, trace_config(tmp_path, dirty_steps=3, clean_steps=12), ledger=tmp_path / "ledger.db")
     try:
         c = client(s)
         f = upload(c, [line(i) for i in range(3)])
