@@ -1,7 +1,8 @@
 /* cmd_eval_quality.c - `c12 eval-quality -m MODEL`: pass@1 of a model,
  * greedy, on tasks with executable tests (MBPP; the code runs in a
- * subprocess) and on questions with accepted answers (the reply's final
- * answer is matched, never run), with a breakdown by the router's tier. */
+ * subprocess), on questions with accepted answers (the reply's final answer
+ * is matched, never run) and on questions about a given passage (the reply
+ * must hold a key span), with a breakdown by the router's tier. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,38 +33,65 @@ static int usage(FILE *f, int rc)
                "  rows {text, test_list, test_setup_code?, task_id?} (MBPP; with task_id only the test split\n"
                "  11..510 is used): each answer's code runs with its tests in a python3 subprocess with a time\n"
                "  limit (default 10 s). Rows {text, answers}: the reply's final answer, normalised, must hold\n"
-               "  one of the answers. The first N rows (default 40); greedy. Prints pass@1, its 95%% Wilson\n"
+               "  one of the answers; with a category closed_qa, information_extraction or summarization (a\n"
+               "  question about a passage in the text) the whole reply, sent the text as it is, must hold one\n"
+               "  of them anywhere. The first N rows (default 40); greedy. Prints pass@1, its 95%% Wilson\n"
                "  interval and the passes per router complexity tier. --replies scores canned replies (one\n"
                "  JSON string per line, in row order) without loading a model (--completion: they continue a\n"
                "  base model's prompt). --tasks defaults to $C12_QUALITY_TASKS or %s\n", EQ_DEFAULT_TASKS);
     return rc;
 }
 
+/* MBPP's prompt; a base model completes it: open the code block for it. */
+static c12_rc code_prompt(const c12_quality_task *t, int completion, c12_buf *out, c12_err *err)
+{
+    c12_rc rc = c12_quality_prompt(t, out, err);
+    if (!rc && completion && (rc = c12_buf_puts(out, "\n```python\n"))) c12_fail(err, rc, "prompt too long");
+    return rc;
+}
+
+/* What each kind of row needs (c12_quality_kind): its prompt, when its
+ * reply is complete (a fenced block closed, an answer line ended), where the
+ * scored text sits and how it is matched (NULL: code, run with its tests). */
+typedef struct eq_kind {
+    c12_rc (*prompt)(const c12_quality_task *t, int completion, c12_buf *out, c12_err *err);
+    int (*done)(const char *reply, size_t len, int completion);
+    void (*span)(const char *reply, size_t len, int completion, size_t *off, size_t *n);
+    c12_rc (*match)(const char *reply, size_t len, int completion, char *const *answers, size_t n_answers,
+                    int *matched, c12_err *err);
+    int answer_line; /* a chat reply cut off before its "Answer:" line gave no answer */
+} eq_kind;
+
+static const eq_kind k_kinds[] = {
+    [C12_QUALITY_CODE] = {code_prompt, c12_quality_answer_done, NULL, NULL, 0},
+    [C12_QUALITY_ANSWER] = {c12_quality_answer_prompt, c12_quality_reply_done, c12_quality_answer_span,
+                            c12_quality_match, 1},
+    [C12_QUALITY_GROUNDED] = {c12_quality_grounded_prompt, c12_quality_grounded_done, c12_quality_grounded_span,
+                              c12_quality_match_grounded, 0},
+};
+
 typedef struct eq_gen {
     c12_buf *answer;
-    int in_fence, answers, completion;
+    const eq_kind *kind;
+    int completion;
 } eq_gen;
 
-/* Collect the answer; stop once a fenced block or the answer line is complete. */
+/* Collect the answer; stop once the kind's reply is complete. */
 static int on_text(void *ud, const char *text, size_t len)
 {
     eq_gen *g = ud;
     if (c12_buf_append(g->answer, text, len)) return 1;
-    if (g->answers) return c12_quality_reply_done(g->answer->data, g->answer->len, g->completion);
-    return c12_quality_answer_done(g->answer->data, g->answer->len, g->in_fence);
+    return g->kind->done(g->answer->data, g->answer->len, g->completion);
 }
 
 /* The text the model sees for task t. */
 static c12_rc task_prompt(c12_model *m, const c12_quality_task *t, int chat, c12_buf *prompt, char **text,
                           c12_err *err)
 {
-    c12_rc rc = t->n_answers ? c12_quality_answer_prompt(t, !chat, prompt, err) : c12_quality_prompt(t, prompt, err);
+    c12_rc rc = k_kinds[t->kind].prompt(t, !chat, prompt, err);
     if (!rc && chat) {
         c12_chat_msg msg = {.role = "user", .content = prompt->data};
         rc = c12_model_chat_prompt(m, &msg, 1, 1, text, err);
-    } else if (!rc && !t->n_answers) {
-        /* a base model completes: open the code block for it */
-        rc = c12_buf_puts(prompt, "\n```python\n");
     }
     return rc;
 }
@@ -83,7 +111,7 @@ static c12_rc answer_task(c12_model *m, c12_session *s, const c12_quality_task *
     if (!rc) {
         c12_gen_params gp = {.max_tokens = o->max_tokens, .sampling = c12_sampling_default()};
         gp.sampling.temperature = 0; /* greedy */
-        eq_gen g = {answer, !chat, t->n_answers > 0, !chat};
+        eq_gen g = {answer, &k_kinds[t->kind], !chat};
         c12_gen_result r;
         c12_buf_reset(answer);
         c12_session_truncate(s, 0);
@@ -183,16 +211,17 @@ typedef struct eq_run {
 static c12_rc score(eq_run *r, const c12_quality_task *t, int truncated, c12_quality_outcome *out, const char **res,
                     c12_err *err)
 {
+    const eq_kind *k = &k_kinds[t->kind];
     *out = C12_QUALITY_FAIL;
     const char *a = r->answer.data ? r->answer.data : "";
-    if (t->n_answers && r->chat && truncated && !c12_quality_has_answer_line(a, r->answer.len)) {
+    if (k->answer_line && r->chat && truncated && !c12_quality_has_answer_line(a, r->answer.len)) {
         /* cut off in its working: its last line is a fragment, not an answer */
         *res = "no_answer";
         return C12_OK;
     }
-    if (t->n_answers) {
+    if (k->match) {
         int ok = 0;
-        c12_rc rc = c12_quality_match(a, r->answer.len, !r->chat, t->answers, t->n_answers, &ok, err);
+        c12_rc rc = k->match(a, r->answer.len, !r->chat, t->answers, t->n_answers, &ok, err);
         if (ok) *out = C12_QUALITY_PASS;
         *res = c12_quality_outcome_name(*out);
         return rc;
@@ -207,13 +236,13 @@ static c12_rc score(eq_run *r, const c12_quality_task *t, int truncated, c12_qua
     return rc;
 }
 
-/* The answer span of a reply (whole: all of it) as a JSON string, for the
+/* The scored span of a reply (whole: all of it) as a JSON string, for the
  * record; c12_free it. */
-static char *span_json(const eq_run *r, int whole)
+static char *span_json(const eq_run *r, const eq_kind *k, int whole)
 {
     size_t off = 0, n = r->answer.len;
     const char *a = r->answer.data ? r->answer.data : "";
-    if (!whole) c12_quality_answer_span(a, r->answer.len, !r->chat, &off, &n);
+    if (!whole) k->span(a, r->answer.len, !r->chat, &off, &n);
     json_t *j = json_stringn(a + off, n); /* NULL for bytes that are not UTF-8 */
     char *s = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
     json_decref(j);
@@ -224,12 +253,14 @@ static void report_row(eq_run *r, size_t i, const c12_quality_task *t, const cha
                        int truncated, double gen, double test)
 {
     static const char *const tiers[] = {"low", "medium", "high", "none"};
+    const eq_kind *k = &k_kinds[t->kind];
     if (r->o.json) {
         printf("%s{\"task_id\":%ld,\"row\":%zu,\"tier\":\"%s\",\"result\":\"%s\",\"tokens\":%d,\"gen_s\":%.2f,"
                "\"test_s\":%.2f",
                i ? "," : "", t->task_id, i + 1, tiers[tier], res, n_gen, gen, test);
-        if (t->n_answers) { /* the record of what was scored: the answer line and the whole reply */
-            char *span = span_json(r, 0), *all = span_json(r, 1);
+        if (t->category) printf(",\"category\":\"%s\"", t->category);
+        if (k->span) { /* the record of what was scored: the answer span and the whole reply */
+            char *span = span_json(r, k, 0), *all = span_json(r, k, 1);
             printf(",\"truncated\":%s,\"answer\":%s,\"reply\":%s", truncated ? "true" : "false",
                    span ? span : "null", all ? all : "null");
             c12_free(span);

@@ -1,7 +1,7 @@
 /* answer.c - scoring a reply against accepted answers (general-category
- * rows of eval-quality): the prompt, where the final answer sits in a reply,
- * normalisation and matching. Pure functions over the reply's bytes: nothing
- * a model writes is ever run. */
+ * rows of eval-quality) or key spans (grounded rows): the prompt, where the
+ * final answer sits in a reply, normalisation and matching. Pure functions
+ * over the reply's bytes: nothing a model writes is ever run. */
 #include <string.h>
 
 #include "quality/quality.h"
@@ -246,35 +246,75 @@ static int has_number(const char *t)
     return 0;
 }
 
-/* Whether want (normalised) is in got as whole tokens; a numeric answer
- * counts only where no number follows it, so that a list ("1, 2, ... 42,
- * 43") or working after the answer ("48 = 120 / 2.5") does not pass. */
-static int holds(const char *got, const char *want)
+/* Whether want (normalised) is in got as whole tokens; with last_number, a
+ * numeric answer counts only where no number follows it, so that a list ("1,
+ * 2, ... 42, 43") or working after the answer ("48 = 120 / 2.5") does not
+ * pass. */
+static int holds(const char *got, const char *want, int last_number)
 {
-    int numeric = has_number(want);
+    int numeric = last_number && has_number(want);
     size_t n = strlen(want);
     for (const char *p = strstr(got, want); p; p = strstr(p + 1, want))
         if (!numeric || !has_number(p + n - 1)) return 1;
     return 0;
 }
 
-c12_rc c12_quality_match(const char *reply, size_t len, int completion, char *const *answers, size_t n_answers,
+/* *matched when s[0..n), normalised, holds any answer, normalised. */
+static c12_rc match_text(const char *s, size_t n, int last_number, char *const *answers, size_t n_answers,
                          int *matched, c12_err *err)
 {
-    size_t off, n;
     c12_buf got, want;
     c12_buf_init(&got, 1u << 20);
     c12_buf_init(&want, 1u << 16);
     *matched = 0;
-    c12_quality_answer_span(reply, len, completion, &off, &n);
-    c12_rc rc = c12_quality_normalize(reply + off, n, &got);
+    c12_rc rc = c12_quality_normalize(s, n, &got);
     for (size_t i = 0; !rc && !*matched && i < n_answers; i++) {
         rc = c12_quality_normalize(answers[i], strlen(answers[i]), &want);
         /* whole tokens: " 8 " is in " 48 km " only as a token */
-        if (!rc && want.len > 1 && holds(got.data, want.data)) *matched = 1;
+        if (!rc && want.len > 1 && holds(got.data, want.data, last_number)) *matched = 1;
     }
     c12_buf_free(&got);
     c12_buf_free(&want);
     if (rc) return c12_fail(err, rc, "eval-quality: answer too long to match");
     return C12_OK;
+}
+
+c12_rc c12_quality_match(const char *reply, size_t len, int completion, char *const *answers, size_t n_answers,
+                         int *matched, c12_err *err)
+{
+    size_t off, n;
+    c12_quality_answer_span(reply, len, completion, &off, &n);
+    return match_text(reply + off, n, 1, answers, n_answers, matched, err);
+}
+
+c12_rc c12_quality_grounded_prompt(const c12_quality_task *t, int completion, c12_buf *out, c12_err *err)
+{
+    /* the question about the passage is the user's own prompt: a chat model
+     * gets it unchanged, as the router would pass it on */
+    if (completion) return c12_quality_answer_prompt(t, 1, out, err);
+    c12_rc rc = c12_buf_puts(out, t->text);
+    return rc ? c12_fail(err, rc, "eval-quality: prompt too long") : C12_OK;
+}
+
+void c12_quality_grounded_span(const char *reply, size_t len, int completion, size_t *off, size_t *n)
+{
+    if (completion) {
+        c12_quality_answer_span(reply, len, 1, off, n);
+        return;
+    }
+    *off = 0;
+    *n = len;
+}
+
+int c12_quality_grounded_done(const char *reply, size_t len, int completion)
+{
+    return completion && c12_quality_reply_done(reply, len, 1);
+}
+
+c12_rc c12_quality_match_grounded(const char *reply, size_t len, int completion, char *const *answers,
+                                  size_t n_answers, int *matched, c12_err *err)
+{
+    size_t off, n;
+    c12_quality_grounded_span(reply, len, completion, &off, &n);
+    return match_text(reply + off, n, 0, answers, n_answers, matched, err);
 }

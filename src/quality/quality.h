@@ -1,9 +1,10 @@
 /* quality.h - measuring a model's answer quality (`c12 eval-quality`) on
  * tasks with executable tests (MBPP-style rows: the prompt, extracting the
- * code from an answer, running code + tests in a sandboxed subprocess) and on
+ * code from an answer, running code + tests in a sandboxed subprocess), on
  * questions with accepted answers (general rows: the reply's final answer,
- * normalised, against the accepted ones), and pass@1 with its Wilson
- * interval.
+ * normalised, against the accepted ones) and on questions about a passage the
+ * prompt contains (grounded rows: the reply must hold a key span of the
+ * reference answer), and pass@1 with its Wilson interval.
  *
  * Generated code is outside bytes of the worst kind: it never runs inside
  * C12. c12_quality_run_python forks a python3 child in its own process group,
@@ -22,7 +23,16 @@
 #define C12_QUALITY_TEST_LAST 510
 #define C12_QUALITY_MAX_TESTS 16
 
+/* What a row is, from its fields (tasks.c): how it is prompted and scored. */
+typedef enum {
+    C12_QUALITY_CODE = 0, /* {text, test_list}: the code runs with its tests */
+    C12_QUALITY_ANSWER,   /* {text, answers}: the final answer line holds one */
+    C12_QUALITY_GROUNDED, /* {text, answers, category: a grounded one}: the reply holds a key span */
+} c12_quality_kind;
+
 typedef struct c12_quality_task {
+    c12_quality_kind kind;
+    const char *category; /* grounded rows: the row's category (static); NULL otherwise */
     long task_id;        /* -1 when the row has none */
     char *text;          /* the problem statement */
     char *setup;         /* test_setup_code ("" when absent) */
@@ -37,8 +47,11 @@ typedef struct c12_quality_tasks {
     size_t n;
 } c12_quality_tasks;
 
-/* Read JSON lines {text, test_list, test_setup_code?, task_id?} (code) or
- * {text, answers} (a question and its accepted answers). Rows with a
+/* Read JSON lines {text, test_list, test_setup_code?, task_id?} (code),
+ * {text, answers} (a question and its accepted answers) or {text, answers,
+ * category} with a category of a question about a given passage
+ * (closed_qa, information_extraction, summarization: grounded; any other
+ * category leaves the row an answer row). Rows with a
  * task_id outside the MBPP test split are skipped (rows without one are all
  * kept); at most max_n (0: all) are kept, in file order. */
 c12_rc c12_quality_load(const char *path, size_t max_n, c12_quality_tasks *out, c12_err *err);
@@ -104,6 +117,24 @@ c12_rc c12_quality_normalize(const char *s, size_t len, c12_buf *out);
  * answer with a number only where no number follows it in the span. */
 c12_rc c12_quality_match(const char *reply, size_t len, int completion, char *const *answers, size_t n_answers,
                          int *matched, c12_err *err);
+
+/* Grounded rows (a question about a passage in the text). The prompt: for a
+ * chat model the text as it stands, as a user sends it; for a base model the
+ * answer rows' "Question: ...\nAnswer:". */
+c12_rc c12_quality_grounded_prompt(const c12_quality_task *t, int completion, c12_buf *out, c12_err *err);
+
+/* What is scored: a chat reply whole; a base model's first line. */
+void c12_quality_grounded_span(const char *reply, size_t len, int completion, size_t *off, size_t *n);
+
+/* Whether generation can stop: a base model's first line is complete (a
+ * chat reply runs to its end). */
+int c12_quality_grounded_done(const char *reply, size_t len, int completion);
+
+/* *matched = 1 when the scored text holds any key span, normalised, as
+ * whole tokens anywhere (no last-number rule: a reply is not one final
+ * answer). */
+c12_rc c12_quality_match_grounded(const char *reply, size_t len, int completion, char *const *answers,
+                                  size_t n_answers, int *matched, c12_err *err);
 
 /* Wilson score interval for k successes of n at z (1.96: 95%). */
 void c12_quality_wilson(size_t k, size_t n, double z, double *lo, double *hi);

@@ -1,5 +1,6 @@
 /* tasks.c - reading eval-quality's rows (JSON lines): MBPP-style tasks with
- * tests, and questions with accepted answers. */
+ * tests, questions with accepted answers, and questions about a passage the
+ * text contains (grounded: answers plus a grounded category). */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,22 @@ void c12_quality_free(c12_quality_tasks *ts)
     c12_free(ts->t);
     ts->t = NULL;
     ts->n = 0;
+}
+
+/* Categories of a question or instruction about a passage the text itself
+ * holds (Dolly's names, as data/quality/grounded.jsonl carries them): the
+ * rows of the router's `grounded` category. */
+static const char *const k_grounded[] = {"closed_qa", "information_extraction", "summarization"};
+
+/* The kind of a row with answers, from its category (NULL: none). */
+static c12_quality_kind answer_kind(const char *category, const char **name)
+{
+    for (size_t i = 0; category && i < sizeof k_grounded / sizeof *k_grounded; i++)
+        if (!strcmp(category, k_grounded[i])) {
+            *name = k_grounded[i];
+            return C12_QUALITY_GROUNDED;
+        }
+    return C12_QUALITY_ANSWER;
 }
 
 /* Copy a JSON array of 1..C12_QUALITY_MAX_TESTS strings into dst[]/n. */
@@ -71,7 +88,10 @@ static c12_rc parse_row(const char *line, const char *path, size_t lineno, c12_q
     t->setup = c12_strdup(json_is_string(setup) ? json_string_value(setup) : "");
     if (!t->text || !t->setup) rc = c12_fail(err, C12_ERR_NOMEM, "eval-quality: out of memory");
     else if (tests) rc = copy_strings(tests, "test_list", t->tests, &t->n_tests, path, lineno, err);
-    else rc = copy_strings(answers, "answers", t->answers, &t->n_answers, path, lineno, err);
+    else {
+        t->kind = answer_kind(json_string_value(json_object_get(o, "category")), &t->category);
+        rc = copy_strings(answers, "answers", t->answers, &t->n_answers, path, lineno, err);
+    }
     if (!rc) *kept = 1;
 out:
     if (rc || !*kept) task_free(t);

@@ -1,8 +1,8 @@
 """`c12 eval-quality`: a bounded run on the first MBPP test-split tasks and on
 three general questions (one per router tier) with smollm2-135m (JSON shape,
 Wilson interval, by_tier); canned replies (--replies) scored end to end
-without a model, code rows through the sandbox and answer rows through the
-matcher; and the sandbox: code that loops forever is killed at the time
+without a model, code rows through the sandbox, answer rows through the
+matcher and grounded rows (data/quality/grounded.jsonl) by their key spans; and the sandbox: code that loops forever is killed at the time
 limit, in a subprocess."""
 import json
 import time
@@ -13,6 +13,7 @@ from conftest import ROOT, model_path, run
 
 MBPP = ROOT / "data" / "quality" / "mbpp.jsonl"
 GENERAL = ROOT / "data" / "quality" / "general.jsonl"
+GROUNDED = ROOT / "data" / "quality" / "grounded.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +106,30 @@ def test_canned_replies_scored_end_to_end(c12_san, tmp_path):
     r = run([c12_san, "eval-quality", "--tasks", str(tmp_path / "t.jsonl"), "--n", "4",
              "--replies", str(tmp_path / "r1.jsonl")], timeout=60)
     assert r.returncode == 1 and "1 replies for 4 rows" in r.stderr
+
+
+def test_grounded_replies_scored_end_to_end(c12_san, tmp_path):
+    rows = [json.loads(x) for x in GROUNDED.read_text().splitlines()]
+    assert len(rows) == 60 and [r["category"] for r in rows[::20]] == ["closed_qa", "information_extraction",
+                                                                         "summarization"]
+    tasks = rows[:3]  # Colnago: Ferrari; the viola; Aguero
+    replies = ["Given the paragraph, Colnago worked with **Ferrari** on new carbon fiber technology.",
+               "That would be the cello, which is tuned an octave below.",  # wrong
+               {"reply": "The winner was scored by Sergio Ag\u00fcero in stoppage time, making it 3-2 and", "truncated": True}]
+    r = run([c12_san, "eval-quality", "--tasks", write_jsonl(tmp_path / "g.jsonl", tasks),
+             "--replies", write_jsonl(tmp_path / "r.jsonl", replies), "--n", "3", "--json"], timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    # anywhere in the reply, no answer line needed; a cut-off reply is scored on what it holds
+    assert [t["result"] for t in out["tasks"]] == ["pass", "fail", "pass"]
+    assert all(t["category"] == "closed_qa" and t["answer"] == t["reply"] for t in out["tasks"])
+    assert out["passed"] == 2 and out["n"] == 3
+    check_tiers(out)
+    # a base model's reply is its first line
+    r = run([c12_san, "eval-quality", "--tasks", str(tmp_path / "g.jsonl"), "--completion", "--n", "1",
+             "--replies", write_jsonl(tmp_path / "r1.jsonl", [" Fiat.\nColnago worked with Ferrari."])], timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "pass@1 0/1" in r.stdout
 
 
 def test_sandbox_kills_a_loop(c12, have_smollm2, tmp_path):
