@@ -39,9 +39,9 @@ static void print_analysis(const c12_route_analysis *a, int json)
 {
     if (json) {
         printf("{\"category\":\"%s\",\"code_score\":%d,\"complexity\":%d,\"tier\":\"%s\",\"out_tokens\":%ld,"
-               "\"follow_up\":%s,\"words\":%zu,\"asks\":%d,\"reasons\":[",
+               "\"follow_up\":%s,\"words\":%zu,\"passage_words\":%zu,\"asks\":%d,\"reasons\":[",
                c12_route_category_name(a->category), a->code_score, a->complexity, c12_route_tier_name(a->tier),
-               a->out_tokens, a->follow_up ? "true" : "false", a->n_words, a->n_asks);
+               a->out_tokens, a->follow_up ? "true" : "false", a->n_words, a->passage_words, a->n_asks);
         for (size_t i = 0; i < a->n_reasons; i++) {
             if (i) putchar(',');
             json_str(a->reasons[i]);
@@ -51,6 +51,7 @@ static void print_analysis(const c12_route_analysis *a, int json)
     }
     printf("category: %s (code score %d, threshold %d)\n", c12_route_category_name(a->category), a->code_score,
            C12_ROUTE_CODE_THRESHOLD);
+    if (a->passage_words) printf("passage: %zu words\n", a->passage_words);
     printf("complexity: %d (%s)\n", a->complexity, c12_route_tier_name(a->tier));
     if (a->out_tokens) printf("requested output: ~%ld tokens\n", a->out_tokens);
     printf("reasons:\n");

@@ -10,7 +10,7 @@ const c12_cli_cmd c12_cli_commands[] = {
     {"models", "list and pull the models C12 knows", cmd_models},
     {"carbon", "grid carbon intensity: now, forecast, backtest", cmd_carbon},
     {"config", "check or show a configuration file", cmd_config},
-    {"route", "analyse a prompt: code or general, complexity, and why", cmd_route},
+    {"route", "analyse a prompt: code, grounded or general, complexity, and why", cmd_route},
     {"eval-router", "precision, recall, F1 and decision time of the router on labelled prompts", cmd_eval_router},
     {"serve", "serve the models over an OpenAI-compatible HTTP API", cmd_serve},
     {"calibrate", "measure each model's energy and time per token", cmd_calibrate},

@@ -1,5 +1,6 @@
-/* route.h - query analysis: what a request is (code or general) and how hard
- * it looks (complexity tier), with the reasons in words.
+/* route.h - query analysis: what a request is (code, a question about a
+ * passage the prompt gives, or general) and how hard it looks (complexity
+ * tier), with the reasons in words.
  *
  * c12_route_analyse() is on every request's path, so it is deterministic,
  * allocates nothing (it writes into the caller's struct) and reads each byte a
@@ -12,7 +13,10 @@
  * programming concepts, data structures with an operation on them). Ambiguous
  * words (python the snake, java the island, a school class, a TV program, the
  * function of the liver) count only when the rest of the text supports the
- * programming sense. See docs/routing.md. */
+ * programming sense. A prompt that is not code and asks about a passage it
+ * holds (a context block, a document, a table, a quotation; before or after
+ * the question, or in an earlier message) is grounded (route_grounded.c).
+ * See docs/routing.md. */
 #ifndef C12_ROUTE_H
 #define C12_ROUTE_H
 
@@ -20,7 +24,8 @@
 
 #include "base/c12_rc.h"
 
-typedef enum { C12_ROUTE_GENERAL = 0, C12_ROUTE_CODE = 1 } c12_route_category;
+typedef enum { C12_ROUTE_GENERAL = 0, C12_ROUTE_CODE = 1, C12_ROUTE_GROUNDED = 2 } c12_route_category;
+#define C12_ROUTE_NCAT 3 /* categories: what indexes by category has this many */
 typedef enum { C12_ROUTE_LOW = 0, C12_ROUTE_MEDIUM = 1, C12_ROUTE_HIGH = 2 } c12_route_tier;
 
 /* One chat message; text need not be NUL-terminated. role is "system",
@@ -44,6 +49,7 @@ typedef struct c12_route_analysis {
     c12_route_tier tier; /* from complexity: low < 30 <= medium < 60 <= high */
     long out_tokens;     /* requested output length in tokens, estimated; 0 = not stated */
     int follow_up;       /* 1 when the category came from earlier turns */
+    size_t passage_words; /* words of a passage the text holds (0: none); grounded when it is asked about */
     size_t n_words;      /* words in the analysed (last user) message */
     int n_asks;          /* questions and requests in it */
     size_t n_reasons;
@@ -58,7 +64,9 @@ c12_rc c12_route_analyse(const c12_route_msg *msgs, size_t n, c12_route_analysis
 /* The same for one user message. */
 c12_rc c12_route_analyse_text(const char *text, size_t len, c12_route_analysis *out, c12_err *err);
 
-const char *c12_route_category_name(c12_route_category c); /* "code" | "general" */
+const char *c12_route_category_name(c12_route_category c); /* "code" | "general" | "grounded" */
+/* The category of a name, or -1. */
+int c12_route_category_parse(const char *name);
 const char *c12_route_tier_name(c12_route_tier t);         /* "low" | "medium" | "high" */
 
 /* An OpenAI messages array, read by the one reader (route_msgs.c) that the
@@ -83,14 +91,23 @@ c12_rc c12_route_msgs_read(const struct json_t *arr, c12_route_msgs *out, char *
 c12_rc c12_route_msgs_parse(const char *json, size_t len, c12_route_msgs *out, c12_err *err);
 void c12_route_msgs_free(c12_route_msgs *m);
 
-/* Scoring the detector on labelled rows (c12 eval-router): JSON lines
- * {"text": ..., "label": "code"|"general"}; code is the positive class. Each
- * decision is timed `reps` times with CLOCK_MONOTONIC; a row's time is the
- * median of those, and p50/p99 are over rows. `miss` (may be NULL) sees each
- * wrong decision. */
-typedef struct c12_route_eval {
+/* Scoring the detectors on labelled rows (c12 eval-router): JSON lines
+ * {"text": ..., "label": "code"|"general"|"grounded", "category"?: ...}.
+ * Two figures: code (every row; label code is the positive class, grounded
+ * counts as not code) and grounded (positive: label grounded or a category
+ * closed_qa, information_extraction, summarization; negative: a category
+ * open_qa, general_qa, brainstorming, or label general without a category;
+ * other rows are not counted). Each decision is timed `reps` times with
+ * CLOCK_MONOTONIC; a row's time is the median of those, and p50/p99 are over
+ * the rows a figure counts. `miss` (may be NULL) sees each wrong decision
+ * with the label it missed (the category for a grounded figure's row). */
+typedef struct c12_route_score {
     size_t n, tp, fp, fn, tn;
     double precision, recall, f1, p50_us, p99_us;
+} c12_route_score;
+
+typedef struct c12_route_eval {
+    c12_route_score code, grounded;
 } c12_route_eval;
 
 typedef void (*c12_route_miss_fn)(void *ctx, size_t line, const char *text, const char *label,

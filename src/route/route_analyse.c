@@ -1,6 +1,8 @@
 /* route_analyse.c - c12_route_analyse: the last user message decides; a short
  * follow-up in a conversation that was about code stays code ("now make it
- * faster", "what about negative numbers?" mean nothing on their own). */
+ * faster", "what about negative numbers?" mean nothing on their own), and one
+ * after a passage given earlier (a document in the system prompt, an article
+ * pasted before) is a question about it: grounded. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +14,20 @@
 /* Earlier turns read for it, most recent first: bounds the work on long chats. */
 #define FOLLOW_UP_TURNS 8
 
-const char *c12_route_category_name(c12_route_category c) { return c == C12_ROUTE_CODE ? "code" : "general"; }
+static const char *const k_category_names[C12_ROUTE_NCAT] = {
+    [C12_ROUTE_GENERAL] = "general", [C12_ROUTE_CODE] = "code", [C12_ROUTE_GROUNDED] = "grounded"};
+
+const char *c12_route_category_name(c12_route_category c)
+{
+    return (unsigned)c < C12_ROUTE_NCAT ? k_category_names[c] : "general";
+}
+
+int c12_route_category_parse(const char *name)
+{
+    for (int i = 0; name && i < C12_ROUTE_NCAT; i++)
+        if (!strcmp(name, k_category_names[i])) return i;
+    return -1;
+}
 
 const char *c12_route_tier_name(c12_route_tier t)
 {
@@ -52,6 +67,8 @@ static void analyse_one(const char *text, size_t len, c12_route_analysis *out)
     head.senses = body.senses = senses;
     out->n_words = words;
     rt_score(&head, body.n_words ? &body : NULL, scale, out);
+    rt_text t = {text, n, h, read, &head, &body};
+    if (out->category == C12_ROUTE_GENERAL) rt_grounded(&t, out);
 }
 
 c12_rc c12_route_analyse_text(const char *text, size_t len, c12_route_analysis *out, c12_err *err)
@@ -68,21 +85,26 @@ static int is_role(const c12_route_msg *m, const char *role)
     return m->role ? !strcmp(m->role, role) : !strcmp(role, "user");
 }
 
-/* Whether an earlier turn (before index last) was about code. */
-static int code_before(const c12_route_msg *msgs, size_t last, size_t *turn)
+/* What an earlier turn leaves for a short follow-up: a conversation about
+ * code (a user or assistant turn that was code), or a passage the question
+ * may be about (a user or system turn that holds one: a document in the
+ * system prompt, an article pasted earlier; the assistant's own replies are
+ * not given texts). The most recent such turn decides. Returns the category
+ * it carries over (GENERAL: none) and its 1-based index in *turn. */
+static c12_route_category carried(const c12_route_msg *msgs, size_t last, size_t *turn)
 {
     c12_route_analysis a;
     size_t seen = 0;
     for (size_t i = last; i-- > 0 && seen < FOLLOW_UP_TURNS;) {
-        if (is_role(&msgs[i], "system") || !msgs[i].text) continue;
+        if (!msgs[i].text) continue;
+        int system = is_role(&msgs[i], "system"), assistant = is_role(&msgs[i], "assistant");
         seen++;
         analyse_one(msgs[i].text, msgs[i].len, &a);
-        if (a.category == C12_ROUTE_CODE) {
-            *turn = i + 1;
-            return 1;
-        }
+        *turn = i + 1;
+        if (!system && a.category == C12_ROUTE_CODE) return C12_ROUTE_CODE;
+        if (!assistant && a.category != C12_ROUTE_CODE && a.passage_words) return C12_ROUTE_GROUNDED;
     }
-    return 0;
+    return C12_ROUTE_GENERAL;
 }
 
 c12_rc c12_route_analyse(const c12_route_msg *msgs, size_t n, c12_route_analysis *out, c12_err *err)
@@ -98,14 +120,15 @@ c12_rc c12_route_analyse(const c12_route_msg *msgs, size_t n, c12_route_analysis
     c12_route_analysis a;
     analyse_one(msgs[last].text, msgs[last].len, &a);
     size_t turn = 0;
-    if (a.category == C12_ROUTE_GENERAL && a.n_words <= FOLLOW_UP_WORDS && code_before(msgs, last, &turn)) {
-        a.category = C12_ROUTE_CODE;
+    c12_route_category from = a.category == C12_ROUTE_GENERAL && a.n_words <= FOLLOW_UP_WORDS
+                                  ? carried(msgs, last, &turn)
+                                  : C12_ROUTE_GENERAL;
+    if (from != C12_ROUTE_GENERAL) {
+        a.category = from;
         a.follow_up = 1;
         /* the follow-up reason goes first: it is what decided */
-        if (a.n_reasons == C12_ROUTE_REASONS_MAX) a.n_reasons--;
-        memmove(a.reasons[1], a.reasons[0], a.n_reasons * sizeof a.reasons[0]);
-        a.n_reasons++;
-        snprintf(a.reasons[0], C12_ROUTE_REASON_LEN, "follow-up in a code conversation (turn %zu)", turn);
+        if (from == C12_ROUTE_CODE) rt_reason_first(&a, "follow-up in a code conversation (turn %zu)", turn);
+        else rt_reason_first(&a, "follow-up on a passage in an earlier message (turn %zu)", turn);
     }
     *out = a;
     return C12_OK;

@@ -34,6 +34,17 @@ enum {
     RK_GENERIC = 1 << 21, /* a data word too common to make "implement X" code: number, value */
     RK_PROSE = 1 << 22,   /* a piece of prose one writes: essay, poem, letter */
     RK_SUBCMD = 1 << 23,  /* a tool's subcommand: install, commit, push */
+    RK_REF = 1 << 24,     /* a given text's name: text, passage, paragraph, article, table */
+    RK_POINT = 1 << 25,   /* points to it: this, the following, below (aux: RP_ bits) */
+    RK_PERSON = 1 << 26,  /* I, my, we, you (aux: RP_SELF for the writer's own) */
+    RK_WH = 1 << 27,      /* what, who, which, how...: "In which year ...", a question */
+};
+
+/* aux bits of RK_POINT and RK_PERSON words. */
+enum {
+    RP_STRONG = 1 << 0, /* "this text", "the text below"; "the" alone is weak ("the text") */
+    RP_AFTER = 1 << 1,  /* may follow its noun: "the passage below", "the text provided" */
+    RP_SELF = 1 << 2,   /* I, my, we, our, us: the writer's own situation */
 };
 
 /* Ordinary senses that turn an ambiguous word off (aux bits). */
@@ -100,17 +111,39 @@ typedef struct rt_feat {
     int n_reason_cues, n_step_cues;
     long out_words;
     int brief;
+    unsigned first_cls;            /* classes of the text's first word */
+    unsigned lead_cls;             /* ... of its first three words */
+    /* a given passage (route_grounded.c) */
+    int refs, refs_strong;         /* "this paragraph", "the text below"; "Context:" at a line start */
+    rt_names ref_names;            /* the nouns: "paragraph" */
+    long ref_sent_words;           /* words of the sentence holding the first strong reference */
+    int persons, self;             /* I, me, my, we, you...; of those I, my, we, our, us */
+    int quoted;                    /* words of the longest quotation ("...", a line starting with >) */
+    int table_lines;               /* lines with two or more | or a tab between cells */
 } rt_feat;
 
 void rt_scan_syntax(const char *s, size_t n, rt_feat *f);
 /* Returns the bytes read: it stops after max_words words (0 = no limit). */
 size_t rt_scan_words(const char *s, size_t n, size_t max_words, rt_feat *f);
 
+/* A question or instruction about a passage the text holds (route_grounded.c):
+ * sets out->category to grounded (when it was general) and out->passage_words.
+ * text[0..n) is what the scanners read; head and body as rt_score got them,
+ * body_read the bytes of text + h its word pass read. */
+typedef struct rt_text {
+    const char *s;
+    size_t n, h, body_read;
+    const rt_feat *head, *body;
+} rt_text;
+void rt_grounded(const rt_text *t, c12_route_analysis *out);
+
 /* Turn features into the analysis fields and reasons. */
 /* head: the request (syntax and words); body: the passage after its first
  * blank line (words only), weighed by body_scale. body may be NULL. */
 void rt_score(const rt_feat *head, const rt_feat *body, double body_scale, c12_route_analysis *out);
 void rt_reason(c12_route_analysis *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, as the first reason (what decided); the last gives way when full. */
+void rt_reason_first(c12_route_analysis *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Bytes of a message the scanners read: prompts longer than this are judged
  * by their first part (their length still counts in full). */

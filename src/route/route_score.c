@@ -27,6 +27,17 @@ void rt_reason(c12_route_analysis *out, const char *fmt, ...)
     va_end(ap);
 }
 
+void rt_reason_first(c12_route_analysis *out, const char *fmt, ...)
+{
+    if (out->n_reasons == C12_ROUTE_REASONS_MAX) out->n_reasons--;
+    memmove(out->reasons[1], out->reasons[0], out->n_reasons * sizeof out->reasons[0]);
+    out->n_reasons++;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->reasons[0], C12_ROUTE_REASON_LEN, fmt, ap);
+    va_end(ap);
+}
+
 static int capped(int count, int each, int cap)
 {
     long v = (long)count * each;

@@ -135,6 +135,19 @@ static int item_line(span l)
     return l.e - l.p > 2 && (l.p[0] == '-' || l.p[0] == '*') && l.p[1] == ' ';
 }
 
+/* A row of a table: cells between two or more | ("| a | b |", "a | b | c",
+ * not the || of code), or separated by a tab after the first cell. */
+static int table_line(span l)
+{
+    int bars = 0, tab = 0;
+    for (const char *q = l.p; q < l.e; q++) {
+        if (*q == '|' && q + 1 < l.e && q[1] == '|') return 0;
+        bars += *q == '|';
+        tab |= *q == '\t';
+    }
+    return bars >= 2 || tab;
+}
+
 static void scan_lines(const char *s, size_t n, rt_feat *f)
 {
     const char *p = s, *end = s + n;
@@ -150,6 +163,7 @@ static void scan_lines(const char *s, size_t n, rt_feat *f)
         span l = {t, te};
         if (te > t) {
             if (!in_fence && item_line(l)) f->n_items++;
+            if (!in_fence && table_line(l)) f->table_lines++;
             if (starts(l, "```") || starts(l, "~~~")) {
                 if (!in_fence) f->fenced++;
                 in_fence = !in_fence;

@@ -1,7 +1,9 @@
 /* route_words.c - the word pass: keyword classes, the pairs that matter
  * ("write ... function", "sort ... list", "given ... string", "in Python"),
- * the cues of ambiguous words' ordinary senses, and the complexity counts
- * (words, asks, reasoning and step cues, requested output length).
+ * the cues of ambiguous words' ordinary senses, the complexity counts
+ * (words, asks, reasoning and step cues, requested output length) and what
+ * route_grounded.c weighs (references to a given text, person words,
+ * quotations).
  *
  * One left-to-right pass with a few remembered positions; ambiguous words are
  * resolved afterwards in route_score.c, once every sense cue is known. */
@@ -26,6 +28,13 @@ typedef struct wstate {
     int lang_adjacent;
     int lang_prep;          /* it follows "in", "using", "with" */
     int data_tech;          /* the last data word is a programming one (array, tuple) */
+    const char *end;        /* of the text: a word may look at the byte after it */
+    long ptr_at, ref_at;    /* the last pointing word ("this", "below") and text noun */
+    unsigned ptr_aux;
+    long sent_at;           /* first word of the current sentence */
+    int ref_open;           /* the sentence holds the first strong reference */
+    int line_start;         /* the next word starts a line */
+    int in_quote, quote_words, gt_line, gt_words; /* "...", and lines starting with > */
 } wstate;
 
 /* Words before "code" that make it a non-programming code. */
@@ -181,11 +190,58 @@ static void code_word(wstate *w, const rt_kw *k, const char *lw, size_t n, const
     if (c & RK_PREP) w->prep_at = w->i;
 }
 
+/* A reference to a given text: "this paragraph", "the text below",
+ * "Context:" at a line start. */
+static void ref_cue(wstate *w, int strong, const char *noun, size_t n)
+{
+    rt_feat *f = w->f;
+    f->refs++;
+    rt_names_add(&f->ref_names, noun, n);
+    if (!strong) return;
+    if (!f->refs_strong++) w->ref_open = 1;
+}
+
+static void grounded_word(wstate *w, const rt_kw *k, const char *lw, size_t n, const char *orig)
+{
+    rt_feat *f = w->f;
+    /* "US" is the country, not "us" */
+    if ((k->cls & RK_PERSON) && !(n == 2 && orig[0] == 'U')) {
+        f->persons++;
+        if (k->aux & RP_SELF) f->self++;
+    }
+    if (k->cls & RK_POINT) {
+        if ((k->aux & RP_AFTER) && w->ref_at == w->i - 1) ref_cue(w, 1, w->prev, strlen(w->prev));
+        w->ptr_at = w->i;
+        w->ptr_aux = k->aux;
+    }
+    if (k->cls & RK_REF) {
+        if (w->line_start && orig + n < w->end && orig[n] == ':')
+            ref_cue(w, 1, lw, n);
+        else if (w->i - w->ptr_at <= 3)
+            ref_cue(w, (w->ptr_aux & RP_STRONG) != 0, lw, n);
+        w->ref_at = w->i;
+    }
+}
+
+/* Sentence, quotation and line bookkeeping before a word. */
+static void word_place(wstate *w)
+{
+    rt_feat *f = w->f;
+    if (w->sentence_start) {
+        if (w->ref_open) f->ref_sent_words = w->i - w->sent_at;
+        w->ref_open = 0;
+        w->sent_at = w->i;
+    }
+    if (w->in_quote) w->quote_words++;
+    if (w->gt_line && ++w->gt_words > f->quoted) f->quoted = w->gt_words;
+}
+
 static void word(wstate *w, const char *orig, size_t n)
 {
     char lw[WORD_MAX];
     rt_feat *f = w->f;
     f->n_words++;
+    word_place(w);
     if (isdigit((unsigned char)orig[0])) {
         /* the text is not NUL-terminated: no strtol */
         long v = 0;
@@ -211,13 +267,45 @@ static void word(wstate *w, const char *orig, size_t n)
         if (k) {
             code_word(w, k, lw, n, orig);
             complexity_word(w, k, lw, n);
+            if (k->cls & (RK_REF | RK_POINT | RK_PERSON)) grounded_word(w, k, lw, n, orig);
         }
+        if (w->i == 0) f->first_cls = k ? k->cls : 0;
+        if (w->i < 3 && k) f->lead_cls |= k->cls;
         w->prev_cls = k ? k->cls : 0;
         memcpy(w->prev, lw, n + 1);
     } else
         w->prev[0] = '\0';
     w->sentence_start = 0;
+    w->line_start = 0;
     w->i++;
+}
+
+/* Quotation marks: straight, or curly (UTF-8 E2 80 9C / 9D). Returns the
+ * bytes the mark takes (0: none). A closed quotation's words count. */
+static size_t quote_mark(wstate *w, const char *p, const char *end)
+{
+    unsigned char c = (unsigned char)*p;
+    int open;
+    size_t len = 1;
+    if (c == '"')
+        open = !w->in_quote;
+    else if (c == 0xE2 && end - p >= 3 && (unsigned char)p[1] == 0x80 &&
+             ((unsigned char)p[2] == 0x9C || (unsigned char)p[2] == 0x9D))
+        open = (unsigned char)p[2] == 0x9C, len = 3;
+    else
+        return 0;
+    if (!open && w->in_quote && w->quote_words > w->f->quoted) w->f->quoted = w->quote_words;
+    w->in_quote = open;
+    w->quote_words = 0;
+    return len;
+}
+
+/* A line break: a run of lines starting with > ends at a line without. */
+static void line_break(wstate *w)
+{
+    if (!w->gt_line) w->gt_words = 0;
+    w->gt_line = 0;
+    w->line_start = 1;
 }
 
 size_t rt_scan_words(const char *s, size_t n, size_t max_words, rt_feat *f)
@@ -226,9 +314,11 @@ size_t rt_scan_words(const char *s, size_t n, size_t max_words, rt_feat *f)
     memset(&w, 0, sizeof w);
     w.f = f;
     w.make_at = w.op_at = w.given_at = w.num_at = w.prep_at = w.impl_at = w.how_at = w.data_at = -100;
+    w.ptr_at = w.ref_at = -100;
     w.lang_at = -1;
-    w.sentence_start = 1;
+    w.sentence_start = w.line_start = 1;
     const char *p = s, *end = s + n;
+    w.end = end;
     while (p < end && (!max_words || f->n_words < max_words)) {
         unsigned char c = (unsigned char)*p;
         if (RT_ALNUM(c)) {
@@ -246,8 +336,12 @@ size_t rt_scan_words(const char *s, size_t n, size_t max_words, rt_feat *f)
         }
         if (c == '?') f->n_questions++;
         if (c == '.' || c == '!' || c == '?' || c == '\n' || c == ':') w.sentence_start = 1;
-        p++;
+        if (c == '\n') line_break(&w);
+        else if (c == '>' && w.line_start) w.gt_line = 1;
+        size_t q = quote_mark(&w, p, end);
+        p += q ? q : 1;
     }
     lang_flush(&w);
+    if (w.ref_open) f->ref_sent_words = w.i - w.sent_at;
     return (size_t)(p - s);
 }
