@@ -110,10 +110,12 @@ static void print_table(const c12_policy *pol, const c12_sim_result *r, const si
         double ad = x->requests ? (double)x->adequate / x->requests : 0;
         if (json) {
             printf("%s{\"name\":\"%s\",\"requests\":%zu,\"gco2_per_1000\":%.4f,\"j_per_request\":%.3f,"
-                   "\"adequate\":%.4f,\"adequate_code\":%.4f,\"adequate_general\":%.4f,\"loads\":%zu,\"by_model\":{",
-                   k ? "," : "", x->name, x->requests, g1000, jreq, ad,
-                   x->by_cat[1] ? (double)x->adequate_by_cat[1] / x->by_cat[1] : 0,
-                   x->by_cat[0] ? (double)x->adequate_by_cat[0] / x->by_cat[0] : 0, x->loads);
+                   "\"adequate\":%.4f,",
+                   k ? "," : "", x->name, x->requests, g1000, jreq, ad);
+            for (int c = 0; c < C12_ROUTE_NCAT; c++)
+                printf("\"adequate_%s\":%.4f,", c12_route_category_name((c12_route_category)c),
+                       x->by_cat[c] ? (double)x->adequate_by_cat[c] / x->by_cat[c] : 0);
+            printf("\"loads\":%zu,\"by_model\":{", x->loads);
             for (size_t i = 0; i < pp->n_models; i++)
                 printf("%s\"%s\":%zu", i ? "," : "", pp->models[i].name, x->by_model[i]);
             printf("}}");
@@ -203,13 +205,15 @@ int cmd_simulate(int argc, char **argv)
                          .rate_per_h = o.rate, .keep_alive_s = o.keep_alive, .seed = o.seed};
     c12_sim_result res[C12_SIM_STRATEGIES];
     if (c12_sim_run(pol, &sp, res, &err)) goto fail;
-    size_t code = 0;
-    for (size_t i = 0; i < n_items; i++) code += items[i].a.category == C12_ROUTE_CODE;
+    size_t by_cat[C12_ROUTE_NCAT] = {0};
+    for (size_t i = 0; i < n_items; i++) by_cat[items[i].a.category]++;
     if (!o.json) {
         char t0[32];
         c12_carbon_format_time(start, t0, sizeof t0);
-        printf("workload %s: %zu prompts (%zu code by the router); trace %s from %s, %g days, %g requests/h, seed %llu\n",
-               o.workload, n_items, code, trace_path, t0, o.days, o.rate, o.seed);
+        printf("workload %s: %zu prompts (%zu code, %zu grounded by the router); trace %s from %s, %g days, "
+               "%g requests/h, seed %llu\n",
+               o.workload, n_items, by_cat[C12_ROUTE_CODE], by_cat[C12_ROUTE_GROUNDED], trace_path, t0, o.days,
+               o.rate, o.seed);
     }
     print_table(pol, res, &o, o.json);
     rc = 0;

@@ -44,7 +44,7 @@ static c12_rc check(const c12_policy_params *p, c12_err *err)
                 return c12_fail(err, C12_ERR_INVALID, "policy.models.%s: named twice", m->name);
         if (!(m->params_b > 0 && m->params_b < 1000))
             return c12_fail(err, C12_ERR_INVALID, "policy.models.%s.params_b: must be in (0, 1000)", m->name);
-        for (int c = 0; c < 2; c++)
+        for (int c = 0; c < C12_ROUTE_NCAT; c++)
             for (int t = 0; t < 3; t++)
                 if (!(m->rating[c][t] >= 0 && m->rating[c][t] <= 1))
                     return c12_fail(err, C12_ERR_INVALID, "policy.models.%s: ratings must be in 0..1", m->name);

@@ -1,7 +1,7 @@
 /* policy.h - which model answers a `model: "auto"` request.
  *
  * The policy ranks the configured models for one request from:
- *   - each model's quality rating for the request's category (code|general)
+ *   - each model's quality rating for the request's category (code|general|grounded)
  *     and complexity tier (low|medium|high), 0..1, from measurements (see
  *     docs/policy.md; every rating carries its source);
  *   - the request's expected energy: joules per prompt and output token
@@ -44,7 +44,7 @@ typedef struct c12_policy_model {
     char name[C12_POLICY_NAME_MAX]; /* catalogue name or configured id (as calibrated) */
     int chat;                       /* 1: has a chat template; 0: raw completions only */
     double params_b;                /* parameters, billions (for the uncalibrated estimate) */
-    double rating[2][3];            /* [c12_route_category][c12_route_tier], 0..1 */
+    double rating[C12_ROUTE_NCAT][3]; /* [c12_route_category][c12_route_tier], 0..1 */
     char source[C12_POLICY_SOURCE_MAX]; /* where the ratings came from */
     /* c12 serve's index of the served model this one stands for, resolved
      * once when its policy is built (c12_server_policy_filter); it travels

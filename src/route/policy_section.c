@@ -15,6 +15,7 @@
  *         params_b: 0.135
  *         code: [0.07, 0.07, 0.07]      # low, medium, high
  *         general: [0.5, 0.3, 0.1]
+ *         grounded: [0.6, 0.6, 0.6]     # optional: the general ratings when absent
  *         source: "MBPP pass@1 3/40 ..."
  *
  * Unknown keys are errors naming file:line and the key, so a typo cannot
@@ -37,21 +38,18 @@ static c12_rc ratings(const c12_cfg_node *v, const char *path, double out[3], c1
     return C12_OK;
 }
 
-static c12_rc set_code(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
+/* One category's ratings: the key's name is the category's. */
+static c12_rc set_ratings(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
 {
-    return ratings(v, path, ((c12_policy_model *)obj)->rating[C12_ROUTE_CODE], err);
-}
-
-static c12_rc set_general(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
-{
-    return ratings(v, path, ((c12_policy_model *)obj)->rating[C12_ROUTE_GENERAL], err);
+    return ratings(v, path, ((c12_policy_model *)obj)->rating[c12_route_category_parse(k->name)], err);
 }
 
 static const c12_cfg_key MODEL_KEYS[] = {
     C12_CFG_SLOT("chat", c12_cfg_slot_bool, c12_policy_model, chat, 0, 0),
     C12_CFG_SLOT("params_b", c12_cfg_slot_num, c12_policy_model, params_b, 1e-6, 999),
-    C12_CFG_SET("code", set_code),
-    C12_CFG_SET("general", set_general),
+    C12_CFG_SET("code", set_ratings),
+    C12_CFG_SET("general", set_ratings),
+    C12_CFG_SET("grounded", set_ratings),
     C12_CFG_SLOT("source", c12_cfg_slot_str, c12_policy_model, source, 0, 0),
     {0}};
 
@@ -70,6 +68,10 @@ static c12_rc one_model(const c12_cfg_node *at, const c12_cfg_node *n, c12_polic
     if (rc) return rc;
     if (!c12_cfg_get(n, "code") || !c12_cfg_get(n, "general") || !c12_cfg_get(n, "params_b"))
         return c12_cfg_fail(at, path, err, "needs params_b, code and general");
+    /* a file written before the grounded category: a question about a given
+     * passage is rated as the model's general questions */
+    if (!c12_cfg_get(n, "grounded"))
+        memcpy(m->rating[C12_ROUTE_GROUNDED], m->rating[C12_ROUTE_GENERAL], sizeof m->rating[0]);
     if (!m->source[0]) return c12_cfg_fail(at, path, err, "needs a source: where its ratings came from");
     return C12_OK;
 }

@@ -50,7 +50,7 @@ typedef struct c12_sim_result {
     size_t requests, adequate, loads;
     double energy_j, co2_g;
     size_t by_model[C12_POLICY_MODELS_MAX];
-    size_t by_cat[2], adequate_by_cat[2];
+    size_t by_cat[C12_ROUTE_NCAT], adequate_by_cat[C12_ROUTE_NCAT];
 } c12_sim_result;
 
 /* Run every strategy; out has C12_SIM_STRATEGIES rows. */

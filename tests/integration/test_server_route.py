@@ -1,5 +1,6 @@
 """`c12 serve` end to end with the router, policy, meter and ledger:
-model "auto" picks by category (x-c12-* headers), explicit models bypass the
+model "auto" picks by category (x-c12-* headers; a question about a given
+paragraph is grounded and follows the grounded ratings), explicit models bypass the
 policy, streams carry their measured figures in the last chunk, every
 generation request leaves one ledger row (read back with sqlite3 after
 SIGTERM, and again after a restart), SIGHUP swaps the policy while a stream
@@ -25,11 +26,17 @@ from server_helpers import Server, error_of, open_stream, smollm
 
 CODE = "Write a Python function that reverses a string."
 GENERAL = "Name three renewable energy sources."
+PASSAGE = ("The Forth Bridge is a cantilever railway bridge across the Firth of Forth in the east of Scotland. "
+           "It was designed by the English engineers Sir John Fowler and Sir Benjamin Baker, and construction "
+           "began in 1882. It opened on 4 March 1890.")
+GROUNDED = "Given this paragraph, who designed the bridge?\n\n" + PASSAGE
 INTENSITY = 123.0
 
 
-def ratings(code, general, params_b=0.135):
-    return f"{{chat: true, params_b: {params_b}, code: [{code}, {code}, {code}], general: [{general}, {general}, {general}], source: test}}"
+def ratings(code, general, params_b=0.135, grounded=None):
+    g = "" if grounded is None else f", grounded: [{grounded}, {grounded}, {grounded}]"
+    return (f"{{chat: true, params_b: {params_b}, code: [{code}, {code}, {code}], "
+            f"general: [{general}, {general}, {general}]{g}, source: test}}")
 
 
 def config(coder=(0.9, 0.1), chatter=(0.1, 0.9), extra_models="", policy_models=None):
@@ -125,6 +132,40 @@ def test_headers_and_usage_are_as_openapi_documents(srv):
     st, h, text = call(srv, chat(GENERAL))
     schema = {"$ref": "#/components/schemas/C12Usage", "components": spec["components"]}
     jsonschema.Draft202012Validator(schema).validate(json.loads(text)["usage"]["c12"])
+
+
+def test_question_about_a_given_paragraph_routes_grounded(c12_san, tmp_path):
+    # a third id of the same small model, rated for questions about a given
+    # text only; chatter's grounded rating is low, so the policy must read the
+    # grounded row to pick reader
+    need("smollm2-135m")
+    policy = f"""
+    coder: {ratings(0.9, 0.1, grounded=0.1)}
+    chatter: {ratings(0.1, 0.9, grounded=0.2)}
+    reader: {ratings(0.1, 0.1, grounded=0.9)}"""
+    extra = f"""
+  - {{id: reader, path: {smollm()}, context: 512}}"""
+    db = tmp_path / "ledger.db"
+    s = Server(c12_san, config(extra_models=extra, policy_models=policy), ledger=db)
+    try:
+        st, h, body = call(s, chat(GROUNDED))
+        assert st == 200, body
+        assert h["x-c12-model"] == "reader" and h["x-c12-route"].startswith("grounded/"), h["x-c12-route"]
+        assert "reader 0.90>=0.50, cleanest adequate" in h["x-c12-route"]
+        assert json.loads(body)["usage"]["c12"]["route"] == h["x-c12-route"]
+        # the passage in the system turn, the question in the last user turn
+        st, h, _ = call(s, dict(chat("When did it open?"), messages=[
+            {"role": "system", "content": "Answer from this document.\n\n" + PASSAGE},
+            {"role": "user", "content": "When did it open?"}]))
+        assert st == 200 and h["x-c12-model"] == "reader" and h["x-c12-route"].startswith("grounded/")
+        st, h, _ = call(s, chat(GENERAL))
+        assert st == 200 and h["x-c12-model"] == "chatter" and h["x-c12-route"].startswith("general/")
+    finally:
+        s.stop()
+    got = rows(db)
+    assert [(r["model"], r["category"]) for r in got] == [("reader", "grounded"), ("reader", "grounded"),
+                                                           ("chatter", "general")]
+    assert got[0]["route_reason"].startswith("grounded/") and got[0]["status"] == "ok"
 
 
 def test_explicit_model_bypasses_the_policy(srv):

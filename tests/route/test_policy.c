@@ -1,4 +1,4 @@
-/* Unit tests for src/route/policy: ratings, intensity thresholds and the
+/* Unit tests for src/route/policy: ratings (code, general, grounded), intensity thresholds and the
  * forecast blend, latency, loaded vs not, chat vs base models, fallback
  * ordering, reasons, reload, the YAML section, and no allocation per
  * decision. */
@@ -85,6 +85,31 @@ static void test_general_low_goes_to_the_cleanest_adequate(void **state)
     a = analysis(C12_ROUTE_GENERAL, C12_ROUTE_MEDIUM);
     d = decide(pol, &a, 210, NAN, 0, 0, 1);
     assert_int_equal(d.c[0].model, QWEN);
+    c12_policy_unref(pol);
+}
+
+/* A question about a given passage is rated by the model's grounded
+ * ratings: where the small model earns the bar it answers at normal
+ * intensity, while a general question of the same tier stays with the
+ * strongest. */
+static void test_grounded_uses_its_own_ratings(void **state)
+{
+    c12_policy_params p;
+    c12_policy_defaults(&p);
+    p.models[SMOL].rating[C12_ROUTE_GENERAL][C12_ROUTE_MEDIUM] = 0.0;
+    p.models[SMOL].rating[C12_ROUTE_GROUNDED][C12_ROUTE_MEDIUM] = 0.6;
+    p.models[QWEN].rating[C12_ROUTE_GROUNDED][C12_ROUTE_MEDIUM] = 0.9;
+    c12_policy *pol = make(&p);
+    c12_route_analysis a = analysis(C12_ROUTE_GROUNDED, C12_ROUTE_MEDIUM);
+    c12_policy_decision d = decide(pol, &a, 100, NAN, 0, 0, 1);
+    assert_int_equal(d.level, 0);
+    assert_int_equal(d.c[0].model, SMOL);
+    assert_true(d.c[0].adequate && d.c[1].adequate);
+    assert_non_null(strstr(d.reason, "grounded/medium"));
+    assert_non_null(strstr(d.reason, "smollm2-135m 0.60>=0.50, cleanest adequate"));
+    assert_true(c12_policy_adequate(pol, SMOL, C12_ROUTE_GROUNDED, C12_ROUTE_MEDIUM));
+    a = analysis(C12_ROUTE_GENERAL, C12_ROUTE_MEDIUM);
+    assert_int_equal(decide(pol, &a, 100, NAN, 0, 0, 1).c[0].model, QWEN);
     c12_policy_unref(pol);
 }
 
@@ -343,6 +368,22 @@ static void test_yaml(void **state)
     assert_int_equal(p.models[0].chat, 0);
     assert_int_equal(p.n_levels, 1);
     assert_true(p.models[0].rating[C12_ROUTE_GENERAL][C12_ROUTE_HIGH] == 0.3);
+    /* no grounded key: the general ratings stand for questions about a given passage */
+    assert_memory_equal(p.models[0].rating[C12_ROUTE_GROUNDED], p.models[0].rating[C12_ROUTE_GENERAL],
+                        sizeof p.models[0].rating[0]);
+    const char *g = "policy:\n  models:\n    x:\n      params_b: 1\n      code: [0, 0, 0]\n"
+                    "      general: [0.1, 0.1, 0.1]\n      grounded: [0.7, 0.6, 0.5]\n      source: s\n";
+    assert_int_equal(parse_policy(g, &p, &err), C12_OK);
+    assert_true(p.models[0].rating[C12_ROUTE_GROUNDED][C12_ROUTE_MEDIUM] == 0.6);
+    assert_true(p.models[0].rating[C12_ROUTE_GENERAL][C12_ROUTE_MEDIUM] == 0.1);
+    static const char *const bad_grounded[] = {"[0.7, 0.6]", "[0.7, 1.6, 0.5]", "[0.7, -0.1, 0.5]", "0.5"};
+    for (size_t i = 0; i < sizeof bad_grounded / sizeof *bad_grounded; i++) {
+        char y2[256];
+        snprintf(y2, sizeof y2, "policy:\n  models:\n    x:\n      params_b: 1\n      code: [0, 0, 0]\n"
+                                "      general: [0, 0, 0]\n      grounded: %s\n      source: s\n", bad_grounded[i]);
+        assert_int_equal(parse_policy(y2, &p, &err), C12_ERR_INVALID);
+        assert_non_null(strstr(err.msg, "c.yaml:7: policy.models.x.grounded"));
+    }
     const char *typo = "policy:\n  min_rating: 0.4\n  forecast_wieght: 1\n";
     assert_int_equal(parse_policy(typo, &p, &err), C12_ERR_INVALID);
     assert_non_null(strstr(err.msg, "c.yaml:3: policy.forecast_wieght"));
@@ -363,6 +404,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_goes_to_the_coder_when_clean),
         cmocka_unit_test(test_general_low_goes_to_the_cleanest_adequate),
+        cmocka_unit_test(test_grounded_uses_its_own_ratings),
         cmocka_unit_test(test_thresholds_degrade),
         cmocka_unit_test(test_forecast_blend),
         cmocka_unit_test(test_latency),
