@@ -1,6 +1,6 @@
 """c12 route and c12 eval-router against the real binary: the decision and
-its reasons in text and JSON, --messages, usage errors, and the detector's
-scores on the shared dev set and on tests/route/heldout.jsonl."""
+its reasons in text and JSON, --messages, usage errors, and the detectors'
+scores (code; grounded) on the shared dev set and on tests/route/heldout*.jsonl."""
 import json
 
 import pytest
@@ -107,6 +107,44 @@ def test_eval_router_text_output(c12_san, tmp_path):
     assert "line 3: label code, decided general" in r.stderr
 
 
+def test_route_grounded(c12_san, tmp_path):
+    a = route_json(c12_san, "Who designed the bridge?\n\nThe Forth Bridge is a railway bridge in Scotland. It was "
+                   "designed by the engineers Sir John Fowler and Sir Benjamin Baker and opened in 1890.")
+    assert a["category"] == "grounded" and a["passage_words"] == 26 and a["follow_up"] is False
+    assert a["reasons"][0] == "a passage of 26 words after the request"
+    r = run([c12_san, "route", "What does \"Two roads diverged in a wood, and I took the one less traveled by, "
+             "and that has made all the difference\" mean?"])
+    assert r.returncode == 0 and r.stdout.startswith("category: grounded (") and "passage: 21 words" in r.stdout
+    assert route_json(c12_san, "Why is the sky blue?")["passage_words"] == 0
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps([{"role": "system", "content": "Context: The museum opens at 9:00 and closes at "
+                              "17:00 from Tuesday to Sunday; it is closed on Mondays and adults pay 14 euros."},
+                             {"role": "user", "content": "Is it open on Monday?"}]))
+    a = route_json(c12_san, "--messages", str(f))
+    assert a["category"] == "grounded" and a["follow_up"] is True
+    assert a["reasons"][0] == "follow-up on a passage in an earlier message (turn 1)"
+
+
+def test_eval_router_grounded_text_output(c12_san, tmp_path):
+    f = tmp_path / "rows.jsonl"
+    passage = "The Forth Bridge is a railway bridge in Scotland, designed by Sir John Fowler and Sir Benjamin Baker."
+    rows = [{"text": "Who designed it?\n\n" + passage, "label": "general", "category": "closed_qa"},
+            {"text": "Who designed the Forth Bridge?", "label": "general", "category": "open_qa"},
+            {"text": "Name a bridge.", "label": "grounded"},                       # a wrong label: a miss
+            {"text": "Write a haiku.", "label": "general", "category": "creative_writing"},  # not counted
+            {"text": "Write a function to add two numbers.", "label": "code"}]     # not counted
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    r = run([c12_san, "eval-router", "--reps", "2", "--errors", str(f)])
+    assert r.returncode == 0, r.stderr
+    assert "rows: 5 (code 1, general 4)" in r.stdout
+    g = r.stdout[r.stdout.index("grounded (a question about a passage in the prompt):"):]
+    assert "rows: 3 (grounded 2, not 1)" in g and "precision 1.0000  recall 0.5000" in g
+    assert "  grounded         1        1" in g and "  not              0        1" in g
+    assert "line 3: label grounded, decided general" in r.stderr
+    e = json.loads(run([c12_san, "eval-router", "--json", "--reps", "1", str(f)]).stdout)
+    assert e["n"] == 5 and e["grounded"]["n"] == 3 and e["grounded"]["tp"] == 1 and e["grounded"]["fn"] == 1
+
+
 def test_eval_router_bad_rows(c12_san, tmp_path):
     f = tmp_path / "bad.jsonl"
     f.write_text('{"text": "x", "label": "maybe"}\n')
@@ -129,6 +167,23 @@ def test_eval_router_dev_set(c12):
     assert e["n"] == 2474
     assert e["f1"] >= 0.97
     assert e["p99_us"] <= 50 * 4  # the goal is 50 us; a busy CI machine gets slack
+
+
+def test_eval_router_grounded_figure(c12):
+    # dev.jsonl's Dolly rows: closed_qa, information_extraction and
+    # summarization (210) against open_qa, general_qa and brainstorming (926).
+    # Measured (docs/routing.md): precision 0.9952, recall 0.9857; floors a
+    # little under them. The grounded rows hold the long Dolly passages, so
+    # their p99 is the router's slowest: within the 50 us budget.
+    g = eval_json(c12, DEV)["grounded"]
+    assert g["n"] == 1136 and g["tp"] + g["fn"] == 210
+    assert g["precision"] >= 0.98 and g["recall"] >= 0.97
+    assert g["p99_us"] < 50
+    # 80 prompts written for it (40 grounded in every shape, 40 general ones
+    # that look alike: long questions, the writer's own situation, writing
+    # with its specification); first run 1.0 and 1.0
+    h = eval_json(c12, HELDOUT / "heldout_grounded.jsonl")["grounded"]
+    assert h["n"] == 80 and h["precision"] >= 0.95 and h["recall"] >= 0.95
 
 
 # Our own prompts, not from dev.jsonl (docs/routing.md: how each was used).
