@@ -102,20 +102,40 @@ static void grounded(c12_route_analysis *out, const rt_feat *refs, long words, c
     out->passage_words = (size_t)words;
 }
 
-/* Request first, passage after; or passage first, request last. */
-static int two_blocks(const rt_text *t, const rt_feat *last, int last_in_body, c12_route_analysis *out)
+/* A request first, the passage after it (Dolly's "question\n\ncontext"). */
+static int request_first(const rt_text *t, c12_route_analysis *out)
 {
     const rt_feat *h = t->head, *b = t->body;
-    long total = (long)out->n_words, body_words = total - (long)h->n_words;
+    long body_words = (long)out->n_words - (long)h->n_words;
     part pb = part_of(b);
     pb.words = body_words;
-    if (is_request(h) && !makes_new(h) && passage_ok(pb, h->self, h->refs_strong)) {
-        grounded(out, h, body_words, "a passage of %ld words after the request", body_words);
-        return 1;
-    }
-    if (!last || !is_request(last) || makes_new(last)) return 0;
-    part before = {total - (long)last->n_words, h->persons + b->persons, h->n_questions + b->n_questions};
-    if (last_in_body) {
+    if (!is_request(h) || makes_new(h) || !passage_ok(pb, h->self, h->refs_strong)) return 0;
+    grounded(out, h, body_words, "a passage of %ld words after the request", body_words);
+    return 1;
+}
+
+/* The last block's features when it may be a request (NULL: none, or too
+ * long to be one); *in_body: the body's word pass read it too. */
+static const rt_feat *last_request(const rt_text *t, rt_feat *buf, int *in_body)
+{
+    int only = 1;
+    if (t->h >= t->n) return NULL;
+    size_t lb = last_block(t->s, t->n, t->h, &only);
+    *in_body = lb < t->h + t->body_read;
+    if (only) return t->body; /* the body is one block */
+    if (t->n - lb > LAST_MAX) return NULL;
+    memset(buf, 0, sizeof *buf);
+    rt_scan_words(t->s + lb, t->n - lb, REQUEST_MAX + 1, buf);
+    return buf;
+}
+
+/* The passage first, the request in the last block. */
+static int request_last(const rt_text *t, const rt_feat *last, int in_body, c12_route_analysis *out)
+{
+    const rt_feat *h = t->head, *b = t->body;
+    if (!is_request(last) || makes_new(last)) return 0;
+    part before = {(long)out->n_words - (long)last->n_words, h->persons + b->persons, h->n_questions + b->n_questions};
+    if (in_body) {
         before.persons -= last->persons;
         before.questions -= last->n_questions;
     }
@@ -157,21 +177,13 @@ static void alone(const rt_text *t, c12_route_analysis *out)
 
 void rt_grounded(const rt_text *t, c12_route_analysis *out)
 {
-    rt_feat last_f;
-    const rt_feat *last = NULL;
-    int only = 1;
-    size_t lb = t->h < t->n ? last_block(t->s, t->n, t->h, &only) : t->n;
-    if (lb < t->n && only) {
-        last = t->body; /* the passage after the request is one block */
-    } else if (lb < t->n && t->n - lb <= LAST_MAX) {
-        memset(&last_f, 0, sizeof last_f);
-        rt_scan_words(t->s + lb, t->n - lb, REQUEST_MAX + 1, &last_f);
-        last = &last_f;
-    }
-    int last_in_body = last && lb < t->h + t->body_read;
-    const rt_feat *h = t->head, *b = t->body;
+    /* the common shape first: it needs no look at the last block */
+    if (t->h < t->n && request_first(t, out)) return;
+    rt_feat buf;
+    int in_body = 0;
+    const rt_feat *last = last_request(t, &buf, &in_body), *h = t->head, *b = t->body;
+    if (last && request_last(t, last, in_body, out)) return;
     int asks = h->n_questions || b->n_questions || is_request(h) || (last && is_request(last));
-    if (t->h < t->n && two_blocks(t, last, last_in_body, out)) return;
     if (marked(t, asks, out)) return;
     alone(t, out);
 }

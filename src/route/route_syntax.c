@@ -139,13 +139,13 @@ static int item_line(span l)
  * not the || of code), or separated by a tab after the first cell. */
 static int table_line(span l)
 {
-    int bars = 0, tab = 0;
-    for (const char *q = l.p; q < l.e; q++) {
-        if (*q == '|' && q + 1 < l.e && q[1] == '|') return 0;
-        bars += *q == '|';
-        tab |= *q == '\t';
+    if (memchr(l.p, '\t', (size_t)(l.e - l.p))) return 1;
+    int bars = 0;
+    for (const char *q = l.p; (q = memchr(q, '|', (size_t)(l.e - q))) != NULL; q++) {
+        if (q + 1 < l.e && q[1] == '|') return 0; /* the || of code */
+        bars++;
     }
-    return bars >= 2 || tab;
+    return bars >= 2;
 }
 
 static void scan_lines(const char *s, size_t n, rt_feat *f)
