@@ -172,7 +172,8 @@ static void alone(const rt_text *t, c12_route_analysis *out)
 {
     const rt_feat *h = t->head, *b = t->body;
     part p = {(long)out->n_words, h->persons + b->persons, h->n_questions + b->n_questions};
-    if (p.words >= ALONE_MIN && !(h->first_cls & RK_ASK) && passage_ok(p, 1, 0)) out->passage_words = (size_t)p.words;
+    if (p.words >= ALONE_MIN && !(h->first_cls & RK_ASK) && passage_ok(p, 1, 0))
+        out->passage_words = (size_t)p.words;
 }
 
 void rt_grounded(const rt_text *t, c12_route_analysis *out)

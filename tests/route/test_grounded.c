@@ -94,8 +94,8 @@ static void test_quotation_and_table(void **state)
 
 static void test_code_stays_code(void **state)
 {
-    assert_int_equal(cat("What does this function do?\n\n```python\ndef f(xs):\n    return [x for x in xs if x % 2 == 0]"
-                         "\n```"),
+    assert_int_equal(cat("What does this function do?\n\n```python\ndef f(xs):\n"
+                         "    return [x for x in xs if x % 2 == 0]\n```"),
                      C12_ROUTE_CODE);
     assert_int_equal(cat("Given this SQL, what does it return?\n\nSELECT name, COUNT(*) FROM orders GROUP BY name "
                          "HAVING COUNT(*) > 5;"),
