@@ -1,7 +1,9 @@
 /* Unit tests for src/quality/answer.c: normalisation (case, punctuation,
  * thousands separators, decimals, number words, signs), where the final
  * answer sits in a reply, when generation may stop, whole-token matching,
- * loading {text, answers} rows, and every allocation failing cleanly. */
+ * loading {text, answers} rows, grounded rows (kind from the category, the
+ * prompt as sent, the key span anywhere), and every allocation failing
+ * cleanly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,13 +93,27 @@ static void test_reply_done(void **state)
     assert_false(c12_quality_reply_done(r, strlen(r), 1));
 }
 
-static int match(const char *reply, int completion, const char *a0, const char *a1)
+typedef c12_rc (*match_fn)(const char *reply, size_t len, int completion, char *const *answers, size_t n,
+                           int *matched, c12_err *err);
+
+static int match_by(match_fn fn, const char *reply, int completion, const char *a0, const char *a1)
 {
     char *answers[] = {(char *)a0, (char *)a1};
     int ok = -1;
     c12_err err;
-    assert_int_equal(c12_quality_match(reply, strlen(reply), completion, answers, a1 ? 2 : 1, &ok, &err), C12_OK);
+    assert_int_equal(fn(reply, strlen(reply), completion, answers, a1 ? 2 : 1, &ok, &err), C12_OK);
     return ok;
+}
+
+static int match(const char *reply, int completion, const char *a0, const char *a1)
+{
+    return match_by(c12_quality_match, reply, completion, a0, a1);
+}
+
+/* Grounded rows: the key span anywhere in the reply (a base model's: its first line). */
+static int anywhere(const char *reply, int completion, const char *a0, const char *a1)
+{
+    return match_by(c12_quality_match_grounded, reply, completion, a0, a1);
 }
 
 static void test_match(void **state)
@@ -155,17 +171,27 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-static void test_load_answers(void **state)
+/* Rows written to a fresh temporary file and loaded; the file is removed. */
+static c12_rc load_rows(const char *rows, c12_quality_tasks *ts, c12_err *err)
 {
     char path[] = "/tmp/c12-test-answers-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    write_file(path, "{\"text\": \"q1\", \"answers\": [\"a\", \"b\"]}\n"
-                     "{\"task_id\": 11, \"text\": \"t\", \"test_list\": [\"assert 1\"]}\n");
+    write_file(path, rows);
+    c12_rc rc = c12_quality_load(path, 0, ts, err);
+    unlink(path);
+    return rc;
+}
+
+static void test_load_answers(void **state)
+{
     c12_quality_tasks ts;
     c12_err err;
-    assert_int_equal(c12_quality_load(path, 0, &ts, &err), C12_OK);
+    assert_int_equal(load_rows("{\"text\": \"q1\", \"answers\": [\"a\", \"b\"]}\n"
+                               "{\"task_id\": 11, \"text\": \"t\", \"test_list\": [\"assert 1\"]}\n",
+                               &ts, &err),
+                     C12_OK);
     assert_int_equal(ts.n, 2);
     assert_int_equal(ts.t[0].n_answers, 2);
     assert_string_equal(ts.t[0].answers[1], "b");
@@ -176,11 +202,68 @@ static void test_load_answers(void **state)
                          "{\"text\": \"q\", \"answers\": [\"a\"], \"test_list\": [\"assert 1\"]}\n",
                          "{\"text\": \"q\", \"answers\": \"a\"}\n"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        write_file(path, bad[i]);
-        assert_int_equal(c12_quality_load(path, 0, &ts, &err), C12_ERR_FORMAT);
+        assert_int_equal(load_rows(bad[i], &ts, &err), C12_ERR_FORMAT);
         assert_non_null(strstr(err.msg, ":1:"));
     }
-    unlink(path);
+}
+
+static void test_grounded_rows(void **state)
+{
+    const char *rows =
+        "{\"text\": \"Who?\\n\\nAda wrote it.\", \"answers\": [\"Ada\"], \"category\": \"closed_qa\"}\n"
+        "{\"text\": \"q\", \"answers\": [\"a\"], \"category\": \"information_extraction\"}\n"
+        "{\"text\": \"q\", \"answers\": [\"a\"], \"category\": \"summarization\"}\n"
+        "{\"text\": \"q\", \"answers\": [\"a\"], \"category\": \"open_qa\"}\n"
+        "{\"text\": \"q\", \"answers\": [\"a\"], \"category\": 7}\n"
+        "{\"text\": \"t\", \"test_list\": [\"assert 1\"], \"category\": \"closed_qa\"}\n";
+    c12_quality_tasks ts;
+    c12_err err;
+    assert_int_equal(load_rows(rows, &ts, &err), C12_OK);
+    const c12_quality_kind want[] = {C12_QUALITY_GROUNDED, C12_QUALITY_GROUNDED, C12_QUALITY_GROUNDED,
+                                     C12_QUALITY_ANSWER, C12_QUALITY_ANSWER, C12_QUALITY_CODE};
+    assert_int_equal(ts.n, 6);
+    for (size_t i = 0; i < ts.n; i++) assert_int_equal(ts.t[i].kind, want[i]);
+    assert_string_equal(ts.t[0].category, "closed_qa");
+    assert_null(ts.t[3].category);
+    assert_null(ts.t[5].category);
+    /* the prompt: the text as a user sends it; a base model's "Question: ...\nAnswer:" */
+    c12_buf b;
+    c12_buf_init(&b, 0);
+    assert_int_equal(c12_quality_grounded_prompt(&ts.t[0], 0, &b, &err), C12_OK);
+    assert_string_equal(b.data, "Who?\n\nAda wrote it.");
+    c12_buf_reset(&b);
+    assert_int_equal(c12_quality_grounded_prompt(&ts.t[0], 1, &b, &err), C12_OK);
+    assert_string_equal(b.data, "Question: Who?\n\nAda wrote it.\nAnswer:");
+    c12_buf_free(&b);
+    c12_quality_free(&ts);
+    /* what is scored and when generation stops: a chat reply whole, a base model's first line */
+    const char *reply = "Ada wrote it.\n\nShe was a poet.";
+    size_t off, n;
+    c12_quality_grounded_span(reply, strlen(reply), 0, &off, &n);
+    assert_true(off == 0 && n == strlen(reply));
+    c12_quality_grounded_span(reply, strlen(reply), 1, &off, &n);
+    assert_true(off == 0 && n == strlen("Ada wrote it."));
+    assert_false(c12_quality_grounded_done(reply, strlen(reply), 0));
+    assert_true(c12_quality_grounded_done(" Ada.\n", 6, 1));
+    assert_false(c12_quality_grounded_done(" Ada", 4, 1));
+}
+
+static void test_grounded_match(void **state)
+{
+    assert_true(anywhere("Colnago worked with Ferrari to develop carbon fiber.", 0, "Ferrari", NULL));
+    assert_true(anywhere("The owners:\n- Force 10 Hoops LLC (2008-present)\n", 0, "Force 10 Hoops", NULL));
+    assert_true(anywhere("At least 125,284 people, in 75 sites.", 0, "125,284", NULL)); /* a later number is fine */
+    assert_true(anywhere("City won: Sergio Ag\xc3\xbc" "ero scored.", 0, "Aguero", "Ag\xc3\xbc" "ero"));
+    assert_true(anywhere("The band is called LIT.", 0, "Lit", NULL));
+    assert_false(anywhere("The band is called Little Feat.", 0, "Lit", NULL)); /* whole tokens */
+    assert_false(anywhere("About 4,0001 people.", 0, "4,000", NULL));
+    assert_false(anywhere("Colnago worked with Fiat.", 0, "Ferrari", NULL));
+    assert_false(anywhere("", 0, "Ferrari", NULL));
+    assert_true(anywhere(" Ferrari.\nQuestion: ...", 1, "Ferrari", NULL));
+    assert_false(anywhere(" Fiat.\nFerrari", 1, "Ferrari", NULL));
+    /* the answer rows' rule differs: the answer line, the last number */
+    assert_false(match("Colnago worked with Ferrari.\nAnswer: Fiat", 0, "Ferrari", NULL));
+    assert_true(anywhere("Colnago worked with Ferrari.\nAnswer: Fiat", 0, "Ferrari", NULL));
 }
 
 /* Every allocation that matching and loading make may fail: each failure is
@@ -194,18 +277,22 @@ static void test_allocation_failures(void **state)
     write_file(path, "{\"text\": \"q1\", \"answers\": [\"a\", \"b\"]}\n{\"text\": \"q2\", \"answers\": [\"c\"]}\n");
     char *answers[] = {"one thousand", "1,000"};
     const char *reply = "Working: 999 + 1.\nAnswer: 1000";
-    c12_alloc_fail_at(0, 0);
     int ok = 0;
     c12_err err;
-    assert_int_equal(c12_quality_match(reply, strlen(reply), 0, answers, 2, &ok, &err), C12_OK);
-    unsigned long n = c12_alloc_fail_at(0, 0);
-    assert_true(ok && n > 0);
-    for (unsigned long i = 1; i <= n; i++) {
-        c12_alloc_fail_at(i, 1);
-        c12_rc rc = c12_quality_match(reply, strlen(reply), 0, answers, 2, &ok, &err);
+    const match_fn fns[] = {c12_quality_match, c12_quality_match_grounded};
+    unsigned long n;
+    for (size_t f = 0; f < sizeof fns / sizeof *fns; f++) {
         c12_alloc_fail_at(0, 0);
-        assert_int_equal(rc, C12_ERR_NOMEM);
-        assert_false(ok);
+        assert_int_equal(fns[f](reply, strlen(reply), 0, answers, 2, &ok, &err), C12_OK);
+        n = c12_alloc_fail_at(0, 0);
+        assert_true(ok && n > 0);
+        for (unsigned long i = 1; i <= n; i++) {
+            c12_alloc_fail_at(i, 1);
+            c12_rc rc = fns[f](reply, strlen(reply), 0, answers, 2, &ok, &err);
+            c12_alloc_fail_at(0, 0);
+            assert_int_equal(rc, C12_ERR_NOMEM);
+            assert_false(ok);
+        }
     }
     c12_quality_tasks ts;
     assert_int_equal(c12_quality_load(path, 0, &ts, &err), C12_OK);
@@ -229,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_normalize),    cmocka_unit_test(test_answer_span),
         cmocka_unit_test(test_reply_done),   cmocka_unit_test(test_match),
         cmocka_unit_test(test_prompt),       cmocka_unit_test(test_load_answers),
+        cmocka_unit_test(test_grounded_rows), cmocka_unit_test(test_grounded_match),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
