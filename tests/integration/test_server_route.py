@@ -348,6 +348,30 @@ policy: {{thresholds: [{{above: 100, min_rating: 0.3}}]}}
         s.stop()
 
 
+def test_real_models_grounded_to_smollm_at_normal_intensity(c12):
+    need("smollm2-135m", "qwen2.5-coder-1.5b")
+    cfg = f"""
+server: {{default_max_tokens: 2}}
+models:
+  - {{id: smollm2-135m, source: smollm2-135m, context: 512}}
+  - {{id: qwen2.5-coder-1.5b, source: qwen2.5-coder-1.5b, context: 256, threads: 1}}
+default_model: smollm2-135m
+carbon: {{chain: [static], providers: {{static: {{value: {INTENSITY}}}}}}}
+"""
+    # the built-in policy at 123 g/kWh (level 0, bar 0.5): smollm2-135m earned
+    # its grounded rating (data/quality/grounded.jsonl) but not the general one
+    s = Server(c12, cfg)
+    try:
+        st, h, body = call(s, chat(GROUNDED, max_tokens=2), timeout=300)
+        assert st == 200 and h["x-c12-model"] == "smollm2-135m", (h, body)
+        assert re.match(r"grounded/\w+, 123 g/kWh: smollm2-135m 0\.\d\d>=0\.50, cleanest adequate$",
+                        h["x-c12-route"]), h["x-c12-route"]
+        st, h, _ = call(s, chat(GENERAL, max_tokens=2), timeout=300)
+        assert st == 200 and h["x-c12-model"] == "qwen2.5-coder-1.5b" and h["x-c12-route"].startswith("general/")
+    finally:
+        s.stop()
+
+
 @pytest.mark.parametrize("section,line", [("energy:\n  pue: 9\n", 2), ("ledger:\n  flush_ms: soon\n", 2),
                                           ("policy:\n  min_rating: 2\n", 2)])
 def test_bad_sections_are_refused_with_file_and_line(c12_san, tmp_path, section, line):

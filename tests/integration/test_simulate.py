@@ -30,9 +30,14 @@ def test_carbon_aware_beats_strongest_and_smallest(c12_san, tmp_path):
     assert all(x["requests"] == n for x in p.values())
     assert p["carbon-aware"]["gco2_per_1000"] < p["always-strongest"]["gco2_per_1000"]
     assert p["carbon-aware"]["adequate"] > p["always-smallest"]["adequate"]
-    # measured: qwen2.5 reaches 0.5 on every category and tier, smollm2 nowhere
+    # measured: qwen2.5 reaches 0.5 on every category and tier, smollm2 only on
+    # questions about a given passage (grounded: 211 of dev's 2,474 prompts)
     assert p["always-strongest"]["adequate"] == 1.0
-    assert p["always-smallest"]["adequate"] == 0.0
+    small = p["always-smallest"]
+    assert small["adequate_grounded"] == 1.0 and small["adequate_code"] == 0.0 and small["adequate_general"] == 0.0
+    assert 0.05 < small["adequate"] < 0.12
+    # the carbon-aware policy gives grounded prompts to smollm2 at any intensity
+    assert p["carbon-aware"]["adequate_grounded"] == 1.0
     assert p["always-smallest"]["by_model"]["smollm2-135m"] == n
     # base models never answer chats
     assert all(x["by_model"]["gemma3-270m"] == 0 for x in p.values())
