@@ -62,6 +62,7 @@ typedef struct c12_batch {
     double co2_at_submit_g;           /* those joules at the intensity when it was submitted */
     double submit_intensity;          /* gCO2/kWh when it was submitted */
     double run_s;                     /* seconds its lines took */
+    double est_s;                     /* seconds all its lines were expected to take (as it was created) */
     double deferred_s;                /* seconds it waited with lines left */
     int64_t planned_start_ms;         /* the last plan's start (0: none yet) */
 } c12_batch;

@@ -20,7 +20,7 @@
     X(INT, total, total) X(INT, completed, completed) X(INT, failed, failed) X(TXT, metadata, metadata)      \
     X(TXT, errors, errors) X(TXT, owner, owner) X(DBL, energy_j, energy_j) X(DBL, co2_g, co2_g)              \
     X(DBL, co2_at_submit_g, co2_at_submit_g) X(DBL, submit_intensity, submit_intensity)                      \
-    X(DBL, run_s, run_s) X(DBL, deferred_s, deferred_s)                                                      \
+    X(DBL, run_s, run_s) X(DBL, est_s, est_s) X(DBL, deferred_s, deferred_s)                                 \
     X(INT, planned_start_ms, planned_start_ms)
 
 #define COL_NAME(k, c, m) ", " #c

@@ -24,7 +24,7 @@ static const char SCHEMA[] =
     " status INTEGER, created_at INTEGER, in_progress_at INTEGER, expires_at INTEGER, finalizing_at INTEGER,"
     " completed_at INTEGER, failed_at INTEGER, expired_at INTEGER, cancelling_at INTEGER, cancelled_at INTEGER,"
     " total INTEGER, completed INTEGER, failed INTEGER, metadata TEXT, errors TEXT, owner TEXT, energy_j REAL,"
-    " co2_g REAL, co2_at_submit_g REAL, submit_intensity REAL, run_s REAL, deferred_s REAL,"
+    " co2_g REAL, co2_at_submit_g REAL, submit_intensity REAL, run_s REAL, est_s REAL, deferred_s REAL,"
     " planned_start_ms INTEGER);"
     "CREATE TABLE IF NOT EXISTS lines (batch_id TEXT NOT NULL, idx INTEGER NOT NULL, custom_id TEXT NOT NULL,"
     " body TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0, result TEXT, PRIMARY KEY (batch_id, idx));";

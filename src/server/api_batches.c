@@ -28,9 +28,9 @@ static json_t *errors_obj(const c12_batch *b)
 
 static json_t *c12_obj(const c12_batch *b)
 {
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:o}", "energy_j", b->energy_j, "co2_g", b->co2_g,
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:o}", "energy_j", b->energy_j, "co2_g", b->co2_g,
                      "co2_at_submission_g", b->co2_at_submit_g, "intensity_at_submission", b->submit_intensity,
-                     "deferred_s", b->deferred_s, "planned_start_at",
+                     "estimated_s", b->est_s, "deferred_s", b->deferred_s, "planned_start_at",
                      b->planned_start_ms ? json_integer((json_int_t)(b->planned_start_ms / 1000)) : json_null());
 }
 
@@ -113,7 +113,8 @@ static const char *read_create(json_t *j, c12_batch *b, const char **param)
 /* Queue the input's lines; a file that does not fit makes the batch failed. */
 static c12_rc create(c12_server *s, c12_batch *b, const char *data, size_t len, c12_err *err)
 {
-    c12_batch_input_rules rules = c12_api_batch_rules(s, (int)b->endpoint);
+    c12_batch_check chk = {.srv = s};
+    c12_batch_input_rules rules = c12_api_batch_rules(&chk, (int)b->endpoint);
     c12_gen_price price;
     c12_price(s, 0, &price);
     b->submit_intensity = price.intensity;
@@ -121,6 +122,10 @@ static c12_rc create(c12_server *s, c12_batch *b, const char *data, size_t len, 
     b->at.expires = b->at.created + b->window_s;
     b->status = C12_BATCH_IN_PROGRESS;
     c12_rc rc = c12_bstore_batch_create(s->deps.batches, b, data, len, &rules, err);
+    if (!rc && chk.est_s > 0) { /* the estimate: write it to the row just made */
+        b->est_s = chk.est_s;
+        rc = c12_bstore_batch_put(s->deps.batches, b, err);
+    }
     if (rc != C12_ERR_FORMAT && rc != C12_ERR_INVALID) return rc;
     snprintf(b->errors, sizeof b->errors, "%s", err->msg);
     b->status = C12_BATCH_FAILED;

@@ -9,6 +9,7 @@
 #include "base/c12_alloc.h"
 #include "batch/bstore.h"
 #include "server/api_req.h"
+#include "server/defer.h"
 #include "server/http_form.h"
 #include "server/server_impl.h"
 
@@ -32,7 +33,8 @@ enum MHD_Result c12_api_batch_off(struct MHD_Connection *c)
  * accept, for a model this server has ("auto" or a served id). */
 static int check_body(void *ctx, c12_batch_endpoint e, const char *body, size_t len, char *msg, size_t cap)
 {
-    const c12_server *s = ctx;
+    c12_batch_check *chk = ctx;
+    c12_server *s = chk->srv;
     c12_api_req q;
     char param[64] = "";
     c12_err err;
@@ -43,14 +45,18 @@ static int check_body(void *ctx, c12_batch_endpoint e, const char *body, size_t 
     }
     int bad = strcmp(q.model, "auto") && c12_server_model_index(s, q.model) < 0;
     if (bad) snprintf(msg, cap, "body: the model '%.200s' is not served here (GET /v1/models lists them)", q.model);
+    size_t bytes = q.prompt ? strlen(q.prompt) : 0;
+    for (size_t i = 0; i < q.n_messages; i++) bytes += strlen(q.messages[i].content);
+    chk->est_s += c12_defer_estimate_s(s, bytes, q.max_tokens);
     c12_api_req_free(&q);
     return bad;
 }
 
-c12_batch_input_rules c12_api_batch_rules(c12_server *s, int endpoint)
+c12_batch_input_rules c12_api_batch_rules(c12_batch_check *chk, int endpoint)
 {
-    return (c12_batch_input_rules){.max_lines = (size_t)s->cfg->batch.max_lines, .only_endpoint = endpoint,
-                                   .check_body = check_body, .ctx = s};
+    chk->est_s = 0;
+    return (c12_batch_input_rules){.max_lines = (size_t)chk->srv->cfg->batch.max_lines, .only_endpoint = endpoint,
+                                   .check_body = check_body, .ctx = chk};
 }
 
 static enum MHD_Result bad_request(struct MHD_Connection *c, const char *param, const char *msg)
@@ -71,7 +77,8 @@ enum MHD_Result c12_api_files_create(c12_server *s, c12_req *r, struct MHD_Conne
     if (!purpose || purpose->len != 5 || memcmp(purpose->data, "batch", 5))
         return bad_request(c, "purpose", "'purpose' must be \"batch\" (the only purpose C12 serves).");
     if (!file || !file->filename[0]) return bad_request(c, "file", "'file' must be a file part.");
-    c12_batch_input_rules rules = c12_api_batch_rules(s, -1);
+    c12_batch_check chk = {.srv = s};
+    c12_batch_input_rules rules = c12_api_batch_rules(&chk, -1);
     c12_batch_input_stats st;
     c12_rc rc = c12_batch_input_read(file->data, file->len, &rules, NULL, NULL, &st, &err);
     if (rc == C12_ERR_NOMEM) return c12_http_error(c, 503, "server_error", NULL, "out_of_memory", "Out of memory.");

@@ -173,8 +173,10 @@ static c12_rc expire(c12_batch_runner *r, c12_batch *b, c12_err *err)
 /* Whether the batch's remaining lines should start now; the wait is counted. */
 static int due(c12_batch_runner *r, c12_batch *b, int64_t pending, double waited_s)
 {
+    /* a line's time: the mean of its lines so far, else the lines' estimate */
     double done = (double)(b->completed + b->failed);
-    double line_s = done > 0 ? b->run_s / done : c12_defer_request_s(r->srv);
+    double line_s = done > 0 ? b->run_s / done
+                  : b->est_s > 0 && b->total > 0 ? b->est_s / (double)b->total : c12_defer_request_s(r->srv);
     int64_t now_ms = c12_clock_real_ms();
     c12_plan p;
     c12_defer_plan(r->srv, now_ms, b->at.expires * 1000, line_s * (double)pending,

@@ -67,15 +67,19 @@ int c12_defer_reading_current(c12_server *s)
     return a.reading.to_ms <= 0 || a.reading.to_ms > c12_clock_real_ms();
 }
 
-double c12_defer_request_s(c12_server *s)
+double c12_defer_estimate_s(c12_server *s, size_t prompt_bytes, int max_tokens)
 {
     double secs = 10; /* no policy: a guess that errs long (the margin absorbs it) */
     c12_policy *pol = s->deps.policy ? c12_policy_slot_get(s->deps.policy) : NULL;
     int k = pol ? c12_policy_strongest(pol) : -1;
     if (k >= 0) {
         const c12_policy_cost *c = c12_policy_get_cost(pol, (size_t)k);
-        secs = c->s_prompt * 64 + c->s_out * c12_policy_get_params(pol)->default_out_tokens;
+        double out = c12_policy_get_params(pol)->default_out_tokens;
+        if (max_tokens > 0 && max_tokens < out) out = max_tokens;
+        secs = c->s_prompt * c12_policy_prompt_tokens(prompt_bytes) + c->s_out * out;
     }
     c12_policy_unref(pol);
     return secs;
 }
+
+double c12_defer_request_s(c12_server *s) { return c12_defer_estimate_s(s, 256, 0); }

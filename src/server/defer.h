@@ -19,9 +19,13 @@ int c12_defer_reading_current(c12_server *s);
  * plan for one request due within server.flex_max_wait_s says now, or a
  * shutdown begins. Returns the seconds waited. */
 double c12_defer_flex_wait(c12_server *s);
-/* Seconds one request is expected to take: the strongest policy model's
- * calibrated (or reference, or estimated) rates for a short prompt and the
- * policy's default output length. */
+/* Seconds a request of prompt_bytes and max_tokens (0: not given) is
+ * expected to take: the strongest policy model's calibrated (or reference,
+ * or estimated) rates for its prompt and for its output, the policy's
+ * default length or max_tokens when that is less. "auto" may choose a
+ * smaller model: the estimate errs long, as a deadline wants. */
+double c12_defer_estimate_s(c12_server *s, size_t prompt_bytes, int max_tokens);
+/* The same for a short request of unknown size (a flex request's wait). */
 double c12_defer_request_s(c12_server *s);
 
 #endif

@@ -115,7 +115,12 @@ enum MHD_Result c12_api_batch_off(struct MHD_Connection *c);
 json_t *c12_api_batch_obj(const c12_batch *b);
 json_t *c12_api_file_obj(const c12_bfile *f);
 /* How a batch's lines are checked: as their endpoint's requests, for a
- * model served here (endpoint -1: any). */
-c12_batch_input_rules c12_api_batch_rules(c12_server *s, int endpoint);
+ * model served here (endpoint -1: any); est_s sums each line's expected
+ * seconds as it is read (a batch's duration before any line has run). */
+typedef struct c12_batch_check {
+    c12_server *srv;
+    double est_s;
+} c12_batch_check;
+c12_batch_input_rules c12_api_batch_rules(c12_batch_check *chk, int endpoint);
 
 #endif

@@ -93,6 +93,7 @@ def test_a_batch_waits_for_the_clean_step_then_completes(c12_san, tmp_path):
                              metadata={"job": "nightly"})
         assert b.status == "in_progress" and b.request_counts.total == 3 and b.metadata == {"job": "nightly"}
         assert b.expires_at == b.created_at + 3600 and b.c12["intensity_at_submission"] == DIRTY
+        assert 0 < b.c12["estimated_s"] < 60  # three lines of 2 tokens
         time.sleep(2)
         b = c.batches.retrieve(b.id)
         assert b.status == "in_progress" and b.request_counts.completed == 0, b
