@@ -38,6 +38,7 @@ typedef struct c12_cache_req {
     const char *model;            /* the model that generates (after routing) */
     const c12_chat_msg *messages; /* chat */
     size_t n_messages;
+    const char *system_note;      /* chat: the directive added to the system turn, or NULL */
     const char *prompt;           /* completions */
     const c12_gen_params *gen;    /* sampling, max_tokens, stop, ignore_eos */
     int has_seed;                 /* the request gave a seed */

@@ -45,7 +45,7 @@ static c12_rc params(c12_sha256 *h, const c12_gen_params *g, int has_seed, c12_e
 static c12_rc input(c12_sha256 *h, const c12_cache_req *r, c12_err *err)
 {
     if (r->endpoint != 0) return text(h, "prompt", r->prompt, err);
-    c12_rc rc = C12_OK;
+    c12_rc rc = r->system_note && *r->system_note ? text(h, "system_note", r->system_note, err) : C12_OK;
     for (size_t i = 0; !rc && i < r->n_messages; i++) {
         rc = text(h, "role", r->messages[i].role, err);
         if (!rc) rc = text(h, "content", r->messages[i].content, err);

@@ -21,6 +21,7 @@
 
 typedef struct eq_opts {
     const char *model, *tasks, *replies;
+    const char *directive; /* a system turn before each chat prompt (the policy's answer-length directive) */
     size_t n;
     double timeout_s;
     int json, threads, max_tokens, verbose, completion;
@@ -30,6 +31,7 @@ static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: c12 eval-quality -m MODEL [--tasks FILE.jsonl] [--n N] [--timeout S] [--max-tokens N]\n"
                "                        [-t THREADS] [--json] [-v] [--replies FILE.jsonl [--completion]]\n"
+               "                        [--directive TEXT]\n"
                "  rows {text, test_list, test_setup_code?, task_id?} (MBPP; with task_id only the test split\n"
                "  11..510 is used): each answer's code runs with its tests in a python3 subprocess with a time\n"
                "  limit (default 10 s). Rows {text, answers}: the reply's final answer, normalised, must hold\n"
@@ -38,7 +40,9 @@ static int usage(FILE *f, int rc)
                "  of them anywhere. The first N rows (default 40); greedy. Prints pass@1, its 95%% Wilson\n"
                "  interval and the passes per router complexity tier. --replies scores canned replies (one\n"
                "  JSON string per line, in row order) without loading a model (--completion: they continue a\n"
-               "  base model's prompt). --tasks defaults to $C12_QUALITY_TASKS or %s\n", EQ_DEFAULT_TASKS);
+               "  base model's prompt). --directive puts TEXT at the end of each chat prompt's system turn, as the\n"
+               "  policy's answer-length directives do (policy.directives); the totals give the output tokens.\n"
+               "  --tasks defaults to $C12_QUALITY_TASKS or %s\n", EQ_DEFAULT_TASKS);
     return rc;
 }
 
@@ -85,13 +89,14 @@ static int on_text(void *ud, const char *text, size_t len)
 }
 
 /* The text the model sees for task t. */
-static c12_rc task_prompt(c12_model *m, const c12_quality_task *t, int chat, c12_buf *prompt, char **text,
-                          c12_err *err)
+static c12_rc task_prompt(c12_model *m, const c12_quality_task *t, int chat, const char *directive, c12_buf *prompt,
+                          char **text, c12_err *err)
 {
     c12_rc rc = k_kinds[t->kind].prompt(t, !chat, prompt, err);
     if (!rc && chat) {
+        /* the directive as the server adds it: at the end of the system turn */
         c12_chat_msg msg = {.role = "user", .content = prompt->data};
-        rc = c12_model_chat_prompt(m, &msg, 1, 1, text, err);
+        rc = c12_model_chat_prompt_note(m, &msg, 1, 1, directive, text, err);
     }
     return rc;
 }
@@ -105,7 +110,7 @@ static c12_rc answer_task(c12_model *m, c12_session *s, const c12_quality_task *
     char *text = NULL;
     int32_t *ids = NULL;
     size_t n = 0;
-    c12_rc rc = task_prompt(m, t, chat, &prompt, &text, err);
+    c12_rc rc = task_prompt(m, t, chat, o->directive, &prompt, &text, err);
     const char *full = chat ? text : prompt.data;
     if (!rc) rc = c12_model_tokenize(m, full, strlen(full), 1, chat, &ids, &n, err);
     if (!rc) {
@@ -182,6 +187,7 @@ static int parse(int argc, char **argv, eq_opts *o)
         else if (!strcmp(a, "-m")) o->model = v, i++;
         else if (!strcmp(a, "--tasks")) o->tasks = v, i++;
         else if (!strcmp(a, "--replies")) o->replies = v, i++;
+        else if (!strcmp(a, "--directive") && *v) o->directive = v, i++;
         else if (!strcmp(a, "--n") && atol(v) >= 1) o->n = (size_t)atol(v), i++;
         else if (!strcmp(a, "--timeout") && atof(v) > 0 && atof(v) <= 3600) o->timeout_s = atof(v), i++;
         else if (!strcmp(a, "--max-tokens") && atoi(v) >= 16) o->max_tokens = atoi(v), i++;
@@ -203,6 +209,7 @@ typedef struct eq_run {
     int chat;
     c12_buf answer, code, prog;
     size_t passed, timeouts, done;
+    long long out_tokens;           /* generated, over all rows */
     size_t tier_n[3], tier_pass[3]; /* by the router's complexity tier of the row's text */
     double gen_s, test_s;
 } eq_run;
@@ -298,6 +305,7 @@ static c12_rc eval_row(eq_run *r, size_t i, c12_err *err)
     r->gen_s += b - a;
     r->test_s += c - b;
     r->done++;
+    r->out_tokens += n_gen;
     r->passed += out == C12_QUALITY_PASS;
     r->timeouts += out == C12_QUALITY_TIMEOUT;
     c12_route_analysis ra;
@@ -327,18 +335,24 @@ static void report_totals(const eq_run *r, double seconds)
             printf("%s\"%s\":{\"n\":%zu,\"passed\":%zu,\"rate\":%.4f}", k ? "," : "",
                    c12_route_tier_name((c12_route_tier)k), tn[k], tp[k], rate(tp[k], tn[k]));
         printf("},\"n\":%zu,\"passed\":%zu,\"timeouts\":%zu,\"pass_at_1\":%.4f,\"ci95\":[%.4f,%.4f],"
-               "\"greedy\":true,\"timeout_s\":%g,\"chat\":%s,\"seconds\":%.1f,\"gen_s\":%.1f,\"test_s\":%.1f}\n",
+               "\"greedy\":true,\"timeout_s\":%g,\"chat\":%s,\"seconds\":%.1f,\"gen_s\":%.1f,\"test_s\":%.1f,"
+               "\"output_tokens\":%lld,\"directive\":",
                r->done, r->passed, r->timeouts, p, lo, hi, r->o.timeout_s, r->chat ? "true" : "false", seconds,
-               r->gen_s, r->test_s);
+               r->gen_s, r->test_s, r->out_tokens);
+        json_t *d = r->o.directive ? json_string(r->o.directive) : json_null();
+        json_dumpf(d, stdout, JSON_ENCODE_ANY);
+        json_decref(d);
+        printf("}\n");
         return;
     }
     fprintf(stderr, "by complexity tier (passed/n = rate): low %zu/%zu = %.3f, medium %zu/%zu = %.3f, "
                     "high %zu/%zu = %.3f\n",
             tp[0], tn[0], rate(tp[0], tn[0]), tp[1], tn[1], rate(tp[1], tn[1]), tp[2], tn[2], rate(tp[2], tn[2]));
     printf("%s: pass@1 %zu/%zu = %.3f (95%% Wilson CI %.3f-%.3f), %zu timed out; greedy, %s prompt;"
-           " %.0f s (generation %.0f s, tests %.0f s)\n",
-           r->o.model, r->passed, r->done, p, lo, hi, r->timeouts, r->chat ? "chat" : "completion", seconds,
-           r->gen_s, r->test_s);
+           " %lld output tokens (%.1f a row); %.0f s (generation %.0f s, tests %.0f s)%s%s%s\n",
+           r->o.model, r->passed, r->done, p, lo, hi, r->timeouts, r->chat ? "chat" : "completion", r->out_tokens,
+           rate((size_t)r->out_tokens, r->done), seconds, r->gen_s, r->test_s, r->o.directive ? "; directive \"" : "",
+           r->o.directive ? r->o.directive : "", r->o.directive ? "\"" : "");
 }
 
 /* Load the model (or the canned replies) and open a session. */

@@ -56,6 +56,12 @@ typedef struct c12_chat_msg {
  * *out is c12_malloc'ed. */
 c12_rc c12_model_chat_prompt(const c12_model *m, const c12_chat_msg *msgs, size_t n,
                              int add_assistant, char **out, c12_err *err);
+/* The same with `note` (NULL or "": none) at the end of the system turn: the
+ * request's own system message, else the template's default system line
+ * (which stays), else a system turn of its own. The policy's answer-length
+ * directives travel this way (docs/policy.md). */
+c12_rc c12_model_chat_prompt_note(const c12_model *m, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                                  const char *note, char **out, c12_err *err);
 
 /* --- sessions --- */
 typedef struct c12_session_params {

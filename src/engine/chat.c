@@ -13,7 +13,7 @@
 typedef struct chat_family {
     const char *name;
     int (*matches)(const char *tmpl);
-    c12_rc (*render)(const char *tmpl, const c12_chat_msg *msgs, size_t n, int add_assistant,
+    c12_rc (*render)(const char *tmpl, const c12_chat_msg *msgs, size_t n, int add_assistant, const char *note,
                      c12_buf *out);
 } chat_family;
 
@@ -42,26 +42,31 @@ static c12_rc chatml_default_system(const char *tmpl, c12_buf *sys)
     return C12_OK;
 }
 
-static c12_rc chatml_turn(c12_buf *out, const char *role, const char *content)
+static c12_rc chatml_turn(c12_buf *out, const char *role, const char *content, const char *note)
 {
     c12_rc rc = c12_buf_printf(out, "<|im_start|>%s\n", role);
     if (!rc) rc = c12_buf_puts(out, content);
+    if (!rc && note) rc = c12_buf_printf(out, "%s%s", *content ? "\n\n" : "", note);
     if (!rc) rc = c12_buf_puts(out, "<|im_end|>\n");
     return rc;
 }
 
-static c12_rc chatml_render(const char *tmpl, const c12_chat_msg *msgs, size_t n,
-                            int add_assistant, c12_buf *out)
+/* The note goes at the end of the system turn: the request's own, else the
+ * template's default line (kept, so that a note changes nothing else). */
+static c12_rc chatml_render(const char *tmpl, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                            const char *note, c12_buf *out)
 {
     c12_rc rc = C12_OK;
-    if (n == 0 || strcmp(msgs[0].role, "system")) {
+    int has_system = n > 0 && !strcmp(msgs[0].role, "system");
+    if (!has_system) {
         c12_buf sys;
         c12_buf_init(&sys, 0);
         rc = chatml_default_system(tmpl, &sys);
-        if (!rc && sys.len) rc = chatml_turn(out, "system", sys.data);
+        if (!rc && (sys.len || note)) rc = chatml_turn(out, "system", sys.len ? sys.data : "", note);
         c12_buf_free(&sys);
     }
-    for (size_t i = 0; i < n && !rc; i++) rc = chatml_turn(out, msgs[i].role, msgs[i].content);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = chatml_turn(out, msgs[i].role, msgs[i].content, i == 0 && has_system ? note : NULL);
     if (!rc && add_assistant) rc = c12_buf_puts(out, "<|im_start|>assistant\n");
     return rc;
 }
@@ -72,6 +77,12 @@ static const chat_family families[] = {
 
 c12_rc c12_model_chat_prompt(const c12_model *m, const c12_chat_msg *msgs, size_t n,
                              int add_assistant, char **out, c12_err *err)
+{
+    return c12_model_chat_prompt_note(m, msgs, n, add_assistant, NULL, out, err);
+}
+
+c12_rc c12_model_chat_prompt_note(const c12_model *m, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                                  const char *note, char **out, c12_err *err)
 {
     if (!m->chat_template)
         return c12_fail(err, C12_ERR_INVALID, /* the request's fault: it asked a base model to chat */
@@ -84,7 +95,7 @@ c12_rc c12_model_chat_prompt(const c12_model *m, const c12_chat_msg *msgs, size_
                 return c12_fail(err, C12_ERR_INVALID, "chat: message %zu lacks role or content", i);
         c12_buf b;
         c12_buf_init(&b, 0);
-        c12_rc rc = families[f].render(m->chat_template, msgs, n, add_assistant, &b);
+        c12_rc rc = families[f].render(m->chat_template, msgs, n, add_assistant, note && *note ? note : NULL, &b);
         if (rc) {
             c12_buf_free(&b);
             return c12_fail(err, rc, "chat: cannot render the prompt");

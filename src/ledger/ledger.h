@@ -46,6 +46,7 @@ typedef struct c12_ledger_row {
     double saved_energy_j;      /* a cached answer: what generating it took the first time */
     double saved_co2_g;         /* that energy at this request's intensity and PUE */
     char batch_id[40];          /* the batch the request was a line of, or "" */
+    char directive[200];        /* the answer-length directive the policy added, or "" */
 } c12_ledger_row;
 
 /* ---- the store interface ---- */

@@ -96,6 +96,9 @@ static const migration MIGRATIONS[] = {
     /* 5: the batch a request was a line of (the Batch API) */
     {{[C12_SQL_SQLITE] = "ALTER TABLE requests ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';",
       [C12_SQL_POSTGRESQL] = "ALTER TABLE requests ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';"}},
+    /* 6: the answer-length directive the policy added to the request */
+    {{[C12_SQL_SQLITE] = "ALTER TABLE requests ADD COLUMN directive TEXT NOT NULL DEFAULT '';",
+      [C12_SQL_POSTGRESQL] = "ALTER TABLE requests ADD COLUMN directive TEXT NOT NULL DEFAULT '';"}},
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

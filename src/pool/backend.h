@@ -19,6 +19,9 @@ typedef struct c12_backend_req {
     const c12_chat_msg *messages;
     size_t n_messages;
     const char *prompt;
+    /* chat: appended to the system turn (the policy's answer-length
+     * directive), or NULL */
+    const char *system_note;
     c12_gen_params gen;
 } c12_backend_req;
 

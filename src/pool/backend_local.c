@@ -101,7 +101,7 @@ static c12_rc prompt_text(const local_model *lm, const c12_backend_req *req, cha
         *out = c12_strdup(req->prompt);
         return *out ? C12_OK : c12_fail(err, C12_ERR_NOMEM, "out of memory");
     }
-    return c12_model_chat_prompt(lm->m, req->messages, req->n_messages, 1, out, err);
+    return c12_model_chat_prompt_note(lm->m, req->messages, req->n_messages, 1, req->system_note, out, err);
 }
 
 static c12_rc generate(void *self, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,

@@ -36,6 +36,8 @@ static c12_rc check(const c12_policy_params *p, c12_err *err)
     if (!(p->default_out_tokens >= 1 && p->default_out_tokens <= 1e6))
         return c12_fail(err, C12_ERR_INVALID, "policy.default_output_tokens: must be in 1..1000000");
     if (!(p->pue >= 1 && p->pue <= 10)) return c12_fail(err, C12_ERR_INVALID, "policy.pue: must be in 1..10");
+    c12_rc rc = c12_policy_directives_check(&p->directives, err);
+    if (rc) return rc;
     for (size_t i = 0; i < p->n_models; i++) {
         const c12_policy_model *m = &p->models[i];
         if (!m->name[0]) return c12_fail(err, C12_ERR_INVALID, "policy.models[%zu]: no name", i);
@@ -171,6 +173,10 @@ c12_rc c12_policy_decide(const c12_policy *pol, const c12_policy_request *req, c
     double out_tok = req->out_tokens > 0 ? req->out_tokens : c12_policy_out_tokens(pol, a);
     c12_policy_decision d;
     d.n = 0;
+    d.directive = 0;
+    d.dir = req->chat && !req->no_directive ? c12_policy_directive_pick(&p->directives, a->category, blend, &d.directive)
+                                            : NULL;
+    if (d.dir) out_tok *= d.dir->out_factor; /* as measured: a shorter answer costs less */
     for (size_t i = 0; i < p->n_models; i++) {
         if (req->chat && !p->models[i].chat) continue; /* a base model cannot chat */
         const c12_policy_cost *k = &pol->cost[i];
@@ -197,8 +203,10 @@ c12_rc c12_policy_decide(const c12_policy *pol, const c12_policy_request *req, c
     d.min_rating = need;
     const c12_policy_choice *b = &d.c[0];
     const char *cat = c12_route_category_name(a->category), *tier = c12_route_tier_name(a->tier);
-    snprintf(d.reason, sizeof d.reason, "%s/%s, %.0f g/kWh%s: %s %.2f>=%.2f, %s", cat, tier, blend,
-             level ? " (high)" : "", p->models[b->model].name, b->rating, need, why_first(b));
+    char dir[24] = "";
+    if (d.dir) snprintf(dir, sizeof dir, "; directive %d", d.directive);
+    snprintf(d.reason, sizeof d.reason, "%s/%s, %.0f g/kWh%s: %s %.2f>=%.2f, %s%s", cat, tier, blend,
+             level ? " (high)" : "", p->models[b->model].name, b->rating, need, why_first(b), dir);
     size_t len = 0;
     d.explain[0] = 0;
     add(d.explain, sizeof d.explain, &len,
@@ -207,6 +215,9 @@ c12_rc c12_policy_decide(const c12_policy *pol, const c12_policy_request *req, c
         cat, tier, req->prompt_tokens, out_tok, req->chat ? ", chat" : ", completion", req->intensity_now, next,
         blend, level, need);
     if (req->max_latency_ms > 0) add(d.explain, sizeof d.explain, &len, "; latency <= %.0f ms", req->max_latency_ms);
+    if (d.dir)
+        add(d.explain, sizeof d.explain, &len, "; directive %d (above %.0f g/kWh, output x%.2f): \"%s\"", d.directive,
+            d.dir->above, d.dir->out_factor, d.dir->text);
     for (size_t i = 0; i < d.n; i++) {
         const c12_policy_choice *c = &d.c[i];
         const c12_policy_cost *k = &pol->cost[c->model];

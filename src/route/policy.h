@@ -58,6 +58,29 @@ typedef struct c12_policy_level {
     double min_rating; /* the rating a model needs at this level */
 } c12_policy_level;
 
+/* An answer-length directive: above `above` gCO2/kWh (the same blend that
+ * picks the thresholds' level) `text` goes at the end of the system turn of
+ * an `auto` chat request (docs/policy.md, "Answer-length directives"). */
+#define C12_POLICY_DIRECTIVE_MAX 200
+typedef struct c12_policy_directive {
+    double above;
+    char text[C12_POLICY_DIRECTIVE_MAX];
+    /* measured: output tokens with the directive / without (c12 eval-quality
+     * --directive); plans the request's energy and c12 simulate's */
+    double out_factor;
+    /* measured: pass rate with the directive / without; c12 simulate counts
+     * an answer adequate when rating x this meets min_rating */
+    double pass_factor;
+} c12_policy_directive;
+
+typedef struct c12_policy_directives {
+    int enabled;           /* off by default: the operator opts in */
+    size_t n_levels;       /* general and grounded requests; increasing */
+    c12_policy_directive levels[C12_POLICY_LEVELS_MAX];
+    size_t n_code;         /* code requests get none unless listed here */
+    c12_policy_directive code[C12_POLICY_LEVELS_MAX];
+} c12_policy_directives;
+
 typedef struct c12_policy_params {
     size_t n_models;
     c12_policy_model models[C12_POLICY_MODELS_MAX];
@@ -67,6 +90,7 @@ typedef struct c12_policy_params {
     double forecast_weight; /* blend = now + w (next hour - now), 0..1 */
     double default_out_tokens; /* when the request states no length */
     double pue;             /* power usage effectiveness, >= 1 */
+    c12_policy_directives directives;
 } c12_policy_params;
 
 /* The built-in parameters (docs/policy.md; no file needed). */
@@ -151,6 +175,7 @@ typedef struct c12_policy_request {
     double intensity_now;    /* gCO2/kWh */
     double intensity_next;   /* next hour's forecast; NAN or < 0: unknown (= now) */
     unsigned loaded_mask;    /* bit i: model i is resident */
+    int no_directive;        /* the caller opted out (x-c12-directive: none) */
 } c12_policy_request;
 
 typedef struct c12_policy_choice {
@@ -167,6 +192,8 @@ typedef struct c12_policy_decision {
     int level;                                   /* thresholds exceeded (0..n_levels) */
     double intensity;                            /* the blend that chose the level */
     double min_rating;                           /* needed at that level */
+    int directive;                               /* 0: none; else its level (1 = the lowest) */
+    const c12_policy_directive *dir;             /* that directive (in the policy: valid while it is held) */
     char reason[C12_POLICY_REASON_MAX];          /* short, for x-c12-route */
     char explain[C12_POLICY_EXPLAIN_MAX];        /* every candidate and why */
 } c12_policy_decision;
@@ -180,6 +207,14 @@ c12_rc c12_policy_decide(const c12_policy *p, const c12_policy_request *req, c12
 
 /* Whether a model's rating for (category, tier) meets the base min_rating. */
 int c12_policy_adequate(const c12_policy *p, size_t model_index, c12_route_category cat, c12_route_tier tier);
+
+/* The directive for a chat request of category cat at blended intensity
+ * `blend` (NULL: none: disabled, a completion, below every level); *level is
+ * its 1-based level. (policy_directives.c) */
+const c12_policy_directive *c12_policy_directive_pick(const c12_policy_directives *d, c12_route_category cat,
+                                                       double blend, int *level);
+/* Checks a directives section (INVALID naming the field). */
+c12_rc c12_policy_directives_check(const c12_policy_directives *d, c12_err *err);
 
 /* ---- reload: a slot that always holds a policy ---- */
 typedef struct c12_policy_slot {
@@ -202,5 +237,8 @@ void c12_policy_slot_swap(c12_policy_slot *s, c12_policy *next);
  * and hands over the node; NULL: the file has none) over the built-in
  * defaults. Errors name "file:line: policy.key". */
 c12_rc c12_policy_section(const c12_cfg_node *n, c12_policy_params *out, c12_err *err);
+/* Its `directives:` key (policy_directives.c). */
+c12_rc c12_policy_directives_set(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj,
+                                 c12_err *err);
 
 #endif

@@ -57,4 +57,14 @@ void c12_policy_defaults(c12_policy_params *p)
     p->forecast_weight = 0.5;
     p->default_out_tokens = 256;
     p->pue = 1.0;
+    /* Answer-length directives: off until the operator turns them on
+     * (policy.directives.enabled); the levels are the issue's, at the
+     * thresholds' intensities, with what c12 eval-quality --directive
+     * measured for them (docs/policy.md). No code directive: the code
+     * answers' length is the code. */
+    c12_policy_directives *d = &p->directives;
+    d->n_levels = 2;
+    d->levels[0] = (c12_policy_directive){.above = 200, .text = "Answer briefly.", .out_factor = 1, .pass_factor = 1};
+    d->levels[1] = (c12_policy_directive){
+        .above = 240, .text = "Answer in at most two sentences.", .out_factor = 1, .pass_factor = 1};
 }

@@ -17,6 +17,7 @@
  *         general: [0.5, 0.3, 0.1]
  *         grounded: [0.6, 0.6, 0.6]     # optional: the general ratings when absent
  *         source: "MBPP pass@1 3/40 ..."
+ *     directives: {...}          # answer-length directives: policy_directives.c
  *
  * Unknown keys are errors naming file:line and the key, so a typo cannot
  * silently leave a default in force. */
@@ -128,6 +129,7 @@ static const c12_cfg_key POLICY_KEYS[] = {
     C12_CFG_SLOT("pue", c12_cfg_slot_num, c12_policy_params, pue, 1, 10),
     C12_CFG_SET("thresholds", set_levels),
     C12_CFG_SET("models", set_models),
+    C12_CFG_SET("directives", c12_policy_directives_set),
     {0}};
 
 c12_rc c12_policy_section(const c12_cfg_node *n, c12_policy_params *out, c12_err *err)

@@ -136,6 +136,7 @@ void c12_account_row(const c12_gen_job *job, const char *status, const c12_backe
     C12_LEDGER_SET(row->route_reason, ch->reason);
     C12_LEDGER_SET(row->status, status);
     C12_LEDGER_SET(row->batch_id, job->batch_id);
+    C12_LEDGER_SET(row->directive, ch->directive);
 }
 
 void c12_account_finish(c12_gen_job *job, const char *status, const c12_backend_result *res)

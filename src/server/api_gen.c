@@ -83,6 +83,17 @@ static const char *queue_headers(c12_server *s, struct MHD_Connection *c, asks *
     return NULL;
 }
 
+/* x-c12-directive: none opts out of the policy's answer-length directive
+ * ("auto", the default, lets the policy decide). */
+static const char *directive_header(c12_gen_job *job, struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-directive");
+    if (!v || !strcasecmp(v, "auto")) return NULL;
+    if (strcasecmp(v, "none")) return "x-c12-directive must be none or auto";
+    job->directive_off = 1;
+    return NULL;
+}
+
 /* Which key was presented: its label, "key:<first 8 hex of its sha256>"
  * (the key itself is never stored); a body that fails to parse still has it. */
 static void note_key(c12_gen_job *job, int key_idx)
@@ -138,6 +149,7 @@ static int parse(c12_gen_job *job, const incoming *in, asks *a, refusal *f)
         return 0;
     }
     const char *bad = queue_headers(job->srv, c, a);
+    if (!bad) bad = directive_header(job, c);
     if (bad) {
         *f = (refusal){.status = 400, .code = "invalid_header"};
         snprintf(f->msg, sizeof f->msg, "%s", bad);

@@ -66,6 +66,7 @@ static void policy_request(const c12_gen_job *job, const c12_policy *pol, double
         .max_latency_ms = max_latency_ms,
         .intensity_now = job->price.intensity,
         .intensity_next = job->price.next_hour,
+        .no_directive = job->directive_off,
     };
     for (size_t i = 0; i < pp->n_models; i++)
         if (resident(job, pp->models[i].served_idx)) r->loaded_mask |= 1u << i;
@@ -144,6 +145,11 @@ static c12_rc choose_auto(c12_gen_job *job, const c12_policy *pol, c12_prio prio
     if (pol) policy_request(job, pol, max_latency_ms, &pr);
     if (pol && c12_policy_decide(pol, &pr, &ch->decision, &derr) == C12_OK) {
         ch->route.decision = &ch->decision;
+        if (ch->decision.dir) { /* the decision points into pol: keep a copy */
+            snprintf(ch->directive, sizeof ch->directive, "%s", ch->decision.dir->text);
+            job->breq.system_note = ch->directive;
+        }
+        ch->decision.dir = NULL;
         return acquire_candidates(job, pol, prio, deadline_ms, err);
     }
     /* No policy model is served, or none can take this kind of request. */

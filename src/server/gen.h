@@ -40,6 +40,7 @@ typedef struct c12_gen_choice {
     double est_j;              /* expected joules (basis ESTIMATE) or so far (PREFILL) */
     c12_energy_basis est_basis;
     c12_policy_cost strongest;  /* the strongest policy model's rates (the counterfactual) */
+    char directive[C12_POLICY_DIRECTIVE_MAX]; /* the answer-length directive added, or "" */
     int have_strongest;
 } c12_gen_choice;
 
@@ -84,6 +85,7 @@ typedef struct c12_gen_job {
     const char *model;         /* the request's model until a served one is tried, then its id */
     char batch_id[40];         /* the batch a line belongs to, or "" */
     double flex_wait_s;        /* service_tier "flex": seconds waited for cleaner power */
+    int directive_off;         /* x-c12-directive: none */
     c12_lease lease;
     int leased;
     c12_gen_price price;

@@ -51,6 +51,7 @@ void c12_gen_cache_lookup(c12_gen_job *job)
     if (gc->state != C12_GEN_CACHE_MISS) return;
     c12_cache_req r = {.endpoint = job->q.kind == C12_API_CHAT ? 0 : 1, .model = job->model,
                        .messages = job->breq.messages, .n_messages = job->breq.n_messages,
+                       .system_note = job->breq.system_note,
                        .prompt = job->breq.prompt, .gen = &job->breq.gen, .has_seed = job->q.has_seed,
                        /* the key's whole hash: its 8-digit label could be another key's too */
                        .api_key = job->key_idx >= 0 ? s->cfg->api_keys[job->key_idx] : ""};
