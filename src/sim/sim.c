@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/c12_alloc.h"
 #include "carbon/carbon_trace.h"
 #include "sim/sim.h"
 
@@ -16,11 +17,18 @@ static int smallest(const c12_policy *p)
     return best;
 }
 
-static int pick_strongest(const c12_policy *p, const c12_policy_request *r) { return c12_policy_strongest(p); }
-static int pick_smallest(const c12_policy *p, const c12_policy_request *r) { return smallest(p); }
+static int pick_strongest(const c12_policy *p, const c12_policy_request *r, c12_sim_pick *out)
+{
+    return c12_policy_strongest(p);
+}
+
+static int pick_smallest(const c12_policy *p, const c12_policy_request *r, c12_sim_pick *out)
+{
+    return smallest(p);
+}
 
 /* code -> the best-rated model for code (qwen2.5-coder), else the smallest */
-static int pick_code_only(const c12_policy *p, const c12_policy_request *r)
+static int pick_code_only(const c12_policy *p, const c12_policy_request *r, c12_sim_pick *out)
 {
     if (r->analysis->category != C12_ROUTE_CODE) return smallest(p);
     const c12_policy_params *pp = c12_policy_get_params(p);
@@ -32,17 +40,23 @@ static int pick_code_only(const c12_policy *p, const c12_policy_request *r)
     return best;
 }
 
-static int pick_carbon(const c12_policy *p, const c12_policy_request *r)
+static int pick_carbon(const c12_policy *p, const c12_policy_request *r, c12_sim_pick *out)
 {
     c12_policy_decision d;
-    return c12_policy_decide(p, r, &d, NULL) ? -1 : d.c[0].model;
+    if (c12_policy_decide(p, r, &d, NULL)) return -1;
+    out->dir = d.dir;
+    out->level = d.directive;
+    return d.c[0].model;
 }
 
 const c12_sim_strategy c12_sim_strategies[C12_SIM_STRATEGIES] = {
-    {"always-strongest", pick_strongest},
-    {"always-smallest", pick_smallest},
-    {"code-only", pick_code_only},
-    {"carbon-aware", pick_carbon},
+    {"always-strongest", pick_strongest, 0},
+    {"always-smallest", pick_smallest, 0},
+    {"code-only", pick_code_only, 0},
+    {"carbon-aware", pick_carbon, 0},
+    {"+ response cache", pick_carbon, C12_SIM_CACHE},
+    {"+ directives", pick_carbon, C12_SIM_DIRECTIVES},
+    {"+ cache, directives", pick_carbon, C12_SIM_CACHE | C12_SIM_DIRECTIVES},
 };
 
 /* splitmix64: small, seeded, the same everywhere */
@@ -61,52 +75,145 @@ static double intensity_at(const c12_carbon_series *tr, int64_t t)
     return tr->pts[c12_carbon_trace_at(tr, t)].value;
 }
 
+/* What a row keeps between arrivals: when each model was last used, and
+ * with the cache lever each answer's store time, arrival count and
+ * adequacy, by (row, model, directive level). */
+typedef struct sim_row {
+    c12_sim_result r;
+    int64_t last_use[C12_POLICY_MODELS_MAX];
+    int64_t *stored_ms;   /* INT64_MIN: not cached */
+    size_t *stored_seq;
+    unsigned char *stored_ok;
+    size_t seq;           /* arrivals so far */
+} sim_row;
+
+#define SIM_DIR_SLOTS (C12_POLICY_LEVELS_MAX + 1)
+
+/* One arrival: what it is, when, and at what intensity. */
+typedef struct arrival {
+    const c12_sim_item *it;
+    size_t item;
+    int64_t now;
+    double inow, inext;
+    int cacheable;
+} arrival;
+
+/* The cache's answer slot of (item, model, directive level), if answered. */
+static size_t slot_of(size_t item, int m, int level)
+{
+    return (item * C12_POLICY_MODELS_MAX + (size_t)m) * SIM_DIR_SLOTS + (size_t)level;
+}
+
+static int cache_hit(const sim_row *w, const c12_sim_params *sp, const arrival *a, size_t slot)
+{
+    if (!w->stored_ms || !a->cacheable || w->stored_ms[slot] == INT64_MIN) return 0;
+    if (sp->cache_ttl_s > 0 && (double)(a->now - w->stored_ms[slot]) >= sp->cache_ttl_s * 1000.0) return 0;
+    return w->seq - w->stored_seq[slot] < sp->cache_entries;
+}
+
+static c12_rc serve(const c12_policy *pol, const c12_sim_params *sp, const c12_sim_strategy *st, sim_row *w,
+                    const arrival *a, c12_err *err)
+{
+    const c12_policy_params *pp = c12_policy_get_params(pol);
+    const int64_t keep_ms = (int64_t)(sp->keep_alive_s * 1000.0);
+    unsigned mask = 0;
+    for (size_t i = 0; i < pp->n_models; i++)
+        if (w->last_use[i] != INT64_MIN && a->now - w->last_use[i] <= keep_ms) mask |= 1u << i;
+    c12_policy_request req = {.analysis = &a->it->a, .chat = 1, .prompt_tokens = a->it->prompt_tokens,
+                              .intensity_now = a->inow, .intensity_next = a->inext, .loaded_mask = mask,
+                              .no_directive = !(st->levers & C12_SIM_DIRECTIVES)};
+    c12_sim_pick pk = {0};
+    int m = st->pick(pol, &req, &pk);
+    if (m < 0) return c12_fail(err, C12_ERR_NOT_FOUND, "simulate: %s found no model", st->name);
+    const c12_policy_directive *dir = pk.dir;
+    c12_sim_result *r = &w->r;
+    const int cat = a->it->a.category;
+    size_t slot = slot_of(a->item, m, pk.level);
+    int ok;
+    w->seq++;
+    r->requests++;
+    r->by_model[m]++;
+    r->by_cat[cat]++;
+    if (cache_hit(w, sp, a, slot)) {
+        r->cache_hits++;
+        ok = w->stored_ok[slot];
+    } else {
+        const int loaded = (mask >> m) & 1u;
+        double out = c12_policy_out_tokens(pol, &a->it->a) * (dir ? dir->out_factor : 1);
+        double j = c12_policy_energy_j(pol, (size_t)m, a->it->prompt_tokens, out, loaded);
+        double rating = pp->models[m].rating[cat][a->it->a.tier] * (dir ? dir->pass_factor : 1);
+        ok = rating >= pp->min_rating;
+        r->loads += !loaded;
+        r->directed += dir != NULL;
+        r->out_tokens += out;
+        r->energy_j += j;
+        r->co2_g += j / 3.6e6 * a->inow * pp->pue;
+        w->last_use[m] = a->now;
+        if (w->stored_ms && a->cacheable) {
+            w->stored_ms[slot] = a->now;
+            w->stored_seq[slot] = w->seq;
+            w->stored_ok[slot] = (unsigned char)ok;
+        }
+    }
+    r->adequate += ok;
+    r->adequate_by_cat[cat] += ok;
+    return C12_OK;
+}
+
+static void rows_free(sim_row *rows)
+{
+    for (int k = 0; k < C12_SIM_STRATEGIES; k++) {
+        c12_free(rows[k].stored_ms);
+        c12_free(rows[k].stored_seq);
+        c12_free(rows[k].stored_ok);
+    }
+}
+
+static c12_rc rows_init(sim_row *rows, size_t n_items, c12_err *err)
+{
+    memset(rows, 0, sizeof(sim_row) * C12_SIM_STRATEGIES);
+    size_t n = n_items * C12_POLICY_MODELS_MAX * SIM_DIR_SLOTS;
+    for (int k = 0; k < C12_SIM_STRATEGIES; k++) {
+        rows[k].r.name = c12_sim_strategies[k].name;
+        for (int i = 0; i < C12_POLICY_MODELS_MAX; i++) rows[k].last_use[i] = INT64_MIN;
+        if (!(c12_sim_strategies[k].levers & C12_SIM_CACHE)) continue;
+        rows[k].stored_ms = c12_malloc(n * sizeof *rows[k].stored_ms);
+        rows[k].stored_seq = c12_calloc(n, sizeof *rows[k].stored_seq);
+        rows[k].stored_ok = c12_calloc(n, 1);
+        if (!rows[k].stored_ms || !rows[k].stored_seq || !rows[k].stored_ok) {
+            rows_free(rows);
+            return c12_fail(err, C12_ERR_NOMEM, "simulate: out of memory for the cache of %zu rows", n_items);
+        }
+        for (size_t i = 0; i < n; i++) rows[k].stored_ms[i] = INT64_MIN;
+    }
+    return C12_OK;
+}
+
 c12_rc c12_sim_run(const c12_policy *pol, const c12_sim_params *sp, c12_sim_result *out, c12_err *err)
 {
     if (!sp->trace || sp->trace->n == 0 || !sp->items || sp->n_items == 0 || !(sp->rate_per_h > 0) ||
-        !(sp->days > 0) || !(sp->keep_alive_s >= 0))
-        return c12_fail(err, C12_ERR_INVALID, "simulate: needs a trace, a workload, rate > 0 and days > 0");
-    const c12_policy_params *pp = c12_policy_get_params(pol);
-    c12_sim_result res[C12_SIM_STRATEGIES];
-    int64_t last_use[C12_SIM_STRATEGIES][C12_POLICY_MODELS_MAX];
-    memset(res, 0, sizeof res);
-    for (int k = 0; k < C12_SIM_STRATEGIES; k++) {
-        res[k].name = c12_sim_strategies[k].name;
-        for (int i = 0; i < C12_POLICY_MODELS_MAX; i++) last_use[k][i] = INT64_MIN;
-    }
-    uint64_t rng = sp->seed;
+        !(sp->days > 0) || !(sp->keep_alive_s >= 0) || !(sp->cacheable >= 0 && sp->cacheable <= 1) ||
+        !(sp->cache_ttl_s >= 0))
+        return c12_fail(err, C12_ERR_INVALID,
+                        "simulate: needs a trace, a workload, rate > 0, days > 0 and a cacheable share in 0..1");
+    sim_row rows[C12_SIM_STRATEGIES];
+    c12_rc rc = rows_init(rows, sp->n_items, err);
+    if (rc) return rc;
+    uint64_t rng = sp->seed, rng_cache = sp->seed ^ 0x43616368652121ull; /* its own stream: the arrivals stay */
     const double end_ms = sp->start_ms + sp->days * C12_CARBON_DAY_MS;
-    const int64_t keep_ms = (int64_t)(sp->keep_alive_s * 1000.0);
     double t = (double)sp->start_ms;
     for (;;) {
         t += -log(uniform01(&rng)) / sp->rate_per_h * (double)C12_CARBON_HOUR_MS;
         if (t >= end_ms) break;
-        int64_t now = (int64_t)t;
-        const c12_sim_item *it = &sp->items[next_u64(&rng) % sp->n_items];
-        double inow = intensity_at(sp->trace, now), inext = intensity_at(sp->trace, now + C12_CARBON_HOUR_MS);
-        for (int k = 0; k < C12_SIM_STRATEGIES; k++) {
-            unsigned mask = 0;
-            for (size_t i = 0; i < pp->n_models; i++)
-                if (last_use[k][i] != INT64_MIN && now - last_use[k][i] <= keep_ms) mask |= 1u << i;
-            c12_policy_request req = {.analysis = &it->a, .chat = 1, .prompt_tokens = it->prompt_tokens,
-                                      .intensity_now = inow, .intensity_next = inext, .loaded_mask = mask};
-            int m = c12_sim_strategies[k].pick(pol, &req);
-            if (m < 0) return c12_fail(err, C12_ERR_NOT_FOUND, "simulate: %s found no model", res[k].name);
-            const int loaded = (mask >> m) & 1u;
-            double j = c12_policy_energy_j(pol, (size_t)m, it->prompt_tokens, c12_policy_out_tokens(pol, &it->a),
-                                           loaded);
-            res[k].loads += !loaded;
-            last_use[k][m] = now;
-            int cat = it->a.category, ok = c12_policy_adequate(pol, (size_t)m, it->a.category, it->a.tier);
-            res[k].requests++;
-            res[k].energy_j += j;
-            res[k].co2_g += j / 3.6e6 * inow * pp->pue;
-            res[k].adequate += ok;
-            res[k].by_model[m]++;
-            res[k].by_cat[cat]++;
-            res[k].adequate_by_cat[cat] += ok;
-        }
+        arrival a = {.now = (int64_t)t, .item = next_u64(&rng) % sp->n_items};
+        a.it = &sp->items[a.item];
+        a.inow = intensity_at(sp->trace, a.now);
+        a.inext = intensity_at(sp->trace, a.now + C12_CARBON_HOUR_MS);
+        a.cacheable = uniform01(&rng_cache) < sp->cacheable;
+        for (int k = 0; !rc && k < C12_SIM_STRATEGIES; k++) rc = serve(pol, sp, &c12_sim_strategies[k], &rows[k], &a, err);
+        if (rc) break;
     }
-    memcpy(out, res, sizeof res);
-    return C12_OK;
+    for (int k = 0; !rc && k < C12_SIM_STRATEGIES; k++) out[k] = rows[k].r;
+    rows_free(rows);
+    return rc;
 }

@@ -9,7 +9,19 @@
  * the policy's cost model (calibrated, else estimated); CO2 is energy x the
  * trace's intensity at the arrival x PUE. A request is "adequate" when the
  * chosen model's rating for its category and tier meets the policy's base
- * min_rating. */
+ * min_rating.
+ *
+ * The carbon-aware policy runs again with each of its token-saving levers
+ * (issue 18) on, alone and together:
+ *   - the response cache: an arrival whose row was answered by the same model
+ *     with the same directive within the cache's ttl_s, with fewer than
+ *     max_entries arrivals since (an LRU bound that counts repeats as new
+ *     keys: conservative), costs nothing and is as adequate as the answer it
+ *     replays; only a `cacheable` share of arrivals (deterministic requests)
+ *     may hit;
+ *   - answer-length directives (policy.directives, forced on for this row):
+ *     the planned output is scaled by the level's measured out_factor, and
+ *     adequacy needs rating x pass_factor >= min_rating. */
 #ifndef C12_SIM_H
 #define C12_SIM_H
 
@@ -27,13 +39,24 @@ typedef struct c12_sim_item {
     double prompt_tokens;
 } c12_sim_item;
 
-/* A strategy picks a model index for a request. */
+/* The levers a strategy row runs with. */
+enum { C12_SIM_CACHE = 1, C12_SIM_DIRECTIVES = 2 };
+
+/* The policy's directive for a request (only the carbon-aware rows give one). */
+typedef struct c12_sim_pick {
+    const c12_policy_directive *dir; /* NULL: none */
+    int level;                       /* its level, 1-based; 0: none */
+} c12_sim_pick;
+
+/* A strategy picks a model index for a request (and the policy's
+ * directive, when its row has the directives lever). */
 typedef struct c12_sim_strategy {
     const char *name;
-    int (*pick)(const c12_policy *p, const c12_policy_request *req);
+    int (*pick)(const c12_policy *p, const c12_policy_request *req, c12_sim_pick *out);
+    unsigned levers;
 } c12_sim_strategy;
 
-#define C12_SIM_STRATEGIES 4
+#define C12_SIM_STRATEGIES 7
 extern const c12_sim_strategy c12_sim_strategies[C12_SIM_STRATEGIES];
 
 typedef struct c12_sim_params {
@@ -43,17 +66,24 @@ typedef struct c12_sim_params {
     int64_t start_ms;
     double days, rate_per_h, keep_alive_s;
     uint64_t seed;
+    double cache_ttl_s;      /* the response cache's (0: answers never expire) */
+    size_t cache_entries;    /* its max_entries */
+    double cacheable;        /* share of arrivals that are deterministic, 0..1 */
 } c12_sim_params;
 
 typedef struct c12_sim_result {
     const char *name;
     size_t requests, adequate, loads;
+    size_t cache_hits, directed; /* answered from the cache; given a directive */
     double energy_j, co2_g;
+    double out_tokens;           /* generated (planned), over all requests */
     size_t by_model[C12_POLICY_MODELS_MAX];
     size_t by_cat[C12_ROUTE_NCAT], adequate_by_cat[C12_ROUTE_NCAT];
 } c12_sim_result;
 
-/* Run every strategy; out has C12_SIM_STRATEGIES rows. */
+/* Run every strategy; out has C12_SIM_STRATEGIES rows. The rows with the
+ * directives lever use the policy's directives when it enables them (c12
+ * simulate turns them on: the rows without the lever opt out). */
 c12_rc c12_sim_run(const c12_policy *pol, const c12_sim_params *sp, c12_sim_result *out, c12_err *err);
 
 #endif

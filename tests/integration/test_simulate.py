@@ -24,7 +24,8 @@ def test_carbon_aware_beats_strongest_and_smallest(c12_san, tmp_path):
     out, _ = simulate(c12_san, "--calibration", str(tmp_path / "none.json"), "--seed", "1")
     assert time.monotonic() - t0 < 60
     p = {x["name"]: x for x in out["policies"]}
-    assert set(p) == {"always-strongest", "always-smallest", "code-only", "carbon-aware"}
+    assert set(p) == {"always-strongest", "always-smallest", "code-only", "carbon-aware", "+ response cache",
+                      "+ directives", "+ cache, directives"}
     n = p["carbon-aware"]["requests"]
     assert 9000 < n < 11000  # 60/h for 7 days
     assert all(x["requests"] == n for x in p.values())
@@ -41,6 +42,16 @@ def test_carbon_aware_beats_strongest_and_smallest(c12_san, tmp_path):
     assert p["always-smallest"]["by_model"]["smollm2-135m"] == n
     # base models never answer chats
     assert all(x["by_model"]["gemma3-270m"] == 0 for x in p.values())
+    # the levers: only their rows use them, and each saves
+    assert all(p[k]["cache_hits"] == 0 and p[k]["directed"] == 0 for k in ("carbon-aware", "always-strongest"))
+    cache, direct, both = p["+ response cache"], p["+ directives"], p["+ cache, directives"]
+    assert cache["cache_hits"] > 0 and cache["gco2_per_1000"] < p["carbon-aware"]["gco2_per_1000"]
+    assert direct["directed"] > 0 and direct["out_tokens_per_request"] < p["carbon-aware"]["out_tokens_per_request"]
+    assert direct["gco2_per_1000"] < p["carbon-aware"]["gco2_per_1000"]
+    assert both["gco2_per_1000"] < min(cache["gco2_per_1000"], direct["gco2_per_1000"])
+    # nothing deterministic: no hits
+    out, _ = simulate(c12_san, "--calibration", str(tmp_path / "none.json"), "--days", "1", "--cacheable", "0")
+    assert all(x["cache_hits"] == 0 for x in out["policies"]) and out["cacheable"] == 0
 
 
 def test_deterministic_and_says_what_is_not_calibrated(c12_san, tmp_path):
