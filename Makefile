@@ -56,7 +56,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
 FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps deps-test test test-compose unit integration run fuzz golden bench-engine bench-quant bench-serve clean san models models-all
+.PHONY: all deps deps-test test test-compose unit integration run fuzz golden bench-engine bench-quant bench-serve bench-directives clean san models models-all
 
 all: $(BUILD)/c12
 
@@ -152,6 +152,9 @@ bench-engine: $(BUILD)/c12
 
 bench-serve: $(BUILD)/c12 models
 	C12_BIN=$(BUILD)/c12 bash bench/serve.sh
+
+bench-directives: $(BUILD)/c12 models
+	C12=$(BUILD)/c12 bash bench/directives.sh
 
 bench-quant: $(BUILD)/opt/libc12.a
 	$(CC) $(OPT_CFLAGS) -o $(BUILD)/quant_bench bench/quant_bench.c $(BUILD)/opt/libc12.a -lm
