@@ -87,7 +87,7 @@ static const char *queue_headers(c12_server *s, struct MHD_Connection *c, asks *
  * ("auto", the default, lets the policy decide). */
 static const char *directive_header(c12_gen_job *job, struct MHD_Connection *c)
 {
-    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-c12-directive");
+    const char *v = header(c, "x-c12-directive");
     if (!v || !strcasecmp(v, "auto")) return NULL;
     if (strcasecmp(v, "none")) return "x-c12-directive must be none or auto";
     job->directive_off = 1;

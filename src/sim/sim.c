@@ -54,6 +54,7 @@ const c12_sim_strategy c12_sim_strategies[C12_SIM_STRATEGIES] = {
     {"always-smallest", pick_smallest, 0},
     {"code-only", pick_code_only, 0},
     {"carbon-aware", pick_carbon, 0},
+    {"- grounded category", pick_carbon, C12_SIM_NO_GROUNDED},
     {"+ response cache", pick_carbon, C12_SIM_CACHE},
     {"+ directives", pick_carbon, C12_SIM_DIRECTIVES},
     {"+ cache, directives", pick_carbon, C12_SIM_CACHE | C12_SIM_DIRECTIVES},
@@ -119,7 +120,9 @@ static c12_rc serve(const c12_policy *pol, const c12_sim_params *sp, const c12_s
     unsigned mask = 0;
     for (size_t i = 0; i < pp->n_models; i++)
         if (w->last_use[i] != INT64_MIN && a->now - w->last_use[i] <= keep_ms) mask |= 1u << i;
-    c12_policy_request req = {.analysis = &a->it->a, .chat = 1, .prompt_tokens = a->it->prompt_tokens,
+    c12_route_analysis seen = a->it->a; /* what the router says; the category is the truth below */
+    if ((st->levers & C12_SIM_NO_GROUNDED) && seen.category == C12_ROUTE_GROUNDED) seen.category = C12_ROUTE_GENERAL;
+    c12_policy_request req = {.analysis = &seen, .chat = 1, .prompt_tokens = a->it->prompt_tokens,
                               .intensity_now = a->inow, .intensity_next = a->inext, .loaded_mask = mask,
                               .no_directive = !(st->levers & C12_SIM_DIRECTIVES)};
     c12_sim_pick pk = {0};

@@ -21,7 +21,10 @@
  *     may hit;
  *   - answer-length directives (policy.directives, forced on for this row):
  *     the planned output is scaled by the level's measured out_factor, and
- *     adequacy needs rating x pass_factor >= min_rating. */
+ *     adequacy needs rating x pass_factor >= min_rating;
+ * and once without the grounded category (the router before it: a question
+ * about a given passage routed as general; its adequacy is still judged by
+ * the chosen model's grounded rating). */
 #ifndef C12_SIM_H
 #define C12_SIM_H
 
@@ -40,7 +43,7 @@ typedef struct c12_sim_item {
 } c12_sim_item;
 
 /* The levers a strategy row runs with. */
-enum { C12_SIM_CACHE = 1, C12_SIM_DIRECTIVES = 2 };
+enum { C12_SIM_CACHE = 1, C12_SIM_DIRECTIVES = 2, C12_SIM_NO_GROUNDED = 4 };
 
 /* The policy's directive for a request (only the carbon-aware rows give one). */
 typedef struct c12_sim_pick {
@@ -56,7 +59,7 @@ typedef struct c12_sim_strategy {
     unsigned levers;
 } c12_sim_strategy;
 
-#define C12_SIM_STRATEGIES 7
+#define C12_SIM_STRATEGIES 8
 extern const c12_sim_strategy c12_sim_strategies[C12_SIM_STRATEGIES];
 
 typedef struct c12_sim_params {

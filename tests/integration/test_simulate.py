@@ -24,8 +24,8 @@ def test_carbon_aware_beats_strongest_and_smallest(c12_san, tmp_path):
     out, _ = simulate(c12_san, "--calibration", str(tmp_path / "none.json"), "--seed", "1")
     assert time.monotonic() - t0 < 60
     p = {x["name"]: x for x in out["policies"]}
-    assert set(p) == {"always-strongest", "always-smallest", "code-only", "carbon-aware", "+ response cache",
-                      "+ directives", "+ cache, directives"}
+    assert set(p) == {"always-strongest", "always-smallest", "code-only", "carbon-aware", "- grounded category",
+                      "+ response cache", "+ directives", "+ cache, directives"}
     n = p["carbon-aware"]["requests"]
     assert 9000 < n < 11000  # 60/h for 7 days
     assert all(x["requests"] == n for x in p.values())
@@ -49,6 +49,10 @@ def test_carbon_aware_beats_strongest_and_smallest(c12_san, tmp_path):
     assert direct["directed"] > 0 and direct["out_tokens_per_request"] < p["carbon-aware"]["out_tokens_per_request"]
     assert direct["gco2_per_1000"] < p["carbon-aware"]["gco2_per_1000"]
     assert both["gco2_per_1000"] < min(cache["gco2_per_1000"], direct["gco2_per_1000"])
+    # without the grounded category its prompts go to the coder as general ones: more CO2
+    nog = p["- grounded category"]
+    assert nog["gco2_per_1000"] > p["carbon-aware"]["gco2_per_1000"]
+    assert nog["by_model"]["smollm2-135m"] < p["carbon-aware"]["by_model"]["smollm2-135m"]
     # nothing deterministic: no hits
     out, _ = simulate(c12_san, "--calibration", str(tmp_path / "none.json"), "--days", "1", "--cacheable", "0")
     assert all(x["cache_hits"] == 0 for x in out["policies"]) and out["cacheable"] == 0

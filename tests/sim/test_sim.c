@@ -94,7 +94,7 @@ static void test_dirty_hours_degrade(void **state)
     c12_carbon_series_free(&tr);
 }
 
-enum { CARBON = 3, CACHE = 4, DIRECTIVES = 5, BOTH = 6 }; /* the lever rows */
+enum { CARBON = 3, NO_GROUNDED = 4, CACHE = 5, DIRECTIVES = 6, BOTH = 7 }; /* the lever rows */
 
 /* 24 h at 100 g/kWh, then 24 h at 400 */
 static void two_days(c12_carbon_series *tr)
@@ -170,6 +170,29 @@ static void test_directives_lever(void **state)
     c12_carbon_series_free(&tr);
 }
 
+static void test_grounded_lever(void **state)
+{
+    c12_carbon_series tr;
+    two_days(&tr);
+    c12_sim_item items[1];
+    one_item(&items[0], C12_ROUTE_GROUNDED, C12_ROUTE_MEDIUM);
+    c12_policy *pol = policy();
+    c12_sim_params sp = {.trace = &tr, .items = items, .n_items = 1, .days = 2, .rate_per_h = 10,
+                         .keep_alive_s = 1e9, .seed = 2, .cache_entries = 1024};
+    c12_sim_result r[C12_SIM_STRATEGIES];
+    c12_err err;
+    assert_int_equal(c12_sim_run(pol, &sp, r, &err), C12_OK);
+    assert_string_equal(r[NO_GROUNDED].name, "- grounded category");
+    /* grounded: smollm2 is rated adequate and cleaner; as a general question the coder answers */
+    assert_int_equal(r[CARBON].by_model[1], r[CARBON].requests);
+    assert_true(r[NO_GROUNDED].by_model[0] > r[NO_GROUNDED].requests / 2);
+    assert_true(r[CARBON].co2_g < r[NO_GROUNDED].co2_g);
+    assert_int_equal(r[CARBON].by_cat[C12_ROUTE_GROUNDED], r[CARBON].requests); /* counted by the truth */
+    assert_int_equal(r[NO_GROUNDED].by_cat[C12_ROUTE_GROUNDED], r[NO_GROUNDED].requests);
+    c12_policy_unref(pol);
+    c12_carbon_series_free(&tr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_dirty_hours_degrade),
         cmocka_unit_test(test_cache_lever),
         cmocka_unit_test(test_directives_lever),
+        cmocka_unit_test(test_grounded_lever),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
