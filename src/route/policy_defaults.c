@@ -59,12 +59,20 @@ void c12_policy_defaults(c12_policy_params *p)
     p->pue = 1.0;
     /* Answer-length directives: off until the operator turns them on
      * (policy.directives.enabled); the levels are the issue's, at the
-     * thresholds' intensities, with what c12 eval-quality --directive
-     * measured for them (docs/policy.md). No code directive: the code
-     * answers' length is the code. */
+     * thresholds' intensities. The factors are qwen2.5-coder-1.5b's (the
+     * model that answers most general requests) on the general set,
+     * measured with `make bench-directives` (bench/directives.sh: c12
+     * eval-quality --directive, greedy, 60 rows, --max-tokens 640,
+     * 2026-12-04): "Answer briefly." 16,869 output tokens against 17,393
+     * (x0.97), passes 44/60 against 42/60; "Answer in at most two
+     * sentences." 14,392 (x0.83), 49/60. The pass factor is capped at 1:
+     * 60 questions do not show a directive makes answers better. smollm2
+     * shortens more (x0.73, x0.48) and passed more too (13 and 11 of 60
+     * against 7). No code directive: on MBPP they cost smollm2 a task and
+     * the code is the answer's length. docs/policy.md has the table. */
     c12_policy_directives *d = &p->directives;
     d->n_levels = 2;
-    d->levels[0] = (c12_policy_directive){.above = 200, .text = "Answer briefly.", .out_factor = 1, .pass_factor = 1};
+    d->levels[0] = (c12_policy_directive){.above = 200, .text = "Answer briefly.", .out_factor = 0.97, .pass_factor = 1};
     d->levels[1] = (c12_policy_directive){
-        .above = 240, .text = "Answer in at most two sentences.", .out_factor = 1, .pass_factor = 1};
+        .above = 240, .text = "Answer in at most two sentences.", .out_factor = 0.83, .pass_factor = 1};
 }
