@@ -124,7 +124,7 @@ static void print_table(const c12_policy *pol, const c12_sim_result *r, const si
             for (int c = 0; c < C12_ROUTE_NCAT; c++)
                 printf("\"adequate_%s\":%.4f,", c12_route_category_name((c12_route_category)c),
                        x->by_cat[c] ? (double)x->adequate_by_cat[c] / x->by_cat[c] : 0);
-            printf("\"loads\":%zu,\"cache_hits\":%zu,\"directed\":%zu,\"out_tokens_per_request\":%.1f,\"by_model\":{",
+            printf("\"loads\":%zu,\"cache_hits\":%zu,\"directed\":%zu,\"out_tokens_per_request\":%.3f,\"by_model\":{",
                    x->loads, x->cache_hits, x->directed, outr);
             for (size_t i = 0; i < pp->n_models; i++)
                 printf("%s\"%s\":%zu", i ? "," : "", pp->models[i].name, x->by_model[i]);

@@ -42,7 +42,9 @@ def test_carbon_aware_beats_strongest_and_smallest(c12_san, tmp_path):
     assert p["always-smallest"]["by_model"]["smollm2-135m"] == n
     # base models never answer chats
     assert all(x["by_model"]["gemma3-270m"] == 0 for x in p.values())
-    # the levers: only their rows use them, and each saves
+    # the levers (90 days, dirtier than the first week): only their rows use them, and each saves
+    out, _ = simulate(c12_san, "--calibration", str(tmp_path / "none.json"), "--days", "90", "--rate", "10")
+    p = {x["name"]: x for x in out["policies"]}
     assert all(p[k]["cache_hits"] == 0 and p[k]["directed"] == 0 for k in ("carbon-aware", "always-strongest"))
     cache, direct, both = p["+ response cache"], p["+ directives"], p["+ cache, directives"]
     assert cache["cache_hits"] > 0 and cache["gco2_per_1000"] < p["carbon-aware"]["gco2_per_1000"]
