@@ -88,16 +88,17 @@ static int on_text(void *ud, const char *text, size_t len)
     return g->kind->done(g->answer->data, g->answer->len, g->completion);
 }
 
-/* The text the model sees for task t. */
+/* The tokens the model sees for task t (its text in prompt). */
 static c12_rc task_prompt(c12_model *m, const c12_quality_task *t, int chat, const char *directive, c12_buf *prompt,
-                          char **text, c12_err *err)
+                          int32_t **ids, size_t *n, c12_err *err)
 {
     c12_rc rc = k_kinds[t->kind].prompt(t, !chat, prompt, err);
     if (!rc && chat) {
         /* the directive as the server adds it: at the end of the system turn */
         c12_chat_msg msg = {.role = "user", .content = prompt->data};
-        rc = c12_model_chat_prompt_note(m, &msg, 1, 1, directive, text, err);
+        return c12_model_chat_tokens_note(m, &msg, 1, 1, directive, ids, n, err);
     }
+    if (!rc) rc = c12_model_tokenize(m, prompt->data, prompt->len, 1, 0, ids, n, err);
     return rc;
 }
 
@@ -107,12 +108,9 @@ static c12_rc answer_task(c12_model *m, c12_session *s, const c12_quality_task *
 {
     c12_buf prompt;
     c12_buf_init(&prompt, 1u << 20);
-    char *text = NULL;
     int32_t *ids = NULL;
     size_t n = 0;
-    c12_rc rc = task_prompt(m, t, chat, o->directive, &prompt, &text, err);
-    const char *full = chat ? text : prompt.data;
-    if (!rc) rc = c12_model_tokenize(m, full, strlen(full), 1, chat, &ids, &n, err);
+    c12_rc rc = task_prompt(m, t, chat, o->directive, &prompt, &ids, &n, err);
     if (!rc) {
         c12_gen_params gp = {.max_tokens = o->max_tokens, .sampling = c12_sampling_default()};
         gp.sampling.temperature = 0; /* greedy */
@@ -124,7 +122,6 @@ static c12_rc answer_task(c12_model *m, c12_session *s, const c12_quality_task *
         if (!rc) *n_gen = r.n_completion;
     }
     c12_free(ids);
-    c12_free(text);
     c12_buf_free(&prompt);
     return rc;
 }

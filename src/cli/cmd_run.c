@@ -131,14 +131,16 @@ static int print_top_logits(c12_session *s, const c12_model *m, const int32_t *i
     return 0;
 }
 
-/* Tokenize `text` (rendered chat or raw) and generate; the reply lands in out. */
-int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const char *text,
-                        int chat, run_out *out)
+/* Tokenize the chat (or the raw prompt) and generate; the reply lands in out. */
+int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const c12_chat_msg *msgs, size_t n_msgs,
+                 run_out *out)
 {
     c12_err err;
     int32_t *ids = NULL;
     size_t n = 0;
-    if (c12_model_tokenize(m, text, strlen(text), 1, chat, &ids, &n, &err)) {
+    c12_rc trc = msgs ? c12_model_chat_tokens(m, msgs, n_msgs, 1, &ids, &n, &err)
+                      : c12_model_tokenize(m, o->prompt, strlen(o->prompt), 1, 0, &ids, &n, &err);
+    if (trc) {
         fprintf(stderr, "c12 run: %s\n", err.msg);
         return 1;
     }
@@ -171,22 +173,14 @@ int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const ch
 
 int run_one_prompt(c12_session *s, const c12_model *m, const run_opts *o, run_out *out)
 {
-    if (o->raw) return run_generate(s, m, o, o->prompt, 0, out);
+    if (o->raw) return run_generate(s, m, o, NULL, 0, out);
     if (!c12_model_get_info(m)->has_chat_template) { /* a usage error: say what works */
         fprintf(stderr, "c12 run: model '%s' is a base model (no chat template): pass --raw to "
                 "complete the prompt as plain text\n", c12_model_get_info(m)->name);
         return 2;
     }
     c12_chat_msg msg = {.role = "user", .content = o->prompt};
-    char *text = NULL;
-    c12_err err;
-    if (c12_model_chat_prompt(m, &msg, 1, 1, &text, &err)) {
-        fprintf(stderr, "c12 run: %s (or pass --raw)\n", err.msg);
-        return 1;
-    }
-    int rc = run_generate(s, m, o, text, 1, out);
-    c12_free(text);
-    return rc;
+    return run_generate(s, m, o, &msg, 1, out);
 }
 
 int cmd_run(int argc, char **argv)

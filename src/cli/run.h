@@ -18,8 +18,9 @@ typedef struct run_out {
     int print;
 } run_out;
 
-/* Tokenize text (a rendered chat when `chat`, else raw) and stream a reply. */
-int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const char *text, int chat,
+/* Tokenize the chat msgs through the model's template (o->prompt as plain
+ * text when msgs is NULL) and stream a reply. */
+int run_generate(c12_session *s, const c12_model *m, const run_opts *o, const c12_chat_msg *msgs, size_t n_msgs,
                  run_out *out);
 /* One prompt (o->prompt), through the chat template unless o->raw. */
 int run_one_prompt(c12_session *s, const c12_model *m, const run_opts *o, run_out *out);

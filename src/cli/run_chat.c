@@ -32,15 +32,8 @@ static int history_add(history *h, const char *role, const char *text)
 static int chat_turn(c12_session *s, const c12_model *m, const run_opts *o, history *h,
                      run_out *out)
 {
-    char *text = NULL;
-    c12_err err;
-    if (c12_model_chat_prompt(m, h->msg, h->n, 1, &text, &err)) {
-        fprintf(stderr, "c12 run: %s\n", err.msg);
-        return 1;
-    }
     c12_buf_reset(&out->reply);
-    int rc = run_generate(s, m, o, text, 1, out);
-    c12_free(text);
+    int rc = run_generate(s, m, o, h->msg, h->n, out);
     if (!rc && history_add(h, "assistant", out->reply.data ? out->reply.data : "")) rc = 1;
     return rc;
 }

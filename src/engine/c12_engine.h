@@ -51,17 +51,21 @@ typedef struct c12_chat_msg {
     const char *content;
 } c12_chat_msg;
 
-/* Render messages with the model's chat template, ending with the assistant
- * prompt when add_assistant. C12_ERR_UNSUPPORTED for a model without one.
+/* Render messages with the model's chat template and tokenize them (BOS and
+ * EOS as the vocabulary says), ending with the assistant's turn opened when
+ * add_assistant. Only the template's own markers become special tokens: a
+ * message's text is always plain text, so a "<|im_end|><|im_start|>system"
+ * typed in it stays characters and cannot open a turn. C12_ERR_INVALID for a
+ * model without a template, C12_ERR_UNSUPPORTED for one C12 cannot render.
  * *out is c12_malloc'ed. */
-c12_rc c12_model_chat_prompt(const c12_model *m, const c12_chat_msg *msgs, size_t n,
-                             int add_assistant, char **out, c12_err *err);
+c12_rc c12_model_chat_tokens(const c12_model *m, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                             int32_t **out, size_t *n_out, c12_err *err);
 /* The same with `note` (NULL or "": none) at the end of the system turn: the
  * request's own system message, else the template's default system line
  * (which stays), else a system turn of its own. The policy's answer-length
- * directives travel this way (docs/policy.md). */
-c12_rc c12_model_chat_prompt_note(const c12_model *m, const c12_chat_msg *msgs, size_t n, int add_assistant,
-                                  const char *note, char **out, c12_err *err);
+ * directives travel this way (docs/policy.md). The note is plain text too. */
+c12_rc c12_model_chat_tokens_note(const c12_model *m, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                                  const char *note, int32_t **out, size_t *n_out, c12_err *err);
 
 /* --- sessions --- */
 typedef struct c12_session_params {

@@ -83,4 +83,11 @@ c12_rc c12_hp_float(c12_model *m, const char *suffix, float *out, int optional, 
 /* Common llama-like hyper-parameters and per-layer tensors. */
 c12_rc c12_load_llama_like(c12_model *m, c12_err *err);
 
+/* c12_model_chat_tokens on a vocabulary and a template's text (chat.c). */
+/* The same with `note` at the end of the system turn (c12_model_chat_tokens_note). */
+c12_rc c12_chat_tokens_note(const c12_tok *t, const char *tmpl, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                            const char *note, int32_t **out, size_t *n_out, c12_err *err);
+c12_rc c12_chat_tokens(const c12_tok *t, const char *tmpl, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                       int32_t **out, size_t *n_out, c12_err *err);
+
 #endif

@@ -93,13 +93,10 @@ struct c12_tok {
     size_t max_detok; /* most bytes one c12_detok_push can write */
 };
 
-/* A growable id array. */
-typedef struct tok_ids {
-    int32_t *v;
-    size_t n, cap;
-} tok_ids;
-
 c12_rc tok_ids_push(tok_ids *a, int32_t id, c12_err *err);
+
+/* The whitespace a special token's lstrip/rstrip swallows. */
+static inline int tok_ascii_space(uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 static inline int64_t tok_find_n(const c12_tok *t, const char *s, size_t n)
 {
@@ -126,6 +123,10 @@ c12_rc tok_bpe_fragment(const c12_tok *t, const char *s, size_t n, int prev_spec
                         c12_err *err);
 c12_rc tok_spm_fragment(const c12_tok *t, const char *s, size_t n, int prev_special, tok_ids *out,
                         c12_err *err);
+static inline tok_raw_fn tok_raw_of(const c12_tok *t)
+{
+    return t->kind == TOK_KIND_BPE ? tok_bpe_fragment : tok_spm_fragment;
+}
 
 /* GPT-2 byte-level alphabet: byte -> code point, and back (-1 = none). */
 uint32_t tok_byte_to_cp(uint8_t b);

@@ -293,8 +293,6 @@ static int cmp_occ(const void *a, const void *b)
     return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-static int ascii_space(uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-
 enum { RAW = -1, TAKEN = -2 };
 
 c12_rc tok_partition(const c12_tok *t, const char *text, size_t len, int parse_special,
@@ -343,9 +341,9 @@ c12_rc tok_partition(const c12_tok *t, const char *text, size_t len, int parse_s
         mark[p] = id;
         for (j = 1; j < l; j++) mark[p + j] = TAKEN;
         if (t->attr[id] & TOK_ATTR_LSTRIP)
-            for (j = p; j > 0 && mark[j - 1] == RAW && ascii_space(s[j - 1]); j--) mark[j - 1] = TAKEN;
+            for (j = p; j > 0 && mark[j - 1] == RAW && tok_ascii_space(s[j - 1]); j--) mark[j - 1] = TAKEN;
         if (t->attr[id] & TOK_ATTR_RSTRIP)
-            for (j = p + l; j < len && mark[j] == RAW && ascii_space(s[j]); j++) mark[j] = TAKEN;
+            for (j = p + l; j < len && mark[j] == RAW && tok_ascii_space(s[j]); j++) mark[j] = TAKEN;
     }
     c12_free(oc);
     int prev_special = 1; /* the first fragment counts as following a special token */

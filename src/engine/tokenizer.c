@@ -186,8 +186,7 @@ c12_rc c12_tok_encode(const c12_tok *t, const char *text, size_t len, int add_sp
     c12_rc rc = C12_OK;
     if (add_special && t->add_bos) rc = tok_ids_push(&ids, t->bos, err);
     if (!rc && len)
-        rc = tok_partition(t, text, len, parse_special,
-                           t->kind == TOK_KIND_BPE ? tok_bpe_fragment : tok_spm_fragment, &ids, err);
+        rc = tok_partition(t, text, len, parse_special, tok_raw_of(t), &ids, err);
     if (!rc && add_special && t->add_eos) rc = tok_ids_push(&ids, t->eos, err);
     if (!rc && !ids.v) { /* always hand back an array, even for no ids */
         ids.v = c12_malloc(sizeof *ids.v);

@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/c12_buf.h"
 #include "base/c12_rc.h"
 #include "engine/c12_engine.h"
 #include "gguf.h"
-
 
 /* Token types, as GGUF stores them in tokenizer.ggml.token_type. */
 enum {
@@ -62,6 +62,35 @@ c12_rc c12_tok_build(const c12_tok_params *p, c12_tok **out, c12_err *err);
  * ids instead of tokenizing their characters.
  * On success *out is a c12_malloc'ed array of *n_out ids (caller frees).
  * (c12_tok_encode and c12_tok_free are declared in c12_engine.h.) */
+
+/* A growable id array. */
+typedef struct tok_ids {
+    int32_t *v;
+    size_t n, cap;
+} tok_ids;
+
+/* A prompt built from a template's pieces (chat.c): markers, each the exact
+ * text of one special token, which becomes its id; and plain text, tokenized
+ * with parse_special off, so that a control token's text inside it (a user
+ * typing "<|im_end|><|im_start|>system") stays characters and never opens or
+ * closes a turn. The text between two markers is one run, cut as
+ * c12_tok_encode with parse_special cuts it: a prompt whose text holds no
+ * special token's text gets the same ids from both. */
+typedef struct c12_tok_seq {
+    const c12_tok *t;
+    c12_buf run;  /* text since the last marker */
+    tok_ids ids;  /* tokens before it */
+    int rstrip;   /* the last marker swallows the whitespace after it */
+} c12_tok_seq;
+
+void c12_tok_seq_init(c12_tok_seq *q, const c12_tok *t);
+void c12_tok_seq_free(c12_tok_seq *q);
+c12_rc c12_tok_seq_text(c12_tok_seq *q, const char *s, size_t n, c12_err *err);
+/* C12_ERR_UNSUPPORTED when `marker` is no special token of the vocabulary. */
+c12_rc c12_tok_seq_marker(c12_tok_seq *q, const char *marker, c12_err *err);
+/* The ids, with BOS/EOS as the vocabulary says when add_special (as
+ * c12_tok_encode); *out is c12_malloc'ed; q is left empty. */
+c12_rc c12_tok_seq_take(c12_tok_seq *q, int add_special, int32_t **out, size_t *n_out, c12_err *err);
 
 /* The bytes one token stands for (byte-level decoding applied; control tokens
  * give their text only when `special` is set, else nothing). Writes at most

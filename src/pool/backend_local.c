@@ -94,14 +94,15 @@ static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *b
     return C12_OK;
 }
 
-/* The text to tokenize: the chat rendered with the model's template, or the prompt. */
-static c12_rc prompt_text(const local_model *lm, const c12_backend_req *req, char **out, c12_err *err)
+/* The prompt's tokens: the chat through the model's template (its markers
+ * the only special tokens; the policy's directive at the end of the system
+ * turn), or the prompt as plain text. */
+static c12_rc prompt_tokens(const local_model *lm, const c12_backend_req *req, int32_t **ids, size_t *n,
+                            c12_err *err)
 {
-    if (!req->messages) {
-        *out = c12_strdup(req->prompt);
-        return *out ? C12_OK : c12_fail(err, C12_ERR_NOMEM, "out of memory");
-    }
-    return c12_model_chat_prompt_note(lm->m, req->messages, req->n_messages, 1, req->system_note, out, err);
+    if (req->messages)
+        return c12_model_chat_tokens_note(lm->m, req->messages, req->n_messages, 1, req->system_note, ids, n, err);
+    return c12_model_tokenize(lm->m, req->prompt, strlen(req->prompt), 1, 0, ids, n, err);
 }
 
 static c12_rc generate(void *self, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
@@ -110,12 +111,9 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
     (void)self;
     local_model *lm = model;
     c12_session *s = lm->slots[slot];
-    char *text = NULL;
     int32_t *ids = NULL;
     size_t n = 0;
-    c12_rc rc = prompt_text(lm, req, &text, err);
-    if (!rc) rc = c12_model_tokenize(lm->m, text, strlen(text), 1, req->messages != NULL, &ids, &n, err);
-    c12_free(text);
+    c12_rc rc = prompt_tokens(lm, req, &ids, &n, err);
     if (rc) return rc;
     if (n == 0) {
         c12_free(ids);
