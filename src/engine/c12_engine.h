@@ -97,6 +97,12 @@ c12_rc c12_session_decode(c12_session *s, const int32_t *tokens, int n, int logi
                           float *logits, c12_err *err);
 const float *c12_session_logits(const c12_session *s);
 
+/* Asked before each chunk of at most n_batch tokens that c12_session_decode
+ * (and so prefill) evaluates: nonzero stops it with C12_ERR_CANCELLED, the
+ * chunks evaluated so far kept in the cache. A long prompt can thus be
+ * cancelled within one chunk. NULL: never asked. */
+void c12_session_set_abort(c12_session *s, int (*abort)(void *ud), void *ud);
+
 /* Reuse the cached prefix shared with `tokens`, evaluate the rest; afterwards
  * c12_session_logits holds the logits after the last token. *n_reused (may be
  * NULL) tells how many prompt tokens came from the cache. */
@@ -133,6 +139,10 @@ typedef struct c12_gen_params {
     int ignore_eos;           /* keep going past end-of-generation tokens */
     /* optional: told each generated token id (with the text callback's ud) */
     void (*on_token)(void *ud, int32_t id);
+    /* optional: asked (with the text callback's ud) before each prompt chunk
+     * and each token: nonzero stops. During the prompt c12_generate fails
+     * with C12_ERR_CANCELLED; after it, it ends with C12_FINISH_CANCELLED. */
+    int (*cancelled)(void *ud);
 } c12_gen_params;
 
 typedef enum { C12_FINISH_STOP = 0, C12_FINISH_LENGTH, C12_FINISH_CANCELLED } c12_finish;

@@ -89,6 +89,10 @@ static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *sm
         if (gp->max_tokens > 0 && res->n_completion >= gp->max_tokens) break;
         if (s->n_past >= s->n_ctx) break;
         c12_rc rc = c12_session_decode(s, &tok, 1, 1, NULL, err);
+        if (rc == C12_ERR_CANCELLED) {
+            res->finish = C12_FINISH_CANCELLED;
+            break;
+        }
         if (rc) return rc;
     }
     if (res->finish != C12_FINISH_CANCELLED && !hit_stop) {
@@ -100,13 +104,10 @@ static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *sm
     return C12_OK;
 }
 
-c12_rc c12_generate(c12_session *s, const int32_t *prompt, int n_prompt, const c12_gen_params *gp,
-                    c12_text_cb cb, void *ud, c12_gen_result *res, c12_err *err)
+static c12_rc generate(c12_session *s, const int32_t *prompt, int n_prompt, const c12_gen_params *gp,
+                       c12_text_cb cb, void *ud, c12_gen_result *res, c12_err *err)
 {
     c12_gen_result r = {.n_prompt = n_prompt};
-    if (n_prompt >= s->n_ctx)
-        return c12_fail(err, C12_ERR_RANGE,
-                        "the prompt has %d tokens but the context holds %d", n_prompt, s->n_ctx);
     double t0 = c12_clock_s();
     c12_rc rc = c12_session_prefill(s, prompt, n_prompt, &r.n_cached, err);
     if (rc) return rc;
@@ -122,4 +123,16 @@ c12_rc c12_generate(c12_session *s, const int32_t *prompt, int n_prompt, const c
     if (rc) return rc;
     *res = r;
     return C12_OK;
+}
+
+c12_rc c12_generate(c12_session *s, const int32_t *prompt, int n_prompt, const c12_gen_params *gp,
+                    c12_text_cb cb, void *ud, c12_gen_result *res, c12_err *err)
+{
+    if (n_prompt >= s->n_ctx)
+        return c12_fail(err, C12_ERR_RANGE,
+                        "the prompt has %d tokens but the context holds %d", n_prompt, s->n_ctx);
+    c12_session_set_abort(s, gp->cancelled, ud); /* asked between chunks and tokens */
+    c12_rc rc = generate(s, prompt, n_prompt, gp, cb, ud, res, err);
+    c12_session_set_abort(s, NULL, NULL);
+    return rc;
 }

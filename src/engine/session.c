@@ -103,6 +103,12 @@ void c12_session_truncate(c12_session *s, int n_keep)
     if (n_keep < s->n_past) s->n_past = n_keep;
 }
 
+void c12_session_set_abort(c12_session *s, int (*abort)(void *ud), void *ud)
+{
+    s->abort = abort;
+    s->abort_ud = ud;
+}
+
 c12_rc c12_session_decode(c12_session *s, const int32_t *tokens, int n, int logits_from,
                           float *logits, c12_err *err)
 {
@@ -118,6 +124,8 @@ c12_rc c12_session_decode(c12_session *s, const int32_t *tokens, int n, int logi
     if (logits && logits_from < n && s->logits_rows < s->n_batch)
         return c12_fail(err, C12_ERR_INVALID, "decode: session keeps only the last logits");
     for (int i = 0; i < n;) {
+        if (s->abort && s->abort(s->abort_ud))
+            return c12_fail(err, C12_ERR_CANCELLED, "cancelled after %d of %d tokens", i, n);
         int b = n - i < s->n_batch ? n - i : s->n_batch;
         int from = b - 1; /* by default only the last position's logits */
         if (logits && logits_from < i + b) from = logits_from > i ? logits_from - i : 0;

@@ -26,6 +26,8 @@ struct c12_session {
     float *last_logits;   /* [n_vocab] */
     void *xq;             /* quantized activations [n_batch][xq_row] */
     size_t xq_row;
+    int (*abort)(void *ud); /* asked before each chunk decode evaluates (NULL: never) */
+    void *abort_ud;
 };
 
 /* Run the model on tokens[0..n) at positions n_past.. (n <= n_batch); writes

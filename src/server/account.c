@@ -76,14 +76,24 @@ static void tap_token(void *ud, int32_t id)
     ((tap *)ud)->job->cost.n_tokens++;
 }
 
+/* Between prompt chunks and tokens: the grace period is over, or the client left. */
+static int tap_cancelled(void *ud)
+{
+    const c12_gen_job *job = ((tap *)ud)->job;
+    return atomic_load(&job->srv->cancel_all) || (job->gone && job->gone(job->gone_ud));
+}
+
 c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_backend_result *res, c12_err *err)
 {
     c12_gen_cost *m = &job->cost;
     tap t = {.job = job, .cb = cb, .ud = ud};
     job->breq.gen.on_token = tap_token;
+    job->breq.gen.cancelled = tap_cancelled;
     meter_begin(job);
     c12_rc rc = c12_backend_generate(job->srv->backend, job->lease.model, job->lease.slot, &job->breq, tap_text, &t,
                                      res, err);
+    if (rc == C12_ERR_CANCELLED && atomic_load(&job->srv->cancel_all))
+        c12_fail(err, rc, "The server is shutting down: the request was cancelled during its prompt.");
     c12_energy_result r;
     if (meter_read(job, &r)) {
         m->energy_j = r.joules;

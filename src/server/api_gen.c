@@ -190,6 +190,8 @@ static json_t *plain_body(const c12_gen_job *job, const char *text, const c12_ba
     return body;
 }
 
+static int plain_gone(void *ud) { return c12_http_client_gone(ud); }
+
 /* A plain answer: the status and body of the response, or of an error. */
 typedef struct answer {
     unsigned status;
@@ -293,7 +295,10 @@ static enum MHD_Result generate(c12_server *s, c12_req *r, struct MHD_Connection
     incoming in = {.body = r->body.data, .len = r->body.len, .key_idx = r->key_idx, .c = c};
     answer early;
     if (!begin(job, &in, &a, &early)) return respond(job, c, early);
-    return job->q.stream ? c12_stream_run(job, c) : respond(job, c, plain_answer(job));
+    if (job->q.stream) return c12_stream_run(job, c);
+    job->gone = plain_gone; /* this thread holds the connection until it answers */
+    job->gone_ud = c;
+    return respond(job, c, plain_answer(job));
 }
 
 c12_rc c12_gen_line(c12_server *s, const c12_gen_line_in *in, c12_gen_line_out *out, c12_err *err)

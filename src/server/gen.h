@@ -92,6 +92,10 @@ typedef struct c12_gen_job {
     c12_gen_choice choice;
     c12_gen_cost cost;
     c12_gen_cache cache;
+    /* Asked between prompt chunks and tokens: nonzero when the client went
+     * away (stop generating). NULL: not asked. */
+    int (*gone)(void *ud);
+    void *gone_ud;
 } c12_gen_job;
 
 /* One line of a batch, generated without HTTP: routed, queued (at low

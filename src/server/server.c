@@ -255,11 +255,17 @@ int c12_server_drain(c12_server *s, double grace_s)
     }
 }
 
+/* After cancel_all: requests stop at their next prompt chunk or token and
+ * answer (a 503, or a stream's last events); they get up to this long to
+ * send it before the daemon closes every connection. */
+#define CUT_ANSWER_S 10.0
+
 void c12_server_free(c12_server *s)
 {
     if (!s) return;
     atomic_store(&s->cancel_all, 1);
     c12_batch_runner_stop(s->runner); /* its line in flight is cut: it runs again after a restart */
+    c12_server_drain(s, CUT_ANSWER_S);
     MHD_stop_daemon(s->d);
     /* Generators of streams whose clients left still hold slots: they stop at
      * their next token (cancel_all) and must be gone before the pool is freed. */

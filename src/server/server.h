@@ -42,7 +42,8 @@ int c12_server_port(const c12_server *s);
 void c12_server_begin_shutdown(c12_server *s);
 /* Wait until no request is in flight or grace_s passes; returns how many remain. */
 int c12_server_drain(c12_server *s, double grace_s);
-/* Cancel what is left, stop the daemon and free. */
+/* Cancel what is left (each request stops at its next token or prompt chunk
+ * and gets up to 10 s to send its answer), stop the daemon and free. */
 void c12_server_free(c12_server *s);
 
 #endif

@@ -95,6 +95,10 @@ enum MHD_Result c12_api_dash_series(c12_server *s, c12_req *r, struct MHD_Connec
 int c12_dash_int_arg(struct MHD_Connection *c, const char *name, long lo, long hi, long *inout, char *msg,
                      size_t cap);
 
+/* Whether the request's client hung up (conn.c); only on the connection's
+ * own thread, while the handler holds it. */
+int c12_http_client_gone(struct MHD_Connection *c);
+
 /* Model id of a request -> index, or -1 ("auto" is the policy's: choose.c). */
 int c12_server_model_index(const c12_server *s, const char *id);
 /* The label of api_keys[key_idx] ("key:<first 8 hex of its sha256>"; the

@@ -3,19 +3,23 @@
  * A generator thread runs the job and appends `data: {chunk}\n\n` events to
  * a buffer; libmicrohttpd's content reader (on the connection's thread) waits
  * for bytes and sends them. When the client goes away, MHD frees the
- * response: the free callback marks the stream cancelled, the next token's
- * callback sees it and stops generation, and the slot is released. The
+ * response: the free callback marks the stream cancelled, the generation
+ * stops at its next prompt chunk or token, and the slot is released. The
  * connection thread waits for the first event (or a failure) before sending
- * headers, so a prompt over the context is still a plain 400. Two references
- * (generator, response) decide who frees the stream. */
+ * headers, so a prompt over the context is still a plain 400; while it waits
+ * it looks at the socket every WATCH_MS, so a client that leaves during a
+ * long prompt cancels it too. Two references (generator, response) decide
+ * who frees the stream. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/c12_alloc.h"
 #include "server/gen.h"
 
 #define MAX_PENDING (1u << 20) /* events not yet sent; beyond it the generator waits */
+#define WATCH_MS 100           /* how often a client waiting for the first event is looked at */
 
 typedef struct stream {
     pthread_mutex_t mu;
@@ -74,6 +78,30 @@ static json_t *chunk(const c12_gen_job *job, const char *text, const char *finis
                           (json_int_t)job->created, "model", job->model, "choices", choice);
     if (c && job->q.include_usage) json_object_set_new(c, "usage", json_null());
     return c;
+}
+
+/* Between prompt chunks and tokens (job->gone): the client left. */
+static int stream_gone(void *ud)
+{
+    stream *st = ud;
+    pthread_mutex_lock(&st->mu);
+    int gone = st->cancelled;
+    pthread_mutex_unlock(&st->mu);
+    return gone;
+}
+
+/* The connection's thread, until the first event or the end (mutex held):
+ * a client that hangs up meanwhile cancels the generation. */
+static void wait_first_event(stream *st, struct MHD_Connection *c)
+{
+    while (!st->started && !st->done) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += WATCH_MS * 1000000L;
+        if (t.tv_nsec >= 1000000000L) t.tv_sec++, t.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&st->cv, &st->mu, &t);
+        if (!st->cancelled && !st->started && !st->done && c12_http_client_gone(c)) st->cancelled = 1;
+    }
 }
 
 static int on_text(void *ud, const char *text, size_t len)
@@ -196,6 +224,8 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     st->job = job;
     st->input = c12_gen_input(job);
     st->refs = 2;
+    job->gone = stream_gone;
+    job->gone_ud = st;
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -213,7 +243,11 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     }
     pthread_attr_destroy(&attr);
     pthread_mutex_lock(&st->mu);
-    while (!st->started && !st->done) pthread_cond_wait(&st->cv, &st->mu);
+    wait_first_event(st, c);
+    if (st->cancelled) { /* the client left before the first event: nobody to answer */
+        unref(st);
+        return MHD_NO;
+    }
     c12_gen_hdrs hdrs = st->hdrs; /* written before started or done was set */
     c12_http_hdrs h = {.add = c12_gen_hdrs_add, .ud = &hdrs};
     if (!st->started && st->rc) {
