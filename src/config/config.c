@@ -19,6 +19,7 @@ c12_config *c12_config_alloc(const char *source)
     c->listen_port = 8080;
     c->max_body_bytes = 1u << 20;
     c->grace_s = 30;
+    c->header_timeout_s = 10;
     c->dashboard_auth = 1;
     c->flex_max_wait_s = 600;
     c->default_max_tokens = 512;

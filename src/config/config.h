@@ -6,6 +6,7 @@
  *     api_keys: ["sha256:<64 hex>"]   # hashes of the accepted Bearer keys
  *     max_body_bytes: 1048576
  *     grace_s: 30                     # SIGTERM: time in-flight requests get to finish
+ *     header_timeout_s: 10            # a request's head must arrive whole within this
  *     default_max_tokens: 512         # chat replies without max_tokens (completions: 16)
  *     metrics_auth: false             # true: GET /metrics needs a key too (when api_keys are set)
  *     dashboard_auth: true            # false: the dashboard JSON (/dashboard/api/...) is open too
@@ -84,6 +85,7 @@ typedef struct c12_config {
     size_t n_api_keys;
     size_t max_body_bytes;
     double grace_s;
+    double header_timeout_s;       /* from a connection's accept to its request head being whole (slowloris) */
     int default_max_tokens;
     int metrics_auth;              /* 1: /metrics is behind the API keys (default open, as exporters are) */
     int dashboard_auth;            /* 1 (default): the dashboard's JSON is behind the API keys */

@@ -62,6 +62,7 @@ static const c12_cfg_key SERVER_KEYS[] = {
     C12_CFG_SET("api_keys", set_api_keys),
     C12_CFG_SET("max_body_bytes", set_max_body),
     C12_CFG_SLOT("grace_s", c12_cfg_slot_num, c12_config, grace_s, 0, 3600),
+    C12_CFG_SLOT("header_timeout_s", c12_cfg_slot_num, c12_config, header_timeout_s, 0.1, 3600),
     C12_CFG_SLOT("default_max_tokens", c12_cfg_slot_int, c12_config, default_max_tokens, 1, 1 << 20),
     C12_CFG_SLOT("metrics_auth", c12_cfg_slot_bool, c12_config, metrics_auth, 0, 0),
     C12_CFG_SLOT("dashboard_auth", c12_cfg_slot_bool, c12_config, dashboard_auth, 0, 0),

@@ -144,9 +144,7 @@ static enum MHD_Result send_content(c12_server *s, const c12_bfile *f, struct MH
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
-    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return c12_http_queue(c, 200, resp);
 }
 
 /* GET /v1/files/{id} and /v1/files/{id}/content */

@@ -34,7 +34,5 @@ enum MHD_Result c12_api_metrics(c12_server *s, c12_req *r, struct MHD_Connection
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", C12_METRICS_CONTENT_TYPE);
-    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return c12_http_queue(c, 200, resp);
 }

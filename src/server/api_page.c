@@ -33,7 +33,5 @@ enum MHD_Result c12_api_page(c12_server *s, c12_req *r, struct MHD_Connection *c
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Content-Security-Policy", CSP);
-    enum MHD_Result ret = MHD_queue_response(c, same ? 304 : 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return c12_http_queue(c, same ? 304 : 200, resp);
 }

@@ -6,6 +6,7 @@
 
 #include "base/c12_json.h"
 #include "base/c12_alloc.h"
+#include "base/c12_utf8.h"
 #include "server/api_req.h"
 
 typedef struct pcx {
@@ -166,9 +167,10 @@ static c12_rc walk(pcx *p, json_t *o, c12_api_kind kind)
     if (!json_is_object(o)) return bad(p, "body", "the request %s must be %s", "a JSON object");
     json_t *m = field(o, "model");
     if (!m) return bad(p, "model", "'%s' is %s", "required");
-    if (!json_is_string(m) || json_string_length(m) >= sizeof r->model)
-        return bad(p, "model", "'%s' must be %s", "a string (a model id)");
-    memcpy(r->model, json_string_value(m), json_string_length(m) + 1);
+    if (!json_is_string(m)) return bad(p, "model", "'%s' must be %s", "a string (a model id)");
+    /* cut to the field: served ids are shorter, so a longer name is a 404 (and
+     * jansson refuses a NUL in a string, which could otherwise end it early) */
+    c12_utf8_copy(r->model, sizeof r->model, json_string_value(m), json_string_length(m));
     c12_rc rc = kind == C12_API_CHAT ? messages(p, o) : prompt(p, o);
     return rc ? rc : options(p, o);
 }

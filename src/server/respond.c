@@ -21,6 +21,14 @@ enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t 
     return c12_http_json_h(c, status, body, NULL);
 }
 
+enum MHD_Result c12_http_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close"); /* the next request comes through the gate */
+    enum MHD_Result ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 enum MHD_Result c12_http_json_h(struct MHD_Connection *c, unsigned status, json_t *body, const c12_http_hdrs *hdrs)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -36,9 +44,7 @@ enum MHD_Result c12_http_json_h(struct MHD_Connection *c, unsigned status, json_
     if (status == 429) MHD_add_response_header(resp, "Retry-After", "1");
     if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
     if (hdrs && hdrs->add) hdrs->add(hdrs->ud, resp);
-    enum MHD_Result ret = MHD_queue_response(c, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return c12_http_queue(c, status, resp);
 }
 
 enum MHD_Result c12_http_error(struct MHD_Connection *c, unsigned status, const char *type, const char *param,

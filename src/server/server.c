@@ -1,6 +1,7 @@
 /* server.c - the HTTP daemon: listen socket, routing table, API keys, body
  * limits, shutdown. Endpoints live in api_*.c. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -12,7 +13,10 @@
 
 #include "base/c12_clock.h"
 #include "base/c12_alloc.h"
+#include "server/gate.h"
 #include "server/server_impl.h"
+
+#define MAX_CONNECTIONS 1000 /* libmicrohttpd's: one thread each, from a request's head to its answer */
 
 typedef struct route {
     const char *method;
@@ -55,19 +59,36 @@ static const route ROUTES[] = {
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
-static const route *find_route(const char *url, const char *method, int *path_known)
+/* The methods a route answers: GET routes answer HEAD too (libmicrohttpd
+ * sends a HEAD response's headers without its body). */
+static const char *const ALLOW[][2] = {{"GET", "GET, HEAD"}, {"POST", "POST"}};
+
+static const char *allowed(const char *method)
 {
-    *path_known = 0;
+    for (size_t i = 0; i < sizeof ALLOW / sizeof ALLOW[0]; i++)
+        if (!strcmp(method, ALLOW[i][0])) return ALLOW[i][1];
+    return method;
+}
+
+/* The route of url and method; NULL with *allow naming the methods the path
+ * is served for ("" when it is not served at all). */
+static const route *find_route(const char *url, const char *method, char *allow, size_t cap)
+{
+    const char *m = strcmp(method, "HEAD") ? method : "GET";
+    *allow = '\0';
     for (size_t i = 0; i < N_ROUTES; i++) {
         const route *r = &ROUTES[i];
         int match = r->prefix ? !strncmp(url, r->path, strlen(r->path)) && url[strlen(r->path)]
                               : !strcmp(url, r->path);
         if (!match) continue;
-        *path_known = 1;
-        if (!strcmp(method, r->method)) return r;
+        if (!strcmp(m, r->method)) return r;
+        if (!strstr(allow, allowed(r->method)))
+            snprintf(allow + strlen(allow), cap - strlen(allow), "%s%s", *allow ? ", " : "", allowed(r->method));
     }
     return NULL;
 }
+
+static void add_allow(const void *ud, struct MHD_Response *r) { MHD_add_response_header(r, "Allow", ud); }
 
 int c12_server_model_index(const c12_server *s, const char *id)
 {
@@ -96,8 +117,8 @@ static const c12_route_fn UPLOADS[] = {c12_api_files_create};
 
 static size_t body_cap(const c12_server *s, const char *url, const char *method)
 {
-    int known;
-    const route *rt = find_route(url, method, &known);
+    char allow[64];
+    const route *rt = find_route(url, method, allow, sizeof allow);
     for (size_t i = 0; rt && s->cfg->batch.enabled && i < sizeof UPLOADS / sizeof UPLOADS[0]; i++)
         if (rt->fn == UPLOADS[i]) return s->cfg->batch.max_file_bytes + (1u << 20);
     return s->cfg->max_body_bytes;
@@ -143,10 +164,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         snprintf(msg, sizeof msg, "The request body is larger than the limit of %zu bytes.", r->cap);
         return c12_http_error(c, 413, "invalid_request_error", NULL, "request_too_large", msg);
     }
-    int path_known;
-    const route *rt = find_route(url, method, &path_known);
-    if (!rt && path_known) return c12_http_error(c, 405, "invalid_request_error", NULL, "method_not_allowed",
-                                                 "Method not allowed on this path.");
+    char allow[64];
+    const route *rt = find_route(url, method, allow, sizeof allow);
+    c12_http_hdrs allow_h = {.add = add_allow, .ud = allow};
+    if (!rt && *allow) return c12_http_error_h(c, 405, "invalid_request_error", NULL, "method_not_allowed",
+                                               "Method not allowed on this path.", &allow_h);
     if (!rt) return c12_http_error(c, 404, "invalid_request_error", NULL, "not_found", "No such endpoint.");
     if (!authorized(s, r, c, rt->needs_key))
         return c12_http_error(c, 401, "invalid_request_error", NULL, "invalid_api_key",
@@ -168,7 +190,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
-static c12_rc listen_socket(c12_server *s, c12_err *err)
+static c12_rc listen_socket(c12_server *s, int *out, c12_err *err)
 {
     const c12_config *cfg = s->cfg;
     char port[16];
@@ -191,8 +213,39 @@ static c12_rc listen_socket(c12_server *s, c12_err *err)
     getsockname(fd, (struct sockaddr *)&ss, &sl);
     s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                              : ((struct sockaddr_in *)&ss)->sin_port);
-    s->listen_fd = fd;
+    *out = fd;
     return C12_OK;
+}
+
+/* libmicrohttpd's unescaping of the path and query, except that "%00"
+ * stays as it is: a NUL would end the path early ("/v1/models/x%00y" read
+ * as "/v1/models/x"), so the id asked for would not be the id looked up. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        unsigned v;
+        int n = 0;
+        if (p[0] == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]) &&
+            sscanf(p + 1, "%2x%n", &v, &n) == 1 && n == 2 && v) {
+            *o++ = (char)v;
+            p += 2;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - s);
+}
+
+/* The gate hands over a connection whose head is whole and sound. */
+static int take_connection(void *ud, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    c12_server *s = ud;
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (di && di->num_connections >= MAX_CONNECTIONS) return 0; /* the gate answers 503 */
+    MHD_add_connection(s->d, fd, addr, len); /* closes fd if it fails */
+    return 1;
 }
 
 c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend *backend,
@@ -211,21 +264,26 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
         c12_web_asset_at(i, &a);
         c12_web_asset_etag(&a, s->asset_etags[i]);
     }
-    s->listen_fd = -1;
-    c12_rc rc = listen_socket(s, err);
+    int listen_fd = -1;
+    c12_rc rc = listen_socket(s, &listen_fd, err);
     if (rc) {
         c12_free(s);
         return rc;
     }
+    /* No listening socket of its own: connections come from the gate. */
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
-                                MHD_USE_ERROR_LOG,
-                            0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
-    if (!s->d) {
-        close(s->listen_fd);
+                                MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET,
+                            0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+    if (!s->d) rc = c12_fail(err, C12_ERR_IO, "server: libmicrohttpd could not start");
+    if (!rc) rc = c12_gate_start(listen_fd, cfg->header_timeout_s, take_connection, s, &s->gate, err);
+    else close(listen_fd);
+    if (rc) {
+        if (s->d) MHD_stop_daemon(s->d);
         c12_free(s);
-        return c12_fail(err, C12_ERR_IO, "server: libmicrohttpd could not start");
+        return rc;
     }
     if (s->deps.batches && (rc = c12_batch_runner_start(s, s->deps.batches, &s->runner, err))) {
         c12_server_free(s);
@@ -240,9 +298,7 @@ int c12_server_port(const c12_server *s) { return s->port; }
 void c12_server_begin_shutdown(c12_server *s)
 {
     atomic_store(&s->shutting_down, 1);
-    int fd = (int)MHD_quiesce_daemon(s->d);
-    if (fd >= 0) close(fd);
-    s->listen_fd = -1;
+    c12_gate_close_listener(s->gate);
 }
 
 int c12_server_drain(c12_server *s, double grace_s)
@@ -266,10 +322,10 @@ void c12_server_free(c12_server *s)
     atomic_store(&s->cancel_all, 1);
     c12_batch_runner_stop(s->runner); /* its line in flight is cut: it runs again after a restart */
     c12_server_drain(s, CUT_ANSWER_S);
+    c12_gate_free(s->gate); /* nothing more is handed over */
     MHD_stop_daemon(s->d);
     /* Generators of streams whose clients left still hold slots: they stop at
      * their next token (cancel_all) and must be gone before the pool is freed. */
     while (atomic_load(&s->generators) > 0) usleep(10 * 1000);
-    if (s->listen_fd >= 0) close(s->listen_fd);
     c12_free(s);
 }

@@ -19,7 +19,7 @@ struct c12_server {
     const c12_backend *backend;
     c12_server_deps deps;
     struct MHD_Daemon *d;
-    int listen_fd;
+    struct c12_gate *gate;   /* the accept loop in front of d (gate.h) */
     int port;
     atomic_int shutting_down;
     atomic_int cancel_all;   /* grace period over: cut running generations */
@@ -51,7 +51,11 @@ typedef struct c12_http_hdrs {
     const void *ud;
 } c12_http_hdrs;
 
-/* Responses. send_json takes the reference to `body`; hdrs may be NULL. */
+/* Responses. send_json takes the reference to `body`; hdrs may be NULL.
+ * Every response goes out through c12_http_queue (which takes resp): it
+ * closes the connection after it (Connection: close), so that each request
+ * comes through the gate (gate.h). */
+enum MHD_Result c12_http_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp);
 enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t *body);
 enum MHD_Result c12_http_json_h(struct MHD_Connection *c, unsigned status, json_t *body, const c12_http_hdrs *hdrs);
 /* OpenAI's error shape; param and code may be NULL. */
@@ -60,7 +64,7 @@ enum MHD_Result c12_http_error(struct MHD_Connection *c, unsigned status, const 
 enum MHD_Result c12_http_error_h(struct MHD_Connection *c, unsigned status, const char *type, const char *param,
                                  const char *code, const char *msg, const c12_http_hdrs *hdrs);
 /* The bodies of those errors, for an answer that is not sent over HTTP (a
- * batch line's result). */
+ * batch line's result, the gate's refusals). */
 json_t *c12_http_error_body(const char *type, const char *param, const char *code, const char *msg);
 json_t *c12_http_rc_error_body(c12_rc rc, const char *msg, const char *input);
 /* A JSON string of text that may not be valid UTF-8 (model output, echoed

@@ -267,7 +267,5 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     MHD_add_response_header(resp, "Content-Type", "text/event-stream");
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
     c12_gen_hdrs_add(&hdrs, resp);
-    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return c12_http_queue(c, 200, resp);
 }
