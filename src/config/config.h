@@ -7,6 +7,7 @@
  *     max_body_bytes: 1048576
  *     grace_s: 30                     # SIGTERM: time in-flight requests get to finish
  *     header_timeout_s: 10            # a request's head must arrive whole within this
+ *     allowed_hosts: [c12.internal]   # names a keyless server answers to besides its own
  *     default_max_tokens: 512         # chat replies without max_tokens (completions: 16)
  *     metrics_auth: false             # true: GET /metrics needs a key too (when api_keys are set)
  *     dashboard_auth: true            # false: the dashboard JSON (/dashboard/api/...) is open too
@@ -60,6 +61,8 @@
 
 #define C12_CFG_MAX_MODELS 32
 #define C12_CFG_MAX_KEYS 32
+#define C12_CFG_MAX_HOSTS 16
+#define C12_CFG_HOST_MAX 254
 #define C12_CFG_ID_MAX 64
 #define C12_CFG_PATH_MAX 1024
 #define C12_CFG_HASH_MAX 65
@@ -83,6 +86,10 @@ typedef struct c12_config {
     int listen_port;
     char api_keys[C12_CFG_MAX_KEYS][C12_CFG_HASH_MAX]; /* sha256 hex of each key */
     size_t n_api_keys;
+    /* Host names a server without api_keys also answers to (and Origins it
+     * takes), besides localhost, 127.0.0.1, [::1] and its listen host. */
+    char allowed_hosts[C12_CFG_MAX_HOSTS][C12_CFG_HOST_MAX];
+    size_t n_allowed_hosts;
     size_t max_body_bytes;
     double grace_s;
     double header_timeout_s;       /* from a connection's accept to its request head being whole (slowloris) */

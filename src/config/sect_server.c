@@ -47,19 +47,46 @@ static c12_rc api_key(c12_config *c, const c12_cfg_node *v, const char *path, c1
     return C12_OK;
 }
 
-static c12_rc set_api_keys(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
+/* A list, each entry through `one`. */
+typedef c12_rc (*entry_fn)(c12_config *c, const c12_cfg_node *v, const char *path, c12_err *err);
+
+static c12_rc each_entry(const c12_cfg_node *v, const char *path, void *obj, entry_fn one, c12_err *err)
 {
     if (c12_cfg_kind_of(v) != C12_CFG_SEQ) return c12_cfg_fail(v, path, err, "must be a list");
     for (size_t i = 0; i < c12_cfg_len(v); i++) {
-        c12_rc rc = api_key(obj, c12_cfg_item(v, i), path, err);
+        c12_rc rc = one(obj, c12_cfg_item(v, i), path, err);
         if (rc) return rc;
     }
     return C12_OK;
 }
 
+static c12_rc set_api_keys(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
+{
+    return each_entry(v, path, obj, api_key, err);
+}
+
+/* A host name (no port): what a Host header or an Origin may name. */
+static c12_rc allowed_host(c12_config *c, const c12_cfg_node *v, const char *path, c12_err *err)
+{
+    const char *s = c12_cfg_scalar(v);
+    if (!s || !*s || strlen(s) >= C12_CFG_HOST_MAX || strpbrk(s, " \t/:@") || !strcmp(s, "*"))
+        return c12_cfg_fail(v, path, err, "entries must be host names such as c12.internal (no port, no scheme)");
+    if (c->n_allowed_hosts == C12_CFG_MAX_HOSTS)
+        return c12_cfg_fail(v, path, err, "more than %d names", C12_CFG_MAX_HOSTS);
+    snprintf(c->allowed_hosts[c->n_allowed_hosts++], C12_CFG_HOST_MAX, "%s", s);
+    return C12_OK;
+}
+
+static c12_rc set_allowed_hosts(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj,
+                                c12_err *err)
+{
+    return each_entry(v, path, obj, allowed_host, err);
+}
+
 static const c12_cfg_key SERVER_KEYS[] = {
     C12_CFG_SET("listen", set_listen),
     C12_CFG_SET("api_keys", set_api_keys),
+    C12_CFG_SET("allowed_hosts", set_allowed_hosts),
     C12_CFG_SET("max_body_bytes", set_max_body),
     C12_CFG_SLOT("grace_s", c12_cfg_slot_num, c12_config, grace_s, 0, 3600),
     C12_CFG_SLOT("header_timeout_s", c12_cfg_slot_num, c12_config, header_timeout_s, 0.1, 3600),

@@ -24,38 +24,39 @@ typedef struct route {
     int prefix;      /* path is a prefix (/v1/models/{id}) */
     int needs_key;   /* KEY_*: when the API keys (if any are configured) guard it */
     c12_route_fn fn;
+    int json_body;   /* its body is JSON: Content-Type: application/json or 415 */
 } route;
 
 enum { KEY_NEVER, KEY_ALWAYS, KEY_IF_METRICS_AUTH, KEY_IF_DASHBOARD_AUTH };
 
 static const route ROUTES[] = {
-    {"GET", "/healthz", 0, KEY_NEVER, c12_api_healthz},
-    {"GET", "/readyz", 0, KEY_NEVER, c12_api_readyz},
+    {"GET", "/healthz", 0, KEY_NEVER, c12_api_healthz, 0},
+    {"GET", "/readyz", 0, KEY_NEVER, c12_api_readyz, 0},
     /* open unless server.metrics_auth, as exporters are (api_metrics.c) */
-    {"GET", "/metrics", 0, KEY_IF_METRICS_AUTH, c12_api_metrics},
-    {"GET", "/v1/models", 0, KEY_ALWAYS, c12_api_models},
-    {"GET", "/v1/models/", 1, KEY_ALWAYS, c12_api_model},
-    {"POST", "/v1/chat/completions", 0, KEY_ALWAYS, c12_api_chat},
-    {"POST", "/v1/completions", 0, KEY_ALWAYS, c12_api_completions},
-    {"POST", "/v1/files", 0, KEY_ALWAYS, c12_api_files_create},
-    {"GET", "/v1/files", 0, KEY_ALWAYS, c12_api_files_list},
-    {"GET", "/v1/files/", 1, KEY_ALWAYS, c12_api_file_get},
-    {"DELETE", "/v1/files/", 1, KEY_ALWAYS, c12_api_file_delete},
-    {"POST", "/v1/batches", 0, KEY_ALWAYS, c12_api_batches_create},
-    {"GET", "/v1/batches", 0, KEY_ALWAYS, c12_api_batches_list},
-    {"GET", "/v1/batches/", 1, KEY_ALWAYS, c12_api_batch_get},
-    {"POST", "/v1/batches/", 1, KEY_ALWAYS, c12_api_batch_cancel},
+    {"GET", "/metrics", 0, KEY_IF_METRICS_AUTH, c12_api_metrics, 0},
+    {"GET", "/v1/models", 0, KEY_ALWAYS, c12_api_models, 0},
+    {"GET", "/v1/models/", 1, KEY_ALWAYS, c12_api_model, 0},
+    {"POST", "/v1/chat/completions", 0, KEY_ALWAYS, c12_api_chat, 1},
+    {"POST", "/v1/completions", 0, KEY_ALWAYS, c12_api_completions, 1},
+    {"POST", "/v1/files", 0, KEY_ALWAYS, c12_api_files_create, 0},
+    {"GET", "/v1/files", 0, KEY_ALWAYS, c12_api_files_list, 0},
+    {"GET", "/v1/files/", 1, KEY_ALWAYS, c12_api_file_get, 0},
+    {"DELETE", "/v1/files/", 1, KEY_ALWAYS, c12_api_file_delete, 0},
+    {"POST", "/v1/batches", 0, KEY_ALWAYS, c12_api_batches_create, 1},
+    {"GET", "/v1/batches", 0, KEY_ALWAYS, c12_api_batches_list, 0},
+    {"GET", "/v1/batches/", 1, KEY_ALWAYS, c12_api_batch_get, 0},
+    {"POST", "/v1/batches/", 1, KEY_ALWAYS, c12_api_batch_cancel, 0},
     /* the dashboard: its JSON behind the keys unless server.dashboard_auth is
      * false (api_dash*.c); the page itself holds no data (api_page.c) */
-    {"GET", "/dashboard/api/grid", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_grid},
-    {"GET", "/dashboard/api/status", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_status},
-    {"GET", "/dashboard/api/decisions", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_decisions},
-    {"GET", "/dashboard/api/summary", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_summary},
-    {"GET", "/dashboard/api/series", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_series},
-    {"GET", "/", 0, KEY_NEVER, c12_api_page},
-    {"GET", "/dashboard", 0, KEY_NEVER, c12_api_page},
-    {"GET", "/dashboard/", 0, KEY_NEVER, c12_api_page},
-    {"GET", "/dashboard/", 1, KEY_NEVER, c12_api_page},
+    {"GET", "/dashboard/api/grid", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_grid, 0},
+    {"GET", "/dashboard/api/status", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_status, 0},
+    {"GET", "/dashboard/api/decisions", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_decisions, 0},
+    {"GET", "/dashboard/api/summary", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_summary, 0},
+    {"GET", "/dashboard/api/series", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_series, 0},
+    {"GET", "/", 0, KEY_NEVER, c12_api_page, 0},
+    {"GET", "/dashboard", 0, KEY_NEVER, c12_api_page, 0},
+    {"GET", "/dashboard/", 0, KEY_NEVER, c12_api_page, 0},
+    {"GET", "/dashboard/", 1, KEY_NEVER, c12_api_page, 0},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
@@ -115,10 +116,8 @@ int c12_server_key_of_label(const c12_server *s, const char *label)
  * batch.max_file_bytes (and a little for the multipart framing). */
 static const c12_route_fn UPLOADS[] = {c12_api_files_create};
 
-static size_t body_cap(const c12_server *s, const char *url, const char *method)
+static size_t body_cap(const c12_server *s, const route *rt)
 {
-    char allow[64];
-    const route *rt = find_route(url, method, allow, sizeof allow);
     for (size_t i = 0; rt && s->cfg->batch.enabled && i < sizeof UPLOADS / sizeof UPLOADS[0]; i++)
         if (rt->fn == UPLOADS[i]) return s->cfg->batch.max_file_bytes + (1u << 20);
     return s->cfg->max_body_bytes;
@@ -135,6 +134,30 @@ static int authorized(c12_server *s, c12_req *r, struct MHD_Connection *c, int n
     return !s->cfg->n_api_keys || !guarded || r->key_idx >= 0;
 }
 
+static void too_big(const c12_req *r, c12_refusal *out)
+{
+    *out = (c12_refusal){.status = 413, .type = "invalid_request_error", .code = "request_too_large"};
+    snprintf(out->msg, sizeof out->msg, "The request body is larger than the limit of %zu bytes.", r->cap);
+}
+
+/* The first call: the request's state, and whether it is refused before its
+ * body is read (another site's, not JSON, or declared over the limit). */
+static c12_req *begin(c12_server *s, struct MHD_Connection *c, const char *url, const char *method)
+{
+    c12_req *r = c12_calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->srv = s;
+    atomic_fetch_add(&s->in_flight, 1);
+    char allow[64];
+    const route *rt = find_route(url, method, allow, sizeof allow);
+    r->cap = body_cap(s, rt);
+    c12_buf_init(&r->body, r->cap);
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!c12_guard(s, c, rt && rt->json_body, &r->refusal) && cl && strtoull(cl, NULL, 10) > r->cap)
+        too_big(r, &r->refusal);
+    return r;
+}
+
 /* The access handler: called once with the headers, then with body chunks,
  * then once more with none (when the response must be queued). */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -143,27 +166,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     c12_server *s = cls;
     c12_req *r = *con_cls;
     if (!r) {
-        if (!(r = c12_calloc(1, sizeof *r))) return MHD_NO;
-        r->srv = s;
-        r->cap = body_cap(s, url, method);
-        c12_buf_init(&r->body, r->cap);
+        if (!(r = begin(s, c, url, method))) return MHD_NO;
         *con_cls = r;
-        atomic_fetch_add(&s->in_flight, 1);
-        /* A declared length over the limit is refused before reading the body. */
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > r->cap) r->too_big = 1;
-        if (!r->too_big) return MHD_YES;
+        if (!r->refusal.status) return MHD_YES;
     }
     if (*data_size) {
-        if (!r->too_big && c12_buf_append(&r->body, data, *data_size)) r->too_big = 1;
-        *data_size = 0; /* consumed (or dropped, when too big) */
+        if (!r->refusal.status && c12_buf_append(&r->body, data, *data_size)) too_big(r, &r->refusal);
+        *data_size = 0; /* consumed (or dropped, when refused) */
         return MHD_YES;
     }
-    if (r->too_big) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "The request body is larger than the limit of %zu bytes.", r->cap);
-        return c12_http_error(c, 413, "invalid_request_error", NULL, "request_too_large", msg);
-    }
+    if (r->refusal.status)
+        return c12_http_error(c, r->refusal.status, r->refusal.type, NULL, r->refusal.code, r->refusal.msg);
     char allow[64];
     const route *rt = find_route(url, method, allow, sizeof allow);
     c12_http_hdrs allow_h = {.add = add_allow, .ud = allow};
@@ -188,33 +201,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     c12_free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&s->in_flight, 1);
-}
-
-static c12_rc listen_socket(c12_server *s, int *out, c12_err *err)
-{
-    const c12_config *cfg = s->cfg;
-    char port[16];
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-    struct addrinfo *ai = NULL;
-    snprintf(port, sizeof port, "%d", cfg->listen_port);
-    int g = getaddrinfo(cfg->listen_host, port, &hints, &ai);
-    if (g) return c12_fail(err, C12_ERR_INVALID, "listen %s:%s: %s", cfg->listen_host, port, gai_strerror(g));
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 256)) {
-        c12_rc rc = c12_fail(err, C12_ERR_IO, "listen %s:%s: %s", cfg->listen_host, port, strerror(errno));
-        if (fd >= 0) close(fd);
-        freeaddrinfo(ai);
-        return rc;
-    }
-    freeaddrinfo(ai);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    getsockname(fd, (struct sockaddr *)&ss, &sl);
-    s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                             : ((struct sockaddr_in *)&ss)->sin_port);
-    *out = fd;
-    return C12_OK;
 }
 
 /* libmicrohttpd's unescaping of the path and query, except that "%00"
@@ -265,7 +251,7 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
         c12_web_asset_etag(&a, s->asset_etags[i]);
     }
     int listen_fd = -1;
-    c12_rc rc = listen_socket(s, &listen_fd, err);
+    c12_rc rc = c12_server_listen(cfg, &listen_fd, &s->port, err);
     if (rc) {
         c12_free(s);
         return rc;

@@ -32,15 +32,29 @@ struct c12_server {
     c12_batch_runner *runner;   /* runs deps.batches (NULL: none) */
 };
 
+/* Why a request is answered before its body is read (guard.c, the body
+ * limit); status 0: it is not. */
+typedef struct c12_refusal {
+    unsigned status;
+    const char *type, *code;
+    char msg[320];
+} c12_refusal;
+
 /* One request (MHD's con_cls); lives from the first call of the access
- * handler to the completion notice. The body is capped at max_body_bytes. */
+ * handler to the completion notice. The body is capped at cap. */
 typedef struct c12_req {
     c12_server *srv;
     c12_buf body;
     size_t cap;  /* the body's limit (max_body_bytes, or an upload's) */
-    int too_big;
+    c12_refusal refusal;
     int key_idx; /* the api_keys entry the request presented, or -1 */
 } c12_req;
+
+/* Before the body (guard.c): on a server without API keys, a Host that is
+ * not one of its names or an Origin of another site (403); on a JSON
+ * endpoint (json_body), a Content-Type other than application/json (415).
+ * 1 with *out filled when refused. */
+int c12_guard(const c12_server *s, struct MHD_Connection *c, int json_body, c12_refusal *out);
 
 typedef enum MHD_Result (*c12_route_fn)(c12_server *s, c12_req *r, struct MHD_Connection *c,
                                          const char *url);
@@ -98,6 +112,9 @@ enum MHD_Result c12_api_dash_series(c12_server *s, c12_req *r, struct MHD_Connec
  * as is when absent); 0 with a message for the 400 when it is not one. */
 int c12_dash_int_arg(struct MHD_Connection *c, const char *name, long lo, long hi, long *inout, char *msg,
                      size_t cap);
+
+/* Bind and listen on cfg's address (listen.c); the bound port in *port. */
+c12_rc c12_server_listen(const c12_config *cfg, int *fd, int *port, c12_err *err);
 
 /* Whether the request's client hung up (conn.c); only on the connection's
  * own thread, while the handler holds it. */

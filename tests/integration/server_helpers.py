@@ -129,7 +129,8 @@ def open_stream(srv, body, headers=None, timeout=120):
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
     data = json.dumps(body).encode()
     extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()).encode()
-    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n"
               b"Connection: close\r\n%s\r\n" % (len(data), extra) + data)
     got = b""
     while b"data: " not in got:

@@ -111,8 +111,8 @@ def test_body_over_limit(srv):
     # Without a Content-Length (chunked upload) the cap still holds.
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
     chunk = b"x" * 3000
-    req = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() +
-           b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+    req = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY.encode() +
+           b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
            (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 2 + b"0\r\n\r\n")
     s.sendall(req)
     resp = b""

@@ -23,7 +23,7 @@ def stream_request(port, body, read_events=None, timeout=60):
     or stop after `read_events` data events and close the socket)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     data = json.dumps(dict(body, stream=True)).encode()
-    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
               b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(data) + data)
     got = b""
     while True:
