@@ -20,8 +20,11 @@
 static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: c12 serve [--config FILE] [--listen HOST:PORT] [--ledger FILE] [--batches DIR]\n"
+               "                 [--insecure-no-auth]\n"
                "  --config FILE       configuration (default: built-in, serving the model catalogue)\n"
                "  --listen HOST:PORT  listen address (also C12_LISTEN; default 127.0.0.1:8080)\n"
+               "  --insecure-no-auth  listen on an address other than loopback without\n"
+               "                      server.api_keys (refused otherwise; a warning then)\n"
                "  --ledger FILE       an SQLite ledger file (overrides the config's ledger:;\n"
                "                      default $C12_HOME/ledger.db, or ledger.store: postgresql\n"
                "                      with its connection string in $C12_LEDGER_DSN)\n"
@@ -56,6 +59,7 @@ static uint64_t auto_budget(void)
 
 typedef struct serve_opts {
     const char *config, *listen, *ledger, *batches;
+    int insecure_no_auth;
 } serve_opts;
 
 static int parse(int argc, char **argv, serve_opts *o)
@@ -66,6 +70,7 @@ static int parse(int argc, char **argv, serve_opts *o)
         else if (i + 1 < argc && !strcmp(argv[i], "--listen")) o->listen = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--ledger")) o->ledger = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--batches")) o->batches = argv[++i];
+        else if (!strcmp(argv[i], "--insecure-no-auth")) o->insecure_no_auth = 1;
         else return usage(stderr, 2);
     }
     return -1;
@@ -102,6 +107,23 @@ static c12_rc metrics_open(c12_pool *pool, c12_server_deps *deps, c12_metrics **
         return rc;
     }
     *out = deps->metrics = m;
+    return C12_OK;
+}
+
+/* A server without keys generates for whoever reaches it: it listens on
+ * loopback only, unless the operator says --insecure-no-auth (and is warned). */
+static c12_rc check_exposure(const c12_config *cfg, const serve_opts *o, c12_err *err)
+{
+    int lo = 1;
+    c12_rc rc = cfg->n_api_keys ? C12_OK : c12_server_listen_loopback(cfg, &lo, err);
+    if (rc || lo) return rc;
+    if (!o->insecure_no_auth)
+        return c12_fail(err, C12_ERR_INVALID, "refusing to listen on %s:%d without API keys: anyone who can reach "
+                        "that address could use the models; set server.api_keys, listen on 127.0.0.1, or pass "
+                        "--insecure-no-auth", cfg->listen_host, cfg->listen_port);
+    fprintf(stderr, "c12 serve: WARNING: listening on %s:%d without API keys (--insecure-no-auth): anyone who "
+            "can reach that address can generate, and read the metrics and the dashboard\n", cfg->listen_host,
+            cfg->listen_port);
     return C12_OK;
 }
 
@@ -157,13 +179,14 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
 
 int cmd_serve(int argc, char **argv)
 {
-    serve_opts o = {NULL, getenv("C12_LISTEN"), NULL, NULL};
+    serve_opts o = {NULL, getenv("C12_LISTEN"), NULL, NULL, 0};
     int prc = parse(argc, argv, &o);
     if (prc >= 0) return prc;
     c12_config *cfg = NULL;
     c12_err err;
     c12_rc rc = o.config ? c12_config_load(o.config, &cfg, &err) : c12_config_defaults(&cfg, &err);
     if (!rc && o.listen && *o.listen) rc = c12_config_set_listen(cfg, o.listen, &err);
+    if (!rc) rc = check_exposure(cfg, &o, &err);
     if (rc) {
         fprintf(stderr, "c12 serve: %s\n", err.msg);
         c12_config_free(cfg);

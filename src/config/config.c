@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "base/c12_alloc.h"
 #include "config/config.h"
 #include "config/config_impl.h"
@@ -114,9 +116,8 @@ int c12_config_key_index(const c12_config *c, const char *key)
     if (!key || c12_config_hash_key(key, hex, &err)) return -1;
     int found = -1;
     for (size_t i = 0; i < c->n_api_keys; i++) {
-        unsigned char d = 0; /* compare every byte of every key: timing tells nothing */
-        for (size_t j = 0; j < 64; j++) d |= (unsigned char)(hex[j] ^ c->api_keys[i][j]);
-        if (d == 0) found = (int)i;
+        /* every byte of every key, in constant time: the timing tells nothing */
+        if (CRYPTO_memcmp(hex, c->api_keys[i], 64) == 0) found = (int)i;
     }
     return found;
 }

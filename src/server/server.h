@@ -36,6 +36,10 @@ typedef struct c12_server_deps {
  * deps points to must outlive the server (deps itself is copied; NULL: none). */
 c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend *backend,
                         const c12_server_deps *deps, c12_server **out, c12_err *err);
+/* Whether cfg's listen address is a loopback one (127.0.0.0/8, ::1): a
+ * server without API keys should listen nowhere else (cmd_serve.c refuses
+ * unless --insecure-no-auth). */
+c12_rc c12_server_listen_loopback(const c12_config *cfg, int *is_loopback, c12_err *err);
 /* The bound port (useful with port 0). */
 int c12_server_port(const c12_server *s);
 /* Stop accepting connections; requests still arriving on open connections get 503. */
