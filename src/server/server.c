@@ -1,9 +1,7 @@
-/* server.c - the HTTP daemon: listen socket, routing table, API keys, body
- * limits, shutdown. Endpoints live in api_*.c. */
-#include <arpa/inet.h>
+/* server.c - the HTTP daemon: libmicrohttpd behind the gate (gate.c),
+ * routing table, API keys, body limits, shutdown. Endpoints live in api_*.c,
+ * the listening socket in listen.c. */
 #include <ctype.h>
-#include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -61,6 +61,21 @@ static void test_markers_in_text_stay_text(void **state)
     c12_tok_free(t);
 }
 
+/* The chat's ids equal those of the rendered text tokenized with parse_special. */
+static void assert_as_rendered(const c12_tok *t, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                               const char *rendered)
+{
+    int32_t *ids = NULL, *ref = NULL;
+    size_t n_ids = 0, n_ref = 0;
+    c12_err err;
+    assert_int_equal(c12_chat_tokens(t, CHATML_TMPL, msgs, n, add_assistant, &ids, &n_ids, &err), C12_OK);
+    assert_int_equal(c12_tok_encode(t, rendered, strlen(rendered), 1, 1, &ref, &n_ref, &err), C12_OK);
+    assert_int_equal(n_ids, n_ref);
+    assert_memory_equal(ids, ref, n_ids * sizeof *ids);
+    c12_free(ids);
+    c12_free(ref);
+}
+
 /* Without special text in the messages, the ids are those of the rendered
  * text tokenized with parse_special (what llama.cpp's goldens are made with). */
 static void test_same_ids_as_rendered_text(void **state)
@@ -68,18 +83,14 @@ static void test_same_ids_as_rendered_text(void **state)
     (void)state;
     c12_tok *t = chatml_vocab();
     const c12_chat_msg msgs[] = {{"system", "  Be brief.\n\n"}, {"user", "x <tool_call> 12345\n"}};
-    const char *rendered = "<|im_start|>system\n  Be brief.\n\n<|im_end|>\n<|im_start|>user\nx <tool_call> 12345\n"
-                           "<|im_end|>\n<|im_start|>assistant\n";
-    int32_t *ids = NULL, *ref = NULL;
-    size_t n = 0, n_ref = 0;
+    assert_as_rendered(t, msgs, 2, 1, "<|im_start|>system\n  Be brief.\n\n<|im_end|>\n<|im_start|>user\nx "
+                                      "<tool_call> 12345\n<|im_end|>\n<|im_start|>assistant\n");
+    int32_t *ids = NULL;
+    size_t n = 0;
     c12_err err;
     assert_int_equal(c12_chat_tokens(t, CHATML_TMPL, msgs, 2, 1, &ids, &n, &err), C12_OK);
-    assert_int_equal(c12_tok_encode(t, rendered, strlen(rendered), 1, 1, &ref, &n_ref, &err), C12_OK);
-    assert_int_equal(n, n_ref);
-    assert_memory_equal(ids, ref, n * sizeof *ids);
     assert_int_equal(count_id(ids, n, 258), 1); /* user-defined tokens are matched, as without specials */
     c12_free(ids);
-    c12_free(ref);
     c12_tok_free(t);
 }
 
@@ -130,15 +141,7 @@ static void test_marker_strip(void **state)
     c12_err err;
     assert_int_equal(c12_tok_build(&f.p, &t, &err), C12_OK);
     const c12_chat_msg msgs[] = {{"user", "  hi  "}};
-    const char *rendered = "<|im_start|>user\n  hi  <|im_end|>\n";
-    int32_t *ids = NULL, *ref = NULL;
-    size_t n = 0, n_ref = 0;
-    assert_int_equal(c12_chat_tokens(t, CHATML_TMPL, msgs, 1, 0, &ids, &n, &err), C12_OK);
-    assert_int_equal(c12_tok_encode(t, rendered, strlen(rendered), 1, 1, &ref, &n_ref, &err), C12_OK);
-    assert_int_equal(n, n_ref);
-    assert_memory_equal(ids, ref, n * sizeof *ids);
-    c12_free(ids);
-    c12_free(ref);
+    assert_as_rendered(t, msgs, 1, 0, "<|im_start|>user\n  hi  <|im_end|>\n");
     c12_tok_free(t);
 }
 

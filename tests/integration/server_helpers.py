@@ -141,6 +141,19 @@ def open_stream(srv, body, headers=None, timeout=120):
     return s, got
 
 
+def recv_all(s):
+    """Everything a socket receives until the server closes it (or resets it)."""
+    got = b""
+    while True:
+        try:
+            d = s.recv(65536)
+        except OSError:
+            return got
+        if not d:
+            return got
+        got += d
+
+
 def sse_events(raw):
     """The SSE events of a raw HTTP/1.1 response read off a socket (headers,
     then a chunked body), and whether its last chunk (size 0) arrived."""

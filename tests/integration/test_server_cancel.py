@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 
-from server_helpers import Server, error_of
+from server_helpers import Server, error_of, recv_all
 
 LONG = " ".join(["the cat sat on the mat and"] * 270)   # 1,891 tokens on smollm2-135m
 QUARTER = " ".join(["the cat sat on the mat and"] * 68)  # ~475
@@ -67,16 +67,7 @@ def test_client_gone_during_long_prompt_frees_the_slot(c12):
 
 
 def read_all(s, out, i):
-    got = b""
-    try:
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            got += d
-    except OSError:
-        pass
-    out[i] = got
+    out[i] = recv_all(s)
 
 
 def test_sigterm_with_long_prompts_in_flight(c12):

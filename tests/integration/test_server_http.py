@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from server_helpers import Server, error_of
+from server_helpers import Server, error_of, recv_all
 
 HEADER_TIMEOUT = 1.0
 
@@ -30,15 +30,7 @@ def exchange(srv, data, timeout=20):
     """Send raw bytes, read until the server closes; (status, headers, body)."""
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
     s.sendall(data)
-    got = b""
-    while True:
-        try:
-            d = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not d:
-            break
-        got += d
+    got = recv_all(s)
     s.close()
     head, _, body = got.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
@@ -132,7 +124,7 @@ def test_long_model_id_is_not_found(srv):
 def dribble(port, out, i):
     """Send a head one byte every 0.2 s until the server answers; note when and what."""
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
-    t0, got = time.time(), b""
+    t0 = time.time()
     head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 1000
     for b in head:
         try:
@@ -142,15 +134,7 @@ def dribble(port, out, i):
         if select.select([s], [], [], 0.2)[0]:
             break
     took = time.time() - t0
-    try:
-        while True:
-            d = s.recv(4096)
-            if not d:
-                break
-            got += d
-    except OSError:
-        pass
-    out[i] = (took, got)
+    out[i] = (took, recv_all(s))
     s.close()
 
 

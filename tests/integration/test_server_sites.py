@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from server_helpers import Server, error_of
+from server_helpers import Server, error_of, recv_all
 
 MSG = {"model": "smollm2-135m", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]}
 
@@ -27,12 +27,7 @@ def send(srv, method, path, headers, body=b""):
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     s.sendall(f"{method} {path} HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
               + body)
-    got = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        got += d
+    got = recv_all(s)
     s.close()
     head, _, rest = got.partition(b"\r\n\r\n")
     return int(head.split()[1]), rest.decode()
