@@ -80,6 +80,7 @@ typedef struct c12_bstore_stats {
     int64_t lines_pending;         /* lines of batches not final, not yet answered */
     double deferred_s;             /* all batches' waits for cleaner power */
     double co2_g, co2_at_submit_g; /* the final batches': emitted, and what running at submission would have */
+    double co2_avoided_g;          /* co2_at_submit_g - co2_g: negative when waiting cost more */
 } c12_bstore_stats;
 
 c12_rc c12_bstore_get_stats(c12_bstore *s, c12_bstore_stats *out, c12_err *err);

@@ -315,6 +315,7 @@ c12_rc c12_bstore_get_stats(c12_bstore *s, c12_bstore_stats *out, c12_err *err)
     sqlite3_finalize(q);
     sqlite3_finalize(p);
     pthread_mutex_unlock(&s->mu);
+    st.co2_avoided_g = st.co2_at_submit_g - st.co2_g;
     if (!rc) *out = st;
     return rc;
 }
@@ -327,5 +328,5 @@ json_t *c12_bstore_stats_json(const c12_bstore_stats *st)
             json_object_set_new(by, c12_batch_status_name((c12_batch_status)k), json_integer(st->by_status[k]));
     return json_pack("{s:o, s:I, s:f, s:f, s:f}", "by_status", by ? by : json_object(), "lines_pending",
                      (json_int_t)st->lines_pending, "deferred_h", st->deferred_s / 3600, "co2_g", st->co2_g,
-                     "co2_avoided_g", st->co2_at_submit_g - st->co2_g);
+                     "co2_avoided_g", st->co2_avoided_g);
 }

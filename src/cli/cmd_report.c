@@ -191,7 +191,7 @@ static c12_rc batches_text(const c12_bstore_stats *st, c12_buf *b)
     for (int k = 0; !rc && k < C12_BATCH_STATUSES; k++)
         if (st->by_status[k]) rc = c12_buf_printf(b, " %lld %s", (long long)st->by_status[k], c12_batch_status_name((c12_batch_status)k));
     if (!rc) rc = c12_buf_printf(b, "; %lld lines pending; waited %.2f h for cleaner power; %.6f g CO2e avoided against running each at its submission\n",
-                                 (long long)st->lines_pending, st->deferred_s / 3600, st->co2_at_submit_g - st->co2_g);
+                                 (long long)st->lines_pending, st->deferred_s / 3600, st->co2_avoided_g);
     return rc;
 }
 

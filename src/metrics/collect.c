@@ -219,7 +219,7 @@ static void batch_collect(void *self)
     }
     c12_metrics_set(bc->pending, NULL, (double)st.lines_pending);
     c12_metrics_set(bc->deferred, NULL, st.deferred_s);
-    c12_metrics_set(bc->avoided, NULL, st.co2_at_submit_g - st.co2_g);
+    c12_metrics_set(bc->avoided, NULL, st.co2_avoided_g);
 }
 
 c12_rc c12_metrics_add_batches(c12_metrics *m, c12_bstore *store, c12_err *err)

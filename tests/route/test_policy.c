@@ -14,6 +14,7 @@
 #include "base/c12_alloc.h"
 #include "config/config.h"
 #include "route/policy.h"
+#include "route/policy_test.h"
 
 enum { QWEN = 0, SMOL = 1, GEMMA = 2 }; /* the defaults' order */
 
@@ -341,28 +342,18 @@ static void test_bad_params(void **state)
     assert_null(pol);
 }
 
-/* The policy: section as the one configuration reader gives it. */
-static c12_rc parse_policy(const char *yaml, c12_policy_params *out, c12_err *err)
-{
-    c12_config *c = NULL;
-    c12_rc rc = c12_config_parse(yaml, strlen(yaml), "c.yaml", &c, err);
-    if (!rc) *out = c->policy;
-    c12_config_free(c);
-    return rc;
-}
-
 static void test_yaml(void **state)
 {
     c12_policy_params p;
     c12_err err;
     const char *none = "server:\n  listen: 1\n";
-    assert_int_equal(parse_policy(none, &p, &err), C12_OK);
+    assert_int_equal(policy_test_parse(none, &p, &err), C12_OK);
     assert_int_equal(p.n_models, 3);
     assert_true(p.min_rating == 0.5);
     const char *y = "server: {listen: 1}\npolicy:\n  min_rating: 0.4\n  thresholds:\n    - {above: 100, min_rating: 0.2}\n"
                     "  models:\n    tiny:\n      chat: false\n      params_b: 0.1\n      code: [0.1, 0.1, 0.1]\n"
                     "      general: [0.5, 0.4, 0.3]\n      source: measured\n";
-    assert_int_equal(parse_policy(y, &p, &err), C12_OK);
+    assert_int_equal(policy_test_parse(y, &p, &err), C12_OK);
     assert_int_equal(p.n_models, 1);
     assert_string_equal(p.models[0].name, "tiny");
     assert_int_equal(p.models[0].chat, 0);
@@ -373,7 +364,7 @@ static void test_yaml(void **state)
                         sizeof p.models[0].rating[0]);
     const char *g = "policy:\n  models:\n    x:\n      params_b: 1\n      code: [0, 0, 0]\n"
                     "      general: [0.1, 0.1, 0.1]\n      grounded: [0.7, 0.6, 0.5]\n      source: s\n";
-    assert_int_equal(parse_policy(g, &p, &err), C12_OK);
+    assert_int_equal(policy_test_parse(g, &p, &err), C12_OK);
     assert_true(p.models[0].rating[C12_ROUTE_GROUNDED][C12_ROUTE_MEDIUM] == 0.6);
     assert_true(p.models[0].rating[C12_ROUTE_GENERAL][C12_ROUTE_MEDIUM] == 0.1);
     static const char *const bad_grounded[] = {"[0.7, 0.6]", "[0.7, 1.6, 0.5]", "[0.7, -0.1, 0.5]", "0.5"};
@@ -381,22 +372,22 @@ static void test_yaml(void **state)
         char y2[256];
         snprintf(y2, sizeof y2, "policy:\n  models:\n    x:\n      params_b: 1\n      code: [0, 0, 0]\n"
                                 "      general: [0, 0, 0]\n      grounded: %s\n      source: s\n", bad_grounded[i]);
-        assert_int_equal(parse_policy(y2, &p, &err), C12_ERR_INVALID);
+        assert_int_equal(policy_test_parse(y2, &p, &err), C12_ERR_INVALID);
         assert_non_null(strstr(err.msg, "c.yaml:7: policy.models.x.grounded"));
     }
     const char *typo = "policy:\n  min_rating: 0.4\n  forecast_wieght: 1\n";
-    assert_int_equal(parse_policy(typo, &p, &err), C12_ERR_INVALID);
+    assert_int_equal(policy_test_parse(typo, &p, &err), C12_ERR_INVALID);
     assert_non_null(strstr(err.msg, "c.yaml:3: policy.forecast_wieght"));
     const char *bad = "policy:\n  models:\n    x:\n      params_b: 1\n      code: [0.1, 2, 0.1]\n"
                       "      general: [0, 0, 0]\n      source: s\n";
-    assert_int_equal(parse_policy(bad, &p, &err), C12_ERR_INVALID);
+    assert_int_equal(policy_test_parse(bad, &p, &err), C12_ERR_INVALID);
     assert_non_null(strstr(err.msg, "c.yaml:5: policy.models.x.code"));
     const char *nosrc = "policy:\n  models:\n    x:\n      params_b: 1\n      code: [0, 0, 0]\n"
                         "      general: [0, 0, 0]\n";
-    assert_int_equal(parse_policy(nosrc, &p, &err), C12_ERR_INVALID);
+    assert_int_equal(policy_test_parse(nosrc, &p, &err), C12_ERR_INVALID);
     assert_non_null(strstr(err.msg, "source"));
     const char *broken = "policy: [\n";
-    assert_int_equal(parse_policy(broken, &p, &err), C12_ERR_FORMAT);
+    assert_int_equal(policy_test_parse(broken, &p, &err), C12_ERR_FORMAT);
 }
 
 int main(void)

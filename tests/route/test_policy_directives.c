@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "route/policy.h"
+#include "route/policy_test.h"
 
 typedef struct ask {
     c12_route_category cat;
@@ -95,15 +96,6 @@ static void test_out_factor_plans_less_energy(void **state)
     assert_true(with.c[0].energy_j > 0.4 * without.c[0].energy_j); /* the prompt still costs */
 }
 
-static c12_rc parse_policy(const char *yaml, c12_policy_params *out, c12_err *err)
-{
-    c12_config *c = NULL;
-    c12_rc rc = c12_config_parse(yaml, strlen(yaml), "c.yaml", &c, err);
-    if (!rc) *out = c->policy;
-    c12_config_free(c);
-    return rc;
-}
-
 static void test_yaml(void **state)
 {
     c12_policy_params p;
@@ -112,7 +104,7 @@ static void test_yaml(void **state)
     const char *y = "policy:\n  directives:\n    enabled: true\n    levels:\n"
                     "      - {above: 180, text: \"Be brief.\"}\n"
                     "      - {above: 260, text: \"Two sentences.\", out_factor: 0.4, pass_factor: 0.9}\n";
-    assert_int_equal(parse_policy(y, &p, &err), C12_OK);
+    assert_int_equal(policy_test_parse(y, &p, &err), C12_OK);
     assert_int_equal(p.directives.enabled, 1);
     assert_int_equal(p.directives.n_levels, 2);
     assert_string_equal(p.directives.levels[1].text, "Two sentences.");
@@ -120,7 +112,7 @@ static void test_yaml(void **state)
     assert_true(p.directives.levels[1].pass_factor == 0.9);
     assert_int_equal(p.directives.n_code, 0);
     /* enabled alone: the built-in levels */
-    assert_int_equal(parse_policy("policy:\n  directives: {enabled: true}\n", &p, &err), C12_OK);
+    assert_int_equal(policy_test_parse("policy:\n  directives: {enabled: true}\n", &p, &err), C12_OK);
     assert_int_equal(p.directives.n_levels, 2);
     assert_string_equal(p.directives.levels[0].text, "Answer briefly.");
     const struct {
@@ -135,7 +127,7 @@ static void test_yaml(void **state)
         {"policy:\n  directives: [1]\n", "policy.directives"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(parse_policy(bad[i].yaml, &p, &err), C12_ERR_INVALID);
+        assert_int_equal(policy_test_parse(bad[i].yaml, &p, &err), C12_ERR_INVALID);
         if (!strstr(err.msg, bad[i].says)) fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, bad[i].says);
     }
 }
