@@ -22,15 +22,9 @@ static c12_rc window(const c12_carbon_series *f, const c12_plan_req *r, int64_t 
 /* The time-weighted mean of w over [a, b) (NAN: w does not cover it all). */
 static double mean_over(const c12_carbon_series *w, int64_t a, int64_t b)
 {
-    double sum = 0;
-    int64_t covered = 0;
-    for (size_t i = 0; i < w->n && w->pts[i].from_ms < b; i++) {
-        int64_t lo = w->pts[i].from_ms > a ? w->pts[i].from_ms : a, hi = w->pts[i].to_ms < b ? w->pts[i].to_ms : b;
-        if (hi <= lo) continue;
-        covered += hi - lo;
-        sum += w->pts[i].value * (double)(hi - lo);
-    }
-    return covered == b - a ? sum / (double)covered : NAN;
+    int64_t covered;
+    double mean = c12_carbon_mean(w, a, b, &covered);
+    return covered == b - a ? mean : NAN;
 }
 
 c12_rc c12_plan_start(const c12_carbon_series *forecast, const c12_plan_req *r, c12_plan *out, c12_err *err)

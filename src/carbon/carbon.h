@@ -73,6 +73,9 @@ c12_rc c12_carbon_series_copy(c12_carbon_series *dst, const c12_carbon_series *s
  * out's from/to and its mean as value. s is in time order; gaps count as
  * nothing. NOT_FOUND when s does not reach width_ms past any start. */
 c12_rc c12_carbon_cleanest(const c12_carbon_series *s, int64_t width_ms, c12_carbon_point *out);
+/* The time-weighted mean of s over [from_ms, to_ms) and how much of that
+ * time s covers (*covered, ms; gaps count as nothing). NAN when none. */
+double c12_carbon_mean(const c12_carbon_series *s, int64_t from_ms, int64_t to_ms, int64_t *covered);
 /* ---- time (carbon_time.c) ---- */
 
 /* Parse ISO-8601 UTC-or-offset time: "2023-01-01T00:00Z", "...:00.000Z",

@@ -1,5 +1,6 @@
 /* carbon_util.c - readings, series, fetch results and the provider table
  * lookup. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,21 +91,29 @@ c12_rc c12_carbon_require(const struct c12_carbon_provider_cfg *cfg, const char 
                     cfg->name, key, cfg->type);
 }
 
+double c12_carbon_mean(const c12_carbon_series *s, int64_t from_ms, int64_t to_ms, int64_t *covered)
+{
+    double sum = 0;
+    *covered = 0;
+    for (size_t j = 0; j < s->n && s->pts[j].from_ms < to_ms; j++) {
+        int64_t a = s->pts[j].from_ms > from_ms ? s->pts[j].from_ms : from_ms;
+        int64_t b = s->pts[j].to_ms < to_ms ? s->pts[j].to_ms : to_ms;
+        if (b <= a) continue;
+        *covered += b - a;
+        sum += s->pts[j].value * (double)(b - a);
+    }
+    return *covered ? sum / (double)*covered : NAN;
+}
+
 c12_rc c12_carbon_cleanest(const c12_carbon_series *s, int64_t width_ms, c12_carbon_point *out)
 {
     c12_carbon_point best = {0, 0, 0};
     int found = 0;
     for (size_t i = 0; width_ms > 0 && i < s->n; i++) {
-        int64_t lo = s->pts[i].from_ms, hi = lo + width_ms, covered = 0;
-        double sum = 0;
-        for (size_t j = i; j < s->n && s->pts[j].from_ms < hi; j++) {
-            int64_t a = s->pts[j].from_ms, b = s->pts[j].to_ms < hi ? s->pts[j].to_ms : hi;
-            if (b <= a) continue;
-            covered += b - a;
-            sum += s->pts[j].value * (double)(b - a);
-        }
+        int64_t lo = s->pts[i].from_ms, hi = lo + width_ms, covered;
+        const c12_carbon_series from_i = {s->pts + i, s->n - i, 0}; /* the points before i end before lo */
+        double mean = c12_carbon_mean(&from_i, lo, hi, &covered);
         if (s->pts[s->n - 1].to_ms < hi || covered == 0) break; /* later starts end later still */
-        double mean = sum / (double)covered;
         if (!found || mean < best.value) best = (c12_carbon_point){lo, hi, mean};
         found = 1;
     }
