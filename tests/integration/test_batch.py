@@ -229,8 +229,10 @@ def test_a_file_that_does_not_fit_its_batch_fails_it(static_srv):
     b = c.batches.create(input_file_id=f.id, endpoint="/v1/completions", completion_window="24h")
     assert b.status == "failed" and b.failed_at and b.request_counts.total == 0
     assert b.errors.data[0].line == 2 and "/v1/chat/completions" in b.errors.data[0].message
+    # newest first; a page after it holds only older batches
     page = c.batches.list(limit=1)
-    assert page.data[0].id == b.id and page.has_more is False or page.data[0].id == b.id
+    assert [x.id for x in page.data] == [b.id]
+    assert b.id not in [x.id for x in c.batches.list(after=b.id, limit=100).data]
 
 
 def test_completions_batch_and_failed_lines(static_srv):

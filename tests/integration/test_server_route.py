@@ -322,17 +322,21 @@ def test_failed_load_falls_back_to_the_next_candidate(c12_san, tmp_path):
     assert err.count("broken failed to load") == 1, err
 
 
-def test_real_models_code_to_qwen_general_to_smollm(c12):
+def real_models(smollm_context=256, policy=""):
+    """The two catalogue chat models with the built-in (measured) ratings at INTENSITY."""
     need("smollm2-135m", "qwen2.5-coder-1.5b")
-    cfg = f"""
+    return f"""
 server: {{default_max_tokens: 2}}
 models:
-  - {{id: smollm2-135m, source: smollm2-135m, context: 256}}
+  - {{id: smollm2-135m, source: smollm2-135m, context: {smollm_context}}}
   - {{id: qwen2.5-coder-1.5b, source: qwen2.5-coder-1.5b, context: 256, threads: 1}}
 default_model: smollm2-135m
 carbon: {{chain: [static], providers: {{static: {{value: {INTENSITY}}}}}}}
-policy: {{thresholds: [{{above: 100, min_rating: 0.3}}]}}
-"""
+{policy}"""
+
+
+def test_real_models_code_to_qwen_general_to_smollm(c12):
+    cfg = real_models(policy="policy: {thresholds: [{above: 100, min_rating: 0.3}]}\n")
     # the built-in (measured) ratings with a bar of 0.3 at 123 g/kWh: code
     # needs qwen2.5 (smollm2 0.10), a low-tier general prompt takes smollm2 (0.35)
     s = Server(c12, cfg)
@@ -349,15 +353,7 @@ policy: {{thresholds: [{{above: 100, min_rating: 0.3}}]}}
 
 
 def test_real_models_grounded_to_smollm_at_normal_intensity(c12):
-    need("smollm2-135m", "qwen2.5-coder-1.5b")
-    cfg = f"""
-server: {{default_max_tokens: 2}}
-models:
-  - {{id: smollm2-135m, source: smollm2-135m, context: 512}}
-  - {{id: qwen2.5-coder-1.5b, source: qwen2.5-coder-1.5b, context: 256, threads: 1}}
-default_model: smollm2-135m
-carbon: {{chain: [static], providers: {{static: {{value: {INTENSITY}}}}}}}
-"""
+    cfg = real_models(smollm_context=512)
     # the built-in policy at 123 g/kWh (level 0, bar 0.5): smollm2-135m earned
     # its grounded rating (data/quality/grounded.jsonl) but not the general one
     s = Server(c12, cfg)
