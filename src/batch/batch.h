@@ -19,7 +19,7 @@ typedef struct c12_bfile {
     char purpose[24];                 /* "batch", "batch_output" */
     int64_t bytes;
     int64_t created_at;               /* Unix seconds */
-    char owner[C12_BATCH_OWNER_MAX];  /* the API key's label that made it ("" without keys) */
+    char owner[C12_BATCH_OWNER_MAX];  /* the sha256 of the API key that made it ("" without keys) */
 } c12_bfile;
 
 typedef enum {
@@ -56,7 +56,7 @@ typedef struct c12_batch {
     int64_t total, completed, failed; /* request_counts */
     char metadata[C12_BATCH_METADATA_MAX]; /* JSON object text, or "" */
     char errors[1024];                /* why it failed: "line N: ..." or "" */
-    char owner[C12_BATCH_OWNER_MAX];
+    char owner[C12_BATCH_OWNER_MAX];  /* as c12_bfile's */
     /* C12's own: carbon, and time spent waiting for cleaner power */
     double energy_j, co2_g;           /* what its lines emitted */
     double co2_at_submit_g;           /* those joules at the intensity when it was submitted */

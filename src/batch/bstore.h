@@ -42,8 +42,10 @@ c12_rc c12_bstore_file_delete(c12_bstore *s, const char *id, c12_err *err); /* N
 c12_rc c12_bstore_batch_create(c12_bstore *s, c12_batch *b, const char *input, size_t len,
                                const c12_batch_input_rules *rules, c12_err *err);
 c12_rc c12_bstore_batch_get(c12_bstore *s, const char *id, c12_batch *out, c12_err *err); /* NOT_FOUND */
-/* Write b's row as it stands (status, times, counts, carbon). */
-c12_rc c12_bstore_batch_put(c12_bstore *s, const c12_batch *b, c12_err *err);
+/* Write b's row as it stands (status, times, counts, carbon) if its stored
+ * status is still `from`; C12_ERR_BUSY when another writer moved it
+ * meanwhile (a cancel during a line: read it again and go on from there). */
+c12_rc c12_bstore_batch_put(c12_bstore *s, const c12_batch *b, c12_batch_status from, c12_err *err);
 /* owner's batches, newest first, after `after`; *out is c12_malloc'ed
  * (c12_free it). */
 c12_rc c12_bstore_batch_list(c12_bstore *s, const char *owner, const char *after, size_t limit, c12_batch **out,
@@ -60,13 +62,14 @@ typedef struct c12_bline {
     char *body;                                 /* the request's JSON (c12_free it) */
 } c12_bline;
 
-/* The first pending line of a batch; NOT_FOUND when none is left. */
+/* The first pending line of a batch; NOT_FOUND when none is left. (How
+ * many are left: total - completed - failed, the counters committed with
+ * each line.) */
 c12_rc c12_bstore_line_next(c12_bstore *s, const char *batch_id, c12_bline *out, c12_err *err);
-/* The pending lines left. */
-c12_rc c12_bstore_lines_pending(c12_bstore *s, const char *batch_id, int64_t *n, c12_err *err);
 /* Line idx is answered: ok (output file) or not (error file), with its
- * result line (JSON text); b's row (its counters, carbon) is written in the
- * same transaction. */
+ * result line (JSON text); b's counters (counts, energy, carbon, time run
+ * and deferred) are written in the same transaction, its status is not
+ * (a cancel that came during the line stands). */
 c12_rc c12_bstore_line_done(c12_bstore *s, const c12_batch *b, int64_t idx, int ok, const char *result,
                             c12_err *err);
 /* The results of a batch's done (ok) or failed lines in line order, each

@@ -23,22 +23,37 @@
     X(DBL, run_s, run_s) X(DBL, est_s, est_s) X(DBL, deferred_s, deferred_s)                                 \
     X(INT, planned_start_ms, planned_start_ms)
 
+/* The columns a line's answer changes: all the runner writes while a
+ * cancel may be coming (it leaves the status alone). */
+#define BATCH_COUNTERS(X)                                                                                     \
+    X(INT, completed, completed) X(INT, failed, failed) X(DBL, energy_j, energy_j) X(DBL, co2_g, co2_g)      \
+    X(DBL, co2_at_submit_g, co2_at_submit_g) X(DBL, run_s, run_s) X(DBL, deferred_s, deferred_s)
+
 #define COL_NAME(k, c, m) ", " #c
 #define COL_PARAM(k, c, m) ", ?"
 #define COL_SET(k, c, m) #c " = ?, "
 
 enum { LINE_PENDING = 0, LINE_OK = 1, LINE_FAILED = 2 };
 
-/* Bind b's columns from parameter `first` on, in BATCH_COLUMNS' order. */
-static void bind_batch(sqlite3_stmt *st, int first, const c12_batch *b)
-{
-    int i = first;
 #define BIND_TXT(m) sqlite3_bind_text(st, i++, b->m, -1, SQLITE_TRANSIENT);
 #define BIND_INT(m) sqlite3_bind_int64(st, i++, (int64_t)b->m);
 #define BIND_DBL(m) sqlite3_bind_double(st, i++, b->m);
 #define BIND(k, c, m) BIND_##k(m)
+
+/* Bind b's columns from parameter 1 on, in BATCH_COLUMNS' order; returns
+ * the next parameter. */
+static int bind_batch(sqlite3_stmt *st, const c12_batch *b)
+{
+    int i = 1;
     BATCH_COLUMNS(BIND)
-#undef BIND
+    return i;
+}
+
+static int bind_counters(sqlite3_stmt *st, const c12_batch *b)
+{
+    int i = 1;
+    BATCH_COUNTERS(BIND)
+    return i;
 }
 
 /* A row of SELECT_BATCH (column 0 is seq). */
@@ -83,7 +98,7 @@ static c12_rc insert_batch(c12_bstore *s, const c12_batch *b, c12_err *err)
     c12_rc rc = c12_bstore_prepare(s, "INSERT INTO batches (seq" BATCH_COLUMNS(COL_NAME) ") VALUES (NULL"
                                    BATCH_COLUMNS(COL_PARAM) ")", &st, err);
     if (rc) return rc;
-    bind_batch(st, 1, b);
+    bind_batch(st, b);
     return c12_bstore_run(s, st, err);
 }
 
@@ -138,23 +153,39 @@ c12_rc c12_bstore_batch_get(c12_bstore *s, const char *id, c12_batch *out, c12_e
     return rc;
 }
 
-/* The UPDATE of a batch's row (the caller holds the lock). */
-static c12_rc update_batch(c12_bstore *s, const c12_batch *b, c12_err *err)
+/* The UPDATE of a batch's row while its stored status is still `from`
+ * (the caller holds the lock): BUSY when someone moved it meanwhile. */
+static c12_rc update_batch(c12_bstore *s, const c12_batch *b, c12_batch_status from, c12_err *err)
 {
     sqlite3_stmt *st = NULL;
-    c12_rc rc = c12_bstore_prepare(s, "UPDATE batches SET " BATCH_COLUMNS(COL_SET) "seq = seq WHERE id = ?", &st, err);
+    c12_rc rc = c12_bstore_prepare(s, "UPDATE batches SET " BATCH_COLUMNS(COL_SET) "seq = seq WHERE id = ? AND status = ?",
+                                   &st, err);
     if (rc) return rc;
-    bind_batch(st, 1, b);
-    sqlite3_bind_text(st, sqlite3_bind_parameter_count(st), b->id, -1, SQLITE_TRANSIENT);
-    return c12_bstore_run(s, st, err);
+    int i = bind_batch(st, b);
+    sqlite3_bind_text(st, i++, b->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, i, (int)from);
+    rc = c12_bstore_run(s, st, err);
+    if (!rc && sqlite3_changes(s->db) != 1)
+        rc = c12_fail(err, C12_ERR_BUSY, "batch %s is no longer %s", b->id, c12_batch_status_name(from));
+    return rc;
 }
 
-c12_rc c12_bstore_batch_put(c12_bstore *s, const c12_batch *b, c12_err *err)
+c12_rc c12_bstore_batch_put(c12_bstore *s, const c12_batch *b, c12_batch_status from, c12_err *err)
 {
     pthread_mutex_lock(&s->mu);
-    c12_rc rc = update_batch(s, b, err);
+    c12_rc rc = update_batch(s, b, from, err);
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+/* A line's answer in the batch's row: its counters only. */
+static c12_rc update_counters(c12_bstore *s, const c12_batch *b, c12_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    c12_rc rc = c12_bstore_prepare(s, "UPDATE batches SET " BATCH_COUNTERS(COL_SET) "seq = seq WHERE id = ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, bind_counters(st, b), b->id, -1, SQLITE_TRANSIENT);
+    return c12_bstore_run(s, st, err);
 }
 
 c12_rc c12_bstore_batch_list(c12_bstore *s, const char *owner, const char *after, size_t limit, c12_batch **out,
@@ -228,21 +259,6 @@ c12_rc c12_bstore_line_next(c12_bstore *s, const char *batch_id, c12_bline *out,
     return rc;
 }
 
-c12_rc c12_bstore_lines_pending(c12_bstore *s, const char *batch_id, int64_t *n, c12_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    pthread_mutex_lock(&s->mu);
-    c12_rc rc = c12_bstore_prepare(s, "SELECT COUNT(*) FROM lines WHERE batch_id = ? AND state = 0", &st, err);
-    if (!rc) {
-        sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
-        else rc = c12_bstore_db_fail(s, err, "pending lines");
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
 c12_rc c12_bstore_line_done(c12_bstore *s, const c12_batch *b, int64_t idx, int ok, const char *result, c12_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -260,7 +276,7 @@ c12_rc c12_bstore_line_done(c12_bstore *s, const c12_batch *b, int64_t idx, int 
     }
     if (!rc && sqlite3_changes(s->db) != 1)
         rc = c12_fail(err, C12_ERR_INVALID, "batch %s line %lld was not pending", b->id, (long long)idx);
-    if (!rc) rc = update_batch(s, b, err);
+    if (!rc) rc = update_counters(s, b, err);
     if (!rc) rc = c12_bstore_exec(s, "COMMIT", err);
     if (rc && began) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     pthread_mutex_unlock(&s->mu);
@@ -292,13 +308,17 @@ c12_rc c12_bstore_get_stats(c12_bstore *s, c12_bstore_stats *out, c12_err *err)
 {
     c12_bstore_stats st;
     memset(&st, 0, sizeof st);
-    sqlite3_stmt *q = NULL, *p = NULL;
-    char sql[256];
+    sqlite3_stmt *q = NULL;
+    char sql[400];
+    /* pending lines from the counters (committed with each line), not a scan of the lines */
     snprintf(sql, sizeof sql,
              "SELECT status, COUNT(*), SUM(deferred_s), SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_g END),"
-             " SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_at_submit_g END) FROM batches GROUP BY status",
+             " SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_at_submit_g END),"
+             " SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN 0 ELSE total - completed - failed END)"
+             " FROM batches GROUP BY status",
              C12_BATCH_FAILED, C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED, C12_BATCH_FAILED,
-             C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED);
+             C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED, C12_BATCH_FAILED, C12_BATCH_COMPLETED,
+             C12_BATCH_EXPIRED, C12_BATCH_CANCELLED);
     pthread_mutex_lock(&s->mu);
     c12_rc rc = c12_bstore_prepare(s, sql, &q, err);
     int r = SQLITE_DONE;
@@ -308,12 +328,10 @@ c12_rc c12_bstore_get_stats(c12_bstore *s, c12_bstore_stats *out, c12_err *err)
         st.deferred_s += sqlite3_column_double(q, 2);
         st.co2_g += sqlite3_column_double(q, 3);
         st.co2_at_submit_g += sqlite3_column_double(q, 4);
+        st.lines_pending += sqlite3_column_int64(q, 5);
     }
     if (!rc && r != SQLITE_DONE) rc = c12_bstore_db_fail(s, err, "batch stats");
-    if (!rc) rc = c12_bstore_prepare(s, "SELECT COUNT(*) FROM lines WHERE state = 0", &p, err);
-    if (!rc && sqlite3_step(p) == SQLITE_ROW) st.lines_pending = sqlite3_column_int64(p, 0);
     sqlite3_finalize(q);
-    sqlite3_finalize(p);
     pthread_mutex_unlock(&s->mu);
     st.co2_avoided_g = st.co2_at_submit_g - st.co2_g;
     if (!rc) *out = st;

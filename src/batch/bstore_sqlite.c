@@ -27,7 +27,9 @@ static const char SCHEMA[] =
     " co2_g REAL, co2_at_submit_g REAL, submit_intensity REAL, run_s REAL, est_s REAL, deferred_s REAL,"
     " planned_start_ms INTEGER);"
     "CREATE TABLE IF NOT EXISTS lines (batch_id TEXT NOT NULL, idx INTEGER NOT NULL, custom_id TEXT NOT NULL,"
-    " body TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0, result TEXT, PRIMARY KEY (batch_id, idx));";
+    " body TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0, result TEXT, PRIMARY KEY (batch_id, idx));"
+    /* the next pending line without stepping over the done ones */
+    "CREATE INDEX IF NOT EXISTS lines_pending ON lines(batch_id, idx) WHERE state = 0;";
 
 void c12_batch_new_id(const char *prefix, char out[C12_BATCH_ID_MAX])
 {

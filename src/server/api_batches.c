@@ -113,7 +113,7 @@ static const char *read_create(json_t *j, c12_batch *b, const char **param)
 /* Queue the input's lines; a file that does not fit makes the batch failed. */
 static c12_rc create(c12_server *s, c12_batch *b, const char *data, size_t len, c12_err *err)
 {
-    c12_batch_check chk = {.srv = s};
+    c12_batch_check chk = {.srv = s, .est_s = &b->est_s}; /* filled as the lines are read, before the row is */
     c12_batch_input_rules rules = c12_api_batch_rules(&chk, (int)b->endpoint);
     c12_gen_price price;
     c12_price(s, 0, &price);
@@ -122,10 +122,6 @@ static c12_rc create(c12_server *s, c12_batch *b, const char *data, size_t len, 
     b->at.expires = b->at.created + b->window_s;
     b->status = C12_BATCH_IN_PROGRESS;
     c12_rc rc = c12_bstore_batch_create(s->deps.batches, b, data, len, &rules, err);
-    if (!rc && chk.est_s > 0) { /* the estimate: write it to the row just made */
-        b->est_s = chk.est_s;
-        rc = c12_bstore_batch_put(s->deps.batches, b, err);
-    }
     if (rc != C12_ERR_FORMAT && rc != C12_ERR_INVALID) return rc;
     snprintf(b->errors, sizeof b->errors, "%s", err->msg);
     b->status = C12_BATCH_FAILED;
@@ -147,7 +143,7 @@ enum MHD_Result c12_api_batches_create(c12_server *s, c12_req *r, struct MHD_Con
     char *data = NULL;
     size_t len = 0;
     enum MHD_Result ret;
-    c12_server_key_label(s, r->key_idx, owner, sizeof owner);
+    c12_server_key_owner(s, r->key_idx, owner, sizeof owner);
     c12_rc rc = !b ? c12_fail(&err, C12_ERR_NOMEM, "Out of memory.") : C12_OK;
     if (!rc && !bad) rc = c12_bstore_file_get(s->deps.batches, b->input_file_id, &f, &err);
     if (!rc && !bad && (strcmp(f.owner, owner) || strcmp(f.purpose, "batch")))
@@ -178,7 +174,7 @@ enum MHD_Result c12_api_batches_list(c12_server *s, c12_req *r, struct MHD_Conne
     size_t n = 0;
     int more = 0;
     c12_err err;
-    c12_server_key_label(s, r->key_idx, owner, sizeof owner);
+    c12_server_key_owner(s, r->key_idx, owner, sizeof owner);
     c12_rc rc = c12_bstore_batch_list(s->deps.batches, owner, after, (size_t)limit, &list, &n, &more, &err);
     if (rc) return c12_http_rc_error_h(c, rc, err.msg, NULL, NULL);
     json_t *data = json_array();
@@ -194,25 +190,26 @@ enum MHD_Result c12_api_batches_list(c12_server *s, c12_req *r, struct MHD_Conne
 static enum MHD_Result one(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url, int cancel)
 {
     if (!s->deps.batches) return c12_api_batch_off(c);
-    const char *rest = url + strlen("/v1/batches/"), *slash = strchr(rest, '/');
-    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
     char id[C12_BATCH_ID_MAX], owner[C12_BATCH_OWNER_MAX];
-    if (n >= sizeof id || (cancel ? !slash || strcmp(slash, "/cancel") : slash != NULL))
+    const char *rest;
+    if (!c12_url_id(url, "/v1/batches/", id, sizeof id, &rest) || strcmp(rest, cancel ? "/cancel" : ""))
         return c12_http_error(c, 404, "invalid_request_error", NULL, "not_found", "No such endpoint.");
-    memcpy(id, rest, n);
-    id[n] = '\0';
     c12_batch *b = c12_malloc(sizeof *b);
     c12_err err;
-    c12_server_key_label(s, r->key_idx, owner, sizeof owner);
+    c12_server_key_owner(s, r->key_idx, owner, sizeof owner);
     c12_rc rc = b ? c12_bstore_batch_get(s->deps.batches, id, b, &err) : c12_fail(&err, C12_ERR_NOMEM, "Out of memory.");
     if (!rc && strcmp(b->owner, owner)) rc = c12_fail(&err, C12_ERR_NOT_FOUND, "No such Batch object: %.64s", id);
     enum MHD_Result ret;
     int refuse = !rc && cancel && b->status != C12_BATCH_IN_PROGRESS && b->status != C12_BATCH_VALIDATING &&
                  b->status != C12_BATCH_CANCELLING;
     if (!rc && cancel && !refuse && b->status != C12_BATCH_CANCELLING) {
+        c12_batch_status from = b->status;
         b->status = C12_BATCH_CANCELLING;
         b->at.cancelling = (int64_t)(c12_clock_real_ms() / 1000);
-        rc = c12_bstore_batch_put(s->deps.batches, b, &err);
+        /* BUSY: the runner finished it just now; its row says how */
+        rc = c12_bstore_batch_put(s->deps.batches, b, from, &err);
+        if (rc == C12_ERR_BUSY && !(rc = c12_bstore_batch_get(s->deps.batches, id, b, &err)))
+            refuse = b->status != C12_BATCH_CANCELLING;
         c12_batch_runner_wake(s->runner);
     }
     if (rc == C12_ERR_NOT_FOUND) ret = c12_http_error(c, 404, "invalid_request_error", "batch_id", "not_found", err.msg);

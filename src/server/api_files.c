@@ -10,6 +10,7 @@
 #include "batch/bstore.h"
 #include "server/api_req.h"
 #include "server/defer.h"
+#include "server/gen.h"
 #include "server/http_form.h"
 #include "server/server_impl.h"
 
@@ -45,16 +46,14 @@ static int check_body(void *ctx, c12_batch_endpoint e, const char *body, size_t 
     }
     int bad = strcmp(q.model, "auto") && c12_server_model_index(s, q.model) < 0;
     if (bad) snprintf(msg, cap, "body: the model '%.200s' is not served here (GET /v1/models lists them)", q.model);
-    size_t bytes = q.prompt ? strlen(q.prompt) : 0;
-    for (size_t i = 0; i < q.n_messages; i++) bytes += strlen(q.messages[i].content);
-    chk->est_s += c12_defer_estimate_s(s, bytes, q.max_tokens);
+    if (chk->est_s) *chk->est_s += c12_defer_estimate_s(s, c12_choose_prompt_tokens(&q), q.max_tokens);
     c12_api_req_free(&q);
     return bad;
 }
 
 c12_batch_input_rules c12_api_batch_rules(c12_batch_check *chk, int endpoint)
 {
-    chk->est_s = 0;
+    if (chk->est_s) *chk->est_s = 0;
     return (c12_batch_input_rules){.max_lines = (size_t)chk->srv->cfg->batch.max_lines, .only_endpoint = endpoint,
                                    .check_body = check_body, .ctx = chk};
 }
@@ -85,7 +84,7 @@ enum MHD_Result c12_api_files_create(c12_server *s, c12_req *r, struct MHD_Conne
     if (rc) return bad_request(c, "file", err.msg);
     c12_bfile f = {.purpose = "batch"};
     snprintf(f.filename, sizeof f.filename, "%s", file->filename);
-    c12_server_key_label(s, r->key_idx, f.owner, sizeof f.owner);
+    c12_server_key_owner(s, r->key_idx, f.owner, sizeof f.owner);
     if ((rc = c12_bstore_file_put(s->deps.batches, &f, file->data, file->len, &err)))
         return c12_http_rc_error_h(c, rc, err.msg, NULL, NULL);
     return c12_http_json(c, 200, c12_api_file_obj(&f));
@@ -97,7 +96,7 @@ static int find_file(c12_server *s, c12_req *r, const char *id, c12_bfile *f, st
 {
     char owner[C12_BATCH_OWNER_MAX];
     c12_err err;
-    c12_server_key_label(s, r->key_idx, owner, sizeof owner);
+    c12_server_key_owner(s, r->key_idx, owner, sizeof owner);
     c12_rc rc = c12_bstore_file_get(s->deps.batches, id, f, &err);
     if (!rc && strcmp(f->owner, owner)) rc = c12_fail(&err, C12_ERR_NOT_FOUND, "No such File object: %.64s", id);
     if (rc == C12_ERR_NOT_FOUND) *ret = c12_http_error(c, 404, "invalid_request_error", "file_id", "not_found", err.msg);
@@ -117,7 +116,7 @@ enum MHD_Result c12_api_files_list(c12_server *s, c12_req *r, struct MHD_Connect
     size_t n = 0;
     int more = 0;
     c12_err err;
-    c12_server_key_label(s, r->key_idx, owner, sizeof owner);
+    c12_server_key_owner(s, r->key_idx, owner, sizeof owner);
     c12_rc rc = list ? c12_bstore_file_list(s->deps.batches, owner, purpose, after, (size_t)limit, list, &n, &more,
                                             &err)
                      : c12_fail(&err, C12_ERR_NOMEM, "Out of memory.");
@@ -151,27 +150,25 @@ static enum MHD_Result send_content(c12_server *s, const c12_bfile *f, struct MH
 enum MHD_Result c12_api_file_get(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url)
 {
     if (!s->deps.batches) return c12_api_batch_off(c);
-    char id[C12_BATCH_ID_MAX + 16];
-    const char *rest = url + strlen("/v1/files/"), *slash = strchr(rest, '/');
-    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
-    if (n >= C12_BATCH_ID_MAX || (slash && strcmp(slash, "/content")))
+    char id[C12_BATCH_ID_MAX];
+    const char *rest;
+    if (!c12_url_id(url, "/v1/files/", id, sizeof id, &rest) || (*rest && strcmp(rest, "/content")))
         return c12_http_error(c, 404, "invalid_request_error", NULL, "not_found", "No such endpoint.");
-    memcpy(id, rest, n);
-    id[n] = '\0';
     c12_bfile f;
     enum MHD_Result ret;
     if (!find_file(s, r, id, &f, c, &ret)) return ret;
-    return slash ? send_content(s, &f, c) : c12_http_json(c, 200, c12_api_file_obj(&f));
+    return *rest ? send_content(s, &f, c) : c12_http_json(c, 200, c12_api_file_obj(&f));
 }
 
 enum MHD_Result c12_api_file_delete(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url)
 {
     if (!s->deps.batches) return c12_api_batch_off(c);
-    const char *id = url + strlen("/v1/files/");
+    char id[C12_BATCH_ID_MAX];
+    const char *rest;
     c12_bfile f;
     enum MHD_Result ret;
     c12_err err;
-    if (strlen(id) >= C12_BATCH_ID_MAX || strchr(id, '/'))
+    if (!c12_url_id(url, "/v1/files/", id, sizeof id, &rest) || *rest)
         return c12_http_error(c, 404, "invalid_request_error", "file_id", "not_found", "No such File object.");
     if (!find_file(s, r, id, &f, c, &ret)) return ret;
     c12_rc rc = c12_bstore_file_delete(s->deps.batches, f.id, &err);

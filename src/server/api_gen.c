@@ -269,7 +269,7 @@ static int begin(c12_gen_job *job, const incoming *in, asks *a, answer *early)
     int ok = parse(job, in, a, &f);
     /* flex: the wait for cleaner power comes before the price (a batch
      * line's wait was its batch's) */
-    if (ok && job->q.flex && in->c) job->flex_wait_s = c12_defer_flex_wait(job->srv);
+    if (ok && job->q.flex && in->c) job->flex_wait_s = c12_defer_flex_wait(job->srv, in->c);
     /* Every request is priced, a refused one too (its row); the forecast
      * is the policy's, so only "auto" reads it. */
     c12_price(job->srv, ok && a->model_idx < 0, &job->price);
@@ -314,7 +314,7 @@ c12_rc c12_gen_line(c12_server *s, const c12_gen_line_in *in, c12_gen_line_out *
         an = plain_answer(job);
     }
     *out = (c12_gen_line_out){.status = an.status, .body = an.body, .energy_j = job->cost.energy_j,
-                              .co2_g = c12_account_co2(job, job->cost.energy_j), .intensity = job->price.intensity};
+                              .co2_g = c12_account_co2(job, job->cost.energy_j)};
     snprintf(out->request_id, sizeof out->request_id, "%s", job->id);
     c12_gen_job_end(job);
     return an.body ? C12_OK : c12_fail(err, C12_ERR_NOMEM, "Out of memory.");

@@ -10,11 +10,12 @@
  *     of its lines so far, else the policy's estimate) over the forecast
  *     with batch.margin of its window kept free; when the plan says now (or
  *     slack has run out) one line runs, through the same pipeline as a live
- *     request at low priority; else it waits, and the wait is counted;
+ *     request at low priority; else it waits;
  *   - no pending line left (or finalizing after a restart): finalize.
  * A line's result and its batch's counters are committed together
  * (bstore.h); a line cut by shutdown is not committed and runs again after
- * a restart. */
+ * a restart. A status is only ever moved from the one this thread read (a
+ * cancel that came meanwhile wins; the next tick finds it). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -71,13 +72,26 @@ static c12_rc results_file(c12_batch_runner *r, const c12_batch *b, int ok, char
     return rc;
 }
 
+/* The time the batch has waited with lines left: since it started, less
+ * the time its lines took. Derived, so neither a restart nor other
+ * batches' lines can skew it (in_progress is whole seconds, as OpenAI's
+ * timestamps: up to one second more). */
+static void note_wait(c12_batch *b)
+{
+    double waited = (double)c12_clock_real_ms() / 1000.0 - (double)b->at.in_progress - b->run_s;
+    if (b->at.in_progress && waited > b->deferred_s) b->deferred_s = waited;
+}
+
 static c12_rc finalize(c12_batch_runner *r, c12_batch *b, c12_batch_status final, c12_err *err)
 {
-    if (b->status != C12_BATCH_FINALIZING && final == C12_BATCH_COMPLETED) {
+    c12_batch_status from = b->status;
+    note_wait(b);
+    if (from != C12_BATCH_FINALIZING && final == C12_BATCH_COMPLETED) {
         b->status = C12_BATCH_FINALIZING;
         b->at.finalizing = now_s();
-        c12_rc rc = c12_bstore_batch_put(r->store, b, err);
+        c12_rc rc = c12_bstore_batch_put(r->store, b, from, err);
         if (rc) return rc;
+        from = C12_BATCH_FINALIZING;
     }
     c12_rc rc = results_file(r, b, 1, b->output_file_id, err);
     if (!rc) rc = results_file(r, b, 0, b->error_file_id, err);
@@ -90,30 +104,23 @@ static c12_rc finalize(c12_batch_runner *r, c12_batch *b, c12_batch_status final
     fprintf(stderr, "c12 serve: batch %s %s: %lld of %lld lines answered, %lld failed, %.4f g CO2e (%.4f g at submission),"
             " waited %.0f s\n", b->id, c12_batch_status_name(final), (long long)b->completed, (long long)b->total,
             (long long)b->failed, b->co2_g, b->co2_at_submit_g, b->deferred_s);
-    return c12_bstore_batch_put(r->store, b, err);
+    return c12_bstore_batch_put(r->store, b, from, err);
 }
 
 /* ---- lines ---- */
 
-/* {"id", "custom_id", "response": {"status_code", "request_id", "body"}, "error": null} */
-static char *result_text(const char *custom_id, const c12_gen_line_out *o)
+/* An output line: {"id", "custom_id", "response": {"status_code",
+ * "request_id", "body"}, "error": null} for a line that ran, {...,
+ * "response": null, "error": {code, message}} for one that did not. */
+static char *result_text(const char *custom_id, const c12_gen_line_out *o, const char *code, const char *msg)
 {
     char id[C12_BATCH_ID_MAX];
     c12_batch_new_id("batch_req_", id);
-    json_t *j = json_pack("{s:s, s:s, s:{s:i, s:s, s:O}, s:n}", "id", id, "custom_id", custom_id, "response",
-                          "status_code", (int)o->status, "request_id", o->request_id, "body", o->body, "error");
-    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    return t;
-}
-
-/* A line that never ran: {"response": null, "error": {code, message}}. */
-static char *unrun_text(const char *custom_id, const char *code, const char *msg)
-{
-    char id[C12_BATCH_ID_MAX];
-    c12_batch_new_id("batch_req_", id);
-    json_t *j = json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}", "id", id, "custom_id", custom_id, "response", "error",
-                          "code", code, "message", msg);
+    json_t *resp = o ? json_pack("{s:i, s:s, s:O}", "status_code", (int)o->status, "request_id", o->request_id,
+                                 "body", o->body)
+                     : json_null();
+    json_t *error = o ? json_null() : json_pack("{s:s, s:s}", "code", code, "message", msg);
+    json_t *j = json_pack("{s:s, s:s, s:o, s:o}", "id", id, "custom_id", custom_id, "response", resp, "error", error);
     char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     return t;
@@ -127,16 +134,16 @@ static c12_rc run_line(c12_batch_runner *r, c12_batch *b, c12_err *err)
     c12_rc rc = c12_bstore_line_next(r->store, b->id, &l, err);
     if (rc) return rc;
     c12_gen_line_in in = {.kind = b->endpoint == C12_BATCH_CHAT ? C12_API_CHAT : C12_API_COMPLETION, .body = l.body,
-                          .key_idx = c12_server_key_of_label(s, b->owner), .batch_id = b->id};
+                          .key_idx = c12_server_key_of_owner(s, b->owner), .batch_id = b->id};
     c12_gen_line_out o = {0};
     double t0 = c12_clock_s();
     atomic_fetch_add(&s->generators, 1); /* shutdown waits for it within grace_s */
     rc = c12_gen_line(s, &in, &o, err);
     atomic_fetch_sub(&s->generators, 1);
-    char *text = rc ? NULL : result_text(l.custom_id, &o);
+    char *text = rc ? NULL : result_text(l.custom_id, &o, NULL, NULL);
     if (!rc && !text) rc = c12_fail(err, C12_ERR_NOMEM, "out of memory");
-    /* cut by shutdown: not committed, so it runs again after a restart */
-    if (!rc && (atomic_load(&s->cancel_all) || o.status == 503)) rc = C12_ERR_CANCELLED;
+    /* cut, or refused, by shutdown: not committed, so it runs again after a restart */
+    if (!rc && (atomic_load(&s->cancel_all) || atomic_load(&s->shutting_down))) rc = C12_ERR_CANCELLED;
     if (!rc) {
         int ok = o.status >= 200 && o.status < 300;
         b->completed += ok;
@@ -159,7 +166,7 @@ static c12_rc expire(c12_batch_runner *r, c12_batch *b, c12_err *err)
     c12_bline l;
     c12_rc rc;
     while (!(rc = c12_bstore_line_next(r->store, b->id, &l, err))) {
-        char *text = unrun_text(l.custom_id, "batch_expired", "This line was not run before the batch expired.");
+        char *text = result_text(l.custom_id, NULL, "batch_expired", "This line was not run before the batch expired.");
         b->failed++;
         rc = text ? c12_bstore_line_done(r->store, b, l.idx, 0, text, err)
                   : c12_fail(err, C12_ERR_NOMEM, "out of memory");
@@ -170,8 +177,8 @@ static c12_rc expire(c12_batch_runner *r, c12_batch *b, c12_err *err)
     return rc == C12_ERR_NOT_FOUND ? finalize(r, b, C12_BATCH_EXPIRED, err) : rc;
 }
 
-/* Whether the batch's remaining lines should start now; the wait is counted. */
-static int due(c12_batch_runner *r, c12_batch *b, int64_t pending, double waited_s)
+/* Whether the batch's remaining lines should start now. */
+static int due(c12_batch_runner *r, c12_batch *b, int64_t pending)
 {
     /* a line's time: the mean of its lines so far, else the lines' estimate */
     double done = (double)(b->completed + b->failed);
@@ -182,28 +189,27 @@ static int due(c12_batch_runner *r, c12_batch *b, int64_t pending, double waited
     c12_defer_plan(r->srv, now_ms, b->at.expires * 1000, line_s * (double)pending,
                    r->srv->cfg->batch.margin * (double)b->window_s, &p);
     b->planned_start_ms = p.start_ms;
-    if (p.forced || (p.start_ms <= now_ms && c12_defer_reading_current(r->srv))) return 1;
-    b->deferred_s += waited_s;
-    return 0;
+    note_wait(b);
+    return p.forced || (p.start_ms <= now_ms && c12_defer_reading_current(r->srv));
 }
 
-/* One step of one batch; 1 when it did work (run again at once). */
-static int step(c12_batch_runner *r, const char *id, double waited_s)
+/* One step of one batch; 1 when it did work (run again at once). A BUSY
+ * from the store is a cancel that came meanwhile: the next step sees it. */
+static int step(c12_batch_runner *r, const char *id)
 {
     c12_batch *b = c12_malloc(sizeof *b);
     c12_err err;
-    int64_t pending = 0;
     int worked = 0;
     c12_rc rc = b ? c12_bstore_batch_get(r->store, id, b, &err) : c12_fail(&err, C12_ERR_NOMEM, "out of memory");
     if (!rc && b->status == C12_BATCH_CANCELLING) rc = finalize(r, b, C12_BATCH_CANCELLED, &err);
     else if (!rc && b->status == C12_BATCH_IN_PROGRESS && now_s() >= b->at.expires) rc = expire(r, b, &err);
     else if (!rc && (b->status == C12_BATCH_IN_PROGRESS || b->status == C12_BATCH_FINALIZING)) {
-        rc = c12_bstore_lines_pending(r->store, id, &pending, &err);
-        if (!rc && pending == 0) rc = finalize(r, b, C12_BATCH_COMPLETED, &err);
-        else if (!rc && due(r, b, pending, waited_s)) rc = run_line(r, b, &err), worked = 1;
-        else if (!rc) rc = c12_bstore_batch_put(r->store, b, &err);
+        int64_t pending = b->total - b->completed - b->failed; /* the counters commit with each line */
+        if (pending <= 0) rc = finalize(r, b, C12_BATCH_COMPLETED, &err);
+        else if (!rc && due(r, b, pending)) rc = run_line(r, b, &err), worked = 1;
+        else if (!rc) rc = c12_bstore_batch_put(r->store, b, b->status, &err);
     }
-    if (rc && rc != C12_ERR_CANCELLED && rc != C12_ERR_NOT_FOUND) log_err(id, &err);
+    if (rc && rc != C12_ERR_CANCELLED && rc != C12_ERR_NOT_FOUND && rc != C12_ERR_BUSY) log_err(id, &err);
     c12_free(b);
     return worked && !rc;
 }
@@ -211,7 +217,6 @@ static int step(c12_batch_runner *r, const char *id, double waited_s)
 static void *loop(void *arg)
 {
     c12_batch_runner *r = arg;
-    double last = c12_clock_s();
     for (;;) {
         pthread_mutex_lock(&r->mu);
         int stop = r->stop;
@@ -221,10 +226,8 @@ static void *loop(void *arg)
         size_t n = 0;
         c12_err err;
         if (c12_bstore_batch_active(r->store, ids, ACTIVE_MAX, &n, &err)) log_err("store", &err);
-        double now = c12_clock_s(), waited = now - last;
-        last = now;
         int worked = 0;
-        for (size_t i = 0; i < n && !atomic_load(&r->srv->shutting_down); i++) worked |= step(r, ids[i], waited);
+        for (size_t i = 0; i < n && !atomic_load(&r->srv->shutting_down); i++) worked |= step(r, ids[i]);
         if (worked) continue;
         pthread_mutex_lock(&r->mu);
         if (!r->stop && !r->woken) {

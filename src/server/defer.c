@@ -32,21 +32,22 @@ void c12_defer_plan(c12_server *s, int64_t now_ms, int64_t deadline_ms, double d
     c12_carbon_series_free(&f);
 }
 
-/* Sleep ms, at most, in steps short enough to notice a shutdown. */
-static void nap(c12_server *s, int64_t ms)
+/* Sleep ms, at most, in steps short enough to notice a shutdown or the
+ * client going away. */
+static void nap(c12_server *s, struct MHD_Connection *c, int64_t ms)
 {
-    while (ms > 0 && !atomic_load(&s->shutting_down)) {
+    while (ms > 0 && !atomic_load(&s->shutting_down) && !c12_http_client_gone(c)) {
         int64_t step = ms < 200 ? ms : 200;
         usleep((useconds_t)step * 1000);
         ms -= step;
     }
 }
 
-double c12_defer_flex_wait(c12_server *s)
+double c12_defer_flex_wait(c12_server *s, struct MHD_Connection *c)
 {
     double max_wait = s->cfg->flex_max_wait_s, secs = c12_defer_request_s(s), t0 = c12_clock_s();
     int64_t deadline = c12_clock_real_ms() + (int64_t)((max_wait + secs) * 1000);
-    while (max_wait > 0 && !atomic_load(&s->shutting_down)) {
+    while (max_wait > 0 && !atomic_load(&s->shutting_down) && !c12_http_client_gone(c)) {
         int64_t now = c12_clock_real_ms();
         c12_plan p;
         c12_defer_plan(s, now, deadline, secs, 0, &p);
@@ -54,7 +55,7 @@ double c12_defer_flex_wait(c12_server *s)
         if (p.start_ms <= now) p.start_ms = now + 100; /* the interval it waited for has no reading yet */
         /* plan again at least every few seconds: the forecast moves */
         int64_t until = p.start_ms - now;
-        nap(s, until < FLEX_REPLAN_MS ? until : FLEX_REPLAN_MS);
+        nap(s, c, until < FLEX_REPLAN_MS ? until : FLEX_REPLAN_MS);
     }
     return c12_clock_s() - t0;
 }
@@ -67,7 +68,7 @@ int c12_defer_reading_current(c12_server *s)
     return a.reading.to_ms <= 0 || a.reading.to_ms > c12_clock_real_ms();
 }
 
-double c12_defer_estimate_s(c12_server *s, size_t prompt_bytes, int max_tokens)
+double c12_defer_estimate_s(c12_server *s, double prompt_tokens, int max_tokens)
 {
     double secs = 10; /* no policy: a guess that errs long (the margin absorbs it) */
     c12_policy *pol = s->deps.policy ? c12_policy_slot_get(s->deps.policy) : NULL;
@@ -76,10 +77,10 @@ double c12_defer_estimate_s(c12_server *s, size_t prompt_bytes, int max_tokens)
         const c12_policy_cost *c = c12_policy_get_cost(pol, (size_t)k);
         double out = c12_policy_get_params(pol)->default_out_tokens;
         if (max_tokens > 0 && max_tokens < out) out = max_tokens;
-        secs = c->s_prompt * c12_policy_prompt_tokens(prompt_bytes) + c->s_out * out;
+        secs = c->s_prompt * prompt_tokens + c->s_out * out;
     }
     c12_policy_unref(pol);
     return secs;
 }
 
-double c12_defer_request_s(c12_server *s) { return c12_defer_estimate_s(s, 256, 0); }
+double c12_defer_request_s(c12_server *s) { return c12_defer_estimate_s(s, c12_policy_prompt_tokens(256), 0); }

@@ -112,7 +112,7 @@ typedef struct c12_gen_line_out {
     unsigned status;           /* as HTTP would have answered */
     json_t *body;              /* the response, or the error object (the caller's reference) */
     char request_id[48];
-    double energy_j, co2_g, intensity;
+    double energy_j, co2_g;
 } c12_gen_line_out;
 
 /* NOMEM only when no answer could be made. */

@@ -94,19 +94,33 @@ int c12_server_model_index(const c12_server *s, const char *id)
     return c12_config_find_model(s->cfg, id);
 }
 
+int c12_url_id(const char *url, const char *prefix, char *id, size_t cap, const char **rest)
+{
+    const char *at = url + strlen(prefix), *slash = strchr(at, '/');
+    size_t n = slash ? (size_t)(slash - at) : strlen(at);
+    if (n == 0 || n >= cap) return 0;
+    memcpy(id, at, n);
+    id[n] = '\0';
+    *rest = at + n;
+    return 1;
+}
+
 void c12_server_key_label(const c12_server *s, int key_idx, char *out, size_t cap)
 {
     if (key_idx >= 0 && (size_t)key_idx < s->cfg->n_api_keys) snprintf(out, cap, "key:%.8s", s->cfg->api_keys[key_idx]);
     else if (cap) out[0] = '\0';
 }
 
-int c12_server_key_of_label(const c12_server *s, const char *label)
+void c12_server_key_owner(const c12_server *s, int key_idx, char *out, size_t cap)
 {
-    for (size_t i = 0; i < s->cfg->n_api_keys; i++) {
-        char l[16];
-        c12_server_key_label(s, (int)i, l, sizeof l);
-        if (!strcmp(l, label)) return (int)i;
-    }
+    if (key_idx >= 0 && (size_t)key_idx < s->cfg->n_api_keys) snprintf(out, cap, "%s", s->cfg->api_keys[key_idx]);
+    else if (cap) out[0] = '\0';
+}
+
+int c12_server_key_of_owner(const c12_server *s, const char *owner)
+{
+    for (size_t i = 0; owner[0] && i < s->cfg->n_api_keys; i++)
+        if (!strcmp(s->cfg->api_keys[i], owner)) return (int)i;
     return -1;
 }
 

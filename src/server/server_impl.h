@@ -120,12 +120,19 @@ c12_rc c12_server_listen(const c12_config *cfg, int *fd, int *port, c12_err *err
  * own thread, while the handler holds it. */
 int c12_http_client_gone(struct MHD_Connection *c);
 
+/* The id that follows prefix in url (a route's prefix: url starts with
+ * it), up to the next '/', into id; *rest is what follows ("", or
+ * "/content"). 0: no id, or one of cap bytes or more. */
+int c12_url_id(const char *url, const char *prefix, char *id, size_t cap, const char **rest);
 /* Model id of a request -> index, or -1 ("auto" is the policy's: choose.c). */
 int c12_server_model_index(const c12_server *s, const char *id);
 /* The label of api_keys[key_idx] ("key:<first 8 hex of its sha256>"; the
- * key itself is never stored), "" for -1; and back (-1: none has it). */
+ * key itself is never stored), "" for -1: what the ledger shows. */
 void c12_server_key_label(const c12_server *s, int key_idx, char *out, size_t cap);
-int c12_server_key_of_label(const c12_server *s, const char *label);
+/* Who owns a file or a batch: the whole sha256 of api_keys[key_idx] (two
+ * keys may share a label), "" for -1; and back (-1: no key has it now). */
+void c12_server_key_owner(const c12_server *s, int key_idx, char *out, size_t cap);
+int c12_server_key_of_owner(const c12_server *s, const char *owner);
 
 /* The Files and Batches API (api_files.c, api_batches.c; docs/batch.md). */
 enum MHD_Result c12_api_files_create(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
@@ -140,11 +147,12 @@ enum MHD_Result c12_api_batch_off(struct MHD_Connection *c);
 json_t *c12_api_batch_obj(const c12_batch *b);
 json_t *c12_api_file_obj(const c12_bfile *f);
 /* How a batch's lines are checked: as their endpoint's requests, for a
- * model served here (endpoint -1: any); est_s sums each line's expected
- * seconds as it is read (a batch's duration before any line has run). */
+ * model served here (endpoint -1: any); *est_s (NULL: not wanted) sums
+ * each line's expected seconds as it is read: a batch's duration before
+ * any line has run, in its row from the start. */
 typedef struct c12_batch_check {
     c12_server *srv;
-    double est_s;
+    double *est_s;
 } c12_batch_check;
 c12_batch_input_rules c12_api_batch_rules(c12_batch_check *chk, int endpoint);
 
