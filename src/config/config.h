@@ -3,7 +3,14 @@
  *
  *   server:
  *     listen: 127.0.0.1:8080
- *     api_keys: ["sha256:<64 hex>"]   # hashes of the accepted Bearer keys
+ *     api_keys:                       # the accepted Bearer keys, as hashes (docs/limits.md):
+ *       - "sha256:<64 hex>"           #   or "env:VAR"; no name, no limits
+ *       - key: "env:C12_TEAM_A_KEY"   #   or with a name and limits
+ *         name: team-a                #   the ledger's, reports' and metrics' label
+ *         rpm: 60                     #   requests per minute
+ *         tpm: 20000                  #   tokens per minute (prompt + completion)
+ *         co2_g_per_day: 50           #   or co2_g_per_month
+ *         per_user: false             #   true: each `user` under the key has these limits
  *     max_body_bytes: 1048576
  *     grace_s: 30                     # SIGTERM: time in-flight requests get to finish
  *     header_timeout_s: 10            # a request's head must arrive whole within this
@@ -57,6 +64,7 @@
 #include "carbon/carbon_config.h"
 #include "energy/energy.h"
 #include "ledger/ledger.h"
+#include "limit/limit.h"
 #include "route/policy.h"
 
 #define C12_CFG_MAX_MODELS 32
@@ -66,6 +74,7 @@
 #define C12_CFG_ID_MAX 64
 #define C12_CFG_PATH_MAX 1024
 #define C12_CFG_HASH_MAX 65
+#define C12_CFG_KEY_NAME_MAX 48
 
 typedef struct c12_model_cfg {
     char id[C12_CFG_ID_MAX];
@@ -85,6 +94,8 @@ typedef struct c12_config {
     char listen_host[256];
     int listen_port;
     char api_keys[C12_CFG_MAX_KEYS][C12_CFG_HASH_MAX]; /* sha256 hex of each key */
+    char api_key_names[C12_CFG_MAX_KEYS][C12_CFG_KEY_NAME_MAX]; /* "": labelled "key:<8 hex>" */
+    c12_limit_rule api_key_limits[C12_CFG_MAX_KEYS];
     size_t n_api_keys;
     /* Host names a server without api_keys also answers to (and Origins it
      * takes), besides localhost, 127.0.0.1, [::1] and its listen host. */

@@ -26,27 +26,6 @@ static c12_rc set_max_body(const c12_cfg_key *k, const c12_cfg_node *v, const ch
     return rc;
 }
 
-/* An api_keys entry: "sha256:<hex>" (the hash of the key), or "env:VAR" (a
- * key read from the environment and hashed at once). Plain keys are refused. */
-static c12_rc api_key(c12_config *c, const c12_cfg_node *v, const char *path, c12_err *err)
-{
-    const char *s = c12_cfg_scalar(v);
-    if (!s) return c12_cfg_fail(v, path, err, "entries must be strings");
-    if (c->n_api_keys == C12_CFG_MAX_KEYS) return c12_cfg_fail(v, path, err, "more than %d keys", C12_CFG_MAX_KEYS);
-    char *dst = c->api_keys[c->n_api_keys];
-    if (!strncmp(s, "sha256:", 7) && c12_sha256_is_hex(s + 7)) memcpy(dst, s + 7, 65);
-    else if (!strncmp(s, "env:", 4)) {
-        const char *key = getenv(s + 4);
-        c12_err e;
-        if (!key || !*key) return c12_cfg_fail(v, path, err, "environment variable %s is not set", s + 4);
-        if (c12_config_hash_key(key, dst, &e)) return c12_cfg_fail(v, path, err, "%s", e.msg);
-    } else
-        return c12_cfg_fail(v, path, err, "must be \"sha256:<64 lowercase hex>\" or \"env:VARIABLE\" "
-                                          "(keys are not stored in the file; `c12 config hash-key` prints the hash)");
-    c->n_api_keys++;
-    return C12_OK;
-}
-
 /* A list, each entry through `one`. */
 typedef c12_rc (*entry_fn)(c12_config *c, const c12_cfg_node *v, const char *path, c12_err *err);
 
@@ -62,7 +41,8 @@ static c12_rc each_entry(const c12_cfg_node *v, const char *path, void *obj, ent
 
 static c12_rc set_api_keys(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
 {
-    return each_entry(v, path, obj, api_key, err);
+    c12_rc rc = each_entry(v, path, obj, c12_config_api_key, err);
+    return rc ? rc : c12_config_api_keys_check(obj, v, path, err);
 }
 
 /* A host name (no port): what a Host header or an Origin may name. */

@@ -46,6 +46,12 @@ static const c12_metrics_fam_def FAMILIES[] = {
     FAM(co2_avoided, "c12_co2_avoided_by_cache_grams_total", C12_METRIC_COUNTER,
         "Emissions the cache's hits did not cause, grams CO2e (the first generation's energy at the hit's "
         "intensity and PUE).", C12_LABELS("model")),
+    FAM(key_co2, "c12_key_co2_grams_total", C12_METRIC_COUNTER,
+        "Emissions of the requests by API key: its name, key:<first 8 hex of its hash>, or none (no key); "
+        "what the keys' carbon budgets count.", C12_LABELS("key")),
+    FAM(limited, "c12_rate_limited_requests_total", C12_METRIC_COUNTER,
+        "Requests a key's limits turned away (429), by key and limit: requests, tokens or carbon_budget.",
+        C12_LABELS("key", "limit")),
 };
 
 c12_rc c12_metrics_add_families(c12_metrics_registry *reg, void *base, const c12_metrics_fam_def *defs, size_t n,
@@ -111,6 +117,15 @@ void c12_metrics_observe_request(c12_metrics *m, const c12_ledger_row *row)
     if (row->completion_tokens > 0) c12_metrics_observe(m->ttft, mo, nonneg(row->ttft_ms) / 1000);
     c12_metrics_observe(m->duration, mo, nonneg(row->total_ms) / 1000);
     if (row->cached) c12_metrics_inc(m->co2_avoided, mo, nonneg(row->saved_co2_g));
+    const char *k[] = {or_none(row->api_key)}; /* labels from the configuration: a closed set */
+    c12_metrics_inc(m->key_co2, k, nonneg(row->co2_g));
+}
+
+void c12_metrics_observe_limited(c12_metrics *m, const char *key, const char *limit)
+{
+    if (!m) return;
+    const char *v[] = {or_none(key), or_none(limit)};
+    c12_metrics_inc(m->limited, v, 1);
 }
 
 void c12_metrics_observe_cache(c12_metrics *m, const char *result)

@@ -42,6 +42,10 @@ void c12_metrics_observe_counterfactual(c12_metrics *m, const char *model, doubl
 /* One routing decision: the model chosen for a request of this category. */
 void c12_metrics_observe_route(c12_metrics *m, const char *model, const char *category);
 
+/* A request a key's limit turned away (limit: "requests", "tokens",
+ * "carbon_budget"); key is the key's label (a closed set: the configured
+ * keys'). */
+void c12_metrics_observe_limited(c12_metrics *m, const char *key, const char *limit);
 /* A cacheable request's result: "hit", "miss" or "bypass". */
 void c12_metrics_observe_cache(c12_metrics *m, const char *result);
 /* Read the response cache at scrape time (cache must outlive m). */

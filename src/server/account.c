@@ -158,5 +158,6 @@ void c12_account_finish(c12_gen_job *job, const char *status, const c12_backend_
         ch->have_strongest
             ? c12_account_co2(job, c12_policy_cost_j(&ch->strongest, row.prompt_tokens, row.completion_tokens, 1))
             : -1;
+    c12_gen_limits_settle(job, &row); /* before the slot is given back: the budget's bound (limit.h) */
     c12_server_record(job->srv, &row, &job->choice.route);
 }

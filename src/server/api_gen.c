@@ -238,6 +238,13 @@ static answer not_served_answer(c12_gen_job *job, c12_rc rc, const char *msg)
                     .body = c12_http_rc_error_body(rc, msg, c12_gen_input(job))};
 }
 
+/* A limit of the key turned the request away (gen_limits.c). */
+static answer limited_answer(c12_gen_job *job, const c12_gen_limited *l)
+{
+    c12_account_finish(job, "rejected", NULL);
+    return (answer){.status = 429, .headers = 1, .body = c12_http_error_body(l->type, NULL, l->code, l->msg)};
+}
+
 /* Send the answer; the job is over. */
 static enum MHD_Result respond(c12_gen_job *job, struct MHD_Connection *c, answer an)
 {
@@ -266,7 +273,15 @@ static c12_gen_job *job_new(c12_server *s, c12_api_kind kind)
 static int begin(c12_gen_job *job, const incoming *in, asks *a, answer *early)
 {
     refusal f;
+    c12_gen_limited lim;
     int ok = parse(job, in, a, &f);
+    /* the key's limits, before any wait (rates: not for a batch line, whose
+     * batch was the request) */
+    if (ok && c12_gen_limits_admit(job, in->c != NULL, &lim)) {
+        c12_price(job->srv, 0, &job->price);
+        *early = limited_answer(job, &lim);
+        return 0;
+    }
     /* flex: the wait for cleaner power comes before the price (a batch
      * line's wait was its batch's) */
     if (ok && job->q.flex && in->c) job->flex_wait_s = c12_defer_flex_wait(job->srv, in->c);
@@ -281,6 +296,12 @@ static int begin(c12_gen_job *job, const incoming *in, asks *a, answer *early)
     c12_rc rc = c12_choose_acquire(job, a->model_idx, a->prio, a->deadline_ms, a->max_latency_ms, &err);
     if (rc) {
         *early = not_served_answer(job, rc, err.msg);
+        return 0;
+    }
+    /* the budget once more, now that the slot is held: what ran meanwhile
+     * may have spent it (the bound in limit.h) */
+    if (c12_gen_limits_budget(job, &lim)) {
+        *early = limited_answer(job, &lim);
         return 0;
     }
     c12_gen_cache_lookup(job);

@@ -71,6 +71,21 @@ typedef struct c12_gen_cache {
     c12_cache_value hit;         /* the answer, on a hit */
 } c12_gen_cache;
 
+/* The key's limits as the response shows them (gen_limits.c): OpenAI's
+ * x-ratelimit-* headers, C12's x-c12-carbon-budget-*, and on a 429
+ * Retry-After; "" is a header not sent. */
+#define C12_GEN_LIMIT_HDRS 11
+typedef struct c12_gen_limit_hdrs {
+    char v[C12_GEN_LIMIT_HDRS][24];
+} c12_gen_limit_hdrs;
+
+/* A request a limit turned away: its 429. */
+typedef struct c12_gen_limited {
+    const char *type, *code;
+    char msg[400];
+    double retry_after_s;        /* 0: retrying will not help (too large) */
+} c12_gen_limited;
+
 /* One generation request from arrival to its ledger row. */
 typedef struct c12_gen_job {
     c12_server *srv;
@@ -92,6 +107,11 @@ typedef struct c12_gen_job {
     c12_gen_choice choice;
     c12_gen_cost cost;
     c12_gen_cache cache;
+    c12_limit_state limit;     /* where the key's limits stood at arrival */
+    int limit_shown;           /* limit is set: show it in the headers */
+    int limit_admitted;        /* a request taken and tokens reserved: settle when over */
+    double limit_reserved;     /* the tokens reserved */
+    double retry_after_s;      /* a 429's Retry-After (0: none) */
     /* Asked between prompt chunks and tokens: nonzero when the client went
      * away (stop generating). NULL: not asked. */
     int (*gone)(void *ud);
@@ -181,6 +201,18 @@ c12_rc c12_gen_produce(c12_gen_job *job, c12_text_cb cb, void *ud, c12_backend_r
 const char *c12_gen_cache_result(const c12_gen_job *job);
 void c12_gen_cache_end(c12_gen_job *job);
 
+/* ---- gen_limits.c: the key's limits ---- */
+
+/* At arrival (after parsing): 1 when a limit turns the request away (*out
+ * its 429). rates 0: the budget alone (a batch line). */
+int c12_gen_limits_admit(c12_gen_job *job, int rates, c12_gen_limited *out);
+/* Once a slot is held, before generating: 1 when the budget ran out meanwhile. */
+int c12_gen_limits_budget(c12_gen_job *job, c12_gen_limited *out);
+/* The request is over (its row): unused tokens back, its CO2 spent. */
+void c12_gen_limits_settle(c12_gen_job *job, const c12_ledger_row *row);
+void c12_gen_limits_hdrs_fill(const c12_gen_job *job, c12_gen_limit_hdrs *h);
+void c12_gen_limits_hdrs_add(const c12_gen_limit_hdrs *h, struct MHD_Response *r);
+
 /* ---- gen_headers.c: the x-c12-* headers and usage.c12 ---- */
 
 /* The response headers (x-c12-*) for the job as it stands. */
@@ -189,6 +221,7 @@ c12_http_hdrs c12_gen_headers(const c12_gen_job *job);
 typedef struct c12_gen_hdrs {
     char model[C12_CFG_ID_MAX], route[C12_POLICY_REASON_MAX + 48], intensity[32], provider[32];
     char energy[32], co2[32], basis[16], cache[8], flex_wait[24];
+    c12_gen_limit_hdrs limits;
 } c12_gen_hdrs;
 void c12_gen_hdrs_fill(const c12_gen_job *job, c12_gen_hdrs *h);
 void c12_gen_hdrs_add(const void *h, struct MHD_Response *r);

@@ -30,6 +30,7 @@ void c12_gen_hdrs_fill(const c12_gen_job *job, c12_gen_hdrs *h)
     snprintf(h->cache, sizeof h->cache, "%s", c12_gen_cache_result(job));
     if (job->q.flex) snprintf(h->flex_wait, sizeof h->flex_wait, "%.1f", job->flex_wait_s);
     else h->flex_wait[0] = '\0';
+    c12_gen_limits_hdrs_fill(job, &h->limits);
 }
 
 void c12_gen_hdrs_add(const void *ud, struct MHD_Response *r)
@@ -44,6 +45,7 @@ void c12_gen_hdrs_add(const void *ud, struct MHD_Response *r)
     MHD_add_response_header(r, "x-c12-energy-basis", h->basis);
     if (h->cache[0]) MHD_add_response_header(r, "x-c12-cache", h->cache);
     if (h->flex_wait[0]) MHD_add_response_header(r, "x-c12-flex-wait-s", h->flex_wait);
+    c12_gen_limits_hdrs_add(&h->limits, r);
 }
 
 static void add_job_headers(const void *ud, struct MHD_Response *r)

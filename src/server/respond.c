@@ -41,9 +41,13 @@ enum MHD_Result c12_http_json_h(struct MHD_Connection *c, unsigned status, json_
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
-    if (status == 429) MHD_add_response_header(resp, "Retry-After", "1");
     if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
     if (hdrs && hdrs->add) hdrs->add(hdrs->ud, resp);
+    /* A busy queue's 429: try again soon. A key's limits say for themselves
+     * when (gen_limits.c), or that retrying is no use (too large). */
+    if (status == 429 && !MHD_get_response_header(resp, "Retry-After") &&
+        !MHD_get_response_header(resp, "x-ratelimit-limit-tokens"))
+        MHD_add_response_header(resp, "Retry-After", "1");
     return c12_http_queue(c, status, resp);
 }
 

@@ -44,6 +44,7 @@ static const route ROUTES[] = {
     {"GET", "/v1/batches", 0, KEY_ALWAYS, c12_api_batches_list, 0},
     {"GET", "/v1/batches/", 1, KEY_ALWAYS, c12_api_batch_get, 0},
     {"POST", "/v1/batches/", 1, KEY_ALWAYS, c12_api_batch_cancel, 0},
+    {"GET", "/v1/c12/usage", 0, KEY_ALWAYS, c12_api_usage, 0},
     /* the dashboard: its JSON behind the keys unless server.dashboard_auth is
      * false (api_dash*.c); the page itself holds no data (api_page.c) */
     {"GET", "/dashboard/api/grid", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_grid, 0},
@@ -107,8 +108,14 @@ int c12_url_id(const char *url, const char *prefix, char *id, size_t cap, const 
 
 void c12_server_key_label(const c12_server *s, int key_idx, char *out, size_t cap)
 {
-    if (key_idx >= 0 && (size_t)key_idx < s->cfg->n_api_keys) snprintf(out, cap, "key:%.8s", s->cfg->api_keys[key_idx]);
-    else if (cap) out[0] = '\0';
+    const c12_config *c = s->cfg;
+    if (key_idx < 0 || (size_t)key_idx >= c->n_api_keys) {
+        if (cap) out[0] = '\0';
+    } else if (c->api_key_names[key_idx][0]) {
+        snprintf(out, cap, "%s", c->api_key_names[key_idx]);
+    } else {
+        snprintf(out, cap, "key:%.8s", c->api_keys[key_idx]);
+    }
 }
 
 void c12_server_key_owner(const c12_server *s, int key_idx, char *out, size_t cap)
@@ -263,7 +270,8 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
         c12_web_asset_etag(&a, s->asset_etags[i]);
     }
     int listen_fd = -1;
-    c12_rc rc = c12_server_listen(cfg, &listen_fd, &s->port, err);
+    c12_rc rc = c12_server_limits_open(s, err);
+    if (!rc && (rc = c12_server_listen(cfg, &listen_fd, &s->port, err))) c12_limits_free(s->limits);
     if (rc) {
         c12_free(s);
         return rc;
@@ -280,6 +288,7 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     else close(listen_fd);
     if (rc) {
         if (s->d) MHD_stop_daemon(s->d);
+        c12_limits_free(s->limits);
         c12_free(s);
         return rc;
     }
@@ -325,5 +334,6 @@ void c12_server_free(c12_server *s)
     /* Generators of streams whose clients left still hold slots: they stop at
      * their next token (cancel_all) and must be gone before the pool is freed. */
     while (atomic_load(&s->generators) > 0) usleep(10 * 1000);
+    c12_limits_free(s->limits);
     c12_free(s);
 }

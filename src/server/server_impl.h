@@ -10,6 +10,7 @@
 
 #include "base/c12_buf.h"
 #include "server/batch_run.h"
+#include "limit/limit.h"
 #include "server/server.h"
 #include "web/web.h"
 
@@ -30,6 +31,7 @@ struct c12_server {
     long long started;
     char asset_etags[C12_WEB_ASSETS_MAX][C12_WEB_ETAG_LEN]; /* the dashboard files' (api_page.c) */
     c12_batch_runner *runner;   /* runs deps.batches (NULL: none) */
+    c12_limits *limits;         /* the API keys' limits and each one's carbon spend (limits.c) */
 };
 
 /* Why a request is answered before its body is read (guard.c, the body
@@ -126,13 +128,20 @@ int c12_http_client_gone(struct MHD_Connection *c);
 int c12_url_id(const char *url, const char *prefix, char *id, size_t cap, const char **rest);
 /* Model id of a request -> index, or -1 ("auto" is the policy's: choose.c). */
 int c12_server_model_index(const c12_server *s, const char *id);
-/* The label of api_keys[key_idx] ("key:<first 8 hex of its sha256>"; the
- * key itself is never stored), "" for -1: what the ledger shows. */
+/* The label of api_keys[key_idx]: its name, else "key:<first 8 hex of its
+ * sha256>" (the key itself is never stored); "" for -1. What the ledger,
+ * reports and metrics show. */
 void c12_server_key_label(const c12_server *s, int key_idx, char *out, size_t cap);
 /* Who owns a file or a batch: the whole sha256 of api_keys[key_idx] (two
  * keys may share a label), "" for -1; and back (-1: no key has it now). */
 void c12_server_key_owner(const c12_server *s, int key_idx, char *out, size_t cap);
 int c12_server_key_of_owner(const c12_server *s, const char *owner);
+
+/* Per-key limits (limits.c): the limiter, with this period's spend read
+ * back from the ledger (so a restart does not reset a budget). */
+c12_rc c12_server_limits_open(c12_server *s, c12_err *err);
+/* GET /v1/c12/usage: the caller's spend and what its limits leave. */
+enum MHD_Result c12_api_usage(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 
 /* The Files and Batches API (api_files.c, api_batches.c; docs/batch.md). */
 enum MHD_Result c12_api_files_create(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
