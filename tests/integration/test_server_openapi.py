@@ -55,6 +55,9 @@ def test_live_responses_match(srv):
     validate(json.loads(body), "Model")
     st, body = srv.get("/readyz")
     validate(json.loads(body), "Status")
+    st, body = srv.get("/v1/c12/usage")
+    assert st == 200
+    validate(json.loads(body), "KeyUsage")
     st, body = srv.post("/v1/chat/completions", {"model": "auto", "messages": [{"role": "user", "content": "hi"}]})
     assert st == 200
     validate(json.loads(body), "ChatCompletion")
