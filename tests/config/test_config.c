@@ -224,6 +224,36 @@ static void test_env_key(void **state)
     c12_config_free(c);
 }
 
+/* The shape: a plain entry beside mappings with a name and limits. */
+static void test_key_limits(void **state)
+{
+    (void)state;
+    c12_config *c;
+    c12_err err;
+    setenv("C12_TEST_KEY", "s3cret", 1);
+    assert_int_equal(parse("server:\n  api_keys:\n"
+                           "    - \"sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"\n"
+                           "    - key: \"env:C12_TEST_KEY\"\n      name: team-a\n      rpm: 60\n      tpm: 20000\n"
+                           "      co2_g_per_day: 50\n"
+                           "    - {key: \"sha256:0000000000000000000000000000000000000000000000000000000000000001\", "
+                           "co2_g_per_month: 7.5, per_user: true}\n", &c, &err), C12_OK);
+    unsetenv("C12_TEST_KEY");
+    assert_int_equal(c->n_api_keys, 3);
+    assert_string_equal(c->api_key_names[0], "");
+    assert_true(c->api_key_limits[0].rpm == 0 && c->api_key_limits[0].co2_g == 0);
+    assert_int_equal(c12_config_key_index(c, "s3cret"), 1);
+    assert_string_equal(c->api_key_names[1], "team-a");
+    assert_true(c->api_key_limits[1].rpm == 60 && c->api_key_limits[1].tpm == 20000);
+    assert_true(c->api_key_limits[1].co2_g == 50 && c->api_key_limits[1].period == C12_LIMIT_DAY);
+    assert_string_equal(c->api_key_names[2], "");
+    assert_true(c->api_key_limits[2].co2_g == 7.5 && c->api_key_limits[2].period == C12_LIMIT_MONTH);
+    assert_true(c->api_key_limits[2].per_user);
+    c12_config_free(c);
+    expect_error("server:\n  api_keys:\n    - {name: a}\n", "needs `key:`");
+    expect_error("server:\n  api_keys:\n    - {key: \"env:C12_TEST_UNSET_VAR\", name: a}\n", "is not set");
+    expect_error("server:\n  api_keys:\n    - [1]\n", "entries must be");
+}
+
 static void test_listen(void **state)
 {
     (void)state;
@@ -267,7 +297,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults), cmocka_unit_test(test_full), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_nodes), cmocka_unit_test(test_reload),
-        cmocka_unit_test(test_env_key), cmocka_unit_test(test_listen), cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_env_key), cmocka_unit_test(test_key_limits), cmocka_unit_test(test_listen), cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
