@@ -30,6 +30,8 @@ OPT_CFLAGS := $(WARN) $(DEFS) $(INC) -O2 -g
 SAN_CFLAGS := $(WARN) $(DEFS) $(INC) -O1 -g -fno-omit-frame-pointer \
               -fsanitize=address,undefined -fno-sanitize-recover=undefined \
               -DC12_ALLOC_TESTING
+# ThreadSanitizer (make test-tsan): the request path's integration tests.
+TSAN_CFLAGS := $(WARN) $(DEFS) $(INC) -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 
 # Per-file ISA flags: kernels live in files named *_avx2.c / *_avx512.c and are
 # chosen at run time from the CPU's features.
@@ -56,7 +58,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
 FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps deps-test test test-compose unit integration run fuzz golden bench-engine bench-quant bench-serve bench-directives clean san models models-all
+.PHONY: all deps deps-test test test-compose unit integration run fuzz fuzz-long fuzz-corpus fuzz-smoke test-tsan golden bench-engine bench-quant bench-serve bench-directives clean san models models-all
 
 all: $(BUILD)/c12
 
@@ -68,7 +70,11 @@ $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) $(call isa,$<) -MMD -MP -c $< -o $@
 
-$(BUILD)/opt/src/web/assets.o $(BUILD)/san/src/web/assets.o $(BUILD)/fuzz/src/web/assets.o: $(WEB_FILES)
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_CFLAGS) $(call isa,$<) -MMD -MP -c $< -o $@
+
+$(BUILD)/opt/src/web/assets.o $(BUILD)/san/src/web/assets.o $(BUILD)/fuzz/src/web/assets.o $(BUILD)/tsan/src/web/assets.o: $(WEB_FILES)
 
 $(BUILD)/opt/libc12.a: $(OPT_LIB_OBJ)
 	@mkdir -p $(@D)
@@ -83,6 +89,13 @@ $(BUILD)/c12: $(OPT_CLI_OBJ) $(BUILD)/opt/libc12.a
 
 $(BUILD)/san/c12: $(SAN_CLI_OBJ) $(BUILD)/san/libc12.a
 	$(CC) $(SAN_CFLAGS) -o $@ $(SAN_CLI_OBJ) $(BUILD)/san/libc12.a $(LIBS)
+
+$(BUILD)/tsan/libc12.a: $(LIB_SRC:%.c=$(BUILD)/tsan/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tsan/c12: $(CLI_SRC:%.c=$(BUILD)/tsan/%.o) $(BUILD)/tsan/libc12.a
+	$(CC) $(TSAN_CFLAGS) -o $@ $(CLI_SRC:%.c=$(BUILD)/tsan/%.o) $(BUILD)/tsan/libc12.a $(LIBS)
 
 $(BUILD)/san/tests/%: tests/%.c $(BUILD)/san/libc12.a
 	@mkdir -p $(@D)
@@ -113,7 +126,14 @@ integration: $(BUILD)/c12 $(BUILD)/san/c12 models-all
 
 test: deps-test
 	$(MAKE) unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+
+# The request path under ThreadSanitizer (not in `make test`: slower): the
+# server's integration tests with the TSan binary in place of the ASan one
+# (scripts/test_tsan.sh lists them; a race report fails the test).
+test-tsan: deps-test $(BUILD)/c12 $(BUILD)/tsan/c12 models-all
+	C12_BIN=$(abspath $(BUILD)/c12) C12_SAN_BIN=$(abspath $(BUILD)/tsan/c12) bash scripts/test_tsan.sh
 
 run: deps $(BUILD)/c12 models-all
 	$(BUILD)/c12 serve
@@ -143,6 +163,24 @@ $(BUILD)/fuzz/tests/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libc12.a
 
 fuzz: deps-test $(FUZZ_BIN)
 	@bash scripts/run_fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# The long campaign (not part of `make test`): every target for FUZZ_LONG_S
+# seconds, FUZZ_JOBS at a time, from the committed corpus tests/fuzz/corpus;
+# a table of executions and coverage; fails on any crash or leak.
+# `make fuzz-corpus` merges what the last campaign found into that corpus.
+FUZZ_LONG_S ?= 600
+FUZZ_JOBS ?= $(shell nproc)
+fuzz-long: deps-test $(FUZZ_BIN)
+	@bash scripts/fuzz_long.sh run $(FUZZ_LONG_S) $(FUZZ_JOBS) $(FUZZ_BIN)
+
+# In `make test`: every target builds and runs once over its committed
+# corpus and seeds (no fuzzing): a target that no longer compiles, or an
+# input that once passed and now fails, stops the test.
+fuzz-smoke: $(FUZZ_BIN)
+	@bash scripts/fuzz_long.sh smoke $(FUZZ_BIN)
+
+fuzz-corpus: $(FUZZ_BIN)
+	@bash scripts/fuzz_long.sh merge $(FUZZ_BIN)
 
 golden: $(BUILD)/c12
 	bash scripts/golden.sh

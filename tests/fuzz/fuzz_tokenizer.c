@@ -123,7 +123,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static int strict_utf8(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        int k = tok_utf8_check(s + i, n - i);
+        int k = c12_utf8_check(s + i, n - i);
         if (k <= 0) return 0;
         i += (size_t)k;
     }

@@ -114,6 +114,7 @@ class Server:
         self.tmp.cleanup()
         assert rc == 0, (rc, err)
         assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+        assert "WARNING: ThreadSanitizer" not in err, err  # make test-tsan
         return err
 
 
