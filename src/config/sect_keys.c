@@ -73,6 +73,8 @@ static c12_rc mapped_key(c12_config *c, const c12_cfg_node *v, const char *path,
     if (!kn) return c12_cfg_fail(v, path, err, "an entry with a name or limits needs `key:` (\"sha256:...\" or \"env:VAR\")");
     if (e.name[0] && !name_ok(e.name))
         return c12_cfg_fail(c12_cfg_get(v, "name"), path, err, "name may hold letters, digits, '.', '_' and '-'");
+    if ((e.rpm > 0 && e.rpm < 1) || (e.tpm > 0 && e.tpm < 1))
+        return c12_cfg_fail(v, path, err, "rpm and tpm are at least 1 (a bucket smaller than one never admits)");
     if (e.co2_day > 0 && e.co2_month > 0)
         return c12_cfg_fail(v, path, err, "give co2_g_per_day or co2_g_per_month, not both");
     size_t i = c->n_api_keys;
