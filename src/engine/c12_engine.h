@@ -26,6 +26,10 @@ typedef struct c12_model_info {
 c12_rc c12_model_load(const char *path, c12_model **out, c12_err *err);
 void c12_model_free(c12_model *m);
 const c12_model_info *c12_model_get_info(const c12_model *m);
+/* 1 when the model's file was truncated or rewritten in place while mapped:
+ * part of the weights now reads as zeros, so what it generates is garbage.
+ * Stop using the model and load it again (src/base/c12_mapguard.h). */
+int c12_model_file_damaged(const c12_model *m);
 
 /* --- tokens --- */
 c12_rc c12_model_tokenize(const c12_model *m, const char *text, size_t len, int add_special,
@@ -129,6 +133,8 @@ c12_rc c12_sampler_new(const c12_sampling *p, int n_vocab, c12_sampler **out, c1
 void c12_sampler_free(c12_sampler *s);
 /* Note a token as generated (or in the prompt) for the penalties. */
 void c12_sampler_accept(c12_sampler *s, int32_t tok);
+/* The next token, or -1 when no logit is a finite number (NaN everywhere:
+ * damaged weights), where there is nothing to choose from. */
 int32_t c12_sampler_sample(c12_sampler *s, const float *logits);
 
 /* --- generation --- */

@@ -74,6 +74,9 @@ static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *sm
     for (;;) {
         if (gp->max_tokens > 0 && res->n_completion >= gp->max_tokens) break;
         int32_t tok = c12_sampler_sample(smp, c12_session_logits(s));
+        if (tok < 0)
+            return c12_fail(err, C12_ERR_INTEGRITY, "the model computed no finite logit (NaN): its weights are "
+                            "damaged (a corrupt model file?)");
         if (gp->on_token) gp->on_token(e->ud, tok);
         if (!gp->ignore_eos && c12_model_is_eog(s->m, tok)) {
             res->finish = C12_FINISH_STOP;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/c12_alloc.h"
+#include "base/c12_mapguard.h"
 #include "quant.h"
 
 #define GGUF_DEFAULT_ALIGNMENT 32
@@ -250,6 +251,7 @@ c12_rc gguf_parse(const void *buf, size_t size, gguf_file **out, c12_err *err)
     gguf_file *f = c12_calloc(1, sizeof *f);
     if (!f) return c12_fail(err, C12_ERR_NOMEM, "gguf: no memory");
     f->fd = -1;
+    f->guard = -1;
     f->map = buf;
     f->size = size;
     cursor c = {.base = buf, .pos = 0, .size = size, .err = err};
@@ -279,9 +281,16 @@ c12_rc gguf_open(const char *path, gguf_file **out, c12_err *err)
         close(fd);
         return c12_fail(err, C12_ERR_IO, "cannot map %s: %m", path);
     }
-    gguf_file *f;
+    /* guarded from the start: the file may shrink while it is parsed */
+    int guard = c12_mapguard_add(map, (size_t)st.st_size);
+    gguf_file *f = NULL;
     c12_rc rc = gguf_parse(map, (size_t)st.st_size, &f, err);
+    if (rc == C12_OK && c12_mapguard_damaged(guard)) {
+        gguf_close(f);
+        rc = c12_fail(err, C12_ERR_IO, "the file shrank while it was read");
+    }
     if (rc) {
+        c12_mapguard_remove(guard);
         char inner[C12_ERR_MSG_MAX];
         snprintf(inner, sizeof inner, "%s", err ? err->msg : "");
         c12_fail(err, rc, "%s: %s", path, inner);
@@ -290,9 +299,12 @@ c12_rc gguf_open(const char *path, gguf_file **out, c12_err *err)
         return rc;
     }
     f->fd = fd;
+    f->guard = guard;
     *out = f;
     return C12_OK;
 }
+
+int gguf_damaged(const gguf_file *f) { return f && c12_mapguard_damaged(f->guard); }
 
 void gguf_close(gguf_file *f)
 {
@@ -302,6 +314,7 @@ void gguf_close(gguf_file *f)
     c12_free(f->kv);
     c12_free(f->tensors);
     if (f->fd >= 0) {
+        c12_mapguard_remove(f->guard);
         munmap((void *)f->map, f->size);
         close(f->fd);
     }

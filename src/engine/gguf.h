@@ -60,6 +60,7 @@ typedef struct gguf_file gguf_file;
 
 struct gguf_file {
     int fd;
+    int guard; /* c12_mapguard handle of the mapping, -1: none */
     const uint8_t *map;
     size_t size;
     uint32_t version;
@@ -70,6 +71,11 @@ struct gguf_file {
     uint64_t alignment;
     uint64_t data_offset;
 };
+
+/* 1 when the file shrank under the mapping since gguf_open (truncated or
+ * rewritten in place): the pages past its new end read as zeros
+ * (c12_mapguard.h). */
+int gguf_damaged(const gguf_file *f);
 
 /* Map and parse a file. */
 c12_rc gguf_open(const char *path, gguf_file **out, c12_err *err);

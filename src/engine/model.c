@@ -76,6 +76,7 @@ c12_rc c12_model_load(const char *path, c12_model **out, c12_err *err)
     m->vops = c12_vec_ops_for(isa);
     c12_rc rc = gguf_open(path, &m->gguf, err);
     if (!rc) rc = load_parts(m, err);
+    if (!rc && gguf_damaged(m->gguf)) rc = c12_fail(err, C12_ERR_IO, "%s: the file shrank while it was loaded", path);
     if (rc) {
         c12_model_free(m);
         return rc;
@@ -96,6 +97,8 @@ void c12_model_free(c12_model *m)
 }
 
 const c12_model_info *c12_model_get_info(const c12_model *m) { return &m->info; }
+
+int c12_model_file_damaged(const c12_model *m) { return gguf_damaged(m->gguf); }
 
 c12_rc c12_model_tokenize(const c12_model *m, const char *text, size_t len, int add_special,
                           int parse_special, int32_t **out, size_t *n_out, c12_err *err)

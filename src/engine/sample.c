@@ -120,7 +120,7 @@ static int gather(c12_sampler *s, const float *logits, float *maxl)
 
 static int32_t greedy(c12_sampler *s, const float *logits)
 {
-    int32_t best = 0;
+    int32_t best = -1; /* stays so when every logit is NaN (or -inf) */
     float bl = -INFINITY;
     for (int i = 0; i < s->n_vocab; i++) {
         float l = penalized(s, i, logits[i]);
@@ -137,6 +137,7 @@ int32_t c12_sampler_sample(c12_sampler *s, const float *logits)
     if (s->p.temperature <= 0.0f) return greedy(s, logits);
     float mx;
     int n = gather(s, logits, &mx);
+    if (n == 0) return -1; /* no finite logit: NaN compares false with the floor */
     qsort(s->c, (size_t)n, sizeof *s->c, by_logit_desc);
     if (s->p.top_k > 0 && s->p.top_k < n) n = s->p.top_k;
     /* probabilities at temperature 1 for top-p and min-p, as llama.cpp does */

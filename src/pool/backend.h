@@ -52,6 +52,11 @@ typedef struct c12_backend_ops {
      * across it, plus its own thread's CPU time (generate runs on it). May
      * be NULL (unknown). */
     int64_t (*slot_cpu_ns)(void *self, void *model, int slot);
+    /* 1 when the loaded model can no longer serve as it is (the local
+     * engine: its file was truncated or rewritten in place while mapped):
+     * the pool unloads it once idle, and the next request loads it again.
+     * May be NULL (never). */
+    int (*stale)(void *self, void *model);
 } c12_backend_ops;
 
 /* A backend: its operations and their state. The pool and the server call
@@ -68,6 +73,7 @@ c12_rc c12_backend_generate(const c12_backend *b, void *model, int slot, const c
                             void *cb_ud, c12_backend_result *res, c12_err *err);
 /* -1 when the backend cannot tell. */
 int64_t c12_backend_slot_cpu_ns(const c12_backend *b, void *model, int slot);
+int c12_backend_stale(const c12_backend *b, void *model);
 
 /* The engine in this process (no state of its own). */
 extern const c12_backend_ops c12_backend_local_ops;

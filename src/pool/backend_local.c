@@ -11,6 +11,8 @@
 #include "pool/backend.h"
 
 typedef struct local_model {
+    char id[C12_CFG_ID_MAX];
+    char path[PATH_MAX];
     c12_model *m;
     c12_session **slots;
     int n_slots;
@@ -73,6 +75,8 @@ static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *b
         c12_free(lm);
         return c12_fail(err, C12_ERR_NOMEM, "model %s: out of memory", m->id);
     }
+    snprintf(lm->id, sizeof lm->id, "%s", m->id);
+    snprintf(lm->path, sizeof lm->path, "%s", path);
     c12_err e;
     if ((rc = c12_model_load(path, &lm->m, &e))) {
         unload(NULL, lm);
@@ -105,12 +109,70 @@ static c12_rc prompt_tokens(const local_model *lm, const c12_backend_req *req, i
     return c12_model_tokenize(lm->m, req->prompt, strlen(req->prompt), 1, 0, ids, n, err);
 }
 
+/* The request's callbacks (they share one ud) behind a check of the
+ * model's file: once it shrank under the mapping (c12_mapguard.h), no more
+ * text is passed on and the generation is cancelled at the next token or
+ * prompt chunk. */
+typedef struct guarded {
+    const local_model *lm;
+    c12_text_cb cb;
+    void (*on_token)(void *ud, int32_t id);
+    int (*cancelled)(void *ud);
+    void *ud;
+} guarded;
+
+static int guarded_text(void *ud, const char *text, size_t len)
+{
+    const guarded *g = ud;
+    if (c12_model_file_damaged(g->lm->m)) return 1;
+    return g->cb ? g->cb(g->ud, text, len) : 0;
+}
+
+static void guarded_token(void *ud, int32_t id)
+{
+    const guarded *g = ud;
+    if (g->on_token) g->on_token(g->ud, id);
+}
+
+static int guarded_cancelled(void *ud)
+{
+    const guarded *g = ud;
+    return c12_model_file_damaged(g->lm->m) || (g->cancelled && g->cancelled(g->ud));
+}
+
+static c12_rc damaged(const local_model *lm, c12_err *err)
+{
+    return c12_fail(err, C12_ERR_INTEGRITY, "model %s: its file %s was truncated or rewritten in place while "
+                    "loaded; the request is stopped and the model will be loaded again (replace a model file "
+                    "by renaming the new one over it, never by writing into it)", lm->id, lm->path);
+}
+
+static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req *req, c12_text_cb cb,
+                          void *cb_ud, c12_backend_result *res, c12_err *err);
+
 static c12_rc generate(void *self, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
                        void *cb_ud, c12_backend_result *res, c12_err *err)
 {
     (void)self;
     local_model *lm = model;
-    c12_session *s = lm->slots[slot];
+    if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
+    guarded g = {lm, cb, req->gen.on_token, req->gen.cancelled, cb_ud};
+    c12_backend_req r = *req;
+    r.gen.on_token = guarded_token;
+    r.gen.cancelled = guarded_cancelled;
+    c12_rc rc = generate_on(lm, lm->slots[slot], &r, guarded_text, &g, res, err);
+    if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
+    if (rc == C12_ERR_INTEGRITY) { /* the engine's own doubt about the weights: say which file */
+        char inner[C12_ERR_MSG_MAX];
+        snprintf(inner, sizeof inner, "%s", err ? err->msg : "");
+        return c12_fail(err, rc, "model %s: %s: %s", lm->id, lm->path, inner);
+    }
+    return rc;
+}
+
+static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req *req, c12_text_cb cb,
+                          void *cb_ud, c12_backend_result *res, c12_err *err)
+{
     int32_t *ids = NULL;
     size_t n = 0;
     c12_rc rc = prompt_tokens(lm, req, &ids, &n, err);
@@ -139,6 +201,13 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
     return C12_OK;
 }
 
+static int stale(void *self, void *model)
+{
+    (void)self;
+    const local_model *lm = model;
+    return c12_model_file_damaged(lm->m);
+}
+
 static int64_t slot_cpu_ns(void *self, void *model, int slot)
 {
     (void)self;
@@ -148,7 +217,7 @@ static int64_t slot_cpu_ns(void *self, void *model, int slot)
 
 const c12_backend_ops c12_backend_local_ops = {
     .name = "local", .estimate = estimate, .load = load, .unload = unload, .generate = generate,
-    .slot_cpu_ns = slot_cpu_ns,
+    .slot_cpu_ns = slot_cpu_ns, .stale = stale,
 };
 
 const c12_backend c12_backend_local = {.ops = &c12_backend_local_ops, .self = NULL};

@@ -189,6 +189,11 @@ void c12_pool_release(c12_pool *p, c12_lease *l)
     e->busy[l->slot] = 0;
     e->n_busy--;
     e->last_used = c12_pool_now(p);
+    if (!e->n_busy && e->state == C12_MODEL_LOADED && c12_backend_stale(p->opts.backend, e->model)) {
+        /* its file changed under it: the next request loads it afresh */
+        fprintf(stderr, "c12 pool: unloading %s: its file changed on disk while it was loaded\n", e->cfg->id);
+        c12_pool_unload_entry(p, e);
+    }
     unload_idle(p, e, e->last_used); /* keep_alive 0 */
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);

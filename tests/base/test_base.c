@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/c12_alloc.h"
@@ -16,6 +17,7 @@
 #include "base/c12_file.h"
 #include "base/c12_home.h"
 #include "base/c12_json.h"
+#include "base/c12_mapguard.h"
 #include "base/c12_rc.h"
 #include "base/c12_utf8.h"
 
@@ -191,6 +193,39 @@ static void test_utf8_copy(void **state)
     assert_int_equal(c12_utf8_check((const uint8_t *)"\xed\xa0\x80", 3), -1); /* a surrogate */
 }
 
+/* A guarded mapping whose file is truncated under it reads zeros past the
+ * new end instead of killing the process with SIGBUS, and says so; the
+ * pages still backed by the file keep their bytes. */
+static void test_mapguard_truncated_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/c12-mapguard-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), len = 3 * page;
+    char buf[3 * 65536];
+    assert_true(len <= sizeof buf);
+    memset(buf, 7, len);
+    assert_int_equal(write(fd, buf, len), (ssize_t)len);
+    const volatile unsigned char *map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    assert_true(map != MAP_FAILED);
+    int h = c12_mapguard_add((const void *)map, len);
+    assert_true(h >= 0);
+    assert_int_equal(map[2 * page + 5], 7);
+    assert_int_equal(c12_mapguard_damaged(h), 0);
+    assert_int_equal(ftruncate(fd, (off_t)page), 0);
+    assert_int_equal(map[10], 7);               /* still in the file */
+    assert_int_equal(c12_mapguard_damaged(h), 0);
+    assert_int_equal(map[2 * page + 5], 0);     /* past its end: SIGBUS without the guard */
+    assert_int_equal(c12_mapguard_damaged(h), 1);
+    c12_mapguard_remove(h);
+    assert_int_equal(c12_mapguard_damaged(h), 0); /* the slot is free again */
+    assert_int_equal(c12_mapguard_damaged(-1), 0);
+    munmap((void *)map, len);
+    close(fd);
+}
+
 int main(void)
 {
     c12_json_init();
@@ -204,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_home_path),
         cmocka_unit_test(test_clock_and_json),
         cmocka_unit_test(test_utf8_copy),
+        cmocka_unit_test(test_mapguard_truncated_file),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }

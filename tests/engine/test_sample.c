@@ -134,6 +134,26 @@ static void test_oom_loop(void **state)
     }
 }
 
+/* Damaged weights compute NaN logits: nothing to choose from is -1 (the
+ * generation fails with a clear error), never a read before the candidates
+ * (the temperature path once read c[-1]). Some NaN among numbers are passed over. */
+static void test_nan_logits(void **state)
+{
+    (void)state;
+    float nan[NV], some[NV] = {NAN, 1, NAN, 3, NAN, 0, 0, 0};
+    for (int i = 0; i < NV; i++) nan[i] = NAN;
+    c12_sampling p = c12_sampling_default();
+    c12_sampler *s = make(p);
+    assert_int_equal(c12_sampler_sample(s, nan), -1);
+    assert_int_equal(c12_sampler_sample(s, some) % 2, 1); /* 1 or 3, never a NaN's */
+    c12_sampler_free(s);
+    p.temperature = 0;
+    s = make(p);
+    assert_int_equal(c12_sampler_sample(s, nan), -1);
+    assert_int_equal(c12_sampler_sample(s, some), 3);
+    c12_sampler_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_repetition_and_frequency_penalties),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_temperature_follows_softmax_and_seed_repeats),
+        cmocka_unit_test(test_nan_logits),
         cmocka_unit_test(test_oom_loop),
     };
     return cmocka_run_group_tests_name("sample", tests, NULL, NULL);
