@@ -31,6 +31,7 @@ struct c12_ledger {
     pthread_cond_t not_empty, not_full, progress;
     c12_ledger_row *ring, *batch;
     size_t head, count;
+    size_t held; /* rows of the batch the writer is committing (out of the ring, not yet in the store) */
     uint64_t accepted, committed, refused, commit_errors, lost;
     uint64_t failing; /* failed commits since the last one that succeeded */
     int closing, schema_version;
@@ -92,6 +93,7 @@ static void commit(c12_ledger *l, size_t n)
     int tries = 0, backoff = 50;
     char batch[48];
     snprintf(batch, sizeof batch, "%016llx-%llu", (unsigned long long)l->nonce, (unsigned long long)l->seq);
+    l->held = n;
     for (;;) {
         c12_err err;
         pthread_mutex_unlock(&l->mu);
@@ -116,6 +118,7 @@ static void commit(c12_ledger *l, size_t n)
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
         pthread_mutex_lock(&l->mu);
     }
+    l->held = 0;
     pthread_cond_broadcast(&l->progress);
 }
 
@@ -263,7 +266,7 @@ void c12_ledger_get_stats(c12_ledger *l, c12_ledger_stats *out)
 {
     pthread_mutex_lock(&l->mu);
     *out = (c12_ledger_stats){l->accepted, l->committed, l->refused, l->commit_errors,
-                              l->count, l->schema_version};
+                              l->count + l->held, l->schema_version};
     pthread_mutex_unlock(&l->mu);
 }
 

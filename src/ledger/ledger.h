@@ -191,7 +191,7 @@ typedef struct c12_ledger_stats {
     uint64_t committed;   /* rows in the store */
     uint64_t refused;     /* submit returned BUSY (queue full) */
     uint64_t commit_errors; /* failed transactions (retried) */
-    size_t queued;        /* waiting now */
+    size_t queued;        /* waiting now: in the queue, or in the batch the writer is committing */
     int schema_version;
 } c12_ledger_stats;
 

@@ -141,10 +141,10 @@ static const c12_metrics_fam_def LEDGER_FAMILIES[] = {
     LFAM(accepted, "c12_ledger_rows_accepted_total", C12_METRIC_COUNTER, "Ledger rows queued for the writer."),
     LFAM(committed, "c12_ledger_rows_committed_total", C12_METRIC_COUNTER, "Ledger rows committed to the store."),
     LFAM(dropped, "c12_ledger_rows_dropped_total", C12_METRIC_COUNTER,
-         "Ledger rows refused because the queue stayed full (or the ledger was closing): never written."),
+         "Ledger rows refused because the queue stayed full: never written (each one logged)."),
     LFAM(errors, "c12_ledger_commit_errors_total", C12_METRIC_COUNTER,
          "Failed ledger transactions (their rows stay queued and are retried)."),
-    LFAM(queued, "c12_ledger_queue_rows", C12_METRIC_GAUGE, "Ledger rows waiting for the writer."),
+    LFAM(queued, "c12_ledger_queue_rows", C12_METRIC_GAUGE, "Ledger rows accepted and not committed yet (queued, or in the batch being committed)."),
 };
 
 static void ledger_collect(void *self)
