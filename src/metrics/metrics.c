@@ -38,6 +38,9 @@ static const c12_metrics_fam_def FAMILIES[] = {
         C12_LABELS("model"), C12_HIST(TTFT_BUCKETS)),
     FAM(duration, "c12_request_duration_seconds", C12_METRIC_HISTOGRAM,
         "Time from arrival to the end of the response.", C12_LABELS("model"), C12_HIST(TOTAL_BUCKETS)),
+    FAM(priced, "c12_requests_by_carbon_provider_total", C12_METRIC_COUNTER,
+        "Finished requests by the carbon provider whose reading priced them: the first of the chain with a "
+        "fresh reading, or default (none had one: the documented 152 gCO2e/kWh).", C12_LABELS("provider")),
     FAM(route, "c12_route_decisions_total", C12_METRIC_COUNTER,
         "Routing decisions by the model chosen and the request's category.", C12_LABELS("model", "category")),
     FAM(cache_requests, "c12_cache_requests_total", C12_METRIC_COUNTER,
@@ -107,6 +110,8 @@ void c12_metrics_observe_request(c12_metrics *m, const c12_ledger_row *row)
     const char *ms[] = {or_none(row->model), or_none(row->status)};
     const char *mo[] = {ms[0]};
     c12_metrics_inc(m->requests, ms, 1);
+    const char *prov[] = {or_none(row->intensity_provider)};
+    c12_metrics_inc(m->priced, prov, 1);
     c12_metrics_inc(m->prompt_tokens, ms, nonneg((double)row->prompt_tokens));
     c12_metrics_inc(m->completion_tokens, ms, nonneg((double)row->completion_tokens));
     c12_metrics_inc(m->energy, mo, nonneg(row->energy_j));

@@ -12,6 +12,7 @@ struct c12_metrics {
     c12_metrics_family *requests, *prompt_tokens, *completion_tokens, *energy, *co2, *co2_cf;
     c12_metrics_family *queue_wait, *ttft, *duration, *route, *cache_requests, *co2_avoided;
     c12_metrics_family *key_co2, *limited;
+    c12_metrics_family *priced; /* requests by the carbon provider that priced them */
 };
 
 /* A table row: a family's description and where its handle goes. */

@@ -9,7 +9,7 @@ import pytest
 from carbon_helpers import (EM_KEY, WT_PASSWORD, Watch, answered_by, fakes, now_json, run_c12,  # noqa: F401
                             write_config)
 
-FAULTS = ["401", "403", "429", "500", "slow", "malformed", "missing"]
+FAULTS = ["401", "403", "429", "500", "slow", "malformed", "missing", "garbage"]
 
 
 @pytest.mark.parametrize("fault", FAULTS)

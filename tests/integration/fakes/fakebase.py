@@ -5,8 +5,9 @@ Faults (set `server.fault`, or GET /__fake/fault?mode=M&retry_after=S when run
 as a program): None, "401", "403", "429" (with Retry-After), "500", "slow"
 (answers after `slow_s`, past any sane client timeout), "malformed" (broken
 JSON), "missing" (the value field left out), "null_actual" (UK only: the
-current half-hour's `actual` is null). Each fake decides what a fault means
-for its own wire format.
+current half-hour's `actual` is null), "garbage" (200 with a body that is
+not JSON at all: an HTML error page from a proxy, then binary junk). Each
+fake decides what a fault means for its own wire format.
 """
 import argparse
 import datetime as dt
@@ -16,7 +17,9 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = (None, "401", "403", "429", "500", "slow", "malformed", "missing", "null_actual")
+FAULTS = (None, "401", "403", "429", "500", "slow", "malformed", "missing", "null_actual", "garbage")
+GARBAGE = (b"<html><head><title>502 Bad Gateway</title></head><body>upstream went away</body></html>\n"
+           + bytes(range(256)) * 8)
 
 
 def utcnow():
@@ -91,6 +94,8 @@ class FakeHandler(BaseHTTPRequestHandler):
             return 429, {"message": "rate limited"}, {"Retry-After": str(self.server.retry_after)}
         if f == "slow":
             time.sleep(self.server.slow_s)
+        if f == "garbage":
+            return 200, GARBAGE, {}
         return None
 
     def send(self, status, body, headers=None):
