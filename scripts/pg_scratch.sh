@@ -7,13 +7,14 @@
 #
 #   pg_scratch.sh start DIR           initdb the first time, then start; prints the DSN of database c12
 #   pg_scratch.sh stop DIR            stop at once (-m fast: sessions are cut, as by a restart)
+#   pg_scratch.sh restart DIR         pg_ctl restart -m fast: sessions cut, the server back at once
 #   pg_scratch.sh createdb DIR NAME   a new database NAME owned by c12; prints its DSN
 #   pg_scratch.sh psql DIR DB SQL     run SQL in database DB as the superuser; prints the rows
 #
 # DIR is a new, empty folder that the unprivileged user can reach (one made
 # by mktemp -d under /tmp); remove it after `stop`. Every wait is bounded.
 set -eu
-cmd=${1:?usage: pg_scratch.sh start|stop|createdb|psql DIR ...}
+cmd=${1:?usage: pg_scratch.sh start|stop|restart|createdb|psql DIR ...}
 dir=${2:?DIR missing}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
@@ -65,6 +66,7 @@ start() {
 case "$cmd" in
   start) start ;;
   stop) run "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop > /dev/null ;;
+  restart) run "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 30 restart > /dev/null ;;
   createdb)
     superuser postgres "CREATE DATABASE \"${3:?NAME missing}\" OWNER c12"
     dsn "$3" ;;
