@@ -22,6 +22,7 @@ typedef struct fake {
     int64_t clock;        /* the injected clock, ms */
     int order[8], n_order; /* who got a slot, in order (priority test) */
     int fail_loads;       /* every load fails (load health test) */
+    int stale;            /* the backend says its loaded models are stale (file changed) */
 } fake;
 
 static c12_rc f_estimate(void *ud, const c12_model_cfg *m, uint64_t *bytes, c12_err *err)
@@ -54,12 +55,19 @@ static void f_unload(void *ud, void *model)
 
 static int64_t f_now(void *ud) { return ((fake *)ud)->clock; }
 
+static int f_stale(void *ud, void *model)
+{
+    (void)model;
+    return ((fake *)ud)->stale;
+}
+
 static fake F;
 static const c12_backend_ops FAKE_OPS = {
     .name = "fake",
     .estimate = f_estimate,
     .load = f_load,
     .unload = f_unload,
+    .stale = f_stale,
 };
 static const c12_backend B = {.ops = &FAKE_OPS, .self = &F};
 
@@ -355,6 +363,34 @@ static void test_keep_alive(void **state)
     c12_config_free(c);
 }
 
+/* A model whose backend calls it stale (its file changed under the
+ * mapping) is unloaded when its last busy slot is released, not before, and
+ * the next request loads it again. */
+static void test_stale_model_unloads_when_idle(void **state)
+{
+    (void)state;
+    c12_config *c = config(THREE);
+    c12_pool *p = pool(c, 1000, 0);
+    use(p, 0);
+    c12_lease l1, l2;
+    c12_err err;
+    assert_int_equal(c12_pool_acquire(p, 6, C12_PRIO_NORMAL, 0, &l1, &err), C12_OK); /* two slots */
+    assert_int_equal(c12_pool_acquire(p, 6, C12_PRIO_NORMAL, 0, &l2, &err), C12_OK);
+    F.stale = 1;
+    c12_pool_release(p, &l1);
+    assert_int_equal(c12_pool_state(p, 6), C12_MODEL_LOADED); /* one slot still generating */
+    c12_pool_release(p, &l2);
+    assert_int_equal(c12_pool_state(p, 6), C12_MODEL_UNLOADED);
+    assert_int_equal(c12_pool_state(p, 0), C12_MODEL_LOADED); /* idle models are not looked at */
+    assert_int_equal(F.unloads, 1);
+    F.stale = 0;
+    use(p, 6);
+    assert_int_equal(F.loads, 3);
+    assert_int_equal(c12_pool_state(p, 6), C12_MODEL_LOADED);
+    c12_pool_free(p);
+    c12_config_free(c);
+}
+
 static void test_shutdown(void **state)
 {
     (void)state;
@@ -412,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_slots_and_queue_bounds),
         cmocka_unit_test(test_priorities_fifo),
         cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_stale_model_unloads_when_idle),
         cmocka_unit_test(test_shutdown),
         cmocka_unit_test(test_oom),
     };
