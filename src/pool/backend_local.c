@@ -148,29 +148,6 @@ static c12_rc damaged(const local_model *lm, c12_err *err)
 }
 
 static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req *req, c12_text_cb cb,
-                          void *cb_ud, c12_backend_result *res, c12_err *err);
-
-static c12_rc generate(void *self, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
-                       void *cb_ud, c12_backend_result *res, c12_err *err)
-{
-    (void)self;
-    local_model *lm = model;
-    if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
-    guarded g = {lm, cb, req->gen.on_token, req->gen.cancelled, cb_ud};
-    c12_backend_req r = *req;
-    r.gen.on_token = guarded_token;
-    r.gen.cancelled = guarded_cancelled;
-    c12_rc rc = generate_on(lm, lm->slots[slot], &r, guarded_text, &g, res, err);
-    if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
-    if (rc == C12_ERR_INTEGRITY) { /* the engine's own doubt about the weights: say which file */
-        char inner[C12_ERR_MSG_MAX];
-        snprintf(inner, sizeof inner, "%s", err ? err->msg : "");
-        return c12_fail(err, rc, "model %s: %s: %s", lm->id, lm->path, inner);
-    }
-    return rc;
-}
-
-static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req *req, c12_text_cb cb,
                           void *cb_ud, c12_backend_result *res, c12_err *err)
 {
     int32_t *ids = NULL;
@@ -199,6 +176,26 @@ static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req
     if (rc) return rc;
     *res = (c12_backend_result){r.n_prompt, r.n_completion, r.finish, r.prefill_s, r.decode_s};
     return C12_OK;
+}
+
+static c12_rc generate(void *self, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
+                       void *cb_ud, c12_backend_result *res, c12_err *err)
+{
+    (void)self;
+    local_model *lm = model;
+    if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
+    guarded g = {lm, cb, req->gen.on_token, req->gen.cancelled, cb_ud};
+    c12_backend_req r = *req;
+    r.gen.on_token = guarded_token;
+    r.gen.cancelled = guarded_cancelled;
+    c12_rc rc = generate_on(lm, lm->slots[slot], &r, guarded_text, &g, res, err);
+    if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
+    if (rc == C12_ERR_INTEGRITY) { /* the engine's own doubt about the weights: say which file */
+        char inner[C12_ERR_MSG_MAX];
+        snprintf(inner, sizeof inner, "%s", err ? err->msg : "");
+        return c12_fail(err, rc, "model %s: %s: %s", lm->id, lm->path, inner);
+    }
+    return rc;
 }
 
 static int stale(void *self, void *model)
