@@ -18,7 +18,7 @@ import sqlite3
 import pytest
 
 from conftest import model_path
-from server_helpers import Server, error_of
+from server_helpers import Server, error_of, open_stream, recv_all, sse_events
 
 
 def need_smollm():
@@ -167,3 +167,35 @@ def test_file_truncated_or_deleted_while_loaded(c12_san, tmp_path):
     finally:
         rows = stop_and_count(srv, tmp_path)
     assert rows == {"smollm2-135m:ok": 1, "m:ok": 3, "m:error": 1}, rows
+
+
+def test_file_truncated_during_a_stream(c12_san, tmp_path):
+    """The file cut while a stream is generating from it: the stream ends
+    with an error event saying what happened (its headers went out long
+    ago), the process lives, and the model answers again from a file put
+    back by rename."""
+    need_smollm()
+    path = tmp_path / "m.gguf"
+    shutil.copyfile(model_path("smollm2-135m"), path)
+    size = path.stat().st_size
+    srv = Server(c12_san, config([("m", path, "")]), ledger=tmp_path / "ledger.db")
+    try:
+        s, got = open_stream(srv, {"model": "m", "stream": True, "max_tokens": 400, "temperature": 0.8,
+                                   "messages": [{"role": "user", "content": "Tell me a long story."}]})
+        os.truncate(path, size // 3)
+        got += recv_all(s)
+        s.close()
+        events, finished = sse_events(got)
+        errors = [json.loads(e[len("data: "):])["error"] for e in events if '"error"' in e]
+        assert finished and errors, events[-3:]
+        assert "truncated or rewritten in place" in errors[0]["message"], errors
+        assert srv.proc.poll() is None
+        still_serving(srv, "m")
+        fresh = tmp_path / "fresh.gguf"
+        shutil.copyfile(model_path("smollm2-135m"), fresh)
+        os.rename(fresh, path)
+        st, body = chat(srv, "m")
+        assert st == 200, body
+    finally:
+        rows = stop_and_count(srv, tmp_path)
+    assert rows == {"smollm2-135m:ok": 1, "m:error": 1, "m:ok": 1}, rows
