@@ -15,6 +15,7 @@ extern const c12_cli_cmd c12_cli_commands[];
 int cmd_run(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
+int cmd_logits(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_carbon(int argc, char **argv);

@@ -5,6 +5,7 @@
 const c12_cli_cmd c12_cli_commands[] = {
     {"run", "generate text with a model (interactive chat without -p)", cmd_run},
     {"tokenize", "print a text's token ids as a JSON array", cmd_tokenize},
+    {"logits", "the model's top logits at each position of a sequence of token ids (teacher-forced)", cmd_logits},
     {"perplexity", "perplexity of a model on a text file", cmd_perplexity},
     {"bench", "prefill and decode speed of a model", cmd_bench},
     {"models", "list and pull the models C12 knows", cmd_models},

@@ -137,6 +137,37 @@ void c12_sampler_accept(c12_sampler *s, int32_t tok);
  * damaged weights), where there is nothing to choose from. */
 int32_t c12_sampler_sample(c12_sampler *s, const float *logits);
 
+/* --- log-probabilities (logprobs.c) --- */
+#define C12_TOP_LOGPROBS_MAX 20    /* OpenAI's top_logprobs range: 0-20 */
+#define C12_LOGPROB_PIECE_MAX 128  /* bytes kept of a token's text */
+
+/* The ids of the k highest logits of a row of n, best first (ties: the
+ * lower id first), into ids[k]; k <= n. A large k sorts a copy of the
+ * indices (C12_ERR_NOMEM); k <= 64 allocates nothing. */
+c12_rc c12_logits_top(const float *row, int n, int k, int32_t *ids, c12_err *err);
+/* log(sum(exp(row))), computed in double from the row's maximum: a logit
+ * minus it is that token's log-softmax. */
+double c12_logits_lse(const float *row, int n);
+
+typedef struct c12_token_logprob {
+    int32_t id;
+    float logprob;                     /* log-softmax of the logits */
+    size_t len;                        /* the token's text in bytes (piece holds at most the cap) */
+    char piece[C12_LOGPROB_PIECE_MAX]; /* its text, special tokens' too; not NUL-terminated */
+} c12_token_logprob;
+
+/* One generated token: its log-probability and the n_top most likely tokens
+ * at that step, best first. */
+typedef struct c12_logprobs {
+    c12_token_logprob chosen;
+    int n_top;
+    c12_token_logprob top[C12_TOP_LOGPROBS_MAX];
+} c12_logprobs;
+
+/* Ids and log-probabilities of `chosen` and the top k (0..20, clamped) of
+ * a row of n logits; pieces are left empty (len 0). Allocates nothing. */
+void c12_logprobs_fill(const float *row, int n, int32_t chosen, int k, c12_logprobs *out);
+
 /* --- generation --- */
 typedef struct c12_gen_params {
     int max_tokens;           /* <= 0: until context is full */
@@ -149,6 +180,14 @@ typedef struct c12_gen_params {
      * and each token: nonzero stops. During the prompt c12_generate fails
      * with C12_ERR_CANCELLED; after it, it ends with C12_FINISH_CANCELLED. */
     int (*cancelled)(void *ud);
+    /* optional: told (with the text callback's ud) each generated token's
+     * log-probability, the log-softmax of the model's raw logits at that step
+     * (before penalties, temperature, top-k/top-p), and the top_logprobs
+     * (0-20) most likely tokens, with their texts. Only the tokens that are
+     * part of the answer: not an end-of-generation token that ends it.
+     * NULL: nothing of it is computed. */
+    void (*on_logprobs)(void *ud, const c12_logprobs *lp);
+    int top_logprobs;
 } c12_gen_params;
 
 typedef enum { C12_FINISH_STOP = 0, C12_FINISH_LENGTH, C12_FINISH_CANCELLED } c12_finish;

@@ -62,6 +62,20 @@ static int emit(emitter *e, const char *text, size_t len, int *hit_stop)
     return quit || hit;
 }
 
+/* The token's log-probability and the top ones, with their texts (special
+ * tokens' too), told to on_logprobs. Only asked for: a pass over the
+ * vocabulary per token. */
+static void tell_logprobs(const c12_session *s, const c12_gen_params *gp, int32_t tok, void *ud)
+{
+    c12_logprobs lp;
+    c12_logprobs_fill(c12_session_logits(s), s->m->hp.n_vocab, tok, gp->top_logprobs, &lp);
+    c12_token_logprob *all[1 + C12_TOP_LOGPROBS_MAX] = {&lp.chosen};
+    for (int i = 0; i < lp.n_top; i++) all[1 + i] = &lp.top[i];
+    for (int i = 0; i <= lp.n_top; i++)
+        all[i]->len = c12_model_piece(s->m, all[i]->id, 1, all[i]->piece, sizeof all[i]->piece);
+    gp->on_logprobs(ud, &lp);
+}
+
 static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *smp, emitter *e,
                        c12_gen_result *res, c12_err *err)
 {
@@ -82,6 +96,7 @@ static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *sm
             res->finish = C12_FINISH_STOP;
             break;
         }
+        if (gp->on_logprobs) tell_logprobs(s, gp, tok, e->ud);
         c12_sampler_accept(smp, tok);
         res->n_completion++;
         size_t n = c12_detok_push(&dt, tok, piece, sizeof piece);
