@@ -118,6 +118,7 @@ typedef struct guarded {
     c12_text_cb cb;
     void (*on_token)(void *ud, int32_t id);
     int (*cancelled)(void *ud);
+    void (*on_logprobs)(void *ud, const c12_logprobs *lp);
     void *ud;
 } guarded;
 
@@ -132,6 +133,12 @@ static void guarded_token(void *ud, int32_t id)
 {
     const guarded *g = ud;
     if (g->on_token) g->on_token(g->ud, id);
+}
+
+static void guarded_logprobs(void *ud, const c12_logprobs *lp)
+{
+    const guarded *g = ud;
+    g->on_logprobs(g->ud, lp);
 }
 
 static int guarded_cancelled(void *ud)
@@ -184,10 +191,11 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
     (void)self;
     local_model *lm = model;
     if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
-    guarded g = {lm, cb, req->gen.on_token, req->gen.cancelled, cb_ud};
+    guarded g = {lm, cb, req->gen.on_token, req->gen.cancelled, req->gen.on_logprobs, cb_ud};
     c12_backend_req r = *req;
     r.gen.on_token = guarded_token;
     r.gen.cancelled = guarded_cancelled;
+    r.gen.on_logprobs = req->gen.on_logprobs ? guarded_logprobs : NULL; /* NULL: not computed at all */
     c12_rc rc = generate_on(lm, lm->slots[slot], &r, guarded_text, &g, res, err);
     if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
     if (rc == C12_ERR_INTEGRITY) { /* the engine's own doubt about the weights: say which file */

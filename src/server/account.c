@@ -76,6 +76,8 @@ static void tap_token(void *ud, int32_t id)
     ((tap *)ud)->job->cost.n_tokens++;
 }
 
+static void tap_logprobs(void *ud, const c12_logprobs *lp) { c12_gen_lp_add(((tap *)ud)->job, lp); }
+
 /* Between prompt chunks and tokens: the grace period is over, or the client left. */
 static int tap_cancelled(void *ud)
 {
@@ -89,6 +91,7 @@ c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_back
     tap t = {.job = job, .cb = cb, .ud = ud};
     job->breq.gen.on_token = tap_token;
     job->breq.gen.cancelled = tap_cancelled;
+    job->breq.gen.on_logprobs = job->q.logprobs ? tap_logprobs : NULL;
     meter_begin(job);
     c12_rc rc = c12_backend_generate(job->srv->backend, job->lease.model, job->lease.slot, &job->breq, tap_text, &t,
                                      res, err);

@@ -27,6 +27,7 @@ void c12_gen_job_end(c12_gen_job *job)
 {
     if (job->leased) c12_pool_release(job->srv->pool, &job->lease);
     c12_gen_cache_end(job);
+    c12_gen_lp_free(job);
     c12_api_req_free(&job->q);
     c12_free(job);
 }
@@ -113,6 +114,7 @@ static void bind_request(c12_gen_job *job)
     job->breq.gen.sampling = q->sampling;
     job->breq.gen.stop = q->stop[0] ? q->stop : NULL;
     job->breq.gen.ignore_eos = q->ignore_eos;
+    job->breq.gen.top_logprobs = q->top_logprobs;
     job->breq.gen.max_tokens = q->max_tokens ? q->max_tokens
                              : q->kind == C12_API_CHAT ? cfg->default_max_tokens : 16; /* OpenAI's default */
 }
@@ -173,13 +175,14 @@ static int on_text(void *ud, const char *text, size_t len)
     return c12_buf_append(&o->text, text, len) != C12_OK || atomic_load(&o->srv->cancel_all);
 }
 
-static json_t *plain_body(const c12_gen_job *job, const char *text, const c12_backend_result *res)
+static json_t *plain_body(c12_gen_job *job, const char *text, const c12_backend_result *res)
 {
     const char *fin = c12_gen_finish(res->finish);
+    json_t *lp = c12_gen_lp_take(job, 1);
     json_t *choice = job->q.kind == C12_API_CHAT
-        ? json_pack("{s:i, s:{s:s, s:o}, s:n, s:s}", "index", 0, "message", "role", "assistant", "content",
-                    c12_json_text(text, strlen(text)), "logprobs", "finish_reason", fin)
-        : json_pack("{s:i, s:o, s:n, s:s}", "index", 0, "text", c12_json_text(text, strlen(text)), "logprobs",
+        ? json_pack("{s:i, s:{s:s, s:o}, s:o, s:s}", "index", 0, "message", "role", "assistant", "content",
+                    c12_json_text(text, strlen(text)), "logprobs", lp, "finish_reason", fin)
+        : json_pack("{s:i, s:o, s:o, s:s}", "index", 0, "text", c12_json_text(text, strlen(text)), "logprobs", lp,
                     "finish_reason", fin);
     json_t *usage = c12_gen_usage(res);
     if (usage) json_object_set_new(usage, "c12", c12_gen_usage_c12(job));

@@ -128,6 +128,29 @@ static c12_rc service_tier(pcx *p, json_t *o)
     return bad(p, "service_tier", "'%s' must be %s", "one of auto, default, flex, priority, scale");
 }
 
+/* Chat: logprobs (a boolean) and top_logprobs (0-20, only with logprobs);
+ * completions: logprobs, the number of top tokens (0-20; OpenAI allows 5,
+ * vLLM and llama.cpp's server 20). */
+static c12_rc logprobs(pcx *p, json_t *o)
+{
+    c12_api_req *r = p->r;
+    json_int_t k = 0;
+    c12_rc rc;
+    if (r->kind == C12_API_COMPLETION) {
+        if ((rc = integer(p, o, "logprobs", 0, C12_TOP_LOGPROBS_MAX, &k))) return rc;
+        r->logprobs = field(o, "logprobs") != NULL;
+        r->top_logprobs = (int)k;
+        return C12_OK;
+    }
+    if ((rc = boolean(p, o, "logprobs", &r->logprobs)) ||
+        (rc = integer(p, o, "top_logprobs", 0, C12_TOP_LOGPROBS_MAX, &k)))
+        return rc;
+    if (field(o, "top_logprobs") && !r->logprobs)
+        return bad(p, "top_logprobs", "'%s' requires %s", "'logprobs' to be true");
+    r->top_logprobs = (int)k;
+    return C12_OK;
+}
+
 static c12_rc options(pcx *p, json_t *o)
 {
     c12_api_req *r = p->r;
@@ -146,7 +169,7 @@ static c12_rc options(pcx *p, json_t *o)
         return rc;
     if (n != 1) return bad(p, "n", "'%s' must be %s", "1 (one choice per request)");
     if (field(o, "user") && !json_is_string(field(o, "user"))) return bad(p, "user", "'%s' must be %s", "a string");
-    if ((rc = service_tier(p, o))) return rc;
+    if ((rc = service_tier(p, o)) || (rc = logprobs(p, o))) return rc;
     if (field(o, "user")) r->user = json_string_value(field(o, "user"));
     json_t *so = field(o, "stream_options");
     if (so && !json_is_object(so)) return bad(p, "stream_options", "'%s' must be %s", "an object");

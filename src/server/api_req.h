@@ -30,6 +30,8 @@ typedef struct c12_api_req {
     int ignore_eos;         /* extension (as vLLM and llama.cpp's server): run to max_tokens */
     const char *user;       /* the caller's end-user id, or NULL (for the ledger) */
     int flex;               /* service_tier "flex": may wait for cleaner power */
+    int logprobs;           /* chat: `logprobs: true`; completions: `logprobs` given (an integer) */
+    int top_logprobs;       /* 0-20: chat's `top_logprobs`, completions' `logprobs` */
     /* private */
     void *json;             /* the parsed document that strings point into */
     c12_route_msgs msgs;    /* chat: the messages as read (messages point into it) */

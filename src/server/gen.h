@@ -86,6 +86,13 @@ typedef struct c12_gen_limited {
     double retry_after_s;        /* 0: retrying will not help (too large) */
 } c12_gen_limited;
 
+/* The generated tokens' logprobs not yet sent (gen_logprobs.c). */
+typedef struct c12_gen_lp {
+    json_t *pending;   /* chat-shaped entries, or NULL */
+    long offset;       /* completions: the next token's text_offset, in characters */
+    int failed;        /* out of memory: no response can carry them */
+} c12_gen_lp;
+
 /* One generation request from arrival to its ledger row. */
 typedef struct c12_gen_job {
     c12_server *srv;
@@ -107,6 +114,7 @@ typedef struct c12_gen_job {
     c12_gen_choice choice;
     c12_gen_cost cost;
     c12_gen_cache cache;
+    c12_gen_lp lp;             /* logprobs asked: the tokens' entries not yet sent */
     c12_limit_state limit;     /* where the key's limits stood at arrival */
     int limit_shown;           /* limit is set: show it in the headers */
     int limit_admitted;        /* a request taken and tokens reserved: settle when over */
@@ -200,6 +208,17 @@ c12_rc c12_gen_produce(c12_gen_job *job, c12_text_cb cb, void *ud, c12_backend_r
 /* "hit", "miss", "bypass", or "" (the cache had no say). */
 const char *c12_gen_cache_result(const c12_gen_job *job);
 void c12_gen_cache_end(c12_gen_job *job);
+
+/* ---- gen_logprobs.c: the tokens' logprobs ---- */
+
+/* A generated token's logprobs (on the generating thread). */
+void c12_gen_lp_add(c12_gen_job *job, const c12_logprobs *lp);
+/* The choice's "logprobs" for the tokens since the last take (a new
+ * reference): null when not asked, or when none are left and not
+ * even_empty; else chat's {"content", "refusal"} or the completions'
+ * {"tokens", ...}. NULL: out of memory. */
+json_t *c12_gen_lp_take(c12_gen_job *job, int even_empty);
+void c12_gen_lp_free(c12_gen_job *job);
 
 /* ---- gen_limits.c: the key's limits ---- */
 

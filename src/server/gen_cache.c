@@ -29,7 +29,9 @@ static int says_no(struct MHD_Connection *c)
 void c12_gen_cache_ask(c12_gen_job *job, struct MHD_Connection *c)
 {
     c12_server *s = job->srv;
-    if (!s->deps.cache || !c12_cache_deterministic(&job->q.sampling, job->q.has_seed)) return;
+    /* a stored answer keeps its text, not its tokens' logprobs: such a
+     * request always generates */
+    if (!s->deps.cache || job->q.logprobs || !c12_cache_deterministic(&job->q.sampling, job->q.has_seed)) return;
     job->cache.state = says_no(c) ? C12_GEN_CACHE_BYPASS : C12_GEN_CACHE_MISS;
     if (job->cache.state == C12_GEN_CACHE_BYPASS) c12_metrics_observe_cache(s->deps.metrics, "bypass");
 }

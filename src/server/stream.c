@@ -61,18 +61,20 @@ static int emit(stream *st, json_t *chunk)
     return bad;
 }
 
-static json_t *chunk(const c12_gen_job *job, const char *text, const char *finish, int role)
+/* One chunk; lp (its "logprobs", taken) NULL: null. */
+static json_t *chunk(const c12_gen_job *job, const char *text, const char *finish, int role, json_t *lp)
 {
     json_t *fin = finish ? json_string(finish) : json_null();
+    if (!lp) lp = json_null();
     json_t *choice;
     if (job->q.kind == C12_API_CHAT) {
         json_t *delta = !text ? json_object()
                       : role ? json_pack("{s:s, s:o}", "role", "assistant", "content", c12_json_text(text, strlen(text)))
                              : json_pack("{s:o}", "content", c12_json_text(text, strlen(text)));
-        choice = json_pack("{s:i, s:o, s:n, s:o}", "index", 0, "delta", delta, "logprobs", "finish_reason", fin);
+        choice = json_pack("{s:i, s:o, s:o, s:o}", "index", 0, "delta", delta, "logprobs", lp, "finish_reason", fin);
     } else
-        choice = json_pack("{s:i, s:o, s:n, s:o}", "index", 0, "text", c12_json_text(text ? text : "", text ? strlen(text) : 0),
-                           "logprobs", "finish_reason", fin);
+        choice = json_pack("{s:i, s:o, s:o, s:o}", "index", 0, "text", c12_json_text(text ? text : "", text ? strlen(text) : 0),
+                           "logprobs", lp, "finish_reason", fin);
     json_t *c = json_pack("{s:s, s:s, s:I, s:s, s:[o]}", "id", job->id, "object",
                           job->q.kind == C12_API_CHAT ? "chat.completion.chunk" : "text_completion", "created",
                           (json_int_t)job->created, "model", job->model, "choices", choice);
@@ -111,7 +113,9 @@ static int on_text(void *ud, const char *text, size_t len)
     pthread_mutex_lock(&st->mu);
     while (st->out.len - st->rd > MAX_PENDING && !st->cancelled) pthread_cond_wait(&st->cv, &st->mu);
     int stop = !piece || st->cancelled || atomic_load(&st->job->srv->cancel_all);
-    if (!stop) stop = emit(st, chunk(st->job, piece, NULL, !st->started));
+    /* the tokens told since the last chunk: this text is theirs (a token
+     * whose text is held back, a character's first bytes, goes with the next) */
+    if (!stop) stop = emit(st, chunk(st->job, piece, NULL, !st->started, c12_gen_lp_take(st->job, 1)));
     pthread_mutex_unlock(&st->mu);
     c12_free(piece);
     return stop;
@@ -130,15 +134,16 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
         emit(st, json_pack("{s:{s:o, s:s, s:n, s:n}}", "error", "message", c12_json_text(err->msg, strlen(err->msg)),
                            "type", "server_error", "param", "code"));
     } else {
-        if (!st->started && job->q.kind == C12_API_CHAT) emit(st, chunk(job, "", NULL, 1));
+        if (!st->started && job->q.kind == C12_API_CHAT) emit(st, chunk(job, "", NULL, 1, NULL));
         /* The measured figures ride on the last chunk: in usage.c12 with
          * include_usage, else as a top-level "c12" field of the finish chunk
          * (an extra field, which OpenAI's SDKs keep and ignore). */
-        json_t *fin = chunk(job, NULL, c12_gen_finish(res->finish), 0);
+        /* tokens whose text never went out (a stop string's) come with the finish */
+        json_t *fin = chunk(job, NULL, c12_gen_finish(res->finish), 0, c12_gen_lp_take(job, 0));
         if (fin && !job->q.include_usage) json_object_set_new(fin, "c12", c12_gen_usage_c12(job));
         emit(st, fin);
         if (job->q.include_usage) {
-            json_t *u = chunk(job, NULL, NULL, 0), *usage = c12_gen_usage(res);
+            json_t *u = chunk(job, NULL, NULL, 0, NULL), *usage = c12_gen_usage(res);
             if (usage) json_object_set_new(usage, "c12", c12_gen_usage_c12(job));
             if (u) {
                 json_object_set_new(u, "choices", json_array());
