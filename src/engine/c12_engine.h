@@ -48,6 +48,9 @@ c12_rc c12_tok_open(const char *path, c12_tok **out, c12_err *err);
 void c12_tok_free(c12_tok *t);
 c12_rc c12_tok_encode(const c12_tok *t, const char *text, size_t len, int add_special, int parse_special,
                       int32_t **out, size_t *n_out, c12_err *err);
+/* The bytes of one token, as c12_model_piece; and the vocabulary's size. */
+size_t c12_tok_piece(const c12_tok *t, int32_t id, int special, char *buf, size_t cap);
+int32_t c12_tok_n_vocab(const c12_tok *t);
 
 /* --- chat --- */
 typedef struct c12_chat_msg {

@@ -45,6 +45,8 @@ static const route ROUTES[] = {
     {"GET", "/v1/batches/", 1, KEY_ALWAYS, c12_api_batch_get, 0},
     {"POST", "/v1/batches/", 1, KEY_ALWAYS, c12_api_batch_cancel, 0},
     {"GET", "/v1/c12/usage", 0, KEY_ALWAYS, c12_api_usage, 0},
+    {"POST", "/tokenize", 0, KEY_ALWAYS, c12_api_tokenize, 1},
+    {"POST", "/detokenize", 0, KEY_ALWAYS, c12_api_detokenize, 1},
     /* the dashboard: its JSON behind the keys unless server.dashboard_auth is
      * false (api_dash*.c); the page itself holds no data (api_page.c) */
     {"GET", "/dashboard/api/grid", 0, KEY_IF_DASHBOARD_AUTH, c12_api_dash_grid, 0},
@@ -264,6 +266,7 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     if (deps) s->deps = *deps;
     if (!(s->deps.pue >= 1)) s->deps.pue = 1.0;
     s->started = (long long)time(NULL);
+    c12_vocabs_init(&s->vocabs);
     for (size_t i = 0; i < c12_web_asset_count(); i++) {
         c12_web_asset a;
         c12_web_asset_at(i, &a);
@@ -335,5 +338,6 @@ void c12_server_free(c12_server *s)
      * their next token (cancel_all) and must be gone before the pool is freed. */
     while (atomic_load(&s->generators) > 0) usleep(10 * 1000);
     c12_limits_free(s->limits);
+    c12_vocabs_free(&s->vocabs);
     c12_free(s);
 }

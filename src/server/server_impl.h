@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -13,6 +14,14 @@
 #include "limit/limit.h"
 #include "server/server.h"
 #include "web/web.h"
+
+/* The served models' vocabularies, each read from its file on first use
+ * (vocabs.c): /tokenize and /detokenize need no loaded model. */
+typedef struct c12_vocabs {
+    pthread_mutex_t mu;
+    c12_tok **toks;   /* [n_models], NULL until read */
+    size_t n;
+} c12_vocabs;
 
 struct c12_server {
     const c12_config *cfg;
@@ -32,6 +41,7 @@ struct c12_server {
     char asset_etags[C12_WEB_ASSETS_MAX][C12_WEB_ETAG_LEN]; /* the dashboard files' (api_page.c) */
     c12_batch_runner *runner;   /* runs deps.batches (NULL: none) */
     c12_limits *limits;         /* the API keys' limits and each one's carbon spend (limits.c) */
+    c12_vocabs vocabs;          /* for /tokenize and /detokenize */
 };
 
 /* Why a request is answered before its body is read (guard.c, the body
@@ -142,6 +152,15 @@ int c12_server_key_of_owner(const c12_server *s, const char *owner);
 c12_rc c12_server_limits_open(c12_server *s, c12_err *err);
 /* GET /v1/c12/usage: the caller's spend and what its limits leave. */
 enum MHD_Result c12_api_usage(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+
+/* The vocabularies (vocabs.c): init cannot fail; get reads model idx's on
+ * first use (C12_ERR_NOT_FOUND, _FORMAT...: its file); free closes them. */
+void c12_vocabs_init(c12_vocabs *v);
+c12_rc c12_vocabs_get(c12_vocabs *v, const c12_config *cfg, size_t idx, const c12_tok **out, c12_err *err);
+void c12_vocabs_free(c12_vocabs *v);
+/* POST /tokenize and /detokenize, as llama.cpp's server (api_tokenize.c). */
+enum MHD_Result c12_api_tokenize(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+enum MHD_Result c12_api_detokenize(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 
 /* The Files and Batches API (api_files.c, api_batches.c; docs/batch.md). */
 enum MHD_Result c12_api_files_create(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
