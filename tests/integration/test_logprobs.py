@@ -270,3 +270,19 @@ def test_logits_contract(c12):
 def test_logits_errors(c12_san, args, msg):
     out = logits(c12_san, *args)
     assert out.returncode == 2 and msg in out.stderr, (out.returncode, out.stderr)
+
+
+def test_logits_match_llama_cpp(c12):
+    """`c12 logits` against llama.cpp's logits for the same ids (the committed
+    reference, tests/golden/smollm2-135m/logits.jsonl, which `make golden`
+    writes from llama.cpp's decode path): the last position's top 32, to
+    float precision, batched and one token per step."""
+    from golden_checks import assert_logits_close, golden_dir
+    refs = [json.loads(line) for line in (golden_dir(MODEL) / "logits.jsonl").open()]
+    assert len(refs) == 8
+    for ref in refs:
+        for batch in ("64", "1"):
+            out = logits(c12, "--ids", ",".join(map(str, ref["prompt_ids"])), "--top", "32", "--batch", batch, "--json")
+            assert out.returncode == 0, out.stderr
+            last = json.loads(out.stdout)["positions"][-1]["top"]
+            assert_logits_close({"top_ids": [i for i, _ in last], "top_logits": [v for _, v in last]}, ref)

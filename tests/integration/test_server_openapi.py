@@ -64,6 +64,20 @@ def test_live_responses_match(srv):
     st, body = srv.post("/v1/completions", {"model": "auto", "prompt": "Once upon a time"})
     assert st == 200
     validate(json.loads(body), "Completion")
+    st, body = srv.post("/v1/chat/completions", {"model": "auto", "messages": [{"role": "user", "content": "hi"}],
+                                                 "logprobs": True, "top_logprobs": 2})
+    assert st == 200 and json.loads(body)["choices"][0]["logprobs"]["content"]
+    validate(json.loads(body), "ChatCompletion")
+    st, body = srv.post("/v1/completions", {"model": "auto", "prompt": "Once upon a time", "logprobs": 3})
+    assert st == 200 and json.loads(body)["choices"][0]["logprobs"]["tokens"]
+    validate(json.loads(body), "Completion")
+    for req, name in [({"content": "hi é", "with_pieces": True}, "Tokens"), ({"content": "hi"}, "Tokens")]:
+        st, body = srv.post("/tokenize", req)
+        assert st == 200
+        validate(json.loads(body), name)
+    st, body = srv.post("/detokenize", {"tokens": [1, 2, 3]})
+    assert st == 200
+    validate(json.loads(body), "Detokenized")
     for path, body in [("/v1/models/nope", None), ("/v1/chat/completions", {"model": 1})]:
         st, text = srv.request("POST" if body else "GET", path, body)
         assert st in (400, 404)

@@ -118,6 +118,46 @@ static void test_errors(void **state)
     expect("{\"model\":\"m\",\"prompt\":[\"a\",\"b\"]}", C12_API_COMPLETION, C12_ERR_INVALID, "prompt");
 }
 
+/* logprobs: chat's boolean and top_logprobs (0-20, only with it);
+ * completions' integer (0-20). */
+static void test_logprobs(void **state)
+{
+    (void)state;
+    c12_api_req r;
+    c12_err err;
+    const char *b = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":true,"
+                    "\"top_logprobs\":20}";
+    assert_int_equal(c12_api_req_parse(b, strlen(b), C12_API_CHAT, &r, NULL, &err), C12_OK);
+    assert_int_equal(r.logprobs, 1);
+    assert_int_equal(r.top_logprobs, 20);
+    c12_api_req_free(&r);
+    b = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":false,"
+        "\"top_logprobs\":null}";
+    assert_int_equal(c12_api_req_parse(b, strlen(b), C12_API_CHAT, &r, NULL, &err), C12_OK);
+    assert_int_equal(r.logprobs, 0);
+    c12_api_req_free(&r);
+    b = "{\"model\":\"m\",\"prompt\":\"x\",\"logprobs\":0}";
+    assert_int_equal(c12_api_req_parse(b, strlen(b), C12_API_COMPLETION, &r, NULL, &err), C12_OK);
+    assert_int_equal(r.logprobs, 1);
+    assert_int_equal(r.top_logprobs, 0);
+    c12_api_req_free(&r);
+    b = "{\"model\":\"m\",\"prompt\":\"x\",\"logprobs\":null}";
+    assert_int_equal(c12_api_req_parse(b, strlen(b), C12_API_COMPLETION, &r, NULL, &err), C12_OK);
+    assert_int_equal(r.logprobs, 0);
+    c12_api_req_free(&r);
+    const char *chat = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],";
+    static const char *const bad[] = {"\"top_logprobs\":2}", "\"logprobs\":false,\"top_logprobs\":0}",
+                                      "\"logprobs\":true,\"top_logprobs\":21}", "\"logprobs\":1}"};
+    static const char *const names[] = {"top_logprobs", "top_logprobs", "top_logprobs", "logprobs"};
+    char body[256];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(body, sizeof body, "%s%s", chat, bad[i]);
+        expect(body, C12_API_CHAT, C12_ERR_INVALID, names[i]);
+    }
+    expect("{\"model\":\"m\",\"prompt\":\"x\",\"logprobs\":21}", C12_API_COMPLETION, C12_ERR_INVALID, "logprobs");
+    expect("{\"model\":\"m\",\"prompt\":\"x\",\"logprobs\":true}", C12_API_COMPLETION, C12_ERR_INVALID, "logprobs");
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -140,7 +180,7 @@ int main(void)
     c12_json_init(); /* as main does: jansson's memory fails too */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chat), cmocka_unit_test(test_completion_defaults), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_logprobs), cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
