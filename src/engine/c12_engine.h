@@ -53,10 +53,30 @@ size_t c12_tok_piece(const c12_tok *t, int32_t id, int special, char *buf, size_
 int32_t c12_tok_n_vocab(const c12_tok *t);
 
 /* --- chat --- */
+/* A tool call an assistant turn made: the function's name and its
+ * arguments as the template's `tojson` writes them (the caller renders). */
+typedef struct c12_chat_call {
+    const char *name;
+    const char *arguments;
+} c12_chat_call;
+
 typedef struct c12_chat_msg {
-    const char *role;    /* "system", "user", "assistant" */
+    const char *role;    /* "system", "user", "assistant", "tool" (a tool's result) */
     const char *content;
+    const c12_chat_call *calls; /* assistant: the tool calls it made (n_calls), or NULL */
+    size_t n_calls;
 } c12_chat_msg;
+
+/* The functions a chat may call, each one tool object ({"type":
+ * "function", "function": {...}}) as the template's `tojson` writes it.
+ * force: the assistant turn opens with a call (tool_choice "required"), of
+ * `name` when not NULL (a named tool_choice); the model writes the rest. */
+typedef struct c12_chat_tools {
+    const char *const *tools;
+    size_t n;
+    int force;
+    const char *name;
+} c12_chat_tools;
 
 /* Render messages with the model's chat template and tokenize them (BOS and
  * EOS as the vocabulary says), ending with the assistant's turn opened when
@@ -73,6 +93,20 @@ c12_rc c12_model_chat_tokens(const c12_model *m, const c12_chat_msg *msgs, size_
  * directives travel this way (docs/policy.md). The note is plain text too. */
 c12_rc c12_model_chat_tokens_note(const c12_model *m, const c12_chat_msg *msgs, size_t n, int add_assistant,
                                   const char *note, int32_t **out, size_t *n_out, c12_err *err);
+/* The same with tools (NULL: none) in the template's tool format; a
+ * history with tool calls or "tool" messages needs that format too.
+ * C12_ERR_UNSUPPORTED when the template has none (c12_chat_template_tools). */
+c12_rc c12_model_chat_tokens_tools(const c12_model *m, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                                   const char *note, const c12_chat_tools *tools, int32_t **out, size_t *n_out,
+                                   c12_err *err);
+/* 1 when a chat template (NULL: none) has a tool-call format C12 renders. */
+int c12_chat_template_tools(const char *tmpl);
+/* 1 when the vocabulary's model file has such a template (read by c12_tok_open). */
+int c12_tok_chat_tools(const c12_tok *t);
+/* c12_model_chat_tokens_tools on a vocabulary alone, with its file's
+ * template (c12 tokenize --chat). */
+c12_rc c12_tok_chat(const c12_tok *t, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                    const c12_chat_tools *tools, int32_t **out, size_t *n_out, c12_err *err);
 
 /* --- sessions --- */
 typedef struct c12_session_params {

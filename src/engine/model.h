@@ -87,6 +87,10 @@ c12_rc c12_load_llama_like(c12_model *m, c12_err *err);
 /* The same with `note` at the end of the system turn (c12_model_chat_tokens_note). */
 c12_rc c12_chat_tokens_note(const c12_tok *t, const char *tmpl, const c12_chat_msg *msgs, size_t n, int add_assistant,
                             const char *note, int32_t **out, size_t *n_out, c12_err *err);
+/* With tools (c12_model_chat_tokens_tools). */
+c12_rc c12_chat_tokens_tools(const c12_tok *t, const char *tmpl, const c12_chat_msg *msgs, size_t n,
+                             int add_assistant, const char *note, const c12_chat_tools *tools, int32_t **out,
+                             size_t *n_out, c12_err *err);
 c12_rc c12_chat_tokens(const c12_tok *t, const char *tmpl, const c12_chat_msg *msgs, size_t n, int add_assistant,
                        int32_t **out, size_t *n_out, c12_err *err);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/c12_alloc.h"
+#include "model.h"
 #include "tok_internal.h"
 
 static const gguf_kv *find_array(const gguf_file *f, const char *key, gguf_vtype want, c12_err *err,
@@ -134,6 +135,15 @@ c12_rc c12_tok_from_gguf(const gguf_file *f, c12_tok **out, c12_err *err)
     p.merges = mp;
     p.merge_lens = ml;
     rc = c12_tok_build(&p, out, err);
+    gguf_str tmpl = {0};
+    if (!rc && gguf_get_str(f, "tokenizer.chat_template", &tmpl, NULL) == C12_OK) {
+        c12_tok *t = *out;
+        if (!(t->chat_template = c12_strndup(tmpl.p, (size_t)tmpl.n))) {
+            c12_tok_free(t);
+            rc = c12_fail(err, C12_ERR_NOMEM, "tokenizer: out of memory");
+        } else
+            t->chat_tools = c12_chat_template_tools(t->chat_template);
+    }
 done:
     c12_free(tp);
     c12_free(tl);
@@ -142,6 +152,15 @@ done:
     c12_free(mp);
     c12_free(ml);
     return rc;
+}
+
+int c12_tok_chat_tools(const c12_tok *t) { return t->chat_tools; }
+
+c12_rc c12_tok_chat(const c12_tok *t, const c12_chat_msg *msgs, size_t n, int add_assistant,
+                    const c12_chat_tools *tools, int32_t **out, size_t *n_out, c12_err *err)
+{
+    if (!t->chat_template) return c12_fail(err, C12_ERR_INVALID, "the model has no chat template (a base model)");
+    return c12_chat_tokens_tools(t, t->chat_template, msgs, n, add_assistant, NULL, tools, out, n_out, err);
 }
 
 c12_rc c12_tok_open(const char *path, c12_tok **out, c12_err *err)

@@ -74,6 +74,8 @@ struct c12_tok {
     tok_map merges;   /* "left right" -> rank */
     tok_pre pre;
     int ignore_merges;
+    int chat_tools;   /* the file's chat template has a tool-call format */
+    char *chat_template; /* the file's, or NULL (c12_tok_chat) */
 
     /* special ids (-1 = none) and flags */
     int32_t bos, eos, unk, eot, eom;

@@ -21,6 +21,7 @@ void c12_tok_params_init(c12_tok_params *p)
 void c12_tok_free(c12_tok *t)
 {
     if (!t) return;
+    c12_free(t->chat_template);
     c12_free(t->text);
     c12_free(t->off);
     c12_free(t->len);
