@@ -3,8 +3,8 @@
  * --messages` alike:
  *
  *   - 1 to C12_ROUTE_MSGS_MAX objects;
- *   - role: system, user or assistant; developer (OpenAI's newer name of
- *     system) reads as system;
+ *   - role: system, user, assistant or tool (a tool's result); developer
+ *     (OpenAI's newer name of system) reads as system;
  *   - content: a string, or an array of {"type": "text", "text": string}
  *     parts, concatenated as the chat template will see them; null only in
  *     an assistant turn (one that made tool calls), read as "".
@@ -19,7 +19,7 @@
 #include "base/c12_alloc.h"
 #include "route/route.h"
 
-static const char *const ROLES[] = {"system", "user", "assistant", "developer", NULL};
+static const char *const ROLES[] = {"system", "user", "assistant", "developer", "tool", NULL};
 
 static c12_rc refuse(char *param, c12_err *err, const char *field, const char *what)
 {
@@ -91,7 +91,7 @@ static c12_rc check(const json_t *arr, size_t *bytes, char *param, c12_err *err)
         int role = role_of(m);
         snprintf(field, sizeof field, "messages[%zu].role", i);
         if (!json_is_string(json_object_get(m, "role"))) return refuse(param, err, field, "must be a string");
-        if (role < 0) return refuse(param, err, field, "must be one of system, user, assistant");
+        if (role < 0) return refuse(param, err, field, "must be one of system, user, assistant, tool");
         const json_t *c = json_object_get(m, "content");
         snprintf(field, sizeof field, "messages[%zu].content", i);
         c12_rc rc = check_content(c, role, param, err, field);

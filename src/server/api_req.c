@@ -8,6 +8,7 @@
 #include "base/c12_alloc.h"
 #include "base/c12_utf8.h"
 #include "server/api_req.h"
+#include "server/api_tools.h"
 
 typedef struct pcx {
     c12_api_req *r;
@@ -195,7 +196,8 @@ static c12_rc walk(pcx *p, json_t *o, c12_api_kind kind)
      * jansson refuses a NUL in a string, which could otherwise end it early) */
     c12_utf8_copy(r->model, sizeof r->model, json_string_value(m), json_string_length(m));
     c12_rc rc = kind == C12_API_CHAT ? messages(p, o) : prompt(p, o);
-    return rc ? rc : options(p, o);
+    if (!rc) rc = options(p, o);
+    return rc ? rc : c12_api_tools_read(o, r, p->param, p->err);
 }
 
 c12_rc c12_api_req_parse(const char *body, size_t len, c12_api_kind kind, c12_api_req *out, char *param,
@@ -235,6 +237,7 @@ c12_rc c12_api_req_parse(const char *body, size_t len, c12_api_kind kind, c12_ap
 void c12_api_req_free(c12_api_req *r)
 {
     c12_route_msgs_free(&r->msgs);
+    c12_api_tools_free(r);
     c12_free(r->messages);
     json_decref(r->json);
     memset(r, 0, sizeof *r);

@@ -16,6 +16,9 @@
 
 typedef enum { C12_API_CHAT = 0, C12_API_COMPLETION } c12_api_kind;
 
+/* tool_choice (api_tools.c) */
+typedef enum { C12_TOOL_NONE = 0, C12_TOOL_AUTO, C12_TOOL_REQUIRED, C12_TOOL_NAMED } c12_tool_choice;
+
 typedef struct c12_api_req {
     c12_api_kind kind;
     char model[256];
@@ -32,7 +35,16 @@ typedef struct c12_api_req {
     int flex;               /* service_tier "flex": may wait for cleaner power */
     int logprobs;           /* chat: `logprobs: true`; completions: `logprobs` given (an integer) */
     int top_logprobs;       /* 0-20: chat's `top_logprobs`, completions' `logprobs` */
+    /* chat: tools (api_tools.c); tools.force and tools.name say what
+     * tool_choice forces. tool_use: tools offered, or a history with tool
+     * calls or results (the cache and the ledger row see it). */
+    c12_chat_tools tools;
+    c12_tool_choice tool_choice;
+    int tool_use;
     /* private */
+    char **tool_text;       /* the tools' and calls' JSON as the template writes it (owned) */
+    size_t n_tool_text;
+    c12_chat_call *calls;   /* the history's calls (messages point into it) */
     void *json;             /* the parsed document that strings point into */
     c12_route_msgs msgs;    /* chat: the messages as read (messages point into it) */
 } c12_api_req;
