@@ -22,6 +22,8 @@ typedef struct c12_backend_req {
     /* chat: appended to the system turn (the policy's answer-length
      * directive), or NULL */
     const char *system_note;
+    /* chat: the tools offered and what tool_choice forces, or NULL */
+    const c12_chat_tools *tools;
     c12_gen_params gen;
 } c12_backend_req;
 

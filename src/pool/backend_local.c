@@ -105,7 +105,8 @@ static c12_rc prompt_tokens(const local_model *lm, const c12_backend_req *req, i
                             c12_err *err)
 {
     if (req->messages)
-        return c12_model_chat_tokens_note(lm->m, req->messages, req->n_messages, 1, req->system_note, ids, n, err);
+        return c12_model_chat_tokens_tools(lm->m, req->messages, req->n_messages, 1, req->system_note, req->tools,
+                                           ids, n, err);
     return c12_model_tokenize(lm->m, req->prompt, strlen(req->prompt), 1, 0, ids, n, err);
 }
 

@@ -115,6 +115,9 @@ static void bind_request(c12_gen_job *job)
     job->breq.gen.stop = q->stop[0] ? q->stop : NULL;
     job->breq.gen.ignore_eos = q->ignore_eos;
     job->breq.gen.top_logprobs = q->top_logprobs;
+    /* tool_choice "none": the tools are not offered (the history's calls
+     * still render) */
+    job->breq.tools = q->tool_choice != C12_TOOL_NONE ? &q->tools : NULL;
     job->breq.gen.max_tokens = q->max_tokens ? q->max_tokens
                              : q->kind == C12_API_CHAT ? cfg->default_max_tokens : 16; /* OpenAI's default */
 }
@@ -150,6 +153,12 @@ static int parse(c12_gen_job *job, const incoming *in, asks *a, refusal *f)
                  job->q.model);
         return 0;
     }
+    if (job->q.tool_use && a->model_idx >= 0 && !c12_gen_tools_can(job->srv, a->model_idx)) {
+        *f = (refusal){.status = 400, .param = "tools", .code = "tools_not_supported"};
+        snprintf(f->msg, sizeof f->msg, "The model '%.200s' cannot call tools: its chat template has no tool-call "
+                 "format.", job->q.model);
+        return 0;
+    }
     const char *bad = queue_headers(job->srv, c, a);
     if (!bad) bad = directive_header(job, c);
     if (bad) {
@@ -175,13 +184,24 @@ static int on_text(void *ud, const char *text, size_t len)
     return c12_buf_append(&o->text, text, len) != C12_OK || atomic_load(&o->srv->cancel_all);
 }
 
+/* The chat's message: the text, or with tools offered the calls read out of it. */
+static json_t *plain_message(c12_gen_job *job, const char *text, const char **fin)
+{
+    int called = 0;
+    if (!c12_gen_tools_on(job))
+        return json_pack("{s:s, s:o}", "role", "assistant", "content", c12_json_text(text, strlen(text)));
+    json_t *m = c12_gen_tools_message(job, text, &called);
+    if (called) *fin = "tool_calls";
+    return m;
+}
+
 static json_t *plain_body(c12_gen_job *job, const char *text, const c12_backend_result *res)
 {
     const char *fin = c12_gen_finish(res->finish);
     json_t *lp = c12_gen_lp_take(job, 1);
+    json_t *msg = job->q.kind == C12_API_CHAT ? plain_message(job, text, &fin) : NULL; /* may change fin */
     json_t *choice = job->q.kind == C12_API_CHAT
-        ? json_pack("{s:i, s:{s:s, s:o}, s:o, s:s}", "index", 0, "message", "role", "assistant", "content",
-                    c12_json_text(text, strlen(text)), "logprobs", lp, "finish_reason", fin)
+        ? json_pack("{s:i, s:o, s:o, s:s}", "index", 0, "message", msg, "logprobs", lp, "finish_reason", fin)
         : json_pack("{s:i, s:o, s:o, s:s}", "index", 0, "text", c12_json_text(text, strlen(text)), "logprobs", lp,
                     "finish_reason", fin);
     json_t *usage = c12_gen_usage(res);

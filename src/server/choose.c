@@ -110,6 +110,7 @@ static c12_rc acquire_candidates(c12_gen_job *job, const c12_policy *pol, c12_pr
     char failed[96] = "";
     for (size_t k = 0; k < ch->decision.n; k++) {
         const c12_policy_model *pm = &pp->models[ch->decision.c[k].model];
+        if (job->q.tool_use && !c12_gen_tools_can(job->srv, pm->served_idx)) continue; /* no tool format */
         if (k + 1 < ch->decision.n && c12_pool_cooling(job->srv->pool, pm->served_idx)) {
             ch->route.load_failures++;
             add_name(failed, sizeof failed, pm->name);
@@ -127,6 +128,9 @@ static c12_rc acquire_candidates(c12_gen_job *job, const c12_policy *pol, c12_pr
         ch->route.load_failures++;
         add_name(failed, sizeof failed, pm->name);
     }
+    if (rc == C12_ERR_NOT_FOUND && job->q.tool_use)
+        return c12_fail(err, C12_ERR_INVALID, "No model the policy may choose for this request can call tools "
+                        "(its chat template has no tool-call format): name one that can.");
     if (rc) return rc;
     char reason[sizeof ch->decision.reason + sizeof failed + 24];
     snprintf(reason, sizeof reason, "%s%s%s", ch->decision.reason, ch->route.load_failures ? "; failed to load: " : "",
@@ -158,6 +162,9 @@ static c12_rc choose_auto(c12_gen_job *job, const c12_policy *pol, c12_prio prio
              c12_route_category_name(ch->analysis.category), c12_route_tier_name(ch->analysis.tier),
              pol ? "no policy candidate" : "no policy model is served");
     if (pol) estimate(job, pol, idx);
+    if (job->q.tool_use && !c12_gen_tools_can(job->srv, idx))
+        return c12_fail(err, C12_ERR_INVALID, "The default model cannot call tools (its chat template has no "
+                        "tool-call format): name a model that can.");
     return acquire(job, idx, prio, deadline_ms, err);
 }
 
@@ -179,6 +186,11 @@ c12_rc c12_choose_acquire(c12_gen_job *job, int explicit_idx, c12_prio prio, int
     int64_t t0 = c12_clock_ns();
     c12_rc rc = choose(job, pol, explicit_idx, prio, deadline_ms, max_latency_ms, err);
     job->choice.queue_ms = (double)(c12_clock_ns() - t0) / 1e6;
+    if (job->q.tool_use) { /* the ledger row's mark of a tools request (x-c12-route shows it too) */
+        char reason[sizeof job->choice.reason + 8];
+        snprintf(reason, sizeof reason, "%s; tools", job->choice.reason);
+        C12_LEDGER_SET(job->choice.reason, reason);
+    }
     int k = pol ? c12_policy_strongest(pol) : -1;
     if (k >= 0) job->choice.strongest = *c12_policy_get_cost(pol, (size_t)k), job->choice.have_strongest = 1;
     c12_policy_unref(pol);

@@ -13,6 +13,7 @@
 #include "server/api_req.h"
 #include "server/record.h"
 #include "server/server_impl.h"
+#include "server/tool_parse.h"
 
 /* What a figure in the stream's headers is (x-c12-energy-basis). */
 typedef enum {
@@ -219,6 +220,23 @@ void c12_gen_lp_add(c12_gen_job *job, const c12_logprobs *lp);
  * {"tokens", ...}. NULL: out of memory. */
 json_t *c12_gen_lp_take(c12_gen_job *job, int even_empty);
 void c12_gen_lp_free(c12_gen_job *job);
+
+/* ---- gen_tools.c: tool calls ---- */
+
+/* 1 when served model idx can render tools (its template has the format). */
+int c12_gen_tools_can(c12_server *s, int idx);
+/* 1 when the request offers tools (tool_choice not "none"): its output is
+ * read for calls. */
+int c12_gen_tools_on(const c12_gen_job *job);
+/* A parser for the job's output, fed what a forced call's prompt opened. */
+c12_rc c12_gen_tools_begin(c12_gen_job *job, c12_toolp *p, const c12_toolp_cbs *cb, c12_err *err);
+/* One call in OpenAI's shape ({"id", "type", "function"}; with "index" for
+ * a stream's delta). */
+json_t *c12_gen_tools_call(const c12_gen_job *job, int index, const char *name, const char *args, int delta);
+/* The reply's message for the whole output: {"role", "content" (null when
+ * only whitespace), "tool_calls"} with *called = 1, or the output as text
+ * with *called = 0. NULL: out of memory. */
+json_t *c12_gen_tools_message(const c12_gen_job *job, const char *text, int *called);
 
 /* ---- gen_limits.c: the key's limits ---- */
 

@@ -31,7 +31,11 @@ void c12_gen_cache_ask(c12_gen_job *job, struct MHD_Connection *c)
     c12_server *s = job->srv;
     /* a stored answer keeps its text, not its tokens' logprobs: such a
      * request always generates */
-    if (!s->deps.cache || job->q.logprobs || !c12_cache_deterministic(&job->q.sampling, job->q.has_seed)) return;
+    /* nor its tool calls: a request with tools (or a history of calls,
+     * which the key does not hold) always generates */
+    if (!s->deps.cache || job->q.logprobs || job->q.tool_use ||
+        !c12_cache_deterministic(&job->q.sampling, job->q.has_seed))
+        return;
     job->cache.state = says_no(c) ? C12_GEN_CACHE_BYPASS : C12_GEN_CACHE_MISS;
     if (job->cache.state == C12_GEN_CACHE_BYPASS) c12_metrics_observe_cache(s->deps.metrics, "bypass");
 }

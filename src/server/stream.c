@@ -32,6 +32,8 @@ typedef struct stream {
     c12_rc rc;                /* failure before the first event */
     char msg[C12_ERR_MSG_MAX];
     c12_gen_hdrs hdrs;        /* the response's x-c12-* headers, set before the first event */
+    int tools;                /* tools offered: the text goes through tp */
+    c12_toolp tp;             /* the output read for tool calls (the generator's) */
 } stream;
 
 static void unref(stream *st)
@@ -106,18 +108,56 @@ static void wait_first_event(stream *st, struct MHD_Connection *c)
     }
 }
 
+/* ---- tools offered: content and calls as the parser finds them (mutex held) ---- */
+
+static int tools_text(void *ud, const char *s, size_t n)
+{
+    stream *st = ud;
+    char *piece = c12_strndup(s, n);
+    int bad = !piece || emit(st, chunk(st->job, piece, NULL, !st->started, c12_gen_lp_take(st->job, 1)));
+    c12_free(piece);
+    return bad;
+}
+
+/* A call as OpenAI streams one: its id, type and name with empty
+ * arguments, then the arguments. */
+static int tools_call(void *ud, int index, const char *name, const char *args)
+{
+    stream *st = ud;
+    c12_gen_job *job = st->job;
+    json_t *head = c12_gen_tools_call(job, index, name, "", 1);
+    json_t *rest = json_pack("{s:i, s:{s:s}}", "index", index, "function", "arguments", args);
+    json_t *c1 = chunk(job, NULL, NULL, 0, c12_gen_lp_take(job, 1)), *c2 = chunk(job, NULL, NULL, 0, NULL);
+    json_t *d1 = json_pack("{s:o, s:[o]}", "content", json_null(), "tool_calls", head);
+    json_t *d2 = json_pack("{s:[o]}", "tool_calls", rest);
+    if (d1 && !st->started) json_object_set_new(d1, "role", json_string("assistant"));
+    int bad = !c1 || !c2 || !d1 || !d2;
+    if (!bad) json_object_set_new(json_array_get(json_object_get(c1, "choices"), 0), "delta", d1);
+    if (!bad) json_object_set_new(json_array_get(json_object_get(c2, "choices"), 0), "delta", d2);
+    if (bad) json_decref(d1), json_decref(d2), json_decref(c1), json_decref(c2);
+    return bad || emit(st, c1) || emit(st, c2);
+}
+
+static int send_text(stream *st, const char *text, size_t len)
+{
+    if (st->tools) {
+        c12_toolp_cbs cb = {tools_text, tools_call, st};
+        c12_err err;
+        return c12_toolp_feed(&st->tp, text, len, &cb, &err) != C12_OK;
+    }
+    return tools_text(st, text, len);
+}
+
 static int on_text(void *ud, const char *text, size_t len)
 {
     stream *st = ud;
-    char *piece = c12_strndup(text, len);
     pthread_mutex_lock(&st->mu);
     while (st->out.len - st->rd > MAX_PENDING && !st->cancelled) pthread_cond_wait(&st->cv, &st->mu);
-    int stop = !piece || st->cancelled || atomic_load(&st->job->srv->cancel_all);
+    int stop = st->cancelled || atomic_load(&st->job->srv->cancel_all);
     /* the tokens told since the last chunk: this text is theirs (a token
      * whose text is held back, a character's first bytes, goes with the next) */
-    if (!stop) stop = emit(st, chunk(st->job, piece, NULL, !st->started, c12_gen_lp_take(st->job, 1)));
+    if (!stop) stop = send_text(st, text, len);
     pthread_mutex_unlock(&st->mu);
-    c12_free(piece);
     return stop;
 }
 
@@ -134,12 +174,19 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
         emit(st, json_pack("{s:{s:o, s:s, s:n, s:n}}", "error", "message", c12_json_text(err->msg, strlen(err->msg)),
                            "type", "server_error", "param", "code"));
     } else {
+        const char *fin_reason = c12_gen_finish(res->finish);
+        if (st->tools) { /* what the parser held: a last call, or text */
+            c12_toolp_cbs cb = {tools_text, tools_call, st};
+            c12_err e;
+            c12_toolp_end(&st->tp, &cb, &e);
+            if (st->tp.n_calls) fin_reason = "tool_calls";
+        }
         if (!st->started && job->q.kind == C12_API_CHAT) emit(st, chunk(job, "", NULL, 1, NULL));
         /* The measured figures ride on the last chunk: in usage.c12 with
          * include_usage, else as a top-level "c12" field of the finish chunk
          * (an extra field, which OpenAI's SDKs keep and ignore). */
         /* tokens whose text never went out (a stop string's) come with the finish */
-        json_t *fin = chunk(job, NULL, c12_gen_finish(res->finish), 0, c12_gen_lp_take(job, 0));
+        json_t *fin = chunk(job, NULL, fin_reason, 0, c12_gen_lp_take(job, 0));
         if (fin && !job->q.include_usage) json_object_set_new(fin, "c12", c12_gen_usage_c12(job));
         emit(st, fin);
         if (job->q.include_usage) {
@@ -164,7 +211,14 @@ static void *generator(void *ud)
     c12_backend_result res;
     c12_err err;
     c12_err_clear(&err);
-    c12_rc rc = c12_gen_produce(job, on_text, st, &res, &err);
+    c12_rc rc = C12_OK;
+    if (st->tools) { /* a forced call's opening: held, nothing told */
+        c12_toolp_cbs cb = {tools_text, tools_call, st};
+        pthread_mutex_lock(&st->mu);
+        rc = c12_gen_tools_begin(job, &st->tp, &cb, &err);
+        pthread_mutex_unlock(&st->mu);
+    }
+    if (!rc) rc = c12_gen_produce(job, on_text, st, &res, &err);
     pthread_mutex_lock(&st->mu);
     int gone = st->cancelled;
     if (gone)
@@ -172,6 +226,7 @@ static void *generator(void *ud)
                 job->cost.n_tokens);
     if (!gone) finish(st, rc, &err, &res);
     int started = st->started;
+    if (st->tools) c12_toolp_free(&st->tp);
     pthread_mutex_unlock(&st->mu);
     if (gone || (!rc && atomic_load(&s->cancel_all))) rc = C12_ERR_CANCELLED;
     unsigned status = !rc ? 200 : started ? 500 : c12_http_rc_status(rc);
@@ -228,6 +283,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     c12_buf_init(&st->out, 0);
     st->job = job;
     st->input = c12_gen_input(job);
+    st->tools = c12_gen_tools_on(job);
     st->refs = 2;
     job->gone = stream_gone;
     job->gone_ud = st;
