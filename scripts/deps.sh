@@ -50,9 +50,10 @@ fi
 [ $test = 1 ] || exit 0
 
 # Python test tools: pytest, the openai SDK and schemathesis (server tests);
-# PyYAML: the alert and observability tests read deploy/prometheus's files.
+# PyYAML: the alert and observability tests read deploy/prometheus's files;
+# jinja2: test_tools renders the model's own chat template to compare prompts.
 py=${PYTHON:-python3}
-for mod in pytest openai schemathesis yaml; do
+for mod in pytest openai schemathesis yaml jinja2; do
   pkg=$mod
   [ "$mod" = yaml ] && pkg=pyyaml
   "$py" -c "import $mod" 2>/dev/null || "$py" -m pip install -q "$pkg"

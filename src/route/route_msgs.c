@@ -6,8 +6,8 @@
  *   - role: system, user, assistant or tool (a tool's result); developer
  *     (OpenAI's newer name of system) reads as system;
  *   - content: a string, or an array of {"type": "text", "text": string}
- *     parts, concatenated as the chat template will see them; null only in
- *     an assistant turn (one that made tool calls), read as "".
+ *     parts, concatenated as the chat template will see them; null (or
+ *     absent, with tool_calls) only in an assistant turn, read as "".
  *
  * A refusal is C12_ERR_INVALID naming the field, e.g. messages[2].role.
  * The roles are the static names above; the texts live in one block. */
@@ -94,7 +94,9 @@ static c12_rc check(const json_t *arr, size_t *bytes, char *param, c12_err *err)
         if (role < 0) return refuse(param, err, field, "must be one of system, user, assistant, tool");
         const json_t *c = json_object_get(m, "content");
         snprintf(field, sizeof field, "messages[%zu].content", i);
-        c12_rc rc = check_content(c, role, param, err, field);
+        /* an assistant turn that called tools may leave its content out */
+        int calls = role == 2 && json_array_size(json_object_get(m, "tool_calls"));
+        c12_rc rc = !c && calls ? C12_OK : check_content(c, role, param, err, field);
         if (rc) return rc;
         total += (json_is_null(c) ? 0 : content_text(c, NULL)) + 1;
     }

@@ -150,7 +150,7 @@ static void test_prompt_tokens(void **state)
     q.prompt = "12345"; /* rounded up, as the simulator rounds */
     assert_true(c12_choose_prompt_tokens(&q) == 10.0);
     assert_true(c12_choose_prompt_tokens(&q) == c12_policy_prompt_tokens(5));
-    c12_chat_msg m[2] = {{"system", "abcd"}, {"user", ""}};
+    c12_chat_msg m[2] = {{.role = "system", .content = "abcd"}, {.role = "user", .content = ""}};
     q.kind = C12_API_CHAT;
     q.messages = m;
     q.n_messages = 2;
