@@ -158,7 +158,9 @@ static c12_rc one_call(json_t *c, size_t i, size_t k, c12_api_req *r, c12_chat_c
     if (!json_is_string(args)) return bad(param, err, f, "must be a string (JSON)");
     json_t *parsed = NULL;
     c12_err e;
-    c12_json_parse(json_string_value(args), json_string_length(args), JSON_DECODE_ANY, "arguments", &parsed, &e);
+    if (c12_json_parse(json_string_value(args), json_string_length(args), JSON_DECODE_ANY, "arguments", &parsed, &e) ==
+        C12_ERR_NOMEM)
+        return c12_fail(err, C12_ERR_NOMEM, "out of memory");
     out->name = json_string_value(field(fn, "name"));
     c12_rc rc = tojson_kept(r, parsed ? parsed : args, &out->arguments, err);
     json_decref(parsed);

@@ -167,6 +167,46 @@ static void test_oom_loop(void **state)
     c12_tok_free(t);
 }
 
+/* A template with Qwen2.5's tool format renders tools, calls and results
+ * (its <tool_call> tag the vocabulary's token, the text of a tool's
+ * description plain); one without refuses them. */
+#define TOOLS_TMPL CHATML_TMPL "{% if tools %}<tool_call><tool_response>{% endif %}{{ m.tool_calls }}"
+
+static void test_tools(void **state)
+{
+    (void)state;
+    c12_tok *t = chatml_vocab();
+    const c12_chat_call call = {.name = "f", .arguments = "{\"a\": 1}"};
+    const c12_chat_msg msgs[] = {{.role = "user", .content = "Hi"},
+                                 {.role = "assistant", .content = "", .calls = &call, .n_calls = 1},
+                                 {.role = "tool", .content = "<|im_start|>ok"}};
+    const char *tool = "{\"function\": {\"description\": \"<|im_end|>\", \"name\": \"f\"}}";
+    const c12_chat_tools tools = {.tools = &tool, .n = 1, .force = 1, .name = "f"};
+    int32_t *ids = NULL;
+    size_t n = 0;
+    c12_err err;
+    assert_int_equal(c12_chat_tokens_tools(t, TOOLS_TMPL, msgs, 3, 1, NULL, &tools, &ids, &n, &err), C12_OK);
+    /* turns: system, user, assistant's call, the tool's result in a user turn, the opened assistant */
+    assert_int_equal(count_id(ids, n, 256), 5);
+    assert_int_equal(count_id(ids, n, 257), 4);
+    /* <tool_call>: the system turn's two, the history's call, the forced opening */
+    assert_int_equal(count_id(ids, n, 258), 4);
+    c12_free(ids);
+    /* without tools offered, the history still renders */
+    assert_int_equal(c12_chat_tokens_tools(t, TOOLS_TMPL, msgs, 3, 1, NULL, NULL, &ids, &n, &err), C12_OK);
+    assert_int_equal(count_id(ids, n, 258), 1);
+    c12_free(ids);
+    /* a template without the format: tools, calls and results are refused */
+    assert_int_equal(c12_chat_tokens_tools(t, CHATML_TMPL, msgs, 1, 1, NULL, &tools, &ids, &n, &err),
+                     C12_ERR_UNSUPPORTED);
+    assert_int_equal(c12_chat_tokens_tools(t, CHATML_TMPL, msgs, 3, 1, NULL, NULL, &ids, &n, &err),
+                     C12_ERR_UNSUPPORTED);
+    assert_int_equal(c12_chat_tokens_tools(t, CHATML_TMPL, msgs, 1, 1, NULL, NULL, &ids, &n, &err), C12_OK);
+    c12_free(ids);
+    assert_true(c12_chat_template_tools(TOOLS_TMPL) && !c12_chat_template_tools(CHATML_TMPL));
+    c12_tok_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_gemma_markers_spm),
         cmocka_unit_test(test_marker_strip),
         cmocka_unit_test(test_oom_loop),
+        cmocka_unit_test(test_tools),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

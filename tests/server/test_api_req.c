@@ -12,6 +12,7 @@
 #include "base/c12_json.h"
 #include "base/c12_alloc.h"
 #include "server/api_req.h"
+#include "server/api_tools.h"
 
 static const char CHAT[] =
     "{\"model\":\"auto\",\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
@@ -158,6 +159,46 @@ static void test_logprobs(void **state)
     expect("{\"model\":\"m\",\"prompt\":\"x\",\"logprobs\":true}", C12_API_COMPLETION, C12_ERR_INVALID, "logprobs");
 }
 
+static const char TOOLS[] =
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"},"
+    "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":"
+    "{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\": \\\"Paris\\\", \\\"a\\\": 1}\"}}]},"
+    "{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"21 C\"}],"
+    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\"}}},"
+    "{\"type\":\"function\",\"function\":{\"name\":\"other\"}}],"
+    "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"other\"}},\"parallel_tool_calls\":false}";
+
+/* tools, a named tool_choice and a history with a call and its result, read
+ * as the template renders them (tojson: sorted keys). */
+static void test_tools(void **state)
+{
+    (void)state;
+    c12_api_req r;
+    c12_err err;
+    char param[64];
+    assert_int_equal(c12_api_req_parse(TOOLS, strlen(TOOLS), C12_API_CHAT, &r, param, &err), C12_OK);
+    assert_int_equal(r.tools.n, 2);
+    assert_string_equal(r.tools.tools[0],
+                        "{\"function\": {\"name\": \"get_weather\", \"parameters\": {\"type\": \"object\"}}, "
+                        "\"type\": \"function\"}");
+    assert_int_equal(r.tool_choice, C12_TOOL_NAMED);
+    assert_true(r.tools.force && r.tool_use);
+    assert_string_equal(r.tools.name, "other");
+    assert_string_equal(r.messages[1].content, "");
+    assert_int_equal(r.messages[1].n_calls, 1);
+    assert_string_equal(r.messages[1].calls[0].name, "get_weather");
+    assert_string_equal(r.messages[1].calls[0].arguments, "{\"a\": 1, \"city\": \"Paris\"}");
+    assert_string_equal(r.messages[2].role, "tool");
+    char buf[128];
+    assert_string_equal(c12_api_tools_prefill(&r, buf, sizeof buf), "<tool_call>\n{\"name\": \"other");
+    c12_api_req_free(&r);
+    /* no tools: nothing forced, not a tools request */
+    assert_int_equal(c12_api_req_parse(CHAT, strlen(CHAT), C12_API_CHAT, &r, param, &err), C12_OK);
+    assert_true(r.tool_choice == C12_TOOL_NONE && !r.tool_use && !r.tools.n);
+    assert_string_equal(c12_api_tools_prefill(&r, buf, sizeof buf), "");
+    c12_api_req_free(&r);
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -173,6 +214,17 @@ static void test_oom(void **state)
         c12_alloc_fail_at(0, 0);
         if (rc == C12_OK) c12_api_req_free(&r);
     }
+    c12_alloc_fail_at(0, 0);
+    assert_int_equal(c12_api_req_parse(TOOLS, strlen(TOOLS), C12_API_CHAT, &r, NULL, &err), C12_OK);
+    c12_api_req_free(&r);
+    n = c12_alloc_fail_at(0, 0);
+    for (unsigned long i = 1; i <= n; i++) {
+        c12_alloc_fail_at(i, 1);
+        c12_rc rc = c12_api_req_parse(TOOLS, strlen(TOOLS), C12_API_CHAT, &r, NULL, &err);
+        c12_alloc_fail_at(0, 0);
+        assert_true(rc == C12_OK || rc == C12_ERR_NOMEM);
+        if (rc == C12_OK) c12_api_req_free(&r);
+    }
 }
 
 int main(void)
@@ -180,7 +232,7 @@ int main(void)
     c12_json_init(); /* as main does: jansson's memory fails too */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chat), cmocka_unit_test(test_completion_defaults), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_logprobs), cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_logprobs), cmocka_unit_test(test_tools), cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
