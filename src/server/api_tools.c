@@ -72,13 +72,15 @@ static c12_rc one_tool(json_t *t, size_t i, char *param, c12_err *err)
     snprintf(f, sizeof f, "tools[%zu]", i);
     if (!json_is_object(t)) return bad(param, err, f, "must be an object");
     snprintf(f, sizeof f, "tools[%zu].type", i);
-    if (!json_is_string(type) || strcmp(json_string_value(type), "function")) return bad(param, err, f, "must be \"function\"");
+    if (!json_is_string(type) || strcmp(json_string_value(type), "function"))
+        return bad(param, err, f, "must be \"function\"");
     snprintf(f, sizeof f, "tools[%zu].function", i);
     if (!json_is_object(fn)) return bad(param, err, f, "must be an object");
     snprintf(f, sizeof f, "tools[%zu].function.name", i);
     if (!good_name(field(fn, "name"))) return bad(param, err, f, "must be 1 to 64 of a-z, A-Z, 0-9, _ and -");
     snprintf(f, sizeof f, "tools[%zu].function.description", i);
-    if (field(fn, "description") && !json_is_string(field(fn, "description"))) return bad(param, err, f, "must be a string");
+    if (field(fn, "description") && !json_is_string(field(fn, "description")))
+        return bad(param, err, f, "must be a string");
     snprintf(f, sizeof f, "tools[%zu].function.parameters", i);
     if (field(fn, "parameters") && !json_is_object(field(fn, "parameters")))
         return bad(param, err, f, "must be an object (a JSON schema)");
@@ -182,7 +184,8 @@ static c12_rc read_history(json_t *o, c12_api_req *r, char *param, c12_err *err)
 {
     json_t *msgs = field(o, "messages"), *m;
     size_t i, used = 0, total = count_calls(msgs);
-    if (total && !(r->calls = c12_calloc(total, sizeof *r->calls))) return c12_fail(err, C12_ERR_NOMEM, "out of memory");
+    if (total && !(r->calls = c12_calloc(total, sizeof *r->calls)))
+        return c12_fail(err, C12_ERR_NOMEM, "out of memory");
     json_array_foreach(msgs, i, m) {
         char f[96];
         json_t *tc = field(m, "tool_calls"), *c;

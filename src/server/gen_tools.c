@@ -89,9 +89,8 @@ json_t *c12_gen_tools_message(const c12_gen_job *job, const char *text, int *cal
     json_t *msg = NULL;
     if (!rc && c.content.data && json_array_size(c.calls)) {
         *called = 1;
-        msg = json_pack("{s:s, s:o, s:O}", "role", "assistant", "content",
-                        blank(c.content.data) ? json_null() : c12_json_text(c.content.data, c.content.len), "tool_calls",
-                        c.calls);
+        json_t *content = blank(c.content.data) ? json_null() : c12_json_text(c.content.data, c.content.len);
+        msg = json_pack("{s:s, s:o, s:O}", "role", "assistant", "content", content, "tool_calls", c.calls);
     } else if (!rc) { /* no call made: the output as it was (with a forced call's opening) */
         char buf[128];
         c12_buf raw;

@@ -85,7 +85,7 @@ static c12_rc object(c12_buf *b, const json_t *v, int depth)
     const char *key;
     json_t *x;
     json_object_foreach((json_t *)v, key, x) keys[k++] = key;
-    qsort(keys, n, sizeof *keys, by_key);
+    if (n) qsort(keys, n, sizeof *keys, by_key);
     c12_rc rc = c12_buf_puts(b, "{");
     for (size_t i = 0; i < n && !rc; i++) {
         if (i) rc = c12_buf_puts(b, ", ");

@@ -21,6 +21,7 @@ static c12_rc stopped(c12_err *err) { return c12_fail(err, C12_ERR_CANCELLED, "t
 /* Drop the first n held bytes. */
 static void consume(c12_toolp *p, size_t n)
 {
+    if (!n) return;
     memmove(p->hold.data, p->hold.data + n, p->hold.len - n);
     p->hold.len -= n;
     if (p->hold.data) p->hold.data[p->hold.len] = '\0';

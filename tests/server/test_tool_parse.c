@@ -137,7 +137,8 @@ static void test_limit(void **state)
 {
     (void)state;
     /* a block longer than the hold: passed on as text, nothing lost */
-    const char *in = "ab<tool_call>{\"name\": \"f\", \"arguments\": {\"long\": \"xxxxxxxxxxxxxxxxxxxxxxxx\"}}</tool_call>";
+    const char *in = "ab<tool_call>{\"name\": \"f\", \"arguments\": "
+                     "{\"long\": \"xxxxxxxxxxxxxxxxxxxxxxxx\"}}</tool_call>";
     for (size_t step = 1; step < 8; step++) {
         int n = -1;
         char *got = parse(in, step, 16, &n);
@@ -163,9 +164,11 @@ static void test_tojson(void **state)
 {
     (void)state;
     /* sorted keys, Python's separators, HTML-safe escapes, \u for non-ASCII (UTF-16 pairs beyond the BMP) */
-    tojson_is("{\"b\": 1, \"a\": [true, false, null], \"c\": {}}", "{\"a\": [true, false, null], \"b\": 1, \"c\": {}}");
+    tojson_is("{\"b\": 1, \"a\": [true, false, null], \"c\": {}}",
+              "{\"a\": [true, false, null], \"b\": 1, \"c\": {}}");
     tojson_is("\"<|im_start|> & 'x' \\\" \\\\ \\n\\t\\u0001\\u007f é 😀\"",
-              "\"\\u003c|im_start|\\u003e \\u0026 \\u0027x\\u0027 \\\" \\\\ \\n\\t\\u0001\\u007f \\u00e9 \\ud83d\\ude00\"");
+              "\"\\u003c|im_start|\\u003e \\u0026 \\u0027x\\u0027 \\\" \\\\ "
+              "\\n\\t\\u0001\\u007f \\u00e9 \\ud83d\\ude00\"");
     /* Python's float repr */
     tojson_is("[1.5, 1e16, 1e15, 0.0001, 1e-05, 100.0, -0.0, 0.1, 123456789.125]",
               "[1.5, 1e+16, 1000000000000000.0, 0.0001, 1e-05, 100.0, -0.0, 0.1, 123456789.125]");
