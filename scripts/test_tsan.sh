@@ -4,7 +4,12 @@
 # ThreadSanitizer report (or exited non-zero: TSan exits 66 after one).
 # Left out: tests of memory figures (RSS means nothing under TSan), of the
 # engine's numbers against llama.cpp (the optimized binary's job), and of
-# tools other than the server.
+# tools other than the server; and four tests whose clocks a TSan binary
+# (5 to 15 times slower) cannot keep: a 120-token stream finishing within
+# the grace period, the 1.5B model under TSan, a failed model passed over
+# "for a while" (the while ends between two slow requests), a batch
+# finishing within 240 s. They run under ASan in make test. A full run
+# takes about 50 minutes on the 2-core machine.
 set -eu
 export TSAN_OPTIONS="${TSAN_OPTIONS:-second_deadlock_stack=1 history_size=4}"
 exec python3 -m pytest -q -p no:cacheprovider \
@@ -15,4 +20,8 @@ exec python3 -m pytest -q -p no:cacheprovider \
   tests/integration/test_server_defaults.py tests/integration/test_server_route.py \
   tests/integration/test_server_sites.py tests/integration/test_metrics_poison.py \
   tests/integration/test_batch.py tests/integration/test_cache.py tests/integration/test_metrics.py \
-  tests/integration/test_directives.py tests/integration/test_report_server.py "$@"
+  tests/integration/test_directives.py tests/integration/test_report_server.py \
+  --deselect tests/integration/test_server_load.py::test_sigterm_mid_stream \
+  --deselect "tests/integration/test_server_inject.py::test_chat_message_text_is_plain[qwen2.5-coder-1.5b]" \
+  --deselect tests/integration/test_server_route.py::test_failed_load_falls_back_to_the_next_candidate \
+  --deselect tests/integration/test_batch.py::test_a_batch_waits_for_the_clean_step_then_completes "$@"
