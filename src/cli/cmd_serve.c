@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/c12_alloc.h"
@@ -128,6 +129,25 @@ static c12_rc check_exposure(const c12_config *cfg, const serve_opts *o, c12_err
     return C12_OK;
 }
 
+/* Descriptors besides the connections' (models, ledger, batches, the
+ * gate's table of heads it waits for): a generous allowance. */
+#define FD_ALLOWANCE 2048
+
+/* Each open connection is a descriptor: the soft limit (often 1024) is
+ * raised towards the hard one so that server.max_connections, not EMFILE,
+ * is what a flood of connections meets; a hard limit too low is said. */
+static void raise_fd_limit(const c12_config *cfg)
+{
+    struct rlimit r;
+    rlim_t want = (rlim_t)cfg->max_connections + FD_ALLOWANCE;
+    if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= want) return;
+    r.rlim_cur = r.rlim_max == RLIM_INFINITY || r.rlim_max > want ? want : r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+    if (r.rlim_cur < want)
+        fprintf(stderr, "c12 serve: warning: open files are limited to %llu (ulimit -Hn); server.max_connections "
+                "%d may meet that limit first\n", (unsigned long long)r.rlim_cur, cfg->max_connections);
+}
+
 static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
 {
     c12_err err;
@@ -138,6 +158,7 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
     c12_server_deps deps;
     c12_pool_opts po = {&c12_backend_local, cfg->memory_budget ? cfg->memory_budget : auto_budget(), NULL, NULL};
     if (o->batches) snprintf(cfg->batch.dir, sizeof cfg->batch.dir, "%s", o->batches);
+    raise_fd_limit(cfg);
     c12_rc rc = c12_serve_env_open(cfg, o->ledger, &env, &err);
     if (!rc) c12_serve_env_deps(env, &deps);
     if (!rc) rc = c12_pool_new(cfg, &po, &pool, &err);

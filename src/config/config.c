@@ -22,6 +22,10 @@ c12_config *c12_config_alloc(const char *source)
     c->max_body_bytes = 1u << 20;
     c->grace_s = 30;
     c->header_timeout_s = 10;
+    c->idle_timeout_s = 60;
+    c->write_timeout_s = 30;
+    c->max_connections = 512;
+    c->max_connections_per_client = 64;
     c->dashboard_auth = 1;
     c->flex_max_wait_s = 600;
     c->default_max_tokens = 512;

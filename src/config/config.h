@@ -14,6 +14,10 @@
  *     max_body_bytes: 1048576
  *     grace_s: 30                     # SIGTERM: time in-flight requests get to finish
  *     header_timeout_s: 10            # a request's head must arrive whole within this
+ *     idle_timeout_s: 60              # then: the longest silence while its body comes
+ *     write_timeout_s: 30             # the longest a response waits for its client to read (a stream is cut)
+ *     max_connections: 512            # open connections, all clients together (beyond: 503)
+ *     max_connections_per_client: 64  # open connections from one address (IPv6: one /64; beyond: 429)
  *     allowed_hosts: [c12.internal]   # names a keyless server answers to besides its own
  *     default_max_tokens: 512         # chat replies without max_tokens (completions: 16)
  *     metrics_auth: false             # true: GET /metrics needs a key too (when api_keys are set)
@@ -104,6 +108,10 @@ typedef struct c12_config {
     size_t max_body_bytes;
     double grace_s;
     double header_timeout_s;       /* from a connection's accept to its request head being whole (slowloris) */
+    int idle_timeout_s;            /* then, while the body comes: the longest silence (whole seconds) */
+    int write_timeout_s;           /* while a response goes out: the longest the client may take no bytes */
+    int max_connections;           /* open connections (waiting for a head or served), all clients */
+    int max_connections_per_client; /* ... from one client address (IPv6: one /64) */
     int default_max_tokens;
     int metrics_auth;              /* 1: /metrics is behind the API keys (default open, as exporters are) */
     int dashboard_auth;            /* 1 (default): the dashboard's JSON is behind the API keys */

@@ -74,6 +74,10 @@ static const c12_cfg_key SERVER_KEYS[] = {
     C12_CFG_SLOT("metrics_auth", c12_cfg_slot_bool, c12_config, metrics_auth, 0, 0),
     C12_CFG_SLOT("dashboard_auth", c12_cfg_slot_bool, c12_config, dashboard_auth, 0, 0),
     C12_CFG_SLOT("flex_max_wait_s", c12_cfg_slot_num, c12_config, flex_max_wait_s, 0, 86400),
+    C12_CFG_SLOT("max_connections", c12_cfg_slot_int, c12_config, max_connections, 1, 65536),
+    C12_CFG_SLOT("max_connections_per_client", c12_cfg_slot_int, c12_config, max_connections_per_client, 1, 65536),
+    C12_CFG_SLOT("idle_timeout_s", c12_cfg_slot_int, c12_config, idle_timeout_s, 1, 3600),
+    C12_CFG_SLOT("write_timeout_s", c12_cfg_slot_int, c12_config, write_timeout_s, 1, 3600),
     {0}};
 
 static const c12_cfg_key POOL_KEYS[] = {

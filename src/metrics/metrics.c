@@ -55,6 +55,12 @@ static const c12_metrics_fam_def FAMILIES[] = {
     FAM(limited, "c12_rate_limited_requests_total", C12_METRIC_COUNTER,
         "Requests a key's limits turned away (429), by key and limit: requests, tokens or carbon_budget.",
         C12_LABELS("key", "limit")),
+    FAM(conns_open, "c12_connections_open", C12_METRIC_GAUGE,
+        "Open client connections: waiting for their request head, or being served."),
+    FAM(conns_refused, "c12_connections_refused_total", C12_METRIC_COUNTER,
+        "Connections refused at once: reason per_client (server.max_connections_per_client, 429), total "
+        "(server.max_connections, 503), waiting (too many heads awaited) or busy (no room to serve it).",
+        C12_LABELS("reason")),
 };
 
 c12_rc c12_metrics_add_families(c12_metrics_registry *reg, void *base, const c12_metrics_fam_def *defs, size_t n,
@@ -152,4 +158,16 @@ void c12_metrics_observe_route(c12_metrics *m, const char *model, const char *ca
     if (!m) return;
     const char *v[] = {or_none(model), or_none(category)};
     c12_metrics_inc(m->route, v, 1);
+}
+
+void c12_metrics_set_connections(c12_metrics *m, int open)
+{
+    if (m) c12_metrics_set(m->conns_open, NULL, open);
+}
+
+void c12_metrics_observe_refused(c12_metrics *m, const char *reason)
+{
+    if (!m) return;
+    const char *v[] = {or_none(reason)};
+    c12_metrics_inc(m->conns_refused, v, 1);
 }

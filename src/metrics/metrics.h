@@ -48,6 +48,10 @@ void c12_metrics_observe_route(c12_metrics *m, const char *model, const char *ca
 void c12_metrics_observe_limited(c12_metrics *m, const char *key, const char *limit);
 /* A cacheable request's result: "hit", "miss" or "bypass". */
 void c12_metrics_observe_cache(c12_metrics *m, const char *result);
+/* The server's open connections now, and one it refused at once (reason:
+ * "per_client", "total", "waiting", "busy"; src/server/conns.h). */
+void c12_metrics_set_connections(c12_metrics *m, int open);
+void c12_metrics_observe_refused(c12_metrics *m, const char *reason);
 /* Read the response cache at scrape time (cache must outlive m). */
 c12_rc c12_metrics_add_cache(c12_metrics *m, c12_cache *cache, c12_err *err);
 /* Batches by status, lines pending, time deferred and CO2 avoided, read

@@ -13,6 +13,7 @@ struct c12_metrics {
     c12_metrics_family *queue_wait, *ttft, *duration, *route, *cache_requests, *co2_avoided;
     c12_metrics_family *key_co2, *limited;
     c12_metrics_family *priced; /* requests by the carbon provider that priced them */
+    c12_metrics_family *conns_open, *conns_refused;
 };
 
 /* A table row: a family's description and where its handle goes. */

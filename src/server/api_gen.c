@@ -339,7 +339,7 @@ static enum MHD_Result generate(c12_server *s, c12_req *r, struct MHD_Connection
     incoming in = {.body = r->body.data, .len = r->body.len, .key_idx = r->key_idx, .c = c};
     answer early;
     if (!begin(job, &in, &a, &early)) return respond(job, c, early);
-    if (job->q.stream) return c12_stream_run(job, c);
+    if (job->q.stream) return c12_stream_run(job, r, c);
     job->gone = plain_gone; /* this thread holds the connection until it answers */
     job->gone_ud = c;
     return respond(job, c, plain_answer(job));

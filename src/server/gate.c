@@ -3,7 +3,9 @@
  * head is read with MSG_PEEK, so the bytes stay in the socket for
  * libmicrohttpd; edge-triggered events wake the loop only when more arrive.
  * A refused connection gets its JSON error, then lingers (its input read
- * and dropped for LINGER_S) so that closing does not reset the answer away. */
+ * and dropped for LINGER_S) so that closing does not reset the answer away.
+ * A new connection over server.max_connections or .max_connections_per_client
+ * (conns.h) is refused so at once; the ones let in count until closed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,14 +18,17 @@
 
 #include "base/c12_alloc.h"
 #include "base/c12_clock.h"
+#include "server/conns.h"
 #include "server/gate.h"
 #include "server/server_impl.h"
 
 #define LINGER_S 2.0
+#define ACCEPT_PAUSE_NS 100000000LL /* out of descriptors: how long accepting rests (else epoll would spin) */
 
 typedef struct pending {
     int fd;                       /* -1: a free row */
     int lingering;                /* refused: reading and dropping until EOF or the deadline */
+    int counted;                  /* in the connection counts (conns.h) until dropped or handed over */
     int64_t deadline_ns;
     size_t seen;                  /* bytes of the head seen so far */
     struct sockaddr_storage addr;
@@ -35,33 +40,46 @@ struct c12_gate {
     int64_t header_ns;
     c12_gate_pass_fn pass;
     void *ud;
+    c12_conns *conns;
+    int64_t accept_paused_until;  /* 0: accepting */
     atomic_int stop, close_listener;
     pthread_t thread;
     char head[C12_HEAD_MAX + 1];
     pending rows[C12_GATE_MAX];
 };
 
+/* The connection leaves the gate: counted no more here (closed, or handed over). */
+static void uncount(c12_gate *g, pending *p)
+{
+    if (p->counted) c12_conns_leave(g->conns, (struct sockaddr *)&p->addr);
+    p->counted = 0;
+}
+
 static void drop(c12_gate *g, pending *p)
 {
     epoll_ctl(g->ep, EPOLL_CTL_DEL, p->fd, NULL);
     close(p->fd);
     p->fd = -1;
+    uncount(g, p);
 }
 
 /* An error in OpenAI's shape, written straight to the socket (it is not
- * libmicrohttpd's yet); the connection closes after it. */
+ * libmicrohttpd's yet); the connection closes after it. A refusal for want
+ * of room (429, 503) says when to try again. */
 static void send_error(int fd, unsigned status, const char *code, const char *msg)
 {
-    json_t *e = c12_http_error_body(status >= 500 && status != 501 && status != 505 ? "server_error"
-                                                                                  : "invalid_request_error",
-                                    NULL, code, msg);
+    const char *type = status == 429 ? "rate_limit_error"
+                     : status >= 500 && status != 501 && status != 505 ? "server_error"
+                                                                        : "invalid_request_error";
+    json_t *e = c12_http_error_body(type, NULL, code, msg);
     char *body = e ? json_dumps(e, JSON_COMPACT) : NULL;
     json_decref(e);
     char resp[1024];
     int n = snprintf(resp, sizeof resp,
-                     "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s"
                      "Connection: close\r\n\r\n%s",
-                     status, MHD_get_reason_phrase_for(status), body ? strlen(body) : 0, body ? body : "");
+                     status, MHD_get_reason_phrase_for(status), body ? strlen(body) : 0,
+                     status == 429 || status == 503 ? "Retry-After: 1\r\n" : "", body ? body : "");
     c12_free(body);
     if (n > 0 && (size_t)n < sizeof resp) (void)!send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -105,7 +123,9 @@ static void on_bytes(c12_gate *g, pending *p)
     epoll_ctl(g->ep, EPOLL_CTL_DEL, p->fd, NULL);
     int fd = p->fd;
     p->fd = -1;
+    uncount(g, p); /* libmicrohttpd counts it from here (server.c) */
     if (g->pass(g->ud, fd, (struct sockaddr *)&p->addr, p->alen)) return; /* now libmicrohttpd's */
+    c12_conns_refused(g->conns, "busy");
     send_error(fd, 503, "too_many_connections", "Too many requests are being served; try again.");
     close(fd);
 }
@@ -117,15 +137,27 @@ static pending *free_row(c12_gate *g)
     return NULL;
 }
 
+/* Out of descriptors (or kernel memory): the pending connection cannot be
+ * taken, and the listening socket stays readable; rest a little instead of
+ * spinning (expire() resumes). */
+static void pause_accepting(c12_gate *g)
+{
+    epoll_ctl(g->ep, EPOLL_CTL_DEL, g->listen_fd, NULL);
+    g->accept_paused_until = c12_clock_ns() + ACCEPT_PAUSE_NS;
+}
+
 static void on_accept(c12_gate *g)
 {
     for (;;) {
         struct sockaddr_storage a;
         socklen_t alen = sizeof a;
         int fd = accept4(g->listen_fd, (struct sockaddr *)&a, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM))
+            pause_accepting(g);
         if (fd < 0) return; /* EAGAIN: none left (or a transient error: the next event retries) */
         pending *p = free_row(g);
         if (!p) {
+            c12_conns_refused(g->conns, "waiting");
             send_error(fd, 503, "too_many_connections", "Too many connections are waiting for their request.");
             close(fd);
             continue;
@@ -137,6 +169,14 @@ static void on_accept(c12_gate *g)
             p->fd = -1;
             continue;
         }
+        c12_conn_verdict v = c12_conns_enter(g->conns, (struct sockaddr *)&a, 1);
+        p->counted = v == C12_CONN_IN;
+        if (v == C12_CONN_OVER_CLIENT)
+            refuse(p, 429, "too_many_connections",
+                   "Too many connections from your address (server.max_connections_per_client); try again.");
+        else if (v == C12_CONN_OVER_TOTAL)
+            refuse(p, 503, "too_many_connections", "The server has too many connections open "
+                                                   "(server.max_connections); try again.");
         on_bytes(g, p); /* bytes that came with the connection raise no edge of their own */
     }
 }
@@ -147,6 +187,12 @@ static void on_accept(c12_gate *g)
 static int expire(c12_gate *g)
 {
     int64_t now = c12_clock_ns(), next = now + 1000000000LL;
+    if (g->accept_paused_until && g->accept_paused_until <= now && g->listen_fd >= 0) {
+        struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &g->listen_fd};
+        epoll_ctl(g->ep, EPOLL_CTL_ADD, g->listen_fd, &lev);
+        g->accept_paused_until = 0;
+    }
+    if (g->accept_paused_until && g->accept_paused_until < next) next = g->accept_paused_until;
     for (size_t i = 0; i < C12_GATE_MAX; i++) {
         pending *p = &g->rows[i];
         if (p->fd < 0) continue;
@@ -186,15 +232,18 @@ static void *gate_main(void *ud)
 static void gate_close(c12_gate *g)
 {
     for (size_t i = 0; i < C12_GATE_MAX; i++)
-        if (g->rows[i].fd >= 0) close(g->rows[i].fd);
+        if (g->rows[i].fd >= 0) {
+            close(g->rows[i].fd);
+            uncount(g, &g->rows[i]);
+        }
     if (g->listen_fd >= 0) close(g->listen_fd);
     if (g->ep >= 0) close(g->ep);
     if (g->wake >= 0) close(g->wake);
     c12_free(g);
 }
 
-c12_rc c12_gate_start(int listen_fd, double header_timeout_s, c12_gate_pass_fn pass, void *ud, c12_gate **out,
-                      c12_err *err)
+c12_rc c12_gate_start(int listen_fd, double header_timeout_s, c12_conns *conns, c12_gate_pass_fn pass, void *ud,
+                      c12_gate **out, c12_err *err)
 {
     c12_gate *g = c12_calloc(1, sizeof *g);
     if (!g) return c12_fail(err, C12_ERR_NOMEM, "server: out of memory (gate)");
@@ -205,6 +254,7 @@ c12_rc c12_gate_start(int listen_fd, double header_timeout_s, c12_gate_pass_fn p
     g->header_ns = (int64_t)(header_timeout_s * 1e9);
     g->pass = pass;
     g->ud = ud;
+    g->conns = conns;
     struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &g->listen_fd};
     struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &g->wake};
     int bad = g->ep < 0 || g->wake < 0 || fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK) ||

@@ -4,7 +4,8 @@
  * sound (gate_head.c: refusals in OpenAI's JSON shape, not libmicrohttpd's
  * HTML); only then is it handed to libmicrohttpd, which gives it a thread.
  * Every response closes its connection (Connection: close), so every
- * request comes through here. */
+ * request comes through here. A new connection over the caps on open
+ * connections (conns.h) is refused at once. */
 #ifndef C12_SERVER_GATE_H
 #define C12_SERVER_GATE_H
 
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "base/c12_rc.h"
+#include "server/conns.h"
 
 #define C12_HEAD_LINE_MAX 8192  /* request line: longer is 414 */
 #define C12_HEAD_MAX 16384      /* request line and header fields: longer is 431 */
@@ -35,9 +37,11 @@ typedef struct c12_gate c12_gate;
  * is the callee's now), 0 when it cannot (the gate answers 503 and closes). */
 typedef int (*c12_gate_pass_fn)(void *ud, int fd, const struct sockaddr *addr, socklen_t len);
 
-/* Start the gate's thread on listen_fd (which it then owns and closes). */
-c12_rc c12_gate_start(int listen_fd, double header_timeout_s, c12_gate_pass_fn pass, void *ud, c12_gate **out,
-                      c12_err *err);
+/* Start the gate's thread on listen_fd (which it then owns and closes). A
+ * connection counts in conns while it waits here; handed over, it is the
+ * callee's to count. */
+c12_rc c12_gate_start(int listen_fd, double header_timeout_s, c12_conns *conns, c12_gate_pass_fn pass, void *ud,
+                      c12_gate **out, c12_err *err);
 /* Stop accepting: the listening socket closes (connections waiting for
  * their head still go on). */
 void c12_gate_close_listener(c12_gate *g);

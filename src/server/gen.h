@@ -150,7 +150,7 @@ c12_rc c12_gen_line(c12_server *s, const c12_gen_line_in *in, c12_gen_line_out *
 /* Run a streamed job: answers the request with server-sent events, or with
  * a plain error if generation fails before its first event. Takes the job
  * (its request, lease and memory) in every case, and records it. */
-enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c);
+enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connection *c);
 
 /* {"prompt_tokens", "completion_tokens", "total_tokens"} */
 json_t *c12_gen_usage(const c12_backend_result *res);

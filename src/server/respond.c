@@ -21,11 +21,26 @@ enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t 
     return c12_http_json_h(c, status, body, NULL);
 }
 
+/* From now on the connection is cut when its client takes no bytes for
+ * server.write_timeout_s (its socket context says the server's: server.c).
+ * libmicrohttpd counts a timeout from the connection's last read or write,
+ * and restarts that count when a timeout is set only if it was 0: hence
+ * two calls. */
+void c12_http_write_timeout_start(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const c12_conn *cc = ci ? ci->socket_context : NULL;
+    if (!cc) return;
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)cc->srv->cfg->write_timeout_s);
+}
+
 enum MHD_Result c12_http_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close"); /* the next request comes through the gate */
     enum MHD_Result ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
+    if (ret == MHD_YES) c12_http_write_timeout_start(c); /* the idle timeout was the request's */
     return ret;
 }
 

@@ -14,7 +14,10 @@
 #include "server/gate.h"
 #include "server/server_impl.h"
 
-#define MAX_CONNECTIONS 1000 /* libmicrohttpd's: one thread each, from a request's head to its answer */
+/* libmicrohttpd's own cap, over server.max_connections (which the gate
+ * holds: conns.h) by the room for connections whose close it has not
+ * reported yet: a backstop that does not bind. */
+#define MHD_SLACK 64
 
 typedef struct route {
     const char *method;
@@ -212,12 +215,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return rt->fn(s, r, c, url);
 }
 
+/* A connection of libmicrohttpd's counts no more in s->conns. */
+static void uncount(c12_server *s, struct MHD_Connection *c, c12_conn *cc)
+{
+    if (!cc || !cc->counted) return;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    c12_conns_leave(s->conns, ci ? ci->client_addr : NULL);
+    cc->counted = 0;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     c12_server *s = cls;
     c12_req *r = *con_cls;
+    /* its one request is over: the socket closes now (its client reads the
+     * end at once, and may come again before the thread is joined) */
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    uncount(s, c, ci ? ci->socket_context : NULL);
     if (!r) return;
+    if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && r->on_timeout) r->on_timeout(r->on_timeout_ud);
     c12_buf_free(&r->body);
     c12_free(r);
     *con_cls = NULL;
@@ -250,9 +267,31 @@ static int take_connection(void *ud, int fd, const struct sockaddr *addr, sockle
 {
     c12_server *s = ud;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    if (di && di->num_connections >= MAX_CONNECTIONS) return 0; /* the gate answers 503 */
+    if (di && di->num_connections >= (unsigned)s->cfg->max_connections + MHD_SLACK) return 0; /* the gate answers 503 */
     MHD_add_connection(s->d, fd, addr, len); /* closes fd if it fails */
     return 1;
+}
+
+/* libmicrohttpd's connections count (the gate counted them before) from
+ * their start to the end of their request (on_completed), or to their close
+ * when no request began. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    c12_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        c12_conn *cc = c12_calloc(1, sizeof *cc);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (cc) {
+            *cc = (c12_conn){.srv = s, .counted = 1};
+            c12_conns_enter(s->conns, ci ? ci->client_addr : NULL, 0);
+        }
+        *socket_context = cc;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        uncount(s, c, *socket_context);
+        c12_free(*socket_context);
+        *socket_context = NULL;
+    }
 }
 
 c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend *backend,
@@ -274,24 +313,33 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     }
     int listen_fd = -1;
     c12_rc rc = c12_server_limits_open(s, err);
-    if (!rc && (rc = c12_server_listen(cfg, &listen_fd, &s->port, err))) c12_limits_free(s->limits);
+    if (!rc) rc = c12_conns_new(cfg->max_connections, cfg->max_connections_per_client, s->deps.metrics, &s->conns,
+                                err);
+    if (!rc) rc = c12_server_listen(cfg, &listen_fd, &s->port, err);
     if (rc) {
+        c12_limits_free(s->limits);
+        c12_conns_free(s->conns);
         c12_free(s);
         return rc;
     }
-    /* No listening socket of its own: connections come from the gate. */
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
-                                MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET,
+    /* No listening socket of its own: connections come from the gate. The
+     * idle timeout covers a request's body; a response's writes have
+     * write_timeout_s (c12_http_queue). poll, not select: a descriptor may
+     * be over FD_SETSIZE. */
+    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+                                MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET,
                             0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)cfg->max_connections + MHD_SLACK, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)(64 * 1024), MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!s->d) rc = c12_fail(err, C12_ERR_IO, "server: libmicrohttpd could not start");
-    if (!rc) rc = c12_gate_start(listen_fd, cfg->header_timeout_s, take_connection, s, &s->gate, err);
+    if (!rc) rc = c12_gate_start(listen_fd, cfg->header_timeout_s, s->conns, take_connection, s, &s->gate, err);
     else close(listen_fd);
     if (rc) {
         if (s->d) MHD_stop_daemon(s->d);
         c12_limits_free(s->limits);
+        c12_conns_free(s->conns);
         c12_free(s);
         return rc;
     }
@@ -339,5 +387,6 @@ void c12_server_free(c12_server *s)
     while (atomic_load(&s->generators) > 0) usleep(10 * 1000);
     c12_limits_free(s->limits);
     c12_vocabs_free(&s->vocabs);
+    c12_conns_free(s->conns);
     c12_free(s);
 }

@@ -30,6 +30,7 @@ struct c12_server {
     c12_server_deps deps;
     struct MHD_Daemon *d;
     struct c12_gate *gate;   /* the accept loop in front of d (gate.h) */
+    struct c12_conns *conns; /* open connections and their caps (conns.h) */
     int port;
     atomic_int shutting_down;
     atomic_int cancel_all;   /* grace period over: cut running generations */
@@ -43,6 +44,12 @@ struct c12_server {
     c12_limits *limits;         /* the API keys' limits and each one's carbon spend (limits.c) */
     c12_vocabs vocabs;          /* for /tokenize and /detokenize */
 };
+
+/* A connection libmicrohttpd serves: its socket context (server.c). */
+typedef struct c12_conn {
+    c12_server *srv;
+    int counted;   /* in srv->conns until its request is over, or it closes */
+} c12_conn;
 
 /* Why a request is answered before its body is read (guard.c, the body
  * limit); status 0: it is not. */
@@ -60,6 +67,11 @@ typedef struct c12_req {
     size_t cap;  /* the body's limit (max_body_bytes, or an upload's) */
     c12_refusal refusal;
     int key_idx; /* the api_keys entry the request presented, or -1 */
+    /* Called when libmicrohttpd closes the connection for want of activity
+     * (a stream's client stopped reading: stream.c), before the response
+     * is freed. */
+    void (*on_timeout)(void *ud);
+    void *on_timeout_ud;
 } c12_req;
 
 /* Before the body (guard.c): on a server without API keys, a Host that is
@@ -80,8 +92,13 @@ typedef struct c12_http_hdrs {
 /* Responses. send_json takes the reference to `body`; hdrs may be NULL.
  * Every response goes out through c12_http_queue (which takes resp): it
  * closes the connection after it (Connection: close), so that each request
- * comes through the gate (gate.h). */
+ * comes through the gate (gate.h), and from then on the connection is cut
+ * when its client takes no bytes for server.write_timeout_s. */
 enum MHD_Result c12_http_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp);
+/* (Re)start the connection's write timeout: c12_http_queue does, and a
+ * stream's reader after it waited for its next bytes (the wait between
+ * tokens is not the client's stall). */
+void c12_http_write_timeout_start(struct MHD_Connection *c);
 enum MHD_Result c12_http_json(struct MHD_Connection *c, unsigned status, json_t *body);
 enum MHD_Result c12_http_json_h(struct MHD_Connection *c, unsigned status, json_t *body, const c12_http_hdrs *hdrs);
 /* OpenAI's error shape; param and code may be NULL. */

@@ -8,11 +8,18 @@
  * connection thread waits for the first event (or a failure) before sending
  * headers, so a prompt over the context is still a plain 400; while it waits
  * it looks at the socket every WATCH_MS, so a client that leaves during a
- * long prompt cancels it too. Two references (generator, response) decide
- * who frees the stream. */
+ * long prompt cancels it too. A client that stops reading is cut by
+ * libmicrohttpd after server.write_timeout_s without a byte taken (the wait
+ * for the next token does not count: the reader restarts that clock; and
+ * the kernel holds little unsent, UNSENT_MAX), which cancels the generation
+ * as a hang-up does; its row says "timeout". Two
+ * references (generator, response) decide who frees the stream. */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "base/c12_alloc.h"
@@ -20,6 +27,10 @@
 
 #define MAX_PENDING (1u << 20) /* events not yet sent; beyond it the generator waits */
 #define WATCH_MS 100           /* how often a client waiting for the first event is looked at */
+/* Bytes the kernel may hold unsent for a stream's client (TCP_NOTSENT_LOWAT):
+ * without a bound it takes megabytes (the send buffer grows itself), and a
+ * client that stops reading would be seen only when they were full. */
+#define UNSENT_MAX (16u << 10)
 
 typedef struct stream {
     pthread_mutex_t mu;
@@ -28,6 +39,8 @@ typedef struct stream {
     c12_buf out;
     size_t rd;
     int started, done, cancelled, refs;
+    int timed_out;            /* cut for its client's not reading (server.write_timeout_s) */
+    struct MHD_Connection *conn; /* for the reader, on the connection's thread */
     const char *input;        /* the request's input field, for the error's param */
     c12_rc rc;                /* failure before the first event */
     char msg[C12_ERR_MSG_MAX];
@@ -220,9 +233,10 @@ static void *generator(void *ud)
     }
     if (!rc) rc = c12_gen_produce(job, on_text, st, &res, &err);
     pthread_mutex_lock(&st->mu);
-    int gone = st->cancelled;
+    int gone = st->cancelled, timed_out = st->timed_out;
     if (gone)
-        fprintf(stderr, "c12 serve: %s: the client went away; generation stopped after %d tokens\n", job->id,
+        fprintf(stderr, "c12 serve: %s: %s; generation stopped after %d tokens\n", job->id,
+                timed_out ? "the client stopped reading (server.write_timeout_s)" : "the client went away",
                 job->cost.n_tokens);
     if (!gone) finish(st, rc, &err, &res);
     int started = st->started;
@@ -230,7 +244,7 @@ static void *generator(void *ud)
     pthread_mutex_unlock(&st->mu);
     if (gone || (!rc && atomic_load(&s->cancel_all))) rc = C12_ERR_CANCELLED;
     unsigned status = !rc ? 200 : started ? 500 : c12_http_rc_status(rc);
-    c12_account_finish(job, c12_account_status(status, rc), rc ? NULL : &res);
+    c12_account_finish(job, timed_out ? "timeout" : c12_account_status(status, rc), rc ? NULL : &res);
     c12_gen_job_end(job); /* the slot is free before the last bytes go out */
     pthread_mutex_lock(&st->mu);
     st->job = NULL;
@@ -245,7 +259,9 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     stream *st = cls;
     pthread_mutex_lock(&st->mu);
-    while (st->rd == st->out.len && !st->done) pthread_cond_wait(&st->cv, &st->mu);
+    int waited = 0;
+    for (; st->rd == st->out.len && !st->done; waited = 1) pthread_cond_wait(&st->cv, &st->mu);
+    if (waited) c12_http_write_timeout_start(st->conn);
     size_t n = st->out.len - st->rd;
     if (n == 0) {
         pthread_mutex_unlock(&st->mu);
@@ -260,6 +276,16 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* The connection is closed for its client's not reading (server.c's
+ * on_completed, just before on_free). */
+static void on_timeout(void *cls)
+{
+    stream *st = cls;
+    pthread_mutex_lock(&st->mu);
+    st->timed_out = 1;
+    pthread_mutex_unlock(&st->mu);
+}
+
 /* MHD is done with the response: finished, or the client went away. */
 static void on_free(void *cls)
 {
@@ -270,7 +296,7 @@ static void on_free(void *cls)
     unref(st);
 }
 
-enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
+enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connection *c)
 {
     stream *st = c12_calloc(1, sizeof *st);
     if (!st) {
@@ -282,6 +308,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
     pthread_cond_init(&st->cv, NULL);
     c12_buf_init(&st->out, 0);
     st->job = job;
+    st->conn = c;
     st->input = c12_gen_input(job);
     st->tools = c12_gen_tools_on(job);
     st->refs = 2;
@@ -325,8 +352,16 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, struct MHD_Connection *c)
         on_free(st);
         return MHD_NO;
     }
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int unsent = UNSENT_MAX;
+    if (ci) setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent, sizeof unsent);
     MHD_add_response_header(resp, "Content-Type", "text/event-stream");
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
     c12_gen_hdrs_add(&hdrs, resp);
-    return c12_http_queue(c, 200, resp);
+    enum MHD_Result ret = c12_http_queue(c, 200, resp);
+    if (ret == MHD_YES) { /* the response holds its reference to st until on_free */
+        r->on_timeout = on_timeout;
+        r->on_timeout_ud = st;
+    }
+    return ret;
 }

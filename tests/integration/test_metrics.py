@@ -53,6 +53,7 @@ FAMILIES = {
     "c12_cache_requests_total": "counter", "c12_cache_entries": "gauge", "c12_cache_bytes": "gauge",
     "c12_co2_avoided_by_cache_grams_total": "counter",
     "c12_key_co2_grams_total": "counter", "c12_rate_limited_requests_total": "counter",
+    "c12_connections_open": "gauge", "c12_connections_refused_total": "counter",
     "c12_ledger_rows_accepted_total": "counter", "c12_ledger_rows_committed_total": "counter",
     "c12_ledger_rows_dropped_total": "counter", "c12_ledger_commit_errors_total": "counter",
     "c12_ledger_queue_rows": "gauge",
