@@ -58,7 +58,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
 FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps deps-test test test-compose unit integration run fuzz fuzz-long fuzz-corpus fuzz-smoke test-tsan golden bench-engine bench-quant bench-serve bench-directives clean san models models-all
+.PHONY: all deps deps-test test test-compose unit integration run fuzz fuzz-long fuzz-corpus fuzz-smoke test-tsan golden bench-engine bench-quant bench-serve bench-directives soak clean san models models-all
 
 all: $(BUILD)/c12
 
@@ -190,6 +190,13 @@ bench-engine: $(BUILD)/c12
 
 bench-serve: $(BUILD)/c12 models
 	C12_BIN=$(BUILD)/c12 bash bench/serve.sh
+
+# C12 under steady load for SOAK_S seconds (bench/soak.py; not part of
+# `make test`): exits 0 only when it held. Bounded: SOAK_S + 10 minutes.
+SOAK_S ?= 600
+soak: $(BUILD)/c12
+	$(BUILD)/c12 models pull smollm2-135m gemma3-270m
+	C12_BIN=$(abspath $(BUILD)/c12) SOAK_S=$(SOAK_S) timeout -k 30 $$(( $(SOAK_S) + 600 )) $(PYTHON) bench/soak.py
 
 bench-directives: $(BUILD)/c12 models
 	C12=$(BUILD)/c12 bash bench/directives.sh

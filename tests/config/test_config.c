@@ -39,6 +39,10 @@ static void test_defaults(void **state)
     assert_int_not_equal(c12_config_find_model(c, "qwen2.5-coder-1.5b"), -1);
     assert_int_not_equal(c12_config_find_model(c, "gemma3-270m"), -1);
     assert_int_equal(c->n_api_keys, 0);
+    assert_int_equal(c->max_connections, 512);
+    assert_int_equal(c->max_connections_per_client, 64);
+    assert_int_equal(c->idle_timeout_s, 60);
+    assert_int_equal(c->write_timeout_s, 30);
     c12_config_free(c);
     /* An empty file and a file with only other modules' sections are the defaults too. */
     assert_int_equal(parse("", &c, &err), C12_OK);
@@ -55,6 +59,10 @@ static const char FULL[] =
     "  max_body_bytes: 4096\n"
     "  grace_s: 2.5\n"
     "  metrics_auth: true\n"
+    "  max_connections: 100\n"
+    "  max_connections_per_client: 8\n"
+    "  idle_timeout_s: 5\n"
+    "  write_timeout_s: 7\n"
     "pool:\n"
     "  memory_budget: 1.5GiB\n"
     "queue: {max_total: 8, max_per_model: 4}\n"
@@ -85,6 +93,10 @@ static void test_full(void **state)
     assert_int_equal(c->max_body_bytes, 4096);
     assert_true(c->grace_s == 2.5);
     assert_int_equal(c->metrics_auth, 1);
+    assert_int_equal(c->max_connections, 100);
+    assert_int_equal(c->max_connections_per_client, 8);
+    assert_int_equal(c->idle_timeout_s, 5);
+    assert_int_equal(c->write_timeout_s, 7);
     assert_int_equal(c->memory_budget, 1610612736ULL);
     assert_int_equal(c->queue_max_total, 8);
     assert_int_equal(c->queue_max_per_model, 4);
@@ -124,6 +136,8 @@ static void test_errors(void **state)
     expect_error("- a\n", "(top level): must be a mapping");
     expect_error("server: {listen: \"localhost:99999\"}\n", "server.listen");
     expect_error("server: {metrics_auth: maybe}\n", "server.metrics_auth: must be true or false");
+    expect_error("server: {write_timeout_s: 0}\n", "server.write_timeout_s: must be an integer from 1 to 3600");
+    expect_error("server: {max_connections: 0}\n", "server.max_connections: must be an integer from 1 to 65536");
     expect_error("server:\n  api_keys: [hunter2]\n", "conf/c12.yaml:2: server.api_keys: must be \"sha256:");
     expect_error("server:\n  api_keys: [\"env:C12_TEST_UNSET_VAR\"]\n", "C12_TEST_UNSET_VAR is not set");
     expect_error("pool: {memory_budget: lots}\n", "pool.memory_budget: must be a size");
