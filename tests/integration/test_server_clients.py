@@ -6,12 +6,15 @@ that sends a head and part of a body, then nothing, is closed after
 server.idle_timeout_s and its thread is gone; a streamed reply whose client
 stops reading is cut after server.write_timeout_s, its generation stopped,
 its slot freed for the next request and its ledger row "timeout", while a
-stream whose tokens come slower than that, to a client that reads, is not.
+stream whose tokens come slower than that, to a client that reads, is not;
+a server out of descriptors does not spin on its listening socket.
 
 Every test client is on loopback: the other client addresses are
 127.0.0.2 and up, which Linux routes on lo."""
 import json
+import os
 import re
+import resource
 import select
 import signal
 import socket
@@ -172,6 +175,36 @@ def stream_request(max_tokens):
                        "ignore_eos": True, "stream": True}).encode()
     return (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(data) + data)
+
+
+def cpu_s(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_does_not_spin(c12_san):
+    """Past the open-files limit the gate cannot accept: it rests instead of
+    spinning on the listening socket, and takes the waiting connections
+    once descriptors are free again."""
+    srv = Server(c12_san, "server: {max_connections: 1000, max_connections_per_client: 1000, "
+                          "header_timeout_s: 60}\n")
+    try:
+        settle(srv)
+        pid = srv.proc.pid
+        soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (len(os.listdir(f"/proc/{pid}/fd")) + 10, hard))
+        hold = [connect(srv) for _ in range(40)]  # the kernel completes them all; the server takes 10
+        time.sleep(0.5)
+        c0, t0 = cpu_s(pid), time.time()
+        time.sleep(2)
+        busy = (cpu_s(pid) - c0) / (time.time() - t0)
+        for s in hold:
+            s.close()
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+        assert busy < 0.3, f"the server used {busy:.0%} of a CPU while out of descriptors"
+        assert wait_for(lambda: get(srv, "/healthz")[0] == 200, 10)
+    finally:
+        srv.stop()
 
 
 def ledger_row(srv, request_id):
