@@ -306,7 +306,6 @@ def main():
         client = openai.OpenAI(base_url=srv.url + "/v1", api_key="soak", max_retries=0, timeout=120)
         log = Log()
         try:
-            rest_before, _ = at_rest(srv)
             print(f"soak: {C12} on {srv.url}; {os.cpu_count()} CPUs; measuring capacity with {CLIENTS} clients "
                   f"for {CAPACITY_S:.0f} s ...", flush=True)
             cap = capacity(srv, client, log, rng)

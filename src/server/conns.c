@@ -109,8 +109,8 @@ c12_conn_verdict c12_conns_enter(c12_conns *t, const struct sockaddr *a, int che
                        : t->open >= t->max_total ? C12_CONN_OVER_TOTAL
                        : r->n >= t->max_per_client ? C12_CONN_OVER_CLIENT
                                                      : C12_CONN_IN;
-    /* unchecked entries (moves) can pass max_total briefly: the table has
-     * room for twice as many addresses */
+    /* a free row always remains (find() ends at one): at most cap - 1
+     * addresses, which unchecked entries (moves) come nowhere near */
     if (v == C12_CONN_IN && (r->n || (size_t)t->open < t->cap - 1)) {
         if (!r->n) memcpy(r->key, key, 16);
         r->n++;
