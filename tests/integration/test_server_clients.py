@@ -68,6 +68,19 @@ def threads(srv):
     return int(re.search(r"Threads:\s+(\d+)", open(f"/proc/{srv.proc.pid}/status").read()).group(1))
 
 
+def quiet_threads(srv, timeout=10):
+    """The thread count once it holds still for half a second: the thread of
+    a request just answered (settle's scrape) ends a little after it."""
+    end, last = time.time() + timeout, threads(srv)
+    while time.time() < end:
+        time.sleep(0.5)
+        now = threads(srv)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def wait_for(cond, timeout, step=0.05):
     end = time.time() + timeout
     while not cond() and time.time() < end:
@@ -134,15 +147,15 @@ def test_idle_body_is_cut(c12_san):
     srv = Server(c12_san, "server: {idle_timeout_s: 1, header_timeout_s: 60}\n")
     try:
         settle(srv)
-        before = threads(srv)
+        before = quiet_threads(srv)
         s = partial_post(srv)
-        assert wait_for(lambda: threads(srv) == before + 1, 10)  # libmicrohttpd's thread for it
+        assert wait_for(lambda: threads(srv) > before, 10)  # libmicrohttpd's thread for it
         t0 = time.time()
         got = recv_all(s)  # until the server closes it
         waited = time.time() - t0
         s.close()
         assert got == b"" and 0.5 < waited < 5, (got, waited)
-        assert wait_for(lambda: threads(srv) == before, 10), (threads(srv), before)
+        assert wait_for(lambda: threads(srv) <= before, 10), (threads(srv), before)
     finally:
         srv.stop()
 
