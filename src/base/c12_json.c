@@ -1,4 +1,6 @@
 /* c12_json.c - jansson through c12_alloc. */
+#include <string.h>
+
 #include "base/c12_alloc.h"
 #include "base/c12_file.h"
 #include "base/c12_json.h"
@@ -31,6 +33,15 @@ c12_rc c12_json_parse(const char *text, size_t len, size_t flags, const char *wh
         return c12_fail(err, C12_ERR_NOMEM, "%s: out of memory", what);
     return c12_fail(err, C12_ERR_FORMAT, "%s: malformed JSON at line %d column %d: %s", what, je.line, je.column,
                     je.text);
+}
+
+c12_rc c12_json_parse_untrusted(const char *text, size_t len, size_t flags, const char *what, json_t **out,
+                                c12_err *err)
+{
+    c12_rc rc = c12_json_parse(text, len, flags, what, out, err);
+    char *quote = rc == C12_ERR_FORMAT ? strstr(err->msg, " near '") : NULL;
+    if (quote) *quote = '\0';
+    return rc;
 }
 
 c12_rc c12_json_load_file(const char *path, size_t max, size_t flags, json_t **out, c12_err *err)

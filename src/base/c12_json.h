@@ -18,6 +18,12 @@ void c12_json_init(void);
  * when an allocation failed; C12_ERR_FORMAT "what: malformed JSON at line
  * L column C: reason" otherwise. *out is set only on success. */
 c12_rc c12_json_parse(const char *text, size_t len, size_t flags, const char *what, json_t **out, c12_err *err);
+/* The same for a client's bytes (a request body): the message keeps the
+ * line and column but not the text jansson quotes ("near 'xyz'"), which is
+ * the client's own (a prompt, a key pasted in the wrong place) and must
+ * not come back in a response or a log. */
+c12_rc c12_json_parse_untrusted(const char *text, size_t len, size_t flags, const char *what, json_t **out,
+                                c12_err *err);
 /* A whole file (c12_read_file, at most max bytes) parsed; `what` is its path. */
 c12_rc c12_json_load_file(const char *path, size_t max, size_t flags, json_t **out, c12_err *err);
 

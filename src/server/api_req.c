@@ -213,14 +213,10 @@ c12_rc c12_api_req_parse(const char *body, size_t len, c12_api_kind kind, c12_ap
     r.sampling.min_p = 0.0f;
     if (param) param[0] = '\0';
     json_t *root = NULL;
-    c12_rc jrc = c12_json_parse(body, len, JSON_REJECT_DUPLICATES, "the body is not valid JSON", &root, err);
+    c12_rc jrc =
+        c12_json_parse_untrusted(body, len, JSON_REJECT_DUPLICATES, "the body is not valid JSON", &root, err);
     if (jrc) {
         if (param && jrc == C12_ERR_FORMAT) snprintf(param, 64, "body");
-        /* jansson quotes the bytes near the error ("near 'xyz'"): the request's
-         * own text, a prompt or a key pasted in the wrong place; the line and
-         * column say enough, and no response echoes them */
-        char *quote = strstr(err->msg, " near '");
-        if (quote) *quote = '\0';
         return jrc;
     }
     r.json = root;

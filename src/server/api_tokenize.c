@@ -32,17 +32,13 @@ static enum MHD_Result bad(struct MHD_Connection *c, const char *param, const ch
 }
 
 /* The body and the model's vocabulary; 0 when *ret holds the error's answer. */
-static int begin(c12_server *s, c12_req *r, struct MHD_Connection *c, tok_req *q, enum MHD_Result *ret)
+static int parse_body(c12_server *s, c12_req *r, struct MHD_Connection *c, tok_req *q, enum MHD_Result *ret)
 {
     c12_err err;
-    c12_rc rc = c12_json_parse(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES,
-                               "the body is not valid JSON", &q->body, &err);
+    c12_rc rc = c12_json_parse_untrusted(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES,
+                                         "the body is not valid JSON", &q->body, &err);
     if (rc == C12_ERR_NOMEM) return *ret = c12_http_error(c, 503, "server_error", NULL, "out_of_memory", "Out of memory."), 0;
-    if (rc) {
-        char *quote = strstr(err.msg, " near '"); /* never echo the request's bytes */
-        if (quote) *quote = '\0';
-        return *ret = bad(c, "body", "invalid_json", err.msg), 0;
-    }
+    if (rc) return *ret = bad(c, "body", "invalid_json", err.msg), 0;
     if (!json_is_object(q->body)) return *ret = bad(c, "body", NULL, "the request body must be a JSON object"), 0;
     json_t *m = json_object_get(q->body, "model");
     if (m && !json_is_null(m) && !json_is_string(m))
@@ -58,6 +54,16 @@ static int begin(c12_server *s, c12_req *r, struct MHD_Connection *c, tok_req *q
     if ((rc = c12_vocabs_get(&s->vocabs, s->cfg, (size_t)idx, &q->tok, &err)))
         return *ret = c12_http_rc_error_h(c, rc, err.msg, NULL, NULL), 0;
     return 1;
+}
+
+/* The body parsed and its model's vocabulary found: 1; else *ret is the
+ * answer and nothing is left to free. */
+static int begin(c12_server *s, c12_req *r, struct MHD_Connection *c, tok_req *q, enum MHD_Result *ret)
+{
+    if (parse_body(s, r, c, q, ret)) return 1;
+    json_decref(q->body);
+    q->body = NULL;
+    return 0;
 }
 
 /* A boolean field, absent or null: dflt. -1: not a boolean. */
@@ -100,10 +106,7 @@ enum MHD_Result c12_api_tokenize(c12_server *s, c12_req *r, struct MHD_Connectio
     (void)url;
     tok_req q = {0};
     enum MHD_Result ret;
-    if (!begin(s, r, c, &q, &ret)) {
-        json_decref(q.body);
-        return ret;
-    }
+    if (!begin(s, r, c, &q, &ret)) return ret;
     json_t *content = json_object_get(q.body, "content");
     int add = flag(q.body, "add_special", 0), parse = flag(q.body, "parse_special", 1);
     int pieces = flag(q.body, "with_pieces", 0);
@@ -138,10 +141,7 @@ enum MHD_Result c12_api_detokenize(c12_server *s, c12_req *r, struct MHD_Connect
     (void)url;
     tok_req q = {0};
     enum MHD_Result ret;
-    if (!begin(s, r, c, &q, &ret)) {
-        json_decref(q.body);
-        return ret;
-    }
+    if (!begin(s, r, c, &q, &ret)) return ret;
     json_t *tokens = json_object_get(q.body, "tokens"), *v;
     int32_t nv = c12_tok_n_vocab(q.tok);
     size_t i;

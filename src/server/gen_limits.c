@@ -84,10 +84,11 @@ int c12_gen_limits_budget(c12_gen_job *job, c12_gen_limited *out)
 {
     c12_limits *l = job->srv->limits;
     if (!l || !job->limit_admitted) return 0;
+    if (!(job->limit.rule.co2_g > 0)) return 0; /* no budget: nothing to look at again */
     c12_limit_state st;
     c12_limit_verdict v = c12_limits_budget(l, job->key_idx, job->user, c12_clock_real_ms(), &st);
-    if (v == C12_LIMIT_OK) return 0;
-    job->limit.co2_spent_g = st.co2_spent_g, job->limit.retry_after_s = st.retry_after_s;
+    if (v == C12_LIMIT_OK) return 0; /* the headers keep what stood at arrival, as OpenAI's do */
+    job->limit = st;                 /* the refusal tells where the budget stands now */
     return limited(job, v, out);
 }
 

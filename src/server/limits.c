@@ -40,8 +40,10 @@ c12_rc c12_server_limits_open(c12_server *s, c12_err *err)
     c12_rc rc = c12_limits_new(c->api_key_limits, c->n_api_keys, &s->limits, err);
     if (rc || !s->deps.ledger) return rc;
     int64_t now = c12_clock_real_ms();
+    int monthly = 0; /* the month's rows are read only for a key that counts by month */
+    for (size_t k = 0; k < c->n_api_keys; k++) monthly |= c->api_key_limits[k].period == C12_LIMIT_MONTH;
     c12_err e;
-    if ((rc = seed_period(s, C12_LIMIT_DAY, now, &e)) || (rc = seed_period(s, C12_LIMIT_MONTH, now, &e))) {
+    if ((rc = seed_period(s, C12_LIMIT_DAY, now, &e)) || (monthly && (rc = seed_period(s, C12_LIMIT_MONTH, now, &e)))) {
         /* Not reading the spend back would let every budget start again
          * from nothing: refuse to start rather than overspend. */
         c12_limits_free(s->limits);

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import tempfile
 
+import pytest
+
 from conftest import ROOT
 
 SCRIPT = str(ROOT / "scripts" / "pg_scratch.sh")
@@ -55,3 +57,13 @@ class Postgres:
                 self.stop()
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A scratch PostgreSQL server for a test module (imported there as a fixture)."""
+    p = Postgres()
+    try:
+        yield p
+    finally:
+        p.close()

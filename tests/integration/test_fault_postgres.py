@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import model_path
-from pg_helpers import Postgres
+from pg_helpers import pg  # noqa: F401 (a fixture: the module's PostgreSQL server)
 from server_helpers import Server
 
 CONFIG = """
@@ -25,15 +25,6 @@ carbon: {chain: [static], providers: {static: {value: 250}}}
 cache: {enabled: false}
 ledger: {store: postgresql, flush_ms: 50}
 """
-
-
-@pytest.fixture(scope="module")
-def pg():
-    p = Postgres()
-    try:
-        yield p
-    finally:
-        p.close()
 
 
 def ask(srv, i):

@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from conftest import model_path, run
-from pg_helpers import Postgres
+from pg_helpers import pg  # noqa: F401 (a fixture: the module's PostgreSQL server)
 from server_helpers import Server
 
 CONFIG = """
@@ -31,15 +31,6 @@ carbon:
 ledger: {store: postgresql, flush_ms: 50}
 """
 TOTALS = "SELECT count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) FROM requests"
-
-
-@pytest.fixture(scope="module")
-def pg():
-    p = Postgres()
-    try:
-        yield p
-    finally:
-        p.close()
 
 
 @pytest.fixture

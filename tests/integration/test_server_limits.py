@@ -165,7 +165,7 @@ def test_tokens_per_minute(c12_san):
         # for the bucket; a slow binary's long first request may have let it
         # refill past the point
         if left > 90:
-            return
+            pytest.skip(f"the bucket refilled to {left} during the first request: nothing left to exceed")
         st, h, body = chat(srv, "a", max_tokens=int(left) + 8 - 10)
         e = error_of(json.dumps(body))
         assert st == 429 and e["type"] == "tokens" and "Requested" in e["message"], e
