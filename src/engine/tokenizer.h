@@ -3,6 +3,8 @@
  * Two vocabulary kinds, as `tokenizer.ggml.model` names them:
  *   "gpt2"  byte-level BPE with merges and a pre-tokenizer chosen by
  *           `tokenizer.ggml.pre` (smollm, qwen2, gpt2/default, ...);
+ *   "gemma4" the same BPE over UTF-8 text with SentencePiece's "▁" for
+ *           spaces and <0xAB> byte tokens (pre-tokenizer "gemma4");
  *   "llama" SentencePiece-style BPE over scores with byte fallback.
  * Token ids match llama.cpp's llama_tokenize(text, add_special, parse_special). */
 #ifndef C12_TOKENIZER_H
