@@ -36,9 +36,10 @@ static int check(const char *file, int show)
                c->idle_timeout_s, c->write_timeout_s, c->grace_s, c->models[c->default_model].id);
         for (size_t i = 0; i < c->n_models; i++) {
             const c12_model_cfg *m = &c->models[i];
-            printf("  - %s: source %s, context %d, slots %d, threads %d, keep_alive %ld%s, roles %s\n", m->id,
-                   m->source, m->n_ctx, m->slots, m->n_threads, m->keep_alive_s, m->pinned ? ", pinned" : "",
-                   m->roles);
+            printf("  - %s: source %s, context %d, slots %d, threads %d, keep_alive %ld%s, roles %s%s%s\n",
+                   m->id, m->source, m->n_ctx, m->slots, m->n_threads, m->keep_alive_s,
+                   m->pinned ? ", pinned" : "", m->roles, m->chat_template[0] ? ", chat_template " : "",
+                   m->chat_template);
         }
     } else
         printf("%s: ok (%zu model%s, default %s)\n", file, c->n_models, c->n_models == 1 ? "" : "s",

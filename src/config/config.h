@@ -88,6 +88,7 @@ typedef struct c12_model_cfg {
     int n_threads;
     int slots;
     char roles[128];               /* comma-separated, informational for now */
+    char chat_template[32];        /* a chat template family by llama.cpp's name; "": the file's */
     long keep_alive_s;             /* -1 never, 0 right after each request */
     int pinned;
     int line;                      /* where the file defined it (0: built in) */

@@ -126,6 +126,9 @@ typedef c12_rc (*tok_raw_fn)(const c12_tok *t, const char *s, size_t n, int prev
 c12_rc tok_partition(const c12_tok *t, const char *text, size_t len, int parse_special,
                      tok_raw_fn raw, tok_ids *out, c12_err *err);
 
+/* The id of the longest special token whose text starts `text`, or -1. */
+int32_t tok_special_at(const c12_tok *t, const char *text, size_t len);
+
 /* One raw fragment through each model kind. */
 c12_rc tok_bpe_fragment(const c12_tok *t, const char *s, size_t n, int prev_special, tok_ids *out,
                         c12_err *err);

@@ -78,7 +78,8 @@ static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *b
     snprintf(lm->id, sizeof lm->id, "%s", m->id);
     snprintf(lm->path, sizeof lm->path, "%s", path);
     c12_err e;
-    if ((rc = c12_model_load(path, &lm->m, &e))) {
+    if ((rc = c12_model_load(path, &lm->m, &e)) ||
+        (m->chat_template[0] && (rc = c12_model_set_chat_template(lm->m, m->chat_template, &e)))) {
         unload(NULL, lm);
         return c12_fail(err, rc, "model %s: %s", m->id, e.msg);
     }
