@@ -2,7 +2,9 @@
 # `make bench-serve`: the server beside the engine, in one run.
 #  1. streamed decode tokens/s through HTTP (`c12 serve`, SSE) beside `c12 run`
 #     on the same prompt, model and greedy settings (best of 3 each);
-#  2. GET /v1/models requests/s and p50/p99 latency at 64 connections (wrk).
+#  2. GET /v1/models requests/s and p50/p99 latency at 64 connections (wrk);
+#  3. second-turn time to first token of a 1,000-token conversation with the
+#     prefix cache and without (bench/prefix.py).
 # Everything talks to 127.0.0.1 and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,3 +52,5 @@ print(f"  {float(rps):10.0f} requests/s   p50 {lat['50']}   p99 {lat['99']}"
       + (f"   non-2xx: {errs.group(1)}" if errs else ""))
 PY
 rm -f "$log.wrk"
+
+python3 bench/prefix.py "$C12" "$MODEL" 1000

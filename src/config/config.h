@@ -91,6 +91,7 @@ typedef struct c12_model_cfg {
     char chat_template[32];        /* a chat template family by llama.cpp's name; "": the file's */
     long keep_alive_s;             /* -1 never, 0 right after each request */
     int pinned;
+    int prefix_cache;              /* a slot's K/V serves the next prompt's common start (default 1) */
     int line;                      /* where the file defined it (0: built in) */
 } c12_model_cfg;
 

@@ -74,6 +74,7 @@ static const c12_cfg_key MODEL_KEYS[] = {
     C12_CFG_SET("chat_template", set_chat_template),
     C12_CFG_SLOT("keep_alive", c12_cfg_slot_long, c12_model_cfg, keep_alive_s, -1, 100.0 * 365 * 86400),
     C12_CFG_SLOT("pinned", c12_cfg_slot_bool, c12_model_cfg, pinned, 0, 0),
+    C12_CFG_SLOT("prefix_cache", c12_cfg_slot_bool, c12_model_cfg, prefix_cache, 0, 0),
     {0}};
 
 /* id and source from each other; the catalogue's hash for a catalogue source. */

@@ -16,6 +16,7 @@ typedef struct local_model {
     c12_model *m;
     c12_session **slots;
     int n_slots;
+    int prefix_cache; /* the configuration's models[].prefix_cache */
 } local_model;
 
 static c12_rc resolve(const c12_model_cfg *m, char *path, size_t cap, c12_err *err)
@@ -77,6 +78,7 @@ static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *b
     }
     snprintf(lm->id, sizeof lm->id, "%s", m->id);
     snprintf(lm->path, sizeof lm->path, "%s", path);
+    lm->prefix_cache = m->prefix_cache;
     c12_err e;
     if ((rc = c12_model_load(path, &lm->m, &e)) ||
         (m->chat_template[0] && (rc = c12_model_set_chat_template(lm->m, m->chat_template, &e)))) {
@@ -176,6 +178,9 @@ static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req
     c12_gen_params gp = req->gen;
     if (gp.max_tokens <= 0 || gp.max_tokens > n_ctx - (int)n) gp.max_tokens = n_ctx - (int)n;
     c12_gen_result r;
+    /* the slot's K/V from its last request serves the prompt's common start
+     * (c12_session_prefill), unless the model's prefix_cache is off */
+    if (!lm->prefix_cache) c12_session_truncate(s, 0);
     rc = c12_generate(s, ids, (int)n, &gp, cb, cb_ud, &r, err);
     c12_free(ids);
     if (rc == C12_ERR_CANCELLED) {
@@ -183,7 +188,8 @@ static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req
         return rc;
     }
     if (rc) return rc;
-    *res = (c12_backend_result){r.n_prompt, r.n_completion, r.finish, r.prefill_s, r.decode_s};
+    *res = (c12_backend_result){.n_prompt = r.n_prompt, .n_completion = r.n_completion, .n_cached = r.n_cached,
+                                .finish = r.finish, .prefill_s = r.prefill_s, .decode_s = r.decode_s};
     return C12_OK;
 }
 

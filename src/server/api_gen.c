@@ -13,10 +13,13 @@
 
 #define MAX_REPLY_BYTES (4u << 20)
 
+/* OpenAI's usage object; prompt_tokens_details.cached_tokens counts the
+ * prompt tokens the slot's prefix cache served (they cost no compute). */
 json_t *c12_gen_usage(const c12_backend_result *res)
 {
-    return json_pack("{s:i, s:i, s:i}", "prompt_tokens", res->n_prompt, "completion_tokens", res->n_completion,
-                     "total_tokens", res->n_prompt + res->n_completion);
+    return json_pack("{s:i, s:i, s:i, s:{s:i}}", "prompt_tokens", res->n_prompt, "completion_tokens",
+                     res->n_completion, "total_tokens", res->n_prompt + res->n_completion, "prompt_tokens_details",
+                     "cached_tokens", res->n_cached);
 }
 
 const char *c12_gen_finish(c12_finish f) { return f == C12_FINISH_LENGTH ? "length" : "stop"; }
