@@ -86,10 +86,41 @@ static void estimate(c12_gen_job *job, const c12_policy *pol, int idx)
     }
 }
 
+/* FNV-1a over bytes, continuing from h. */
+static uint64_t fnv(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+    return h;
+}
+
+/* A chat's prefix hashes for the pool's slot choice (c12_pool_hint): each
+ * message's role and content, cumulative. A completion gets none: its slot is
+ * any free one (the engine still reuses what matches). NULL when no memory:
+ * then too, any slot serves. */
+static uint64_t *prefix_hashes(const c12_api_req *q, size_t *n)
+{
+    *n = 0;
+    if (q->kind != C12_API_CHAT || !q->n_messages) return NULL;
+    uint64_t *h = c12_malloc(q->n_messages * sizeof *h), acc = 14695981039346656037ull;
+    for (size_t i = 0; h && i < q->n_messages; i++) {
+        const c12_chat_msg *m = &q->messages[i];
+        const char *role = m->role ? m->role : "", *content = m->content ? m->content : "";
+        acc = fnv(acc, role, strlen(role) + 1);
+        acc = fnv(acc, content, strlen(content) + 1);
+        h[i] = acc;
+    }
+    if (h) *n = q->n_messages;
+    return h;
+}
+
 static c12_rc acquire(c12_gen_job *job, int idx, c12_prio prio, int64_t deadline_ms, c12_err *err)
 {
     job->model = job->srv->cfg->models[idx].id; /* a failure names what it tried */
-    c12_rc rc = c12_pool_acquire(job->srv->pool, idx, prio, deadline_ms, &job->lease, err);
+    c12_pool_hint hint = {0};
+    uint64_t *h = prefix_hashes(&job->q, &hint.n);
+    hint.prefix = h;
+    c12_rc rc = c12_pool_acquire_hint(job->srv->pool, idx, prio, deadline_ms, h ? &hint : NULL, &job->lease, err);
+    c12_free(h);
     job->leased = rc == C12_OK;
     return rc;
 }

@@ -55,3 +55,31 @@ def test_same_answers_without_the_cache(both):
     (answers_on, _), (answers_off, usages_off) = both
     assert all(u["prompt_tokens_details"]["cached_tokens"] == 0 for u in usages_off)
     assert answers_on == answers_off
+
+
+def test_two_conversations_keep_their_slots(c12_san):
+    """With two slots, interleaved conversations each find the slot that
+    served their previous turn (the pool's slot choice), so both reuse it."""
+    srv = Server(c12_san, "cache: {enabled: false}\n"
+                 "models:\n  - {id: smollm2-135m, source: smollm2-135m, slots: 2, context: 1024}\n")
+    try:
+        convs = [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": q}]
+                 for q in ("Tell me about Paris.", "Tell me about Rome.")]
+        first = []
+        for msgs in convs:
+            st, body = srv.post("/v1/chat/completions", {"model": "smollm2-135m", "messages": msgs,
+                                                          "temperature": 0, "max_tokens": 8})
+            assert st == 200, body
+            r = json.loads(body)
+            first.append(r["usage"]["prompt_tokens"])
+            msgs += [{"role": "assistant", "content": r["choices"][0]["message"]["content"]},
+                     {"role": "user", "content": "Say more."}]
+        # the second turns in the other order: the least recently used slot
+        # would be the wrong one for each
+        for msgs, n1 in reversed(list(zip(convs, first))):
+            st, body = srv.post("/v1/chat/completions", {"model": "smollm2-135m", "messages": msgs,
+                                                          "temperature": 0, "max_tokens": 8})
+            assert st == 200, body
+            assert json.loads(body)["usage"]["prompt_tokens_details"]["cached_tokens"] >= n1
+    finally:
+        srv.stop()
