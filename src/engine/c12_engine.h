@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "base/c12_rc.h"
+#include "engine/c12_jsonc.h"
 
 typedef struct c12_model c12_model;
 typedef struct c12_session c12_session;
@@ -257,6 +258,15 @@ typedef struct c12_gen_params {
      * NULL: nothing of it is computed. */
     void (*on_logprobs)(void *ud, const c12_logprobs *lp);
     int top_logprobs;
+    /* optional: constrained decoding (c12_jsonc.h). Only tokens whose bytes
+     * keep the output a prefix of a JSON value valid under this schema are
+     * sampled (the mask applies to the logits before penalties, temperature
+     * and top-k/top-p; logprobs stay the raw model's), and generation ends
+     * once the value is complete (ignore_eos or not). json_vocab: the
+     * model's token index (c12_jsonc_vocab_new, built once per model); NULL:
+     * built for this call. NULL json: unconstrained. */
+    const c12_jsonc_schema *json;
+    const c12_jsonc_vocab *json_vocab;
 } c12_gen_params;
 
 typedef enum { C12_FINISH_STOP = 0, C12_FINISH_LENGTH, C12_FINISH_CANCELLED } c12_finish;

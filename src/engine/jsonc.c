@@ -5,7 +5,8 @@
  * can continue the prefix: a key the object does not have, a '}' before the
  * required keys, a string past maxLength, invalid UTF-8 or escapes, a lone
  * surrogate or NUL escape (jansson and pydantic refuse those), a run of
- * blanks longer than C12_JSONC_WS_MAX, nesting past C12_JSONC_MAX_DEPTH.
+ * blanks longer than C12_JSONC_WS_MAX, nesting past C12_JSONC_MAX_DEPTH,
+ * anything after the complete value.
  * A number or literal has no closing byte: it ends when the next byte
  * cannot continue it, which is then fed to the value around it. */
 #include <string.h>
@@ -403,8 +404,8 @@ int c12_jsonc_step(c12_jsonc *j, unsigned char b)
 {
     for (;;) {
         if (!j->depth) {
+            if (j->root == R_DONE) return 0; /* complete: only the end of generation (no trailing blanks to burn) */
             if (is_ws(b)) return blank(j);
-            if (j->root == R_DONE) return 0;
             j->ws = 0;
             return start_value(j, j->s->root, b);
         }

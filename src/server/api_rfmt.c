@@ -118,15 +118,23 @@ static c12_rc object(cx *c, const json_t *sch, int node, int depth)
     const char *k;
     const json_t *v;
     c12_rc rc;
+    if (json_object_size(props) > C12_JSONC_MAX_PROPS)
+        return c12_fail(c->err, C12_ERR_UNSUPPORTED, "schema: an object with more than %d properties",
+                        C12_JSONC_MAX_PROPS);
+    int child[C12_JSONC_MAX_PROPS], np = 0;
+    json_object_foreach((json_t *)props, k, v) { /* the values' nodes first: a node's properties are added together */
+        child[np] = -1;
+        if ((rc = compile(c, v, depth + 1, &child[np++]))) return rc;
+    }
+    np = 0;
     json_object_foreach((json_t *)props, k, v) {
-        int child = -1, must = 0;
-        if ((rc = compile(c, v, depth + 1, &child))) return rc;
+        int must = 0;
         json_array_foreach(req, i, r) must |= !strcmp(json_string_value(r), k);
         json_t *kj = json_string(k);
         char *esc = kj ? json_dumps(kj, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
         json_decref(kj);
         if (!esc) return c12_fail(c->err, C12_ERR_NOMEM, "out of memory");
-        rc = c12_jsonc_node_prop(c->s, node, esc + 1, strlen(esc) - 2, child, must, c->err); /* without the quotes */
+        rc = c12_jsonc_node_prop(c->s, node, esc + 1, strlen(esc) - 2, child[np++], must, c->err); /* without the quotes */
         c12_free(esc);
         if (rc) return rc;
     }

@@ -209,6 +209,13 @@ static c12_rc choose(c12_gen_job *job, const c12_policy *pol, int explicit_idx, 
     return acquire(job, explicit_idx, prio, deadline_ms, err);
 }
 
+static void mark(c12_gen_job *job, const char *what)
+{
+    char reason[sizeof job->choice.reason + 8];
+    snprintf(reason, sizeof reason, "%s%s", job->choice.reason, what);
+    C12_LEDGER_SET(job->choice.reason, reason);
+}
+
 c12_rc c12_choose_acquire(c12_gen_job *job, int explicit_idx, c12_prio prio, int64_t deadline_ms,
                           double max_latency_ms, c12_err *err)
 {
@@ -217,11 +224,9 @@ c12_rc c12_choose_acquire(c12_gen_job *job, int explicit_idx, c12_prio prio, int
     int64_t t0 = c12_clock_ns();
     c12_rc rc = choose(job, pol, explicit_idx, prio, deadline_ms, max_latency_ms, err);
     job->choice.queue_ms = (double)(c12_clock_ns() - t0) / 1e6;
-    if (job->q.tool_use) { /* the ledger row's mark of a tools request (x-c12-route shows it too) */
-        char reason[sizeof job->choice.reason + 8];
-        snprintf(reason, sizeof reason, "%s; tools", job->choice.reason);
-        C12_LEDGER_SET(job->choice.reason, reason);
-    }
+    /* the ledger row's marks of a tools or JSON request (x-c12-route shows them too) */
+    if (job->q.tool_use) mark(job, "; tools");
+    if (job->q.rfmt) mark(job, "; json");
     int k = pol ? c12_policy_strongest(pol) : -1;
     if (k >= 0) job->choice.strongest = *c12_policy_get_cost(pol, (size_t)k), job->choice.have_strongest = 1;
     c12_policy_unref(pol);

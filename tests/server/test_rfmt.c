@@ -104,6 +104,8 @@ static void test_any_json(void **state)
     no(any, "\"\xe9t\"");        /* a lead byte without its continuation */
     no(any, "{} {}");
     no(any, "1 2");
+    no(any, "{} ");              /* nothing after the value: the end of generation only */
+    yes(any, "\n {}");
 }
 
 static void test_objects(void **state)
@@ -125,6 +127,9 @@ static void test_objects(void **state)
     /* open objects: other keys take the additional schema */
     const char *open = "{\"type\": \"object\", \"additionalProperties\": {\"type\": \"integer\"}}";
     yes(open, "{\"x\": 1, \"y\": 2}");
+    /* properties whose values are objects themselves (their own properties in between) */
+    yes("{\"properties\": {\"a\": {\"properties\": {\"x\": {}}}, \"b\": {\"properties\": {\"y\": {}}}}}",
+        "{\"a\": {\"x\": 1}, \"b\": {\"y\": 2}}");
     no(open, "{\"x\": \"1\"}");
     yes("{\"type\": \"object\"}", "{\"x\": [1, {\"y\": null}]}");
     /* a property name that needs escaping is matched as JSON writes it */
