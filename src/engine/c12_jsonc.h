@@ -88,6 +88,11 @@ typedef struct c12_jsonc_vocab c12_jsonc_vocab;
  * unknown) are left out; end-of-generation tokens are listed apart. */
 c12_rc c12_jsonc_vocab_new(const struct c12_model *m, c12_jsonc_vocab **out, c12_err *err);
 void c12_jsonc_vocab_free(c12_jsonc_vocab *v);
+/* The same from token texts (id i: text[i], len[i] bytes; 0 bytes: never
+ * allowed) and end-of-generation ids: for tests, which compare the walk
+ * with feeding each token alone. */
+c12_rc c12_jsonc_vocab_from_pieces(const char *const *text, const size_t *len, int n, const int32_t *eog, int n_eog,
+                                   c12_jsonc_vocab **out, c12_err *err);
 /* Set logits[id] to -inf for every token that may not come next: whose
  * bytes the automaton refuses, a special token, an end-of-generation token
  * before the value is complete. Returns how many tokens stay allowed (0:

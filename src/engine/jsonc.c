@@ -450,3 +450,32 @@ int c12_jsonc_done(const c12_jsonc *j)
     if (f->kind == F_LIT) return lit_complete(j, f);
     return 0;
 }
+
+int c12_jsonc_in_plain_string(const c12_jsonc *j, int chars)
+{
+    if (!j->depth) return 0;
+    const jsonc_frame *f = &j->f[j->depth - 1];
+    if (f->kind != F_STR || (f->flags & FL_KEY) || f->st != S_CHAR || f->u8_left) return 0;
+    int max = j->s->nodes[f->node].max_len;
+    return max < 0 || max - f->n >= chars;
+}
+
+int c12_jsonc_plain_bytes(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = b[i];
+        if (c < 0x20 || c == '"' || c == '\\' || c == 0x7F) return 0;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c < 0xC2 || c > 0xF4) return 0;
+        size_t k = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+        unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80, hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+        if (i + k >= n) return 0; /* the character does not end in the token */
+        for (size_t m = 1; m <= k; m++, lo = 0x80, hi = 0xBF)
+            if (b[i + m] < lo || b[i + m] > hi) return 0;
+        i += k + 1;
+    }
+    return 1;
+}

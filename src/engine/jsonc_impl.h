@@ -81,5 +81,11 @@ struct c12_jsonc {
 
 /* One byte: 1 when accepted. */
 int c12_jsonc_step(c12_jsonc *j, unsigned char b);
+/* 1 when the automaton is inside a string value, between characters, with
+ * room for at least `chars` more: any run of plain characters (no quote,
+ * backslash or control byte; whole UTF-8) is accepted there. */
+int c12_jsonc_in_plain_string(const c12_jsonc *j, int chars);
+/* 1 when bytes[0..n) are such a run. */
+int c12_jsonc_plain_bytes(const unsigned char *b, size_t n);
 
 #endif

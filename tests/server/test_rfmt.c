@@ -235,6 +235,84 @@ static void test_limits(void **state)
     no("{}", n);
 }
 
+/* The mask (a walk of the sorted vocabulary with undo records, and the
+ * plain-string shortcut) against feeding each token alone after the text so
+ * far, along random paths through what the mask allows. */
+#define NT 400
+static void check_mask(const char *sch, unsigned seed)
+{
+    static const char *alpha[] = {"{", "}", "\"", "a", "b", ":", " ", "\n", "1", "0", "-", ".", "e", ",", "[", "]",
+                                  "\\", "u", "n", "t", "r", "l", "f", "s", "\xc3", "\xa9", "x", "d", "g", "k"};
+    const int na = sizeof alpha / sizeof alpha[0];
+    char *text[NT];
+    size_t len[NT];
+    int32_t eog = NT - 1;
+    for (int i = 0; i < NT; i++) { /* tokens of 1 to 4 pieces, a few words, one end-of-generation token */
+        char b[32] = "";
+        seed = seed * 1103515245u + 12345u;
+        int k = 1 + (int)((seed >> 16) % 4);
+        for (int m = 0; m < k; m++) {
+            seed = seed * 1103515245u + 12345u;
+            strcat(b, alpha[(seed >> 16) % (unsigned)na]);
+        }
+        if (i < 12) snprintf(b, sizeof b, "%s", (const char *[]){"\"name\"", "\"kind\"", "cat", "dog", "true",
+                                                                 "null", "\"}", "\",", "\":", "\u00e9", "\xc3\xa9t",
+                                                                 "\"pets\""}[i]);
+        text[i] = c12_strdup(b);
+        len[i] = i == eog ? 0 : strlen(b);
+    }
+    c12_jsonc_vocab *v;
+    c12_err e;
+    assert_int_equal(c12_jsonc_vocab_from_pieces((const char *const *)text, len, NT, &eog, 1, &v, &e), C12_OK);
+    c12_jsonc_schema *s = schema(sch);
+    c12_jsonc *j;
+    assert_int_equal(c12_jsonc_new(s, &j, &e), C12_OK);
+    char hist[4096] = "";
+    float logits[NT];
+    for (int step = 0; step < 60; step++) {
+        for (int i = 0; i < NT; i++) logits[i] = 0;
+        int allowed = c12_jsonc_mask(v, j, logits), counted = 0;
+        for (int i = 0; i < NT; i++) {
+            int ok;
+            if (i == eog) ok = run(s, hist) == 2;
+            else {
+                char t[4200];
+                snprintf(t, sizeof t, "%s%s", hist, text[i]);
+                ok = run(s, t) != 0;
+            }
+            if (ok != (logits[i] == 0))
+                fail_msg("schema %s after '%s': token '%s' mask %g, feeding says %d", sch, hist, text[i], logits[i], ok);
+            counted += ok;
+        }
+        assert_int_equal(allowed, counted);
+        if (!allowed || logits[eog] == 0) break;
+        int pick;
+        do {
+            seed = seed * 1103515245u + 12345u;
+            pick = (int)((seed >> 16) % NT);
+        } while (logits[pick] != 0);
+        strcat(hist, text[pick]);
+        assert_true(c12_jsonc_feed(j, text[pick], len[pick]));
+    }
+    c12_jsonc_free(j);
+    c12_jsonc_schema_free(s);
+    c12_jsonc_vocab_free(v);
+    for (int i = 0; i < NT; i++) c12_free(text[i]);
+}
+
+static void test_mask_matches_feeding(void **state)
+{
+    (void)state;
+    for (unsigned seed = 1; seed <= 6; seed++) {
+        check_mask("{}", seed);
+        check_mask("{\"type\": \"object\"}", seed);
+        check_mask("{\"properties\": {\"name\": {\"type\": \"string\"}, \"kind\": {\"enum\": [\"cat\", \"dog\"]}, "
+                   "\"pets\": {\"type\": \"array\", \"items\": {\"type\": [\"number\", \"null\"]}}}, "
+                   "\"required\": [\"name\", \"kind\", \"pets\"]}", seed);
+        check_mask("{\"type\": \"string\", \"maxLength\": 5}", seed);
+    }
+}
+
 /* response_format itself */
 static void test_read(void **state)
 {
@@ -303,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_any_json), cmocka_unit_test(test_objects), cmocka_unit_test(test_arrays_and_strings),
         cmocka_unit_test(test_enum_const_anyof_refs), cmocka_unit_test(test_refusals), cmocka_unit_test(test_limits),
         cmocka_unit_test(test_read), cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_mask_matches_feeding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
