@@ -45,11 +45,12 @@ static void analyse(c12_gen_job *job)
     ch->route.analysis = &ch->analysis;
 }
 
-/* Output tokens to expect: the policy's plan, capped by max_tokens. */
+/* Output tokens to expect: the policy's plan, capped by max_tokens, for each of the n choices. */
 static double expected_out(const c12_gen_job *job, const c12_policy *pol)
 {
     double e = c12_policy_out_tokens(pol, &job->choice.analysis);
-    return job->breq.gen.max_tokens > 0 ? fmin(e, (double)job->breq.gen.max_tokens) : e;
+    e = job->breq.gen.max_tokens > 0 ? fmin(e, (double)job->breq.gen.max_tokens) : e;
+    return e * (job->q.n > 1 ? job->q.n : 1);
 }
 
 static int resident(const c12_gen_job *job, int idx) { return c12_pool_state(job->srv->pool, idx) == C12_MODEL_LOADED; }
