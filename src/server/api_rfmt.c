@@ -153,7 +153,7 @@ static c12_rc array(cx *c, const json_t *sch, int node, int depth)
     int child = -1, mn = 0, mx = -1;
     c12_rc rc;
     if (items && !json_is_object(items) && !json_is_boolean(items))
-        return unsupported(c, "the keyword", "items (as a list: use prefixItems-free arrays)");
+        return unsupported(c, "the keyword", "items (as a list of schemas)");
     if (items && (rc = compile(c, items, depth + 1, &child))) return rc;
     if (!items) child = 0; /* any value */
     if ((rc = count(c, sch, "minItems", &mn)) || (rc = count(c, sch, "maxItems", &mx))) return rc;
