@@ -22,7 +22,7 @@
 #define C12_JSONC_MAX_ALTS 8
 #define C12_JSONC_MAX_DEPTH 32   /* open containers, strings, numbers at once */
 #define C12_JSONC_MAX_LITERAL 256 /* bytes of one enum/const value or property name */
-#define C12_JSONC_WS_MAX 24      /* blanks in a row between tokens of the JSON */
+#define C12_JSONC_WS_MAX 24      /* blanks in a row between tokens of the JSON (two newlines at most, no \r) */
 #define C12_JSONC_NUM_MAX 32     /* bytes of one number */
 
 /* The JSON types a node allows (bits). */

@@ -230,7 +230,7 @@ static int str_char_start(c12_jsonc *j, jsonc_frame *f)
     if (f->flags & FL_KEY) return 1;
     const jsonc_node *n = node_of(j, f);
     if (n->max_len >= 0 && f->n >= n->max_len) return 0;
-    f->n++;
+    if (f->n < 65535) f->n++; /* past it only maxLength could tell, and it is at most 65535 */
     return 1;
 }
 
@@ -319,10 +319,14 @@ static int num_step(jsonc_frame *f, unsigned char b)
 
 /* ---- containers ---- */
 
-static int blank(c12_jsonc *j)
+/* Blanks between tokens: at most C12_JSONC_WS_MAX in a row, two of them
+ * newlines, no carriage returns (valid JSON, but a model that likes them
+ * would fill every run with them). */
+static int blank(c12_jsonc *j, unsigned char b)
 {
-    if (j->ws >= C12_JSONC_WS_MAX) return 0;
+    if (j->ws >= C12_JSONC_WS_MAX || b == '\r' || (b == '\n' && j->nl >= 2)) return 0;
     j->ws++;
+    j->nl += b == '\n';
     return 1;
 }
 
@@ -347,7 +351,7 @@ static int obj_may_close(const c12_jsonc *j, const jsonc_frame *o)
 
 static int obj_step(c12_jsonc *j, jsonc_frame *o, unsigned char b)
 {
-    if (is_ws(b) && o->st != O_KEY) return blank(j);
+    if (is_ws(b) && o->st != O_KEY) return blank(j, b);
     switch (o->st) {
     case O_START:
         if (b == '}' && obj_may_close(j, o)) break;
@@ -379,7 +383,7 @@ static int obj_step(c12_jsonc *j, jsonc_frame *o, unsigned char b)
 
 static int arr_step(c12_jsonc *j, jsonc_frame *a, unsigned char b)
 {
-    if (is_ws(b)) return blank(j);
+    if (is_ws(b)) return blank(j, b);
     const jsonc_node *n = node_of(j, a);
     int more = n->max_items < 0 || a->n < n->max_items;
     switch (a->st) {
@@ -405,8 +409,8 @@ int c12_jsonc_step(c12_jsonc *j, unsigned char b)
     for (;;) {
         if (!j->depth) {
             if (j->root == R_DONE) return 0; /* complete: only the end of generation (no trailing blanks to burn) */
-            if (is_ws(b)) return blank(j);
-            j->ws = 0;
+            if (is_ws(b)) return blank(j, b);
+            j->ws = j->nl = 0;
             return start_value(j, j->s->root, b);
         }
         jsonc_frame *f = top(j);
@@ -424,10 +428,10 @@ int c12_jsonc_step(c12_jsonc *j, unsigned char b)
             value_done(j);
             continue;
         case F_OBJ:
-            if (!is_ws(b)) j->ws = 0;
+            if (!is_ws(b)) j->ws = j->nl = 0;
             return obj_step(j, f, b);
         case F_ARR:
-            if (!is_ws(b)) j->ws = 0;
+            if (!is_ws(b)) j->ws = j->nl = 0;
             return arr_step(j, f, b);
         default: return 0;
         }

@@ -66,7 +66,7 @@ enum { R_START = 0, R_DONE };
 /* What one byte may change: restored to walk back up the vocabulary's trie. */
 typedef struct jsonc_undo {
     int depth;
-    uint8_t root, ws;
+    uint8_t root, ws, nl;
     jsonc_frame f[JSONC_UNDO_FRAMES];
 } jsonc_undo;
 
@@ -74,7 +74,7 @@ struct c12_jsonc {
     const c12_jsonc_schema *s;
     int depth;
     uint8_t root;   /* R_START, R_DONE */
-    uint8_t ws;     /* blanks in a row */
+    uint8_t ws, nl; /* blanks in a row, newlines among them */
     jsonc_frame f[C12_JSONC_MAX_DEPTH];
     jsonc_undo *undo; /* [JSONC_TOKEN_MAX + 1]: the mask's scratch */
 };

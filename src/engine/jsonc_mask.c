@@ -226,14 +226,14 @@ c12_rc c12_jsonc_vocab_from_pieces(const char *const *text, const size_t *len, i
 static void save(const c12_jsonc *j, jsonc_undo *u)
 {
     int base = j->depth > JSONC_UNDO_FRAMES ? j->depth - JSONC_UNDO_FRAMES : 0;
-    u->depth = j->depth, u->root = j->root, u->ws = j->ws;
+    u->depth = j->depth, u->root = j->root, u->ws = j->ws, u->nl = j->nl;
     memcpy(u->f, j->f + base, sizeof *u->f * (size_t)(j->depth - base));
 }
 
 static void restore(c12_jsonc *j, const jsonc_undo *u)
 {
     int base = u->depth > JSONC_UNDO_FRAMES ? u->depth - JSONC_UNDO_FRAMES : 0;
-    j->depth = u->depth, j->root = u->root, j->ws = u->ws;
+    j->depth = u->depth, j->root = u->root, j->ws = u->ws, j->nl = u->nl;
     memcpy(j->f + base, u->f, sizeof *u->f * (size_t)(u->depth - base));
 }
 

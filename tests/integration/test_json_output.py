@@ -256,9 +256,15 @@ def test_refused_n_and_tools(san):
 
 
 def test_constrained_under_the_sanitizers(san):
-    st, h, r = post(san, "/v1/chat/completions", {"model": SMOL, "messages": [{"role": "user", "content": "hi"}],
-                                                   "max_tokens": 6, "n": 2, "temperature": 0.7,
-                                                   "response_format": {"type": "json_object"}})
-    assert st == 200 and len(r["choices"]) == 2
+    body = {"model": SMOL, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 6, "n": 2,
+            "temperature": 0.7, "seed": 2, "response_format": {"type": "json_object"}}
+    st, h, r = post(san, "/v1/chat/completions", body)
+    assert st == 200 and len(r["choices"]) == 2 and h["x-c12-route"].endswith("; json")
     for ch in r["choices"]:
         assert ch["message"]["content"].lstrip().startswith("{")
+    # streamed on another thread: the same choices (the vocabulary's index is built once, under a lock)
+    text = {}
+    for ev in client(san).chat.completions.create(**body, stream=True):
+        for ch in ev.choices:
+            text[ch.index] = text.get(ch.index, "") + (ch.delta.content or "")
+    assert text == {i: ch["message"]["content"] for i, ch in enumerate(r["choices"])}

@@ -223,6 +223,9 @@ static void test_limits(void **state)
     memset(t, ' ', C12_JSONC_WS_MAX + 1);
     strcpy(t + C12_JSONC_WS_MAX + 1, "{}");
     no("{}", t);
+    yes("{}", "{\n\n  \"a\":\t1}");
+    no("{}", "{\n\n\n");           /* three newlines in a row */
+    no("{}", "{\r\n");              /* no carriage returns */
     char d[128] = "";
     for (int i = 0; i < C12_JSONC_MAX_DEPTH; i++) strcat(d, "[");
     incomplete("{}", d);
