@@ -135,9 +135,9 @@ def test_parse_streamed(srv, model):
 
 def test_json_object_with_a_prompt_that_invites_prose(srv):
     c = client(srv)
-    prose = [{"role": "user", "content": "Tell me a short story about a cat, in plain prose."}]
+    prose = [{"role": "user", "content": "Describe a cat in two sentences of plain prose, no lists."}]
     r = c.chat.completions.create(model=QWEN, messages=prose, response_format={"type": "json_object"},
-                                  temperature=0, max_tokens=200)
+                                  temperature=0, max_tokens=300)
     ch = r.choices[0]
     assert ch.finish_reason == "stop", ch.message.content
     assert isinstance(json.loads(ch.message.content), dict)
