@@ -6,7 +6,7 @@
  * required keys, a string past maxLength, invalid UTF-8 or escapes, a lone
  * surrogate or NUL escape (jansson and pydantic refuse those), a run of
  * blanks longer than C12_JSONC_WS_MAX, nesting past C12_JSONC_MAX_DEPTH,
- * anything after the complete value.
+ * more than one space before the value, anything after it.
  * A number or literal has no closing byte: it ends when the next byte
  * cannot continue it, which is then fed to the value around it. */
 #include <string.h>
@@ -409,7 +409,8 @@ int c12_jsonc_step(c12_jsonc *j, unsigned char b)
     for (;;) {
         if (!j->depth) {
             if (j->root == R_DONE) return 0; /* complete: only the end of generation (no trailing blanks to burn) */
-            if (is_ws(b)) return blank(j, b);
+            /* before the value, one space at most (an SPM vocabulary's "▁{"): the reply starts with it */
+            if (is_ws(b)) return b == ' ' && !j->ws ? blank(j, b) : 0;
             j->ws = j->nl = 0;
             return start_value(j, j->s->root, b);
         }

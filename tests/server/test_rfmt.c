@@ -105,7 +105,9 @@ static void test_any_json(void **state)
     no(any, "{} {}");
     no(any, "1 2");
     no(any, "{} ");              /* nothing after the value: the end of generation only */
-    yes(any, "\n {}");
+    yes(any, " {}");
+    no(any, "\n{}");              /* before the value: one space at most */
+    no(any, "  {}");
 }
 
 static void test_objects(void **state)
@@ -215,13 +217,12 @@ static void test_refusals(void **state)
 static void test_limits(void **state)
 {
     (void)state;
-    char t[256];
-    memset(t, ' ', C12_JSONC_WS_MAX);
-    strcpy(t + C12_JSONC_WS_MAX, "{}");
+    char t[256] = "[";
+    memset(t + 1, ' ', C12_JSONC_WS_MAX);
+    strcpy(t + 1 + C12_JSONC_WS_MAX, "1]");
     yes("{}", t);
-    t[0] = ' ';
-    memset(t, ' ', C12_JSONC_WS_MAX + 1);
-    strcpy(t + C12_JSONC_WS_MAX + 1, "{}");
+    memset(t + 1, ' ', C12_JSONC_WS_MAX + 1);
+    strcpy(t + 2 + C12_JSONC_WS_MAX, "1]");
     no("{}", t);
     yes("{}", "{\n\n  \"a\":\t1}");
     no("{}", "{\n\n\n");           /* three newlines in a row */
