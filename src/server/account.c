@@ -106,6 +106,7 @@ static c12_rc choices(c12_gen_job *job, tap *t, c12_backend_result *res, c12_err
             break;
         job->results[i] = r;
         sum.n_prompt = r.n_prompt;
+        if (!i) sum.n_cached = r.n_cached; /* the prompt counts once: as the first choice found it */
         sum.n_completion += r.n_completion;
         sum.finish = r.finish;
         sum.prefill_s += r.prefill_s;
