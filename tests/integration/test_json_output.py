@@ -20,13 +20,12 @@ import urllib.error
 import urllib.request
 from typing import List, Optional
 
-import openai
 import pydantic
 from openai.lib._pydantic import to_strict_json_schema
 import pytest
 
-from conftest import model_path
-from server_helpers import Server
+
+from server_helpers import Server, need_models, sdk_client
 
 QWEN = "qwen2.5-coder-1.5b"
 SMOL = "smollm2-135m"
@@ -56,15 +55,10 @@ class Person(pydantic.BaseModel):
 ASK = [{"role": "user", "content": "Invent a person who has two pets. Give their name, age, email and pets."}]
 
 
-def need(*names):
-    for n in names:
-        if not model_path(n).exists():
-            pytest.skip(f"{n} is not in the model cache; run: c12 models pull {n}")
-
 
 @pytest.fixture(scope="module")
 def srv(c12):
-    need(QWEN, SMOL)
+    need_models(QWEN, SMOL)
     s = Server(c12, CONFIG)
     yield s
     s.stop()
@@ -72,14 +66,11 @@ def srv(c12):
 
 @pytest.fixture(scope="module")
 def san(c12_san):
-    need(SMOL)
+    need_models(SMOL)
     s = Server(c12_san, SAN_CONFIG)
     yield s
     s.stop()
 
-
-def client(srv):
-    return openai.OpenAI(base_url=srv.url + "/v1", api_key="unused", max_retries=0, timeout=300)
 
 
 def post(srv, path, body, headers=None):
@@ -108,7 +99,7 @@ def rows(srv, ids):
 
 @pytest.mark.parametrize("model", [QWEN, SMOL])
 def test_parse_with_a_pydantic_model(srv, model):
-    r = client(srv).chat.completions.parse(model=model, messages=ASK, response_format=Person, temperature=0,
+    r = sdk_client(srv).chat.completions.parse(model=model, messages=ASK, response_format=Person, temperature=0,
                                            max_tokens=300)
     ch = r.choices[0]
     assert ch.finish_reason == "stop", ch.message.content
@@ -120,7 +111,7 @@ def test_parse_with_a_pydantic_model(srv, model):
 
 @pytest.mark.parametrize("model", [QWEN, SMOL])
 def test_parse_streamed(srv, model):
-    with client(srv).chat.completions.stream(model=model, messages=ASK, response_format=Person, temperature=0,
+    with sdk_client(srv).chat.completions.stream(model=model, messages=ASK, response_format=Person, temperature=0,
                                              max_tokens=300) as s:
         final = s.get_final_completion()
     p = final.choices[0].message.parsed
@@ -128,13 +119,13 @@ def test_parse_streamed(srv, model):
     # the same text as the plain request (greedy)
     rf = {"type": "json_schema", "json_schema": {"name": "Person", "strict": True,
                                                  "schema": to_strict_json_schema(Person)}}
-    plain = client(srv).chat.completions.create(model=model, messages=ASK, temperature=0, max_tokens=300,
+    plain = sdk_client(srv).chat.completions.create(model=model, messages=ASK, temperature=0, max_tokens=300,
                                                 response_format=rf, extra_headers={"x-c12-cache": "no"})
     assert plain.choices[0].message.content == final.choices[0].message.content
 
 
 def test_json_object_with_a_prompt_that_invites_prose(srv):
-    c = client(srv)
+    c = sdk_client(srv)
     prose = [{"role": "user", "content": "Describe a cat in two sentences of plain prose, no lists."}]
     r = c.chat.completions.create(model=QWEN, messages=prose, response_format={"type": "json_object"},
                                   temperature=0, max_tokens=300)
@@ -152,7 +143,7 @@ def test_json_object_with_a_prompt_that_invites_prose(srv):
 
 
 def test_completions_take_response_format(srv):
-    r = client(srv).completions.create(model=QWEN, prompt="The capital of France, as JSON:", max_tokens=60,
+    r = sdk_client(srv).completions.create(model=QWEN, prompt="The capital of France, as JSON:", max_tokens=60,
                                        temperature=0, extra_body={"response_format": {"type": "json_object"}})
     assert r.choices[0].finish_reason == "stop"
     assert isinstance(json.loads(r.choices[0].text), dict)
@@ -182,7 +173,7 @@ def test_ledger_route_and_cache(srv):
 # ---- n > 1 ----
 
 def test_n_choices_plain(srv):
-    c = client(srv)
+    c = sdk_client(srv)
     kw = dict(model=SMOL, messages=[{"role": "user", "content": "Name an animal."}], max_tokens=12)
     one = c.chat.completions.create(**kw, temperature=0)
     r = c.chat.completions.create(**kw, n=3, temperature=1.0, seed=7)
@@ -201,7 +192,7 @@ def test_n_choices_plain(srv):
 
 
 def test_n_choices_streamed_and_completions(srv):
-    c = client(srv)
+    c = sdk_client(srv)
     kw = dict(model=SMOL, messages=[{"role": "user", "content": "Name an animal."}], max_tokens=12, n=2,
               temperature=1.0, seed=11)
     plain = c.chat.completions.create(**kw)
@@ -223,7 +214,7 @@ def test_n_choices_streamed_and_completions(srv):
 
 
 def test_n_with_json(srv):
-    r = client(srv).chat.completions.create(model=SMOL, messages=ASK, n=2, temperature=0.9, seed=1, max_tokens=200,
+    r = sdk_client(srv).chat.completions.create(model=SMOL, messages=ASK, n=2, temperature=0.9, seed=1, max_tokens=200,
                                             response_format={"type": "json_object"})
     for ch in r.choices:
         if ch.finish_reason == "stop":
@@ -264,7 +255,7 @@ def test_constrained_under_the_sanitizers(san):
         assert ch["message"]["content"].lstrip().startswith("{")
     # streamed on another thread: the same choices (the vocabulary's index is built once, under a lock)
     text = {}
-    for ev in client(san).chat.completions.create(**body, stream=True):
+    for ev in sdk_client(san).chat.completions.create(**body, stream=True):
         for ch in ev.choices:
             text[ch.index] = text.get(ch.index, "") + (ch.delta.content or "")
     assert text == {i: ch["message"]["content"] for i, ch in enumerate(r["choices"])}
