@@ -16,35 +16,10 @@
  *  - tied output embeddings unless the file has output.weight. */
 #include <math.h>
 
-#include "base/c12_alloc.h"
 #include "model.h"
-#include "vecops.h"
 
 #define GEMMA3_SWA_PERIOD 6
 #define GEMMA3_LOCAL_BASE 10000.0f
-
-/* Per-layer local/global split: an array of booleans, or a period. */
-static c12_rc swa_layers(c12_model *m, c12_err *err)
-{
-    c12_hparams *hp = &m->hp;
-    const gguf_kv *kv = gguf_find(m->gguf, "gemma3.attention.sliding_window_pattern");
-    if (kv && kv->type == GGUF_T_ARRAY) {
-        if (kv->arr_type != GGUF_T_BOOL || kv->arr_n != (uint64_t)hp->n_layer)
-            return c12_fail(err, C12_ERR_FORMAT,
-                            "model: sliding_window_pattern must be %d booleans", hp->n_layer);
-        for (int il = 0; il < hp->n_layer; il++)
-            m->layers[il].is_swa = ((const uint8_t *)kv->arr_data)[il] != 0;
-        return C12_OK;
-    }
-    hp->swa_period = GEMMA3_SWA_PERIOD;
-    c12_rc rc = c12_hp_int(m, "attention.sliding_window_pattern", &hp->swa_period, 1, err);
-    if (rc) return rc;
-    /* period 0: every layer local, as llama.cpp's set_swa_pattern */
-    for (int il = 0; il < hp->n_layer; il++)
-        m->layers[il].is_swa =
-            hp->swa_period == 0 || il % hp->swa_period < hp->swa_period - 1;
-    return C12_OK;
-}
 
 /* Keys llama.cpp honours for gemma3 that C12 does not implement: refuse them
  * rather than compute something else. */
@@ -61,20 +36,11 @@ static c12_rc refuse_unsupported(c12_model *m, c12_err *err)
     return C12_OK;
 }
 
-static c12_rc require_norms(const c12_model *m, c12_err *err)
-{
-    for (int il = 0; il < m->hp.n_layer; il++) {
-        const c12_layer *L = &m->layers[il];
-        if (!L->ffn_norm || !L->q_norm || !L->k_norm || !L->post_attn_norm || !L->post_ffn_norm)
-            return c12_fail(err, C12_ERR_FORMAT, "model: gemma3 layer %d lacks a norm tensor", il);
-    }
-    return C12_OK;
-}
-
 static c12_rc gemma3_load(c12_model *m, c12_err *err)
 {
     c12_rc rc = c12_load_llama_like(m, err);
-    if (!rc) rc = require_norms(m, err);
+    const unsigned parts = C12_L_FFN_NORM | C12_L_QK_NORM | C12_L_POST_NORMS;
+    if (!rc) rc = c12_layers_check(m, parts, parts, err);
     if (!rc) rc = refuse_unsupported(m, err);
     if (rc) return rc;
     c12_hparams *hp = &m->hp;
@@ -90,11 +56,8 @@ static c12_rc gemma3_load(c12_model *m, c12_err *err)
     if ((rc = c12_hp_int(m, "attention.sliding_window", &hp->sliding_window, 1, err))) return rc;
     hp->rope_base_local = GEMMA3_LOCAL_BASE;
     if ((rc = c12_hp_float(m, "rope.freq_base_swa", &hp->rope_base_local, 1, err))) return rc;
-    if (hp->sliding_window > 0 && (rc = swa_layers(m, err))) return rc;
-    m->gelu_table = c12_malloc(sizeof(float) * C12_GELU_TABLE_N);
-    if (!m->gelu_table) return c12_fail(err, C12_ERR_NOMEM, "model: no memory for GELU table");
-    c12_gelu_table_fill(m->gelu_table);
-    return C12_OK;
+    if (hp->sliding_window > 0 && (rc = c12_swa_layers(m, GEMMA3_SWA_PERIOD, err))) return rc;
+    return c12_gelu_table_new(m, err);
 }
 
 const c12_arch c12_arch_gemma3 = {.name = "gemma3", .load = gemma3_load};

@@ -10,12 +10,12 @@
  * The output matrix is separate in the larger files and tied to the
  * embeddings in the small ones; c12_load_llama_like handles both. llama.cpp
  * also accepts an output bias, which no Qwen2 GGUF we know has: refused
- * rather than silently ignored. */
-#include "gguf.h"
+ * (model.c refuses every tensor no loader bound). */
 #include "model.h"
 
 static c12_rc qwen2_load(c12_model *m, c12_err *err)
 {
+    m->hp.norm = C12_NORM_RMS;
     c12_rc rc = c12_load_llama_like(m, err);
     if (rc) return rc;
     m->hp.rope = C12_ROPE_NEOX;
@@ -23,12 +23,8 @@ static c12_rc qwen2_load(c12_model *m, c12_err *err)
     if (m->hp.n_rot != m->hp.head_dim)
         return c12_fail(err, C12_ERR_FORMAT, "model: qwen2 rotates whole heads (rope dims %d != %d)",
                         m->hp.n_rot, m->hp.head_dim);
-    if (gguf_tensor_find(m->gguf, "output.bias"))
-        return c12_fail(err, C12_ERR_UNSUPPORTED, "model: an output bias is not supported");
-    for (int il = 0; il < m->hp.n_layer; il++)
-        if (!m->layers[il].ffn_norm)
-            return c12_fail(err, C12_ERR_FORMAT, "model: blk.%d.ffn_norm.weight is missing", il);
-    return C12_OK;
+    if ((rc = c12_refuse_rope_scaling(m, err))) return rc;
+    return c12_layers_check(m, C12_L_FFN_NORM | C12_L_QKV_BIAS, C12_L_FFN_NORM, err);
 }
 
 const c12_arch c12_arch_qwen2 = {.name = "qwen2", .load = qwen2_load};

@@ -2,15 +2,22 @@
  *
  * For a batch of n tokens (a prompt chunk, or one token while decoding):
  *   x = embed(tokens)                       (gemma: * sqrt(n_embd))
+ *   x += P[pos]                             (learned positions: gpt2)
  *   for each layer:
- *     h = rmsnorm(x) -> q, k, v = Wq h, Wk h, Wv h (+ bias: qwen2)
- *     per-head rmsnorm of q and k (gemma3), rotary positions on q and k
+ *     h = norm(x) -> q, k, v = Wq h, Wk h, Wv h (+ biases: qwen2, gpt2...)
+ *         norm: rmsnorm(x) * w, or layernorm(x) * w + b (gpt2, starcoder2, stablelm)
+ *         Wq, Wk, Wv may be row views of one fused matrix (phi3, gpt2)
+ *     per-head rmsnorm of q and k (gemma3, qwen3), rotary positions on the
+ *     first n_rot dims of each head of q and k (none: gpt2; llama3 divides
+ *     each pair's frequency by rope_freqs[i])
  *     append k, v to the cache; attend over the cache (causal; sliding
- *     window on local layers), o = Wo attn  (post-norm: gemma3)
+ *     window on local layers; scores soft-capped: gemma2),
+ *     o = Wo attn (+ bias)  (post-norm: gemma2/3)
  *     x += o
- *     h = rmsnorm(x) -> f = Wdown(act(Wgate h) * Wup h)  (post-norm: gemma3)
+ *     h = norm(x) -> f = Wdown(act(Wgate h) * (Wup h + b)) (+ b)  (post-norm: gemma2/3)
+ *         or, without a gate (gpt2, starcoder2), f = Wdown gelu(Wup h + b) + b
  *     x += f
- *   logits = Wout rmsnorm(x)
+ *   logits = Wout norm(x)                   (soft-capped: gemma2)
  * Matrix products quantize the activations once to the weight's vec_dot_type
  * and run integer dot products (quant.h), split across the thread pool. */
 #include <math.h>
@@ -27,6 +34,56 @@ static void rmsnorm(float *out, const float *x, const float *w, int n, float eps
     float scale = 1.0f / sqrtf((float)(ss / n) + eps);
     for (int i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
 }
+
+/* LayerNorm as ggml_norm: the mean through a double sum; the variance of
+ * x - mean summed 16 lanes at a time, each 16 reduced in AVX-512's tree
+ * (8+8, 4+4, 2+2, 1+1) and added in double; then * w and + b, each rounded. */
+static void layernorm(float *out, const float *x, const float *w, const float *b, int n, float eps)
+{
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += (double)x[i];
+    const float mean = (float)sum / (float)n;
+    double var = 0.0;
+    int i = 0;
+    for (; i + 15 < n; i += 16) {
+        float l[16];
+        for (int j = 0; j < 16; j++) {
+            out[i + j] = x[i + j] - mean;
+            l[j] = out[i + j] * out[i + j];
+        }
+        for (int w2 = 8; w2 >= 1; w2 /= 2)
+            for (int j = 0; j < w2; j++) l[j] = l[j] + l[j + w2];
+        var += (double)l[0];
+    }
+    for (; i < n; i++) {
+        out[i] = x[i] - mean;
+        var += (double)(out[i] * out[i]);
+    }
+    const float scale = 1.0f / sqrtf((float)(var / n) + eps);
+    for (int k = 0; k < n; k++) {
+        out[k] = out[k] * scale * w[k];
+        if (b) out[k] += b[k];
+    }
+}
+
+/* The model's norm of each of n rows of x (d wide) into out. */
+static void norm_rows(const c12_hparams *hp, float *out, const float *x, const float *w, const float *b,
+                      int n_rows, int d)
+{
+    for (int t = 0; t < n_rows; t++) {
+        float *o = out + (size_t)t * d;
+        if (hp->norm == C12_NORM_LAYER) {
+            layernorm(o, x + (size_t)t * d, w, b, d, hp->norm_eps);
+            continue;
+        }
+        rmsnorm(o, x + (size_t)t * d, w, d, hp->norm_eps);
+        if (b)
+            for (int i = 0; i < d; i++) o[i] += b[i];
+    }
+}
+
+/* cap * tanh(x / cap), as ggml's scale, tanh, scale */
+static float softcap(float x, float cap) { return tanhf(x * (1.0f / cap)) * cap; }
 
 /* ---- matrix products: y[t] = W x[t] for up to 3 matrices sharing x ---- */
 
@@ -96,14 +153,17 @@ static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_wei
 /* ---- rotary position embedding ---- */
 
 static void rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float base,
-                 c12_rope_kind kind)
+                 c12_rope_kind kind, const float *freq_div)
 {
+    if (kind == C12_ROPE_NONE) return;
     float theta_scale = powf(base, -2.0f / (float)n_rot);
     for (int h = 0; h < n_heads; h++) {
         float *x = v + (size_t)h * head_dim;
         float theta = (float)pos;
         for (int i = 0; i < n_rot / 2; i++) {
-            float c = cosf(theta), sn = sinf(theta);
+            /* llama3: pair i turns at theta / rope_freqs[i] */
+            float th = freq_div ? theta / freq_div[i] : theta;
+            float c = cosf(th), sn = sinf(th);
             /* NORM rotates adjacent pairs, NEOX pairs i and i + n_rot/2 */
             int a = kind == C12_ROPE_NORM ? 2 * i : i;
             int b = kind == C12_ROPE_NORM ? 2 * i + 1 : i + n_rot / 2;
@@ -147,7 +207,9 @@ static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint1
     for (int p = 0; p < n; p++) {
         sc[p] = -INFINITY;
         if (p < start || p > pos) continue;
-        sc[p] = vo->dot_f16(hd, kc + (size_t)p * kvd, q16) * hp->attn_scale;
+        float qk = vo->dot_f16(hd, kc + (size_t)p * kvd, q16);
+        if (hp->attn_softcap > 0.0f) qk = softcap(qk, hp->attn_softcap);
+        sc[p] = qk * hp->attn_scale;
         if (sc[p] > mx) mx = sc[p];
     }
     const float inv = (float)(1.0 / vo->softmax_exp(n, sc, sc, mx));
@@ -188,8 +250,7 @@ static void attention_block(c12_session *s, int il, int n, int pos0)
     const c12_hparams *hp = &s->m->hp;
     const c12_layer *L = &s->m->layers[il];
     int d = hp->n_embd, qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
-    for (int t = 0; t < n; t++)
-        rmsnorm(s->xb + (size_t)t * d, s->x + (size_t)t * d, L->attn_norm, d, hp->norm_eps);
+    norm_rows(hp, s->xb, s->x, L->attn_norm, L->attn_norm_b, n, d);
     matmul(s, n, s->xb, 3, &L->wq, s->q, &L->wk, s->k, &L->wv, s->v);
     add_bias(s->q, L->bq, n, qd);
     add_bias(s->k, L->bk, n, kvd);
@@ -199,8 +260,8 @@ static void attention_block(c12_session *s, int il, int n, int pos0)
         float *q = s->q + (size_t)t * qd, *k = s->k + (size_t)t * kvd;
         if (L->q_norm) head_norm(q, hp->n_head, hp->head_dim, L->q_norm, hp->norm_eps);
         if (L->k_norm) head_norm(k, hp->n_head_kv, hp->head_dim, L->k_norm, hp->norm_eps);
-        rope(q, hp->n_head, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope);
-        rope(k, hp->n_head_kv, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope);
+        rope(q, hp->n_head, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope, s->m->rope_freqs);
+        rope(k, hp->n_head_kv, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope, s->m->rope_freqs);
         if (hp->q_scale != 1.0f)
             for (int i = 0; i < qd; i++) q[i] *= hp->q_scale;
         uint16_t *kc = s->k_cache + ((size_t)il * s->ctx_pad + pos0 + t) * kvd;
@@ -213,6 +274,7 @@ static void attention_block(c12_session *s, int il, int n, int pos0)
     attn_job j = {.s = s, .L = L, .il = il, .n_tok = n, .pos0 = pos0};
     c12_tpool_run_range(s->pool, attn_heads, &j, (int64_t)n * hp->n_head, 1);
     matmul(s, n, s->att_out, 1, &L->wo, s->xb2, NULL, NULL, NULL, NULL);
+    add_bias(s->xb2, L->bo, n, d);
     for (int t = 0; t < n; t++) {
         float *o = s->xb2 + (size_t)t * d;
         if (L->post_attn_norm) rmsnorm(o, o, L->post_attn_norm, d, hp->norm_eps);
@@ -225,15 +287,26 @@ static void ffn_block(c12_session *s, int il, int n)
     const c12_hparams *hp = &s->m->hp;
     const c12_layer *L = &s->m->layers[il];
     int d = hp->n_embd, ff = hp->n_ff;
-    for (int t = 0; t < n; t++)
-        rmsnorm(s->xb + (size_t)t * d, s->x + (size_t)t * d, L->ffn_norm, d, hp->norm_eps);
-    matmul(s, n, s->xb, 2, &L->w_gate, s->hb, &L->w_up, s->hb2, NULL, NULL);
-    for (int t = 0; t < n; t++) {
-        float *g = s->hb + (size_t)t * ff, *u = s->hb2 + (size_t)t * ff;
-        if (hp->act == C12_ACT_SILU) s->m->vops->swiglu(ff, g, g, u);
-        else s->m->vops->geglu(ff, g, g, u, s->m->gelu_table);
+    norm_rows(hp, s->xb, s->x, L->ffn_norm, L->ffn_norm_b, n, d);
+    if (hp->ffn_seq) { /* no gate: hb = gelu(Wup h + b), ggml's table GELU */
+        matmul(s, n, s->xb, 1, &L->w_up, s->hb, NULL, NULL, NULL, NULL);
+        add_bias(s->hb, L->b_up, n, ff);
+        const float *tab = s->m->gelu_table;
+        for (size_t i = 0; i < (size_t)n * ff; i++) {
+            float v = s->hb[i];
+            s->hb[i] = v <= -10.0f ? 0.0f : v >= 10.0f ? v : tab[c12_fp32_to_fp16(v)];
+        }
+    } else {
+        matmul(s, n, s->xb, 2, &L->w_gate, s->hb, &L->w_up, s->hb2, NULL, NULL);
+        add_bias(s->hb2, L->b_up, n, ff);
+        for (int t = 0; t < n; t++) {
+            float *g = s->hb + (size_t)t * ff, *u = s->hb2 + (size_t)t * ff;
+            if (hp->act == C12_ACT_SILU) s->m->vops->swiglu(ff, g, g, u);
+            else s->m->vops->geglu(ff, g, g, u, s->m->gelu_table);
+        }
     }
     matmul(s, n, s->hb, 1, &L->w_down, s->xb2, NULL, NULL, NULL, NULL);
+    add_bias(s->xb2, L->b_down, n, d);
     for (int t = 0; t < n; t++) {
         float *o = s->xb2 + (size_t)t * d;
         if (L->post_ffn_norm) rmsnorm(o, o, L->post_ffn_norm, d, hp->norm_eps);
@@ -251,17 +324,23 @@ void c12_forward(c12_session *s, const int32_t *tokens, int n, int logits_from)
         m->tok_embd.tt->to_float(row, s->x + (size_t)t * d, d);
         if (hp->embd_scale != 1.0f)
             for (int i = 0; i < d; i++) s->x[(size_t)t * d + i] *= hp->embd_scale;
+        if (m->pos_embd.data) { /* learned positions (n_ctx <= n_ctx_train: session.c) */
+            float *x = s->x + (size_t)t * d, *p = s->xb;
+            m->pos_embd.tt->to_float((const uint8_t *)m->pos_embd.data + (size_t)(pos0 + t) * m->pos_embd.row_bytes, p, d);
+            for (int i = 0; i < d; i++) x[i] += p[i];
+        }
     }
     for (int il = 0; il < hp->n_layer; il++) {
         attention_block(s, il, n, pos0);
         ffn_block(s, il, n);
     }
-    for (int t = 0; t < n; t++) {
-        s->tokens[pos0 + t] = tokens[t];
-        rmsnorm(s->xb + (size_t)t * d, s->x + (size_t)t * d, m->output_norm, d, hp->norm_eps);
-    }
+    for (int t = 0; t < n; t++) s->tokens[pos0 + t] = tokens[t];
+    norm_rows(hp, s->xb, s->x, m->output_norm, m->output_norm_b, n, d);
     s->n_past = pos0 + n;
-    if (logits_from < n)
-        matmul(s, n - logits_from, s->xb + (size_t)logits_from * d, 1, &m->output, s->logits,
-               NULL, NULL, NULL, NULL);
+    if (logits_from >= n) return;
+    matmul(s, n - logits_from, s->xb + (size_t)logits_from * d, 1, &m->output, s->logits, NULL,
+           NULL, NULL, NULL);
+    if (hp->final_softcap > 0.0f)
+        for (size_t i = 0; i < (size_t)(n - logits_from) * hp->n_vocab; i++)
+            s->logits[i] = softcap(s->logits[i], hp->final_softcap);
 }

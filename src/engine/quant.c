@@ -83,6 +83,22 @@ static const c12_type_traits TYPES_AVX512[C12_TYPE_MAX] = {
     [C12_TYPE_Q8_K] = ROW_Q8_K(c12_q8_K_from_float_avx2),
 };
 
+/* Q4_0 as llama.cpp multiplies it once repacked (ggml_gemv_q4_0_8x8_q8_0):
+ * per block an exact int32 sum, fused into one float accumulator times
+ * dx*dy, block by block (quant_scalar.c). AVX2 code in AVX-512 builds too. */
+#define ROW_Q4_0_R8(vd) ROW("q4_0", C12_QK, sizeof(c12_block_q4_0), c12_q4_0_to_float, c12_q4_0_from_float, C12_TYPE_Q8_0, vd)
+static const c12_type_traits Q4_0_R8[C12_ISA_COUNT] = {
+    ROW_Q4_0_R8(c12_q4_0_r8_vec_dot), ROW_Q4_0_R8(c12_q4_0_r8_vec_dot_avx2),
+    ROW_Q4_0_R8(c12_q4_0_r8_vec_dot_avx2),
+};
+
+const c12_type_traits *c12_type_for_matmul(const c12_type_traits *table, uint32_t type, int64_t rows)
+{
+    if (type != C12_TYPE_Q4_0 || rows % 8 != 0 || !c12_type(table, type)) return c12_type(table, type);
+    int isa = table == TYPES_AVX512 ? C12_ISA_AVX512 : table == TYPES_AVX2 ? C12_ISA_AVX2 : C12_ISA_SCALAR;
+    return &Q4_0_R8[isa];
+}
+
 c12_isa c12_isa_detect(void)
 {
     /* __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512

@@ -51,6 +51,13 @@ const char *c12_isa_name(c12_isa isa);
 const c12_type_traits *c12_types(c12_isa isa);
 /* Row of a table for `type`, or NULL if unknown/unsupported. */
 const c12_type_traits *c12_type(const c12_type_traits *table, uint32_t type);
+/* The row a matrix of `rows` rows of `type` multiplies with, as llama.cpp's
+ * CPU backend would: it repacks Q4_0 matrices whose row count is a multiple
+ * of 8 (8 rows interleaved) and multiplies them in another order, so those
+ * get a Q4_0 row whose vec_dot follows that order (same blocks, same
+ * to_float); everything else is c12_type's row. Not for a matrix llama.cpp
+ * only reads rows of (the token embeddings, also when tied to the output). */
+const c12_type_traits *c12_type_for_matmul(const c12_type_traits *table, uint32_t type, int64_t rows);
 /* Bytes for n elements of a type (n a multiple of the block size), 0 if not. */
 size_t c12_type_row_size(const c12_type_traits *tt, int64_t n);
 

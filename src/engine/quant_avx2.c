@@ -188,6 +188,17 @@ static inline __m256i idot_q8_0(const c12_block_q8_0 *x, const c12_block_q8_0 *y
     *s = c12_hsum_f32x8(acc) + summs
 
 void c12_q4_0_vec_dot_avx2(int n, float *s, const void *vx, const void *vy) { BLOCK_LOOP(idot_q4_0, c12_block_q4_0, c12_block_q8_0, 0); }
+/* Q4_0 as llama.cpp's repacked gemv sums it (c12_q4_0_r8_vec_dot). */
+void c12_q4_0_r8_vec_dot_avx2(int n, float *s, const void *vx, const void *vy)
+{
+    const c12_block_q4_0 *x = vx;
+    const c12_block_q8_0 *y = vy;
+    float acc = 0.0f;
+    for (int i = 0; i < n / C12_QK; i++)
+        acc = fmaf((float)c12_hsum_i32x8(idot_q4_0(&x[i], &y[i])), h2f(x[i].d) * h2f(y[i].d), acc);
+    *s = acc;
+}
+
 void c12_q4_1_vec_dot_avx2(int n, float *s, const void *vx, const void *vy) { BLOCK_LOOP(idot_q4_1, c12_block_q4_1, c12_block_q8_1, 1); }
 void c12_q5_0_vec_dot_avx2(int n, float *s, const void *vx, const void *vy) { BLOCK_LOOP(idot_q5_0, c12_block_q5_0, c12_block_q8_0, 0); }
 void c12_q5_1_vec_dot_avx2(int n, float *s, const void *vx, const void *vy) { BLOCK_LOOP(idot_q5_1, c12_block_q5_1, c12_block_q8_1, 1); }

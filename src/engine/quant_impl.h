@@ -171,7 +171,7 @@ static inline int c12_round_even(float v)
 C12_DECL_TF(f32); C12_DECL_FF(f32); C12_DECL_VD(f32, );
 C12_DECL_TF(f16); C12_DECL_FF(f16); C12_DECL_VD(f16, );
 C12_DECL_TF(bf16); C12_DECL_FF(bf16); C12_DECL_VD(bf16, );
-C12_DECL_TF(q4_0); C12_DECL_FF(q4_0); C12_DECL_VD(q4_0, );
+C12_DECL_TF(q4_0); C12_DECL_FF(q4_0); C12_DECL_VD(q4_0, ); C12_DECL_VD(q4_0_r8, );
 C12_DECL_TF(q4_1); C12_DECL_FF(q4_1); C12_DECL_VD(q4_1, );
 C12_DECL_TF(q5_0); C12_DECL_FF(q5_0); C12_DECL_VD(q5_0, );
 C12_DECL_TF(q5_1); C12_DECL_FF(q5_1); C12_DECL_VD(q5_1, );
@@ -184,7 +184,7 @@ C12_DECL_TF(q8_K); C12_DECL_FF(q8_K);
 
 /* ---- AVX2 + FMA + F16C (quant_avx2.c) ---- */
 C12_DECL_VD(f32, _avx2); C12_DECL_VD(f16, _avx2); C12_DECL_VD(bf16, _avx2);
-C12_DECL_VD(q4_0, _avx2); C12_DECL_VD(q4_1, _avx2); C12_DECL_VD(q5_0, _avx2);
+C12_DECL_VD(q4_0, _avx2); C12_DECL_VD(q4_0_r8, _avx2); C12_DECL_VD(q4_1, _avx2); C12_DECL_VD(q5_0, _avx2);
 C12_DECL_VD(q5_1, _avx2); C12_DECL_VD(q8_0, _avx2);
 C12_DECL_VD(q4_K, _avx2); C12_DECL_VD(q5_K, _avx2); C12_DECL_VD(q6_K, _avx2);
 void c12_f16_from_float_avx2(const float *src, void *dst, int64_t n);

@@ -176,6 +176,23 @@ void c12_q4_0_vec_dot(int n, float *s, const void *vx, const void *vy)
     *s = lanes_sum(&acc);
 }
 
+/* Q4_0 in the order of llama.cpp's repacked gemv (ggml_gemv_q4_0_8x8_q8_0,
+ * what it runs for a Q4_0 matrix of 8k rows on AVX2): each block's exact
+ * integer sum, converted to float and fused into one accumulator times the
+ * rounded product of the two scales, blocks in order. */
+void c12_q4_0_r8_vec_dot(int n, float *s, const void *vx, const void *vy)
+{
+    const c12_block_q4_0 *x = vx;
+    const c12_block_q8_0 *y = vy;
+    float acc = 0.0f;
+    for (int i = 0; i < n / C12_QK; i++) {
+        int32_t sumi = 0;
+        for (int j = 0; j < C12_QK; j++) sumi += (nib(x[i].qs, j) - 8) * y[i].qs[j];
+        acc = fmaf((float)sumi, c12_h2f(x[i].d) * c12_h2f(y[i].d), acc);
+    }
+    *s = acc;
+}
+
 /* ---------------- Q4_1 ---------------- */
 
 void c12_q4_1_to_float(const void *src, float *dst, int64_t n)

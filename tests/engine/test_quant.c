@@ -737,6 +737,60 @@ static void test_vec_dot_n_identical(void **state)
     }
 }
 
+/* Q4_0 as llama.cpp's repacked gemv multiplies it: the row that
+ * c12_type_for_matmul picks for matrices of 8k rows. Against the dequantized
+ * dot, against its definition (each block's integer sum fused into one float
+ * accumulator in block order, computed here from the raw bytes), and every
+ * SIMD level bit-identical to the scalar kernel. */
+static void test_q4_0_repacked(void **state)
+{
+    (void)state;
+    for (int l = 0; l <= (int)c12_isa_detect(); l++) {
+        const c12_type_traits *tab = c12_types((c12_isa)l);
+        const c12_type_traits *plain = c12_type(tab, C12_TYPE_Q4_0), *r8 = c12_type_for_matmul(tab, C12_TYPE_Q4_0, 16);
+        assert_ptr_equal(c12_type_for_matmul(tab, C12_TYPE_Q4_0, 12), plain);
+        assert_ptr_not_equal(r8, plain);
+        assert_true(r8->vec_dot != plain->vec_dot && r8->to_float == plain->to_float &&
+                    r8->type_size == plain->type_size && r8->vec_dot_type == C12_TYPE_Q8_0);
+        assert_ptr_equal(c12_type_for_matmul(tab, C12_TYPE_Q8_0, 16), c12_type(tab, C12_TYPE_Q8_0));
+        assert_null(c12_type_for_matmul(tab, C12_TYPE_Q2_K, 16));
+    }
+    const c12_type_traits *ref = c12_type_for_matmul(c12_types(C12_ISA_SCALAR), C12_TYPE_Q4_0, 8);
+    rng r = { 11 };
+    for (int rep = 0; rep < 20; rep++)
+        for (size_t j = 0; j < sizeof NBLOCKS / sizeof NBLOCKS[0]; j++) {
+            const int n = NBLOCKS[j] * 32;
+            c12_block_q4_0 *x = malloc(sizeof *x * (size_t)NBLOCKS[j]);
+            c12_block_q8_0 *y = malloc(sizeof *y * (size_t)NBLOCKS[j]);
+            float *xf = malloc(sizeof(float) * (size_t)n), *yf = malloc(sizeof(float) * (size_t)n);
+            random_row(C12_TYPE_Q4_0, x, n, &r);
+            random_act(C12_TYPE_Q8_0, y, n, &r, yf);
+            float want = 0.0f;
+            for (int b = 0; b < NBLOCKS[j]; b++) {
+                int32_t sumi = 0;
+                for (int k = 0; k < 16; k++)
+                    sumi += ((x[b].qs[k] & 15) - 8) * y[b].qs[k] + ((x[b].qs[k] >> 4) - 8) * y[b].qs[k + 16];
+                want = fmaf((float)sumi, get_h(&x[b], 0) * get_h(&y[b], 0), want);
+            }
+            float got = NAN;
+            ref->vec_dot(n, &got, x, y);
+            assert_memory_equal(&got, &want, sizeof got);
+            ref->to_float(x, xf, n);
+            ref_type(C12_TYPE_Q8_0)->to_float(y, yf, n);
+            double exact = 0;
+            for (int i = 0; i < n; i++) exact += (double)xf[i] * yf[i];
+            assert_true(fabs(got - exact) <= 1e-5 * abs_dot(xf, yf, n) + 1e-30);
+            for (int l = 1; l <= (int)c12_isa_detect(); l++) {
+                float v = NAN;
+                c12_type_for_matmul(c12_types((c12_isa)l), C12_TYPE_Q4_0, 8)->vec_dot(n, &v, x, y);
+                if (memcmp(&v, &got, sizeof v))
+                    fail_msg("q4_0 (repacked) n=%d %s: %.9g, scalar %.9g", n, c12_isa_name((c12_isa)l), (double)v,
+                             (double)got);
+            }
+            free(x), free(y), free(xf), free(yf);
+        }
+}
+
 static void test_zero_length(void **state)
 {
     (void)state;
@@ -764,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_known_q4_q5),
         cmocka_unit_test(test_known_q8),
         cmocka_unit_test(test_known_k),
+        cmocka_unit_test(test_q4_0_repacked),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_vec_dot_random),
         cmocka_unit_test(test_vec_dot_extremes),
