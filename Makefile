@@ -58,7 +58,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
 FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps deps-test test test-compose unit integration run fuzz fuzz-long fuzz-corpus fuzz-smoke test-tsan golden bench-engine bench-quant bench-serve bench-directives soak clean san models models-all vocab
+.PHONY: all deps deps-test test test-compose unit integration run fuzz fuzz-long fuzz-corpus fuzz-smoke test-tsan golden golden-tiny bench-engine bench-quant bench-serve bench-directives soak clean san models models-all vocab
 
 all: $(BUILD)/c12
 
@@ -189,6 +189,13 @@ fuzz-corpus: $(FUZZ_BIN)
 
 golden: $(BUILD)/c12
 	bash scripts/golden.sh
+
+# Tiny random-weight models of every architecture and llama.cpp's logits on
+# them (tests/golden/tiny, scripts/oracle/goldens.py); needs the reference venv.
+REF_PY ?= $(HOME)/.cache/c12/ref-venv/bin/python
+golden-tiny:
+	@[ -x "$(REF_PY)" ] || bash scripts/ref_venv.sh
+	cd /tmp && "$(REF_PY)" "$(CURDIR)/scripts/oracle/goldens.py" "$(abspath $(BUILD))/tiny"
 
 bench-engine: $(BUILD)/c12
 	bash bench/engine.sh

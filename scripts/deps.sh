@@ -58,6 +58,10 @@ for mod in pytest openai schemathesis yaml jinja2; do
   [ "$mod" = yaml ] && pkg=pyyaml
   "$py" -c "import $mod" 2>/dev/null || "$py" -m pip install -q "$pkg"
 done
+# gguf (pulls numpy): tests/integration/test_engine_tiny.py writes the tiny oracle models again with
+# the gguf-py that llama.cpp 0.3.36 vendors, pinned so that they are byte-identical to the goldens'.
+"$py" -c 'import importlib.metadata as m, numpy; assert m.version("gguf") == "0.19.0"' 2>/dev/null ||
+  "$py" -m pip install -q "gguf==0.19.0"
 # Debian's npm is a package of its own; NodeSource's nodejs carries npm and
 # conflicts with it: install it only when the command is missing.
 command -v npm >/dev/null || apt_install npm
