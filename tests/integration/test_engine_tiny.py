@@ -18,6 +18,7 @@ For every position of every prompt, teacher-forced (`c12 logits --ids`):
 Files C12 must refuse are listed in REFUSED with the exact message."""
 import hashlib
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -78,9 +79,10 @@ def file_path(tiny_dir, name):
     return committed if committed.exists() else tiny_dir / name
 
 
-def c12_logits(c12, path, ids):
+def c12_logits(c12, path, ids, isa=None):
+    env = dict(os.environ, C12_ISA=isa) if isa else None
     r = run([c12, "logits", "-m", str(path), "--ids", ",".join(map(str, ids)), "--top", str(TOP), "--json"],
-            timeout=120)
+            timeout=120, env=env)
     assert r.returncode == 0, f"{path.name}: {r.stderr.strip()}"
     return [p["top"] for p in json.loads(r.stdout)["positions"]]
 
@@ -131,6 +133,17 @@ def test_sanitized_build_agrees(c12, c12_san, tiny_dir):
         path = file_path(tiny_dir, name)
         ids = RECORDS[name][1]["ids"]
         assert c12_logits(c12_san, path, ids) == c12_logits(c12, path, ids), name
+
+
+def test_isa_levels_agree(c12, tiny_dir):
+    """The block types' kernels are bit-identical at every ISA level
+    (tests/engine; F32/F16 ones are not, by design), and so is the rest of
+    the pass: each architecture's Q4_0 and Q4_K_M files (plain and repacked
+    Q4_0, Q4_K, Q6_K, Q5_0, Q8_0) give the same logits under C12_ISA=scalar."""
+    for name in sorted(n for n in RECORDS if n.endswith(("-q4_0.gguf", "-q4_k_m.gguf"))):
+        path = file_path(tiny_dir, name)
+        ids = RECORDS[name][0]["ids"]
+        assert c12_logits(c12, path, ids, isa="scalar") == c12_logits(c12, path, ids), name
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
