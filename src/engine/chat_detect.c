@@ -61,8 +61,7 @@ static const char *by_signature(const char *t)
     if (has(t, "[gMASK]sop")) return "chatglm3";
     if (has(t, "<\xe7\x94\xa8\xe6\x88\xb7>")) return "minicpm"; /* <用户> */
     if (has(t, "'Assistant: ' + message['content'] + eos_token")) return "deepseek2";
-    if (has(t, "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>") && has(t, "<\xef\xbd\x9c" "User\xef\xbd\x9c>") &&
-        has(t, "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"))
+    if (has(t, CHAT_DS_ASSISTANT) && has(t, CHAT_DS_USER) && has(t, CHAT_DS_EOS))
         return "deepseek3";
     if (has(t, "[|system|]") && has(t, "[|assistant|]") && has(t, "[|endofturn|]"))
         return has(t, "[|tool|]") ? "exaone4" : "exaone3";

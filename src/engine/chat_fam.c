@@ -234,15 +234,14 @@ static void vicuna(out *o, const c12_chat_msg *m, size_t n, int add_assistant, i
 }
 
 enum { DS_CODER, DS_V2, DS_V3 };
-#define DS_EOS "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"
 
 static void deepseek(out *o, const c12_chat_msg *m, size_t n, int add_assistant, int v)
 {
-    static const char *const user[] = {"### Instruction:\n", "User: ", "<\xef\xbd\x9cUser\xef\xbd\x9c>"};
+    static const char *const user[] = {"### Instruction:\n", "User: ", CHAT_DS_USER};
     static const char *const user_end[] = {"\n", "\n\n", ""};
-    static const char *const asst[] = {"### Response:\n", "Assistant: ", "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>"};
-    static const char *const asst_end[] = {"\n<|EOT|>\n", DS_EOS, DS_EOS};
-    static const char *const prompt[] = {"### Response:\n", "Assistant:", "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>"};
+    static const char *const asst[] = {"### Response:\n", "Assistant: ", CHAT_DS_ASSISTANT};
+    static const char *const asst_end[] = {"\n<|EOT|>\n", CHAT_DS_EOS, CHAT_DS_EOS};
+    static const char *const prompt[] = {"### Response:\n", "Assistant:", CHAT_DS_ASSISTANT};
     for (size_t i = 0; i < n; i++) {
         if (is(&m[i], "system")) C(o, m[i].content), T(o, v == DS_CODER ? "" : "\n\n");
         else if (is(&m[i], "user")) T(o, user[v]), C(o, m[i].content), T(o, user_end[v]);

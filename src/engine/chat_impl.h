@@ -11,6 +11,13 @@
 
 #include "model.h"
 
+/* DeepSeek's markers, with fullwidth bars (U+FF5C) and U+2581 ("▁"): in
+ * octal escapes, which end after three digits (a hex escape would swallow
+ * the letter after it, and split literals upset clang in array initialisers). */
+#define CHAT_DS_USER "<\357\275\234User\357\275\234>"
+#define CHAT_DS_ASSISTANT "<\357\275\234Assistant\357\275\234>"
+#define CHAT_DS_EOS "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>"
+
 /* note: text for the end of the system turn, or NULL; tools: the tools to
  * offer (NULL: none), passed only to a family with a tool format. */
 typedef c12_rc (*chat_render_fn)(const char *tmpl, const c12_chat_msg *msgs, size_t n, int add_assistant,

@@ -28,8 +28,8 @@ static const char *const k_markers[] = {
     "<|user|>", "<|assistant|>", "<|system|>", "<|end|>", "<|endoftext|>", "<start_of_turn>",
     "<end_of_turn>", "<|START_OF_TURN_TOKEN|>", "<|END_OF_TURN_TOKEN|>", "<|USER_TOKEN|>",
     "<|CHATBOT_TOKEN|>", "<|SYSTEM_TOKEN|>", "<|end_of_turn|>", "<|EOT|>",
-    "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
-    "<\xef\xbd\x9cUser\xef\xbd\x9c>", "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>",
+    "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>",
+    "<\357\275\234User\357\275\234>", "<\357\275\234Assistant\357\275\234>",
 };
 #define N_MARKERS (sizeof k_markers / sizeof k_markers[0])
 
