@@ -47,6 +47,8 @@ typedef struct c12_ledger_row {
     double saved_co2_g;         /* that energy at this request's intensity and PUE */
     char batch_id[40];          /* the batch the request was a line of, or "" */
     char directive[200];        /* the answer-length directive the policy added, or "" */
+    char site[32];              /* where it was generated: "local", a `sites:` name, or "" (nowhere) */
+    char site_region[64];       /* that site's region (its carbon zone), or "" */
 } c12_ledger_row;
 
 /* ---- the store interface ---- */

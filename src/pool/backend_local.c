@@ -182,7 +182,7 @@ static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req
         return rc;
     }
     if (rc) return rc;
-    *res = (c12_backend_result){r.n_prompt, r.n_completion, r.finish, r.prefill_s, r.decode_s};
+    *res = (c12_backend_result){r.n_prompt, r.n_completion, r.finish, r.prefill_s, r.decode_s, 0, 0, ""};
     return C12_OK;
 }
 
