@@ -101,7 +101,7 @@ static c12_rc metrics_open(c12_pool *pool, c12_fleet *fleet, c12_server_deps *de
     c12_metrics *m = NULL;
     c12_rc rc = c12_metrics_new(NULL, &m, err);
     if (!rc) rc = c12_metrics_add_pool(m, pool, err);
-    if (!rc && fleet) rc = c12_metrics_add_fleet(m, fleet, err);
+    if (!rc) rc = c12_metrics_add_fleet(m, fleet, err); /* no sites: its families, empty */
     if (!rc && deps->carbon) rc = c12_metrics_add_carbon(m, deps->carbon, err);
     if (!rc && deps->ledger) rc = c12_metrics_add_ledger(m, deps->ledger, err);
     if (!rc && deps->batches) rc = c12_metrics_add_batches(m, deps->batches, err);
@@ -168,7 +168,7 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
     if (!rc) rc = c12_fleet_new(cfg, NULL, &fleet, &err);
     if (!rc) po.backend = c12_fleet_backend(fleet);
     if (!rc) rc = c12_pool_new(cfg, &po, &pool, &err);
-    if (!rc) rc = metrics_open(pool, cfg->n_sites ? fleet : NULL, &deps, &metrics, &err);
+    if (!rc) rc = metrics_open(pool, fleet, &deps, &metrics, &err);
     if (!rc) rc = c12_server_start(cfg, pool, po.backend, &deps, &srv, &err);
     if (rc) {
         fprintf(stderr, "c12 serve: %s\n", err.msg);

@@ -89,7 +89,7 @@ static c12_rc site_one(const c12_cfg_node *name, const c12_cfg_node *v, const ch
               (*p >= 'A' && *p <= 'Z')))
             return c12_cfg_fail(name, path, err, "a site's name may hold letters, digits, '-', '_' and '.' only");
     snprintf(s->name, sizeof s->name, "%s", nm);
-    s->line = c12_cfg_line(v);
+    s->line = c12_cfg_line(name);
     c12_rc rc = c12_cfg_want_map(v, path, err);
     if (!rc) rc = c12_cfg_walk(v, path, SITE_KEYS, s, err);
     if (rc) return rc;
