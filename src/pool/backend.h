@@ -18,7 +18,7 @@
  * response's headers name it). Strings live until generate returns. */
 typedef struct c12_backend_site {
     const char *name, *region;
-    double intensity;          /* gCO2e/kWh there now */
+    double intensity;          /* gCO2e/kWh there now; NAN: this process (the request's own price) */
     const char *provider;      /* the carbon provider that said so */
     double age_s;
     const char *reason;        /* why this site, over the others */

@@ -114,7 +114,7 @@ static int try_site(c12_fleet *f, c12_site *s, const c12_remote_call *call, c12_
     }
     *err = e;
     if (o.started || !o.retryable || *rc == C12_ERR_CANCELLED) return 1;
-    fprintf(stderr, "c12 fleet: site %s failed before its first token (%s); trying the next site\n", s->cfg->name,
+    fprintf(stderr, "c12 fleet: site %s failed before its first token: %s\n", s->cfg->name,
             e.msg);
     return 0;
 }
@@ -151,7 +151,11 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
                        c12_backend_result *res, c12_err *err)
 {
     const handle *h = model;
-    if (h->local) return c12_backend_local_ops.generate(NULL, h->local, slot, req, cb, cb_ud, res, err);
+    if (h->local) {
+        c12_backend_site here = {.name = "local", .region = "", .intensity = NAN, .provider = "", .reason = NULL};
+        if (req->on_site) req->on_site(cb_ud, &here);
+        return c12_backend_local_ops.generate(NULL, h->local, slot, req, cb, cb_ud, res, err);
+    }
     return remote_generate(self, h->m, req, cb, cb_ud, res, err);
 }
 

@@ -2,6 +2,7 @@
  * clocks, the energy its generation used (the meter over the generating
  * thread's and the slot's workers' CPU time) and, when it is over, its
  * ledger row, filled once from the job. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -86,6 +87,7 @@ static void tap_site(void *ud, const c12_backend_site *s)
     snprintf(job->site, sizeof job->site, "%s", s->name);
     snprintf(job->site_region, sizeof job->site_region, "%s", s->region);
     snprintf(job->site_reason, sizeof job->site_reason, "%s", s->reason ? s->reason : "");
+    if (isnan(s->intensity)) return; /* this process: the request's own price stands */
     job->price.intensity = s->intensity;
     snprintf(job->price.provider, sizeof job->price.provider, "%s", s->provider);
     job->price.age_s = s->age_s;
@@ -106,7 +108,6 @@ c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_back
     job->breq.gen.cancelled = tap_cancelled;
     job->breq.gen.on_logprobs = job->q.logprobs ? tap_logprobs : NULL;
     job->breq.on_site = tap_site;
-    if (!c12_model_remote(&job->srv->cfg->models[job->lease.model_idx])) snprintf(job->site, sizeof job->site, "local");
     meter_begin(job);
     c12_rc rc = c12_backend_generate(job->srv->backend, job->lease.model, job->lease.slot, &job->breq, tap_text, &t,
                                      res, err);
