@@ -68,7 +68,7 @@ static struct curl_slist *headers(const char *api_key)
     struct curl_slist *l = curl_slist_append(NULL, "Content-Type: application/json");
     if (l) l = curl_slist_append(l, "Accept: text/event-stream");
     if (l && api_key && api_key[0]) {
-        char auth[512];
+        char auth[600]; /* a key is under 512 bytes (fleet.c) */
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", api_key);
         struct curl_slist *n = curl_slist_append(l, auth);
         if (!n) curl_slist_free_all(l);
@@ -131,6 +131,7 @@ static c12_rc conclude(xfer *x, CURLcode cc, const char *detail, c12_remote_out 
         return x->rc;
     }
     out->retryable = 1;
+    if (x->kind == BODY_UNKNOWN && cc == CURLE_OK) classify(x); /* a reply without a body */
     if (x->kind == BODY_ERROR)
         return c12_remote_http_error(s, x->status, x->body.data, x->body.len, &out->retryable, err);
     if (cc != CURLE_OK) return transport(x, cc, detail, err);

@@ -135,9 +135,9 @@ static c12_rc remote_generate(c12_fleet *f, const c12_model_cfg *m, const c12_ba
         if (ok && failed[0]) s->retries++;
         pthread_mutex_unlock(&f->mu);
         if (!ok) continue;
-        snprintf(reason, sizeof reason, "%s%s%s", k ? "" : rk.reason, failed[0] ? "; failed first: " : "", failed);
-        if (k) snprintf(reason + strlen(reason), sizeof reason - strlen(reason), "%ssite %s", failed[0] ? "; now " : "",
-                        s->cfg->name);
+        /* the ranking's reason; after a failure (or a race for the first's last slot), who took over */
+        snprintf(reason, sizeof reason, "%s%s%s", rk.reason, failed[0] ? "; failed first: " : "", failed);
+        if (k) snprintf(reason + strlen(reason), sizeof reason - strlen(reason), "; now site %s", s->cfg->name);
         tell_site(s, &rk.reading[k], reason, req, ud);
         call.site = s->cfg;
         call.api_key = s->api_key;

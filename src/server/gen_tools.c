@@ -17,6 +17,7 @@ int c12_gen_tools_can(c12_server *s, int idx)
 {
     const c12_tok *t;
     c12_err err;
+    if (c12_model_remote(&s->cfg->models[idx])) return 0; /* tools are not passed to sites yet */
     /* an unreadable file: the load will say why; the template decides then */
     if (c12_vocabs_get(&s->vocabs, s->cfg, (size_t)idx, &t, &err)) return 1;
     return c12_tok_chat_tools(t);

@@ -284,6 +284,24 @@ def test_usage_counted_and_energy_estimated_or_taken(c12_san, fakes):
         gw.stop()
 
 
+def test_what_a_remote_model_cannot_do_here(c12_san, fakes):
+    up = fakes()
+    gw = Server(c12_san, gateway_config([site("up", up.url, 100)], ["up"], "fake-model"))
+    try:
+        tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+        with pytest.raises(openai.BadRequestError) as e:
+            client(gw).chat.completions.create(model="tiny", messages=MSG, tools=tools)
+        assert e.value.param == "tools" and "not passed" in e.value.message
+        st, body = gw.post("/tokenize", {"model": "tiny", "content": "hello"})
+        assert st == 400 and "served by other servers" in json.loads(body)["error"]["message"], body
+        assert posts(up) == []
+        # a completion (not chat) goes to the site's /completions
+        out = client(gw).completions.create(model="tiny", prompt="Once", max_tokens=2)
+        assert out.choices[0].text == "Hello from" and posts(up)[0]["path"] == "/v1/completions"
+    finally:
+        gw.stop()
+
+
 BAD = [
     ("sites:\n  north: {carbon: {chain: [static]}}\n", "c12.yaml:2", "needs a url"),
     ("sites:\n  north:\n    url: ftp://x/v1\n", "c12.yaml:3", "sites.north.url: must start with http"),
