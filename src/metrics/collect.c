@@ -89,7 +89,7 @@ c12_rc c12_metrics_add_pool(c12_metrics *m, c12_pool *pool, c12_err *err)
 typedef struct fleet_col {
     c12_fleet *fleet;
     c12_metrics_family *state, *in_flight, *max_conc, *intensity, *ttft, *tps, *requests, *failures, *retries;
-    c12_metrics_family *probes_failed;
+    c12_metrics_family *probes_failed, *queue;
 } fleet_col;
 
 #define FFAM(field, ...) C12_METRICS_FAM(fleet_col, field, __VA_ARGS__)
@@ -114,6 +114,9 @@ static const c12_metrics_fam_def FLEET_FAMILIES[] = {
          "Requests the site took after another site failed before the first token.", C12_LABELS("site")),
     FFAM(probes_failed, "c12_site_probe_failures_total", C12_METRIC_COUNTER,
          "Probes (GET <url>/models) the site failed.", C12_LABELS("site")),
+    FFAM(queue, "c12_site_upstream_queue", C12_METRIC_GAUGE,
+         "Requests waiting in the site's own queue, from its Prometheus metrics (sites that export one).",
+         C12_LABELS("site")),
 };
 
 static void fleet_collect(void *self)
@@ -134,6 +137,7 @@ static void fleet_collect(void *self)
         c12_metrics_set(fc->failures, l, (double)s->failures);
         c12_metrics_set(fc->retries, l, (double)s->retries);
         c12_metrics_set(fc->probes_failed, l, (double)s->probes_failed);
+        if (s->queue >= 0) c12_metrics_set(fc->queue, l, s->queue);
     }
 }
 

@@ -63,7 +63,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
     return x->rc ? 0 : len; /* a short count aborts the transfer */
 }
 
-static struct curl_slist *headers(const char *api_key)
+struct curl_slist *c12_remote_headers(const char *api_key)
 {
     struct curl_slist *l = curl_slist_append(NULL, "Content-Type: application/json");
     if (l) l = curl_slist_append(l, "Accept: text/event-stream");
@@ -190,7 +190,7 @@ c12_rc c12_remote_generate(const c12_remote_call *c, c12_remote_out *out, c12_er
     c12_buf_init(&x.body, ERROR_BODY_MAX);
     c12_sse_init(&x.sse, on_text, &x);
     char detail[CURL_ERROR_SIZE] = "";
-    struct curl_slist *hl = headers(c->api_key);
+    struct curl_slist *hl = c12_remote_headers(c->api_key);
     CURLM *m = curl_multi_init();
     x.h = curl_easy_init();
     c12_rc rc = c12_remote_body(c, &body, err);
@@ -220,37 +220,4 @@ c12_rc c12_remote_generate(const c12_remote_call *c, c12_remote_out *out, c12_er
     c12_buf_free(&x.body);
     c12_buf_free(&body);
     return rc;
-}
-
-static size_t discard(char *p, size_t size, size_t n, void *ud) { return size * n; }
-
-c12_rc c12_remote_probe(const c12_site_cfg *site, const char *api_key, c12_err *err)
-{
-    c12_carbon_http_init();
-    char url[C12_SITE_URL_MAX + 16], detail[CURL_ERROR_SIZE] = "";
-    snprintf(url, sizeof url, "%s/models", site->url);
-    CURL *h = curl_easy_init();
-    struct curl_slist *hl = headers(api_key);
-    if (!h || !hl) {
-        curl_easy_cleanup(h);
-        curl_slist_free_all(hl);
-        return c12_fail(err, C12_ERR_NOMEM, "Out of memory.");
-    }
-    long ct_ms = (long)(site->connect_timeout_s * 1000);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ct_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ct_ms + 1000);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    CURLcode cc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(h);
-    curl_slist_free_all(hl);
-    if (cc != CURLE_OK) return c12_fail(err, C12_ERR_NETWORK, "GET %s: %s", url, detail[0] ? detail : curl_easy_strerror(cc));
-    if (status != 200) return c12_fail(err, C12_ERR_NETWORK, "GET %s: status %ld", url, status);
-    return C12_OK;
 }

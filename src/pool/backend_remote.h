@@ -12,6 +12,8 @@
 #include "pool/backend.h"
 #include "pool/site_cfg.h"
 
+struct curl_slist;
+
 typedef struct c12_remote_call {
     const c12_site_cfg *site;
     const char *model;          /* the site's id for it */
@@ -34,8 +36,23 @@ typedef struct c12_remote_out {
  * cut), TIMEOUT, BUSY (the site's 429), INVALID or RANGE (the site refused
  * the request itself), CANCELLED (the callback or req->gen.cancelled). */
 c12_rc c12_remote_generate(const c12_remote_call *c, c12_remote_out *out, c12_err *err);
+/* The request headers (JSON, SSE, the key as a Bearer token when set);
+ * NULL: out of memory. */
+struct curl_slist *c12_remote_headers(const char *api_key);
+
+/* ---- site_probe.c: what a site says about itself ---- */
+
 /* GET <url>/models within the connect timeout (+1 s): C12_OK on a 200. */
 c12_rc c12_remote_probe(const c12_site_cfg *site, const char *api_key, c12_err *err);
+/* The requests waiting in the site's own queue, from its Prometheus
+ * metrics at metrics_url (vLLM's vllm:num_requests_waiting, llama.cpp's
+ * llamacpp:requests_deferred, C12's c12_queue_depth, summed over their
+ * series). C12_ERR_NOT_FOUND: it exports none of them. */
+c12_rc c12_remote_queue(const c12_site_cfg *site, const char *metrics_url, const char *api_key, double *waiting,
+                        c12_err *err);
+/* The sum of the samples of family `name` in Prometheus text; 0 with
+ * *found 0 when it has none. */
+double c12_prom_sum(const char *text, size_t n, const char *name, int *found);
 
 /* The request's JSON body (backend_remote_body.c). */
 c12_rc c12_remote_body(const c12_remote_call *c, c12_buf *out, c12_err *err);

@@ -166,10 +166,25 @@ static const c12_backend_ops FLEET_OPS = {
 
 const c12_backend *c12_fleet_backend(const c12_fleet *f) { return &f->backend; }
 
+/* Where its Prometheus metrics are: metrics_url, or the base URL without
+ * its last "/v1" and then /metrics (vLLM's, llama.cpp's and C12's place). */
+static void metrics_url(c12_site *s, const c12_site_cfg *sc)
+{
+    if (!strcmp(sc->metrics_url, "none")) return;
+    if (sc->metrics_url[0]) {
+        snprintf(s->metrics_url, sizeof s->metrics_url, "%s", sc->metrics_url);
+        return;
+    }
+    size_t n = strlen(sc->url);
+    if (n >= 3 && !strcmp(sc->url + n - 3, "/v1")) n -= 3;
+    snprintf(s->metrics_url, sizeof s->metrics_url, "%.*s/metrics", (int)n, sc->url);
+}
+
 /* A site's carbon chain and key; a first probe, whose failure is said. */
 static c12_rc open_site(c12_fleet *f, c12_site *s, const c12_site_cfg *sc, c12_err *err)
 {
     s->cfg = sc;
+    metrics_url(s, sc);
     const char *src = f->cfg->source;
     if (sc->api_key_env[0]) {
         const char *k = getenv(sc->api_key_env);
@@ -244,7 +259,7 @@ size_t c12_fleet_stats(c12_fleet *f, c12_fleet_site_stats *out, size_t max)
         pthread_mutex_lock(&f->mu);
         out[i] = (c12_fleet_site_stats){s->cfg->name, s->cfg->region, s->state, s->in_flight, s->cfg->max_concurrent,
                                         rd.now, s->ttft_s, s->tps, s->requests, s->failures, s->retries,
-                                        s->probes_failed};
+                                        s->probes_failed, s->have_queue ? s->queue : -1};
         pthread_mutex_unlock(&f->mu);
     }
     return n;

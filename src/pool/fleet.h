@@ -8,8 +8,9 @@
  * Each site has its own carbon chain (a carbon cache of its own), a
  * circuit breaker (opened after breaker_failures consecutive failures,
  * half-open after breaker_backoff_s, which doubles while it keeps failing,
- * to 60 s), a prober (GET <url>/models every probe_interval_s), the count
- * of its requests in flight, and EWMAs of its time to first token and
+ * to 60 s), a prober (GET <url>/models every probe_interval_s, and its
+ * Prometheus metrics for its own queue), the count of its requests in
+ * flight, and EWMAs of its time to first token and
  * tokens/s measured from its replies (fleet_health.c). */
 #ifndef C12_FLEET_H
 #define C12_FLEET_H
@@ -43,6 +44,7 @@ typedef struct c12_fleet_site_stats {
     double intensity;           /* gCO2e/kWh now (NAN: unknown) */
     double ttft_s, tokens_per_s; /* EWMAs (0: not measured yet) */
     uint64_t requests, failures, retries, probes_failed;
+    double queue;               /* its own queue at the last scrape (-1: unknown) */
 } c12_fleet_site_stats;
 
 size_t c12_fleet_stats(c12_fleet *f, c12_fleet_site_stats *out, size_t max);

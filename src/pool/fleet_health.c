@@ -91,9 +91,14 @@ static void probe_one(c12_fleet *f, c12_site *s)
     if (due) s->next_probe = now + (int64_t)(s->cfg->probe_interval_s * 1000);
     pthread_mutex_unlock(&f->mu);
     if (!due) return;
-    c12_err err;
+    c12_err err, qerr;
     c12_rc rc = c12_remote_probe(s->cfg, s->api_key, &err);
+    double waiting = 0;
+    /* its own queue, when it exports one: a failure here says nothing of its health */
+    int queue = !rc && s->metrics_url[0] && !c12_remote_queue(s->cfg, s->metrics_url, s->api_key, &waiting, &qerr);
     pthread_mutex_lock(&f->mu);
+    s->have_queue = queue;
+    s->queue = waiting;
     if (rc) {
         s->probes_failed++;
         if (s->state == C12_SITE_CLOSED && !s->fails)

@@ -17,6 +17,9 @@ typedef struct c12_site {
     const c12_site_cfg *cfg;
     c12_carbon_cache *carbon;
     char api_key[512];          /* from api_key_env at start ("" none) */
+    char metrics_url[C12_SITE_URL_MAX + 16]; /* where its queue is read ("" not read) */
+    int have_queue;             /* its last scrape found a queue gauge */
+    double queue;               /* the requests waiting in its own queue then */
     int in_flight;
     int fails;                  /* consecutive failures */
     c12_site_state state;

@@ -3,7 +3,8 @@
  * for this request at its intensity (now, weighted 3:1 with its next
  * hour's forecast mean when it has one: the request runs now, the forecast
  * tips a near tie towards a grid that is getting cleaner), scaled up by its
- * load (in flight against max_concurrent). A site whose breaker is open, or
+ * load (in flight, plus the requests waiting in its own queue when it
+ * exports them, against max_concurrent). A site whose breaker is open, or
  * which is full, goes last; one whose measured latency (EWMA of time to
  * first token, plus the expected output at its tokens/s) is over the
  * caller's x-c12-max-latency-ms goes after those that meet it. */
@@ -73,7 +74,7 @@ static void look(c12_fleet *f, c12_site *s, const c12_backend_req *req, double o
 {
     int open = (s->state == C12_SITE_OPEN && c12_fleet_now(f) < s->open_until) ||
                (s->state == C12_SITE_HALF_OPEN && s->trial);
-    double load = (double)s->in_flight / s->cfg->max_concurrent;
+    double load = (s->in_flight + (s->have_queue ? s->queue : 0)) / s->cfg->max_concurrent;
     double predicted_ms = s->ttft_s > 0 ? s->ttft_s * 1000 + (s->tps > 0 ? out_tokens / s->tps * 1000 : 0) : 0;
     c->ttft = s->ttft_s;
     c->score *= 1 + load;
@@ -87,11 +88,15 @@ static void explain(c12_fleet *f, const cand *c, int n, char *out, size_t cap)
     const c12_site *s = &f->sites[c[0].site];
     int w = snprintf(out, cap, "site %s: %.0f g/kWh, %d/%d busy", s->cfg->name, c[0].r.now, s->in_flight,
                      s->cfg->max_concurrent);
+    if (w > 0 && (size_t)w < cap && s->have_queue && s->queue > 0)
+        w += snprintf(out + w, cap - (size_t)w, ", queue %.0f", s->queue);
     if (w > 0 && (size_t)w < cap && s->ttft_s > 0) w += snprintf(out + w, cap - (size_t)w, ", ttft %.2f s", s->ttft_s);
     for (int i = 1; i < n && w > 0 && (size_t)w < cap; i++) {
         const c12_site *o = &f->sites[c[i].site];
         w += c[i].why ? snprintf(out + w, cap - (size_t)w, "; %s: %s", o->cfg->name, c[i].why)
                       : snprintf(out + w, cap - (size_t)w, "; %s: %.0f g/kWh", o->cfg->name, c[i].r.now);
+        if (w > 0 && (size_t)w < cap && !c[i].why && o->have_queue && o->queue > 0)
+            w += snprintf(out + w, cap - (size_t)w, ", queue %.0f", o->queue);
     }
 }
 

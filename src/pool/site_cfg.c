@@ -30,20 +30,33 @@ int c12_site_cfg_find(const c12_site_cfg *sites, size_t n, const char *name)
 }
 
 /* http:// or https://, a host; the trailing '/' dropped (paths are added). */
+static c12_rc url_into(const c12_cfg_node *v, const char *path, char *url, size_t cap, c12_err *err)
+{
+    c12_rc rc = c12_cfg_str(v, path, url, cap, err);
+    if (rc) return rc;
+    const char *host = !strncmp(url, "http://", 7) ? url + 7 : !strncmp(url, "https://", 8) ? url + 8 : NULL;
+    if (!host) return c12_cfg_fail(v, path, err, "must start with http:// or https://");
+    if (!*host || *host == '/' || *host == ':') return c12_cfg_fail(v, path, err, "has no host");
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#')
+            return c12_cfg_fail(v, path, err, "must be a base URL (no spaces, query or fragment)");
+    size_t n = strlen(url);
+    while (n && url[n - 1] == '/') url[--n] = '\0';
+    return C12_OK;
+}
+
 static c12_rc set_url(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
 {
     c12_site_cfg *s = obj;
-    c12_rc rc = c12_cfg_str(v, path, s->url, sizeof s->url, err);
-    if (rc) return rc;
-    const char *host = !strncmp(s->url, "http://", 7) ? s->url + 7 : !strncmp(s->url, "https://", 8) ? s->url + 8 : NULL;
-    if (!host) return c12_cfg_fail(v, path, err, "must start with http:// or https://");
-    if (!*host || *host == '/' || *host == ':') return c12_cfg_fail(v, path, err, "has no host");
-    for (const char *p = s->url; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#')
-            return c12_cfg_fail(v, path, err, "must be a base URL (no spaces, query or fragment)");
-    size_t n = strlen(s->url);
-    while (n && s->url[n - 1] == '/') s->url[--n] = '\0';
-    return C12_OK;
+    return url_into(v, path, s->url, sizeof s->url, err);
+}
+
+static c12_rc set_metrics_url(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
+{
+    c12_site_cfg *s = obj;
+    const char *t = c12_cfg_scalar(v);
+    if (t && !strcmp(t, "none")) return c12_cfg_str(v, path, s->metrics_url, sizeof s->metrics_url, err);
+    return url_into(v, path, s->metrics_url, sizeof s->metrics_url, err);
 }
 
 /* Read after the walk, with the carbon options (site_one). */
@@ -56,6 +69,7 @@ static const c12_cfg_key SITE_KEYS[] = {
     C12_CFG_SET("url", set_url),
     C12_CFG_SLOT("api_key_env", c12_cfg_slot_str, c12_site_cfg, api_key_env, 0, 0),
     C12_CFG_SLOT("region", c12_cfg_slot_str, c12_site_cfg, region, 0, 0),
+    C12_CFG_SET("metrics_url", set_metrics_url),
     C12_CFG_SET("carbon", set_carbon),
     C12_CFG_SLOT("max_concurrent", c12_cfg_slot_int, c12_site_cfg, max_concurrent, 1, 1024),
     C12_CFG_SLOT("connect_timeout_s", c12_cfg_slot_num, c12_site_cfg, connect_timeout_s, 0.05, 600),

@@ -7,6 +7,7 @@
  *       url: http://10.0.0.5:8080/v1     # the server's OpenAI base URL
  *       api_key_env: NORTH_API_KEY       # optional; the key comes from the environment
  *       region: FR                       # the ledger's label (default: the carbon zone)
+ *       metrics_url: none                # its Prometheus metrics (its queue); default <url - /v1>/metrics
  *       carbon: {chain: [electricitymaps], providers: {electricitymaps: {zone: FR}}}
  *       max_concurrent: 16               # requests in flight there at once
  *       connect_timeout_s: 3
@@ -40,6 +41,9 @@ typedef struct c12_site_cfg {
     char url[C12_SITE_URL_MAX];     /* the OpenAI base URL, without a trailing '/' */
     char api_key_env[64];           /* "": no Authorization header */
     char region[64];
+    /* its Prometheus metrics, read for its own queue: "" (default) the
+     * url without its last "/v1", then /metrics; "none": not read */
+    char metrics_url[C12_SITE_URL_MAX];
     c12_carbon_config carbon;
     int max_concurrent;
     double connect_timeout_s, first_token_timeout_s, idle_timeout_s;

@@ -199,6 +199,26 @@ def test_dead_site_is_skipped_breaker_opens_and_recovers(c12_san, fakes):
         gw.stop()
 
 
+def test_site_queue_counts_as_load(c12_san, fakes):
+    # north is cleaner, but its own queue (vLLM's gauge) is long against its max_concurrent
+    north, south = fakes(), fakes()
+    north.queue = 50
+    gw = Server(c12_san, gateway_config([site("north", north.url, 40, max_concurrent=4, probe_interval_s=0.2),
+                                         site("south", south.url, 450)], ["north", "south"], "fake-model"))
+    try:
+        wait_for(lambda: metric(gw, "c12_site_upstream_queue", site="north") == 50, 10, "north's queue")
+        raw = client(gw).chat.completions.with_raw_response.create(model="tiny", messages=MSG, max_tokens=2)
+        assert raw.headers["x-c12-site"] == "south", raw.headers
+        assert "north: 40 g/kWh, queue 50" in raw.headers["x-c12-route"], raw.headers["x-c12-route"]
+        north.queue = 0  # drained: the cleaner grid wins again
+        wait_for(lambda: metric(gw, "c12_site_upstream_queue", site="north") == 0, 10, "north's queue to drain")
+        raw = client(gw).chat.completions.with_raw_response.create(model="tiny", messages=MSG, max_tokens=2)
+        assert raw.headers["x-c12-site"] == "north"
+        assert metric(gw, "c12_site_upstream_queue", site="south") is None  # south exports none
+    finally:
+        gw.stop()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -61,6 +61,7 @@ FAMILIES = {
     "c12_site_carbon_intensity_grams_per_kwh": "gauge", "c12_site_ttft_seconds": "gauge",
     "c12_site_tokens_per_second": "gauge", "c12_site_requests_total": "counter", "c12_site_failures_total": "counter",
     "c12_site_retries_total": "counter", "c12_site_probe_failures_total": "counter",
+    "c12_site_upstream_queue": "gauge",
     "c12_batches": "gauge", "c12_batch_lines_pending": "gauge", "c12_batch_deferred_seconds_total": "counter",
     "c12_batch_co2_avoided_grams": "gauge",
 }

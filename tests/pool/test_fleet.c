@@ -15,6 +15,7 @@
 #include "base/c12_buf.h"
 #include "base/c12_json.h"
 #include "config/config.h"
+#include "pool/backend_remote.h"
 #include "pool/fleet_impl.h"
 #include "pool/sse.h"
 
@@ -248,6 +249,25 @@ static void test_sse(void **state)
     c12_sse_free(&p);
 }
 
+static void test_prom_sum(void **state)
+{
+    (void)state;
+    static const char T[] =
+        "# HELP vllm:num_requests_waiting Number of requests waiting.\n"
+        "# TYPE vllm:num_requests_waiting gauge\n"
+        "vllm:num_requests_waiting{model_name=\"a } b\",engine=\"0\"} 3.0\n"
+        "vllm:num_requests_waiting{engine=\"1\"} 2\n"
+        "vllm:num_requests_waiting_total 100\n"
+        "vllm:num_requests_waiting{engine=\"2\"} NaN\n"
+        "vllm:num_requests_waiting{broken 9\n"
+        "c12_queue_depth{model=\"m\"} 4 1700000000000";
+    int found;
+    assert_true(c12_prom_sum(T, strlen(T), "vllm:num_requests_waiting", &found) == 5.0 && found);
+    assert_true(c12_prom_sum(T, strlen(T), "c12_queue_depth", &found) == 4.0 && found); /* a timestamp after it */
+    assert_true(c12_prom_sum(T, strlen(T), "llamacpp:requests_deferred", &found) == 0 && !found);
+    assert_true(c12_prom_sum("", 0, "x", &found) == 0 && !found);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -280,6 +300,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_latency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
         cmocka_unit_test(test_sse),
+        cmocka_unit_test(test_prom_sum),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

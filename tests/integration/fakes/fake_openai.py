@@ -8,7 +8,8 @@ tokens, `token_s` apart. Faults (server.fault): "500", "429", "400"
 then nothing before the first token for stall_s), "drop" (two tokens, then the
 connection is cut), "error_event" (two tokens, then an error event), "idle"
 (one token, then silence for stall_s), "no_usage" (never a usage chunk),
-"c12_usage" (the usage chunk carries usage.c12 as a C12 upstream's does)."""
+"c12_usage" (the usage chunk carries usage.c12 as a C12 upstream's does).
+GET /metrics exports vLLM's queue gauge when server.queue is set."""
 import json
 import pathlib
 import socket
@@ -29,6 +30,14 @@ class Handler(FakeHandler):
             if self.server.fault == "down":
                 return 500, {"error": {"message": "down"}}, {}
             return 200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}, {}
+        if path == "/metrics" and self.server.queue is not None:  # vLLM's names, two series
+            q = self.server.queue
+            text = ("# HELP vllm:num_requests_waiting Number of requests waiting to be processed.\n"
+                    "# TYPE vllm:num_requests_waiting gauge\n"
+                    f'vllm:num_requests_waiting{{engine="0",model_name="fake model {{x}}"}} {q - 1}.0\n'
+                    f'vllm:num_requests_waiting{{engine="1",model_name="fake-model"}} 1.0\n'
+                    'vllm:num_requests_running{engine="0",model_name="fake-model"} 7.0\n')
+            return 200, text.encode(), {"Content-Type": "text/plain; version=0.0.4"}
         return 404, {"error": {"message": "no such route"}}, {}
 
     def do_POST(self):
@@ -116,6 +125,7 @@ def make_server():
     srv.stall_s = 3.0
     srv.sent = []      # when each token went out
     srv.finished = []  # when each stream ended
+    srv.queue = None   # GET /metrics: vllm:num_requests_waiting summed to this (None: 404)
     return srv
 
 
