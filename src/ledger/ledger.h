@@ -62,6 +62,7 @@ typedef enum {
     C12_LEDGER_BY_DAY,      /* key "YYYY-MM-DD" (UTC) */
     C12_LEDGER_BY_HOUR,     /* key "YYYY-MM-DDTHH:00Z" */
     C12_LEDGER_BY_STEP,     /* buckets of filter.step_ms from the epoch; key the start, "YYYY-MM-DDTHH:MM:SSZ" */
+    C12_LEDGER_BY_SITE,     /* where it was generated: "local", a fleet's site, "" (docs/fleet.md) */
     C12_LEDGER_BY_COUNT
 } c12_ledger_group;
 

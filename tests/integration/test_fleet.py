@@ -130,6 +130,9 @@ def test_cleaner_site_is_chosen_and_named(c12_san, real_sites):
         assert [(r["site"], r["site_region"]) for r in rows] == [("north", "FR")] * 3, rows
         assert all(r["intensity"] == 40 and r["status"] == "ok" for r in rows), rows
         assert "c12 pool: loaded" not in gw.stderr()  # never loaded here
+        r = subprocess.run([c12_san, "report", "--by", "site", "--csv", "--db", gw.ledger], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0 and re.search(r'^site,"north","",3,', r.stdout, re.M), r.stdout + r.stderr
     finally:
         gw.stop()
 
