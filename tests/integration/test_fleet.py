@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -253,6 +254,58 @@ def test_real_site_killed_then_back(c12, c12_san, real_sites):
     finally:
         gw.stop()
         north.stop()
+
+
+def test_site_killed_during_traffic(c12, c12_san, real_sites):
+    """Streams in flight on north when it dies end with an error event; every
+    request that had not started there succeeds on south; nothing hangs."""
+    _, south = real_sites
+    north = Server(c12, SITE_CFG.format(value=40))
+    gw = Server(c12_san, gateway_config([site("north", north.url, 40, breaker_failures=1, breaker_backoff_s=30),
+                                         site("south", south.url, 450)], ["north", "south"]))
+    results, lock, stop = [], threading.Lock(), threading.Event()
+
+    def worker():
+        c = client(gw)
+        while not stop.is_set():
+            t0, text, err, where = time.monotonic(), "", None, ""
+            try:
+                stream = c.chat.completions.with_raw_response.create(model="tiny", messages=MSG, max_tokens=24,
+                                                                     stream=True)
+                where = stream.headers["x-c12-site"]
+                for ch in stream.parse():
+                    text += ch.choices[0].delta.content or "" if ch.choices else ""
+            except openai.APIError as e:
+                err = str(e.message)
+            with lock:
+                results.append((t0, time.monotonic(), where, text, err))
+    try:
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: len(results) >= 8, 60, "traffic on north")
+        north.proc.send_signal(signal.SIGKILL)
+        north.proc.wait(10)
+        killed = time.monotonic()
+        wait_for(lambda: sum(r[0] > killed + 0.5 for r in results) >= 8, 90, "traffic after the kill")
+        stop.set()
+        for t in threads:
+            t.join(60)
+            assert not t.is_alive(), "a request hung"
+        before = [r for r in results if r[1] < killed]
+        after = [r for r in results if r[0] > killed]
+        assert before and all(r[4] is None and r[2] == "north" and r[3] for r in before), before
+        assert after and all(r[4] is None and r[2] == "south" and r[3] for r in after), after
+        cut = [r for r in results if r[4] is not None]
+        assert len(cut) <= 4 and all("site north" in r[4] for r in cut), cut  # at most the streams in flight
+        # the ones in flight at the kill: cut mid-stream, or (not started there) served by south
+        assert all(r[4] is not None or r[2] == "south" for r in results if r[0] < killed < r[1])
+    finally:
+        stop.set()
+        gw.stop()
+        north.stderr_file.close()
+        north.proc.stdout.close()
+        north.tmp.cleanup()
 
 
 @pytest.mark.parametrize("fault", ["drop", "error_event", "idle"])
