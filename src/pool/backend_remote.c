@@ -169,6 +169,7 @@ static c12_rc setup(xfer *x, const c12_buf *body, struct curl_slist *hl, char *d
     const c12_remote_call *c = x->c;
     snprintf(url, sizeof url, "%s%s", c->site->url, c->req->messages ? "/chat/completions" : "/completions");
     CURL *h = x->h;
+    c12_remote_share_use(c->share, h);
     int bad = curl_easy_setopt(h, CURLOPT_URL, url) || curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data) ||
               curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body->len) ||
               curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl) || curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data) ||

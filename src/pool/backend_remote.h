@@ -14,8 +14,18 @@
 
 struct curl_slist;
 
+/* Connections, DNS answers and TLS sessions shared by the fleet's
+ * requests (remote_share.c); thread-safe. */
+typedef struct c12_remote_share c12_remote_share;
+c12_rc c12_remote_share_new(c12_remote_share **out, c12_err *err);
+/* After every transfer that used it is over. */
+void c12_remote_share_free(c12_remote_share *s);
+/* Make the easy handle curl (a CURL *) use s (NULL: nothing). */
+void c12_remote_share_use(c12_remote_share *s, void *curl);
+
 typedef struct c12_remote_call {
     const c12_site_cfg *site;
+    c12_remote_share *share;    /* NULL: a connection of its own */
     const char *model;          /* the site's id for it */
     const char *api_key;        /* "" or NULL: no Authorization */
     const c12_backend_req *req;

@@ -126,7 +126,8 @@ static c12_rc remote_generate(c12_fleet *f, const c12_model_cfg *m, const c12_ba
     c12_fleet_rank(f, m, req, &rk);
     c12_rc rc = c12_fail(err, C12_ERR_NETWORK, "model %s: no site can take it now (%s)", m->id, rk.reason);
     char failed[64] = "", reason[C12_RANK_REASON_MAX + 96];
-    c12_remote_call call = {.model = m->remote_model[0] ? m->remote_model : m->id, .req = req, .cb = cb, .ud = ud};
+    c12_remote_call call = {.model = m->remote_model[0] ? m->remote_model : m->id, .share = f->share, .req = req,
+                            .cb = cb, .ud = ud};
     for (int k = 0; k < rk.n; k++) {
         if (failed[0] && req->deadline_ms && c12_clock_ms() >= req->deadline_ms) break;
         c12_site *s = &f->sites[rk.order[k]];
@@ -221,7 +222,7 @@ c12_rc c12_fleet_new(const c12_config *cfg, const c12_fleet_opts *opts, c12_flee
     if (opts) f->opts = *opts;
     if (!f->opts.now_ms) f->opts.now_ms = mono_ms;
     f->backend = (c12_backend){.ops = &FLEET_OPS, .self = f};
-    c12_rc rc = C12_OK;
+    c12_rc rc = cfg->n_sites ? c12_remote_share_new(&f->share, err) : C12_OK;
     for (size_t i = 0; !rc && i < cfg->n_sites; i++) {
         f->n_sites = i + 1; /* a half-opened site is freed too */
         rc = open_site(f, &f->sites[i], &cfg->sites[i], err);
@@ -243,6 +244,7 @@ void c12_fleet_free(c12_fleet *f)
     if (!f) return;
     c12_fleet_prober_stop(f);
     for (size_t i = 0; i < f->n_sites; i++) c12_carbon_cache_free(f->sites[i].carbon);
+    c12_remote_share_free(f->share); /* the pool and server are gone: no transfer is left */
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
     c12_free(f->sites);

@@ -39,6 +39,7 @@ struct c12_fleet {
     c12_backend backend;
     c12_site *sites;
     size_t n_sites;
+    struct c12_remote_share *share; /* the requests' connections (backend_remote.h) */
     pthread_t prober;
     int prober_on, stopping;
 };

@@ -85,8 +85,8 @@ def posts(fake):
 def fakes():
     made = []
 
-    def make(**attrs):
-        f = fake_openai.make_server()
+    def make(keepalive=False, **attrs):
+        f = fake_openai.make_server(keepalive)
         for k, v in attrs.items():
             setattr(f, k, v)
         made.append(f.start())
@@ -152,6 +152,21 @@ def test_stream_passes_through_token_by_token(c12_san, fakes):
         body = posts(up)[0]["body"]
         assert body["model"] == "fake-model" and body["stream"] is True, body
         assert body["stream_options"] == {"include_usage": True} and body["max_tokens"] == 8, body
+    finally:
+        gw.stop()
+
+
+def test_connections_are_kept_alive(c12_san, fakes):
+    up = fakes(keepalive=True)
+    gw = Server(c12_san, gateway_config([site("up", up.url, 100, probe_interval_s=60)], ["up"], "fake-model"))
+    try:
+        c = client(gw)
+        for stream in (False, True, False, True):
+            out = c.chat.completions.create(model="tiny", messages=MSG, max_tokens=2, stream=stream)
+            text = "".join(ch.choices[0].delta.content or "" for ch in out) if stream else out.choices[0].message.content
+            assert text == "Hello from"
+        # one connection for the four requests one after the other (no new handshake each time)
+        assert len({p["client"] for p in posts(up)}) == 1, [p["client"] for p in posts(up)]
     finally:
         gw.stop()
 

@@ -9,7 +9,8 @@ then nothing before the first token for stall_s), "drop" (two tokens, then the
 connection is cut), "error_event" (two tokens, then an error event), "idle"
 (one token, then silence for stall_s), "no_usage" (never a usage chunk),
 "c12_usage" (the usage chunk carries usage.c12 as a C12 upstream's does).
-GET /metrics exports vLLM's queue gauge when server.queue is set."""
+GET /metrics exports vLLM's queue gauge when server.queue is set. make_server(keepalive=True)
+speaks HTTP/1.1 and keeps connections open (streams chunked), as vLLM does."""
 import json
 import pathlib
 import socket
@@ -45,7 +46,7 @@ class Handler(FakeHandler):
         body = json.loads(self.rfile.read(n) or b"{}")
         srv = self.server
         entry = {"t": time.monotonic(), "method": "POST", "path": self.path, "query": "", "raw_path": self.path,
-                 "headers": dict(self.headers.items()), "body": body}
+                 "headers": dict(self.headers.items()), "body": body, "client": self.client_address}
         with srv.lock:
             srv.log.append(entry)
         f = srv.fault
@@ -72,10 +73,15 @@ class Handler(FakeHandler):
                 "choices": [choice], "usage": {"prompt_tokens": 7, "completion_tokens": self.n_words(body),
                                                "total_tokens": 7 + self.n_words(body)}}
 
+    def write(self, raw):
+        if self.protocol_version == "HTTP/1.1":  # chunked: the connection stays open
+            raw = b"%x\r\n%s\r\n" % (len(raw), raw)
+        self.wfile.write(raw)
+        self.wfile.flush()
+
     def event(self, obj):
         data = obj if isinstance(obj, str) else json.dumps(obj)
-        self.wfile.write(f"data: {data}\n\n".encode())
-        self.wfile.flush()
+        self.write(f"data: {data}\n\n".encode())
 
     def chunk(self, body, chat, text, finish=None):
         choice = {"index": 0, "finish_reason": finish}
@@ -88,6 +94,8 @@ class Handler(FakeHandler):
         try:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
+            if self.protocol_version == "HTTP/1.1":
+                self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             self.wfile.flush()
             if f == "stall":
@@ -112,14 +120,21 @@ class Handler(FakeHandler):
                     usage["c12"] = {"energy_j": 12.5, "energy_method": "rapl"}
                 self.event({"id": "fake-1", "object": "chat.completion.chunk", "choices": [], "usage": usage})
             self.event("[DONE]")
+            if self.protocol_version == "HTTP/1.1":
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
             with srv.lock:
                 srv.finished.append(time.monotonic())
         except (BrokenPipeError, ConnectionResetError):
             pass
 
 
-def make_server():
-    srv = FakeServer(Handler)
+class KeepAliveHandler(Handler):
+    protocol_version = "HTTP/1.1"  # streams chunked, connections kept open between requests
+
+
+def make_server(keepalive=False):
+    srv = FakeServer(KeepAliveHandler if keepalive else Handler)
     srv.words = len(WORDS)
     srv.token_s = 0.0
     srv.stall_s = 3.0
