@@ -213,6 +213,7 @@ c12_rc c12_remote_generate(const c12_remote_call *c, c12_remote_out *out, c12_er
     out->n_text = x.sse.n_text;
     out->ttft_s = x.t_first ? (double)(x.t_first - x.t_send) / 1e9 : 0;
     out->decode_s = x.t_first ? (double)(end - x.t_first) / 1e9 : 0;
+    out->total_s = (double)(end - x.t_send) / 1e9;
     if (!rc) result(&x, out);
     curl_easy_cleanup(x.h);
     curl_multi_cleanup(m);

@@ -39,6 +39,7 @@ typedef struct c12_remote_out {
     int retryable;              /* the failure is the site's (network, 5xx, 429, timeout), not the request's */
     int http_status;            /* the site's answer (0: none) */
     double ttft_s, decode_s;    /* sending to the first text; then to the end */
+    double total_s;             /* sending to the end */
     int n_text;
 } c12_remote_out;
 

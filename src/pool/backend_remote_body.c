@@ -41,6 +41,8 @@ static int sampling(json_t *b, const c12_backend_req *r)
     if (s->frequency_penalty) bad |= json_object_set_new(b, "frequency_penalty", json_real(s->frequency_penalty));
     if (s->seed) bad |= json_object_set_new(b, "seed", json_integer((json_int_t)(s->seed & 0x7fffffffffffffffull)));
     if (r->gen.max_tokens > 0) bad |= json_object_set_new(b, "max_tokens", json_integer(r->gen.max_tokens));
+    /* not OpenAI's, but C12's, vLLM's and llama.cpp's servers take it */
+    if (r->gen.ignore_eos) bad |= json_object_set_new(b, "ignore_eos", json_true());
     if (r->gen.stop) {
         json_t *st = json_array();
         for (const char *const *p = r->gen.stop; st && *p; p++) json_array_append_new(st, json_string(*p));

@@ -394,6 +394,28 @@ def test_what_a_remote_model_cannot_do_here(c12_san, fakes):
         gw.stop()
 
 
+def test_calibrate_site(c12_san, real_sites, fakes, tmp_path):
+    north, _ = real_sites
+    up = fakes()
+    cfg = tmp_path / "c12.yaml"
+    cfg.write_text(gateway_config([site("north", north.url, 40), site("up", up.url, 100)], ["north"]) +
+                   "  - {id: other, sites: [up], remote_model: fake-model}\n")
+    r = subprocess.run([c12_san, "calibrate", "--site", "north", "--config", str(cfg), "-p", "48", "-n", "12"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    rates = dict(re.findall(r"^    (j_per_\w+): ([\d.e+-]+)$", r.stdout, re.M))
+    assert float(rates["j_per_prompt_token"]) > 0 and float(rates["j_per_output_token"]) > 0, r.stdout
+    assert re.search(r"\+12 tokens", r.stdout), r.stdout  # ignore_eos: all 12 output tokens came
+    # a site that reports no energy (not a C12): its latency only
+    r = subprocess.run([c12_san, "calibrate", "--site", "up", "--config", str(cfg)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and "reports no energy" in r.stdout and "j_per_prompt_token 0.02" in r.stdout, r.stdout
+    assert posts(up)[0]["body"]["ignore_eos"] is True
+    r = subprocess.run([c12_san, "calibrate", "--site", "nowhere", "--config", str(cfg)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1 and "no site 'nowhere'" in r.stderr
+
+
 BAD = [
     ("sites:\n  north: {carbon: {chain: [static]}}\n", "c12.yaml:2", "needs a url"),
     ("sites:\n  north:\n    url: ftp://x/v1\n", "c12.yaml:3", "sites.north.url: must start with http"),
