@@ -120,16 +120,16 @@ static c12_rc site_one(const c12_cfg_node *name, const c12_cfg_node *v, const ch
 c12_rc c12_site_cfg_section(const c12_cfg_node *n, const char *source, const c12_carbon_config_opts *co,
                             c12_site_cfg *sites, size_t *n_sites, c12_err *err)
 {
-    *n_sites = 0;
-    if (!n || c12_cfg_is_empty(n)) return C12_OK;
+    if (!n || c12_cfg_is_empty(n)) return *n_sites = 0, C12_OK;
     c12_rc rc = c12_cfg_want_map(n, "sites", err);
-    for (size_t i = 0; !rc && i < c12_cfg_len(n); i++) {
+    size_t i = 0;
+    for (; !rc && i < c12_cfg_len(n); i++) {
         const c12_cfg_node *k = c12_cfg_pair_key(n, i);
         if (i == C12_CFG_MAX_SITES) return c12_cfg_fail(k, "sites", err, "more than %d sites", C12_CFG_MAX_SITES);
         rc = site_one(k, c12_cfg_pair_value(n, i), source, co, &sites[i], err);
         if (!rc && c12_site_cfg_find(sites, i, sites[i].name) >= 0)
             rc = c12_cfg_fail(k, "sites", err, "site '%s' defined twice", sites[i].name);
-        if (!rc) *n_sites = i + 1;
     }
+    if (!rc) *n_sites = i;
     return rc;
 }
