@@ -24,7 +24,7 @@ DEFS    := -D_GNU_SOURCE
 # libpq's header is under /usr/include/postgresql on Debian (libpq-dev).
 PQ_INC  := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 INC     := -Isrc $(PQ_INC)
-LIBS    := -lzip -lcrypto -lpcre2-8 -lcurl -ljansson -lyaml -lmicrohttpd -lsqlite3 -lpq -lm -lpthread
+LIBS    := -lzip -lcrypto -lpcre2-8 -lpcre2-32 -lcurl -ljansson -lyaml -lmicrohttpd -lsqlite3 -lpq -lm -lpthread
 
 OPT_CFLAGS := $(WARN) $(DEFS) $(INC) -O2 -g
 SAN_CFLAGS := $(WARN) $(DEFS) $(INC) -O1 -g -fno-omit-frame-pointer \
@@ -58,7 +58,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
 FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps deps-test test test-compose unit integration run fuzz fuzz-long fuzz-corpus fuzz-smoke test-tsan golden bench-engine bench-quant bench-serve bench-directives bench-gateway soak clean san models models-all
+.PHONY: all deps deps-test test test-compose unit integration run fuzz fuzz-long fuzz-corpus fuzz-smoke test-tsan golden bench-engine bench-quant bench-serve bench-directives bench-gateway soak clean san models models-all vocab
 
 all: $(BUILD)/c12
 
@@ -117,10 +117,15 @@ models: $(BUILD)/c12
 models-all: $(BUILD)/c12
 	$(BUILD)/c12 models pull --all
 
+# llama.cpp's tokenizer tests (tests/integration/test_tokenize_vocab.py), from
+# the llama-cpp-python sdist through pip, into $$C12_HOME/vocab, outside the repo.
+vocab:
+	@bash scripts/vocab_fetch.sh
+
 unit: $(UNIT_BIN)
 	@bash scripts/run_unit.sh $(UNIT_BIN)
 
-integration: $(BUILD)/c12 $(BUILD)/san/c12 models-all
+integration: $(BUILD)/c12 $(BUILD)/san/c12 models-all vocab
 	C12_BIN=$(abspath $(BUILD)/c12) C12_SAN_BIN=$(abspath $(BUILD)/san/c12) \
 	  $(PYTHON) -m pytest -q tests/integration
 

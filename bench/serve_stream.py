@@ -1,18 +1,23 @@
 """Decode tokens/s of one streamed chat completion through `c12 serve`, the
 way `c12 run --stats` counts it: tokens after the first over the time from
 the first to the last content event (prefill excluded), one run.
-usage: serve_stream.py PORT MODEL PROMPT N  -> JSON {"tps", "tokens"}"""
+With a fifth argument, a response_format (JSON text) for constrained decoding.
+usage: serve_stream.py PORT MODEL PROMPT N [RESPONSE_FORMAT]  -> JSON {"tps", "tokens"}"""
 import http.client
 import json
 import sys
 import time
 
 
-def once(port, model, prompt, n):
-    body = json.dumps({"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": n,
-                       "temperature": 0, "ignore_eos": True, "stream": True, "stream_options": {"include_usage": True}})
+def once(port, model, prompt, n, rf):
+    req = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": n,
+           "temperature": 0, "ignore_eos": True, "stream": True, "stream_options": {"include_usage": True}}
+    if rf:
+        req["response_format"] = json.loads(rf)
+    body = json.dumps(req)
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    c.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+    # x-c12-cache: no: greedy requests are cached, and a replay is no measure of decoding
+    c.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json", "x-c12-cache": "no"})
     r = c.getresponse()
     assert r.status == 200, r.read()
     stamps, usage = [], None
@@ -30,5 +35,5 @@ def once(port, model, prompt, n):
 
 
 port, model, prompt, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-tps, tokens = once(port, model, prompt, n)
+tps, tokens = once(port, model, prompt, n, sys.argv[5] if len(sys.argv) > 5 else None)
 print(json.dumps({"tps": tps, "tokens": tokens}))

@@ -27,7 +27,7 @@ exec python3 -m pytest -q -p no:cacheprovider \
   tests/integration/test_batch.py tests/integration/test_cache.py tests/integration/test_metrics.py \
   tests/integration/test_directives.py tests/integration/test_report_server.py \
   tests/integration/test_server_clients.py tests/integration/test_logprobs.py tests/integration/test_tools.py \
-  tests/integration/test_tokenize_api.py tests/integration/test_fault_carbon.py \
+  tests/integration/test_tokenize_api.py tests/integration/test_fault_carbon.py tests/integration/test_json_output.py \
   --deselect tests/integration/test_server_load.py::test_sigterm_mid_stream \
   --deselect "tests/integration/test_server_inject.py::test_chat_message_text_is_plain[qwen2.5-coder-1.5b]" \
   --deselect tests/integration/test_server_route.py::test_failed_load_falls_back_to_the_next_candidate \

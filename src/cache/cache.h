@@ -43,6 +43,7 @@ typedef struct c12_cache_req {
     const c12_gen_params *gen;    /* sampling, max_tokens, stop, ignore_eos */
     int has_seed;                 /* the request gave a seed */
     const char *api_key;          /* the key's label, or "" (ignored when shared) */
+    const char *response_format;  /* its canonical JSON (sorted keys), or NULL: text */
 } c12_cache_req;
 
 /* Whether a request may be cached: temperature 0, or a seed given. */

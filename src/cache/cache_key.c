@@ -64,6 +64,9 @@ c12_rc c12_cache_key(const c12_cache_req *r, int shared, char key[C12_CACHE_KEY_
     if (!rc) rc = text(h, "key", shared ? "*" : r->api_key, err);
     if (!rc) rc = params(h, r->gen, r->has_seed, err);
     if (!rc) rc = input(h, r, err);
+    /* JSON output is another answer to the same prompt (absent: the key
+     * stays what it was before response_format existed) */
+    if (!rc && r->response_format) rc = text(h, "response_format", r->response_format, err);
     char hex[C12_CACHE_KEY_HEX];
     if (!rc) rc = c12_sha256_final(h, hex, err);
     c12_sha256_free(h);

@@ -17,6 +17,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_models_inspect(int argc, char **argv); /* c12 models inspect (argv[0] = "inspect") */
 int cmd_bench(int argc, char **argv);
 int cmd_carbon(int argc, char **argv);
 int cmd_config(int argc, char **argv);

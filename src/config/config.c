@@ -40,6 +40,7 @@ void c12_config_model_defaults(c12_model_cfg *m)
     m->n_ctx = 4096;
     m->slots = 1;
     m->keep_alive_s = -1;
+    m->prefix_cache = 1;
     snprintf(m->roles, sizeof m->roles, "chat");
 }
 

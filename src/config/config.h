@@ -92,8 +92,10 @@ typedef struct c12_model_cfg {
     int n_threads;
     int slots;
     char roles[128];               /* comma-separated, informational for now */
+    char chat_template[32];        /* a chat template family by llama.cpp's name; "": the file's */
     long keep_alive_s;             /* -1 never, 0 right after each request */
     int pinned;
+    int prefix_cache;              /* a slot's K/V serves the next prompt's common start (default 1) */
     int line;                      /* where the file defined it (0: built in) */
     /* Where it is served: indices into c12_config.sites, or C12_SITE_LOCAL
      * (this process); n_sites 0 is [local]. A model served only remotely

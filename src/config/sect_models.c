@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config_impl.h"
+#include "engine/c12_engine.h"
 #include "models/models.h"
 #include "models/sha.h"
 
@@ -59,6 +60,19 @@ static c12_rc set_sites(const c12_cfg_key *k, const c12_cfg_node *v, const char 
     return C12_OK;
 }
 
+/* A family C12 renders, by llama.cpp's name (docs/configuration.md). */
+static c12_rc set_chat_template(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj,
+                                c12_err *err)
+{
+    c12_model_cfg *m = obj;
+    c12_rc rc = c12_cfg_str(v, path, m->chat_template, sizeof m->chat_template, err);
+    if (!rc && (!c12_chat_template_supported(m->chat_template) ||
+                strcmp(c12_chat_template_family(m->chat_template), m->chat_template)))
+        rc = c12_cfg_fail(v, path, err, "'%s' is no chat template family C12 renders (docs/configuration.md)",
+                          m->chat_template);
+    return rc;
+}
+
 static const c12_cfg_key MODEL_KEYS[] = {
     C12_CFG_SLOT("id", c12_cfg_slot_str, c12_model_cfg, id, 0, 0),
     C12_CFG_SLOT("source", c12_cfg_slot_str, c12_model_cfg, source, 0, 0),
@@ -68,8 +82,10 @@ static const c12_cfg_key MODEL_KEYS[] = {
     C12_CFG_SLOT("threads", c12_cfg_slot_int, c12_model_cfg, n_threads, 0, 1024),
     C12_CFG_SLOT("slots", c12_cfg_slot_int, c12_model_cfg, slots, 1, 64),
     C12_CFG_SET("roles", set_roles),
+    C12_CFG_SET("chat_template", set_chat_template),
     C12_CFG_SLOT("keep_alive", c12_cfg_slot_long, c12_model_cfg, keep_alive_s, -1, 100.0 * 365 * 86400),
     C12_CFG_SLOT("pinned", c12_cfg_slot_bool, c12_model_cfg, pinned, 0, 0),
+    C12_CFG_SLOT("prefix_cache", c12_cfg_slot_bool, c12_model_cfg, prefix_cache, 0, 0),
     C12_CFG_SET("sites", set_sites),
     C12_CFG_SLOT("remote_model", c12_cfg_slot_str, c12_model_cfg, remote_model, 0, 0),
     {0}};

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "base/c12_rc.h"
+#include "engine/c12_jsonc.h"
 
 typedef struct c12_model c12_model;
 typedef struct c12_session c12_session;
@@ -30,6 +31,34 @@ const c12_model_info *c12_model_get_info(const c12_model *m);
  * part of the weights now reads as zeros, so what it generates is garbage.
  * Stop using the model and load it again (src/base/c12_mapguard.h). */
 int c12_model_file_damaged(const c12_model *m);
+
+/* What a GGUF file is and whether C12 runs it (`c12 models inspect`). */
+#define C12_REPORT_MAX_TYPES 16
+typedef struct c12_model_report {
+    char arch[32], name[96];
+    char tok_model[32], tok_pre[48];   /* tokenizer.ggml.model / .pre ("": absent) */
+    uint64_t n_params, file_bytes;     /* n_params: elements of all tensors */
+    int n_ctx_train, n_layer, n_embd, n_head, n_head_kv, n_vocab; /* -1: not in the file */
+    struct {
+        uint32_t type;                 /* ggml type number (c12_ggml_type_name) */
+        uint32_t n_tensors;
+        int supported;                 /* C12 has its kernels */
+    } types[C12_REPORT_MAX_TYPES];
+    size_t n_types;
+    int has_template;                  /* tokenizer.chat_template present */
+    char chat_family[32];              /* llama.cpp's name for its family; "": not recognised */
+    int chat_supported, chat_tools;    /* C12 renders the family / its tool format */
+    int runnable;                      /* a load succeeded */
+    char why[C12_ERR_MSG_MAX];         /* else the load's error */
+} c12_model_report;
+
+/* C12_OK whenever the file is a GGUF file (the report says the rest). */
+c12_rc c12_model_inspect(const char *path, c12_model_report *out, c12_err *err);
+const char *c12_ggml_type_name(uint32_t type);
+/* Use a chat template family by llama.cpp's name (a models entry's
+ * chat_template:) instead of the file's template. C12_ERR_UNSUPPORTED for a
+ * name C12 does not render. */
+c12_rc c12_model_set_chat_template(c12_model *m, const char *family, c12_err *err);
 
 /* --- tokens --- */
 c12_rc c12_model_tokenize(const c12_model *m, const char *text, size_t len, int add_special,
@@ -101,6 +130,10 @@ c12_rc c12_model_chat_tokens_tools(const c12_model *m, const c12_chat_msg *msgs,
                                    c12_err *err);
 /* 1 when a chat template (NULL: none) has a tool-call format C12 renders. */
 int c12_chat_template_tools(const char *tmpl);
+/* llama.cpp's name for a chat template's family (a template's text, or a
+ * family's name), or NULL when none is recognised; whether C12 renders it. */
+const char *c12_chat_template_family(const char *tmpl);
+int c12_chat_template_supported(const char *tmpl);
 /* 1 when the vocabulary's model file has such a template (read by c12_tok_open). */
 int c12_tok_chat_tools(const c12_tok *t);
 /* c12_model_chat_tokens_tools on a vocabulary alone, with its file's
@@ -225,6 +258,15 @@ typedef struct c12_gen_params {
      * NULL: nothing of it is computed. */
     void (*on_logprobs)(void *ud, const c12_logprobs *lp);
     int top_logprobs;
+    /* optional: constrained decoding (c12_jsonc.h). Only tokens whose bytes
+     * keep the output a prefix of a JSON value valid under this schema are
+     * sampled (the mask applies to the logits before penalties, temperature
+     * and top-k/top-p; logprobs stay the raw model's), and generation ends
+     * once the value is complete (ignore_eos or not). json_vocab: the
+     * model's token index (c12_jsonc_vocab_new, built once per model); NULL:
+     * built for this call. NULL json: unconstrained. */
+    const c12_jsonc_schema *json;
+    const c12_jsonc_vocab *json_vocab;
 } c12_gen_params;
 
 typedef enum { C12_FINISH_STOP = 0, C12_FINISH_LENGTH, C12_FINISH_CANCELLED } c12_finish;

@@ -76,7 +76,55 @@ static void tell_logprobs(const c12_session *s, const c12_gen_params *gp, int32_
     gp->on_logprobs(ud, &lp);
 }
 
-static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *smp, emitter *e,
+/* Constrained decoding's state for one generation (c12_jsonc.h). */
+typedef struct jsonout {
+    c12_jsonc *jc;              /* NULL: unconstrained */
+    const c12_jsonc_vocab *vocab;
+    c12_jsonc_vocab *own;       /* built for this call (no index was given) */
+    float *masked;              /* [n_vocab] the logits with refused tokens at -inf */
+} jsonout;
+
+static c12_rc jsonout_begin(const c12_session *s, const c12_gen_params *gp, jsonout *jo, c12_err *err)
+{
+    *jo = (jsonout){0};
+    if (!gp->json) return C12_OK;
+    c12_rc rc = C12_OK;
+    if (!(jo->vocab = gp->json_vocab)) rc = c12_jsonc_vocab_new(s->m, &jo->own, err), jo->vocab = jo->own;
+    if (!rc) rc = c12_jsonc_new(gp->json, &jo->jc, err);
+    if (!rc && !(jo->masked = c12_malloc(sizeof *jo->masked * (size_t)s->m->hp.n_vocab)))
+        rc = c12_fail(err, C12_ERR_NOMEM, "out of memory");
+    return rc;
+}
+
+static void jsonout_end(jsonout *jo)
+{
+    c12_jsonc_free(jo->jc);
+    c12_jsonc_vocab_free(jo->own);
+    c12_free(jo->masked);
+}
+
+/* The logits to sample from: the model's, or with the tokens JSON refuses masked. */
+static c12_rc next_logits(const c12_session *s, jsonout *jo, const float **out, c12_err *err)
+{
+    const float *l = c12_session_logits(s);
+    if (!jo->jc) return *out = l, C12_OK;
+    memcpy(jo->masked, l, sizeof *jo->masked * (size_t)s->m->hp.n_vocab);
+    if (!c12_jsonc_mask(jo->vocab, jo->jc, jo->masked))
+        return c12_fail(err, C12_ERR_INTERNAL, "constrained decoding: no token of the vocabulary continues the JSON");
+    *out = jo->masked;
+    return C12_OK;
+}
+
+/* The chosen token's bytes into the automaton (the mask allowed them). */
+static c12_rc json_feed(const c12_session *s, jsonout *jo, int32_t tok, c12_err *err)
+{
+    char b[512];
+    size_t n = c12_model_piece(s->m, tok, 0, b, sizeof b);
+    if (!jo->jc || (n <= sizeof b && c12_jsonc_feed(jo->jc, b, n))) return C12_OK;
+    return c12_fail(err, C12_ERR_INTERNAL, "constrained decoding: token %d was allowed but refused", (int)tok);
+}
+
+static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *smp, emitter *e, jsonout *jo,
                        c12_gen_result *res, c12_err *err)
 {
     c12_detok dt;
@@ -87,16 +135,20 @@ static c12_rc run_loop(c12_session *s, const c12_gen_params *gp, c12_sampler *sm
     res->finish = C12_FINISH_LENGTH;
     for (;;) {
         if (gp->max_tokens > 0 && res->n_completion >= gp->max_tokens) break;
-        int32_t tok = c12_sampler_sample(smp, c12_session_logits(s));
+        const float *logits = NULL;
+        c12_rc lrc = next_logits(s, jo, &logits, err);
+        if (lrc) return lrc;
+        int32_t tok = c12_sampler_sample(smp, logits);
         if (tok < 0)
             return c12_fail(err, C12_ERR_INTEGRITY, "the model computed no finite logit (NaN): its weights are "
                             "damaged (a corrupt model file?)");
         if (gp->on_token) gp->on_token(e->ud, tok);
-        if (!gp->ignore_eos && c12_model_is_eog(s->m, tok)) {
+        if ((!gp->ignore_eos || jo->jc) && c12_model_is_eog(s->m, tok)) { /* JSON: allowed only once complete */
             res->finish = C12_FINISH_STOP;
             break;
         }
         if (gp->on_logprobs) tell_logprobs(s, gp, tok, e->ud);
+        if ((lrc = json_feed(s, jo, tok, err))) return lrc;
         c12_sampler_accept(smp, tok);
         res->n_completion++;
         size_t n = c12_detok_push(&dt, tok, piece, sizeof piece);
@@ -135,7 +187,10 @@ static c12_rc generate(c12_session *s, const int32_t *prompt, int n_prompt, cons
     for (int i = 0; i < n_prompt; i++) c12_sampler_accept(smp, prompt[i]);
     emitter e = {.stop = gp->stop, .cb = cb, .ud = ud};
     c12_buf_init(&e.pending, PENDING_CAP);
-    rc = run_loop(s, gp, smp, &e, &r, err);
+    jsonout jo;
+    rc = jsonout_begin(s, gp, &jo, err);
+    if (!rc) rc = run_loop(s, gp, smp, &e, &jo, &r, err);
+    jsonout_end(&jo);
     c12_buf_free(&e.pending);
     c12_sampler_free(smp);
     if (rc) return rc;

@@ -1,4 +1,5 @@
-/* tok_bpe.c - byte-level BPE (tokenizer.ggml.model "gpt2").
+/* tok_bpe.c - byte-level BPE (tokenizer.ggml.model "gpt2"), and its UTF-8
+ * variant ("gemma4").
  *
  * A raw fragment is decoded to code points (malformed bytes become U+FFFD,
  * as in the reference), split into words by the pre-tokenizer, and each word
@@ -8,7 +9,11 @@
  * until no adjacent pair has a merge; each symbol is then looked up as a
  * token. A symbol that is no token (a merge whose result is missing from the
  * vocabulary) falls back to single-byte lookups of its text, skipping bytes
- * with no token, as the reference does. */
+ * with no token, as the reference does.
+ *
+ * The UTF-8 variant (tok_pre_opts.raw_utf8) merges the word's own UTF-8
+ * characters, spaces written "▁" (escape_spaces), and falls back to the
+ * "<0xAB>" byte tokens. */
 #include <string.h>
 
 #include "base/c12_alloc.h"
@@ -72,7 +77,7 @@ static c12_rc emit_symbol(const c12_tok *t, const char *s, size_t n, tok_ids *ou
     int64_t id = tok_find_n(t, s, n);
     if (id >= 0) return tok_ids_push(out, (int32_t)id, err);
     for (size_t i = 0; i < n; i++) {
-        int64_t b = tok_find_n(t, s + i, 1);
+        int64_t b = t->raw_utf8 ? t->byte_tok[(uint8_t)s[i]] : tok_find_n(t, s + i, 1);
         if (b >= 0) {
             c12_rc rc = tok_ids_push(out, (int32_t)b, err);
             if (rc) return rc;
@@ -81,12 +86,21 @@ static c12_rc emit_symbol(const c12_tok *t, const char *s, size_t n, tok_ids *ou
     return C12_OK;
 }
 
+static int all_newlines(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != '\n') return 0;
+    return n > 0;
+}
+
 /* Merge one encoded word of n_sym symbols and emit its tokens. */
 static c12_rc bpe_word(const c12_tok *t, bpe_work *w, const char *enc, size_t len, size_t n_sym,
                        tok_ids *out, c12_err *err)
 {
     c12_rc rc = C12_OK;
-    if (t->ignore_merges && tok_find_n(t, enc, len) >= 0) return emit_symbol(t, enc, len, out, err);
+    if ((t->ignore_merges || (t->newline_words && all_newlines(enc, len))) &&
+        tok_find_n(t, enc, len) >= 0)
+        return emit_symbol(t, enc, len, out, err);
     w->heap.n = 0;
     for (size_t i = 1; i < n_sym && !rc; i++) rc = try_pair(t, w, enc, (int32_t)i - 1, (int32_t)i, err);
     while (!rc && w->heap.n) {
@@ -124,6 +138,9 @@ c12_rc tok_bpe_fragment(const c12_tok *t, const char *s, size_t n, int prev_spec
     }
     size_t n_cp = 0;
     for (size_t i = 0; i < n;) i += tok_utf8_decode((const uint8_t *)s + i, n - i, &cp[n_cp++]);
+    if (t->escape_spaces)
+        for (size_t i = 0; i < n_cp; i++)
+            if (cp[i] == ' ') cp[i] = 0x2581;
     if ((rc = tok_pre_split(&t->pre, cp, n_cp, fl, &words, &tmp, err))) goto done;
     size_t at = 0;
     for (size_t wi = 0; wi < words.n && !rc; wi++) {
@@ -131,6 +148,13 @@ c12_rc tok_bpe_fragment(const c12_tok *t, const char *s, size_t n, int prev_spec
         for (size_t k = at; k < at + words.v[wi]; k++) {
             char u[4];
             size_t m = tok_utf8_encode(cp[k], u);
+            if (t->raw_utf8) { /* one symbol per character */
+                memcpy(enc + len, u, m);
+                w.sy[n_sym] = (sym){(int32_t)n_sym - 1, (int32_t)n_sym + 1, (uint32_t)len, (uint32_t)m};
+                n_sym++;
+                len += m;
+                continue;
+            }
             for (size_t j = 0; j < m; j++) {
                 size_t e = tok_utf8_encode(tok_byte_to_cp((uint8_t)u[j]), enc + len);
                 w.sy[n_sym] = (sym){(int32_t)n_sym - 1, (int32_t)n_sym + 1, (uint32_t)len, (uint32_t)e};

@@ -28,7 +28,7 @@ size_t c12_tok_piece(const c12_tok *t, int32_t id, int special, char *buf, size_
         return o;
     }
     if (a & TOK_ATTR_NORMAL) {
-        if (t->kind == TOK_KIND_SPM) { /* "▁" back to a space */
+        if (t->kind == TOK_KIND_SPM || t->escape_spaces) { /* "▁" back to a space */
             for (size_t i = 0; i < n;) {
                 if (i + 3 <= n && !memcmp(s + i, "\xe2\x96\x81", 3)) {
                     put(buf, cap, &o, " ", 1);

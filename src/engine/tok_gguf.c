@@ -86,7 +86,7 @@ c12_rc c12_tok_from_gguf(const gguf_file *f, c12_tok **out, c12_err *err)
         return c12_fail(err, C12_ERR_FORMAT, "tokenizer: fewer token types or scores than tokens");
     const gguf_kv *merges = find_array(f, "tokenizer.ggml.merges", GGUF_T_STRING, err, &rc);
     if (rc) return rc;
-    if (!strcmp(model, "gpt2") && !merges)
+    if (tok_model_kind(model) == TOK_KIND_BPE && !merges)
         return c12_fail(err, C12_ERR_FORMAT, "tokenizer: 'tokenizer.ggml.merges' is missing");
 
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {

@@ -30,6 +30,9 @@ enum {
 
 enum { TOK_KIND_BPE = 1, TOK_KIND_SPM = 2 };
 
+/* The TOK_KIND_* of a tokenizer.ggml.model value, 0 when unsupported. */
+int tok_model_kind(const char *model);
+
 /* String -> int32 map over keys stored elsewhere (a pool + offsets). */
 typedef struct tok_map {
     uint32_t *slot; /* entry index + 1; 0 = empty */
@@ -74,6 +77,9 @@ struct c12_tok {
     tok_map merges;   /* "left right" -> rank */
     tok_pre pre;
     int ignore_merges;
+    int raw_utf8;      /* merges over UTF-8, byte fallback <0xXX> (tok_pre_opts) */
+    int escape_spaces; /* ' ' is U+2581 in token texts (tok_pre_opts) */
+    int newline_words; /* a word of line breaks may be one token (tok_pre_opts) */
     int chat_tools;   /* the file's chat template has a tool-call format */
     char *chat_template; /* the file's, or NULL (c12_tok_chat) */
 
@@ -82,7 +88,7 @@ struct c12_tok {
     int add_bos, add_eos, add_space_prefix;
     int32_t *eog;     /* sorted ids that end generation */
     size_t n_eog;
-    int32_t byte_tok[256]; /* SPM byte fallback ids, -1 = none */
+    int32_t byte_tok[256]; /* byte fallback ids (SPM, raw_utf8 BPE), -1 = none */
 
     /* special tokens in the order the partition tries them */
     int32_t *special; /* [n_special] ids: longest text first */
@@ -119,6 +125,9 @@ typedef c12_rc (*tok_raw_fn)(const c12_tok *t, const char *s, size_t n, int prev
                              tok_ids *out, c12_err *err);
 c12_rc tok_partition(const c12_tok *t, const char *text, size_t len, int parse_special,
                      tok_raw_fn raw, tok_ids *out, c12_err *err);
+
+/* The id of the longest special token whose text starts `text`, or -1. */
+int32_t tok_special_at(const c12_tok *t, const char *text, size_t len);
 
 /* One raw fragment through each model kind. */
 c12_rc tok_bpe_fragment(const c12_tok *t, const char *s, size_t n, int prev_special, tok_ids *out,

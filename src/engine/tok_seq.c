@@ -40,6 +40,15 @@ static c12_rc flush(c12_tok_seq *q, int lstrip, c12_err *err)
     return rc;
 }
 
+static c12_rc push_special(c12_tok_seq *q, int32_t id, c12_err *err)
+{
+    const c12_tok *t = q->t;
+    c12_rc rc = flush(q, (t->attr[id] & TOK_ATTR_LSTRIP) != 0, err);
+    if (!rc) rc = tok_ids_push(&q->ids, id, err);
+    q->rstrip = (t->attr[id] & TOK_ATTR_RSTRIP) != 0;
+    return rc;
+}
+
 c12_rc c12_tok_seq_marker(c12_tok_seq *q, const char *marker, c12_err *err)
 {
     const c12_tok *t = q->t;
@@ -47,10 +56,26 @@ c12_rc c12_tok_seq_marker(c12_tok_seq *q, const char *marker, c12_err *err)
     if (id < 0 || !(t->attr[id] & (TOK_ATTR_CONTROL | TOK_ATTR_USER_DEFINED | TOK_ATTR_UNKNOWN)))
         return c12_fail(err, C12_ERR_UNSUPPORTED, "the template's marker %s is not a special token of the vocabulary",
                         marker);
-    c12_rc rc = flush(q, (t->attr[id] & TOK_ATTR_LSTRIP) != 0, err);
-    if (!rc) rc = tok_ids_push(&q->ids, (int32_t)id, err);
-    q->rstrip = (t->attr[id] & TOK_ATTR_RSTRIP) != 0;
-    return rc;
+    return push_special(q, (int32_t)id, err);
+}
+
+c12_rc c12_tok_seq_tmpl(c12_tok_seq *q, const char *s, c12_err *err)
+{
+    const c12_tok *t = q->t;
+    size_t n = strlen(s), from = 0;
+    c12_rc rc = C12_OK;
+    for (size_t i = 0; i < n && !rc;) {
+        int32_t id = tok_special_at(t, s + i, n - i);
+        if (id < 0) {
+            i++;
+            continue;
+        }
+        rc = c12_tok_seq_text(q, s + from, i - from, err);
+        if (!rc) rc = push_special(q, id, err);
+        i += t->len[id];
+        from = i;
+    }
+    return rc ? rc : c12_tok_seq_text(q, s + from, n - from, err);
 }
 
 c12_rc c12_tok_seq_take(c12_tok_seq *q, int add_special, int32_t **out, size_t *n_out, c12_err *err)

@@ -295,6 +295,20 @@ static int cmp_occ(const void *a, const void *b)
 
 enum { RAW = -1, TAKEN = -2 };
 
+int32_t tok_special_at(const c12_tok *t, const char *text, size_t len)
+{
+    const uint8_t *s = (const uint8_t *)text;
+    int32_t best = -1;
+    if (!len) return -1;
+    for (uint32_t node = t->root[s[0]], d = 1; node; d++) {
+        int32_t r = t->trie[node].rank_all;
+        if (r >= 0) best = t->special[r]; /* deeper is longer */
+        if (d >= len) break;
+        node = trie_child(t, node, s[d]);
+    }
+    return best;
+}
+
 c12_rc tok_partition(const c12_tok *t, const char *text, size_t len, int parse_special,
                      tok_raw_fn raw, tok_ids *out, c12_err *err)
 {

@@ -80,28 +80,60 @@ static c12_rc copy_strings(size_t n, const char *const *s, const size_t *lens, c
     return C12_OK;
 }
 
-static c12_rc build_spm_bytes(c12_tok *t)
+/* The byte tokens "<0xAB>"; SentencePiece falls back to the byte's own
+ * one-character token when there is none (`or_char`). */
+static void build_byte_tokens(c12_tok *t, int or_char)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (int b = 0; b < 256; b++) {
         char name[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
         int64_t id = tok_find_n(t, name, 6);
-        if (id < 0) {
-            char one = (char)b; /* the reference falls back to the byte itself */
+        if (id < 0 && or_char) {
+            char one = (char)b;
             id = tok_find_n(t, &one, 1);
         }
         t->byte_tok[b] = (int32_t)id;
     }
-    return C12_OK;
+}
+
+/* tokenizer.ggml.model values: how the vocabulary tokenizes, the
+ * pre-tokenizer a value implies whatever the file says, and the special ids
+ * the reference assumes before the file names its own (-1 = none). */
+typedef struct tok_model_def {
+    const char *name;
+    int kind;
+    const char *pre;
+    int32_t bos, eos, unk;
+} tok_model_def;
+
+static const tok_model_def k_models[] = {
+    {"gpt2", TOK_KIND_BPE, NULL, 11, 11, -1},
+    {"llama", TOK_KIND_SPM, NULL, 1, 2, 0},
+    /* Gemma 4: BPE over UTF-8 with SentencePiece's spaces and byte tokens */
+    {"gemma4", TOK_KIND_BPE, "gemma4", -1, -1, -1},
+};
+
+static const tok_model_def *model_def(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof k_models / sizeof k_models[0]; i++)
+        if (!strcmp(k_models[i].name, name)) return &k_models[i];
+    return NULL;
+}
+
+int tok_model_kind(const char *model)
+{
+    const tok_model_def *md = model_def(model);
+    return md ? md->kind : 0;
 }
 
 static c12_rc build(const c12_tok_params *p, c12_tok *t, c12_err *err)
 {
     c12_rc rc;
     if (!p->model) return c12_fail(err, C12_ERR_INVALID, "tokenizer: no model kind given");
-    if (!strcmp(p->model, "gpt2")) t->kind = TOK_KIND_BPE;
-    else if (!strcmp(p->model, "llama")) t->kind = TOK_KIND_SPM;
-    else return c12_fail(err, C12_ERR_UNSUPPORTED, "tokenizer: model '%s' is not supported", p->model);
+    const tok_model_def *md = model_def(p->model);
+    if (!md) return c12_fail(err, C12_ERR_UNSUPPORTED, "tokenizer: model '%s' is not supported", p->model);
+    t->kind = md->kind;
+    const char *pre = md->pre ? md->pre : p->pre;
     if (p->n_tokens <= 0 || !p->tokens)
         return c12_fail(err, C12_ERR_FORMAT, "tokenizer: the vocabulary has no tokens");
     int32_t n = t->n_vocab = p->n_tokens;
@@ -119,7 +151,7 @@ static c12_rc build(const c12_tok_params *p, c12_tok *t, c12_err *err)
     if ((rc = tok_map_init(&t->map, (uint32_t)n, t->text, t->off, t->len, err))) return rc;
     for (int32_t i = 0; i < n; i++) tok_map_put(&t->map, (uint32_t)i, 1); /* last id wins */
 
-    int add_bos_default = t->kind == TOK_KIND_SPM;
+    int add_bos_default = t->kind == TOK_KIND_SPM, bos_always = 0;
     if (t->kind == TOK_KIND_BPE) {
         if (p->n_merges > 0xFFFFFFF0u) return c12_fail(err, C12_ERR_RANGE, "tokenizer: too many merges");
         if ((rc = copy_strings(p->n_merges, p->merges, p->merge_lens, NULL, &t->merge_text,
@@ -130,24 +162,29 @@ static c12_rc build(const c12_tok_params *p, c12_tok *t, c12_err *err)
                                err)))
             return rc;
         for (uint32_t i = 0; i < t->n_merges; i++) tok_map_put(&t->merges, i, 0); /* first wins */
-        if ((rc = tok_pre_init(&t->pre, p->pre, &t->ignore_merges, &add_bos_default, err)))
-            return rc;
+        tok_pre_opts po;
+        if ((rc = tok_pre_init(&t->pre, pre, &po, err))) return rc;
+        t->ignore_merges = po.ignore_merges;
+        t->raw_utf8 = po.raw_utf8;
+        t->escape_spaces = po.escape_spaces;
+        t->newline_words = po.newline_words;
+        add_bos_default = po.add_bos;
+        bos_always = po.bos_always;
     }
 
     /* special ids: the kind's defaults, dropped when out of range, then what
      * the vocabulary names (ignored when out of range) */
     int32_t sp[C12_TOKSP_COUNT];
     for (int i = 0; i < C12_TOKSP_COUNT; i++) sp[i] = -1;
-    if (t->kind == TOK_KIND_SPM) sp[C12_TOKSP_BOS] = 1, sp[C12_TOKSP_EOS] = 2, sp[C12_TOKSP_UNK] = 0;
-    else sp[C12_TOKSP_BOS] = sp[C12_TOKSP_EOS] = 11;
+    sp[C12_TOKSP_BOS] = md->bos, sp[C12_TOKSP_EOS] = md->eos, sp[C12_TOKSP_UNK] = md->unk;
     for (int i = 0; i < C12_TOKSP_COUNT; i++) {
         if (sp[i] >= n) sp[i] = -1;
         if (p->special[i] >= 0 && p->special[i] < n) sp[i] = (int32_t)p->special[i];
     }
-    t->add_bos = p->add_bos >= 0 ? p->add_bos : add_bos_default;
+    t->add_bos = bos_always || (p->add_bos >= 0 ? p->add_bos : add_bos_default);
     t->add_eos = p->add_eos >= 0 ? p->add_eos : 0;
     t->add_space_prefix = p->add_space_prefix >= 0 ? p->add_space_prefix : t->kind == TOK_KIND_SPM;
-    if ((rc = tok_special_init(t, p->name, p->pre, sp, err))) return rc;
+    if ((rc = tok_special_init(t, p->name, pre, sp, err))) return rc;
     t->bos = sp[C12_TOKSP_BOS];
     t->eos = sp[C12_TOKSP_EOS];
     t->unk = sp[C12_TOKSP_UNK];
@@ -157,7 +194,7 @@ static c12_rc build(const c12_tok_params *p, c12_tok *t, c12_err *err)
         return c12_fail(err, C12_ERR_FORMAT, "tokenizer: add_bos_token is set but there is no BOS token");
     if (t->add_eos && t->eos < 0)
         return c12_fail(err, C12_ERR_FORMAT, "tokenizer: add_eos_token is set but there is no EOS token");
-    if (t->kind == TOK_KIND_SPM) build_spm_bytes(t);
+    if (t->kind == TOK_KIND_SPM || t->raw_utf8) build_byte_tokens(t, t->kind == TOK_KIND_SPM);
     for (int32_t i = 0; i < n; i++) {
         size_t k = c12_tok_piece(t, i, 1, NULL, 0);
         if (k > t->max_piece) t->max_piece = k;

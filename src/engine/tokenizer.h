@@ -3,6 +3,8 @@
  * Two vocabulary kinds, as `tokenizer.ggml.model` names them:
  *   "gpt2"  byte-level BPE with merges and a pre-tokenizer chosen by
  *           `tokenizer.ggml.pre` (smollm, qwen2, gpt2/default, ...);
+ *   "gemma4" the same BPE over UTF-8 text with SentencePiece's "▁" for
+ *           spaces and <0xAB> byte tokens (pre-tokenizer "gemma4");
  *   "llama" SentencePiece-style BPE over scores with byte fallback.
  * Token ids match llama.cpp's llama_tokenize(text, add_special, parse_special). */
 #ifndef C12_TOKENIZER_H
@@ -88,6 +90,10 @@ void c12_tok_seq_free(c12_tok_seq *q);
 c12_rc c12_tok_seq_text(c12_tok_seq *q, const char *s, size_t n, c12_err *err);
 /* C12_ERR_UNSUPPORTED when `marker` is no special token of the vocabulary. */
 c12_rc c12_tok_seq_marker(c12_tok_seq *q, const char *marker, c12_err *err);
+/* A piece of the template's own text (never a message's): the texts of the
+ * vocabulary's special tokens in it become those tokens, longest first, as
+ * llama.cpp's tokenizer parses a rendered template; the rest is text. */
+c12_rc c12_tok_seq_tmpl(c12_tok_seq *q, const char *s, c12_err *err);
 /* The ids, with BOS/EOS as the vocabulary says when add_special (as
  * c12_tok_encode); *out is c12_malloc'ed; q is left empty. */
 c12_rc c12_tok_seq_take(c12_tok_seq *q, int add_special, int32_t **out, size_t *n_out, c12_err *err);

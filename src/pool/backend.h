@@ -48,6 +48,7 @@ typedef struct c12_backend_req {
 
 typedef struct c12_backend_result {
     int n_prompt, n_completion;
+    int n_cached; /* prompt tokens whose K/V the slot already held (prefix cache) */
     c12_finish finish;
     double prefill_s, decode_s;
     /* The backend's own figure for the energy (a remote site's: its

@@ -1,6 +1,7 @@
 /* backend_local.c - the engine in this process as a backend: a model is the
  * mapped GGUF file plus one session (KV cache) per slot. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +17,11 @@ typedef struct local_model {
     c12_model *m;
     c12_session **slots;
     int n_slots;
+    int prefix_cache; /* the configuration's models[].prefix_cache */
+    /* the vocabulary's index for constrained decoding (JSON output): built
+     * by the first request that asks for it, then shared by the slots */
+    pthread_mutex_t json_mu;
+    c12_jsonc_vocab *json_vocab;
 } local_model;
 
 static c12_rc resolve(const c12_model_cfg *m, char *path, size_t cap, c12_err *err)
@@ -47,6 +53,8 @@ static void unload(void *self, void *model)
     if (!lm) return;
     for (int i = 0; i < lm->n_slots; i++) c12_session_free(lm->slots[i]);
     c12_free(lm->slots);
+    c12_jsonc_vocab_free(lm->json_vocab);
+    pthread_mutex_destroy(&lm->json_mu);
     c12_model_free(lm->m);
     c12_free(lm);
 }
@@ -75,10 +83,13 @@ static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *b
         c12_free(lm);
         return c12_fail(err, C12_ERR_NOMEM, "model %s: out of memory", m->id);
     }
+    pthread_mutex_init(&lm->json_mu, NULL);
     snprintf(lm->id, sizeof lm->id, "%s", m->id);
     snprintf(lm->path, sizeof lm->path, "%s", path);
+    lm->prefix_cache = m->prefix_cache;
     c12_err e;
-    if ((rc = c12_model_load(path, &lm->m, &e))) {
+    if ((rc = c12_model_load(path, &lm->m, &e)) ||
+        (m->chat_template[0] && (rc = c12_model_set_chat_template(lm->m, m->chat_template, &e)))) {
         unload(NULL, lm);
         return c12_fail(err, rc, "model %s: %s", m->id, e.msg);
     }
@@ -175,6 +186,9 @@ static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req
     c12_gen_params gp = req->gen;
     if (gp.max_tokens <= 0 || gp.max_tokens > n_ctx - (int)n) gp.max_tokens = n_ctx - (int)n;
     c12_gen_result r;
+    /* the slot's K/V from its last request serves the prompt's common start
+     * (c12_session_prefill), unless the model's prefix_cache is off */
+    if (!lm->prefix_cache) c12_session_truncate(s, 0);
     rc = c12_generate(s, ids, (int)n, &gp, cb, cb_ud, &r, err);
     c12_free(ids);
     if (rc == C12_ERR_CANCELLED) {
@@ -182,8 +196,20 @@ static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req
         return rc;
     }
     if (rc) return rc;
-    *res = (c12_backend_result){r.n_prompt, r.n_completion, r.finish, r.prefill_s, r.decode_s, 0, 0, ""};
+    *res = (c12_backend_result){.n_prompt = r.n_prompt, .n_completion = r.n_completion, .n_cached = r.n_cached,
+                                .finish = r.finish, .prefill_s = r.prefill_s, .decode_s = r.decode_s};
     return C12_OK;
+}
+
+/* The model's token index for JSON output, built once (about a tenth of a
+ * second for a 150k-token vocabulary). */
+static c12_rc json_vocab(local_model *lm, const c12_jsonc_vocab **out, c12_err *err)
+{
+    pthread_mutex_lock(&lm->json_mu);
+    c12_rc rc = lm->json_vocab ? C12_OK : c12_jsonc_vocab_new(lm->m, &lm->json_vocab, err);
+    if (!rc) *out = lm->json_vocab;
+    pthread_mutex_unlock(&lm->json_mu);
+    return rc;
 }
 
 static c12_rc generate(void *self, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
@@ -197,6 +223,10 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
     r.gen.on_token = guarded_token;
     r.gen.cancelled = guarded_cancelled;
     r.gen.on_logprobs = req->gen.on_logprobs ? guarded_logprobs : NULL; /* NULL: not computed at all */
+    if (r.gen.json && !r.gen.json_vocab) {
+        c12_rc vrc = json_vocab(lm, &r.gen.json_vocab, err);
+        if (vrc) return vrc;
+    }
     c12_rc rc = generate_on(lm, lm->slots[slot], &r, guarded_text, &g, res, err);
     if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
     if (rc == C12_ERR_INTEGRITY) { /* the engine's own doubt about the weights: say which file */

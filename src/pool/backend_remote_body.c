@@ -55,6 +55,8 @@ c12_rc c12_remote_body(const c12_remote_call *c, c12_buf *out, c12_err *err)
 {
     const c12_backend_req *r = c->req;
     if (r->tools) return c12_fail(err, C12_ERR_INVALID, "Tools are not passed to remote sites yet: name a local model.");
+    if (r->gen.json) /* constrained decoding is the engine's, here; the site's own is not asked for yet */
+        return c12_fail(err, C12_ERR_INVALID, "response_format is not passed to remote sites yet: name a local model.");
     json_t *b = json_pack("{s:s, s:b, s:{s:b}}", "model", c->model, "stream", 1, "stream_options", "include_usage", 1);
     int bad = !b;
     if (!bad && r->messages) bad = json_object_set_new(b, "messages", messages(r));

@@ -34,7 +34,8 @@ c12_rc c12_pool_new(const c12_config *cfg, const c12_pool_opts *opts, c12_pool *
     int ok = p->models != NULL;
     for (int i = 0; ok && i < p->n_models; i++) {
         p->models[i].cfg = &cfg->models[i];
-        ok = (p->models[i].busy = c12_calloc((size_t)cfg->models[i].slots, 1)) != NULL;
+        ok = (p->models[i].busy = c12_calloc((size_t)cfg->models[i].slots, 1)) != NULL &&
+             (p->models[i].keys = c12_calloc((size_t)cfg->models[i].slots, sizeof(slot_key))) != NULL;
     }
     if (!ok) {
         c12_pool_free(p);
@@ -53,6 +54,7 @@ void c12_pool_free(c12_pool *p)
         entry *e = &p->models[i];
         if (e->state == C12_MODEL_LOADED) c12_backend_unload(p->opts.backend, e->model);
         c12_free(e->busy);
+        c12_free(e->keys);
     }
     if (p->models) {
         pthread_mutex_destroy(&p->mu);
@@ -90,6 +92,24 @@ static int free_slot(const entry *e)
     return -1;
 }
 
+/* Which free slot a request takes: the one whose last conversation the
+ * request continues (the longest), else the one used longest ago, so that
+ * other conversations' prefixes stay for their next turns. */
+static int pick_slot(const entry *e, const c12_pool_hint *h)
+{
+    int best = -1;
+    for (int s = 0; s < e->cfg->slots; s++) {
+        if (e->busy[s]) continue;
+        const slot_key *k = &e->keys[s];
+        int match = h && k->n && k->n <= h->n && h->prefix[k->n - 1] == k->key;
+        const slot_key *b = best >= 0 ? &e->keys[best] : NULL;
+        int b_match = b && h && b->n && b->n <= h->n && h->prefix[b->n - 1] == b->key;
+        if (best < 0 || (match && (!b_match || k->n > b->n)) || (!match && !b_match && k->used_ms < b->used_ms))
+            best = s;
+    }
+    return best;
+}
+
 /* Wait on the condition variable until the deadline, at most 200 ms at a
  * time so that an injected clock is noticed too. 1 when the deadline passed. */
 static int wait_step(c12_pool *p, int64_t deadline)
@@ -117,6 +137,12 @@ static c12_rc admit(c12_pool *p, int idx, c12_err *err)
 
 c12_rc c12_pool_acquire(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms, c12_lease *out,
                         c12_err *err)
+{
+    return c12_pool_acquire_hint(p, idx, prio, deadline_ms, NULL, out, err);
+}
+
+c12_rc c12_pool_acquire_hint(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms, const c12_pool_hint *hint,
+                             c12_lease *out, c12_err *err)
 {
     if (idx < 0 || idx >= p->n_models) return c12_fail(err, C12_ERR_INVALID, "pool: no model %d", idx);
     entry *e = &p->models[idx];
@@ -157,10 +183,12 @@ c12_rc c12_pool_acquire(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms
     pthread_cond_broadcast(&p->cv); /* the next in line may go now */
     if (rc) goto out;
 grant:;
-    int s = free_slot(e);
+    int s = pick_slot(e, hint);
     e->busy[s] = 1;
     e->n_busy++;
     e->last_used = c12_pool_now(p);
+    e->keys[s] = hint && hint->n ? (slot_key){hint->prefix[hint->n - 1], (uint32_t)hint->n, e->last_used}
+                                 : (slot_key){0, 0, e->last_used};
     out->model_idx = idx;
     out->slot = s;
     out->model = e->model;

@@ -38,6 +38,15 @@ typedef struct c12_lease {
     void *model; /* the backend's handle */
 } c12_lease;
 
+/* Which conversation a request continues, so that it takes the slot whose
+ * keys and values hold the longest start of it (the prefix cache): prefix[k]
+ * is a hash of its first k + 1 messages (the server's, choose.c). Only a
+ * preference: any free slot serves, and the engine reuses what matches. */
+typedef struct c12_pool_hint {
+    const uint64_t *prefix;
+    size_t n;
+} c12_pool_hint;
+
 /* cfg must outlive the pool. */
 c12_rc c12_pool_new(const c12_config *cfg, const c12_pool_opts *opts, c12_pool **out, c12_err *err);
 /* Unloads everything; no request may hold a lease. */
@@ -49,6 +58,10 @@ void c12_pool_free(c12_pool *p);
  * model cannot fit in the budget at all), or the load's own error. */
 c12_rc c12_pool_acquire(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms, c12_lease *out,
                         c12_err *err);
+/* The same, preferring the free slot that served the conversation `hint`
+ * continues (NULL: none). */
+c12_rc c12_pool_acquire_hint(c12_pool *p, int idx, c12_prio prio, int64_t deadline_ms, const c12_pool_hint *hint,
+                             c12_lease *out, c12_err *err);
 void c12_pool_release(c12_pool *p, c12_lease *l);
 /* Whether an error of c12_pool_acquire is the model's load failing (any but
  * the queue's own answers BUSY, TIMEOUT and CANCELLED, which another model

@@ -15,12 +15,21 @@ typedef struct waiter {
     struct waiter *next;
 } waiter;
 
+/* What a slot's keys and values hold after its last request: that request's
+ * conversation (c12_pool_hint's last prefix hash and its length), and when. */
+typedef struct slot_key {
+    uint64_t key;
+    uint32_t n;      /* 0: nothing known */
+    int64_t used_ms;
+} slot_key;
+
 typedef struct entry {
     const c12_model_cfg *cfg;
     c12_model_state state;
     void *model;
     uint64_t bytes;   /* what it takes loaded (its estimate while LOADING) */
     unsigned char *busy; /* per slot */
+    slot_key *keys;      /* per slot */
     int n_busy;
     int n_queued;
     int64_t last_used;

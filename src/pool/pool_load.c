@@ -3,12 +3,14 @@
  * budget, loading outside the mutex, and load health (a failed load cools
  * the model for C12_POOL_LOAD_RETRY_MS). */
 #include <stdio.h>
+#include <string.h>
 
 #include "pool/pool_impl.h"
 
 void c12_pool_unload_entry(c12_pool *p, entry *e)
 {
     c12_backend_unload(p->opts.backend, e->model);
+    memset(e->keys, 0, sizeof *e->keys * (size_t)e->cfg->slots); /* their keys and values went too */
     e->model = NULL;
     e->state = C12_MODEL_UNLOADED;
     p->used -= e->bytes;

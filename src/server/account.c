@@ -100,6 +100,44 @@ static int tap_cancelled(void *ud)
     return atomic_load(&job->srv->cancel_all) || (job->gone && job->gone(job->gone_ud));
 }
 
+/* Choice i's seed: the request's for the first (n = 1 is unchanged). */
+static uint64_t choice_seed(uint64_t seed, int i) { return seed + (uint64_t)i * 0x9e3779b97f4a7c15ull; }
+
+/* The choices one after another on the slot (the engine has no batching
+ * across sequences yet): the prompt's cache is reused by each after the
+ * first, so it is evaluated once. */
+static c12_rc choices(c12_gen_job *job, tap *t, c12_backend_result *res, c12_err *err)
+{
+    int n = job->q.n > 1 ? job->q.n : 1;
+    c12_backend_result sum = {0};
+    c12_rc rc = C12_OK;
+    for (int i = 0; i < n && !rc; i++) {
+        c12_backend_result r;
+        job->ci = i;
+        job->breq.gen.sampling.seed = choice_seed(job->q.sampling.seed, i);
+        if (i && job->choice_begin) job->choice_begin(t->ud, i);
+        if ((rc = c12_backend_generate(job->srv->backend, job->lease.model, job->lease.slot, &job->breq, tap_text, t,
+                                       &r, err)))
+            break;
+        job->results[i] = r;
+        sum.n_prompt = r.n_prompt;
+        if (!i) sum.n_cached = r.n_cached; /* the prompt counts once: as the first choice found it */
+        sum.n_completion += r.n_completion;
+        sum.finish = r.finish;
+        sum.prefill_s += r.prefill_s;
+        sum.decode_s += r.decode_s;
+        if (r.energy_known) { /* a remote site's figures: each choice was a request there */
+            sum.energy_known = 1;
+            sum.energy_j += r.energy_j;
+            memcpy(sum.energy_method, r.energy_method, sizeof sum.energy_method);
+        }
+        if (r.finish == C12_FINISH_CANCELLED || tap_cancelled(t)) break;
+        if (i + 1 < n && job->choice_end && job->choice_end(t->ud, i, &r)) break;
+    }
+    if (!rc) *res = sum;
+    return rc;
+}
+
 c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_backend_result *res, c12_err *err)
 {
     c12_gen_cost *m = &job->cost;
@@ -109,8 +147,7 @@ c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_back
     job->breq.gen.on_logprobs = job->q.logprobs ? tap_logprobs : NULL;
     job->breq.on_site = tap_site;
     meter_begin(job);
-    c12_rc rc = c12_backend_generate(job->srv->backend, job->lease.model, job->lease.slot, &job->breq, tap_text, &t,
-                                     res, err);
+    c12_rc rc = choices(job, &t, res, err);
     if (rc == C12_ERR_CANCELLED && atomic_load(&job->srv->cancel_all))
         c12_fail(err, rc, "The server is shutting down: the request was cancelled during its prompt.");
     c12_energy_result r;

@@ -13,10 +13,13 @@
 
 #define MAX_REPLY_BYTES (4u << 20)
 
+/* OpenAI's usage object; prompt_tokens_details.cached_tokens counts the
+ * prompt tokens the slot's prefix cache served (they cost no compute). */
 json_t *c12_gen_usage(const c12_backend_result *res)
 {
-    return json_pack("{s:i, s:i, s:i}", "prompt_tokens", res->n_prompt, "completion_tokens", res->n_completion,
-                     "total_tokens", res->n_prompt + res->n_completion);
+    return json_pack("{s:i, s:i, s:i, s:{s:i}}", "prompt_tokens", res->n_prompt, "completion_tokens",
+                     res->n_completion, "total_tokens", res->n_prompt + res->n_completion, "prompt_tokens_details",
+                     "cached_tokens", res->n_cached);
 }
 
 const char *c12_gen_finish(c12_finish f) { return f == C12_FINISH_LENGTH ? "length" : "stop"; }
@@ -115,6 +118,7 @@ static void bind_request(c12_gen_job *job)
     job->breq.gen.stop = q->stop[0] ? q->stop : NULL;
     job->breq.gen.ignore_eos = q->ignore_eos;
     job->breq.gen.top_logprobs = q->top_logprobs;
+    job->breq.gen.json = q->rfmt; /* response_format: JSON by constrained decoding */
     /* tool_choice "none": the tools are not offered (the history's calls
      * still render) */
     job->breq.tools = q->tool_choice != C12_TOOL_NONE ? &q->tools : NULL;
@@ -175,14 +179,26 @@ static int parse(c12_gen_job *job, const incoming *in, asks *a, refusal *f)
 /* ---- generate, finish and respond (plainly: streamed in stream.c) ---- */
 
 typedef struct plain_out {
-    c12_buf text;
+    c12_gen_job *job;
+    c12_buf text[C12_API_MAX_N]; /* each choice's */
+    json_t *lp[C12_API_MAX_N];   /* each choice's logprobs, taken at its end */
     c12_server *srv;
 } plain_out;
 
 static int on_text(void *ud, const char *text, size_t len)
 {
     plain_out *o = ud;
-    return c12_buf_append(&o->text, text, len) != C12_OK || atomic_load(&o->srv->cancel_all);
+    return c12_buf_append(&o->text[o->job->ci], text, len) != C12_OK || atomic_load(&o->srv->cancel_all);
+}
+
+/* A choice before the last is over: its logprobs (the offsets start again). */
+static int on_choice_end(void *ud, int i, const c12_backend_result *r)
+{
+    (void)r;
+    plain_out *o = ud;
+    o->lp[i] = c12_gen_lp_take(o->job, 1);
+    o->job->lp.offset = 0;
+    return o->lp[i] == NULL; /* out of memory: no response can carry them */
 }
 
 /* The chat's message: the text, or with tools offered the calls read out of it. */
@@ -196,20 +212,33 @@ static json_t *plain_message(c12_gen_job *job, const char *text, const char **fi
     return m;
 }
 
-static json_t *plain_body(c12_gen_job *job, const char *text, const c12_backend_result *res)
+static json_t *plain_choice(c12_gen_job *job, int i, const char *text, json_t *lp)
 {
-    const char *fin = c12_gen_finish(res->finish);
-    json_t *lp = c12_gen_lp_take(job, 1);
+    const char *fin = c12_gen_finish(job->results[i].finish);
     json_t *msg = job->q.kind == C12_API_CHAT ? plain_message(job, text, &fin) : NULL; /* may change fin */
-    json_t *choice = job->q.kind == C12_API_CHAT
-        ? json_pack("{s:i, s:o, s:o, s:s}", "index", 0, "message", msg, "logprobs", lp, "finish_reason", fin)
-        : json_pack("{s:i, s:o, s:o, s:s}", "index", 0, "text", c12_json_text(text, strlen(text)), "logprobs", lp,
+    return job->q.kind == C12_API_CHAT
+        ? json_pack("{s:i, s:o, s:o, s:s}", "index", i, "message", msg, "logprobs", lp, "finish_reason", fin)
+        : json_pack("{s:i, s:o, s:o, s:s}", "index", i, "text", c12_json_text(text, strlen(text)), "logprobs", lp,
                     "finish_reason", fin);
+}
+
+static json_t *plain_body(c12_gen_job *job, plain_out *o, const c12_backend_result *res)
+{
+    int n = job->q.n > 1 ? job->q.n : 1;
+    if (n == 1) job->results[0] = *res; /* a cache hit too */
+    o->lp[n - 1] = c12_gen_lp_take(job, 1);
+    json_t *choices = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *lp = o->lp[i];
+        o->lp[i] = NULL;
+        if (json_array_append_new(choices, plain_choice(job, i, o->text[i].data ? o->text[i].data : "", lp)))
+            json_decref(choices), choices = NULL;
+    }
     json_t *usage = c12_gen_usage(res);
     if (usage) json_object_set_new(usage, "c12", c12_gen_usage_c12(job));
-    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:[o], s:o}", "id", job->id, "object",
+    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:o, s:o}", "id", job->id, "object",
                              job->q.kind == C12_API_CHAT ? "chat.completion" : "text_completion", "created",
-                             (json_int_t)job->created, "model", job->model, "choices", choice, "usage", usage);
+                             (json_int_t)job->created, "model", job->model, "choices", choices, "usage", usage);
     if (body && job->q.flex) json_object_set_new(body, "service_tier", json_string("flex"));
     return body;
 }
@@ -226,21 +255,28 @@ typedef struct answer {
 static answer plain_answer(c12_gen_job *job)
 {
     c12_server *s = job->srv;
-    plain_out o = {.srv = s};
-    c12_buf_init(&o.text, MAX_REPLY_BYTES);
-    c12_buf_puts(&o.text, "");
+    plain_out o = {.job = job, .srv = s};
+    int n = job->q.n > 1 ? job->q.n : 1, nomem = 0;
+    for (int i = 0; i < n; i++) {
+        c12_buf_init(&o.text[i], MAX_REPLY_BYTES);
+        nomem |= c12_buf_puts(&o.text[i], "") != C12_OK;
+    }
+    job->choice_end = on_choice_end;
     c12_backend_result res;
     c12_err err;
-    c12_rc rc = c12_gen_produce(job, on_text, &o, &res, &err);
-    if (!rc && !o.text.data) rc = c12_fail(&err, C12_ERR_NOMEM, "Out of memory.");
+    c12_rc rc = nomem ? c12_fail(&err, C12_ERR_NOMEM, "Out of memory.") : c12_gen_produce(job, on_text, &o, &res, &err);
+    for (int i = 0; !rc && i < n; i++)
+        if (!o.text[i].data) rc = c12_fail(&err, C12_ERR_NOMEM, "Out of memory.");
     /* Cut by the end of the grace period: the text so far goes out, the row says cancelled. */
     int cut = !rc && atomic_load(&s->cancel_all);
     c12_account_finish(job, cut ? "cancelled" : c12_account_status(rc ? c12_http_rc_status(rc) : 200, rc),
                        rc ? NULL : &res);
     answer an = {.status = rc ? c12_http_rc_status(rc) : 200, .headers = 1,
-                 .body = rc ? c12_http_rc_error_body(rc, err.msg, c12_gen_input(job))
-                            : plain_body(job, o.text.data, &res)};
-    c12_buf_free(&o.text);
+                 .body = rc ? c12_http_rc_error_body(rc, err.msg, c12_gen_input(job)) : plain_body(job, &o, &res)};
+    for (int i = 0; i < n; i++) {
+        c12_buf_free(&o.text[i]);
+        json_decref(o.lp[i]);
+    }
     return an;
 }
 

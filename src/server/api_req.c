@@ -8,6 +8,7 @@
 #include "base/c12_alloc.h"
 #include "base/c12_utf8.h"
 #include "server/api_req.h"
+#include "server/api_rfmt.h"
 #include "server/api_tools.h"
 
 typedef struct pcx {
@@ -168,7 +169,8 @@ static c12_rc options(pcx *p, json_t *o)
         (rc = boolean(p, o, "stream", &r->stream)) || (rc = boolean(p, o, "ignore_eos", &r->ignore_eos)) ||
         (rc = stop(p, o)))
         return rc;
-    if (n != 1) return bad(p, "n", "'%s' must be %s", "1 (one choice per request)");
+    if (n > C12_API_MAX_N) return bad(p, "n", "'%s' must be %s", "an integer from 1 to 16");
+    r->n = (int)n;
     if (field(o, "user") && !json_is_string(field(o, "user"))) return bad(p, "user", "'%s' must be %s", "a string");
     if ((rc = service_tier(p, o)) || (rc = logprobs(p, o))) return rc;
     if (field(o, "user")) r->user = json_string_value(field(o, "user"));
@@ -185,6 +187,24 @@ static c12_rc options(pcx *p, json_t *o)
     return C12_OK;
 }
 
+/* response_format: constrained decoding (api_rfmt.c); not with tools,
+ * whose calls are not JSON alone. Completions take it too (as vLLM). */
+static c12_rc response_format(pcx *p, json_t *o)
+{
+    c12_api_req *r = p->r;
+    json_t *rf = field(o, "response_format");
+    c12_rc rc = c12_rfmt_read(rf, &r->rfmt, p->param, p->err);
+    if (rc || !r->rfmt) return rc;
+    if (r->tools.n && r->tool_choice != C12_TOOL_NONE) {
+        if (p->param) snprintf(p->param, 64, "response_format");
+        return c12_fail(p->err, C12_ERR_INVALID, "'response_format' with JSON output cannot be combined with "
+                        "'tools' (a tool call is not the JSON asked for); drop one, or set tool_choice to none");
+    }
+    if (!(r->rfmt_key = json_dumps(rf, JSON_COMPACT | JSON_SORT_KEYS)))
+        return c12_fail(p->err, C12_ERR_NOMEM, "out of memory");
+    return C12_OK;
+}
+
 static c12_rc walk(pcx *p, json_t *o, c12_api_kind kind)
 {
     c12_api_req *r = p->r;
@@ -197,7 +217,8 @@ static c12_rc walk(pcx *p, json_t *o, c12_api_kind kind)
     c12_utf8_copy(r->model, sizeof r->model, json_string_value(m), json_string_length(m));
     c12_rc rc = kind == C12_API_CHAT ? messages(p, o) : prompt(p, o);
     if (!rc) rc = options(p, o);
-    return rc ? rc : c12_api_tools_read(o, r, p->param, p->err);
+    if (!rc) rc = c12_api_tools_read(o, r, p->param, p->err);
+    return rc ? rc : response_format(p, o);
 }
 
 c12_rc c12_api_req_parse(const char *body, size_t len, c12_api_kind kind, c12_api_req *out, char *param,
@@ -234,6 +255,8 @@ void c12_api_req_free(c12_api_req *r)
 {
     c12_route_msgs_free(&r->msgs);
     c12_api_tools_free(r);
+    c12_jsonc_schema_free(r->rfmt);
+    c12_free(r->rfmt_key);
     c12_free(r->messages);
     json_decref(r->json);
     memset(r, 0, sizeof *r);

@@ -13,6 +13,7 @@
 #include "route/route.h"
 
 #define C12_API_MAX_STOP 4
+#define C12_API_MAX_N 16 /* choices per request (`n`) */
 
 typedef enum { C12_API_CHAT = 0, C12_API_COMPLETION } c12_api_kind;
 
@@ -41,6 +42,12 @@ typedef struct c12_api_req {
     c12_chat_tools tools;
     c12_tool_choice tool_choice;
     int tool_use;
+    int n;                  /* choices to generate (1..C12_API_MAX_N) */
+    /* response_format json_object/json_schema: the schema constrained
+     * decoding follows (owned), and its canonical JSON for the cache key
+     * (owned); NULL: text */
+    c12_jsonc_schema *rfmt;
+    char *rfmt_key;
     /* private */
     char **tool_text;       /* the tools' and calls' JSON as the template writes it (owned) */
     size_t n_tool_text;

@@ -45,11 +45,12 @@ static void analyse(c12_gen_job *job)
     ch->route.analysis = &ch->analysis;
 }
 
-/* Output tokens to expect: the policy's plan, capped by max_tokens. */
+/* Output tokens to expect: the policy's plan, capped by max_tokens, for each of the n choices. */
 static double expected_out(const c12_gen_job *job, const c12_policy *pol)
 {
     double e = c12_policy_out_tokens(pol, &job->choice.analysis);
-    return job->breq.gen.max_tokens > 0 ? fmin(e, (double)job->breq.gen.max_tokens) : e;
+    e = job->breq.gen.max_tokens > 0 ? fmin(e, (double)job->breq.gen.max_tokens) : e;
+    return e * (job->q.n > 1 ? job->q.n : 1);
 }
 
 static int resident(const c12_gen_job *job, int idx) { return c12_pool_state(job->srv->pool, idx) == C12_MODEL_LOADED; }
@@ -86,10 +87,41 @@ static void estimate(c12_gen_job *job, const c12_policy *pol, int idx)
     }
 }
 
+/* FNV-1a over bytes, continuing from h. */
+static uint64_t fnv(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+    return h;
+}
+
+/* A chat's prefix hashes for the pool's slot choice (c12_pool_hint): each
+ * message's role and content, cumulative. A completion gets none: its slot is
+ * any free one (the engine still reuses what matches). NULL when no memory:
+ * then too, any slot serves. */
+static uint64_t *prefix_hashes(const c12_api_req *q, size_t *n)
+{
+    *n = 0;
+    if (q->kind != C12_API_CHAT || !q->n_messages) return NULL;
+    uint64_t *h = c12_malloc(q->n_messages * sizeof *h), acc = 14695981039346656037ull;
+    for (size_t i = 0; h && i < q->n_messages; i++) {
+        const c12_chat_msg *m = &q->messages[i];
+        const char *role = m->role ? m->role : "", *content = m->content ? m->content : "";
+        acc = fnv(acc, role, strlen(role) + 1);
+        acc = fnv(acc, content, strlen(content) + 1);
+        h[i] = acc;
+    }
+    if (h) *n = q->n_messages;
+    return h;
+}
+
 static c12_rc acquire(c12_gen_job *job, int idx, c12_prio prio, int64_t deadline_ms, c12_err *err)
 {
     job->model = job->srv->cfg->models[idx].id; /* a failure names what it tried */
-    c12_rc rc = c12_pool_acquire(job->srv->pool, idx, prio, deadline_ms, &job->lease, err);
+    c12_pool_hint hint = {0};
+    uint64_t *h = prefix_hashes(&job->q, &hint.n);
+    hint.prefix = h;
+    c12_rc rc = c12_pool_acquire_hint(job->srv->pool, idx, prio, deadline_ms, h ? &hint : NULL, &job->lease, err);
+    c12_free(h);
     job->leased = rc == C12_OK;
     return rc;
 }
@@ -178,6 +210,13 @@ static c12_rc choose(c12_gen_job *job, const c12_policy *pol, int explicit_idx, 
     return acquire(job, explicit_idx, prio, deadline_ms, err);
 }
 
+static void mark(c12_gen_job *job, const char *what)
+{
+    char reason[sizeof job->choice.reason + 8];
+    snprintf(reason, sizeof reason, "%s%s", job->choice.reason, what);
+    C12_LEDGER_SET(job->choice.reason, reason);
+}
+
 c12_rc c12_choose_acquire(c12_gen_job *job, int explicit_idx, c12_prio prio, int64_t deadline_ms,
                           double max_latency_ms, c12_err *err)
 {
@@ -188,11 +227,9 @@ c12_rc c12_choose_acquire(c12_gen_job *job, int explicit_idx, c12_prio prio, int
     job->breq.deadline_ms = deadline_ms;
     c12_rc rc = choose(job, pol, explicit_idx, prio, deadline_ms, max_latency_ms, err);
     job->choice.queue_ms = (double)(c12_clock_ns() - t0) / 1e6;
-    if (job->q.tool_use) { /* the ledger row's mark of a tools request (x-c12-route shows it too) */
-        char reason[sizeof job->choice.reason + 8];
-        snprintf(reason, sizeof reason, "%s; tools", job->choice.reason);
-        C12_LEDGER_SET(job->choice.reason, reason);
-    }
+    /* the ledger row's marks of a tools or JSON request (x-c12-route shows them too) */
+    if (job->q.tool_use) mark(job, "; tools");
+    if (job->q.rfmt) mark(job, "; json");
     int k = pol ? c12_policy_strongest(pol) : -1;
     if (k >= 0) job->choice.strongest = *c12_policy_get_cost(pol, (size_t)k), job->choice.have_strongest = 1;
     c12_policy_unref(pol);

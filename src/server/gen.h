@@ -132,6 +132,15 @@ typedef struct c12_gen_job {
      * away (stop generating). NULL: not asked. */
     int (*gone)(void *ud);
     void *gone_ud;
+    /* `n` > 1: the choices are generated one after another on the slot
+     * (account.c); ci is the one generating, whose text the callbacks get.
+     * choice_end and choice_begin (may be NULL; the text callback's ud,
+     * which is the caller's own: n > 1 is never cached) are told between two
+     * choices; results[i] is choice i's. */
+    int ci;
+    void (*choice_begin)(void *ud, int i);
+    int (*choice_end)(void *ud, int i, const c12_backend_result *r);
+    c12_backend_result results[C12_API_MAX_N];
 } c12_gen_job;
 
 /* One line of a batch, generated without HTTP: routed, queued (at low
@@ -190,7 +199,9 @@ double c12_choose_prompt_tokens(const c12_api_req *q);
 /* At arrival: the clocks. */
 void c12_account_begin(c12_gen_job *job);
 /* Generate on the job's slot (c12_backend_generate) with metering, timing
- * and token counting. */
+ * and token counting: each of the request's n choices in turn, choice i
+ * with the seed plus i (its own stream of randomness); *res sums them (the
+ * prompt once). */
 c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_backend_result *res, c12_err *err);
 /* The ledger's status: "cancelled" (rc CANCELLED: shutting down, client
  * gone), else by HTTP status "ok" (2xx), "timeout" (504), "rejected" (4xx)

@@ -33,7 +33,8 @@ void c12_gen_cache_ask(c12_gen_job *job, struct MHD_Connection *c)
      * request always generates */
     /* nor its tool calls: a request with tools (or a history of calls,
      * which the key does not hold) always generates */
-    if (!s->deps.cache || job->q.logprobs || job->q.tool_use ||
+    /* nor several choices (n > 1): one stored text is one choice */
+    if (!s->deps.cache || job->q.logprobs || job->q.tool_use || job->q.n > 1 ||
         !c12_cache_deterministic(&job->q.sampling, job->q.has_seed))
         return;
     job->cache.state = says_no(c) ? C12_GEN_CACHE_BYPASS : C12_GEN_CACHE_MISS;
@@ -60,7 +61,8 @@ void c12_gen_cache_lookup(c12_gen_job *job)
                        .system_note = job->breq.system_note,
                        .prompt = job->breq.prompt, .gen = &job->breq.gen, .has_seed = job->q.has_seed,
                        /* the key's whole hash: its 8-digit label could be another key's too */
-                       .api_key = job->key_idx >= 0 ? s->cfg->api_keys[job->key_idx] : ""};
+                       .api_key = job->key_idx >= 0 ? s->cfg->api_keys[job->key_idx] : "",
+                       .response_format = job->q.rfmt_key};
     c12_err err;
     gc->file_id = model_file(job);
     if (c12_cache_key(&r, s->cfg->cache.shared, gc->key, &err)) gc->key[0] = '\0';

@@ -10,10 +10,10 @@
 #include "server/gen.h"
 
 /* What a request reserves of its key's tokens: its prompt as guessed from
- * its bytes, and all it may generate (OpenAI counts max_tokens too). */
+ * its bytes, and all it may generate (OpenAI counts max_tokens too, n times). */
 static double tokens_asked(const c12_gen_job *job)
 {
-    return ceil(c12_choose_prompt_tokens(&job->q)) + job->breq.gen.max_tokens;
+    return ceil(c12_choose_prompt_tokens(&job->q)) + (double)job->breq.gen.max_tokens * (job->q.n > 1 ? job->q.n : 1);
 }
 
 static void label(const c12_gen_job *job, char *out, size_t cap)

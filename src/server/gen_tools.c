@@ -1,6 +1,6 @@
 /* gen_tools.c - a chat request's tool calls on the way out: which served
  * models can render tools (their template, read from the file's
- * vocabulary), and the model's output read for calls (tool_parse.c) into
+ * vocabulary, or the family their configuration names), and the model's output read for calls (tool_parse.c) into
  * OpenAI's shapes: the message's "tool_calls" and content, or a stream's
  * delta.tool_calls. When tool_choice forced a call, the prompt opened it
  * (c12_api_tools_prefill): the output is read with that opening before it. */
@@ -18,6 +18,8 @@ int c12_gen_tools_can(c12_server *s, int idx)
     const c12_tok *t;
     c12_err err;
     if (c12_model_remote(&s->cfg->models[idx])) return 0; /* tools are not passed to sites yet */
+    const char *family = s->cfg->models[idx].chat_template;
+    if (family[0]) return c12_chat_template_tools(family); /* a family named in the configuration */
     /* an unreadable file: the load will say why; the template decides then */
     if (c12_vocabs_get(&s->vocabs, s->cfg, (size_t)idx, &t, &err)) return 1;
     return c12_tok_chat_tools(t);

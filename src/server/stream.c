@@ -47,6 +47,8 @@ typedef struct stream {
     c12_gen_hdrs hdrs;        /* the response's x-c12-* headers, set before the first event */
     int tools;                /* tools offered: the text goes through tp */
     c12_toolp tp;             /* the output read for tool calls (the generator's) */
+    int tp_open;              /* tp was begun for the choice generating */
+    int spoke;                /* the choice generating has had a chunk (its role went out) */
 } stream;
 
 static void unref(stream *st)
@@ -72,11 +74,12 @@ static int emit(stream *st, json_t *chunk)
               c12_buf_puts(&st->out, "\n\n");
     c12_free(text);
     st->started = 1;
+    st->spoke = 1;
     pthread_cond_broadcast(&st->cv);
     return bad;
 }
 
-/* One chunk; lp (its "logprobs", taken) NULL: null. */
+/* One chunk of the choice generating (job->ci); lp (its "logprobs", taken) NULL: null. */
 static json_t *chunk(const c12_gen_job *job, const char *text, const char *finish, int role, json_t *lp)
 {
     json_t *fin = finish ? json_string(finish) : json_null();
@@ -86,9 +89,10 @@ static json_t *chunk(const c12_gen_job *job, const char *text, const char *finis
         json_t *delta = !text ? json_object()
                       : role ? json_pack("{s:s, s:o}", "role", "assistant", "content", c12_json_text(text, strlen(text)))
                              : json_pack("{s:o}", "content", c12_json_text(text, strlen(text)));
-        choice = json_pack("{s:i, s:o, s:o, s:o}", "index", 0, "delta", delta, "logprobs", lp, "finish_reason", fin);
+        choice = json_pack("{s:i, s:o, s:o, s:o}", "index", job->ci, "delta", delta, "logprobs", lp, "finish_reason",
+                           fin);
     } else
-        choice = json_pack("{s:i, s:o, s:o, s:o}", "index", 0, "text", c12_json_text(text ? text : "", text ? strlen(text) : 0),
+        choice = json_pack("{s:i, s:o, s:o, s:o}", "index", job->ci, "text", c12_json_text(text ? text : "", text ? strlen(text) : 0),
                            "logprobs", lp, "finish_reason", fin);
     json_t *c = json_pack("{s:s, s:s, s:I, s:s, s:[o]}", "id", job->id, "object",
                           job->q.kind == C12_API_CHAT ? "chat.completion.chunk" : "text_completion", "created",
@@ -127,7 +131,7 @@ static int tools_text(void *ud, const char *s, size_t n)
 {
     stream *st = ud;
     char *piece = c12_strndup(s, n);
-    int bad = !piece || emit(st, chunk(st->job, piece, NULL, !st->started, c12_gen_lp_take(st->job, 1)));
+    int bad = !piece || emit(st, chunk(st->job, piece, NULL, !st->spoke, c12_gen_lp_take(st->job, 1)));
     c12_free(piece);
     return bad;
 }
@@ -143,7 +147,7 @@ static int tools_call(void *ud, int index, const char *name, const char *args)
     json_t *c1 = chunk(job, NULL, NULL, 0, c12_gen_lp_take(job, 1)), *c2 = chunk(job, NULL, NULL, 0, NULL);
     json_t *d1 = json_pack("{s:o, s:[o]}", "content", json_null(), "tool_calls", head);
     json_t *d2 = json_pack("{s:[o]}", "tool_calls", rest);
-    if (d1 && !st->started) json_object_set_new(d1, "role", json_string("assistant"));
+    if (d1 && !st->spoke) json_object_set_new(d1, "role", json_string("assistant"));
     int bad = !c1 || !c2 || !d1 || !d2;
     if (!bad) json_object_set_new(json_array_get(json_object_get(c1, "choices"), 0), "delta", d1);
     if (!bad) json_object_set_new(json_array_get(json_object_get(c2, "choices"), 0), "delta", d2);
@@ -153,7 +157,7 @@ static int tools_call(void *ud, int index, const char *name, const char *args)
 
 static int send_text(stream *st, const char *text, size_t len)
 {
-    if (st->tools) {
+    if (st->tp_open) {
         c12_toolp_cbs cb = {tools_text, tools_call, st};
         c12_err err;
         return c12_toolp_feed(&st->tp, text, len, &cb, &err) != C12_OK;
@@ -174,6 +178,51 @@ static int on_text(void *ud, const char *text, size_t len)
     return stop;
 }
 
+/* The choice generating is over (mutex held): what the tool parser held,
+ * then its finish chunk (returned unsent, for the figures on the last). */
+static json_t *end_choice(stream *st, const c12_backend_result *r)
+{
+    c12_gen_job *job = st->job;
+    const char *fin_reason = c12_gen_finish(r->finish);
+    if (st->tp_open) { /* what the parser held: a last call, or text */
+        c12_toolp_cbs cb = {tools_text, tools_call, st};
+        c12_err e;
+        c12_toolp_end(&st->tp, &cb, &e);
+        if (st->tp.n_calls) fin_reason = "tool_calls";
+        c12_toolp_free(&st->tp);
+        st->tp_open = 0;
+    }
+    if (!st->spoke && job->q.kind == C12_API_CHAT) emit(st, chunk(job, "", NULL, 1, NULL));
+    /* tokens whose text never went out (a stop string's) come with the finish */
+    return chunk(job, NULL, fin_reason, 0, c12_gen_lp_take(job, 0));
+}
+
+/* n > 1: a choice before the last is over; the next one begins. */
+static int on_choice_end(void *ud, int i, const c12_backend_result *r)
+{
+    (void)i;
+    stream *st = ud;
+    pthread_mutex_lock(&st->mu);
+    int bad = emit(st, end_choice(st, r));
+    st->job->lp.offset = 0;
+    pthread_mutex_unlock(&st->mu);
+    return bad;
+}
+
+static void on_choice_begin(void *ud, int i)
+{
+    (void)i;
+    stream *st = ud;
+    pthread_mutex_lock(&st->mu);
+    st->spoke = 0;
+    if (st->tools) { /* a forced call's opening: held, nothing told */
+        c12_toolp_cbs cb = {tools_text, tools_call, st};
+        c12_err err;
+        if (!c12_gen_tools_begin(st->job, &st->tp, &cb, &err)) st->tp_open = 1;
+    }
+    pthread_mutex_unlock(&st->mu);
+}
+
 static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_result *res)
 {
     c12_gen_job *job = st->job;
@@ -187,19 +236,11 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
         emit(st, json_pack("{s:{s:o, s:s, s:n, s:n}}", "error", "message", c12_json_text(err->msg, strlen(err->msg)),
                            "type", "server_error", "param", "code"));
     } else {
-        const char *fin_reason = c12_gen_finish(res->finish);
-        if (st->tools) { /* what the parser held: a last call, or text */
-            c12_toolp_cbs cb = {tools_text, tools_call, st};
-            c12_err e;
-            c12_toolp_end(&st->tp, &cb, &e);
-            if (st->tp.n_calls) fin_reason = "tool_calls";
-        }
-        if (!st->started && job->q.kind == C12_API_CHAT) emit(st, chunk(job, "", NULL, 1, NULL));
+        c12_backend_result last = job->q.n > 1 ? job->results[job->ci] : *res;
         /* The measured figures ride on the last chunk: in usage.c12 with
          * include_usage, else as a top-level "c12" field of the finish chunk
          * (an extra field, which OpenAI's SDKs keep and ignore). */
-        /* tokens whose text never went out (a stop string's) come with the finish */
-        json_t *fin = chunk(job, NULL, fin_reason, 0, c12_gen_lp_take(job, 0));
+        json_t *fin = end_choice(st, &last);
         if (fin && !job->q.include_usage) json_object_set_new(fin, "c12", c12_gen_usage_c12(job));
         emit(st, fin);
         if (job->q.include_usage) {
@@ -225,10 +266,11 @@ static void *generator(void *ud)
     c12_err err;
     c12_err_clear(&err);
     c12_rc rc = C12_OK;
-    if (st->tools) { /* a forced call's opening: held, nothing told */
+    if (st->tools) { /* the first choice's parser now: its failure is the request's */
         c12_toolp_cbs cb = {tools_text, tools_call, st};
         pthread_mutex_lock(&st->mu);
         rc = c12_gen_tools_begin(job, &st->tp, &cb, &err);
+        st->tp_open = !rc;
         pthread_mutex_unlock(&st->mu);
     }
     if (!rc) rc = c12_gen_produce(job, on_text, st, &res, &err);
@@ -240,7 +282,7 @@ static void *generator(void *ud)
                 job->cost.n_tokens);
     if (!gone) finish(st, rc, &err, &res);
     int started = st->started;
-    if (st->tools) c12_toolp_free(&st->tp);
+    if (st->tp_open) c12_toolp_free(&st->tp);
     pthread_mutex_unlock(&st->mu);
     if (gone || (!rc && atomic_load(&s->cancel_all))) rc = C12_ERR_CANCELLED;
     unsigned status = !rc ? 200 : started ? 500 : c12_http_rc_status(rc);
@@ -314,6 +356,8 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
     st->refs = 2;
     job->gone = stream_gone;
     job->gone_ud = st;
+    job->choice_end = on_choice_end;
+    job->choice_begin = on_choice_begin;
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);

@@ -168,10 +168,15 @@ static void ch_split(c12_cache_req *r, c12_gen_params *g, c12_chat_msg *m)
     m[0].content = "Be brief.Hi", m[1].content = "";
 }
 
+static void ch_format(c12_cache_req *r, c12_gen_params *g, c12_chat_msg *m)
+{
+    r->response_format = "{\"type\":\"json_object\"}";
+}
+
 static void test_key_canonical(void **state)
 {
     static const change_fn CHANGES[] = {ch_model, ch_endpoint, ch_key, ch_temp, ch_top_p, ch_pres, ch_freq,
-                                        ch_max, ch_stop, ch_eos, ch_role, ch_text, ch_split};
+                                        ch_max, ch_stop, ch_eos, ch_role, ch_text, ch_split, ch_format};
     c12_cache_req r;
     c12_gen_params g;
     char k0[C12_CACHE_KEY_HEX], k1[C12_CACHE_KEY_HEX];

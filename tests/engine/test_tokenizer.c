@@ -21,9 +21,9 @@
 static void split(const char *pre, const char *text, char *out, size_t cap)
 {
     tok_pre p;
-    int im, ab;
+    tok_pre_opts po;
     c12_err err;
-    assert_int_equal(tok_pre_init(&p, pre, &im, &ab, &err), C12_OK);
+    assert_int_equal(tok_pre_init(&p, pre, &po, &err), C12_OK);
     size_t n = strlen(text), n_cp = 0, o = 0;
     uint32_t cp[512];
     uint8_t fl[512];
@@ -90,13 +90,34 @@ static void test_pre_qwen2_llama3(void **state)
     SPLIT("default", "hello, world!! 12345", "hello|,| world|!!| |123|45");
 }
 
+static void test_pre_more_passes(void **state)
+{
+    (void)state;
+    /* falcon: punctuation runs with the backtick, gpt2, then digit triples */
+    SPLIT("falcon", "a`b 1234", "a|`|b| |123|4");
+    /* deepseek-coder: line breaks, letter runs, punctuation runs (on the
+     * collapsed text), CJK runs (on code points), single digits */
+    SPLIT("deepseek-coder", "x\ny, 12\xe4\xb8\xad\xe6\x96\x87",
+          "x|\n|y|,| |1|2|\xe4\xb8\xad\xe6\x96\x87");
+    /* deepseek-llm: code-point classes, `\s+$` only at a word's very end */
+    SPLIT("deepseek-llm", "Hi there!  \n\xe4\xb8\xad\xe6\x96\x87 42",
+          "Hi| there|!|  |\n|\xe4\xb8\xad\xe6\x96\x87| |42");
+    /* a non-ASCII space reads as \v: \s matches it, the letter class does not */
+    SPLIT("deepseek-llm", "a\xe3\x80\x80" "b", "a|\xe3\x80\x80" "b");
+    /* qwen35: a combining mark continues the letter run; qwen2 splits it off */
+    SPLIT("qwen35", "e\xcc\x81x e", "e\xcc\x81x| e");
+    SPLIT("qwen2", "e\xcc\x81x e", "e|\xcc\x81x| e");
+    /* gemma4: only runs of line breaks apart */
+    SPLIT("gemma4", "a b\n\nc\n", "a b|\n\n|c|\n");
+}
+
 static void test_pre_unknown_name(void **state)
 {
     (void)state;
     tok_pre p;
-    int im, ab;
+    tok_pre_opts po;
     c12_err err;
-    assert_int_equal(tok_pre_init(&p, "no-such-pre", &im, &ab, &err), C12_ERR_UNSUPPORTED);
+    assert_int_equal(tok_pre_init(&p, "no-such-pre", &po, &err), C12_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "no-such-pre"));
 }
 
@@ -342,6 +363,61 @@ static void test_from_gguf(void **state)
     gguf_close(g);
 }
 
+/* Gemma 4's BPE: merges over UTF-8 characters with "▁" for spaces, a word of
+ * line breaks whole when it is a token, else <0xAB> byte tokens; the pieces
+ * give the spaces back. */
+static void test_bpe_utf8_gemma4(void **state)
+{
+    (void)state;
+    static char bytes[256][8];
+    const char *toks[256 + 6];
+    int32_t types[256 + 6];
+    static const char *extra[] = {"\xe2\x96\x81", "\xe2\x96\x81t", "he", "\xe2\x96\x81the", "\n\n",
+                                  "<bos>"};
+    static const char *merges[] = {"\xe2\x96\x81 t", "h e", "\xe2\x96\x81t he"};
+    for (int b = 0; b < 256; b++) {
+        snprintf(bytes[b], sizeof bytes[b], "<0x%02X>", b);
+        toks[b] = bytes[b];
+        types[b] = C12_TOKTYPE_BYTE;
+    }
+    for (int i = 0; i < 6; i++) {
+        toks[256 + i] = extra[i];
+        types[256 + i] = i == 5 ? C12_TOKTYPE_CONTROL : C12_TOKTYPE_NORMAL;
+    }
+    c12_tok_params p;
+    c12_tok_params_init(&p);
+    p.model = "gemma4";
+    p.pre = "something-else"; /* the model kind decides */
+    p.n_tokens = 256 + 6;
+    p.tokens = toks;
+    p.types = types;
+    p.merges = merges;
+    p.n_merges = 3;
+    p.add_bos = 0; /* Gemma 4 adds BOS whatever the file says, as the reference */
+    p.special[C12_TOKSP_BOS] = 256 + 5;
+    c12_tok *t = NULL;
+    c12_err err;
+    assert_int_equal(c12_tok_build(&p, &t, &err), C12_OK);
+    char got[128];
+    enc_str(t, " the", 0, 0, got, sizeof got);
+    assert_string_equal(got, "259");                /* ▁ t h e -> ▁t he -> ▁the */
+    enc_str(t, "x the", 1, 0, got, sizeof got);
+    assert_string_equal(got, "261,120,259");        /* BOS, <0x78>, ▁the */
+    enc_str(t, "\n\n", 0, 0, got, sizeof got);
+    assert_string_equal(got, "260");                /* the newline run is a token */
+    enc_str(t, "\n\n\n", 0, 0, got, sizeof got);
+    assert_string_equal(got, "10,10,10");           /* it is not: bytes */
+    enc_str(t, "\xc3\xa9", 0, 0, got, sizeof got);
+    assert_string_equal(got, "195,169");            /* é: two byte tokens */
+    char piece[16];
+    size_t n = c12_tok_piece(t, 259, 0, piece, sizeof piece);
+    assert_int_equal(n, 4);
+    assert_memory_equal(piece, " the", 4);
+    assert_int_equal(c12_tok_piece(t, 195, 0, piece, sizeof piece), 1);
+    assert_int_equal((uint8_t)piece[0], 0xC3);
+    c12_tok_free(t);
+}
+
 /* ---- allocation failures: every allocation of build and encode ---- */
 
 static void test_oom_loop(void **state)
@@ -350,9 +426,10 @@ static void test_oom_loop(void **state)
     static const fix_tok extra[] = {{"ab", 0, 0}, {"<ud>", C12_TOKTYPE_USER_DEFINED, 0},
                                     {"<|c|>", C12_TOKTYPE_CONTROL, 0}};
     static const char *merges[] = {"a b"};
-    const char *pres[] = {"default", "smollm", "qwen2"};
+    const char *pres[] = {"default", "smollm", "qwen2", "falcon", "qwen35", "deepseek-coder",
+                          "deepseek-llm"};
     const char *text = "ab<ud> x1234 <|c|>\xe4\xb8\xad!!  \n";
-    for (int k = 0; k < 3; k++) {
+    for (size_t k = 0; k < sizeof pres / sizeof pres[0]; k++) {
         fixture f;
         bpe_vocab(&f, pres[k], extra, 3, merges, 1);
         int done = 0;
@@ -406,7 +483,9 @@ int main(void)
         cmocka_unit_test(test_pre_gpt2),
         cmocka_unit_test(test_pre_smollm_digits_apart),
         cmocka_unit_test(test_pre_qwen2_llama3),
+        cmocka_unit_test(test_pre_more_passes),
         cmocka_unit_test(test_pre_unknown_name),
+        cmocka_unit_test(test_bpe_utf8_gemma4),
         cmocka_unit_test(test_bpe_merge_order),
         cmocka_unit_test(test_bpe_invalid_utf8_is_replacement),
         cmocka_unit_test(test_spm_scores_and_bytes),

@@ -1,10 +1,12 @@
 /* libFuzzer target: the tokenizer on arbitrary bytes.
  *
  * Vocabularies: small in-memory ones built here (byte-level BPE with the
- * qwen2 and smollm pre-tokenizers, SentencePiece-style with byte fallback,
- * each with a user-defined and a control token), plus the real vocabulary of
- * the GGUF file named by $C12_FUZZ_MODEL when set. The first input byte picks
- * the vocabulary and the flags; the rest is the text. Checked: encoding
+ * qwen2, smollm, deepseek-llm, deepseek-coder, qwen35 and falcon
+ * pre-tokenizers, SentencePiece-style with byte fallback, Gemma 4's UTF-8 BPE
+ * with byte tokens, each with a user-defined and a control token), plus the
+ * real vocabulary of the GGUF file named by $C12_FUZZ_MODEL when set. The
+ * first input byte picks the vocabulary (low nibble) and the flags; the rest
+ * is the text. Checked: encoding
  * succeeds, ids are in range, the streaming detokenizer only ever emits
  * valid UTF-8, and for the in-memory vocabularies (which have a token for
  * every byte) valid UTF-8 text comes back unchanged from its pieces when
@@ -19,7 +21,7 @@
 #include "engine/tok_unicode.h"
 #include "engine/tokenizer.h"
 
-enum { N_TOK = 4 };
+enum { N_TOK = 9, FILE_TOK = 3, SPM_TOK = 2, GEMMA4_TOK = 4 };
 /* fuzzer state: built once in LLVMFuzzerInitialize, read-only afterwards */
 static c12_tok *g_tok[N_TOK];
 
@@ -100,18 +102,61 @@ static c12_tok *build_spm(void)
     return t;
 }
 
+/* Gemma 4's kind: merges over UTF-8 characters, "▁" for spaces, a token
+ * for every byte as <0xAB>, and a token for a run of two line breaks. */
+static c12_tok *build_gemma4(void)
+{
+    static char bytes[256][8];
+    static const char *extra[] = {"\xe2\x96\x81", "\xe2\x96\x81t", "he", "th", "the",
+                                  "\xe2\x96\x81the", "<ud>", "<|c|>", "\n\n", "\xc3\xa9"};
+    static const char *merges[] = {"\xe2\x96\x81 t", "h e", "t h", "\xe2\x96\x81t he", "t he"};
+    const char *toks[256 + 10];
+    int32_t types[256 + 10];
+    for (int b = 0; b < 256; b++) {
+        snprintf(bytes[b], sizeof bytes[b], "<0x%02X>", b);
+        toks[b] = bytes[b];
+        types[b] = C12_TOKTYPE_BYTE;
+    }
+    for (int i = 0; i < 10; i++) {
+        toks[256 + i] = extra[i];
+        types[256 + i] = i == 6 ? C12_TOKTYPE_USER_DEFINED : i == 7 ? C12_TOKTYPE_CONTROL
+                                                                    : C12_TOKTYPE_NORMAL;
+    }
+    c12_tok_params p;
+    c12_tok_params_init(&p);
+    p.model = "gemma4";
+    p.n_tokens = 256 + 10;
+    p.tokens = toks;
+    p.types = types;
+    p.merges = merges;
+    p.n_merges = 5;
+    p.special[C12_TOKSP_BOS] = 256 + 7;
+    c12_tok *t = NULL;
+    c12_err err;
+    if (c12_tok_build(&p, &t, &err)) {
+        fprintf(stderr, "fuzz_tokenizer: %s\n", err.msg);
+        abort();
+    }
+    return t;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     g_tok[0] = build_bpe("qwen2");
     g_tok[1] = build_bpe("smollm");
-    g_tok[2] = build_spm();
+    g_tok[SPM_TOK] = build_spm();
+    g_tok[GEMMA4_TOK] = build_gemma4();
+    g_tok[5] = build_bpe("deepseek-llm");
+    g_tok[6] = build_bpe("deepseek-coder");
+    g_tok[7] = build_bpe("qwen35");
+    g_tok[8] = build_bpe("falcon");
     const char *path = getenv("C12_FUZZ_MODEL");
     if (path && *path) {
         gguf_file *g = NULL;
         c12_err err;
-        if (gguf_open(path, &g, &err) || c12_tok_from_gguf(g, &g_tok[3], &err)) {
+        if (gguf_open(path, &g, &err) || c12_tok_from_gguf(g, &g_tok[FILE_TOK], &err)) {
             fprintf(stderr, "fuzz_tokenizer: %s: %s\n", path, err.msg);
             abort();
         }
@@ -133,7 +178,8 @@ static int strict_utf8(const uint8_t *s, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    int which = data[0] & 3, add_special = (data[0] >> 2) & 1, parse_special = (data[0] >> 3) & 1;
+    int which = data[0] & 15, add_special = (data[0] >> 4) & 1, parse_special = (data[0] >> 5) & 1;
+    if (which >= N_TOK) return 0;
     const c12_tok *t = g_tok[which];
     if (!t) return 0;
     const char *text = (const char *)data + 1;
@@ -158,7 +204,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     so += c12_detok_flush(&d, out + so, cap * 4 + 64 - so);
     if (!strict_utf8((const uint8_t *)out, so)) abort();
-    int lossless = which < 2 || (which == 2 && !memmem(text, len, "\xe2\x96\x81", 3));
+    /* byte-level BPE rebuilds any text; SentencePiece's kinds turn a "▁" of
+     * the text into a space */
+    int lossless = which == SPM_TOK || which == GEMMA4_TOK ? !memmem(text, len, "\xe2\x96\x81", 3)
+                                                           : which != FILE_TOK;
     if (lossless && !parse_special && strict_utf8((const uint8_t *)text, len)) {
         /* byte tokens cover everything, so pieces rebuild valid text exactly
          * (BOS/EOS and control tokens have empty pieces) */

@@ -179,3 +179,17 @@ def error_of(body):
 
 def smollm():
     return str(model_path("smollm2-135m"))
+
+
+def need_models(*names):
+    """Skip the test unless every named catalogue model is in the cache."""
+    import pytest
+    for n in names:
+        if not model_path(n).exists():
+            pytest.skip(f"{n} is not in the model cache; run: c12 models pull {n}")
+
+
+def sdk_client(srv):
+    """The official openai SDK against a test server (no retries)."""
+    import openai
+    return openai.OpenAI(base_url=srv.url + "/v1", api_key="unused", max_retries=0, timeout=300)

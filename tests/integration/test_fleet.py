@@ -387,9 +387,17 @@ def test_what_a_remote_model_cannot_do_here(c12_san, fakes):
         st, body = gw.post("/tokenize", {"model": "tiny", "content": "hello"})
         assert st == 400 and "served by other servers" in json.loads(body)["error"]["message"], body
         assert posts(up) == []
+        with pytest.raises(openai.BadRequestError) as e:
+            client(gw).chat.completions.create(model="tiny", messages=MSG, response_format={"type": "json_object"})
+        assert "response_format is not passed" in e.value.message
         # a completion (not chat) goes to the site's /completions
         out = client(gw).completions.create(model="tiny", prompt="Once", max_tokens=2)
         assert out.choices[0].text == "Hello from" and posts(up)[0]["path"] == "/v1/completions"
+        # n > 1: each choice is a request to the site
+        up.fault = "c12_usage"
+        out = client(gw).chat.completions.create(model="tiny", messages=MSG, max_tokens=2, n=2)
+        assert [c.message.content for c in out.choices] == ["Hello from", "Hello from"] and len(posts(up)) == 3
+        assert out.usage.model_extra["c12"]["energy_j"] == 25.0  # the site's own figures, summed
     finally:
         gw.stop()
 

@@ -60,7 +60,7 @@ def test_malformed_json(srv):
 @pytest.mark.parametrize("field,value", [
     ("model", 5), ("messages", "hi"), ("max_tokens", "8"), ("max_completion_tokens", 2.5),
     ("temperature", "hot"), ("top_p", 3), ("stop", 7), ("seed", "x"), ("presence_penalty", "a"),
-    ("frequency_penalty", []), ("user", 1), ("n", 2), ("stream", "yes"), ("stream_options", 3)])
+    ("frequency_penalty", []), ("user", 1), ("n", 17), ("stream", "yes"), ("stream_options", 3)])
 def test_wrong_type_names_field(srv, field, value):
     body = {"model": "auto", "messages": MSG, field: value}
     st, text = post(srv, body)

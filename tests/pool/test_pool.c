@@ -316,6 +316,50 @@ static void test_slots_and_queue_bounds(void **state)
     c12_config_free(c);
 }
 
+/* The prefix cache's slot choice: a request that continues a conversation
+ * takes the free slot that served it; others take the one used longest ago. */
+static int take(c12_pool *p, const uint64_t *prefix, size_t n, c12_lease *l)
+{
+    c12_pool_hint h = {prefix, n};
+    c12_err err;
+    assert_int_equal(c12_pool_acquire_hint(p, 0, C12_PRIO_NORMAL, 0, n ? &h : NULL, l, &err), C12_OK);
+    return l->slot;
+}
+
+static void test_slot_affinity(void **state)
+{
+    (void)state;
+    c12_config *c = config("models:\n  - {id: three, path: /t.gguf, context: 16, slots: 3}\n");
+    c12_pool *p = pool(c, 1000, 1);
+    const uint64_t ca[] = {1, 2, 3, 4}, cb[] = {9, 8, 7};
+    c12_lease la, lb, lx;
+    int sa = take(p, ca, 2, &la);
+    F.clock += 10;
+    int sb = take(p, cb, 1, &lb);
+    assert_int_not_equal(sa, sb);
+    c12_pool_release(p, &lb); /* B's slot is now the more recently used */
+    c12_pool_release(p, &la);
+    F.clock += 10;
+    assert_int_equal(take(p, ca, 4, &la), sa); /* A's next turns: its slot */
+    F.clock += 10;
+    assert_int_equal(take(p, cb, 3, &lb), sb);
+    F.clock += 10;
+    int sx = take(p, NULL, 0, &lx); /* no hint: the one left */
+    assert_true(sx != sa && sx != sb);
+    c12_pool_release(p, &la);
+    c12_pool_release(p, &lb);
+    c12_pool_release(p, &lx);
+    const uint64_t other[] = {1, 5};      /* starts like A, then differs: no match */
+    F.clock += 10;
+    int so = take(p, other, 2, &lx);
+    assert_int_equal(so, sa);             /* the least recently used (A's, taken first above) */
+    c12_pool_release(p, &lx);
+    assert_int_equal(take(p, ca, 4, &la), sb); /* its slot was given away: the least recently used */
+    c12_pool_release(p, &la);
+    c12_pool_free(p);
+    c12_config_free(c);
+}
+
 static void test_priorities_fifo(void **state)
 {
     (void)state;
@@ -446,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_load_failure_and_too_big),
         cmocka_unit_test(test_load_health),
         cmocka_unit_test(test_slots_and_queue_bounds),
+        cmocka_unit_test(test_slot_affinity),
         cmocka_unit_test(test_priorities_fifo),
         cmocka_unit_test(test_keep_alive),
         cmocka_unit_test(test_stale_model_unloads_when_idle),

@@ -105,7 +105,7 @@ static void test_errors(void **state)
     static const struct { const char *field; } f[] = {
         {"\"max_tokens\":\"8\""}, {"\"max_tokens\":0"}, {"\"max_completion_tokens\":1.5"}, {"\"temperature\":\"hot\""},
         {"\"temperature\":3"}, {"\"top_p\":2"}, {"\"stop\":5"}, {"\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"},
-        {"\"seed\":\"x\""}, {"\"presence_penalty\":9"}, {"\"frequency_penalty\":true"}, {"\"user\":1"}, {"\"n\":2"},
+        {"\"seed\":\"x\""}, {"\"presence_penalty\":9"}, {"\"frequency_penalty\":true"}, {"\"user\":1"}, {"\"n\":17"},
         {"\"stream\":\"yes\""}, {"\"stream_options\":1"}, {"\"stream_options\":{\"include_usage\":1}"}, {"\"ignore_eos\":1"}};
     static const char *const names[] = {"max_tokens", "max_tokens", "max_completion_tokens", "temperature",
                                         "temperature", "top_p", "stop", "stop", "seed", "presence_penalty",
@@ -227,12 +227,43 @@ static void test_oom(void **state)
     }
 }
 
+/* n and response_format: read into the request; refused with its field named */
+static void test_n_and_response_format(void **state)
+{
+    (void)state;
+    const char *b = "{\"model\":\"m\",\"prompt\":\"x\",\"n\":16,\"response_format\":{\"type\":\"json_schema\","
+                    "\"json_schema\":{\"schema\":{\"type\":\"object\"},\"name\":\"s\"}}}";
+    c12_api_req r;
+    c12_err err;
+    assert_int_equal(c12_api_req_parse(b, strlen(b), C12_API_COMPLETION, &r, NULL, &err), C12_OK);
+    assert_int_equal(r.n, 16);
+    assert_non_null(r.rfmt);
+    /* the cache's key: sorted keys, so the same format written otherwise is the same */
+    assert_string_equal(r.rfmt_key, "{\"json_schema\":{\"name\":\"s\",\"schema\":{\"type\":\"object\"}},"
+                                    "\"type\":\"json_schema\"}");
+    c12_api_req_free(&r);
+    b = "{\"model\":\"m\",\"prompt\":\"x\",\"response_format\":{\"type\":\"text\"}}";
+    assert_int_equal(c12_api_req_parse(b, strlen(b), C12_API_COMPLETION, &r, NULL, &err), C12_OK);
+    assert_int_equal(r.n, 1);
+    assert_null(r.rfmt);
+    assert_null(r.rfmt_key);
+    c12_api_req_free(&r);
+    expect("{\"model\":\"m\",\"prompt\":\"x\",\"n\":0}", C12_API_COMPLETION, C12_ERR_INVALID, "n");
+    expect("{\"model\":\"m\",\"prompt\":\"x\",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
+           "{\"name\":\"s\",\"schema\":{\"type\":\"string\",\"pattern\":\"a\"}}}}",
+           C12_API_COMPLETION, C12_ERR_INVALID, "response_format.json_schema.schema");
+    expect("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\","
+           "\"function\":{\"name\":\"f\"}}],\"response_format\":{\"type\":\"json_object\"}}",
+           C12_API_CHAT, C12_ERR_INVALID, "response_format");
+}
+
 int main(void)
 {
     c12_json_init(); /* as main does: jansson's memory fails too */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chat), cmocka_unit_test(test_completion_defaults), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_logprobs), cmocka_unit_test(test_tools), cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_n_and_response_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
