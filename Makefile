@@ -58,7 +58,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(BUILD)/san/%)
 FUZZ_BIN    := $(FUZZ_SRC:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps deps-test test test-compose unit integration run fuzz fuzz-long fuzz-corpus fuzz-smoke test-tsan golden golden-tiny bench-engine bench-quant bench-serve bench-directives soak clean san models models-all vocab
+.PHONY: all deps deps-test test test-compose unit integration run fuzz fuzz-long fuzz-corpus fuzz-smoke test-tsan golden golden-tiny bench-engine bench-quant bench-serve bench-directives bench-gateway soak clean san models models-all vocab
 
 all: $(BUILD)/c12
 
@@ -212,6 +212,13 @@ soak: $(BUILD)/c12
 
 bench-directives: $(BUILD)/c12 models
 	C12=$(BUILD)/c12 bash bench/directives.sh
+
+# The latency C12 adds in front of an OpenAI upstream, beside LiteLLM's
+# proxy when it is installed (bench/gateway.py; needs wrk).
+bench-gateway: $(BUILD)/c12
+	@mkdir -p $(BUILD)/bench
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -o $(BUILD)/bench/fixed_upstream bench/fixed_upstream.c
+	C12_BIN=$(abspath $(BUILD)/c12) FIXED_UPSTREAM=$(abspath $(BUILD)/bench/fixed_upstream) $(PYTHON) bench/gateway.py
 
 bench-quant: $(BUILD)/opt/libc12.a
 	$(CC) $(OPT_CFLAGS) -o $(BUILD)/quant_bench bench/quant_bench.c $(BUILD)/opt/libc12.a -lm

@@ -25,6 +25,9 @@ int cmd_route(int argc, char **argv);
 int cmd_eval_router(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+/* `c12 calibrate --site NAME`: a fleet site's per-token rates (cmd_calibrate_site.c). */
+int c12_cli_calibrate_site(const char *config, const char *site, const char *model, int prompt_tokens,
+                           int output_tokens);
 int cmd_report(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_eval_quality(int argc, char **argv);

@@ -21,7 +21,7 @@
 typedef struct calib_opts {
     const char *models[MAX_NAMED];
     int n_models, json, save, threads_given;
-    const char *out, *config;
+    const char *out, *config, *site;
     c12_calib_params p;
     c12_energy_cfg ecfg;
 } calib_opts;
@@ -34,13 +34,19 @@ static void usage(FILE *out)
             "                     [--no-save] [--meter rapl|cputime] [--watts-per-core W]\n"
             "                     [--max-seconds S (5): per run, decoding stops early after S]\n"
             "                     [--config FILE]\n"
+            "       c12 calibrate --site NAME --config FILE [-m MODEL] [-p PROMPT_TOKENS] [-n OUTPUT_TOKENS]\n"
             "\n"
             "Measures energy and time per prompt token (one prefill) and per output token\n"
             "(single-token decode steps) and stores them in $C12_HOME/calibration.json\n"
             "(or --out FILE), replacing the entries of the models measured. Without -m,\n"
             "every catalogue model present in the cache is measured. With --config, the\n"
             "configured models (or those of its ids named by -m) are measured with their\n"
-            "configured threads (unless -t) and stored under their ids.\n");
+            "configured threads (unless -t) and stored under their ids.\n"
+            "\n"
+            "With --site, a site of the configuration's fleet (docs/fleet.md) is measured\n"
+            "instead: its time to first token and tokens/s, and, when it reports its energy\n"
+            "(a C12 site's usage.c12), its joules per prompt and output token, printed as\n"
+            "the keys to put under sites.NAME.\n");
 }
 
 static int parse(int argc, char **argv, calib_opts *o)
@@ -50,7 +56,7 @@ static int parse(int argc, char **argv, calib_opts *o)
         {"threads", 1, 0, 't'}, {"reps", 1, 0, 'r'},  {"json", 0, 0, 'J'},
         {"out", 1, 0, 'o'},   {"no-save", 0, 0, 'N'}, {"meter", 1, 0, 'M'},
         {"watts-per-core", 1, 0, 'W'}, {"max-seconds", 1, 0, 'S'}, {"config", 1, 0, 'C'},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"site", 1, 0, 'X'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:p:n:t:r:h", lo, NULL)) != -1) {
@@ -66,6 +72,7 @@ static int parse(int argc, char **argv, calib_opts *o)
             o->threads_given = 1;
             break;
         case 'C': o->config = optarg; break;
+        case 'X': o->site = optarg; break;
         case 'r': o->p.reps = atoi(optarg); break;
         case 'J': o->json = 1; break;
         case 'o': o->out = optarg; break;
@@ -246,6 +253,9 @@ int cmd_calibrate(int argc, char **argv)
     c12_energy_cfg_defaults(&o.ecfg);
     int st = parse(argc, argv, &o);
     if (st >= 0) return st;
+    if (o.site) /* a fleet's site: its rates from its replies */
+        return c12_cli_calibrate_site(o.config, o.site, o.n_models ? o.models[0] : NULL, o.p.prompt_tokens,
+                                      o.p.output_tokens);
     if (!o.n_models && !o.config) default_models(&o);
     if (!o.n_models && !o.config)
         return fprintf(stderr, "c12 calibrate: no model in the cache (c12 models pull)\n"), 1;

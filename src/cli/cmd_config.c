@@ -8,6 +8,26 @@
 #include "cli.h"
 #include "config/config.h"
 
+/* A model served by sites (docs/fleet.md). */
+static void print_remote(const c12_config *c, const c12_model_cfg *m)
+{
+    printf("  - %s: sites", m->id);
+    for (int k = 0; k < m->n_sites; k++) printf("%s%s", k ? ", " : " ", c->sites[m->sites[k]].name);
+    printf(" (as %s), %d at once\n", m->remote_model[0] ? m->remote_model : m->id, m->slots);
+}
+
+static void print_sites(const c12_config *c)
+{
+    if (c->n_sites) printf("sites:\n");
+    for (size_t i = 0; i < c->n_sites; i++) {
+        const c12_site_cfg *s = &c->sites[i];
+        printf("  - %s: %s, region %s, max_concurrent %d, timeouts connect %g s, first token %g s, idle %g s, "
+               "%g/%g J per prompt/output token\n", s->name, s->url, s->region[0] ? s->region : "-", s->max_concurrent,
+               s->connect_timeout_s, s->first_token_timeout_s, s->idle_timeout_s, s->j_per_prompt_token,
+               s->j_per_output_token);
+    }
+}
+
 static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: c12 config check FILE     validate a configuration file\n"
@@ -36,11 +56,16 @@ static int check(const char *file, int show)
                c->idle_timeout_s, c->write_timeout_s, c->grace_s, c->models[c->default_model].id);
         for (size_t i = 0; i < c->n_models; i++) {
             const c12_model_cfg *m = &c->models[i];
+            if (c12_model_remote(m)) {
+                print_remote(c, m);
+                continue;
+            }
             printf("  - %s: source %s, context %d, slots %d, threads %d, keep_alive %ld%s, roles %s%s%s\n",
                    m->id, m->source, m->n_ctx, m->slots, m->n_threads, m->keep_alive_s,
                    m->pinned ? ", pinned" : "", m->roles, m->chat_template[0] ? ", chat_template " : "",
                    m->chat_template);
         }
+        print_sites(c);
     } else
         printf("%s: ok (%zu model%s, default %s)\n", file, c->n_models, c->n_models == 1 ? "" : "s",
                c->models[c->default_model].id);

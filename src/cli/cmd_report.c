@@ -33,7 +33,7 @@ typedef struct report_opts {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: c12 report [--by model|category|key|user|day|hour] [--since WHEN] [--until WHEN]\n"
+            "usage: c12 report [--by model|category|key|user|site|day|hour] [--since WHEN] [--until WHEN]\n"
             "                  [--json|--csv] [--db FILE | --ledger postgresql] [--config FILE]\n"
             "                  [--calibration FILE]\n"
             "                  [--strongest MODEL] [--default MODEL]\n"
@@ -44,7 +44,7 @@ static void usage(FILE *out)
             "own intensity and PUE). Without --by: tables by model, category and day.\n"
             "\n"
             "  --by GROUP          one table by model, category, key (API key label), user\n"
-            "                      (the request's `user`), day or hour (UTC)\n"
+            "                      (the request's `user`), site (where it ran), day or hour (UTC)\n"
             "  --since WHEN        requests from WHEN: a span back from now (7d, 24h, 30m,\n"
             "                      90s), all (the default), or a UTC time (2026-12-01T08:00Z)\n"
             "  --until WHEN        and before WHEN (same forms; default: no bound)\n"
@@ -80,7 +80,7 @@ static int parse_by(const char *s, report_opts *o)
 {
     int g = c12_ledger_group_parse(s);
     if (g <= C12_LEDGER_BY_ALL || g == C12_LEDGER_BY_STEP)
-        return bad_usage("--by: '%s' is not model, category, key, user, day or hour", s);
+        return bad_usage("--by: '%s' is not model, category, key, user, site, day or hour", s);
     o->by = (c12_ledger_group)g;
     return -1;
 }

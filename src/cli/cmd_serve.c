@@ -15,6 +15,7 @@
 #include "base/c12_alloc.h"
 #include "cli.h"
 #include "config/config.h"
+#include "pool/fleet.h"
 #include "pool/pool.h"
 #include "server/serve_env.h"
 #include "server/server.h"
@@ -95,11 +96,12 @@ static int wait_signal(c12_pool *pool, c12_serve_env *env, const sigset_t *set)
 
 /* The registry behind GET /metrics, with collectors that read the pool, the
  * carbon cache and the ledger at scrape time; deps->metrics points at it. */
-static c12_rc metrics_open(c12_pool *pool, c12_server_deps *deps, c12_metrics **out, c12_err *err)
+static c12_rc metrics_open(c12_pool *pool, c12_fleet *fleet, c12_server_deps *deps, c12_metrics **out, c12_err *err)
 {
     c12_metrics *m = NULL;
     c12_rc rc = c12_metrics_new(NULL, &m, err);
     if (!rc) rc = c12_metrics_add_pool(m, pool, err);
+    if (!rc) rc = c12_metrics_add_fleet(m, fleet, err); /* no sites: its families, empty */
     if (!rc && deps->carbon) rc = c12_metrics_add_carbon(m, deps->carbon, err);
     if (!rc && deps->ledger) rc = c12_metrics_add_ledger(m, deps->ledger, err);
     if (!rc && deps->batches) rc = c12_metrics_add_batches(m, deps->batches, err);
@@ -156,18 +158,23 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
     c12_serve_env *env = NULL;
     c12_metrics *metrics = NULL;
     c12_server_deps deps;
-    c12_pool_opts po = {&c12_backend_local, cfg->memory_budget ? cfg->memory_budget : auto_budget(), NULL, NULL};
+    c12_fleet *fleet = NULL;
+    c12_pool_opts po = {NULL, cfg->memory_budget ? cfg->memory_budget : auto_budget(), NULL, NULL};
     if (o->batches) snprintf(cfg->batch.dir, sizeof cfg->batch.dir, "%s", o->batches);
     raise_fd_limit(cfg);
     c12_rc rc = c12_serve_env_open(cfg, o->ledger, &env, &err);
     if (!rc) c12_serve_env_deps(env, &deps);
+    /* every model through the fleet: local ones to the engine, remote ones to their sites */
+    if (!rc) rc = c12_fleet_new(cfg, NULL, &fleet, &err);
+    if (!rc) po.backend = c12_fleet_backend(fleet);
     if (!rc) rc = c12_pool_new(cfg, &po, &pool, &err);
-    if (!rc) rc = metrics_open(pool, &deps, &metrics, &err);
-    if (!rc) rc = c12_server_start(cfg, pool, &c12_backend_local, &deps, &srv, &err);
+    if (!rc) rc = metrics_open(pool, fleet, &deps, &metrics, &err);
+    if (!rc) rc = c12_server_start(cfg, pool, po.backend, &deps, &srv, &err);
     if (rc) {
         fprintf(stderr, "c12 serve: %s\n", err.msg);
         c12_metrics_free(metrics);
         c12_pool_free(pool);
+        c12_fleet_free(fleet);
         c12_serve_env_close(env, &err);
         return 1;
     }
@@ -189,6 +196,7 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
     c12_metrics_free(metrics); /* no request is left to update it */
     if (have_t) pthread_join(t, NULL);
     c12_pool_free(pool);
+    c12_fleet_free(fleet);
     /* Every request has recorded its row by now: drain them into the store. */
     int ret = 0;
     if (c12_serve_env_close(env, &err)) {

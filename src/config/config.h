@@ -39,6 +39,9 @@
  *       roles: [chat]
  *       keep_alive: -1                # idle seconds before unload; -1 never, 0 at once
  *       pinned: false                 # never evicted
+ *       sites: [north, south]         # where it is served (`local`: this process; default [local])
+ *       remote_model: smollm2-135m    # the sites' id for it, when it differs from id
+ *   sites: ...                        # other OpenAI-compatible servers (pool/site_cfg.h)
  *   carbon: ...                       # src/carbon's section (carbon_config.h)
  *   energy: ...                       # src/energy's (energy_cfg.c)
  *   ledger: ...                       # src/ledger's (ledger_cfg.c)
@@ -69,6 +72,7 @@
 #include "energy/energy.h"
 #include "ledger/ledger.h"
 #include "limit/limit.h"
+#include "pool/site_cfg.h"
 #include "route/policy.h"
 
 #define C12_CFG_MAX_MODELS 32
@@ -93,7 +97,16 @@ typedef struct c12_model_cfg {
     int pinned;
     int prefix_cache;              /* a slot's K/V serves the next prompt's common start (default 1) */
     int line;                      /* where the file defined it (0: built in) */
+    /* Where it is served: indices into c12_config.sites, or C12_SITE_LOCAL
+     * (this process); n_sites 0 is [local]. A model served only remotely
+     * is never loaded here (slots: its sites' max_concurrent together). */
+    int sites[C12_CFG_MAX_SITES];
+    int n_sites;
+    char remote_model[C12_CFG_ID_MAX]; /* the sites' id for it ("": id) */
 } c12_model_cfg;
+
+/* 1 when the model is served only by other servers (sites:, no `local`). */
+int c12_model_remote(const c12_model_cfg *m);
 
 typedef struct c12_config {
     char source[C12_CFG_PATH_MAX]; /* the file, or "built-in defaults" */
@@ -124,6 +137,8 @@ typedef struct c12_config {
     c12_model_cfg models[C12_CFG_MAX_MODELS];
     size_t n_models;
     size_t default_model;          /* index into models */
+    c12_site_cfg sites[C12_CFG_MAX_SITES]; /* other servers (`sites:`) */
+    size_t n_sites;
     /* The other modules' sections (their defaults when the file has none). */
     c12_carbon_config carbon;
     c12_energy_cfg energy;

@@ -49,6 +49,17 @@ static c12_rc set_sha(const c12_cfg_key *k, const c12_cfg_node *v, const char *p
     return rc;
 }
 
+/* Checked here, resolved against `sites:` once the walk is over (resolve_sites). */
+static c12_rc set_sites(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj, c12_err *err)
+{
+    if (c12_cfg_kind_of(v) != C12_CFG_SEQ || !c12_cfg_len(v))
+        return c12_cfg_fail(v, path, err, "must be a list of site names (`local`: this process)");
+    if (c12_cfg_len(v) > C12_CFG_MAX_SITES) return c12_cfg_fail(v, path, err, "more than %d sites", C12_CFG_MAX_SITES);
+    for (size_t i = 0; i < c12_cfg_len(v); i++)
+        if (!c12_cfg_scalar(c12_cfg_item(v, i))) return c12_cfg_fail(v, path, err, "must be a list of site names");
+    return C12_OK;
+}
+
 /* A family C12 renders, by llama.cpp's name (docs/configuration.md). */
 static c12_rc set_chat_template(const c12_cfg_key *k, const c12_cfg_node *v, const char *path, void *obj,
                                 c12_err *err)
@@ -75,7 +86,42 @@ static const c12_cfg_key MODEL_KEYS[] = {
     C12_CFG_SLOT("keep_alive", c12_cfg_slot_long, c12_model_cfg, keep_alive_s, -1, 100.0 * 365 * 86400),
     C12_CFG_SLOT("pinned", c12_cfg_slot_bool, c12_model_cfg, pinned, 0, 0),
     C12_CFG_SLOT("prefix_cache", c12_cfg_slot_bool, c12_model_cfg, prefix_cache, 0, 0),
+    C12_CFG_SET("sites", set_sites),
+    C12_CFG_SLOT("remote_model", c12_cfg_slot_str, c12_model_cfg, remote_model, 0, 0),
     {0}};
+
+int c12_model_remote(const c12_model_cfg *m)
+{
+    for (int i = 0; i < m->n_sites; i++)
+        if (m->sites[i] == C12_SITE_LOCAL) return 0;
+    return m->n_sites > 0;
+}
+
+/* The names in `sites:` into indices of c->sites. A model served only
+ * remotely takes as many requests at once as its sites together. */
+static c12_rc resolve_sites(const c12_config *c, c12_model_cfg *m, const c12_cfg_node *n, const char *path,
+                            c12_err *err)
+{
+    const c12_cfg_node *v = c12_cfg_get(n, "sites");
+    char kpath[48];
+    snprintf(kpath, sizeof kpath, "%s.sites", path);
+    for (size_t i = 0; v && i < c12_cfg_len(v); i++) {
+        const char *name = c12_cfg_scalar(c12_cfg_item(v, i));
+        int idx = strcmp(name, "local") ? c12_site_cfg_find(c->sites, c->n_sites, name) : C12_SITE_LOCAL;
+        if (idx == -1 && strcmp(name, "local"))
+            return c12_cfg_fail(v, kpath, err, "'%s' is not a site (define it under `sites:`, or say `local`)", name);
+        for (int j = 0; j < m->n_sites; j++)
+            if (m->sites[j] == idx) return c12_cfg_fail(v, kpath, err, "'%s' listed twice", name);
+        m->sites[m->n_sites++] = idx;
+    }
+    if (m->n_sites > 1 && !c12_model_remote(m))
+        return c12_cfg_fail(v, kpath, err, "`local` together with other sites is not supported yet: list the model "
+                            "twice, under two ids");
+    if (!c12_model_remote(m)) return C12_OK;
+    m->slots = 0;
+    for (int j = 0; j < m->n_sites; j++) m->slots += c->sites[m->sites[j]].max_concurrent;
+    return C12_OK;
+}
 
 /* id and source from each other; the catalogue's hash for a catalogue source. */
 static c12_rc complete(c12_model_cfg *m, const c12_cfg_node *n, const char *path, c12_err *err)
@@ -87,6 +133,7 @@ static c12_rc complete(c12_model_cfg *m, const c12_cfg_node *n, const char *path
         if (strlen(m->source) >= sizeof m->id) return c12_cfg_fail(n, path, err, "source too long for an id");
         memcpy(m->id, m->source, strlen(m->source) + 1);
     }
+    if (c12_model_remote(m)) return C12_OK; /* no file: never loaded here */
     const c12_model_entry *e = c12_catalog_find(m->source);
     if (e && !m->sha256[0]) snprintf(m->sha256, sizeof m->sha256, "%s", e->sha256);
     if (!e && !strchr(m->source, '/') && !strstr(m->source, ".gguf"))
@@ -108,6 +155,7 @@ static c12_rc one_model(c12_config *c, const c12_cfg_node *n, size_t i, c12_err 
         c12_config_model_defaults(m);
         c12_rc rc = c12_cfg_want_map(n, path, err);
         if (!rc) rc = c12_cfg_walk(n, path, MODEL_KEYS, m, err);
+        if (!rc) rc = resolve_sites(c, m, n, path, err);
         if (!rc) rc = complete(m, n, path, err);
         if (rc) return rc;
     }

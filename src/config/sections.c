@@ -22,6 +22,13 @@ static c12_rc sect_carbon(const c12_cfg_node *n, c12_config *c, const c12_config
     return rc;
 }
 
+static c12_rc sect_sites(const c12_cfg_node *n, c12_config *c, const c12_config_opts *o, c12_err *err)
+{
+    c12_carbon_config_opts co = o ? o->carbon : (c12_carbon_config_opts){0};
+    if (!co.trace_default && c->trace_default[0]) co.trace_default = c->trace_default;
+    return c12_site_cfg_section(n, c->source, &co, c->sites, &c->n_sites, err);
+}
+
 static c12_rc energy_set(void *obj, const char *key, const char *value, c12_err *err)
 {
     return c12_energy_cfg_set(obj, key, value, err);
@@ -62,6 +69,7 @@ static const section SECTIONS[] = {
     {.name = "server", .parse = c12_config_sect_server},
     {.name = "pool", .parse = c12_config_sect_pool},
     {.name = "queue", .parse = c12_config_sect_queue},
+    {.name = "sites", .parse = sect_sites}, /* before models, which name them */
     {.name = "models", .parse = c12_config_sect_models},
     {.name = "default_model", .parse = c12_config_sect_default_model},
     {.name = "carbon", .parse = sect_carbon},

@@ -47,6 +47,8 @@ typedef struct c12_ledger_row {
     double saved_co2_g;         /* that energy at this request's intensity and PUE */
     char batch_id[40];          /* the batch the request was a line of, or "" */
     char directive[200];        /* the answer-length directive the policy added, or "" */
+    char site[32];              /* where it was generated: "local", a `sites:` name, or "" (nowhere) */
+    char site_region[64];       /* that site's region (its carbon zone), or "" */
 } c12_ledger_row;
 
 /* ---- the store interface ---- */
@@ -60,6 +62,7 @@ typedef enum {
     C12_LEDGER_BY_DAY,      /* key "YYYY-MM-DD" (UTC) */
     C12_LEDGER_BY_HOUR,     /* key "YYYY-MM-DDTHH:00Z" */
     C12_LEDGER_BY_STEP,     /* buckets of filter.step_ms from the epoch; key the start, "YYYY-MM-DDTHH:MM:SSZ" */
+    C12_LEDGER_BY_SITE,     /* where it was generated: "local", a fleet's site, "" (docs/fleet.md) */
     C12_LEDGER_BY_COUNT
 } c12_ledger_group;
 

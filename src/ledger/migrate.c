@@ -99,6 +99,11 @@ static const migration MIGRATIONS[] = {
     /* 6: the answer-length directive the policy added to the request */
     {{[C12_SQL_SQLITE] = "ALTER TABLE requests ADD COLUMN directive TEXT NOT NULL DEFAULT '';",
       [C12_SQL_POSTGRESQL] = "ALTER TABLE requests ADD COLUMN directive TEXT NOT NULL DEFAULT '';"}},
+    /* 7: where the request was generated (a fleet's site) and that site's region */
+    {{[C12_SQL_SQLITE] = "ALTER TABLE requests ADD COLUMN site TEXT NOT NULL DEFAULT '';"
+                         "ALTER TABLE requests ADD COLUMN site_region TEXT NOT NULL DEFAULT '';",
+      [C12_SQL_POSTGRESQL] = "ALTER TABLE requests ADD COLUMN site TEXT NOT NULL DEFAULT '';"
+                             "ALTER TABLE requests ADD COLUMN site_region TEXT NOT NULL DEFAULT '';"}},
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

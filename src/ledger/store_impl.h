@@ -16,7 +16,7 @@
     X(DBL, ttft_ms) X(DBL, total_ms) X(DBL, energy_j) X(TXT, energy_method) X(DBL, intensity)      \
     X(TXT, intensity_provider) X(DBL, intensity_age_s) X(DBL, pue) X(DBL, co2_g)                   \
     X(TXT, route_reason) X(TXT, status) X(I64, cached) X(DBL, saved_energy_j) X(DBL, saved_co2_g) \
-    X(TXT, batch_id) X(TXT, directive)
+    X(TXT, batch_id) X(TXT, directive) X(TXT, site) X(TXT, site_region)
 
 /* Room for one more total in t (C12_ERR_RANGE past C12_LEDGER_GROUPS_MAX). */
 c12_rc c12_ledger_totals_push(c12_ledger_totals *t, c12_err *err);

@@ -151,6 +151,7 @@ static const char *const GROUP_SQL[C12_LEDGER_BY_COUNT] = {
     [C12_LEDGER_BY_DAY] = "(time_ms - (time_ms % 86400000 + 86400000) % 86400000)",
     [C12_LEDGER_BY_HOUR] = "(time_ms - (time_ms % 3600000 + 3600000) % 3600000)",
     [C12_LEDGER_BY_STEP] = "(time_ms - (time_ms % $3 + $3) % $3)",
+    [C12_LEDGER_BY_SITE] = "site COLLATE \"C\"",
 };
 
 static int64_t i64(const PGresult *r, int row, int col)

@@ -200,6 +200,7 @@ static const char *const GROUP_SQL[C12_LEDGER_BY_COUNT] = {
     [C12_LEDGER_BY_DAY] = "(time_ms - (time_ms % 86400000 + 86400000) % 86400000)",
     [C12_LEDGER_BY_HOUR] = "(time_ms - (time_ms % 3600000 + 3600000) % 3600000)",
     [C12_LEDGER_BY_STEP] = "(time_ms - (time_ms % ?3 + ?3) % ?3)",
+    [C12_LEDGER_BY_SITE] = "site",
 };
 
 /* Column col as a group's text (NULL for a time group) or bucket start (0

@@ -107,7 +107,7 @@ void c12_ledger_set(char *dst, size_t cap, const char *src)
 }
 
 static const char *const GROUP_NAMES[C12_LEDGER_BY_COUNT] = {
-    "all", "model", "category", "key", "user", "day", "hour", "step",
+    "all", "model", "category", "key", "user", "day", "hour", "step", "site",
 };
 
 const char *c12_ledger_group_name(c12_ledger_group g)

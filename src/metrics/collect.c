@@ -84,6 +84,70 @@ c12_rc c12_metrics_add_pool(c12_metrics *m, c12_pool *pool, c12_err *err)
     return add_collector(m, "pool", pool_collect, pc, POOL_FAMILIES, C12_NB(POOL_FAMILIES), err);
 }
 
+/* ---- the fleet's sites ---- */
+
+typedef struct fleet_col {
+    c12_fleet *fleet;
+    c12_metrics_family *state, *in_flight, *max_conc, *intensity, *ttft, *tps, *requests, *failures, *retries;
+    c12_metrics_family *probes_failed, *queue;
+} fleet_col;
+
+#define FFAM(field, ...) C12_METRICS_FAM(fleet_col, field, __VA_ARGS__)
+
+static const c12_metrics_fam_def FLEET_FAMILIES[] = {
+    FFAM(state, "c12_site_breaker_state", C12_METRIC_GAUGE,
+         "The site's circuit breaker: 0 closed (serving), 1 open (skipped), 2 half-open (one trial).",
+         C12_LABELS("site")),
+    FFAM(in_flight, "c12_site_in_flight", C12_METRIC_GAUGE, "Requests at the site now.", C12_LABELS("site")),
+    FFAM(max_conc, "c12_site_max_concurrent", C12_METRIC_GAUGE, "The site's max_concurrent.", C12_LABELS("site")),
+    FFAM(intensity, "c12_site_carbon_intensity_grams_per_kwh", C12_METRIC_GAUGE,
+         "The site's grid carbon intensity now, gCO2e/kWh (sites with a reading).", C12_LABELS("site", "region")),
+    FFAM(ttft, "c12_site_ttft_seconds", C12_METRIC_GAUGE,
+         "EWMA of the site's time to first token, seconds (sites with a reply).", C12_LABELS("site")),
+    FFAM(tps, "c12_site_tokens_per_second", C12_METRIC_GAUGE,
+         "EWMA of the site's tokens per second after the first (sites with a reply).", C12_LABELS("site")),
+    FFAM(requests, "c12_site_requests_total", C12_METRIC_COUNTER, "Requests sent to the site (retries too).",
+         C12_LABELS("site")),
+    FFAM(failures, "c12_site_failures_total", C12_METRIC_COUNTER,
+         "Requests and probes the site failed (network, its 5xx or 429, a timeout, a cut stream).", C12_LABELS("site")),
+    FFAM(retries, "c12_site_retries_total", C12_METRIC_COUNTER,
+         "Requests the site took after another site failed before the first token.", C12_LABELS("site")),
+    FFAM(probes_failed, "c12_site_probe_failures_total", C12_METRIC_COUNTER,
+         "Probes (GET <url>/models) the site failed.", C12_LABELS("site")),
+    FFAM(queue, "c12_site_upstream_queue", C12_METRIC_GAUGE,
+         "Requests waiting in the site's own queue, from its Prometheus metrics (sites that export one).",
+         C12_LABELS("site")),
+};
+
+static void fleet_collect(void *self)
+{
+    fleet_col *fc = self;
+    c12_fleet_site_stats st[C12_CFG_MAX_SITES];
+    size_t n = c12_fleet_stats(fc->fleet, st, C12_CFG_MAX_SITES);
+    for (size_t i = 0; i < n; i++) {
+        const c12_fleet_site_stats *s = &st[i];
+        const char *l[] = {s->name}, *lr[] = {s->name, s->region};
+        c12_metrics_set(fc->state, l, s->state == C12_SITE_OPEN ? 1 : s->state == C12_SITE_HALF_OPEN ? 2 : 0);
+        c12_metrics_set(fc->in_flight, l, s->in_flight);
+        c12_metrics_set(fc->max_conc, l, s->max_concurrent);
+        if (s->intensity == s->intensity) c12_metrics_set(fc->intensity, lr, s->intensity); /* not NAN */
+        if (s->ttft_s > 0) c12_metrics_set(fc->ttft, l, s->ttft_s);
+        if (s->tokens_per_s > 0) c12_metrics_set(fc->tps, l, s->tokens_per_s);
+        c12_metrics_set(fc->requests, l, (double)s->requests);
+        c12_metrics_set(fc->failures, l, (double)s->failures);
+        c12_metrics_set(fc->retries, l, (double)s->retries);
+        c12_metrics_set(fc->probes_failed, l, (double)s->probes_failed);
+        if (s->queue >= 0) c12_metrics_set(fc->queue, l, s->queue);
+    }
+}
+
+c12_rc c12_metrics_add_fleet(c12_metrics *m, c12_fleet *fleet, c12_err *err)
+{
+    fleet_col *fc = c12_calloc(1, sizeof *fc);
+    if (fc) fc->fleet = fleet;
+    return add_collector(m, "fleet", fleet_collect, fc, FLEET_FAMILIES, C12_NB(FLEET_FAMILIES), err);
+}
+
 /* ---- the carbon cache ---- */
 
 typedef struct carbon_col {

@@ -21,6 +21,7 @@
 #include "carbon/carbon_cache.h"
 #include "ledger/ledger.h"
 #include "metrics/registry.h"
+#include "pool/fleet.h"
 #include "pool/pool.h"
 
 typedef struct c12_metrics c12_metrics;
@@ -59,6 +60,8 @@ c12_rc c12_metrics_add_cache(c12_metrics *m, c12_cache *cache, c12_err *err);
 c12_rc c12_metrics_add_batches(c12_metrics *m, c12_bstore *store, c12_err *err);
 /* Read the pool at scrape time (pool must outlive m). */
 c12_rc c12_metrics_add_pool(c12_metrics *m, c12_pool *pool, c12_err *err);
+/* Read the fleet's sites at scrape time (fleet must outlive m). */
+c12_rc c12_metrics_add_fleet(c12_metrics *m, c12_fleet *fleet, c12_err *err);
 /* Read the carbon cache at scrape time (cache must outlive m). */
 c12_rc c12_metrics_add_carbon(c12_metrics *m, c12_carbon_cache *cache, c12_err *err);
 /* Read the ledger's counters at scrape time (ledger must outlive m). */

@@ -1,7 +1,8 @@
 /* backend.h - who generates for a model: the extension point between the
- * pool/server and an inference implementation. The local engine is the one
- * backend today (backend_local.c); remote servers come later as more ops
- * tables. The pool only loads, unloads and sizes models through it, so
+ * pool/server and an inference implementation: the engine in this process
+ * (backend_local.c), another server that speaks OpenAI's API
+ * (backend_remote.c), and the fleet's table that sends each model to one or
+ * the other (fleet.c). The pool only loads, unloads and sizes models through it, so
  * pool tests inject a fake backend and need no model file. */
 #ifndef C12_BACKEND_H
 #define C12_BACKEND_H
@@ -12,6 +13,16 @@
 #include "base/c12_rc.h"
 #include "config/config.h"
 #include "engine/c12_engine.h"
+
+/* The site a remote request goes to, told before its first text (the
+ * response's headers name it). Strings live until generate returns. */
+typedef struct c12_backend_site {
+    const char *name, *region;
+    double intensity;          /* gCO2e/kWh there now; NAN: this process (the request's own price) */
+    const char *provider;      /* the carbon provider that said so */
+    double age_s;
+    const char *reason;        /* why this site, over the others */
+} c12_backend_site;
 
 /* One request, already validated by the API layer. Exactly one of messages
  * (a chat) and prompt (plain text) is set. */
@@ -25,6 +36,14 @@ typedef struct c12_backend_req {
     /* chat: the tools offered and what tool_choice forces, or NULL */
     const c12_chat_tools *tools;
     c12_gen_params gen;
+    /* A remote request's: the caller's latency need (0: none), which ranks
+     * the sites, and its deadline (monotonic ms, c12_clock_ms; 0: none),
+     * after which no other site is tried. */
+    double max_latency_ms;
+    int64_t deadline_ms;
+    /* Told (with cb_ud) which site serves, before its first text; again
+     * when a failure before the first token moves it on. NULL: not told. */
+    void (*on_site)(void *ud, const c12_backend_site *site);
 } c12_backend_req;
 
 typedef struct c12_backend_result {
@@ -32,6 +51,12 @@ typedef struct c12_backend_result {
     int n_cached; /* prompt tokens whose K/V the slot already held (prefix cache) */
     c12_finish finish;
     double prefill_s, decode_s;
+    /* The backend's own figure for the energy (a remote site's: its
+     * usage.c12, or the site's per-token rates, energy_method says which);
+     * 0: the caller meters. */
+    int energy_known;
+    double energy_j;
+    char energy_method[24];
 } c12_backend_result;
 
 /* One way of generating: a const table of operations (backend_local.c's is

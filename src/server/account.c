@@ -2,6 +2,7 @@
  * clocks, the energy its generation used (the meter over the generating
  * thread's and the slot's workers' CPU time) and, when it is over, its
  * ledger row, filled once from the job. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -78,6 +79,20 @@ static void tap_token(void *ud, int32_t id)
 
 static void tap_logprobs(void *ud, const c12_logprobs *lp) { c12_gen_lp_add(((tap *)ud)->job, lp); }
 
+/* A remote request's site (fleet.h), before its first text: the headers
+ * name it, and the request is priced at that site's grid. */
+static void tap_site(void *ud, const c12_backend_site *s)
+{
+    c12_gen_job *job = ((tap *)ud)->job;
+    snprintf(job->site, sizeof job->site, "%s", s->name);
+    snprintf(job->site_region, sizeof job->site_region, "%s", s->region);
+    snprintf(job->site_reason, sizeof job->site_reason, "%s", s->reason ? s->reason : "");
+    if (isnan(s->intensity)) return; /* this process: the request's own price stands */
+    job->price.intensity = s->intensity;
+    snprintf(job->price.provider, sizeof job->price.provider, "%s", s->provider);
+    job->price.age_s = s->age_s;
+}
+
 /* Between prompt chunks and tokens: the grace period is over, or the client left. */
 static int tap_cancelled(void *ud)
 {
@@ -111,6 +126,11 @@ static c12_rc choices(c12_gen_job *job, tap *t, c12_backend_result *res, c12_err
         sum.finish = r.finish;
         sum.prefill_s += r.prefill_s;
         sum.decode_s += r.decode_s;
+        if (r.energy_known) { /* a remote site's figures: each choice was a request there */
+            sum.energy_known = 1;
+            sum.energy_j += r.energy_j;
+            memcpy(sum.energy_method, r.energy_method, sizeof sum.energy_method);
+        }
         if (r.finish == C12_FINISH_CANCELLED || tap_cancelled(t)) break;
         if (i + 1 < n && job->choice_end && job->choice_end(t->ud, i, &r)) break;
     }
@@ -125,6 +145,7 @@ c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_back
     job->breq.gen.on_token = tap_token;
     job->breq.gen.cancelled = tap_cancelled;
     job->breq.gen.on_logprobs = job->q.logprobs ? tap_logprobs : NULL;
+    job->breq.on_site = tap_site;
     meter_begin(job);
     c12_rc rc = choices(job, &t, res, err);
     if (rc == C12_ERR_CANCELLED && atomic_load(&job->srv->cancel_all))
@@ -133,6 +154,10 @@ c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_back
     if (meter_read(job, &r)) {
         m->energy_j = r.joules;
         snprintf(m->energy_method, sizeof m->energy_method, "%s", r.method);
+    }
+    if (!rc && res->energy_known) { /* a remote site's figure (or its rates' estimate), not this process's */
+        m->energy_j = res->energy_j;
+        snprintf(m->energy_method, sizeof m->energy_method, "%s", res->energy_method);
     }
     m->measured = 1;
     return rc;
@@ -178,10 +203,14 @@ void c12_account_row(const c12_gen_job *job, const char *status, const c12_backe
     C12_LEDGER_SET(row->category, ch->route.analysis ? c12_route_category_name(ch->analysis.category) : "");
     C12_LEDGER_SET(row->energy_method, m->energy_method);
     C12_LEDGER_SET(row->intensity_provider, job->price.provider);
-    C12_LEDGER_SET(row->route_reason, ch->reason);
+    char route[C12_POLICY_REASON_MAX + 48 + C12_SITE_REASON_MAX];
+    c12_gen_route(job, route, sizeof route);
+    C12_LEDGER_SET(row->route_reason, route);
     C12_LEDGER_SET(row->status, status);
     C12_LEDGER_SET(row->batch_id, job->batch_id);
     C12_LEDGER_SET(row->directive, ch->directive);
+    C12_LEDGER_SET(row->site, job->site);
+    C12_LEDGER_SET(row->site_region, job->site_region);
 }
 
 void c12_account_finish(c12_gen_job *job, const char *status, const c12_backend_result *res)

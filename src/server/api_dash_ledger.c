@@ -51,13 +51,13 @@ static c12_rc priced_report(c12_server *s, const c12_ledger_filter *f, c12_repor
 
 static json_t *decision_obj(const c12_ledger_row *r)
 {
-    return json_pack("{s:s, s:I, s:s, s:s, s:f, s:s, s:I, s:I, s:f, s:f, s:f, s:s, s:f, s:s, s:s, s:s}", "request_id",
+    return json_pack("{s:s, s:I, s:s, s:s, s:f, s:s, s:I, s:I, s:f, s:f, s:f, s:s, s:f, s:s, s:s, s:s, s:s, s:s}", "request_id",
                      r->request_id, "created", (json_int_t)(r->time_ms / 1000), "model", r->model, "category",
                      r->category, "complexity", r->complexity, "route", r->route_reason, "prompt_tokens",
                      (json_int_t)r->prompt_tokens, "completion_tokens", (json_int_t)r->completion_tokens,
                      "total_ms", r->total_ms, "energy_j", r->energy_j, "co2_g", r->co2_g, "energy_method",
                      r->energy_method, "intensity", r->intensity, "intensity_provider", r->intensity_provider,
-                     "status", r->status, "directive", r->directive);
+                     "status", r->status, "directive", r->directive, "site", r->site, "site_region", r->site_region);
 }
 
 enum MHD_Result c12_api_dash_decisions(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url)

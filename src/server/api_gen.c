@@ -159,8 +159,9 @@ static int parse(c12_gen_job *job, const incoming *in, asks *a, refusal *f)
     }
     if (job->q.tool_use && a->model_idx >= 0 && !c12_gen_tools_can(job->srv, a->model_idx)) {
         *f = (refusal){.status = 400, .param = "tools", .code = "tools_not_supported"};
-        snprintf(f->msg, sizeof f->msg, "The model '%.200s' cannot call tools: its chat template has no tool-call "
-                 "format.", job->q.model);
+        snprintf(f->msg, sizeof f->msg, c12_model_remote(&job->srv->cfg->models[a->model_idx])
+                 ? "The model '%.200s' is served by other servers (sites:), and tools are not passed to them yet."
+                 : "The model '%.200s' cannot call tools: its chat template has no tool-call format.", job->q.model);
         return 0;
     }
     const char *bad = queue_headers(job->srv, c, a);

@@ -223,6 +223,8 @@ c12_rc c12_choose_acquire(c12_gen_job *job, int explicit_idx, c12_prio prio, int
     c12_policy_slot *slot = job->srv->deps.policy;
     c12_policy *pol = slot ? c12_policy_slot_get(slot) : NULL;
     int64_t t0 = c12_clock_ns();
+    job->breq.max_latency_ms = max_latency_ms; /* a remote model's sites are ranked with them (fleet.h) */
+    job->breq.deadline_ms = deadline_ms;
     c12_rc rc = choose(job, pol, explicit_idx, prio, deadline_ms, max_latency_ms, err);
     job->choice.queue_ms = (double)(c12_clock_ns() - t0) / 1e6;
     /* the ledger row's marks of a tools or JSON request (x-c12-route shows them too) */

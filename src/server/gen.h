@@ -94,6 +94,8 @@ typedef struct c12_gen_lp {
     int failed;        /* out of memory: no response can carry them */
 } c12_gen_lp;
 
+#define C12_SITE_REASON_MAX 256
+
 /* One generation request from arrival to its ledger row. */
 typedef struct c12_gen_job {
     c12_server *srv;
@@ -109,6 +111,11 @@ typedef struct c12_gen_job {
     char batch_id[40];         /* the batch a line belongs to, or "" */
     double flex_wait_s;        /* service_tier "flex": seconds waited for cleaner power */
     int directive_off;         /* x-c12-directive: none */
+    /* Where it is generated (account.c): "local", a site of the fleet, or
+     * "" before; and why that site (appended to x-c12-route). */
+    char site[C12_SITE_NAME_MAX];
+    char site_region[64];
+    char site_reason[C12_SITE_REASON_MAX];
     c12_lease lease;
     int leased;
     c12_gen_price price;
@@ -267,12 +274,15 @@ void c12_gen_limits_hdrs_add(const c12_gen_limit_hdrs *h, struct MHD_Response *r
 c12_http_hdrs c12_gen_headers(const c12_gen_job *job);
 /* Copy of the headers' values, for a response built on another thread. */
 typedef struct c12_gen_hdrs {
-    char model[C12_CFG_ID_MAX], route[C12_POLICY_REASON_MAX + 48], intensity[32], provider[32];
+    char model[C12_CFG_ID_MAX], route[C12_POLICY_REASON_MAX + 48 + C12_SITE_REASON_MAX], intensity[32], provider[32];
+    char site[C12_SITE_NAME_MAX];
     char energy[32], co2[32], basis[16], cache[8], flex_wait[24];
     c12_gen_limit_hdrs limits;
 } c12_gen_hdrs;
 void c12_gen_hdrs_fill(const c12_gen_job *job, c12_gen_hdrs *h);
 void c12_gen_hdrs_add(const void *h, struct MHD_Response *r);
+/* x-c12-route: the choice's reason, then the site's (cap bytes). */
+void c12_gen_route(const c12_gen_job *job, char *out, size_t cap);
 /* {"energy_j", "co2_g", "carbon_intensity", ...}: the final figures (usage.c12). */
 json_t *c12_gen_usage_c12(const c12_gen_job *job);
 

@@ -21,7 +21,10 @@ void c12_gen_hdrs_fill(const c12_gen_job *job, c12_gen_hdrs *h)
     c12_energy_basis basis = measured ? C12_BASIS_MEASURED : job->choice.est_basis;
     double j = measured ? job->cost.energy_j : job->choice.est_j;
     header_text(h->model, sizeof h->model, job->leased ? job->model : "");
-    header_text(h->route, sizeof h->route, job->choice.reason);
+    char route[sizeof h->route];
+    c12_gen_route(job, route, sizeof route);
+    header_text(h->route, sizeof h->route, route);
+    header_text(h->site, sizeof h->site, job->site);
     header_text(h->provider, sizeof h->provider, job->price.provider);
     snprintf(h->intensity, sizeof h->intensity, "%.1f", job->price.intensity);
     snprintf(h->energy, sizeof h->energy, "%.3f", j);
@@ -38,6 +41,7 @@ void c12_gen_hdrs_add(const void *ud, struct MHD_Response *r)
     const c12_gen_hdrs *h = ud;
     if (h->model[0]) MHD_add_response_header(r, "x-c12-model", h->model);
     if (h->route[0]) MHD_add_response_header(r, "x-c12-route", h->route);
+    if (h->site[0]) MHD_add_response_header(r, "x-c12-site", h->site);
     MHD_add_response_header(r, "x-c12-carbon-intensity", h->intensity);
     MHD_add_response_header(r, "x-c12-carbon-provider", h->provider);
     MHD_add_response_header(r, "x-c12-energy-j", h->energy);
@@ -57,11 +61,19 @@ static void add_job_headers(const void *ud, struct MHD_Response *r)
 
 c12_http_hdrs c12_gen_headers(const c12_gen_job *job) { return (c12_http_hdrs){.add = add_job_headers, .ud = job}; }
 
+void c12_gen_route(const c12_gen_job *job, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s%s%s", job->choice.reason, job->choice.reason[0] && job->site_reason[0] ? "; " : "",
+             job->site_reason);
+}
+
 json_t *c12_gen_usage_c12(const c12_gen_job *job)
 {
     const c12_gen_cost *m = &job->cost;
-    return json_pack("{s:f, s:f, s:s, s:f, s:s, s:s, s:s}", "energy_j", m->energy_j, "co2_g",
+    char route[C12_POLICY_REASON_MAX + 48 + C12_SITE_REASON_MAX];
+    c12_gen_route(job, route, sizeof route);
+    return json_pack("{s:f, s:f, s:s, s:f, s:s, s:s, s:s, s:s}", "energy_j", m->energy_j, "co2_g",
                      c12_account_co2(job, m->energy_j), "energy_method", m->energy_method, "carbon_intensity",
                      job->price.intensity, "carbon_provider", job->price.provider, "model", job->model, "route",
-                     job->choice.reason);
+                     route, "site", job->site);
 }

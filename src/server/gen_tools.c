@@ -17,6 +17,7 @@ int c12_gen_tools_can(c12_server *s, int idx)
 {
     const c12_tok *t;
     c12_err err;
+    if (c12_model_remote(&s->cfg->models[idx])) return 0; /* tools are not passed to sites yet */
     const char *family = s->cfg->models[idx].chat_template;
     if (family[0]) return c12_chat_template_tools(family); /* a family named in the configuration */
     /* an unreadable file: the load will say why; the template decides then */

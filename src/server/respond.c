@@ -108,6 +108,8 @@ static const rc_map RC_MAP[] = {
     {.rc = C12_ERR_UNSUPPORTED, .status = 500, .type = "server_error", .code = "model_load_failed"},
     {.rc = C12_ERR_IO, .status = 500, .type = "server_error", .code = "model_load_failed"},
     {.rc = C12_ERR_NOMEM, .status = 503, .type = "server_error", .code = "out_of_memory"},
+    /* a remote site failed (fleet.h), and no other could answer instead */
+    {.rc = C12_ERR_NETWORK, .status = 502, .type = "server_error", .code = "upstream_error"},
 };
 
 static const rc_map *rc_find(c12_rc rc)

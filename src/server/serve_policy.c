@@ -27,6 +27,7 @@ int c12_server_model_present(const c12_model_cfg *m, void *ud)
     (void)ud;
     char path[PATH_MAX];
     c12_err err;
+    if (c12_model_remote(m)) return 1; /* its sites have it: no file here */
     return c12_models_resolve(m->source, path, sizeof path, &err) == C12_OK;
 }
 

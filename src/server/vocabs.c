@@ -34,6 +34,9 @@ static c12_rc open_one(c12_vocabs *v, const c12_config *cfg, size_t idx, c12_err
 c12_rc c12_vocabs_get(c12_vocabs *v, const c12_config *cfg, size_t idx, const c12_tok **out, c12_err *err)
 {
     if (idx >= cfg->n_models) return c12_fail(err, C12_ERR_INVALID, "no model %zu", idx);
+    if (c12_model_remote(&cfg->models[idx]))
+        return c12_fail(err, C12_ERR_INVALID, "The model '%s' is served by other servers (sites:): its vocabulary "
+                        "is theirs, not here.", cfg->models[idx].id);
     pthread_mutex_lock(&v->mu);
     c12_rc rc = open_one(v, cfg, idx, err);
     if (!rc) *out = v->toks[idx];

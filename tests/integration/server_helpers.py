@@ -30,12 +30,13 @@ class Server:
     folder, so tests never write to $C12_HOME/ledger.db); False: the
     configuration's ledger: (a PostgreSQL one)."""
 
-    def __init__(self, binary, config_text=None, env=None, ready=True, ledger=None, catalogue=False, batches=None):
+    def __init__(self, binary, config_text=None, env=None, ready=True, ledger=None, catalogue=False, batches=None,
+                 listen="127.0.0.1:0"):
         if not catalogue and not re.search(r"^models:", config_text or "", re.M):
             config_text = (config_text or "") + TEST_MODELS
         self.tmp = tempfile.TemporaryDirectory(prefix="c12srv-")
         self.ledger = None if ledger is False else str(ledger or pathlib.Path(self.tmp.name) / "ledger.db")
-        args = [binary, "serve", "--listen", "127.0.0.1:0"] + (["--ledger", self.ledger] if self.ledger else [])
+        args = [binary, "serve", "--listen", listen] + (["--ledger", self.ledger] if self.ledger else [])
         # files and batches in the test's folder, never $C12_HOME's
         self.batches = str(batches or pathlib.Path(self.tmp.name) / "batches")
         args += ["--batches", self.batches]

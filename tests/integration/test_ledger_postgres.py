@@ -238,11 +238,12 @@ def test_migrate_from_sqlite(c12_san, pg, tmp_path):
     r = run([c12_san, "ledger", "migrate", "--from", f"sqlite:{lite}", "--to", "postgresql"], env=env(dsn))
     assert r.returncode == 1 and "already holds 300 requests" in r.stderr, r.stderr
     # an older schema (before the writer's batch ids, the cache columns, the Batch API's batch_id
-    # and the directive column) is upgraded at the next start
+    # the directive column and the site columns) is upgraded at the next start
     pg.sql(db, "DROP TABLE ledger_batches; ALTER TABLE requests DROP COLUMN cached, DROP COLUMN saved_energy_j,"
-           " DROP COLUMN saved_co2_g, DROP COLUMN batch_id, DROP COLUMN directive; DELETE FROM schema_version WHERE version >= 3")
+           " DROP COLUMN saved_co2_g, DROP COLUMN batch_id, DROP COLUMN directive, DROP COLUMN site,"
+           " DROP COLUMN site_region; DELETE FROM schema_version WHERE version >= 3")
     r = run([c12_san, "ledger", "add-test-rows", "--ledger", "postgresql", "--n", "10"], env=env(dsn))
     assert r.returncode == 0, r.stderr
-    assert pg.sql(db, "SELECT max(version), count(*) FROM schema_version") == [("6", "6")]
+    assert pg.sql(db, "SELECT max(version), count(*) FROM schema_version") == [("7", "7")]
     r = run([c12_san, "ledger", "info", "--ledger", "postgresql"], env=env(dsn))
     assert r.returncode == 0 and "310 requests" in r.stdout, r.stdout

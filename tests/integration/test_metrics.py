@@ -57,6 +57,11 @@ FAMILIES = {
     "c12_ledger_rows_accepted_total": "counter", "c12_ledger_rows_committed_total": "counter",
     "c12_ledger_rows_dropped_total": "counter", "c12_ledger_commit_errors_total": "counter",
     "c12_ledger_queue_rows": "gauge",
+    "c12_site_breaker_state": "gauge", "c12_site_in_flight": "gauge", "c12_site_max_concurrent": "gauge",
+    "c12_site_carbon_intensity_grams_per_kwh": "gauge", "c12_site_ttft_seconds": "gauge",
+    "c12_site_tokens_per_second": "gauge", "c12_site_requests_total": "counter", "c12_site_failures_total": "counter",
+    "c12_site_retries_total": "counter", "c12_site_probe_failures_total": "counter",
+    "c12_site_upstream_queue": "gauge",
     "c12_batches": "gauge", "c12_batch_lines_pending": "gauge", "c12_batch_deferred_seconds_total": "counter",
     "c12_batch_co2_avoided_grams": "gauge",
 }

@@ -25,6 +25,7 @@ static inline void oracle_rows_n(c12_ledger_row *rows, int n)
     static const char *const KEYS[] = {"", "key:aaaa", "key:BBBB"};
     static const char *const USERS[] = {"", "adam", "Bob", "tab\there", "back\\slash", "new\nline", "\xc3\xa9", "zoe"};
     static const char *const STATUS[] = {"ok", "ok", "ok", "error", "ok", "timeout", "ok"};
+    static const char *const SITES[] = {"local", "north", "", "South", "\xc3\xa9st"};
     for (int i = 0; i < n; i++) {
         c12_ledger_row *r = &rows[i];
         int64_t t = T0 + ((int64_t)i * 37 * 60000) % (3 * DAY_MS) + (i % 5) * 1000;
@@ -35,6 +36,10 @@ static inline void oracle_rows_n(c12_ledger_row *rows, int n)
         memset(r->status, 0, sizeof r->status);
         C12_LEDGER_SET(r->category, i % 4 ? "general" : "code");
         C12_LEDGER_SET(r->status, STATUS[i % 7]);
+        memset(r->site, 0, sizeof r->site);
+        memset(r->site_region, 0, sizeof r->site_region);
+        C12_LEDGER_SET(r->site, SITES[i % 5 == 2 ? 2 : i % 3 + (i % 7 == 0 ? 2 : 0)]);
+        C12_LEDGER_SET(r->site_region, i % 2 ? "FR" : "");
         C12_LEDGER_SET(r->energy_method, "cputime-tdp");
         C12_LEDGER_SET(r->intensity_provider, i % 2 ? "trace" : "static");
         C12_LEDGER_SET(r->route_reason, "general/low, 208 g/kWh: \"cleanest\" adequate");
@@ -64,7 +69,8 @@ static inline void oracle_rows(c12_ledger_row *rows)
 static inline void oracle_key(c12_ledger_group g, int second, const c12_ledger_row *r, int64_t step, char *out,
                               size_t cap, int64_t *bucket)
 {
-    const char *text[C12_LEDGER_BY_COUNT] = {second ? "" : "all", r->model, r->category, r->api_key, r->user};
+    const char *text[C12_LEDGER_BY_COUNT] = {second ? "" : "all", r->model, r->category, r->api_key, r->user,
+                                             [C12_LEDGER_BY_SITE] = r->site};
     int64_t w = g == C12_LEDGER_BY_DAY ? DAY_MS : g == C12_LEDGER_BY_HOUR ? HOUR_MS : step;
     *bucket = 0;
     if (!c12_ledger_group_is_time(g)) {

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""make bench-gateway: the latency a gateway adds in front of an upstream
+that does no work (bench/fixed_upstream.c: a canned OpenAI reply over
+HTTP/1.1 keep-alive), for C12 (`c12 serve` with the upstream as its one
+site) and, when it is installed, LiteLLM's proxy (LITELLM, default
+/tmp/litellm-venv/bin/litellm; install it outside the repository:
+python3 -m venv /tmp/litellm-venv && /tmp/litellm-venv/bin/pip install 'litellm[proxy]'),
+side by side in the same run. wrk drives each at about 100, 1,000 and
+5,000 requests/s (CONNS connections, each pausing between requests: a paced
+closed loop, wrk has no open-loop mode), non-streamed and streamed, for
+BENCH_S seconds (10) each. Prints per rate the achieved rate, errors, and
+p50/p99 latency through each gateway minus the upstream's own (direct)."""
+import json
+import os
+import pathlib
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+C12 = os.environ.get("C12_BIN", str(ROOT / "build/c12"))
+UPSTREAM = os.environ.get("FIXED_UPSTREAM", str(ROOT / "build/bench/fixed_upstream"))
+LITELLM = os.environ.get("LITELLM", "/tmp/litellm-venv/bin/litellm")
+SECONDS = int(os.environ.get("BENCH_S", "10"))
+RATES = [(100, 4), (1000, 16), (5000, 64)]  # target requests/s, connections
+BODY = {"model": "bench", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            time.sleep(0.2)
+    raise SystemExit(f"bench-gateway: {url} did not answer")
+
+
+def lua(tmp, stream, delay_ms):
+    body = dict(BODY, stream=stream)
+    p = pathlib.Path(tmp) / f"req_{int(stream)}_{delay_ms}.lua"
+    p.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                 f"wrk.body = '{json.dumps(body)}'\nfunction delay() return {delay_ms} end\n")
+    return str(p)
+
+
+def ms(text):
+    v, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(v) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
+
+
+def wrk(url, script, conns):
+    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{SECONDS}s", "--latency", "-s", script, url],
+                         capture_output=True, text=True, timeout=SECONDS + 60).stdout
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    rate = float(m.group(1)) if m else 0.0
+    bad = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = bad + (sum(int(x) for x in sock.groups()) if sock else 0)
+    nan = float("nan")  # no request finished (a gateway that gave up)
+    return {"p50": ms(lat["50"]) if "50" in lat else nan, "p99": ms(lat["99"]) if "99" in lat else nan,
+            "rate": rate, "errors": errors}
+
+
+def start_c12(tmp, up_port):
+    port = free_port()
+    cfg = pathlib.Path(tmp) / "c12.yaml"
+    cfg.write_text(f"""server: {{max_connections: 8192, max_connections_per_client: 8192}}
+queue: {{max_total: 4096, max_per_model: 4096}}
+cache: {{enabled: false}}
+sites:
+  up:
+    url: http://127.0.0.1:{up_port}/v1
+    carbon: {{chain: [static], providers: {{static: {{value: 100}}}}}}
+    max_concurrent: 1024
+models:
+  - {{id: bench, sites: [up]}}
+""")
+    p = subprocess.Popen([C12, "serve", "--listen", f"127.0.0.1:{port}", "--config", str(cfg), "--ledger",
+                          f"{tmp}/ledger.db", "--batches", f"{tmp}/batches"], stdout=subprocess.DEVNULL,
+                         stderr=open(f"{tmp}/c12.err", "w"))
+    wait_http(f"http://127.0.0.1:{port}/readyz")
+    return p, port
+
+
+def start_litellm(tmp, up_port):
+    if not shutil.which(LITELLM) and not os.path.exists(LITELLM):
+        return None, None, None
+    port = free_port()
+    cfg = pathlib.Path(tmp) / "litellm.yaml"
+    cfg.write_text(f"""model_list:
+  - model_name: bench
+    litellm_params: {{model: openai/bench, api_base: "http://127.0.0.1:{up_port}/v1", api_key: x}}
+""")
+    p = subprocess.Popen([LITELLM, "--config", str(cfg), "--port", str(port), "--host", "127.0.0.1"],
+                         stdout=open(f"{tmp}/litellm.out", "w"), stderr=subprocess.STDOUT,
+                         # no keys on either gateway (C12 here serves 127.0.0.1 without api_keys)
+                         env=dict(os.environ, LITELLM_LOG="ERROR",
+                                  LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY="true"))
+    wait_http(f"http://127.0.0.1:{port}/health/liveliness", timeout=180)
+    ver = subprocess.run([str(pathlib.Path(LITELLM).parent / "python"), "-c",
+                          "import importlib.metadata as m; print(m.version('litellm'))"],
+                         capture_output=True, text=True).stdout.strip()
+    return p, port, ver
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="c12-bench-gw-")
+    up_port = free_port()
+    procs = [subprocess.Popen([UPSTREAM, str(up_port)], stdout=subprocess.DEVNULL)]
+    try:
+        wait_http(f"http://127.0.0.1:{up_port}/v1/models")
+        c12, c12_port = start_c12(tmp, up_port)
+        procs.append(c12)
+        lite, lite_port, ver = start_litellm(tmp, up_port)
+        if lite:
+            procs.append(lite)
+        targets = [("direct", up_port), ("c12", c12_port)] + ([("litellm", lite_port)] if lite else [])
+        print(f"# upstream bench/fixed_upstream.c; c12 {C12}; litellm {ver or 'not installed'}; {SECONDS} s per cell")
+        print("| mode | target rate | gateway | achieved req/s | errors | p50 ms | p99 ms | p50 over direct | p99 over direct |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for stream in (False, True):
+            for rate, conns in RATES:
+                delay = max(0, int(conns * 1000 / rate))
+                script = lua(tmp, stream, delay)
+                res = {name: wrk(f"http://127.0.0.1:{port}/v1/chat/completions", script, conns)
+                       for name, port in targets}
+                d = res["direct"]
+                for name, r in res.items():
+                    over = "" if name == "direct" else f"{r['p50'] - d['p50']:.2f} | {r['p99'] - d['p99']:.2f}"
+                    print(f"| {'stream' if stream else 'plain'} | {rate} | {name} | {r['rate']:.0f} | {r['errors']} | "
+                          f"{r['p50']:.2f} | {r['p99']:.2f} | {over or '- | -'} |", flush=True)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+/* fleet_impl.h - the fleet's state, shared by fleet.c (the backend and
+ * generation with retries), fleet_rank.c (which site first) and
+ * fleet_health.c (breaker, probes, latency). Guarded by the fleet's mutex. */
+#ifndef C12_FLEET_IMPL_H
+#define C12_FLEET_IMPL_H
+
+#include <pthread.h>
+
+#include "carbon/carbon_cache.h"
+#include "pool/fleet.h"
+#include "pool/site_cfg.h"
+
+#define C12_SITE_BACKOFF_MAX_MS 60000
+#define C12_SITE_EWMA 0.3 /* weight of the newest reply */
+
+typedef struct c12_site {
+    const c12_site_cfg *cfg;
+    c12_carbon_cache *carbon;
+    char api_key[512];          /* from api_key_env at start ("" none) */
+    char metrics_url[C12_SITE_URL_MAX + 16]; /* where its queue is read ("" not read) */
+    int have_queue;             /* its last scrape found a queue gauge */
+    double queue;               /* the requests waiting in its own queue then */
+    int in_flight;
+    int fails;                  /* consecutive failures */
+    c12_site_state state;
+    int64_t open_until;         /* OPEN: half-open from then (fleet clock) */
+    int64_t backoff_ms;         /* the next opening's length */
+    int trial;                  /* HALF_OPEN: a request or probe is trying it */
+    double ttft_s, tps;         /* EWMAs; 0: none yet */
+    int64_t next_probe;         /* fleet clock */
+    uint64_t requests, failures, retries, probes_failed;
+} c12_site;
+
+struct c12_fleet {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const c12_config *cfg;
+    c12_fleet_opts opts;
+    c12_backend backend;
+    c12_site *sites;
+    size_t n_sites;
+    struct c12_remote_share *share; /* the requests' connections (backend_remote.h) */
+    pthread_t prober;
+    int prober_on, stopping;
+};
+
+int64_t c12_fleet_now(const c12_fleet *f);
+
+/* ---- fleet_rank.c ---- */
+
+/* A site's reading now: intensity (NAN unknown), provider and age, and
+ * the next hour's mean (NAN unknown). No I/O (carbon_cache.h). */
+typedef struct c12_site_reading {
+    double now, next_hour, age_s;
+    char provider[32];
+} c12_site_reading;
+void c12_site_read_carbon(c12_site *s, c12_site_reading *out);
+
+#define C12_RANK_REASON_MAX 160
+/* The model's sites in the order to try them (mutex not held: it takes it
+ * to look at breakers and loads). A site whose breaker is open, or which
+ * is full, comes after the rest ("skipped" in the reason). */
+typedef struct c12_rank {
+    int order[C12_CFG_MAX_SITES]; /* indices into f->sites */
+    int n;
+    c12_site_reading reading[C12_CFG_MAX_SITES]; /* by position in order */
+    int usable;                   /* the first `usable` are closed (or half-open) and not full */
+    char reason[C12_RANK_REASON_MAX];
+} c12_rank;
+void c12_fleet_rank(c12_fleet *f, const c12_model_cfg *m, const c12_backend_req *req, c12_rank *out);
+/* Expected joules of a request at site s (its per-token rates). */
+double c12_site_energy_j(const c12_site *s, double prompt_tokens, double out_tokens);
+double c12_fleet_prompt_tokens(const c12_backend_req *req);
+
+/* ---- fleet_health.c ---- */
+
+/* Whether site s may take a request now (mutex held): closed, or open
+ * past its back-off (it half-opens: this request is the trial), and below
+ * max_concurrent. Takes the slot (in_flight++) when it may. */
+int c12_site_claim(c12_fleet *f, c12_site *s);
+/* The request is over (mutex held): in_flight--, the breaker told of a
+ * success (1) or failure (0); -1: neither (the caller cancelled). */
+void c12_site_done(c12_fleet *f, c12_site *s, int ok);
+/* A reply's timing into the EWMAs (mutex held). */
+void c12_site_observe(c12_site *s, double ttft_s, double decode_s, int n_tokens);
+c12_rc c12_fleet_prober_start(c12_fleet *f, c12_err *err);
+void c12_fleet_prober_stop(c12_fleet *f);
+/* Probe every site once (the prober's round; tests call it). */
+void c12_fleet_probe_all(c12_fleet *f);
+
+#endif

@@ -1,0 +1,67 @@
+/* remote_share.c - the connections, DNS answers and TLS sessions the
+ * fleet's requests share (libcurl's share interface): a request to a site
+ * that keeps connections alive (vLLM, llama.cpp's server) reuses an idle
+ * one instead of a new TCP (and TLS) handshake each time. libcurl asks
+ * for a lock per kind of data; each kind has its mutex here. */
+#include <curl/curl.h>
+#include <pthread.h>
+
+#include "base/c12_alloc.h"
+#include "carbon/carbon_http.h"
+#include "pool/backend_remote.h"
+
+#define N_LOCKS CURL_LOCK_DATA_LAST
+
+struct c12_remote_share {
+    CURLSH *sh;
+    pthread_mutex_t mu[N_LOCKS];
+};
+
+static void lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud)
+{
+    (void)h, (void)access;
+    c12_remote_share *s = ud;
+    if ((int)data >= 0 && data < N_LOCKS) pthread_mutex_lock(&s->mu[data]);
+}
+
+static void unlock(CURL *h, curl_lock_data data, void *ud)
+{
+    (void)h;
+    c12_remote_share *s = ud;
+    if ((int)data >= 0 && data < N_LOCKS) pthread_mutex_unlock(&s->mu[data]);
+}
+
+c12_rc c12_remote_share_new(c12_remote_share **out, c12_err *err)
+{
+    c12_carbon_http_init();
+    c12_remote_share *s = c12_calloc(1, sizeof *s);
+    if (!s || !(s->sh = curl_share_init())) {
+        c12_free(s);
+        return c12_fail(err, C12_ERR_NOMEM, "fleet: out of memory");
+    }
+    for (int i = 0; i < N_LOCKS; i++) pthread_mutex_init(&s->mu[i], NULL);
+    int bad = curl_share_setopt(s->sh, CURLSHOPT_LOCKFUNC, lock) || curl_share_setopt(s->sh, CURLSHOPT_UNLOCKFUNC, unlock) ||
+              curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s) ||
+              curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
+              curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) ||
+              curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    if (bad) {
+        c12_remote_share_free(s);
+        return c12_fail(err, C12_ERR_INTERNAL, "fleet: libcurl refused to share connections");
+    }
+    *out = s;
+    return C12_OK;
+}
+
+void c12_remote_share_free(c12_remote_share *s)
+{
+    if (!s) return;
+    curl_share_cleanup(s->sh); /* no transfer uses it any more */
+    for (int i = 0; i < N_LOCKS; i++) pthread_mutex_destroy(&s->mu[i]);
+    c12_free(s);
+}
+
+void c12_remote_share_use(c12_remote_share *s, void *curl)
+{
+    if (s) curl_easy_setopt(curl, CURLOPT_SHARE, s->sh);
+}

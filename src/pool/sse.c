@@ -1,0 +1,148 @@
+/* sse.c - an upstream's streamed reply, parsed incrementally (sse.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/c12_json.h"
+#include "pool/sse.h"
+
+#define DATA_MAX (4u << 20) /* one event's data lines together */
+
+void c12_sse_init(c12_sse *p, int (*text)(void *ud, const char *s, size_t n), void *ud)
+{
+    memset(p, 0, sizeof *p);
+    c12_buf_init(&p->line, C12_SSE_LINE_MAX);
+    c12_buf_init(&p->data, DATA_MAX);
+    p->text = text;
+    p->ud = ud;
+}
+
+void c12_sse_free(c12_sse *p)
+{
+    c12_buf_free(&p->line);
+    c12_buf_free(&p->data);
+}
+
+static void copy_str(json_t *j, char *dst, size_t cap)
+{
+    const char *s = json_string_value(j);
+    if (s) snprintf(dst, cap, "%s", s);
+}
+
+/* A C12 upstream's figures: usage.c12, or the finish chunk's "c12". */
+static void take_c12(c12_sse *p, json_t *c12)
+{
+    json_t *e = json_object_get(c12, "energy_j");
+    if (!json_is_number(e) || json_number_value(e) < 0) return;
+    p->usage.have_energy = 1;
+    p->usage.energy_j = json_number_value(e);
+    copy_str(json_object_get(c12, "energy_method"), p->usage.energy_method, sizeof p->usage.energy_method);
+}
+
+static void take_usage(c12_sse *p, json_t *u)
+{
+    json_t *pt = json_object_get(u, "prompt_tokens"), *ct = json_object_get(u, "completion_tokens");
+    if (!json_is_integer(pt) || !json_is_integer(ct)) return;
+    p->usage.have = 1;
+    p->usage.prompt_tokens = json_integer_value(pt);
+    p->usage.completion_tokens = json_integer_value(ct);
+    if (json_is_object(json_object_get(u, "c12"))) take_c12(p, json_object_get(u, "c12"));
+}
+
+static void take_error(c12_sse *p, json_t *e)
+{
+    p->error = 1;
+    snprintf(p->error_msg, sizeof p->error_msg, "the upstream sent an error");
+    if (json_is_object(e)) {
+        copy_str(json_object_get(e, "message"), p->error_msg, sizeof p->error_msg);
+        copy_str(json_object_get(e, "code"), p->error_code, sizeof p->error_code);
+        if (!p->error_code[0]) copy_str(json_object_get(e, "type"), p->error_code, sizeof p->error_code);
+    } else
+        copy_str(e, p->error_msg, sizeof p->error_msg);
+}
+
+/* One chunk object: its text out, its finish and usage kept. */
+static c12_rc take_chunk(c12_sse *p, json_t *j, c12_err *err)
+{
+    if (!json_is_object(j)) return c12_fail(err, C12_ERR_FORMAT, "upstream: a chunk is not a JSON object");
+    if (json_object_get(j, "error")) {
+        take_error(p, json_object_get(j, "error"));
+        return C12_OK;
+    }
+    json_t *u = json_object_get(j, "usage");
+    if (json_is_object(u)) take_usage(p, u);
+    if (json_is_object(json_object_get(j, "c12"))) take_c12(p, json_object_get(j, "c12"));
+    json_t *ch = json_array_get(json_object_get(j, "choices"), 0);
+    if (!json_is_object(ch)) return C12_OK; /* the usage chunk has none */
+    copy_str(json_object_get(ch, "finish_reason"), p->finish, sizeof p->finish);
+    json_t *d = json_object_get(ch, "delta"), *m = json_object_get(ch, "message");
+    json_t *t = json_is_object(d) ? json_object_get(d, "content")
+              : json_is_object(m) ? json_object_get(m, "content") : json_object_get(ch, "text");
+    size_t n = json_string_length(t);
+    if (!json_is_string(t) || !n) return C12_OK;
+    p->n_text++;
+    if (p->text && p->text(p->ud, json_string_value(t), n))
+        return c12_fail(err, C12_ERR_CANCELLED, "the reply was stopped");
+    return C12_OK;
+}
+
+static c12_rc dispatch(c12_sse *p, c12_err *err)
+{
+    if (!p->data.len) return C12_OK;
+    c12_rc rc = C12_OK;
+    const char *d = p->data.data;
+    size_t n = p->data.len - 1; /* without the last '\n' */
+    if (n == 6 && !memcmp(d, "[DONE]", 6)) p->done = 1;
+    else {
+        json_t *j = NULL;
+        rc = c12_json_parse_untrusted(d, n, 0, "upstream event", &j, err);
+        if (!rc) rc = take_chunk(p, j, err);
+        json_decref(j);
+    }
+    c12_buf_reset(&p->data);
+    return rc;
+}
+
+/* One line (without its end): a field of the event, or its end. */
+static c12_rc line(c12_sse *p, const char *s, size_t n, c12_err *err)
+{
+    if (n && s[n - 1] == '\r') n--;
+    if (!n) return dispatch(p, err);
+    const char *v = NULL;
+    if (n >= 5 && !memcmp(s, "data:", 5)) v = s + 5;
+    else if (n >= 6 && !memcmp(s, "error:", 6)) v = s + 6; /* llama.cpp's server, some versions */
+    if (!v) return C12_OK; /* event:, id:, retry:, a comment */
+    size_t vn = n - (size_t)(v - s);
+    if (vn && *v == ' ') v++, vn--;
+    c12_rc rc = c12_buf_append(&p->data, v, vn);
+    if (!rc) rc = c12_buf_append(&p->data, "\n", 1);
+    if (rc == C12_ERR_RANGE) return c12_fail(err, rc, "upstream: an event over %u bytes", DATA_MAX);
+    return rc ? c12_fail(err, rc, "upstream: out of memory") : C12_OK;
+}
+
+c12_rc c12_sse_feed(c12_sse *p, const char *buf, size_t n, c12_err *err)
+{
+    while (n && !p->done) {
+        const char *nl = memchr(buf, '\n', n);
+        size_t take = nl ? (size_t)(nl - buf) : n;
+        c12_rc rc = c12_buf_append(&p->line, buf, take);
+        if (rc == C12_ERR_RANGE) return c12_fail(err, rc, "upstream: a line over %u bytes", C12_SSE_LINE_MAX);
+        if (rc) return c12_fail(err, rc, "upstream: out of memory");
+        if (!nl) return C12_OK;
+        rc = line(p, p->line.data ? p->line.data : "", p->line.len, err);
+        c12_buf_reset(&p->line);
+        if (rc) return rc;
+        buf += take + 1;
+        n -= take + 1;
+    }
+    return C12_OK;
+}
+
+c12_rc c12_sse_whole(c12_sse *p, const char *body, size_t n, c12_err *err)
+{
+    json_t *j = NULL;
+    c12_rc rc = c12_json_parse_untrusted(body, n, 0, "upstream reply", &j, err);
+    if (!rc) rc = take_chunk(p, j, err);
+    json_decref(j);
+    if (!rc) p->done = 1;
+    return rc;
+}
