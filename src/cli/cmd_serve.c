@@ -167,6 +167,7 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
     /* every model through the fleet: local ones to the engine, remote ones to their sites */
     if (!rc) rc = c12_fleet_new(cfg, NULL, &fleet, &err);
     if (!rc) po.backend = c12_fleet_backend(fleet);
+    deps.fleet = fleet; /* the dashboard's sites (NULL when it failed) */
     if (!rc) rc = c12_pool_new(cfg, &po, &pool, &err);
     if (!rc) rc = metrics_open(pool, fleet, &deps, &metrics, &err);
     if (!rc) rc = c12_server_start(cfg, pool, po.backend, &deps, &srv, &err);

@@ -259,9 +259,13 @@ size_t c12_fleet_stats(c12_fleet *f, c12_fleet_site_stats *out, size_t max)
         c12_site_reading rd;
         c12_site_read_carbon(s, &rd);
         pthread_mutex_lock(&f->mu);
-        out[i] = (c12_fleet_site_stats){s->cfg->name, s->cfg->region, s->state, s->in_flight, s->cfg->max_concurrent,
-                                        rd.now, s->ttft_s, s->tps, s->requests, s->failures, s->retries,
-                                        s->probes_failed, s->have_queue ? s->queue : -1};
+        out[i] = (c12_fleet_site_stats){.name = s->cfg->name, .region = s->cfg->region, .url = s->cfg->url,
+                                        .state = s->state, .reachable = s->probed ? s->probed == 1 : -1,
+                                        .in_flight = s->in_flight, .max_concurrent = s->cfg->max_concurrent,
+                                        .intensity = rd.now, .ttft_s = s->ttft_s, .tokens_per_s = s->tps,
+                                        .requests = s->requests, .failures = s->failures, .retries = s->retries,
+                                        .probes_failed = s->probes_failed, .queue = s->have_queue ? s->queue : -1};
+        snprintf(out[i].provider, sizeof out[i].provider, "%s", isnan(rd.now) ? "" : rd.provider);
         pthread_mutex_unlock(&f->mu);
     }
     return n;

@@ -38,10 +38,12 @@ typedef enum { C12_SITE_CLOSED = 0, C12_SITE_OPEN, C12_SITE_HALF_OPEN } c12_site
 
 /* One site as metrics and the dashboard show it. */
 typedef struct c12_fleet_site_stats {
-    const char *name, *region;  /* live as long as the config */
+    const char *name, *region, *url; /* live as long as the config */
     c12_site_state state;
+    int reachable;              /* at its last probe: 1 answered, 0 did not, -1 not probed yet */
     int in_flight, max_concurrent;
     double intensity;           /* gCO2e/kWh now (NAN: unknown) */
+    char provider[32];          /* the provider of that reading ("" unknown) */
     double ttft_s, tokens_per_s; /* EWMAs (0: not measured yet) */
     uint64_t requests, failures, retries, probes_failed;
     double queue;               /* its own queue at the last scrape (-1: unknown) */

@@ -99,6 +99,7 @@ static void probe_one(c12_fleet *f, c12_site *s)
     pthread_mutex_lock(&f->mu);
     s->have_queue = queue;
     s->queue = waiting;
+    s->probed = rc ? 2 : 1;
     if (rc) {
         s->probes_failed++;
         if (s->state == C12_SITE_CLOSED && !s->fails)

@@ -28,6 +28,7 @@ typedef struct c12_site {
     int trial;                  /* HALF_OPEN: a request or probe is trying it */
     double ttft_s, tps;         /* EWMAs; 0: none yet */
     int64_t next_probe;         /* fleet clock */
+    int probed;                 /* 0 not yet, 1 its last probe answered, 2 it did not */
     uint64_t requests, failures, retries, probes_failed;
 } c12_site;
 

@@ -1,8 +1,9 @@
 /* api_dash.c - the dashboard's live state: GET /dashboard/api/grid (the
  * carbon intensity now, the last hours, the forecast and its cleanest
- * window, every provider's health) and /dashboard/api/status (the pool and
- * the ledger). What the ledger holds is api_dash_ledger.c's. docs/api.md
- * documents the shapes; times are Unix seconds, as OpenAI's `created`.
+ * window, every provider's health) and /dashboard/api/status (the pool,
+ * the ledger, the batches and the fleet's sites: api_dash_sites.c). What
+ * the ledger holds is api_dash_ledger.c's. docs/api.md documents the
+ * shapes; times are Unix seconds, as OpenAI's `created`.
  *
  * A C12 without carbon data or traffic answers 200 with empty parts and a
  * note saying why, never an error: the page explains an empty state. */
@@ -156,8 +157,9 @@ static json_t *batches_obj(const c12_server *s)
 enum MHD_Result c12_api_dash_status(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url)
 {
     long long now = (long long)time(NULL);
-    return c12_http_json(c, 200, json_pack("{s:s, s:I, s:I, s:i, s:o, s:o, s:o}", "object", "c12.status", "started",
-                                           (json_int_t)s->started, "now", (json_int_t)now, "in_flight",
+    return c12_http_json(c, 200, json_pack("{s:s, s:I, s:I, s:i, s:o, s:o, s:o, s:o}", "object", "c12.status",
+                                           "started", (json_int_t)s->started, "now", (json_int_t)now, "in_flight",
                                            atomic_load(&s->in_flight) - 1 /* not this one */, "pool", pool_obj(s),
-                                           "ledger", ledger_obj(s), "batches", batches_obj(s)));
+                                           "ledger", ledger_obj(s), "batches", batches_obj(s), "sites",
+                                           c12_dash_sites(s)));
 }

@@ -126,7 +126,8 @@ c12_rc c12_serve_env_open(const c12_config *cfg, const char *ledger_path, c12_se
 void c12_serve_env_deps(c12_serve_env *e, c12_server_deps *out)
 {
     *out = (c12_server_deps){e->carbon, e->meter, e->cfg->energy.pue, e->ledger, e->have_slot ? &e->slot : NULL,
-                             NULL /* metrics: cmd_serve creates them */, e->cache, e->batches};
+                             NULL /* metrics: cmd_serve creates them */, e->cache, e->batches,
+                             NULL /* fleet: cmd_serve's */};
 }
 
 c12_rc c12_serve_env_reload(c12_serve_env *e, c12_err *err)

@@ -12,6 +12,7 @@
 #include "energy/energy.h"
 #include "ledger/ledger.h"
 #include "metrics/metrics.h"
+#include "pool/fleet.h"
 #include "pool/pool.h"
 #include "route/policy.h"
 
@@ -30,6 +31,7 @@ typedef struct c12_server_deps {
     c12_metrics *metrics;       /* GET /metrics and what each request adds (NULL: 404) */
     c12_cache *cache;           /* the response cache (NULL: off) */
     c12_bstore *batches;        /* files and batches (NULL: the Batch API is off) */
+    c12_fleet *fleet;           /* the sites, read by the dashboard (NULL: none; cmd_serve sets it) */
 } c12_server_deps;
 
 /* Bind cfg's listen address and start serving. cfg, pool, backend and what

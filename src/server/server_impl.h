@@ -137,6 +137,9 @@ enum MHD_Result c12_api_dash_status(c12_server *s, c12_req *r, struct MHD_Connec
 enum MHD_Result c12_api_dash_decisions(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 enum MHD_Result c12_api_dash_summary(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
 enum MHD_Result c12_api_dash_series(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);
+/* The status document's `sites` (api_dash_sites.c): each site of the fleet,
+ * its health, load, latency, grid now and what it served today. */
+json_t *c12_dash_sites(c12_server *s);
 /* The query argument `name` as a whole number in [lo, hi] into *inout (left
  * as is when absent); 0 with a message for the 400 when it is not one. */
 int c12_dash_int_arg(struct MHD_Connection *c, const char *name, long lo, long hi, long *inout, char *msg,

@@ -5,13 +5,16 @@
 //
 // Environment: C12_URL (the server), C12_KEY (an API key to type into the
 // page's key form, optional), EXPECT_DECISIONS (rows the decision list must
-// reach), SHOT_DIR (where the screenshots go), CHROMIUM (default
-// /usr/bin/chromium). Prints one JSON object; exits 1 on a failed wait.
+// reach), EXPECT_SITES (rows the sites panel must show), EXPECT_DOWN (the
+// sites, comma-separated, it must show down), SHOT_DIR (where the
+// screenshots go), CHROMIUM (default /usr/bin/chromium). Prints one JSON object; exits 1 on a failed wait.
 import { chromium } from "playwright-core";
 
 const url = process.env.C12_URL;
 const expect = Number(process.env.EXPECT_DECISIONS || "0");
 const shots = process.env.SHOT_DIR || ".";
+const sitesWanted = { n: Number(process.env.EXPECT_SITES || "0"),
+  down: (process.env.EXPECT_DOWN || "").split(",").filter(Boolean) };
 const TIMEOUT = 60000;
 
 // As root, in a sandbox-less container, with no network beyond 127.0.0.1:
@@ -41,6 +44,14 @@ try {
   }
   await page.waitForFunction((n) => document.body.dataset.loaded &&
     document.querySelectorAll("#decisions tbody tr").length >= n, expect, { timeout: TIMEOUT });
+  await page.waitForFunction((w) => { // the sites as the test expects them, after a refresh or a few
+    const rows = [...document.querySelectorAll("#sites tbody tr")];
+    return rows.length >= w.n && w.down.every((n) => rows.some((r) => r.dataset.site === n && r.dataset.up === "false"));
+  }, sitesWanted, { timeout: TIMEOUT });
+  out.sites = await page.evaluate(() => ({
+    empty_hidden: document.getElementById("sites-empty").hidden,
+    rows: [...document.querySelectorAll("#sites tbody tr")].map((tr) => ({ site: tr.dataset.site, up: tr.dataset.up,
+      cleanest: tr.dataset.cleanest, cells: [...tr.cells].map((c) => c.textContent) })) }));
   out.totals = await page.evaluate(() => Object.fromEntries(
     ["total-requests", "total-errors", "total-tokens", "total-prompt", "total-output", "total-j", "total-g",
       "g-per-1k", "saved-g", "grid-now"].map((id) => [id, document.getElementById(id).dataset.value])));

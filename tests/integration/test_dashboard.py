@@ -2,7 +2,10 @@
 under /dashboard/api/ (keys, arguments, empty state), and the page itself
 in Debian's Chromium driven by npm playwright-core (tests/browser): no
 console errors, its numbers equal the ledger's after real requests made with
-the openai SDK, the decision list shows their routes, screenshots written.
+the openai SDK, the decision list shows their routes and sites, screenshots written. A
+gateway in front of two fake OpenAI sites (fakes/fake_openai.py, one of them
+down) shows each site's state, load, latency, grid and today's figures in
+the status JSON and in the page's sites panel.
 
 C12_SCREENSHOTS=docs/img copies the screenshots there (how the README's
 picture is made)."""
@@ -13,6 +16,7 @@ import pathlib
 import shutil
 import sqlite3
 import subprocess
+import sys
 import time
 
 import openai
@@ -20,6 +24,9 @@ import pytest
 
 from server_helpers import Server, error_of
 from test_server_openapi import validate
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent / "fakes"))
+import fake_openai  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BROWSER = ROOT / "tests" / "browser"
@@ -135,6 +142,7 @@ def test_status(srv):
     # this server answers no chat: an empty ledger, nothing in flight but this call
     assert st["ledger"]["accepted"] == st["ledger"]["committed"] == st["ledger"]["queued"] == 0
     assert st["in_flight"] == 0 and st["started"] <= st["now"]
+    assert st["sites"] == []  # no sites: every model runs here
 
 
 # ---- in the browser ----
@@ -144,9 +152,10 @@ def _node_ready():
         and pathlib.Path("/usr/bin/chromium").exists()
 
 
-def _browse(srv, tmp, expect, key=KEY):
+def _browse(srv, tmp, expect, key=KEY, sites=0, down=()):
     assert _node_ready(), "make deps installs chromium, node and tests/browser's playwright-core"
-    env = dict(os.environ, C12_URL=srv.url, EXPECT_DECISIONS=str(expect), SHOT_DIR=str(tmp))
+    env = dict(os.environ, C12_URL=srv.url, EXPECT_DECISIONS=str(expect), SHOT_DIR=str(tmp),
+               EXPECT_SITES=str(sites), EXPECT_DOWN=",".join(down))
     if key:
         env["C12_KEY"] = key
     r = subprocess.run(["node", str(BROWSER / "dashboard.mjs")], env=env, capture_output=True, text=True,
@@ -163,7 +172,7 @@ def _ledger(srv):
     try:
         tot = db.execute("SELECT COUNT(*), SUM(status <> 'ok'), SUM(prompt_tokens), SUM(completion_tokens),"
                          " SUM(energy_j), SUM(co2_g) FROM requests").fetchone()
-        rows = db.execute("SELECT request_id, model, route_reason, status FROM requests"
+        rows = db.execute("SELECT request_id, model, route_reason, status, site FROM requests"
                           " ORDER BY time_ms DESC").fetchall()
     finally:
         db.close()
@@ -192,6 +201,7 @@ def test_page_against_the_ledger_in_chromium(c12, tmp_path):
         assert len(empty["errors_before_key"]) == 1 and "401" in empty["errors_before_key"][0], empty
         assert empty["text"]["empty_hidden"] is False and empty["totals"]["total-requests"] == "0"
         assert empty["totals"]["grid-now"] and float(empty["totals"]["grid-now"]) > 0
+        assert empty["sites"] == {"empty_hidden": False, "rows": []}  # no sites: said so
 
         client = openai.OpenAI(base_url=s.url + "/v1", api_key=KEY, max_retries=0, timeout=120)
         prompts = ["Say hello.", "def add(a, b):\n    return", "Name a colour."]
@@ -214,8 +224,9 @@ def test_page_against_the_ledger_in_chromium(c12, tmp_path):
         assert out["text"]["empty_hidden"] is True
         # the decision list: newest first, the ledger's ids, models and routes
         assert [d["request_id"] for d in out["decisions"]] == [r[0] for r in rows] and set(ids) == {r[0] for r in rows}
-        for d, (_, model, route, status) in zip(out["decisions"], rows):
-            assert d["cells"][1] == model and d["cells"][2] == route and d["cells"][6] == status and route
+        for d, (_, model, route, status, site) in zip(out["decisions"], rows):
+            assert d["cells"][1] == model and d["cells"][3] == route and d["cells"][7] == status and route
+            assert d["cells"][2] == site == "local"
         assert sum(int(r[1]) for r in out["by_model"]) == n and {r[0] for r in out["by_model"]} == {r[1] for r in rows}
         assert "loaded" in [p[1] for p in out["pool"]] and out["charts"] >= 3
         # with rows in them, the JSON the page read is what docs/openapi.yaml says
@@ -234,3 +245,100 @@ def test_page_against_the_ledger_in_chromium(c12, tmp_path):
                 shutil.copy(png, pathlib.Path(os.environ["C12_SCREENSHOTS"]) / name)
     finally:
         s.stop()
+
+
+# ---- a gateway's sites ----
+
+def _site(name, url, value, **kw):
+    extra = "".join(f"    {k}: {v}\n" for k, v in kw.items())
+    return (f"  {name}:\n    url: {url}/v1\n"
+            f"    carbon: {{chain: [static], providers: {{static: {{value: {value}}}}}}}\n{extra}")
+
+
+def _wait(cond, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+@pytest.fixture
+def fleet_gateway(c12_san):
+    """A gateway (no API keys) in front of two fake OpenAI sites: north
+    (40 g/kWh, region FR, its queue exported) and south (450 g/kWh, down:
+    its /v1/models fails)."""
+    north, south = fake_openai.make_server(), fake_openai.make_server()
+    north.queue, south.fault = 3, "down"
+    north.start(), south.start()
+    probe = dict(probe_interval_s=0.2, breaker_failures=1, breaker_backoff_s=30)
+    cfg = ("server: {default_max_tokens: 8}\nsites:\n"
+           + _site("north", north.url, 40, region="FR", max_concurrent=5, **probe)
+           + _site("south", south.url, 450, **probe)
+           + "models:\n  - id: tiny\n    sites: [north, south]\n    remote_model: fake-model\n")
+    gw = Server(c12_san, cfg)
+    try:
+        yield gw, north, south
+    finally:
+        gw.stop()
+        north.stop()
+        south.stop()
+
+
+def _sites(gw):
+    status, st = get_json(gw, "/dashboard/api/status", headers={})
+    assert status == 200, st
+    return {s["name"]: s for s in st["sites"]}, st
+
+
+def test_sites_in_the_status(fleet_gateway):
+    gw, north, south = fleet_gateway
+    client = openai.OpenAI(base_url=gw.url + "/v1", api_key="unused", max_retries=0, timeout=60)
+    for _ in range(3):
+        raw = client.chat.completions.with_raw_response.create(
+            model="tiny", messages=[{"role": "user", "content": "Hi."}], max_tokens=3)
+        assert raw.headers["x-c12-site"] == "north"
+    # south's probe fails (its breaker opens); north's scrape finds its queue
+    sites, st = _wait(lambda: (lambda s: s if s[0]["south"]["state"] == "open" and s[0]["north"]["queue"] == 3
+                               else None)(_sites(gw)), 15, "south's breaker to open and north's queue")
+    validate(st, "DashStatus")
+    assert [s["name"] for s in st["sites"]] == ["north", "south"]  # the configuration's order
+    n, s = sites["north"], sites["south"]
+    assert n["host"] == north.url.split("//")[1] and n["region"] == "FR" and isinstance(s["region"], str)
+    assert n["state"] == "closed" and n["reachable"] is True and n["up"] is True and n["cleanest"] is True
+    assert s["reachable"] is False and s["up"] is False and s["cleanest"] is False
+    assert n["in_flight"] == 0 and n["max_concurrent"] == 5 and n["requests"] == 3 and s["requests"] == 0
+    assert n["intensity"] == 40 and n["intensity_provider"] == "static" and s["intensity"] == 450
+    assert n["ttft_s"] > 0 and n["tokens_per_s"] > 0 and s["ttft_s"] is None and s["queue"] is None
+    # today's figures are the ledger's, by site
+    with sqlite3.connect(gw.ledger) as db:
+        cnt, grams = db.execute("SELECT COUNT(*), SUM(co2_g) FROM requests WHERE site = 'north'").fetchone()
+    assert n["requests_today"] == cnt == 3 and abs(n["co2_g_today"] - grams) <= 1e-9 + 1e-6 * grams and grams > 0
+    assert s["requests_today"] == 0 and s["co2_g_today"] == 0
+    # north goes down too: nothing is marked cleanest
+    north.fault = "down"
+    sites, _ = _wait(lambda: (lambda s: s if not s[0]["north"]["up"] else None)(_sites(gw)), 15, "north down")
+    assert not any(x["cleanest"] for x in sites.values())
+
+
+def test_sites_panel_in_chromium(fleet_gateway, tmp_path):
+    gw, north, south = fleet_gateway
+    client = openai.OpenAI(base_url=gw.url + "/v1", api_key="unused", max_retries=0, timeout=60)
+    ids = [client.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "Hi."}],
+                                          max_tokens=3).id for _ in range(2)]
+    _committed(gw, len(ids))
+    out = _browse(gw, tmp_path, len(ids), key=None, sites=2, down=["south"])
+    rows = {r["site"]: r for r in out["sites"]["rows"]}
+    assert out["sites"]["empty_hidden"] is True and list(rows) == ["north", "south"]
+    n, s = rows["north"], rows["south"]
+    assert n["up"] == "true" and n["cleanest"] == "true" and "★ cleanest" in n["cells"][0]
+    assert s["up"] == "false" and s["cleanest"] == "false" and s["cells"][3].startswith("down"), s
+    assert n["cells"][1] == "FR" and n["cells"][2] == north.url.split("//")[1] and n["cells"][3] == "up"
+    assert n["cells"][4] == "0 / 5" and n["cells"][8] == "40 (static)" and n["cells"][9] == "2"
+    assert s["cells"][8] == "450 (static)" and s["cells"][9] == "0"
+    # the decision list names each request's site and its region
+    assert {d["request_id"] for d in out["decisions"]} == set(ids)
+    assert all(d["cells"][2] == "north (FR)" for d in out["decisions"]), out["decisions"]
+    assert out["phone_overflow"] <= 0

@@ -220,7 +220,8 @@
 
   function renderDecisions(d) {
     fillTable("decisions", d.data, [
-      [(r) => clock(r.created)], [(r) => r.model], [(r) => r.route], [(r) => fmt(r.prompt_tokens + r.completion_tokens, 0), "num"],
+      [(r) => clock(r.created)], [(r) => r.model], [(r) => (r.site ? r.site + (r.site_region ? ` (${r.site_region})` : "") : "–")],
+      [(r) => r.route], [(r) => fmt(r.prompt_tokens + r.completion_tokens, 0), "num"],
       [(r) => sig(r.energy_j), "num"], [(r) => sig(r.co2_g), "num"], [(r) => r.status],
     ]);
     const trs = $("decisions").tBodies[0].rows;
@@ -233,6 +234,32 @@
     $("pool-bar").style.width = Math.min(100, (100 * p.used_bytes) / Math.max(p.budget_bytes, 1)) + "%";
     fillTable("pool", p.models, [[(m) => m.id + (m.default ? " (default)" : "")], [(m) => m.state],
       [(m) => (m.bytes ? bytes(m.bytes) : "–"), "num"], [(m) => `${m.busy} / ${m.slots}`, "num"], [(m) => fmt(m.queued, 0), "num"]]);
+  }
+  /* The fleet's sites (docs/fleet.md): down when the breaker is open or
+   * the last probe found nothing; the cleanest of those up is starred. */
+  function siteState(s) {
+    if (!s.up) return s.state === "open" ? "down (breaker open)" : "down (no answer)";
+    if (s.state === "half-open") return "half-open (on trial)";
+    return s.reachable === null ? "up (not probed yet)" : "up";
+  }
+  function renderSites(sites) {
+    $("sites-empty").hidden = sites.length > 0;
+    $("sites").hidden = sites.length === 0;
+    fillTable("sites", sites, [
+      [(s) => s.name + (s.cleanest ? " ★ cleanest" : "")], [(s) => s.region || "–"], [(s) => s.host], [siteState],
+      [(s) => `${s.in_flight} / ${s.max_concurrent}`, "num"], [(s) => (s.queue === null ? "–" : fmt(s.queue, 0)), "num"],
+      [(s) => (s.ttft_s === null ? "–" : fmt(s.ttft_s * 1000, 0) + " ms"), "num"],
+      [(s) => (s.tokens_per_s === null ? "–" : fmt(s.tokens_per_s, 1)), "num"],
+      [(s) => (s.intensity === null ? "–" : `${fmt(s.intensity, 0)} (${s.intensity_provider})`), "num"],
+      [(s) => (s.requests_today === null ? "–" : fmt(s.requests_today, 0)), "num"],
+      [(s) => (s.co2_g_today === null ? "–" : sig(s.co2_g_today)), "num"],
+    ]);
+    const trs = $("sites").tBodies[0].rows;
+    sites.forEach((s, i) => {
+      Object.assign(trs[i].dataset, { site: s.name, up: String(s.up), cleanest: String(s.cleanest) });
+      trs[i].cells[0].className = s.cleanest ? "good" : "";
+      trs[i].cells[3].className = !s.up ? "bad" : s.state === "half-open" ? "warn" : "good";
+    });
   }
   function renderBatches(b) {
     if (!b) { $("batches").textContent = "The Batch API is off."; return; }
@@ -261,7 +288,7 @@
         api(`/dashboard/api/series?${q}&step=${SPAN_STEP[span]}`), api("/dashboard/api/decisions?limit=50"),
       ]);
       $("keyform").hidden = true;
-      renderGrid(grid); renderProviders(grid); renderStatus(status); renderBatches(status.batches);
+      renderGrid(grid); renderProviders(grid); renderStatus(status); renderSites(status.sites || []); renderBatches(status.batches);
       renderSummary(summary); renderSeries(series); renderDecisions(decisions);
       $("updated").textContent = "updated " + clock(Date.now() / 1000);
       $("updated").className = "muted";
