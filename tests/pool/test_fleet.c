@@ -2,7 +2,8 @@
  * section, ranking by each site's grid and load, the breaker (open after
  * consecutive failures, half-open after the back-off, doubling), load
  * bounds, a request to sites that cannot be reached (each tried once, the
- * error names them); and the upstream's SSE parser (sse.h) fed in pieces. */
+ * error names them), what the dashboard reads of each site; and the
+ * upstream's SSE parser (sse.h) fed in pieces. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -157,6 +158,25 @@ static void test_latency(void **state)
     assert_non_null(strstr(r.reason, "clean: too slow"));
 }
 
+/* What the dashboard reads (c12_fleet_stats): the URL, the reading's
+ * provider, and the last probe's answer (none yet, then refused). */
+static void test_stats(void **state)
+{
+    world *w = *state;
+    c12_fleet_site_stats st[C12_CFG_MAX_SITES];
+    assert_int_equal(c12_fleet_stats(w->f, st, C12_CFG_MAX_SITES), 2);
+    assert_string_equal(st[1].name, "clean");
+    assert_string_equal(st[1].region, "FR");
+    assert_string_equal(st[1].url, "http://127.0.0.1:1/v1");
+    assert_string_equal(st[1].provider, "static");
+    assert_true(st[1].intensity == 40 && st[1].max_concurrent == 16 && st[1].queue == -1);
+    assert_int_equal(st[1].reachable, -1);
+    c12_fleet_probe_all(w->f); /* nothing listens on port 1 */
+    assert_int_equal(c12_fleet_stats(w->f, st, 1), 1);
+    assert_int_equal(st[0].reachable, 0);
+    assert_int_equal(st[0].probes_failed, 1);
+}
+
 static int keep(void *ud, const char *s, size_t n) { return c12_buf_append(ud, s, n) != C12_OK; }
 
 static void test_unreachable(void **state)
@@ -299,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rank_and_breaker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_latency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
         cmocka_unit_test(test_sse),
         cmocka_unit_test(test_prom_sum),
         cmocka_unit_test(test_errors),
