@@ -203,9 +203,15 @@ static c12_rc open_site(c12_fleet *f, c12_site *s, const c12_site_cfg *sc, c12_e
     c12_carbon_cache_prime(s->carbon);
     if (!f->opts.no_threads && (rc = c12_carbon_cache_start(s->carbon, &e)))
         return c12_fail(err, rc, "%s:%d: sites.%s.carbon: %s", src, sc->line, sc->name, e.msg);
-    if (!f->opts.no_threads && c12_remote_probe(sc, s->api_key, &e))
-        fprintf(stderr, "c12 fleet: warning: %s:%d: site %s does not answer yet (%s); it is probed every %g s\n", src,
-                sc->line, sc->name, e.msg, sc->probe_interval_s);
+    /* A site that does not answer at start is a mistake in the file (a wrong
+     * URL, a port) unless it is marked optional: then it is probed until it
+     * answers, and requests go elsewhere meanwhile. */
+    if (f->opts.no_threads || !c12_remote_probe(sc, s->api_key, &e)) return C12_OK;
+    if (!sc->optional)
+        return c12_fail(err, C12_ERR_NETWORK, "%s:%d: sites.%s: the site does not answer (%s); start it first, "
+                        "or mark it `optional: true`", src, sc->line, sc->name, e.msg);
+    fprintf(stderr, "c12 fleet: warning: %s:%d: optional site %s does not answer yet (%s); it is probed every %g s\n",
+            src, sc->line, sc->name, e.msg, sc->probe_interval_s);
     return C12_OK;
 }
 

@@ -80,6 +80,7 @@ static const c12_cfg_key SITE_KEYS[] = {
     C12_CFG_SLOT("probe_interval_s", c12_cfg_slot_num, c12_site_cfg, probe_interval_s, 0.05, 3600),
     C12_CFG_SLOT("breaker_failures", c12_cfg_slot_int, c12_site_cfg, breaker_failures, 1, 1000),
     C12_CFG_SLOT("breaker_backoff_s", c12_cfg_slot_num, c12_site_cfg, breaker_backoff_s, 0.05, 3600),
+    C12_CFG_SLOT("optional", c12_cfg_slot_bool, c12_site_cfg, optional, 0, 0),
     {0}};
 
 /* The region label: the key, else the first provider's zone in the chain. */

@@ -51,6 +51,7 @@ typedef struct c12_site_cfg {
     double probe_interval_s;
     int breaker_failures;
     double breaker_backoff_s;
+    int optional;                   /* may be down when c12 serve starts (else a start-up error) */
     int line;
 } c12_site_cfg;
 

@@ -250,6 +250,7 @@ typedef struct answer {
     unsigned status;
     json_t *body;
     int headers; /* with the job's x-c12-* headers (not for out of memory) */
+    int retry_after_s; /* 0: no Retry-After (c12_http_rc_retry_after) */
 } answer;
 
 static answer plain_answer(c12_gen_job *job)
@@ -271,7 +272,7 @@ static answer plain_answer(c12_gen_job *job)
     int cut = !rc && atomic_load(&s->cancel_all);
     c12_account_finish(job, cut ? "cancelled" : c12_account_status(rc ? c12_http_rc_status(rc) : 200, rc),
                        rc ? NULL : &res);
-    answer an = {.status = rc ? c12_http_rc_status(rc) : 200, .headers = 1,
+    answer an = {.status = rc ? c12_http_rc_status(rc) : 200, .headers = 1, .retry_after_s = c12_http_rc_retry_after(rc),
                  .body = rc ? c12_http_rc_error_body(rc, err.msg, c12_gen_input(job)) : plain_body(job, &o, &res)};
     for (int i = 0; i < n; i++) {
         c12_buf_free(&o.text[i]);
@@ -294,7 +295,7 @@ static answer refusal_answer(c12_gen_job *job, const refusal *f)
 static answer not_served_answer(c12_gen_job *job, c12_rc rc, const char *msg)
 {
     c12_account_finish(job, c12_account_status(c12_http_rc_status(rc), rc), NULL);
-    return (answer){.status = c12_http_rc_status(rc), .headers = 1,
+    return (answer){.status = c12_http_rc_status(rc), .headers = 1, .retry_after_s = c12_http_rc_retry_after(rc),
                     .body = c12_http_rc_error_body(rc, msg, c12_gen_input(job))};
 }
 
@@ -309,7 +310,7 @@ static answer limited_answer(c12_gen_job *job, const c12_gen_limited *l)
 static enum MHD_Result respond(c12_gen_job *job, struct MHD_Connection *c, answer an)
 {
     c12_http_hdrs h = c12_gen_headers(job);
-    enum MHD_Result ret = c12_http_json_h(c, an.status, an.body, an.headers ? &h : NULL);
+    enum MHD_Result ret = c12_http_json_retry_h(c, an.status, an.body, an.headers ? &h : NULL, an.retry_after_s);
     c12_gen_job_end(job);
     return ret;
 }

@@ -46,6 +46,12 @@ enum MHD_Result c12_http_queue(struct MHD_Connection *c, unsigned status, struct
 
 enum MHD_Result c12_http_json_h(struct MHD_Connection *c, unsigned status, json_t *body, const c12_http_hdrs *hdrs)
 {
+    return c12_http_json_retry_h(c, status, body, hdrs, 0);
+}
+
+enum MHD_Result c12_http_json_retry_h(struct MHD_Connection *c, unsigned status, json_t *body,
+                                      const c12_http_hdrs *hdrs, int retry_after_s)
+{
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text) return MHD_NO; /* out of memory: MHD closes the connection */
@@ -58,11 +64,11 @@ enum MHD_Result c12_http_json_h(struct MHD_Connection *c, unsigned status, json_
     MHD_add_response_header(resp, "Content-Type", "application/json");
     if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
     if (hdrs && hdrs->add) hdrs->add(hdrs->ud, resp);
-    /* A busy queue's 429: try again soon. A key's limits say for themselves
-     * when (gen_limits.c), or that retrying is no use (too large). */
-    if (status == 429 && !MHD_get_response_header(resp, "Retry-After") &&
-        !MHD_get_response_header(resp, "x-ratelimit-limit-tokens"))
-        MHD_add_response_header(resp, "Retry-After", "1");
+    if (retry_after_s > 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", retry_after_s);
+        MHD_add_response_header(resp, "Retry-After", v);
+    }
     return c12_http_queue(c, status, resp);
 }
 
@@ -92,10 +98,12 @@ typedef struct rc_map {
     unsigned status;
     const char *type, *code;
     int input_param;
+    int retry_after_s; /* 0: no Retry-After */
 } rc_map;
 
 static const rc_map RC_MAP[] = {
-    {.rc = C12_ERR_BUSY, .status = 429, .type = "rate_limit_error", .code = "queue_full"},
+    /* the queue is full: try again soon (a key's own limits say when, gen_limits.c) */
+    {.rc = C12_ERR_BUSY, .status = 429, .type = "rate_limit_error", .code = "queue_full", .retry_after_s = 1},
     {.rc = C12_ERR_TIMEOUT, .status = 504, .type = "timeout_error", .code = "deadline_exceeded"},
     {.rc = C12_ERR_CANCELLED, .status = 503, .type = "server_error", .code = "shutting_down"},
     {.rc = C12_ERR_RANGE, .status = 400, .type = "invalid_request_error", .code = "context_length_exceeded",
@@ -122,6 +130,8 @@ static const rc_map *rc_find(c12_rc rc)
 
 unsigned c12_http_rc_status(c12_rc rc) { return rc_find(rc)->status; }
 
+int c12_http_rc_retry_after(c12_rc rc) { return rc_find(rc)->retry_after_s; }
+
 json_t *c12_http_rc_error_body(c12_rc rc, const char *msg, const char *input)
 {
     const rc_map *m = rc_find(rc);
@@ -131,5 +141,6 @@ json_t *c12_http_rc_error_body(c12_rc rc, const char *msg, const char *input)
 enum MHD_Result c12_http_rc_error_h(struct MHD_Connection *c, c12_rc rc, const char *msg, const char *input,
                                     const c12_http_hdrs *hdrs)
 {
-    return c12_http_json_h(c, rc_find(rc)->status, c12_http_rc_error_body(rc, msg, input), hdrs);
+    const rc_map *m = rc_find(rc);
+    return c12_http_json_retry_h(c, m->status, c12_http_rc_error_body(rc, msg, input), hdrs, m->retry_after_s);
 }

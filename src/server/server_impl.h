@@ -118,8 +118,13 @@ json_t *c12_json_text(const char *s, size_t n);
  * input field ("messages", "prompt"), named as param by the errors about it. */
 enum MHD_Result c12_http_rc_error_h(struct MHD_Connection *c, c12_rc rc, const char *msg, const char *input,
                                     const c12_http_hdrs *hdrs);
-/* The status c12_http_rc_error_h answers rc with. */
+/* The status c12_http_rc_error_h answers rc with, and the Retry-After (s)
+ * it sends with it (0: none; the queue's 429 says try again soon). */
 unsigned c12_http_rc_status(c12_rc rc);
+int c12_http_rc_retry_after(c12_rc rc);
+/* c12_http_json_h with a Retry-After of retry_after_s (0: none). */
+enum MHD_Result c12_http_json_retry_h(struct MHD_Connection *c, unsigned status, json_t *body,
+                                      const c12_http_hdrs *hdrs, int retry_after_s);
 
 /* Endpoints. */
 enum MHD_Result c12_api_models(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);

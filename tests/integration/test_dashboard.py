@@ -269,14 +269,14 @@ def _wait(cond, timeout, what):
 def fleet_gateway(c12_san):
     """A gateway (no API keys) in front of two fake OpenAI sites: north
     (40 g/kWh, region FR, its queue exported) and south (450 g/kWh, down:
-    its /v1/models fails)."""
+    its /v1/models fails, so it is marked optional)."""
     north, south = fake_openai.make_server(), fake_openai.make_server()
     north.queue, south.fault = 3, "down"
     north.start(), south.start()
     probe = dict(probe_interval_s=0.2, breaker_failures=1, breaker_backoff_s=30)
     cfg = ("server: {default_max_tokens: 8}\nsites:\n"
            + _site("north", north.url, 40, region="FR", max_concurrent=5, **probe)
-           + _site("south", south.url, 450, **probe)
+           + _site("south", south.url, 450, optional="true", **probe)  # down at start: allowed
            + "models:\n  - id: tiny\n    sites: [north, south]\n    remote_model: fake-model\n")
     gw = Server(c12_san, cfg)
     try:

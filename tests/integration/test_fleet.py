@@ -200,7 +200,8 @@ def test_retry_before_first_token(c12_san, fakes):
 
 def test_dead_site_is_skipped_breaker_opens_and_recovers(c12_san, fakes):
     north, south = fakes(fault="down"), fakes()
-    opts = dict(breaker_failures=2, breaker_backoff_s=1, probe_interval_s=0.2)
+    # down at start: allowed because it is optional (else a start-up error, test_bad_sites...)
+    opts = dict(breaker_failures=2, breaker_backoff_s=1, probe_interval_s=0.2, optional="true")
     gw = Server(c12_san, gateway_config([site("north", north.url, 40, **opts), site("south", south.url, 450)],
                                         ["north", "south"], "fake-model"))
     try:
@@ -434,6 +435,9 @@ BAD = [
     (gateway_config([site("north", "http://127.0.0.1:9", 40)], ["local", "north"]), "c12.yaml:", "not supported yet"),
     (gateway_config([site("north", "http://127.0.0.1:9", 40, api_key_env="C12_TEST_UNSET_KEY")], ["north"]),
      "c12.yaml:2", "$C12_TEST_UNSET_KEY is not set"),
+    # nothing listens on port 9: an unreachable site is a start-up error unless optional
+    (gateway_config([site("north", "http://127.0.0.1:9", 40)], ["north"]), "c12.yaml:2",
+     "sites.north: the site does not answer"),
 ]
 
 

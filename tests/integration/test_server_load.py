@@ -9,6 +9,8 @@ import signal
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -169,4 +171,26 @@ models:
         st, text = srv.post("/v1/chat/completions", {"model": "auto", "messages": MSG, "max_tokens": 1})
         assert st == 200, text
     finally:
+        srv.stop()
+
+
+def test_queue_full_says_when_to_retry(c12_san):
+    """The queue's 429 (plain and streamed) carries Retry-After: 1, from
+    respond.c's table of errors (C12_ERR_BUSY's row)."""
+    srv = Server(c12_san, "queue: {max_total: 0}\n")
+    s, got = open_stream(srv, {"model": "auto", "messages": MSG, "max_tokens": 300, "temperature": 0,
+                               "ignore_eos": True, "stream": True})  # holds the only slot
+    try:
+        assert b"200 OK" in got
+        for stream in (False, True):
+            req = urllib.request.Request(srv.url + "/v1/chat/completions",
+                                         json.dumps({"model": "auto", "messages": MSG, "max_tokens": 1,
+                                                     "stream": stream}).encode(),
+                                         {"Content-Type": "application/json"})
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(req, timeout=60)
+            assert e.value.code == 429 and e.value.headers["Retry-After"] == "1", dict(e.value.headers)
+            assert json.loads(e.value.read())["error"]["code"] == "queue_full"
+    finally:
+        s.close()
         srv.stop()
