@@ -206,7 +206,10 @@ static c12_rc open_site(c12_fleet *f, c12_site *s, const c12_site_cfg *sc, c12_e
     /* A site that does not answer at start is a mistake in the file (a wrong
      * URL, a port) unless it is marked optional: then it is probed until it
      * answers, and requests go elsewhere meanwhile. */
-    if (f->opts.no_threads || !c12_remote_probe(sc, s->api_key, &e)) return C12_OK;
+    if (f->opts.no_threads) return C12_OK;
+    int down = c12_remote_probe(sc, s->api_key, &e) != C12_OK;
+    s->probed = down ? 2 : 1; /* the dashboard shows it from the start */
+    if (!down) return C12_OK;
     if (!sc->optional)
         return c12_fail(err, C12_ERR_NETWORK, "%s:%d: sites.%s: the site does not answer (%s); start it first, "
                         "or mark it `optional: true`", src, sc->line, sc->name, e.msg);
