@@ -10,13 +10,13 @@
 #include "base/c12_alloc.h"
 #include "batch/bstore_impl.h"
 
-static c12_rc open_with(const c12_bstore_ops *ops, c12_bstore_open_fn open, const char *target, c12_bstore **out,
-                        c12_err *err)
+static c12_rc open_with(const c12_bstore_ops *ops, c12_bstore_open_fn open, const char *target, int readonly,
+                        c12_bstore **out, c12_err *err)
 {
     c12_bstore *s = c12_calloc(1, sizeof *s);
     if (!s) return c12_fail(err, C12_ERR_NOMEM, "batches: out of memory");
     s->ops = ops;
-    c12_rc rc = open(target, &s->self, err);
+    c12_rc rc = open(target, readonly, &s->self, err);
     if (rc) {
         c12_free(s);
         return rc;
@@ -27,12 +27,12 @@ static c12_rc open_with(const c12_bstore_ops *ops, c12_bstore_open_fn open, cons
 
 c12_rc c12_bstore_open(const char *dir, c12_bstore **out, c12_err *err)
 {
-    return open_with(&c12_bstore_sqlite_ops, c12_bsq_open, dir, out, err);
+    return open_with(&c12_bstore_sqlite_ops, c12_bsq_open, dir, 0, out, err);
 }
 
-c12_rc c12_bstore_open_pg(const char *dsn, c12_bstore **out, c12_err *err)
+c12_rc c12_bstore_open_pg(const char *dsn, int readonly, c12_bstore **out, c12_err *err)
 {
-    return open_with(&c12_bstore_pg_ops, c12_bpg_open, dsn, out, err);
+    return open_with(&c12_bstore_pg_ops, c12_bpg_open, dsn, readonly, out, err);
 }
 
 const char *c12_bstore_kind(const c12_bstore *s) { return s->ops->name; }

@@ -27,8 +27,9 @@ typedef struct c12_bstore c12_bstore;
 /* SQLite in dir (created if missing). */
 c12_rc c12_bstore_open(const char *dir, c12_bstore **out, c12_err *err);
 /* PostgreSQL at dsn (a libpq connection string): the tables are created if
- * missing. Messages never carry the password. */
-c12_rc c12_bstore_open_pg(const char *dsn, c12_bstore **out, c12_err *err);
+ * missing; readonly: never (C12_ERR_NOT_FOUND when there are none), and
+ * read-only transactions (c12 report). Messages never carry the password. */
+c12_rc c12_bstore_open_pg(const char *dsn, int readonly, c12_bstore **out, c12_err *err);
 /* "sqlite" or "postgresql". */
 const char *c12_bstore_kind(const c12_bstore *s);
 void c12_bstore_close(c12_bstore *s); /* NULL is fine */

@@ -42,12 +42,12 @@ struct c12_bstore {
 };
 
 /* An implementation's open: its state in *out. */
-typedef c12_rc (*c12_bstore_open_fn)(const char *target, void **out, c12_err *err);
+typedef c12_rc (*c12_bstore_open_fn)(const char *target, int readonly, void **out, c12_err *err);
 
 extern const c12_bstore_ops c12_bstore_sqlite_ops, c12_bstore_pg_ops;
-c12_rc c12_bsq_open(const char *dir, void **out, c12_err *err);
+c12_rc c12_bsq_open(const char *dir, int readonly, void **out, c12_err *err);
 void c12_bsq_close(void *self);
-c12_rc c12_bpg_open(const char *dsn, void **out, c12_err *err);
+c12_rc c12_bpg_open(const char *dsn, int readonly, void **out, c12_err *err);
 
 /* X(kind, column, member): the batches table's columns and the c12_batch
  * members they hold, in one list for the INSERT, the UPDATE and the read. */

@@ -79,15 +79,26 @@ static void bpg_close(void *self)
     c12_free(s);
 }
 
-c12_rc c12_bpg_open(const char *dsn, void **out, c12_err *err)
+/* A reader finds the tables, or says there are none. */
+static c12_rc has_tables(c12_bpg *s, c12_err *err)
+{
+    PGresult *r = PQexec(s->pg->conn, "SELECT to_regclass('batches') IS NOT NULL");
+    c12_rc rc = c12_bpg_rows(s, r, "batches: looking for the tables", err);
+    if (rc) return rc;
+    int found = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return found ? C12_OK : c12_fail(err, C12_ERR_NOT_FOUND, "batches: none in this database yet");
+}
+
+c12_rc c12_bpg_open(const char *dsn, int readonly, void **out, c12_err *err)
 {
     c12_bpg *s = c12_calloc(1, sizeof *s);
     if (!s) return c12_fail(err, C12_ERR_NOMEM, "batches: out of memory");
     pthread_mutex_init(&s->mu, NULL);
     void *pg = NULL;
-    c12_rc rc = c12_store_pg_ops.open(dsn, 0, &pg, err);
+    c12_rc rc = c12_store_pg_ops.open(dsn, readonly, &pg, err);
     s->pg = pg;
-    if (!rc) rc = c12_pg_exec(s->pg, SCHEMA, err);
+    if (!rc) rc = readonly ? has_tables(s, err) : c12_pg_exec(s->pg, SCHEMA, err);
     if (rc) {
         if (s->pg) c12_bpg_rollback(s);
         bpg_close(s);

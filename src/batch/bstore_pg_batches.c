@@ -136,7 +136,7 @@ c12_rc c12_bpg_batch_create(void *self, c12_batch *b, const char *input, size_t 
     c12_rc rc = c12_bpg_ready(s, err);
     int began = !rc && !(rc = c12_pg_exec(s->pg, "BEGIN", err));
     PGresult *r = rc ? NULL : PQexec(s->pg->conn, "COPY batch_lines (batch_id, idx, custom_id, body) FROM STDIN");
-    if (r && PQresultStatus(r) != PGRES_COPY_IN) rc = c12_pg_fail(s->pg, r, "batches: queueing lines", err);
+    if (!rc && (!r || PQresultStatus(r) != PGRES_COPY_IN)) rc = c12_pg_fail(s->pg, r, "batches: queueing lines", err);
     PQclear(r);
     if (r && !rc) rc = end_copy(&c, c12_batch_input_read(input, len, rules, queue_line, &c, &st, err), err);
     if (!rc) {

@@ -60,7 +60,8 @@ void c12_bsq_text_col(sqlite3_stmt *st, int i, char *out, size_t cap)
     snprintf(out, cap, "%s", t ? (const char *)t : "");
 }
 
-c12_rc c12_bsq_open(const char *dir, void **out, c12_err *err)
+/* readonly: the caller checked that batches.db is there (c12 report). */
+c12_rc c12_bsq_open(const char *dir, int readonly, void **out, c12_err *err)
 {
     char path[1100];
     c12_bsq *s = c12_calloc(1, sizeof *s);

@@ -86,7 +86,7 @@ static c12_rc open_batches(c12_serve_env *e, c12_err *err)
     if (ops && ops->connects) {
         char dsn[C12_CFG_PATH_MAX];
         c12_rc rc = c12_ledger_store_target(ops, &e->ledger_cfg, dsn, sizeof dsn, err);
-        if (!rc) rc = c12_bstore_open_pg(dsn, &e->batches, err);
+        if (!rc) rc = c12_bstore_open_pg(dsn, 0, &e->batches, err);
         explicit_bzero(dsn, sizeof dsn);
         if (!rc) fprintf(stderr, "c12 serve: batches in the ledger's PostgreSQL database\n");
         return rc;

@@ -31,7 +31,7 @@ static c12_bstore *open_store(void)
 {
     c12_bstore *s = NULL;
     c12_err err;
-    c12_rc rc = dsn[0] ? c12_bstore_open_pg(dsn, &s, &err) : c12_bstore_open(dir, &s, &err);
+    c12_rc rc = dsn[0] ? c12_bstore_open_pg(dsn, 0, &s, &err) : c12_bstore_open(dir, &s, &err);
     if (rc) fprintf(stderr, "open: %s\n", err.msg);
     assert_int_equal(rc, C12_OK);
     assert_string_equal(c12_bstore_kind(s), dsn[0] ? "postgresql" : "sqlite");

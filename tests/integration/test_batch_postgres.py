@@ -4,14 +4,16 @@ SDK on real `c12 serve` processes (smollm2-135m): a batch submitted to one
 gateway, that gateway stopped (SIGTERM) in the middle of it, then two
 gateways on the same database: both see the same files and batches, the
 batch resumes on exactly one of them, and its output file answers every
-line exactly once, in the file's order; the database's rows agree."""
+line exactly once, in the file's order; the database's rows agree, and
+`c12 report --ledger postgresql` reads the batch's figures from there."""
+import json
+import os
 import time
-
-import pytest
 
 from pg_helpers import pg  # noqa: F401 (a fixture: the module's PostgreSQL server)
 from server_helpers import Server
 from test_batch import client, line, results, upload, wait_final
+from conftest import run
 from test_server_route import need
 
 CONFIG = """
@@ -67,3 +69,7 @@ def test_restart_and_a_second_gateway_share_the_batch(c12_san, pg):
         other.stop()
     # every line left ran once, on one of the two gateways (their ledgers drained by SIGTERM)
     assert int(pg.sql(db, rows)[0][0]) - before == N - answered
+    r = run([c12_san, "report", "--ledger", "postgresql", "--json"], env=dict(os.environ, C12_LEDGER_DSN=dsn))
+    assert r.returncode == 0, r.stderr
+    batches = json.loads(r.stdout)["batches"]
+    assert batches["by_status"] == {"completed": 1} and batches["lines_pending"] == 0, batches
