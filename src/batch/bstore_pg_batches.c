@@ -60,7 +60,7 @@ static void read_batch(const PGresult *r, int row, c12_batch *b)
 static c12_rc insert_batch(c12_bpg *s, const c12_batch *b, c12_err *err)
 {
     char sql[2048];
-    size_t w = (size_t)snprintf(sql, sizeof sql, "INSERT INTO batches (%s) VALUES (", BATCH_COLUMNS(COL_NAME) + 2);
+    size_t w = (size_t)snprintf(sql, sizeof sql, "INSERT INTO batches (%s) VALUES (", &BATCH_COLUMNS(COL_NAME)[2]);
     for (size_t i = 0; i < N_COLS && w < sizeof sql; i++)
         w += (size_t)snprintf(sql + w, sizeof sql - w, "%s$%zu", i ? ", " : "", i + 1);
     if (w < sizeof sql) snprintf(sql + w, sizeof sql - w, ")");
