@@ -242,9 +242,9 @@ static c12_rc bpg_batch_claim(void *self, const char *id, c12_err *err)
     c12_rc rc = c12_bpg_ready(s, err);
     PGresult *r = rc ? NULL
                      : c12_bpg_q(s, "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND"
-                                 " pid = pg_backend_pid() AND granted AND classid = 3090 AND objsubid = 2 AND"
+                                 " pid = pg_backend_pid() AND granted AND classid = " C12_BPG_CLAIM_CLASS " AND objsubid = 2 AND"
                                  " objid = (hashtext($1)::bigint & 4294967295)::oid) THEN true"
-                                 " ELSE pg_try_advisory_lock(3090, hashtext($1)) END", 1, vals);
+                                 " ELSE pg_try_advisory_lock(" C12_BPG_CLAIM_CLASS ", hashtext($1)) END", 1, vals);
     if (!rc && !(rc = c12_bpg_rows(s, r, "batches: claim", err))) {
         if (PQntuples(r) != 1 || PQgetvalue(r, 0, 0)[0] != 't')
             rc = c12_fail(err, C12_ERR_BUSY, "batch %s runs on another gateway", id);

@@ -15,8 +15,9 @@ typedef struct c12_bpg {
     pg_store *pg;       /* the ledger's connection code: messages without the password, reconnects */
 } c12_bpg;
 
-/* The advisory lock class of a batch's claim (key 2: hashtext of its id). */
-#define C12_BPG_CLAIM_CLASS 3090
+/* The advisory lock class of a batch's claim (key 2: hashtext of its id),
+ * as SQL text. */
+#define C12_BPG_CLAIM_CLASS "3090"
 
 /* The connection, reset first if the server dropped it (the caller holds mu). */
 c12_rc c12_bpg_ready(c12_bpg *s, c12_err *err);

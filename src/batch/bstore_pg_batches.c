@@ -199,7 +199,7 @@ c12_rc c12_bpg_batch_put(void *self, const c12_batch *b, c12_batch_status from, 
     if (!rc) rc = c12_bpg_cmd(s, c12_bpg_q(s, head, p.n, p.v), "batches: writing a batch", 1, C12_ERR_BUSY, msg, err);
     if (!rc && c12_batch_status_final(b->status)) {
         const char *vals[] = {b->id};
-        PQclear(c12_bpg_q(s, "SELECT pg_advisory_unlock(3090, hashtext($1))", 1, vals));
+        PQclear(c12_bpg_q(s, "SELECT pg_advisory_unlock(" C12_BPG_CLAIM_CLASS ", hashtext($1))", 1, vals));
     }
     pthread_mutex_unlock(&s->mu);
     return rc;
