@@ -74,7 +74,8 @@ typedef struct c12_batch {
  *     max_lines: 50000            # requests in one file
  *     margin: 0.1                 # share of a batch's window kept free before its deadline
  *     tick_s: 30                  # how often waiting batches are planned again
- *     dir: ""                     # "": $C12_HOME/batches */
+ *     dir: ""                     # "": $C12_HOME/batches (unused when ledger.store is
+ *                                 # postgresql: the ledger's database holds them) */
 typedef struct c12_batch_cfg {
     int enabled;
     uint64_t max_file_bytes;

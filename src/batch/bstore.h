@@ -1,14 +1,20 @@
-/* bstore.h - where files and batches live: one SQLite database and a folder
- * of file contents under $C12_HOME/batches (batches.db, files/<id>), so that
- * a SIGTERM or a crash and a restart resume every batch where it stopped.
+/* bstore.h - where files and batches live. Two implementations behind one
+ * ops table (bstore_impl.h), chosen by the ledger's store:
+ *   - SQLite (ledger.store: sqlite): one database and a folder of file
+ *     contents under $C12_HOME/batches (batches.db, files/<id>);
+ *   - PostgreSQL (ledger.store: postgresql): the ledger's database, files'
+ *     bytes in a bytea column, so that every gateway sharing the database
+ *     sees the same files and batches (bstore_pg.c).
+ * Either way a SIGTERM or a crash and a restart resume every batch where it
+ * stopped.
  *
  * Each line of a batch is a row (pending, done or failed) with its result;
  * a line's result and its batch's counters are committed in one
  * transaction, so a line is answered at most once in the output file (a
  * line cut by a crash is pending again and runs again; its first answer was
  * never committed). One connection behind a mutex: batches are few and
- * their lines slow. PostgreSQL (a fleet sharing its batches) is not
- * implemented yet. */
+ * their lines slow. Several gateways on one PostgreSQL database each run a
+ * batch only while they hold its claim (c12_bstore_batch_claim). */
 #ifndef C12_BATCH_BSTORE_H
 #define C12_BATCH_BSTORE_H
 
@@ -18,8 +24,14 @@
 
 typedef struct c12_bstore c12_bstore;
 
-/* dir: created if missing. */
+/* SQLite in dir (created if missing). */
 c12_rc c12_bstore_open(const char *dir, c12_bstore **out, c12_err *err);
+/* PostgreSQL at dsn (a libpq connection string): the tables are created if
+ * missing; readonly: never (C12_ERR_NOT_FOUND when there are none), and
+ * read-only transactions (c12 report). Messages never carry the password. */
+c12_rc c12_bstore_open_pg(const char *dsn, int readonly, c12_bstore **out, c12_err *err);
+/* "sqlite" or "postgresql". */
+const char *c12_bstore_kind(const c12_bstore *s);
 void c12_bstore_close(c12_bstore *s); /* NULL is fine */
 
 /* ---- files ---- */
@@ -54,6 +66,15 @@ c12_rc c12_bstore_batch_list(c12_bstore *s, const char *owner, const char *after
 c12_rc c12_bstore_batch_add(c12_bstore *s, c12_batch *b, c12_err *err);
 /* The ids of batches not in a final status, oldest first (up to cap). */
 c12_rc c12_bstore_batch_active(c12_bstore *s, char (*ids)[C12_BATCH_ID_MAX], size_t cap, size_t *n, c12_err *err);
+
+/* Whether this process runs batch id now: OK, or C12_ERR_BUSY while
+ * another gateway on the same database runs it. Called before each step
+ * of a batch (and before reading it for that step). SQLite: always OK.
+ * PostgreSQL: a session advisory lock on the batch id, kept until the
+ * batch is final (batch_put to a final status releases it) or the
+ * connection ends, so a crashed gateway's batches are taken over by
+ * another at its next tick, with no lease to tune. */
+c12_rc c12_bstore_batch_claim(c12_bstore *s, const char *id, c12_err *err);
 
 /* ---- lines ---- */
 typedef struct c12_bline {

@@ -170,11 +170,18 @@ static int price(const report_opts *o, const c12_config *cfg, c12_report *r)
 }
 
 /* The batch store's figures, when there is one: --batches DIR, else the
- * configuration's batch.dir, else $C12_HOME/batches (never created here). */
-static int batch_stats(const report_opts *o, const c12_config *cfg, c12_bstore_stats *st)
+ * PostgreSQL ledger's database (read-only), else the configuration's
+ * batch.dir, else $C12_HOME/batches (never created here). */
+static int batch_stats(const report_opts *o, const c12_config *cfg, const cli_ledger *l, c12_bstore_stats *st)
 {
     char dir[C12_CFG_PATH_MAX], db[C12_CFG_PATH_MAX + 16];
     c12_err err;
+    if (!o->batches && !strcmp(l->cfg.store, "postgresql")) {
+        c12_bstore *s = NULL;
+        int ok = !c12_bstore_open_pg(l->target, 1, &s, &err) && !c12_bstore_get_stats(s, st, &err);
+        c12_bstore_close(s);
+        return ok;
+    }
     if (o->batches) snprintf(dir, sizeof dir, "%s", o->batches);
     else if (cfg->batch.dir[0]) snprintf(dir, sizeof dir, "%s", cfg->batch.dir);
     else if (c12_home_path("batches", dir, sizeof dir, &err)) return 0;
@@ -195,10 +202,11 @@ static c12_rc batches_text(const c12_bstore_stats *st, c12_buf *b)
     return rc;
 }
 
-static int emit(const report_opts *o, const c12_config *cfg, const c12_report *r, const char *ledger)
+static int emit(const report_opts *o, const c12_config *cfg, const c12_report *r, const cli_ledger *l)
 {
     c12_bstore_stats bs;
-    int have_batches = o->out != OUT_CSV && batch_stats(o, cfg, &bs);
+    const char *ledger = l->desc;
+    int have_batches = o->out != OUT_CSV && batch_stats(o, cfg, l, &bs);
     c12_buf b;
     c12_buf_init(&b, 0);
     c12_rc rc = C12_OK;
@@ -233,13 +241,14 @@ static int run(const report_opts *o, const c12_ledger_filter *f, const c12_confi
     if (st >= 0) return st;
     c12_report r;
     c12_rc rc = c12_report_load(l.cfg.store, l.target, f, &r, &err);
-    explicit_bzero(l.target, sizeof l.target);
     if (rc) {
+        explicit_bzero(l.target, sizeof l.target);
         fprintf(stderr, "c12 report: %s\n", err.msg);
         return 1;
     }
     st = price(o, cfg, &r);
-    if (st < 0) st = emit(o, cfg, &r, l.desc);
+    if (st < 0) st = emit(o, cfg, &r, &l);
+    explicit_bzero(l.target, sizeof l.target);
     c12_report_free(&r);
     return st;
 }

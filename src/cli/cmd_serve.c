@@ -32,7 +32,8 @@ static int usage(FILE *f, int rc)
                "                      default $C12_HOME/ledger.db, or ledger.store: postgresql\n"
                "                      with its connection string in $C12_LEDGER_DSN)\n"
                "  --batches DIR       where files and batches live (overrides batch.dir;\n"
-               "                      default $C12_HOME/batches)\n"
+               "                      default $C12_HOME/batches; with a postgresql ledger\n"
+               "                      they are in its database instead)\n"
                "SIGTERM/SIGINT: stop gracefully; SIGHUP: reload the policy: section.\n");
     return rc;
 }

@@ -15,7 +15,9 @@
  * A line's result and its batch's counters are committed together
  * (bstore.h); a line cut by shutdown is not committed and runs again after
  * a restart. A status is only ever moved from the one this thread read (a
- * cancel that came meanwhile wins; the next tick finds it). */
+ * cancel that came meanwhile wins; the next tick finds it). Several
+ * gateways on one PostgreSQL database step a batch only while they hold
+ * its claim (bstore.h); the others skip it. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -200,7 +202,9 @@ static int step(c12_batch_runner *r, const char *id)
     c12_batch *b = c12_malloc(sizeof *b);
     c12_err err;
     int worked = 0;
-    c12_rc rc = b ? c12_bstore_batch_get(r->store, id, b, &err) : c12_fail(&err, C12_ERR_NOMEM, "out of memory");
+    /* claimed first, then read: what it reads is no other gateway's to change */
+    c12_rc rc = b ? c12_bstore_batch_claim(r->store, id, &err) : c12_fail(&err, C12_ERR_NOMEM, "out of memory");
+    if (!rc) rc = c12_bstore_batch_get(r->store, id, b, &err);
     if (!rc && b->status == C12_BATCH_CANCELLING) rc = finalize(r, b, C12_BATCH_CANCELLED, &err);
     else if (!rc && b->status == C12_BATCH_IN_PROGRESS && now_s() >= b->at.expires) rc = expire(r, b, &err);
     else if (!rc && (b->status == C12_BATCH_IN_PROGRESS || b->status == C12_BATCH_FINALIZING)) {

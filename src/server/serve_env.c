@@ -76,10 +76,21 @@ static c12_rc open_policy(c12_serve_env *e, c12_err *err)
     return C12_OK;
 }
 
-/* batch.dir, else $C12_HOME/batches. */
+/* Where the ledger is PostgreSQL, there (the DSN from the same variable):
+ * every gateway on that database shares the files and batches. Else
+ * SQLite in batch.dir, else $C12_HOME/batches. */
 static c12_rc open_batches(c12_serve_env *e, c12_err *err)
 {
     char dir[C12_CFG_PATH_MAX];
+    const c12_store_ops *ops = c12_ledger_store_find(e->ledger_cfg.store);
+    if (ops && ops->connects) {
+        char dsn[C12_CFG_PATH_MAX];
+        c12_rc rc = c12_ledger_store_target(ops, &e->ledger_cfg, dsn, sizeof dsn, err);
+        if (!rc) rc = c12_bstore_open_pg(dsn, 0, &e->batches, err);
+        explicit_bzero(dsn, sizeof dsn);
+        if (!rc) fprintf(stderr, "c12 serve: batches in the ledger's PostgreSQL database\n");
+        return rc;
+    }
     c12_rc rc = e->cfg->batch.dir[0] ? (snprintf(dir, sizeof dir, "%s", e->cfg->batch.dir), C12_OK)
                                      : c12_home_path("batches", dir, sizeof dir, err);
     if (!rc) rc = c12_bstore_open(dir, &e->batches, err);

@@ -2,7 +2,11 @@
  * first with paging, delete), a batch created over an input file with its
  * lines queued, lines answered once each in order, the batch's row written
  * with them, a refused input leaving nothing behind, and all of it found
- * again after the store is closed and opened (a restart). */
+ * again after the store is closed and opened (a restart). The store-level
+ * tests run against both implementations: SQLite in a folder, and
+ * PostgreSQL on a throw-away server (scripts/pg_scratch.sh, skipped with a
+ * note where PostgreSQL's server is not installed), where two stores on one
+ * database also show that only one gateway holds a batch's claim. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,12 +25,16 @@
                  "\"body\": {\"model\": \"auto\", \"prompt\": \"" id "\"}}\n"
 
 static char dir[256];
+static char dsn[512]; /* "": SQLite in dir */
 
 static c12_bstore *open_store(void)
 {
     c12_bstore *s = NULL;
     c12_err err;
-    assert_int_equal(c12_bstore_open(dir, &s, &err), C12_OK);
+    c12_rc rc = dsn[0] ? c12_bstore_open_pg(dsn, 0, &s, &err) : c12_bstore_open(dir, &s, &err);
+    if (rc) fprintf(stderr, "open: %s\n", err.msg);
+    assert_int_equal(rc, C12_OK);
+    assert_string_equal(c12_bstore_kind(s), dsn[0] ? "postgresql" : "sqlite");
     return s;
 }
 
@@ -171,6 +179,62 @@ static void test_names_and_windows(void **state)
     assert_int_equal(c12_batch_window_parse("2hh"), 0);
 }
 
+/* Two gateways on one database: a batch's claim is one's at a time, taken
+ * again without stacking, freed by a final status and by a closed
+ * connection (a crash). */
+static void test_claims(void **state)
+{
+    c12_bstore *a = open_store(), *b = open_store();
+    c12_err err;
+    const char input[] = LINE("c");
+    c12_batch_input_rules rules = {.only_endpoint = -1};
+    c12_batch x = {.endpoint = C12_BATCH_COMPLETIONS, .status = C12_BATCH_IN_PROGRESS}, y = x;
+    assert_int_equal(c12_bstore_batch_create(a, &x, input, sizeof input - 1, &rules, &err), C12_OK);
+    assert_int_equal(c12_bstore_batch_create(b, &y, input, sizeof input - 1, &rules, &err), C12_OK);
+    assert_int_equal(c12_bstore_batch_claim(a, x.id, &err), C12_OK);
+    assert_int_equal(c12_bstore_batch_claim(a, x.id, &err), C12_OK); /* again: still one hold */
+    assert_int_equal(c12_bstore_batch_claim(b, x.id, &err), C12_ERR_BUSY);
+    assert_int_equal(c12_bstore_batch_claim(b, y.id, &err), C12_OK);
+    assert_int_equal(c12_bstore_batch_claim(a, y.id, &err), C12_ERR_BUSY);
+    /* b sees a's batch and its file-less bytes alike */
+    c12_batch got;
+    assert_int_equal(c12_bstore_batch_get(b, x.id, &got, &err), C12_OK);
+    assert_int_equal(got.total, 1);
+    /* final: the claim goes (one unlock frees it: the second claim did not stack) */
+    x.status = C12_BATCH_CANCELLED;
+    assert_int_equal(c12_bstore_batch_put(a, &x, C12_BATCH_IN_PROGRESS, &err), C12_OK);
+    assert_int_equal(c12_bstore_batch_claim(b, x.id, &err), C12_OK);
+    /* b's connection ends, as by a crash: a takes y over */
+    c12_bstore_close(b);
+    assert_int_equal(c12_bstore_batch_claim(a, y.id, &err), C12_OK);
+    /* a file put by one is read by another */
+    c12_bfile f = {.filename = "x.jsonl", .purpose = "batch", .owner = "key:2"};
+    assert_int_equal(c12_bstore_file_put(a, &f, "a\tb\\\n\0z", 8, &err), C12_OK);
+    b = open_store();
+    char *data;
+    size_t len;
+    assert_int_equal(c12_bstore_file_read(b, f.id, 100, &data, &len, &err), C12_OK);
+    assert_true(len == 8 && !memcmp(data, "a\tb\\\n\0z", 8));
+    c12_free(data);
+    assert_int_equal(c12_bstore_file_read(b, f.id, 7, &data, &len, &err), C12_ERR_RANGE);
+    c12_bstore_close(b);
+    c12_bstore_close(a);
+}
+
+/* A throw-away PostgreSQL server in pgdir: its DSN into dsn, 0 if none. */
+static int pg_start(const char *pgdir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "scripts/pg_scratch.sh start %s 2>/dev/null", pgdir);
+    FILE *p = access("scripts/pg_scratch.sh", X_OK) == 0 ? popen(cmd, "r") : NULL;
+    if (!p) return 0;
+    int ok = fgets(dsn, sizeof dsn, p) != NULL;
+    ok = pclose(p) == 0 && ok;
+    dsn[strcspn(dsn, "\n")] = '\0';
+    if (!ok) dsn[0] = '\0';
+    return dsn[0] != '\0';
+}
+
 int main(void)
 {
     c12_json_init();
@@ -181,9 +245,24 @@ int main(void)
         cmocka_unit_test(test_a_cancel_stands),
         cmocka_unit_test(test_names_and_windows),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[300];
+    int rc = cmocka_run_group_tests_name("bstore sqlite", tests, NULL, NULL);
+    char cmd[600], pgdir[] = "/tmp/c12-bstore-pg-XXXXXX";
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd)) rc = 1;
+    if (mkdtemp(pgdir) && pg_start(pgdir)) {
+        const struct CMUnitTest pg[] = {
+            cmocka_unit_test(test_files),
+            cmocka_unit_test(test_batch_lines_and_restart),
+            cmocka_unit_test(test_a_cancel_stands),
+            cmocka_unit_test(test_claims),
+        };
+        rc |= cmocka_run_group_tests_name("bstore postgresql", pg, NULL, NULL);
+        snprintf(cmd, sizeof cmd, "scripts/pg_scratch.sh stop %s >/dev/null", pgdir);
+        if (system(cmd)) rc = 1;
+    } else {
+        printf("bstore postgresql: skipped (no PostgreSQL server here: scripts/deps.sh --test)\n");
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", pgdir);
     if (system(cmd)) rc = 1;
     return rc;
 }
