@@ -139,6 +139,18 @@ void c12_batch_new_id(const char *prefix, char out[C12_BATCH_ID_MAX])
 }
 
 
+void c12_bstore_stats_sql(char *sql, size_t cap)
+{
+    snprintf(sql, cap,
+             "SELECT status, COUNT(*), SUM(deferred_s), SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_g END),"
+             " SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_at_submit_g END),"
+             " SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN 0 ELSE total - completed - failed END)"
+             " FROM batches GROUP BY status",
+             C12_BATCH_FAILED, C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED, C12_BATCH_FAILED,
+             C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED, C12_BATCH_FAILED, C12_BATCH_COMPLETED,
+             C12_BATCH_EXPIRED, C12_BATCH_CANCELLED);
+}
+
 json_t *c12_bstore_stats_json(const c12_bstore_stats *st)
 {
     json_t *by = json_object();

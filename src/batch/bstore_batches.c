@@ -293,16 +293,8 @@ c12_rc c12_bsq_get_stats(void *self, c12_bstore_stats *out, c12_err *err)
     c12_bstore_stats st;
     memset(&st, 0, sizeof st);
     sqlite3_stmt *q = NULL;
-    char sql[400];
-    /* pending lines from the counters (committed with each line), not a scan of the lines */
-    snprintf(sql, sizeof sql,
-             "SELECT status, COUNT(*), SUM(deferred_s), SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_g END),"
-             " SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_at_submit_g END),"
-             " SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN 0 ELSE total - completed - failed END)"
-             " FROM batches GROUP BY status",
-             C12_BATCH_FAILED, C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED, C12_BATCH_FAILED,
-             C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED, C12_BATCH_FAILED, C12_BATCH_COMPLETED,
-             C12_BATCH_EXPIRED, C12_BATCH_CANCELLED);
+    char sql[C12_BSTORE_STATS_SQL_MAX];
+    c12_bstore_stats_sql(sql, sizeof sql);
     pthread_mutex_lock(&s->mu);
     c12_rc rc = c12_bsq_prepare(s, sql, &q, err);
     int r = SQLITE_DONE;

@@ -77,6 +77,13 @@ c12_rc c12_bpg_open(const char *dsn, int readonly, void **out, c12_err *err);
 
 enum { LINE_PENDING = 0, LINE_OK = 1, LINE_FAILED = 2 };
 
+/* The batches' figures by status, one row each (both stores run it): status,
+ * count, deferred_s, and over final batches the CO2 and the CO2 at
+ * submission; pending lines from the counters committed with each line, not
+ * a scan of the lines. */
+#define C12_BSTORE_STATS_SQL_MAX 512
+void c12_bstore_stats_sql(char *sql, size_t cap);
+
 /* ---- the SQLite store ---- */
 
 typedef struct c12_bsq {

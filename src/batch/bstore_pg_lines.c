@@ -110,15 +110,8 @@ c12_rc c12_bpg_get_stats(void *self, c12_bstore_stats *out, c12_err *err)
     c12_bpg *s = self;
     c12_bstore_stats st;
     memset(&st, 0, sizeof st);
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT status, COUNT(*), SUM(deferred_s), SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_g END),"
-             " SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN co2_at_submit_g END),"
-             " SUM(CASE WHEN status IN (%d, %d, %d, %d) THEN 0 ELSE total - completed - failed END)"
-             " FROM batches GROUP BY status",
-             C12_BATCH_FAILED, C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED, C12_BATCH_FAILED,
-             C12_BATCH_COMPLETED, C12_BATCH_EXPIRED, C12_BATCH_CANCELLED, C12_BATCH_FAILED, C12_BATCH_COMPLETED,
-             C12_BATCH_EXPIRED, C12_BATCH_CANCELLED);
+    char sql[C12_BSTORE_STATS_SQL_MAX];
+    c12_bstore_stats_sql(sql, sizeof sql);
     pthread_mutex_lock(&s->mu);
     c12_rc rc = c12_bpg_ready(s, err);
     PGresult *r = rc ? NULL : PQexec(s->pg->conn, sql);
