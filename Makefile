@@ -159,7 +159,7 @@ FUZZ_CFLAGS := $(WARN) $(DEFS) $(INC) -O1 -g -fsanitize=address,undefined
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzz/%.o)
 $(BUILD)/fuzz/src/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call isa,$<) -c $< -o $@
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call isa,$<) -MMD -MP -c $< -o $@
 $(BUILD)/fuzz/libc12.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/fuzz/tests/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libc12.a
