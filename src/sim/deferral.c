@@ -18,6 +18,8 @@ typedef struct replay {
     c12_carbon_series fcast;  /* the forecast made at the current step */
     size_t *waiting;          /* arrival steps of the jobs not started, oldest first */
     size_t n_waiting;
+    c12_deferral_job *log;    /* the caller's, may be NULL */
+    size_t log_cap;
 } replay;
 
 static void replay_free(replay *r)
@@ -70,6 +72,8 @@ static void account(const replay *r, size_t a, size_t k, c12_deferral_result *o)
     o->arrival_g += at;
     o->c12_g += run;
     o->oracle_g += best;
+    if (o->logged < r->log_cap)
+        r->log[o->logged++] = (c12_deferral_job){r->g.t0_ms + (int64_t)a * r->g.step_ms, r->g.t0_ms + (int64_t)k * r->g.step_ms};
 }
 
 /* At step k: plan every waiting job again; start those whose plan says now. */
@@ -98,6 +102,8 @@ static c12_rc replay_init(replay *r, const c12_deferral_params *p, c12_err *err)
     c12_carbon_series_init(&r->fcast);
     c12_rc rc = c12_carbon_grid_from_series(p->trace, 0, 0, &r->g, err);
     if (rc) return rc;
+    r->log = p->log;
+    r->log_cap = p->log ? p->log_cap : 0;
     r->dur = (size_t)ceil(p->job_s * 1000.0 / (double)r->g.step_ms);
     r->win = (size_t)floor(p->window_h * (double)C12_CARBON_HOUR_MS / (double)r->g.step_ms);
     if (r->dur < 1 || r->win < r->dur)

@@ -16,15 +16,24 @@
 #define C12_SIM_DEFERRAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/c12_rc.h"
 #include "carbon/carbon.h"
+
+/* One job's decision, for a caller that wants them (tests: a decision must
+ * not change when the trace after it changes). */
+typedef struct c12_deferral_job {
+    int64_t arrival_ms, start_ms;
+} c12_deferral_job;
 
 typedef struct c12_deferral_params {
     const c12_carbon_series *trace;
     double window_h;          /* the job must end within this of its arrival, > job_s */
     double job_s;             /* each job's run time (1800) */
     int first_hour, last_hour; /* arrivals in [first_hour, last_hour) UTC on weekdays (9, 17) */
+    c12_deferral_job *log;    /* optional, caller-owned: each counted job's arrival and start, in */
+    size_t log_cap;           /* the order they start; at most log_cap kept (result.logged) */
 } c12_deferral_params;
 
 typedef struct c12_deferral_result {
@@ -34,6 +43,7 @@ typedef struct c12_deferral_result {
     double arrival_g, c12_g, oracle_g; /* grams, 1 kWh a job */
     double saving_pct;        /* C12's saving over running at arrival, % */
     double fraction_of_oracle; /* C12's saving / the oracle's (NAN: the oracle saves nothing) */
+    size_t logged;            /* entries written to params.log */
 } c12_deferral_result;
 
 c12_rc c12_sim_deferral(const c12_deferral_params *p, c12_deferral_result *out, c12_err *err);

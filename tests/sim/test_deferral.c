@@ -1,7 +1,8 @@
 /* Unit tests for src/sim/deferral: on a trace with a fixed daily shape the
  * online forecaster learns it and C12's schedule matches the oracle; on a
  * flat trace nothing is saved or moved; arrivals are weekday office hours
- * only; a window too short for the job is refused. */
+ * only; a window too short for the job is refused; on GB 2023 no decision
+ * changes when the trace after it changes, and the 24 h figure holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,9 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "base/c12_alloc.h"
+#include "base/c12_file.h"
+#include "carbon/carbon_parse.h"
 #include "sim/deferral.h"
 
 #define STEP (30 * 60000LL)
@@ -73,12 +77,92 @@ static void test_bad_params(void **state)
     c12_carbon_series_free(&t);
 }
 
+static c12_carbon_series gb_2023(void)
+{
+    char *text;
+    size_t n;
+    c12_err err;
+    assert_int_equal(c12_read_file("data/carbon/gb_2023-01-01_2023-12-31.csv", 1u << 26, &text, &n, &err), C12_OK);
+    c12_carbon_series s;
+    c12_carbon_series_init(&s);
+    assert_int_equal(c12_carbon_parse_trace_csv(text, n, &s, &err), C12_OK);
+    c12_free(text);
+    return s;
+}
+
+/* The jobs of log[0..n) that started at or before cut_ms, in order, into out. */
+static size_t started_by(const c12_deferral_job *log, size_t n, int64_t cut_ms, c12_deferral_job *out)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (log[i].start_ms <= cut_ms) out[m++] = log[i];
+    return m;
+}
+
+/* The decisions of a replay use nothing from their own time on (a decision
+ * at the start of a step does not know that step's value either): make the
+ * trace 300 g dirtier from the step where 16 jobs start on 2023-03-08, and
+ * every job that either replay started by that step starts at the same step
+ * in both. A scheduler that read the value of the step it decides on would
+ * hold those 16 back (checked: observing before deciding fails here), and
+ * the jobs after it do move. */
+static void test_gb_2023_no_peeking(void **state)
+{
+    c12_carbon_series a = gb_2023(), b = gb_2023();
+    const int64_t cut = 1678244400000LL; /* 2023-03-08T03:00Z: 16 jobs start then */
+    for (size_t i = 0; i < b.n; i++)
+        if (b.pts[i].from_ms >= cut) b.pts[i].value += 300;
+    enum { CAP = 8192 };
+    c12_deferral_job *la = c12_calloc(CAP, sizeof *la), *lb = c12_calloc(CAP, sizeof *lb);
+    c12_deferral_job *ea = c12_calloc(CAP, sizeof *ea), *eb = c12_calloc(CAP, sizeof *eb);
+    assert_non_null(la && lb && ea && eb);
+    c12_deferral_params p = {.trace = &a, .window_h = 24, .job_s = 1800, .first_hour = 9, .last_hour = 17,
+                             .log = la, .log_cap = CAP};
+    c12_deferral_result ra, rb;
+    c12_err err;
+    assert_int_equal(c12_sim_deferral(&p, &ra, &err), C12_OK);
+    p.trace = &b;
+    p.log = lb;
+    assert_int_equal(c12_sim_deferral(&p, &rb, &err), C12_OK);
+    assert_true(ra.logged == ra.jobs && rb.logged == rb.jobs && ra.jobs > 4000);
+    size_t na = started_by(la, ra.logged, cut, ea), nb = started_by(lb, rb.logged, cut, eb);
+    assert_true(na > 600); /* about nine weeks of jobs */
+    size_t at_cut = 0;
+    for (size_t i = 0; i < na; i++) at_cut += ea[i].start_ms == cut;
+    assert_true(at_cut >= 10); /* the decision on the cut's own step is in the comparison */
+    assert_int_equal(na, nb);
+    assert_memory_equal(ea, eb, na * sizeof *ea);
+    size_t moved = 0; /* after the cut the dirtier trace does change decisions */
+    for (size_t i = na; i < ra.logged && i < rb.logged; i++) moved += la[i].start_ms != lb[i].start_ms;
+    assert_true(moved > 100);
+    c12_free(la);
+    c12_free(lb);
+    c12_free(ea);
+    c12_free(eb);
+    c12_carbon_series_free(&a);
+    c12_carbon_series_free(&b);
+}
+
+/* The year's figure (docs/deferral.md) does not slip: C12's share of the
+ * oracle's saving at 24 h. Issue 14's goal is 0.90; history alone gets 0.68
+ * (docs/deferral.md says why). */
+static void test_gb_2023_figure(void **state)
+{
+    c12_carbon_series t = gb_2023();
+    c12_deferral_result r = run(&t, 24);
+    assert_true(r.jobs > 4000 && r.oracle_g < r.c12_g && r.c12_g < r.arrival_g);
+    assert_true(r.fraction_of_oracle >= 0.68);
+    c12_carbon_series_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_learns_a_daily_shape),
         cmocka_unit_test(test_flat_saves_nothing),
         cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_gb_2023_no_peeking),
+        cmocka_unit_test(test_gb_2023_figure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
