@@ -109,7 +109,7 @@ static size_t started_by(const c12_deferral_job *log, size_t n, int64_t cut_ms, 
 static void test_gb_2023_no_peeking(void **state)
 {
     c12_carbon_series a = gb_2023(), b = gb_2023();
-    const int64_t cut = 1678244400000LL; /* 2023-03-08T03:00Z: 16 jobs start then */
+    const int64_t cut = 1678246200000LL; /* 2023-03-08T03:30Z: 16 jobs start then */
     for (size_t i = 0; i < b.n; i++)
         if (b.pts[i].from_ms >= cut) b.pts[i].value += 300;
     enum { CAP = 8192 };
