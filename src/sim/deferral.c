@@ -72,8 +72,10 @@ static void account(const replay *r, size_t a, size_t k, c12_deferral_result *o)
     o->arrival_g += at;
     o->c12_g += run;
     o->oracle_g += best;
-    if (o->logged < r->log_cap)
-        r->log[o->logged++] = (c12_deferral_job){r->g.t0_ms + (int64_t)a * r->g.step_ms, r->g.t0_ms + (int64_t)k * r->g.step_ms};
+    if (o->logged < r->log_cap) {
+        int64_t t0 = r->g.t0_ms, step = r->g.step_ms;
+        r->log[o->logged++] = (c12_deferral_job){t0 + (int64_t)a * step, t0 + (int64_t)k * step};
+    }
 }
 
 /* At step k: plan every waiting job again; start those whose plan says now. */
