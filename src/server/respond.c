@@ -35,9 +35,21 @@ void c12_http_write_timeout_start(struct MHD_Connection *c)
     MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)cc->srv->cfg->write_timeout_s);
 }
 
+/* Whether the connection stays open after this response (c12_http_queue). */
+static int keep_alive(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    c12_conn *cc = ci ? ci->socket_context : NULL;
+    if (!cc || cc->fd < 0) return 0;
+    const c12_config *cfg = cc->srv->cfg;
+    cc->keep = cfg->keepalive_s > 0 && !cc->last && cc->requests < cfg->keepalive_requests &&
+               !atomic_load(&cc->srv->shutting_down) && !atomic_load(&cc->srv->cancel_all);
+    return cc->keep;
+}
+
 enum MHD_Result c12_http_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp)
 {
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close"); /* the next request comes through the gate */
+    if (!keep_alive(c)) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     if (ret == MHD_YES) c12_http_write_timeout_start(c); /* the idle timeout was the request's */
