@@ -22,6 +22,13 @@ c12_rc c12_remote_share_new(c12_remote_share **out, c12_err *err);
 void c12_remote_share_free(c12_remote_share *s);
 /* Make the easy handle curl (a CURL *) use s (NULL: nothing). */
 void c12_remote_share_use(c12_remote_share *s, void *curl);
+/* A kept multi handle (CURLM *) and its easy handle (CURL *, not added to
+ * it): 1, or 0 when s (or NULL) keeps none. */
+int c12_remote_share_take(c12_remote_share *s, void **multi, void **easy);
+/* A finished transfer's handles (the easy one removed from the multi one),
+ * kept for the next (its options reset), or cleaned up when s is NULL or
+ * keeps enough already. Either may be NULL (then both are cleaned up). */
+void c12_remote_share_give(c12_remote_share *s, void *multi, void *easy);
 
 typedef struct c12_remote_call {
     const c12_site_cfg *site;

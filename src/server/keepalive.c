@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "base/c12_alloc.h"
 #include "base/c12_clock.h"
 #include "server/gate.h"
 
@@ -84,10 +83,7 @@ static int next_head(int fd, const c12_keepalive_limits *lim, char *buf, size_t 
 
 int c12_keepalive_next(int fd, const c12_keepalive_limits *lim)
 {
-    size_t cap = C12_HEAD_MAX + 1; /* one byte over the cap: a head that long is refused (431) */
-    char *buf = c12_malloc(cap);
-    if (!buf) return 0;
-    int r = next_head(fd, lim, buf, cap);
-    c12_free(buf);
-    return r;
+    char buf[C12_HEAD_MAX + 1]; /* one byte over the cap: a head that long is refused (431); on the
+                                   stack, as a heap block this size cost a malloc_consolidate each time */
+    return next_head(fd, lim, buf, sizeof buf);
 }
