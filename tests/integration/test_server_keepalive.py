@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from server_helpers import Server, error_of, recv_all
+from server_helpers import Server, error_of, open_stream, recv_all
 
 KEEPALIVE = 1.0
 HEADER_TIMEOUT = 1.0
@@ -197,12 +197,18 @@ def test_keepalive_off_closes_every_response(c12_san):
 
 
 def test_sigterm_closes_idle_kept_alive_connections(c12_san):
-    s = Server(c12_san, "server: {keepalive_s: 60}\n")
+    """While a stream in flight holds the server up (grace_s), an idle kept-alive connection closes at once."""
+    s = Server(c12_san, "server: {keepalive_s: 60, grace_s: 60}\n")
     c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
     c.sendall(get())
     assert read_response(c)[0] == 200
+    stream, _ = open_stream(s, dict(CHAT, stream=True, max_tokens=400), {"x-c12-cache": "no"})
     s.proc.send_signal(signal.SIGTERM)
     took = closed_within(c, 10)
     c.close()
     assert took is not None and took < 3, took  # not keepalive_s
+    assert s.proc.poll() is None  # the stream still goes on: the idle connection did not wait for it
+    rest = recv_all(stream)
+    stream.close()
+    assert b"data: [DONE]" in rest, rest[-300:]
     s.stop()
