@@ -14,8 +14,9 @@
 
 struct curl_slist;
 
-/* Connections, DNS answers and TLS sessions shared by the fleet's
- * requests (remote_share.c); thread-safe. */
+/* DNS answers and TLS sessions shared by the fleet's requests, and their
+ * kept transfer handles with their idle connections (remote_share.c);
+ * thread-safe. */
 typedef struct c12_remote_share c12_remote_share;
 c12_rc c12_remote_share_new(c12_remote_share **out, c12_err *err);
 /* After every transfer that used it is over. */
