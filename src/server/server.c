@@ -166,33 +166,6 @@ static void too_big(const c12_req *r, c12_refusal *out)
     snprintf(out->msg, sizeof out->msg, "The request body is larger than the limit of %zu bytes.", r->cap);
 }
 
-/* Whether the comma-separated header value h has the token tok. */
-static int has_token(const char *h, const char *tok)
-{
-    size_t n = strlen(tok);
-    for (const char *p = h; *p;) {
-        while (*p == ' ' || *p == '\t' || *p == ',') p++;
-        size_t len = strcspn(p, ",");
-        size_t t = len;
-        while (t && (p[t - 1] == ' ' || p[t - 1] == '\t')) t--;
-        if (t == n && !strncasecmp(p, tok, n)) return 1;
-        p += len;
-    }
-    return 0;
-}
-
-/* One more request on its connection; the last when its client says so
- * (Connection: close) or speaks HTTP/1.0 (c12_http_queue closes after it). */
-static void count_request(struct MHD_Connection *c, const char *version)
-{
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    c12_conn *cc = ci ? ci->socket_context : NULL;
-    if (!cc) return;
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION);
-    cc->requests++;
-    if (strcmp(version, MHD_HTTP_VERSION_1_1) || (h && has_token(h, "close"))) cc->last = 1;
-}
-
 /* The first call: the request's state, and whether it is refused before its
  * body is read (another site's, not JSON, or declared over the limit). */
 static c12_req *begin(c12_server *s, struct MHD_Connection *c, const char *url, const char *method,
@@ -200,7 +173,7 @@ static c12_req *begin(c12_server *s, struct MHD_Connection *c, const char *url, 
 {
     c12_req *r = c12_calloc(1, sizeof *r);
     if (!r) return NULL;
-    count_request(c, version);
+    c12_http_count_request(c, version);
     r->srv = s;
     atomic_fetch_add(&s->in_flight, 1);
     char allow[64];

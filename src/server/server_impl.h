@@ -103,6 +103,10 @@ typedef struct c12_http_hdrs {
  * connection is cut when its client takes no bytes for
  * server.write_timeout_s. */
 enum MHD_Result c12_http_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp);
+/* A request begins on c (server.c, before its body): one more on its
+ * connection, the last when its client says so (Connection: close) or
+ * speaks HTTP/1.0 (c12_http_queue then closes after it). */
+void c12_http_count_request(struct MHD_Connection *c, const char *version);
 /* (Re)start the connection's write timeout: c12_http_queue does, and a
  * stream's reader after it waited for its next bytes (the wait between
  * tokens is not the client's stall). */
