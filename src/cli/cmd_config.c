@@ -49,11 +49,13 @@ static int check(const char *file, int show)
     if (show) {
         printf("source: %s\nlisten: %s:%d\napi keys: %zu\nmemory_budget: %llu%s\n"
                "queue: max_total %d, max_per_model %d\nconnections: max %d, per client %d\n"
-               "timeouts: header %g s, idle %d s, write %d s\ngrace_s: %g\ndefault_model: %s\nmodels:\n",
+               "timeouts: header %g s, idle %d s, write %d s\nkeep-alive: %g s, %d requests\ngrace_s: %g\n"
+               "default_model: %s\nmodels:\n",
                c->source, c->listen_host, c->listen_port, c->n_api_keys,
                (unsigned long long)c->memory_budget, c->memory_budget ? "" : " (auto)", c->queue_max_total,
                c->queue_max_per_model, c->max_connections, c->max_connections_per_client, c->header_timeout_s,
-               c->idle_timeout_s, c->write_timeout_s, c->grace_s, c->models[c->default_model].id);
+               c->idle_timeout_s, c->write_timeout_s, c->keepalive_s, c->keepalive_requests, c->grace_s,
+               c->models[c->default_model].id);
         for (size_t i = 0; i < c->n_models; i++) {
             const c12_model_cfg *m = &c->models[i];
             if (c12_model_remote(m)) {

@@ -24,6 +24,8 @@ c12_config *c12_config_alloc(const char *source)
     c->header_timeout_s = 10;
     c->idle_timeout_s = 60;
     c->write_timeout_s = 30;
+    c->keepalive_s = 5;
+    c->keepalive_requests = 1000;
     c->max_connections = 512;
     c->max_connections_per_client = 64;
     c->dashboard_auth = 1;

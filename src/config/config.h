@@ -16,6 +16,8 @@
  *     header_timeout_s: 10            # a request's head must arrive whole within this
  *     idle_timeout_s: 60              # then: the longest silence while its body comes
  *     write_timeout_s: 30             # the longest a response waits for its client to read (a stream is cut)
+ *     keepalive_s: 5                  # a kept-alive connection's longest wait for its next request (0: close each)
+ *     keepalive_requests: 1000        # requests on one connection; the last one's response closes it
  *     max_connections: 512            # open connections, all clients together (beyond: 503)
  *     max_connections_per_client: 64  # open connections from one address (IPv6: one /64; beyond: 429)
  *     allowed_hosts: [c12.internal]   # names a keyless server answers to besides its own
@@ -125,6 +127,8 @@ typedef struct c12_config {
     double header_timeout_s;       /* from a connection's accept to its request head being whole (slowloris) */
     int idle_timeout_s;            /* then, while the body comes: the longest silence (whole seconds) */
     int write_timeout_s;           /* while a response goes out: the longest the client may take no bytes */
+    double keepalive_s;            /* after a response: the longest wait for the next request's first byte (0: close) */
+    int keepalive_requests;        /* requests one connection may carry; the last response closes it */
     int max_connections;           /* open connections (waiting for a head or served), all clients */
     int max_connections_per_client; /* ... from one client address (IPv6: one /64) */
     int default_max_tokens;

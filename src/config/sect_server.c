@@ -78,6 +78,8 @@ static const c12_cfg_key SERVER_KEYS[] = {
     C12_CFG_SLOT("max_connections_per_client", c12_cfg_slot_int, c12_config, max_connections_per_client, 1, 65536),
     C12_CFG_SLOT("idle_timeout_s", c12_cfg_slot_int, c12_config, idle_timeout_s, 1, 3600),
     C12_CFG_SLOT("write_timeout_s", c12_cfg_slot_int, c12_config, write_timeout_s, 1, 3600),
+    C12_CFG_SLOT("keepalive_s", c12_cfg_slot_num, c12_config, keepalive_s, 0, 3600),
+    C12_CFG_SLOT("keepalive_requests", c12_cfg_slot_int, c12_config, keepalive_requests, 1, 1 << 20),
     {0}};
 
 static const c12_cfg_key POOL_KEYS[] = {

@@ -192,8 +192,10 @@ c12_rc c12_remote_generate(const c12_remote_call *c, c12_remote_out *out, c12_er
     c12_sse_init(&x.sse, on_text, &x);
     char detail[CURL_ERROR_SIZE] = "";
     struct curl_slist *hl = c12_remote_headers(c->api_key);
-    CURLM *m = curl_multi_init();
-    x.h = curl_easy_init();
+    void *mv = NULL, *hv = NULL;
+    if (!c12_remote_share_take(c->share, &mv, &hv)) mv = curl_multi_init(), hv = curl_easy_init();
+    CURLM *m = mv;
+    x.h = hv;
     c12_rc rc = c12_remote_body(c, &body, err);
     if (rc) out->retryable = 0;
     if (!rc && (!hl || !m || !x.h)) rc = c12_fail(err, C12_ERR_NOMEM, "Out of memory.");
@@ -215,8 +217,7 @@ c12_rc c12_remote_generate(const c12_remote_call *c, c12_remote_out *out, c12_er
     out->decode_s = x.t_first ? (double)(end - x.t_first) / 1e9 : 0;
     out->total_s = (double)(end - x.t_send) / 1e9;
     if (!rc) result(&x, out);
-    curl_easy_cleanup(x.h);
-    curl_multi_cleanup(m);
+    c12_remote_share_give(c->share, m, x.h);
     curl_slist_free_all(hl);
     c12_sse_free(&x.sse);
     c12_buf_free(&x.body);

@@ -14,14 +14,22 @@
 
 struct curl_slist;
 
-/* Connections, DNS answers and TLS sessions shared by the fleet's
- * requests (remote_share.c); thread-safe. */
+/* DNS answers and TLS sessions shared by the fleet's requests, and their
+ * kept transfer handles with their idle connections (remote_share.c);
+ * thread-safe. */
 typedef struct c12_remote_share c12_remote_share;
 c12_rc c12_remote_share_new(c12_remote_share **out, c12_err *err);
 /* After every transfer that used it is over. */
 void c12_remote_share_free(c12_remote_share *s);
 /* Make the easy handle curl (a CURL *) use s (NULL: nothing). */
 void c12_remote_share_use(c12_remote_share *s, void *curl);
+/* A kept multi handle (CURLM *) and its easy handle (CURL *, not added to
+ * it): 1, or 0 when s (or NULL) keeps none. */
+int c12_remote_share_take(c12_remote_share *s, void **multi, void **easy);
+/* A finished transfer's handles (the easy one removed from the multi one),
+ * kept for the next (its options reset), or cleaned up when s is NULL or
+ * keeps enough already. Either may be NULL (then both are cleaned up). */
+void c12_remote_share_give(c12_remote_share *s, void *multi, void *easy);
 
 typedef struct c12_remote_call {
     const c12_site_cfg *site;

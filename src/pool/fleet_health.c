@@ -67,9 +67,12 @@ static void outcome(c12_fleet *f, c12_site *s, int ok)
 
 void c12_site_done(c12_fleet *f, c12_site *s, int ok)
 {
+    c12_site_state was = s->state;
     s->in_flight--;
     outcome(f, s, ok);
-    pthread_cond_broadcast(&f->cv);
+    /* the prober hears of a breaker that moved at once; waking it after
+     * every request (its only waiter) cost a thread switch each */
+    if (s->state != was) pthread_cond_broadcast(&f->cv);
 }
 
 void c12_site_observe(c12_site *s, double ttft_s, double decode_s, int n_tokens)

@@ -3,7 +3,7 @@
  * head is read with MSG_PEEK, so the bytes stay in the socket for
  * libmicrohttpd; edge-triggered events wake the loop only when more arrive.
  * A refused connection gets its JSON error, then lingers (its input read
- * and dropped for LINGER_S) so that closing does not reset the answer away.
+ * and dropped for C12_LINGER_S) so that closing does not reset the answer away.
  * A new connection over server.max_connections or .max_connections_per_client
  * (conns.h) is refused so at once; the ones let in count until closed. */
 #include <errno.h>
@@ -22,7 +22,6 @@
 #include "server/gate.h"
 #include "server/server_impl.h"
 
-#define LINGER_S 2.0
 #define ACCEPT_PAUSE_NS 100000000LL /* out of descriptors: how long accepting rests (else epoll would spin) */
 
 typedef struct pending {
@@ -63,10 +62,8 @@ static void drop(c12_gate *g, pending *p)
     uncount(g, p);
 }
 
-/* An error in OpenAI's shape, written straight to the socket (it is not
- * libmicrohttpd's yet); the connection closes after it. A refusal for want
- * of room (429, 503) says when to try again. */
-static void send_error(int fd, unsigned status, const char *code, const char *msg)
+/* A refusal for want of room (429, 503) says when to try again. */
+void c12_gate_send_error(int fd, unsigned status, const char *code, const char *msg)
 {
     const char *type = status == 429 ? "rate_limit_error"
                      : status >= 500 && status != 501 && status != 505 ? "server_error"
@@ -87,10 +84,10 @@ static void send_error(int fd, unsigned status, const char *code, const char *ms
 /* The error, then the connection lingers. */
 static void refuse(pending *p, unsigned status, const char *code, const char *msg)
 {
-    send_error(p->fd, status, code, msg);
+    c12_gate_send_error(p->fd, status, code, msg);
     shutdown(p->fd, SHUT_WR);
     p->lingering = 1;
-    p->deadline_ns = c12_clock_ns() + (int64_t)(LINGER_S * 1e9);
+    p->deadline_ns = c12_clock_ns() + (int64_t)(C12_LINGER_S * 1e9);
 }
 
 static void linger_read(c12_gate *g, pending *p)
@@ -126,7 +123,7 @@ static void on_bytes(c12_gate *g, pending *p)
     uncount(g, p); /* libmicrohttpd counts it from here (server.c) */
     if (g->pass(g->ud, fd, (struct sockaddr *)&p->addr, p->alen)) return; /* now libmicrohttpd's */
     c12_conns_refused(g->conns, "busy");
-    send_error(fd, 503, "too_many_connections", "Too many requests are being served; try again.");
+    c12_gate_send_error(fd, 503, "too_many_connections", "Too many requests are being served; try again.");
     close(fd);
 }
 
@@ -158,7 +155,7 @@ static void on_accept(c12_gate *g)
         pending *p = free_row(g);
         if (!p) {
             c12_conns_refused(g->conns, "waiting");
-            send_error(fd, 503, "too_many_connections", "Too many connections are waiting for their request.");
+            c12_gate_send_error(fd, 503, "too_many_connections", "Too many connections are waiting for their request.");
             close(fd);
             continue;
         }

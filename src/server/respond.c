@@ -1,5 +1,7 @@
-/* respond.c - JSON responses and OpenAI-shaped errors. */
+/* respond.c - JSON responses and OpenAI-shaped errors, and whether a
+ * response keeps its connection alive (keepalive.c waits for the next). */
 #include <string.h>
+#include <strings.h>
 
 #include "base/c12_alloc.h"
 #include "base/c12_utf8.h"
@@ -35,9 +37,46 @@ void c12_http_write_timeout_start(struct MHD_Connection *c)
     MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)cc->srv->cfg->write_timeout_s);
 }
 
+/* Whether the comma-separated header value h has the token tok. */
+static int has_token(const char *h, const char *tok)
+{
+    size_t n = strlen(tok);
+    for (const char *p = h; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        size_t len = strcspn(p, ",");
+        size_t t = len;
+        while (t && (p[t - 1] == ' ' || p[t - 1] == '\t')) t--;
+        if (t == n && !strncasecmp(p, tok, n)) return 1;
+        p += len;
+    }
+    return 0;
+}
+
+void c12_http_count_request(struct MHD_Connection *c, const char *version)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    c12_conn *cc = ci ? ci->socket_context : NULL;
+    if (!cc) return;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION);
+    cc->requests++;
+    if (strcmp(version, MHD_HTTP_VERSION_1_1) || (h && has_token(h, "close"))) cc->last = 1;
+}
+
+/* Whether the connection stays open after this response (c12_http_queue). */
+static int keep_alive(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    c12_conn *cc = ci ? ci->socket_context : NULL;
+    if (!cc || cc->fd < 0) return 0;
+    const c12_config *cfg = cc->srv->cfg;
+    cc->keep = cfg->keepalive_s > 0 && !cc->last && cc->requests < cfg->keepalive_requests &&
+               !atomic_load(&cc->srv->shutting_down) && !atomic_load(&cc->srv->cancel_all);
+    return cc->keep;
+}
+
 enum MHD_Result c12_http_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp)
 {
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close"); /* the next request comes through the gate */
+    if (!keep_alive(c)) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     if (ret == MHD_YES) c12_http_write_timeout_start(c); /* the idle timeout was the request's */

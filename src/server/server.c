@@ -2,9 +2,11 @@
  * routing table, API keys, body limits, shutdown. Endpoints live in api_*.c,
  * the listening socket in listen.c. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -166,10 +168,12 @@ static void too_big(const c12_req *r, c12_refusal *out)
 
 /* The first call: the request's state, and whether it is refused before its
  * body is read (another site's, not JSON, or declared over the limit). */
-static c12_req *begin(c12_server *s, struct MHD_Connection *c, const char *url, const char *method)
+static c12_req *begin(c12_server *s, struct MHD_Connection *c, const char *url, const char *method,
+                      const char *version)
 {
     c12_req *r = c12_calloc(1, sizeof *r);
     if (!r) return NULL;
+    c12_http_count_request(c, version);
     r->srv = s;
     atomic_fetch_add(&s->in_flight, 1);
     char allow[64];
@@ -190,7 +194,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     c12_server *s = cls;
     c12_req *r = *con_cls;
     if (!r) {
-        if (!(r = begin(s, c, url, method))) return MHD_NO;
+        if (!(r = begin(s, c, url, method, version))) return MHD_NO;
         *con_cls = r;
         if (!r->refusal.status) return MHD_YES;
     }
@@ -224,21 +228,43 @@ static void uncount(c12_server *s, struct MHD_Connection *c, c12_conn *cc)
     cc->counted = 0;
 }
 
+/* A kept-alive connection's response is out: its thread waits here for
+ * the next request's head, judged as the gate judges a first one
+ * (keepalive.c), before libmicrohttpd reads it; or the connection closes
+ * (libmicrohttpd reads the end that shutdown makes, and closes it). */
+static void await_next(c12_server *s, struct MHD_Connection *c, c12_conn *cc)
+{
+    cc->keep = 0;
+    c12_keepalive_limits lim = {.idle_s = s->cfg->keepalive_s, .header_s = s->cfg->header_timeout_s,
+                                .wake_fd = s->drain_fd};
+    if (c12_keepalive_next(cc->fd, &lim)) { /* its body gets idle_timeout_s, as a first request's */
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)s->cfg->idle_timeout_s);
+        return;
+    }
+    uncount(s, c, cc);
+    shutdown(cc->fd, SHUT_RDWR);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     c12_server *s = cls;
     c12_req *r = *con_cls;
-    /* its one request is over: the socket closes now (its client reads the
-     * end at once, and may come again before the thread is joined) */
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    uncount(s, c, ci ? ci->socket_context : NULL);
-    if (!r) return;
-    if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && r->on_timeout) r->on_timeout(r->on_timeout_ud);
-    c12_buf_free(&r->body);
-    c12_free(r);
-    *con_cls = NULL;
-    atomic_fetch_sub(&s->in_flight, 1);
+    c12_conn *cc = ci ? ci->socket_context : NULL;
+    int keep = cc && cc->keep && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    /* its last request is over: the socket closes now (its client reads the
+     * end at once, and may come again before the thread is joined) */
+    if (!keep) uncount(s, c, cc);
+    if (r) {
+        if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && r->on_timeout) r->on_timeout(r->on_timeout_ud);
+        c12_buf_free(&r->body);
+        c12_free(r);
+        *con_cls = NULL;
+        atomic_fetch_sub(&s->in_flight, 1);
+    }
+    if (keep) await_next(s, c, cc);
 }
 
 /* libmicrohttpd's unescaping of the path and query, except that "%00"
@@ -273,8 +299,8 @@ static int take_connection(void *ud, int fd, const struct sockaddr *addr, sockle
 }
 
 /* libmicrohttpd's connections count (the gate counted them before) from
- * their start to the end of their request (on_completed), or to their close
- * when no request began. */
+ * their start to the end of their last request (on_completed), or to their
+ * close when no request began. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
@@ -282,8 +308,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         c12_conn *cc = c12_calloc(1, sizeof *cc);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const union MHD_ConnectionInfo *fi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (cc) {
-            *cc = (c12_conn){.srv = s, .counted = 1};
+            *cc = (c12_conn){.srv = s, .fd = fi ? fi->connect_fd : -1, .counted = 1};
             c12_conns_enter(s->conns, ci ? ci->client_addr : NULL, 0);
         }
         *socket_context = cc;
@@ -305,6 +332,7 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     if (deps) s->deps = *deps;
     if (!(s->deps.pue >= 1)) s->deps.pue = 1.0;
     s->started = (long long)time(NULL);
+    s->drain_fd = -1;
     c12_vocabs_init(&s->vocabs);
     for (size_t i = 0; i < c12_web_asset_count(); i++) {
         c12_web_asset a;
@@ -316,6 +344,10 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     if (!rc) rc = c12_conns_new(cfg->max_connections, cfg->max_connections_per_client, s->deps.metrics, &s->conns,
                                 err);
     if (!rc) rc = c12_server_listen(cfg, &listen_fd, &s->port, err);
+    if (!rc && (s->drain_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        rc = c12_fail(err, C12_ERR_IO, "server: eventfd: %s", strerror(errno));
+        close(listen_fd);
+    }
     if (rc) {
         c12_limits_free(s->limits);
         c12_conns_free(s->conns);
@@ -338,6 +370,7 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     else close(listen_fd);
     if (rc) {
         if (s->d) MHD_stop_daemon(s->d);
+        close(s->drain_fd);
         c12_limits_free(s->limits);
         c12_conns_free(s->conns);
         c12_free(s);
@@ -353,10 +386,19 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
 
 int c12_server_port(const c12_server *s) { return s->port; }
 
+/* Kept-alive connections waiting for their next request close at once
+ * (the eventfd stays readable: every waiter sees it). */
+static void close_idle(c12_server *s)
+{
+    uint64_t one = 1;
+    (void)!write(s->drain_fd, &one, sizeof one);
+}
+
 void c12_server_begin_shutdown(c12_server *s)
 {
     atomic_store(&s->shutting_down, 1);
     c12_gate_close_listener(s->gate);
+    close_idle(s);
 }
 
 int c12_server_drain(c12_server *s, double grace_s)
@@ -378,6 +420,7 @@ void c12_server_free(c12_server *s)
 {
     if (!s) return;
     atomic_store(&s->cancel_all, 1);
+    close_idle(s);
     c12_batch_runner_stop(s->runner); /* its line in flight is cut: it runs again after a restart */
     c12_server_drain(s, CUT_ANSWER_S);
     c12_gate_free(s->gate); /* nothing more is handed over */
@@ -385,6 +428,7 @@ void c12_server_free(c12_server *s)
     /* Generators of streams whose clients left still hold slots: they stop at
      * their next token (cancel_all) and must be gone before the pool is freed. */
     while (atomic_load(&s->generators) > 0) usleep(10 * 1000);
+    close(s->drain_fd);
     c12_limits_free(s->limits);
     c12_vocabs_free(&s->vocabs);
     c12_conns_free(s->conns);

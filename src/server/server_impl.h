@@ -36,6 +36,7 @@ struct c12_server {
     atomic_int cancel_all;   /* grace period over: cut running generations */
     atomic_int in_flight;    /* requests begun and not yet completed */
     atomic_int generators;   /* stream generator threads still running (they hold slots) */
+    int drain_fd;            /* an eventfd, readable once shutting down: kept-alive idle connections close */
     atomic_ulong next_id;
     atomic_ulong ledger_refused; /* rows the ledger refused (queue full, closing) */
     long long started;
@@ -48,7 +49,11 @@ struct c12_server {
 /* A connection libmicrohttpd serves: its socket context (server.c). */
 typedef struct c12_conn {
     c12_server *srv;
-    int counted;   /* in srv->conns until its request is over, or it closes */
+    int fd;
+    int counted;   /* in srv->conns until it closes (or its last request is over) */
+    int requests;  /* begun on it, the one in hand included */
+    int last;      /* its client asked to close it (Connection: close, HTTP/1.0) */
+    int keep;      /* the response going out keeps it open (c12_http_queue) */
 } c12_conn;
 
 /* Why a request is answered before its body is read (guard.c, the body
@@ -91,10 +96,17 @@ typedef struct c12_http_hdrs {
 
 /* Responses. send_json takes the reference to `body`; hdrs may be NULL.
  * Every response goes out through c12_http_queue (which takes resp): it
- * closes the connection after it (Connection: close), so that each request
- * comes through the gate (gate.h), and from then on the connection is cut
- * when its client takes no bytes for server.write_timeout_s. */
+ * keeps the connection alive for the next request (keepalive.c) unless
+ * server.keepalive_s is 0, the client asked to close (or speaks HTTP/1.0),
+ * the connection has carried server.keepalive_requests, or the server is
+ * shutting down; then it says Connection: close. From then on the
+ * connection is cut when its client takes no bytes for
+ * server.write_timeout_s. */
 enum MHD_Result c12_http_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp);
+/* A request begins on c (server.c, before its body): one more on its
+ * connection, the last when its client says so (Connection: close) or
+ * speaks HTTP/1.0 (c12_http_queue then closes after it). */
+void c12_http_count_request(struct MHD_Connection *c, const char *version);
 /* (Re)start the connection's write timeout: c12_http_queue does, and a
  * stream's reader after it waited for its next bytes (the wait between
  * tokens is not the client's stall). */

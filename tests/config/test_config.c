@@ -43,6 +43,8 @@ static void test_defaults(void **state)
     assert_int_equal(c->max_connections_per_client, 64);
     assert_int_equal(c->idle_timeout_s, 60);
     assert_int_equal(c->write_timeout_s, 30);
+    assert_true(c->keepalive_s == 5);
+    assert_int_equal(c->keepalive_requests, 1000);
     c12_config_free(c);
     /* An empty file and a file with only other modules' sections are the defaults too. */
     assert_int_equal(parse("", &c, &err), C12_OK);
@@ -63,6 +65,8 @@ static const char FULL[] =
     "  max_connections_per_client: 8\n"
     "  idle_timeout_s: 5\n"
     "  write_timeout_s: 7\n"
+    "  keepalive_s: 0.5\n"
+    "  keepalive_requests: 3\n"
     "pool:\n"
     "  memory_budget: 1.5GiB\n"
     "queue: {max_total: 8, max_per_model: 4}\n"
@@ -97,6 +101,8 @@ static void test_full(void **state)
     assert_int_equal(c->max_connections_per_client, 8);
     assert_int_equal(c->idle_timeout_s, 5);
     assert_int_equal(c->write_timeout_s, 7);
+    assert_true(c->keepalive_s == 0.5);
+    assert_int_equal(c->keepalive_requests, 3);
     assert_int_equal(c->memory_budget, 1610612736ULL);
     assert_int_equal(c->queue_max_total, 8);
     assert_int_equal(c->queue_max_per_model, 4);
