@@ -24,6 +24,11 @@ int64_t c12_backend_slot_cpu_ns(const c12_backend *b, void *model, int slot)
     return b->ops->slot_cpu_ns ? b->ops->slot_cpu_ns(b->self, model, slot) : -1;
 }
 
+int c12_backend_batch_stats(const c12_backend *b, void *model, c12_batcher_stats *out)
+{
+    return model && b->ops->batch_stats ? b->ops->batch_stats(b->self, model, out) : 0;
+}
+
 int c12_backend_stale(const c12_backend *b, void *model)
 {
     return model && b->ops->stale ? b->ops->stale(b->self, model) : 0;

@@ -85,6 +85,9 @@ typedef struct c12_backend_ops {
      * the pool unloads it once idle, and the next request loads it again.
      * May be NULL (never). */
     int (*stale)(void *self, void *model);
+    /* The shared forward steps of the model's slots (batched decoding):
+     * 1 and *out filled when they share them, 0 when not. May be NULL. */
+    int (*batch_stats)(void *self, void *model, c12_batcher_stats *out);
 } c12_backend_ops;
 
 /* A backend: its operations and their state. The pool and the server call
@@ -102,6 +105,7 @@ c12_rc c12_backend_generate(const c12_backend *b, void *model, int slot, const c
 /* -1 when the backend cannot tell. */
 int64_t c12_backend_slot_cpu_ns(const c12_backend *b, void *model, int slot);
 int c12_backend_stale(const c12_backend *b, void *model);
+int c12_backend_batch_stats(const c12_backend *b, void *model, c12_batcher_stats *out);
 
 /* The engine in this process (no state of its own). */
 extern const c12_backend_ops c12_backend_local_ops;

@@ -66,6 +66,13 @@ static int stale(void *self, void *model)
     return h->local ? c12_backend_local_ops.stale(NULL, h->local) : 0;
 }
 
+static int batch_stats(void *self, void *model, c12_batcher_stats *out)
+{
+    (void)self;
+    const handle *h = model;
+    return h->local ? c12_backend_local_ops.batch_stats(NULL, h->local, out) : 0;
+}
+
 /* The site's figures for the request's result: tokens it did not count,
  * and energy from its per-token rates when it reported none. */
 static void complete(const c12_site *s, const c12_backend_req *req, c12_backend_result *r)
@@ -162,7 +169,7 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
 
 static const c12_backend_ops FLEET_OPS = {
     .name = "fleet", .estimate = estimate, .load = load, .unload = unload, .generate = generate,
-    .slot_cpu_ns = slot_cpu_ns, .stale = stale,
+    .slot_cpu_ns = slot_cpu_ns, .stale = stale, .batch_stats = batch_stats,
 };
 
 const c12_backend *c12_fleet_backend(const c12_fleet *f) { return &f->backend; }

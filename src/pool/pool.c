@@ -298,7 +298,9 @@ size_t c12_pool_get_stats(c12_pool *p, c12_pool_stats *out, c12_pool_model_stats
     for (size_t i = 0; i < n; i++) {
         const entry *e = &p->models[i];
         models[i] = (c12_pool_model_stats){e->cfg->id, e->state, e->bytes, e->n_busy, e->n_queued, e->loads,
-                                           e->load_failures, e->evictions, e->idle_unloads, e->load_ms / 1000.0};
+                                           e->load_failures, e->evictions, e->idle_unloads, e->load_ms / 1000.0, 0, {0}};
+        if (e->state == C12_MODEL_LOADED)
+            models[i].batched = c12_backend_batch_stats(p->opts.backend, e->model, &models[i].batch);
     }
     pthread_mutex_unlock(&p->mu);
     return n;

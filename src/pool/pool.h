@@ -92,6 +92,8 @@ typedef struct c12_pool_model_stats {
     uint64_t evictions;      /* unloaded to make room within the budget */
     uint64_t idle_unloads;   /* unloaded by keep_alive */
     double load_s;           /* time spent in successful loads, seconds (the pool's clock) */
+    int batched;             /* its slots share forward steps; batch holds their figures */
+    c12_batcher_stats batch;
 } c12_pool_model_stats;
 
 typedef struct c12_pool_stats {
