@@ -296,6 +296,17 @@ void c12_batcher_forward(c12_batcher *b, c12_session *s, const int32_t *tokens, 
     pthread_mutex_unlock(&b->mu);
 }
 
+double c12_batcher_marginal(const c12_batcher_stats *st)
+{
+    const int n = (int)(sizeof st->decode_step_s / sizeof st->decode_step_s[0]);
+    int k = st->active;
+    if (k < 1 || k + 1 >= n) return 1.0;
+    double t1 = st->decode_step_s[1], tk = st->decode_step_s[k], tn = st->decode_step_s[k + 1];
+    if (t1 <= 0 || tk <= 0 || tn <= 0) return 1.0;
+    double m = (tn - tk) / t1;
+    return m < 0.05 ? 0.05 : m > 1.0 ? 1.0 : m;
+}
+
 void c12_batcher_get_stats(c12_batcher *b, c12_batcher_stats *out)
 {
     pthread_mutex_lock(&b->mu);

@@ -208,6 +208,11 @@ typedef struct c12_batcher_stats {
     double decode_step_s[9];
 } c12_batcher_stats;
 void c12_batcher_get_stats(c12_batcher *b, c12_batcher_stats *out);
+/* What one more decoding sequence adds per step, as a fraction of a step
+ * with one sequence alone: (t[k+1] - t[k]) / t[1] for k sequences now,
+ * clamped to [0.05, 1]; 1 when none is decoding or a time is not measured
+ * yet (the policy then prices a token as alone). */
+double c12_batcher_marginal(const c12_batcher_stats *st);
 
 /* Reuse the cached prefix shared with `tokens`, evaluate the rest; afterwards
  * c12_session_logits holds the logits after the last token. *n_reused (may be

@@ -270,6 +270,16 @@ c12_model_state c12_pool_state(c12_pool *p, int idx)
     return s;
 }
 
+double c12_pool_marginal(c12_pool *p, int idx)
+{
+    c12_batcher_stats st;
+    pthread_mutex_lock(&p->mu);
+    const entry *e = &p->models[idx];
+    int batched = e->state == C12_MODEL_LOADED && c12_backend_batch_stats(p->opts.backend, e->model, &st);
+    pthread_mutex_unlock(&p->mu);
+    return batched ? c12_batcher_marginal(&st) : 1.0;
+}
+
 
 uint64_t c12_pool_used_bytes(c12_pool *p)
 {
