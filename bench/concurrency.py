@@ -10,9 +10,10 @@
    prefill on and off (two servers, one after the other), p50/p95, and the
    streams' p95 gap between tokens.
 Everything on 127.0.0.1; the servers stop with the script.
-usage: concurrency.py C12_BIN MODEL [N] [REPS]"""
+usage: [TTFT=0] concurrency.py C12_BIN MODEL [N] [REPS]   (TTFT=0: the first part only)"""
 import http.client
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -138,6 +139,7 @@ try:
     throughput(srv)
 finally:
     srv.stop()
-print(f"short requests while 4 streams with {len(LONG.split())}-word prompts run, on {MODEL}:")
-ttft("", "chunked prefill on")
-ttft(", chunked_prefill: false", "chunked prefill off")
+if os.environ.get("TTFT", "1") != "0":
+    print(f"short requests while 4 streams with {len(LONG.split())}-word prompts run, on {MODEL}:")
+    ttft("", "chunked prefill on")
+    ttft(", chunked_prefill: false", "chunked prefill off")
