@@ -58,6 +58,7 @@ struct c12_batcher {
     item *q[BATCH_SEQ_MAX];    /* handed in, not yet in a step */
     int nq;
     int64_t last_step_ns;
+    int64_t workers_ns; /* the workspace's workers' CPU clock after the last step (-1: none yet) */
     double decode_row_ns, prefill_row_ns; /* averages of solo steps (0: none yet) */
     c12_batcher_stats st;
 };
@@ -76,6 +77,7 @@ c12_rc c12_batcher_new(c12_model *m, const c12_batcher_params *p, c12_batcher **
     c12_batcher *b = c12_calloc(1, sizeof *b);
     if (!b) return c12_fail(err, C12_ERR_NOMEM, "batcher: out of memory");
     b->m = m;
+    b->workers_ns = -1;
     b->max_batch = p->max_batch;
     b->chunk = p->prefill_chunk > 0 ? p->prefill_chunk : DEFAULT_CHUNK;
     b->no_chunked = p->no_chunked_prefill;
@@ -264,11 +266,15 @@ static int lead(c12_batcher *b, c12_session *self)
                                 .logits_from = take[i]->n - 1};
     b->running = 1;
     pthread_mutex_unlock(&b->mu);
+    /* the workers' clock from the end of the last step: their spinning
+     * between steps (docs/energy.md) is charged to this one */
     int64_t t0 = c12_clock_ns(), c0 = thread_cpu_ns(), w0 = c12_tpool_worker_cpu_ns(b->ws->pool);
+    if (b->workers_ns >= 0) w0 = b->workers_ns;
     c12_forward_seqs(b->ws, seqs, k);
-    int64_t dt = c12_clock_ns() - t0, cl = thread_cpu_ns() - c0;
-    int64_t cpu = cl + c12_tpool_worker_cpu_ns(b->ws->pool) - w0;
+    int64_t dt = c12_clock_ns() - t0, cl = thread_cpu_ns() - c0, w1 = c12_tpool_worker_cpu_ns(b->ws->pool);
+    int64_t cpu = cl + w1 - w0;
     pthread_mutex_lock(&b->mu);
+    b->workers_ns = w1;
     charge(b, take, k, cpu, cl, self);
     learn(b, take, k, rows, dt, cpu);
     for (int i = 0; i < k; i++) take[i]->done = 1;

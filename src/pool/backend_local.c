@@ -266,11 +266,13 @@ static int stale(void *self, void *model)
     return c12_model_file_damaged(lm->m);
 }
 
-static int64_t slot_cpu_ns(void *self, void *model, int slot)
+static int slot_cpu_ns(void *self, void *model, int slot, int64_t *ns)
 {
     (void)self;
     const local_model *lm = model;
-    return lm && slot >= 0 && slot < lm->n_slots ? c12_session_worker_cpu_ns(lm->slots[slot]) : -1;
+    if (!lm || slot < 0 || slot >= lm->n_slots) return 0;
+    *ns = c12_session_worker_cpu_ns(lm->slots[slot]);
+    return 1;
 }
 
 static int batch_stats(void *self, void *model, c12_batcher_stats *out)

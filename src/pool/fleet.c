@@ -54,10 +54,10 @@ static void unload(void *self, void *model)
     c12_free(h);
 }
 
-static int64_t slot_cpu_ns(void *self, void *model, int slot)
+static int slot_cpu_ns(void *self, void *model, int slot, int64_t *ns)
 {
     const handle *h = model;
-    return h && h->local ? c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot) : -1;
+    return h && h->local ? c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot, ns) : 0;
 }
 
 static int stale(void *self, void *model)
