@@ -11,8 +11,6 @@
    streams' p95 gap between tokens.
 Everything on 127.0.0.1; the servers stop with the script.
 usage: [TTFT=0] concurrency.py C12_BIN MODEL [N] [REPS]   (TTFT=0: the first part only)"""
-import http.client
-import json
 import os
 import re
 import statistics
@@ -21,6 +19,8 @@ import sys
 import tempfile
 import threading
 import time
+
+from serve_stream import stamped
 
 C12, MODEL = sys.argv[1], sys.argv[2]
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 128
@@ -56,22 +56,7 @@ class Serve:
         req = {"model": MODEL, "messages": [{"role": "user", "content": text}], "max_tokens": n,
                "temperature": 0, "ignore_eos": ignore_eos, "stream": True,
                "stream_options": {"include_usage": True}}
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=900)
-        t0 = time.perf_counter()
-        c.request("POST", "/v1/chat/completions", json.dumps(req),
-                  {"Content-Type": "application/json", "x-c12-cache": "no"})
-        r = c.getresponse()
-        assert r.status == 200, r.read()
-        stamps, usage = [], None
-        for line in r:
-            if not line.startswith(b"data: ") or line.startswith(b"data: [DONE]"):
-                continue
-            ev = json.loads(line[6:])
-            usage = ev.get("usage") or usage
-            if ev["choices"] and ev["choices"][0]["delta"].get("content"):
-                stamps.append(time.perf_counter())
-        c.close()
-        return t0, stamps, usage
+        return stamped(self.port, req, timeout=900)
 
 
 def together(fns):

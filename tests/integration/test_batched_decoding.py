@@ -95,14 +95,20 @@ def alone(c12_san):
         srv.stop()
 
 
-def test_batched_answers_equal_the_answers_alone(c12_san, alone):
-    srv = Server(c12_san, config(", slots: 4, prefill_chunk: 16"))
+def served_at_once(binary, extra):
+    """REQUESTS sent at once to a fresh server: the answers, and the
+    engine's metrics before and after."""
+    srv = Server(binary, config(extra))
     try:
         before = engine_metrics(srv)
         got = at_once(srv, REQUESTS)
-        after = engine_metrics(srv)
+        return got, before, engine_metrics(srv)
     finally:
         srv.stop()
+
+
+def test_batched_answers_equal_the_answers_alone(c12_san, alone):
+    got, before, after = served_at_once(c12_san, ", slots: 4, prefill_chunk: 16")
     assert [g[0] for g in got] == alone
     steps = after["steps_total"] - before["steps_total"]
     seqs = after["step_sequences_total"] - before["step_sequences_total"]
@@ -114,13 +120,7 @@ def test_the_requests_energy_adds_up_to_the_steps(c12):
     thread's work around them (sampling, text: under 1% on the optimized
     build): together no less than the steps' time, and hardly more. Were
     the leading thread's part counted twice, it would be half as much again."""
-    srv = Server(c12, config(", slots: 4"))
-    try:
-        before = engine_metrics(srv)
-        got = at_once(srv, REQUESTS)
-        after = engine_metrics(srv)
-    finally:
-        srv.stop()
+    got, before, after = served_at_once(c12, ", slots: 4")
     step_cpu = after["step_cpu_seconds_total"] - before["step_cpu_seconds_total"]
     metered = sum(g[1] for g in got)
     assert all(g[1] > 0 for g in got)
