@@ -7,7 +7,11 @@
 #     JSON schema (response_format), side by side (best of 3 each);
 #  3. GET /v1/models requests/s and p50/p99 latency at 64 connections (wrk);
 #  4. second-turn time to first token of a 1,000-token conversation with the
-#     prefix cache and without (bench/prefix.py).
+#     prefix cache and without (bench/prefix.py);
+#  5. batched decoding: 1, 2, 4 and 8 concurrent streams on MODEL and
+#     JSON_MODEL (tokens/s and J/token beside one stream), and on MODEL the
+#     time to first token while 4 streams run, chunked prefill on and off
+#     (bench/concurrency.py).
 # Everything talks to 127.0.0.1 and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,3 +83,8 @@ PY
 rm -f "$log.wrk"
 
 python3 bench/prefix.py "$C12" "$MODEL" 1000
+
+# time to first token on the small model only: on the 1.5B one the long
+# prompts alone take minutes
+python3 bench/concurrency.py "$C12" "$MODEL" "$N"
+TTFT=0 python3 bench/concurrency.py "$C12" "$JSON_MODEL" "$N"

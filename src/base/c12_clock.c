@@ -15,6 +15,11 @@ int64_t c12_clock_real_ms(void) { return ns_of(CLOCK_REALTIME) / 1000000; }
 
 struct timespec c12_clock_deadline(clockid_t id, int64_t ms)
 {
-    int64_t at = ns_of(id) + (ms > 0 ? ms : 0) * 1000000;
+    return c12_clock_deadline_ns(id, (ms > 0 ? ms : 0) * 1000000);
+}
+
+struct timespec c12_clock_deadline_ns(clockid_t id, int64_t ns)
+{
+    int64_t at = ns_of(id) + (ns > 0 ? ns : 0);
     return (struct timespec){.tv_sec = (time_t)(at / 1000000000), .tv_nsec = (long)(at % 1000000000)};
 }

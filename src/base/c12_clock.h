@@ -14,5 +14,6 @@ int64_t c12_clock_real_ms(void); /* wall clock: milliseconds since 1970 */
 /* The moment `ms` from now on clock `id` (CLOCK_REALTIME for a default
  * condition variable, CLOCK_MONOTONIC for one set to it). */
 struct timespec c12_clock_deadline(clockid_t id, int64_t ms);
+struct timespec c12_clock_deadline_ns(clockid_t id, int64_t ns); /* the same, `ns` from now */
 
 #endif

@@ -43,6 +43,8 @@ void c12_config_model_defaults(c12_model_cfg *m)
     m->slots = 1;
     m->keep_alive_s = -1;
     m->prefix_cache = 1;
+    m->prefill_chunk = 32;
+    m->chunked_prefill = 1;
     snprintf(m->roles, sizeof m->roles, "chat");
 }
 

@@ -38,6 +38,9 @@
  *       context: 4096
  *       threads: 0                    # 0: one per core
  *       slots: 1                      # requests served at once (one KV cache each)
+ *       max_batch: 0                  # sequences sharing a forward step; 0: min(slots, 8)
+ *       prefill_chunk: 32             # prompt tokens per shared step while others decode
+ *       chunked_prefill: true         # false: a prompt runs whole, alone (decodes wait)
  *       roles: [chat]
  *       keep_alive: -1                # idle seconds before unload; -1 never, 0 at once
  *       pinned: false                 # never evicted
@@ -98,6 +101,9 @@ typedef struct c12_model_cfg {
     long keep_alive_s;             /* -1 never, 0 right after each request */
     int pinned;
     int prefix_cache;              /* a slot's K/V serves the next prompt's common start (default 1) */
+    int max_batch;                 /* slots decoding in one forward step (0: min(slots, 8); 1: never shared) */
+    int prefill_chunk;             /* prompt tokens a slot adds to a shared step (default 32) */
+    int chunked_prefill;           /* prompts join the decodes' steps in chunks (default 1) */
     int line;                      /* where the file defined it (0: built in) */
     /* Where it is served: indices into c12_config.sites, or C12_SITE_LOCAL
      * (this process); n_sites 0 is [local]. A model served only remotely

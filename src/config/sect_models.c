@@ -86,6 +86,9 @@ static const c12_cfg_key MODEL_KEYS[] = {
     C12_CFG_SLOT("keep_alive", c12_cfg_slot_long, c12_model_cfg, keep_alive_s, -1, 100.0 * 365 * 86400),
     C12_CFG_SLOT("pinned", c12_cfg_slot_bool, c12_model_cfg, pinned, 0, 0),
     C12_CFG_SLOT("prefix_cache", c12_cfg_slot_bool, c12_model_cfg, prefix_cache, 0, 0),
+    C12_CFG_SLOT("max_batch", c12_cfg_slot_int, c12_model_cfg, max_batch, 0, 64),
+    C12_CFG_SLOT("prefill_chunk", c12_cfg_slot_int, c12_model_cfg, prefill_chunk, 1, 4096),
+    C12_CFG_SLOT("chunked_prefill", c12_cfg_slot_bool, c12_model_cfg, chunked_prefill, 0, 0),
     C12_CFG_SET("sites", set_sites),
     C12_CFG_SLOT("remote_model", c12_cfg_slot_str, c12_model_cfg, remote_model, 0, 0),
     {0}};

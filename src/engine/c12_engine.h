@@ -14,6 +14,7 @@
 
 typedef struct c12_model c12_model;
 typedef struct c12_session c12_session;
+typedef struct c12_batcher c12_batcher;
 
 typedef struct c12_model_info {
     char arch[32];
@@ -147,6 +148,8 @@ typedef struct c12_session_params {
     int n_threads; /* 0: one per core */
     int n_batch;   /* tokens per forward step in prefill; 0: 64 */
     int logits_all; /* keep logits of every position of a batch (perplexity) */
+    int n_seq_max;  /* > 0: a step's workspace for up to this many sequences
+                     * (batch.c): scratch, threads and their logits, no KV cache */
 } c12_session_params;
 
 c12_rc c12_session_new(c12_model *m, const c12_session_params *p, c12_session **out,
@@ -176,6 +179,40 @@ const float *c12_session_logits(const c12_session *s);
  * chunks evaluated so far kept in the cache. A long prompt can thus be
  * cancelled within one chunk. NULL: never asked. */
 void c12_session_set_abort(c12_session *s, int (*abort)(void *ud), void *ud);
+
+/* --- batched decoding across sessions (continuous batching) ---
+ * Sessions of one model attached to one batcher share their forward passes:
+ * each step evaluates the next token of every generating session (and a
+ * chunk of a prompt being read), so each weight row is read once for all of
+ * them. Each session keeps its own K/V, position, sampling and stop rules;
+ * every answer is the same tokens it would be alone. */
+typedef struct c12_batcher_params {
+    int max_batch;       /* sequences per step (1..64) */
+    int prefill_chunk;   /* prompt tokens a sequence adds to a step while others decode; 0: 32 */
+    int no_chunked_prefill; /* 1: a prompt runs whole in steps of its own (decodes wait) */
+    int n_ctx, n_threads; /* as the sessions' (c12_session_params) */
+} c12_batcher_params;
+
+c12_rc c12_batcher_new(c12_model *m, const c12_batcher_params *p, c12_batcher **out, c12_err *err);
+void c12_batcher_free(c12_batcher *b); /* after every session left it */
+/* Attach s to b (NULL: detach). Fails when s is of another model or has a
+ * longer context than b was made for, or keeps logits of every position. */
+c12_rc c12_session_set_batcher(c12_session *s, c12_batcher *b, c12_err *err);
+
+typedef struct c12_batcher_stats {
+    uint64_t steps, seqs, rows; /* steps run; sequences and rows summed over them */
+    int64_t cpu_ns;             /* CPU time of the steps (all charged to sessions) */
+    int active;                 /* sequences generating now */
+    double prefill_weight;      /* a prompt token's cost in decode tokens (measured) */
+    /* step seconds with k decoding sequences and nothing else, k = 1..8 (0: not seen) */
+    double decode_step_s[9];
+} c12_batcher_stats;
+void c12_batcher_get_stats(c12_batcher *b, c12_batcher_stats *out);
+/* What one more decoding sequence adds per step, as a fraction of a step
+ * with one sequence alone: (t[k+1] - t[k]) / t[1] for k sequences now,
+ * clamped to [0.05, 1]; 1 when none is decoding or a time is not measured
+ * yet (the policy then prices a token as alone). */
+double c12_batcher_marginal(const c12_batcher_stats *st);
 
 /* Reuse the cached prefix shared with `tokens`, evaluate the rest; afterwards
  * c12_session_logits holds the logits after the last token. *n_reused (may be

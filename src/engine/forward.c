@@ -19,7 +19,13 @@
  *     x += f
  *   logits = Wout norm(x)                   (soft-capped: gemma2)
  * Matrix products quantize the activations once to the weight's vec_dot_type
- * and run integer dot products (quant.h), split across the thread pool. */
+ * and run integer dot products (quant.h), split across the thread pool.
+ *
+ * A step may carry the tokens of several sequences (batched decoding,
+ * batch.c): their rows are stacked, so each weight row is read once for all
+ * of them; only the cache writes and attention look up each row's own
+ * sequence (its KV cache and position). Every row's arithmetic is the same
+ * as if it ran alone, so batched answers equal unbatched ones. */
 #include <math.h>
 #include <string.h>
 
@@ -87,6 +93,13 @@ static float softcap(float x, float cap) { return tanhf(x * (1.0f / cap)) * cap;
 
 /* ---- matrix products: y[t] = W x[t] for up to 3 matrices sharing x ---- */
 
+/* Below this many tokens the row is dotted with each token in turn: the
+ * multi-token kernels compute whole tiles (4 or 8 tokens), which for the 2
+ * or 3 decoding sequences of a small batched step costs more than reading
+ * the row again from L1 (identical results either way: vec_dot_n equals
+ * vec_dot bit for bit). */
+#define VEC_DOT_N_MIN 4
+
 typedef struct matmul_job {
     const c12_weight *w[3];
     float *y[3];
@@ -105,7 +118,7 @@ static void matmul_rows(void *ctx, int ith, int64_t r0, int64_t r1)
         while (rr >= j->w[wi]->rows) rr -= j->w[wi++]->rows;
         const c12_weight *w = j->w[wi];
         const uint8_t *row = (const uint8_t *)w->data + (size_t)rr * w->row_bytes;
-        if (w->tt->vec_dot_n && j->n_tok > 1) { /* the row unpacked once for all tokens */
+        if (w->tt->vec_dot_n && j->n_tok >= VEC_DOT_N_MIN) { /* the row unpacked once for all tokens */
             w->tt->vec_dot_n((int)w->cols, &j->y[wi][rr], (size_t)w->rows, row, j->xq, j->xq_row,
                              j->n_tok);
             continue;
@@ -183,9 +196,10 @@ static void rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float 
  * dot products and the softmax are vecops.h's, in llama.cpp's order. */
 
 typedef struct attn_job {
-    c12_session *s;
+    c12_session *s;             /* the step's scratch and row map */
+    const c12_fwd_seq *seqs;
     const c12_layer *L;
-    int il, n_tok, pos0;
+    int il;
 } attn_job;
 
 static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint16_t *q16)
@@ -194,13 +208,14 @@ static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint1
     const c12_hparams *hp = &s->m->hp;
     const c12_vec_ops *vo = s->m->vops;
     const int hd = hp->head_dim, kvd = hp->n_head_kv * hd, g = h / (hp->n_head / hp->n_head_kv);
-    const int pos = j->pos0 + t;
+    const c12_session *kv = j->seqs[s->row_seq[t]].kv;
+    const int pos = s->row_pos[t];
     int start = 0;
     if (j->L->is_swa && hp->sliding_window > 0 && pos - hp->sliding_window + 1 > 0)
         start = pos - hp->sliding_window + 1;
     const float *q = s->q + ((size_t)t * hp->n_head + h) * hd;
     for (int i = 0; i < hd; i++) q16[i] = c12_fp32_to_fp16(q[i]);
-    const uint16_t *kc = s->k_cache + (size_t)j->il * s->ctx_pad * kvd + (size_t)g * hd;
+    const uint16_t *kc = kv->k_cache + (size_t)j->il * kv->ctx_pad * kvd + (size_t)g * hd;
     /* positions outside [start, pos] are masked: weight exactly 0 */
     const int n = (pos + 16) & ~15;
     float mx = -INFINITY;
@@ -215,9 +230,9 @@ static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint1
     const float inv = (float)(1.0 / vo->softmax_exp(n, sc, sc, mx));
     const int npad = (pos + 64) & ~63;
     for (int p = 0; p < npad; p++) p16[p] = p < n ? c12_fp32_to_fp16(sc[p] * inv) : 0;
-    const uint16_t *vt = s->v_cache + ((size_t)j->il * hp->n_head_kv + g) * hd * s->ctx_pad;
+    const uint16_t *vt = kv->v_cache + ((size_t)j->il * hp->n_head_kv + g) * hd * kv->ctx_pad;
     float *out = s->att_out + ((size_t)t * hp->n_head + h) * hd;
-    for (int d = 0; d < hd; d++) out[d] = vo->dot_f16(npad, vt + (size_t)d * s->ctx_pad, p16);
+    for (int d = 0; d < hd; d++) out[d] = vo->dot_f16(npad, vt + (size_t)d * kv->ctx_pad, p16);
 }
 
 static void attn_heads(void *ctx, int ith, int64_t i0, int64_t i1)
@@ -245,7 +260,7 @@ static void add_bias(float *y, const float *b, int n_tok, int dim)
         for (int i = 0; i < dim; i++) y[(size_t)t * dim + i] += b[i];
 }
 
-static void attention_block(c12_session *s, int il, int n, int pos0)
+static void attention_block(c12_session *s, const c12_fwd_seq *seqs, int il, int n)
 {
     const c12_hparams *hp = &s->m->hp;
     const c12_layer *L = &s->m->layers[il];
@@ -258,20 +273,22 @@ static void attention_block(c12_session *s, int il, int n, int pos0)
     float base = L->is_swa ? hp->rope_base_local : hp->rope_base;
     for (int t = 0; t < n; t++) {
         float *q = s->q + (size_t)t * qd, *k = s->k + (size_t)t * kvd;
+        c12_session *kv = seqs[s->row_seq[t]].kv;
+        const int pos = s->row_pos[t];
         if (L->q_norm) head_norm(q, hp->n_head, hp->head_dim, L->q_norm, hp->norm_eps);
         if (L->k_norm) head_norm(k, hp->n_head_kv, hp->head_dim, L->k_norm, hp->norm_eps);
-        rope(q, hp->n_head, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope, s->m->rope_freqs);
-        rope(k, hp->n_head_kv, hp->head_dim, hp->n_rot, pos0 + t, base, hp->rope, s->m->rope_freqs);
+        rope(q, hp->n_head, hp->head_dim, hp->n_rot, pos, base, hp->rope, s->m->rope_freqs);
+        rope(k, hp->n_head_kv, hp->head_dim, hp->n_rot, pos, base, hp->rope, s->m->rope_freqs);
         if (hp->q_scale != 1.0f)
             for (int i = 0; i < qd; i++) q[i] *= hp->q_scale;
-        uint16_t *kc = s->k_cache + ((size_t)il * s->ctx_pad + pos0 + t) * kvd;
-        uint16_t *vt = s->v_cache + (size_t)il * kvd * s->ctx_pad + pos0 + t;
+        uint16_t *kc = kv->k_cache + ((size_t)il * kv->ctx_pad + pos) * kvd;
+        uint16_t *vt = kv->v_cache + (size_t)il * kvd * kv->ctx_pad + pos;
         for (int i = 0; i < kvd; i++) {
             kc[i] = c12_fp32_to_fp16(k[i]);
-            vt[(size_t)i * s->ctx_pad] = c12_fp32_to_fp16(s->v[(size_t)t * kvd + i]);
+            vt[(size_t)i * kv->ctx_pad] = c12_fp32_to_fp16(s->v[(size_t)t * kvd + i]);
         }
     }
-    attn_job j = {.s = s, .L = L, .il = il, .n_tok = n, .pos0 = pos0};
+    attn_job j = {.s = s, .seqs = seqs, .L = L, .il = il};
     c12_tpool_run_range(s->pool, attn_heads, &j, (int64_t)n * hp->n_head, 1);
     matmul(s, n, s->att_out, 1, &L->wo, s->xb2, NULL, NULL, NULL, NULL);
     add_bias(s->xb2, L->bo, n, d);
@@ -314,33 +331,77 @@ static void ffn_block(c12_session *s, int il, int n)
     }
 }
 
-void c12_forward(c12_session *s, const int32_t *tokens, int n, int logits_from)
+/* Token `tok` at position `pos` into row r of x (embedding, scaled, plus
+ * the learned position). */
+static void embed_row(c12_session *s, int32_t tok, int r, int pos)
 {
     const c12_model *m = s->m;
-    const c12_hparams *hp = &m->hp;
-    int d = hp->n_embd, pos0 = s->n_past;
-    for (int t = 0; t < n; t++) {
-        const uint8_t *row = (const uint8_t *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes;
-        m->tok_embd.tt->to_float(row, s->x + (size_t)t * d, d);
-        if (hp->embd_scale != 1.0f)
-            for (int i = 0; i < d; i++) s->x[(size_t)t * d + i] *= hp->embd_scale;
-        if (m->pos_embd.data) { /* learned positions (n_ctx <= n_ctx_train: session.c) */
-            float *x = s->x + (size_t)t * d, *p = s->xb;
-            m->pos_embd.tt->to_float((const uint8_t *)m->pos_embd.data + (size_t)(pos0 + t) * m->pos_embd.row_bytes, p, d);
-            for (int i = 0; i < d; i++) x[i] += p[i];
-        }
+    const int d = m->hp.n_embd;
+    float *x = s->x + (size_t)r * d;
+    m->tok_embd.tt->to_float((const uint8_t *)m->tok_embd.data + (size_t)tok * m->tok_embd.row_bytes, x, d);
+    if (m->hp.embd_scale != 1.0f)
+        for (int i = 0; i < d; i++) x[i] *= m->hp.embd_scale;
+    if (m->pos_embd.data) { /* learned positions (n_ctx <= n_ctx_train: session.c) */
+        float *p = s->xb;
+        m->pos_embd.tt->to_float((const uint8_t *)m->pos_embd.data + (size_t)pos * m->pos_embd.row_bytes, p, d);
+        for (int i = 0; i < d; i++) x[i] += p[i];
     }
+}
+
+/* The logits of each sequence's rows from its logits_from on: one matrix
+ * product over those rows (gathered when several sequences share the step),
+ * then each sequence's rows into its own session's logits. */
+static void output_logits(c12_session *s, const c12_fwd_seq *seqs, int n_seq)
+{
+    const c12_model *m = s->m;
+    const size_t d = (size_t)m->hp.n_embd, nv = (size_t)m->hp.n_vocab;
+    const float *src = s->xb;
+    int rows = 0, row0 = 0;
+    for (int i = 0; i < n_seq; row0 += seqs[i++].n) {
+        int from = seqs[i].logits_from, k = seqs[i].n - from;
+        if (k <= 0) continue;
+        if (n_seq == 1) src = s->xb + (size_t)from * d; /* already contiguous */
+        else memcpy(s->xb2 + rows * d, s->xb + (size_t)(row0 + from) * d, sizeof(float) * d * (size_t)k);
+        rows += k;
+    }
+    if (!rows) return;
+    matmul(s, rows, n_seq == 1 ? src : s->xb2, 1, &m->output, s->logits, NULL, NULL, NULL, NULL);
+    if (m->hp.final_softcap > 0.0f)
+        for (size_t i = 0; i < (size_t)rows * nv; i++) s->logits[i] = softcap(s->logits[i], m->hp.final_softcap);
+    rows = 0;
+    for (int i = 0; i < n_seq; i++) {
+        int k = seqs[i].n - seqs[i].logits_from;
+        if (k <= 0) continue;
+        if (seqs[i].kv != s) memcpy(seqs[i].kv->logits, s->logits + rows * nv, sizeof(float) * nv * (size_t)k);
+        rows += k;
+    }
+}
+
+void c12_forward_seqs(c12_session *s, const c12_fwd_seq *seqs, int n_seq)
+{
+    const c12_hparams *hp = &s->m->hp;
+    int n = 0;
+    for (int i = 0; i < n_seq; i++)
+        for (int t = 0; t < seqs[i].n; t++, n++) {
+            s->row_seq[n] = i;
+            s->row_pos[n] = seqs[i].kv->n_past + t;
+            embed_row(s, seqs[i].tokens[t], n, s->row_pos[n]);
+        }
     for (int il = 0; il < hp->n_layer; il++) {
-        attention_block(s, il, n, pos0);
+        attention_block(s, seqs, il, n);
         ffn_block(s, il, n);
     }
-    for (int t = 0; t < n; t++) s->tokens[pos0 + t] = tokens[t];
-    norm_rows(hp, s->xb, s->x, m->output_norm, m->output_norm_b, n, d);
-    s->n_past = pos0 + n;
-    if (logits_from >= n) return;
-    matmul(s, n - logits_from, s->xb + (size_t)logits_from * d, 1, &m->output, s->logits, NULL,
-           NULL, NULL, NULL);
-    if (hp->final_softcap > 0.0f)
-        for (size_t i = 0; i < (size_t)(n - logits_from) * hp->n_vocab; i++)
-            s->logits[i] = softcap(s->logits[i], hp->final_softcap);
+    for (int i = 0; i < n_seq; i++) {
+        c12_session *kv = seqs[i].kv;
+        memcpy(kv->tokens + kv->n_past, seqs[i].tokens, sizeof(int32_t) * (size_t)seqs[i].n);
+        kv->n_past += seqs[i].n;
+    }
+    norm_rows(hp, s->xb, s->x, s->m->output_norm, s->m->output_norm_b, n, hp->n_embd);
+    output_logits(s, seqs, n_seq);
+}
+
+void c12_forward(c12_session *s, const int32_t *tokens, int n, int logits_from)
+{
+    c12_fwd_seq one = {.kv = s, .tokens = tokens, .n = n, .logits_from = logits_from};
+    c12_forward_seqs(s, &one, 1);
 }

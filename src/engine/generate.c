@@ -205,7 +205,9 @@ c12_rc c12_generate(c12_session *s, const int32_t *prompt, int n_prompt, const c
         return c12_fail(err, C12_ERR_RANGE,
                         "the prompt has %d tokens but the context holds %d", n_prompt, s->n_ctx);
     c12_session_set_abort(s, gp->cancelled, ud); /* asked between chunks and tokens */
+    if (s->batcher) c12_batcher_enter(s->batcher);
     c12_rc rc = generate(s, prompt, n_prompt, gp, cb, ud, res, err);
+    if (s->batcher) c12_batcher_leave(s->batcher);
     c12_session_set_abort(s, NULL, NULL);
     return rc;
 }

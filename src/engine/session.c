@@ -10,7 +10,10 @@
 int c12_session_n_ctx(const c12_session *s) { return s->n_ctx; }
 int c12_session_n_past(const c12_session *s) { return s->n_past; }
 const float *c12_session_logits(const c12_session *s) { return s->last_logits; }
-int64_t c12_session_worker_cpu_ns(const c12_session *s) { return c12_tpool_worker_cpu_ns(s->pool); }
+int64_t c12_session_worker_cpu_ns(const c12_session *s)
+{
+    return c12_tpool_worker_cpu_ns(s->pool) + atomic_load(&s->charged_ns);
+}
 
 size_t c12_session_kv_bytes(const c12_session *s)
 {
@@ -30,6 +33,8 @@ void c12_session_free(c12_session *s)
     c12_free(s->v_cache);
     c12_free(s->half_scratch);
     c12_free(s->tokens);
+    c12_free(s->row_seq);
+    c12_free(s->row_pos);
     c12_free(s);
 }
 
@@ -39,7 +44,7 @@ static int alloc_floats(float **p, size_t n)
     return *p != NULL;
 }
 
-static c12_rc alloc_buffers(c12_session *s, int logits_all, int n_threads)
+static c12_rc alloc_buffers(c12_session *s, const c12_session_params *p, int n_threads)
 {
     const c12_hparams *hp = &s->m->hp;
     size_t B = (size_t)s->n_batch, d = (size_t)hp->n_embd;
@@ -47,8 +52,9 @@ static c12_rc alloc_buffers(c12_session *s, int logits_all, int n_threads)
     size_t kv = (size_t)hp->n_layer * s->ctx_pad * kvd;
     size_t maxcols = d > (size_t)hp->n_ff ? d : (size_t)hp->n_ff;
     if (qd > maxcols) maxcols = qd;
-    size_t nl = logits_all ? B : 1;
+    size_t nl = p->logits_all ? B : p->n_seq_max > 0 ? (size_t)p->n_seq_max : 1;
     s->logits_rows = (int)nl;
+    if (p->n_seq_max > 0) kv = 1; /* a step's workspace: the sequences bring their caches */
     /* zeroed: attention reads whole 64-position steps of V */
     s->k_cache = c12_calloc(kv, sizeof(uint16_t));
     s->v_cache = c12_calloc(kv, sizeof(uint16_t));
@@ -64,7 +70,9 @@ static c12_rc alloc_buffers(c12_session *s, int logits_all, int n_threads)
     /* activations quantize to at most 4 bytes per element (f32) plus headers */
     s->xq = ok ? c12_malloc(B * (maxcols * 4 + 256)) : NULL;
     s->tokens = ok ? c12_calloc((size_t)s->n_ctx, sizeof(int32_t)) : NULL;
-    return s->xq && s->tokens ? C12_OK : C12_ERR_NOMEM;
+    s->row_seq = ok ? c12_calloc(B, sizeof(int)) : NULL;
+    s->row_pos = ok ? c12_calloc(B, sizeof(int)) : NULL;
+    return s->xq && s->tokens && s->row_seq && s->row_pos ? C12_OK : C12_ERR_NOMEM;
 }
 
 c12_rc c12_session_new(c12_model *m, const c12_session_params *p, c12_session **out,
@@ -89,7 +97,7 @@ c12_rc c12_session_new(c12_model *m, const c12_session_params *p, c12_session **
         c12_free(s);
         return rc;
     }
-    if (alloc_buffers(s, p->logits_all, c12_tpool_size(s->pool))) {
+    if (alloc_buffers(s, p, c12_tpool_size(s->pool))) {
         c12_session_free(s);
         return c12_fail(err, C12_ERR_NOMEM, "session: no memory for a %d-token context", n_ctx);
     }
@@ -123,20 +131,29 @@ c12_rc c12_session_decode(c12_session *s, const int32_t *tokens, int n, int logi
             return c12_fail(err, C12_ERR_INVALID, "decode: token id %d out of range", tokens[i]);
     if (logits && logits_from < n && s->logits_rows < s->n_batch)
         return c12_fail(err, C12_ERR_INVALID, "decode: session keeps only the last logits");
+    /* shared steps give the last position's logits only: asking for more runs alone */
+    c12_batcher *bt = logits ? NULL : s->batcher;
+    int held = bt && n > 1 && c12_batcher_hold(bt, s);
+    c12_rc rc = C12_OK;
     for (int i = 0; i < n;) {
-        if (s->abort && s->abort(s->abort_ud))
-            return c12_fail(err, C12_ERR_CANCELLED, "cancelled after %d of %d tokens", i, n);
-        int b = n - i < s->n_batch ? n - i : s->n_batch;
+        if (s->abort && s->abort(s->abort_ud)) {
+            rc = c12_fail(err, C12_ERR_CANCELLED, "cancelled after %d of %d tokens", i, n);
+            break;
+        }
+        int cap = bt ? c12_batcher_chunk(bt, s) : s->n_batch;
+        int b = n - i < cap ? n - i : cap;
         int from = b - 1; /* by default only the last position's logits */
         if (logits && logits_from < i + b) from = logits_from > i ? logits_from - i : 0;
-        c12_forward(s, tokens + i, b, from);
+        if (bt) c12_batcher_forward(bt, s, tokens + i, b);
+        else c12_forward(s, tokens + i, b, from);
         if (logits && logits_from < i + b)
             memcpy(logits + (size_t)(i + from - logits_from) * nv, s->logits,
                    sizeof(float) * (size_t)(b - from) * nv);
         memcpy(s->last_logits, s->logits + (size_t)(b - 1 - from) * nv, sizeof(float) * nv);
         i += b;
     }
-    return C12_OK;
+    if (held) c12_batcher_release(bt, s);
+    return rc;
 }
 
 c12_rc c12_session_prefill(c12_session *s, const int32_t *tokens, int n, int *n_reused,

@@ -2,6 +2,8 @@
 #ifndef C12_SESSION_H
 #define C12_SESSION_H
 
+#include <stdatomic.h>
+
 #include "model.h"
 #include "tpool.h"
 
@@ -26,12 +28,42 @@ struct c12_session {
     float *last_logits;   /* [n_vocab] */
     void *xq;             /* quantized activations [n_batch][xq_row] */
     size_t xq_row;
+    int *row_seq, *row_pos; /* [n_batch] each row's sequence in the step, and position */
+    c12_batcher *batcher; /* NULL: forward passes of its own; else shared steps (batch.c) */
+    /* CPU time of shared steps charged to this session, less what its
+     * caller's thread spent leading steps for others (batch.c) */
+    atomic_llong charged_ns;
     int (*abort)(void *ud); /* asked before each chunk decode evaluates (NULL: never) */
     void *abort_ud;
 };
 
+/* One sequence's part of a step: its tokens at positions kv->n_past.., and
+ * the logits wanted from row logits_from on (into kv->logits). */
+typedef struct c12_fwd_seq {
+    c12_session *kv;
+    const int32_t *tokens;
+    int n, logits_from;
+} c12_fwd_seq;
+
 /* Run the model on tokens[0..n) at positions n_past.. (n <= n_batch); writes
  * logits for positions >= logits_from into s->logits (row 0 = logits_from). */
 void c12_forward(c12_session *s, const int32_t *tokens, int n, int logits_from);
+/* One step over several sequences of the same model, in s's scratch and
+ * threads (the rows together <= s->n_batch, logits rows <= s->logits_rows);
+ * each sequence's K/V, tokens and logits go to its own session. */
+void c12_forward_seqs(c12_session *s, const c12_fwd_seq *seqs, int n_seq);
+
+/* batch.c, for session.c and generate.c: */
+/* The most prompt tokens s may put into one step now. */
+int c12_batcher_chunk(c12_batcher *b, const c12_session *s);
+/* Evaluate tokens[0..n) of s (logits of the last one) in the next shared step. */
+void c12_batcher_forward(c12_batcher *b, c12_session *s, const int32_t *tokens, int n);
+/* A whole prompt of s runs in steps of its own (chunked prefill off). */
+int c12_batcher_hold(c12_batcher *b, c12_session *s);
+void c12_batcher_release(c12_batcher *b, c12_session *s);
+/* A generation on a batched session begins / ends (the steps wait for the
+ * sequences that are generating). */
+void c12_batcher_enter(c12_batcher *b);
+void c12_batcher_leave(c12_batcher *b);
 
 #endif

@@ -27,6 +27,7 @@ typedef struct pool_col {
     c12_pool *pool;
     c12_metrics_family *loaded, *model_bytes, *busy, *queue, *used, *budget;
     c12_metrics_family *loads, *load_failures, *evictions, *load_s;
+    c12_metrics_family *steps, *step_seqs, *step_rows, *step_cpu;
 } pool_col;
 
 #define PFAM(field, ...) C12_METRICS_FAM(pool_col, field, __VA_ARGS__)
@@ -51,6 +52,16 @@ static const c12_metrics_fam_def POOL_FAMILIES[] = {
     PFAM(load_s, "c12_model_load_seconds_total", C12_METRIC_COUNTER,
          "Time spent in successful loads, seconds (divide by c12_model_loads_total for the mean).",
          C12_LABELS("model")),
+    PFAM(steps, "c12_engine_steps_total", C12_METRIC_COUNTER,
+         "Forward steps the model's slots shared (batched decoding; models with slots > 1), since it loaded.",
+         C12_LABELS("model")),
+    PFAM(step_seqs, "c12_engine_step_sequences_total", C12_METRIC_COUNTER,
+         "Sequences in those steps, summed (divide by c12_engine_steps_total for the mean batch).",
+         C12_LABELS("model")),
+    PFAM(step_rows, "c12_engine_step_tokens_total", C12_METRIC_COUNTER,
+         "Tokens evaluated in those steps (decoded and prompt tokens).", C12_LABELS("model")),
+    PFAM(step_cpu, "c12_engine_step_cpu_seconds_total", C12_METRIC_COUNTER,
+         "CPU time of those steps, seconds, all of it charged to the requests in them.", C12_LABELS("model")),
 };
 
 static void pool_collect(void *self)
@@ -74,6 +85,11 @@ static void pool_collect(void *self)
         const char *budget[] = {m->id, "budget"}, *idle[] = {m->id, "keep_alive"};
         c12_metrics_set(pc->evictions, budget, (double)m->evictions);
         c12_metrics_set(pc->evictions, idle, (double)m->idle_unloads);
+        if (!m->batched) continue;
+        c12_metrics_set(pc->steps, l, (double)m->batch.steps);
+        c12_metrics_set(pc->step_seqs, l, (double)m->batch.seqs);
+        c12_metrics_set(pc->step_rows, l, (double)m->batch.rows);
+        c12_metrics_set(pc->step_cpu, l, m->batch.cpu_ns * 1e-9);
     }
 }
 

@@ -19,9 +19,14 @@ c12_rc c12_backend_generate(const c12_backend *b, void *model, int slot, const c
     return b->ops->generate(b->self, model, slot, req, cb, cb_ud, res, err);
 }
 
-int64_t c12_backend_slot_cpu_ns(const c12_backend *b, void *model, int slot)
+int c12_backend_slot_cpu_ns(const c12_backend *b, void *model, int slot, int64_t *ns)
 {
-    return b->ops->slot_cpu_ns ? b->ops->slot_cpu_ns(b->self, model, slot) : -1;
+    return b->ops->slot_cpu_ns ? b->ops->slot_cpu_ns(b->self, model, slot, ns) : 0;
+}
+
+int c12_backend_batch_stats(const c12_backend *b, void *model, c12_batcher_stats *out)
+{
+    return model && b->ops->batch_stats ? b->ops->batch_stats(b->self, model, out) : 0;
 }
 
 int c12_backend_stale(const c12_backend *b, void *model)

@@ -74,17 +74,22 @@ typedef struct c12_backend_ops {
      * callback may return nonzero to cancel. C12_ERR_RANGE: prompt too long. */
     c12_rc (*generate)(void *self, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
                        void *cb_ud, c12_backend_result *res, c12_err *err);
-    /* CPU nanoseconds used so far by the threads that generate for `slot`
-     * besides the caller's own (an in-process engine's workers); -1 when
-     * unknown. The server meters a request's energy from the difference
-     * across it, plus its own thread's CPU time (generate runs on it). May
-     * be NULL (unknown). */
-    int64_t (*slot_cpu_ns)(void *self, void *model, int slot);
+    /* A clock of the CPU nanoseconds that the work for `slot` cost besides
+     * the caller's own thread (an in-process engine's workers, and its
+     * shares of batched steps less what the caller's thread did in them for
+     * others: so it may go down, and below 0); 1 and *ns set when known, 0
+     * when unknown. The server meters a request's energy from the
+     * difference across it, plus its own thread's CPU time (generate runs
+     * on it). May be NULL (unknown). */
+    int (*slot_cpu_ns)(void *self, void *model, int slot, int64_t *ns);
     /* 1 when the loaded model can no longer serve as it is (the local
      * engine: its file was truncated or rewritten in place while mapped):
      * the pool unloads it once idle, and the next request loads it again.
      * May be NULL (never). */
     int (*stale)(void *self, void *model);
+    /* The shared forward steps of the model's slots (batched decoding):
+     * 1 and *out filled when they share them, 0 when not. May be NULL. */
+    int (*batch_stats)(void *self, void *model, c12_batcher_stats *out);
 } c12_backend_ops;
 
 /* A backend: its operations and their state. The pool and the server call
@@ -99,9 +104,10 @@ c12_rc c12_backend_load(const c12_backend *b, const c12_model_cfg *m, void **mod
 void c12_backend_unload(const c12_backend *b, void *model);
 c12_rc c12_backend_generate(const c12_backend *b, void *model, int slot, const c12_backend_req *req, c12_text_cb cb,
                             void *cb_ud, c12_backend_result *res, c12_err *err);
-/* -1 when the backend cannot tell. */
-int64_t c12_backend_slot_cpu_ns(const c12_backend *b, void *model, int slot);
+/* 0 when the backend cannot tell (*ns untouched). */
+int c12_backend_slot_cpu_ns(const c12_backend *b, void *model, int slot, int64_t *ns);
 int c12_backend_stale(const c12_backend *b, void *model);
+int c12_backend_batch_stats(const c12_backend *b, void *model, c12_batcher_stats *out);
 
 /* The engine in this process (no state of its own). */
 extern const c12_backend_ops c12_backend_local_ops;

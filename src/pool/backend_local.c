@@ -18,6 +18,7 @@ typedef struct local_model {
     c12_session **slots;
     int n_slots;
     int prefix_cache; /* the configuration's models[].prefix_cache */
+    c12_batcher *batcher; /* the slots' shared forward steps (NULL: each its own) */
     /* the vocabulary's index for constrained decoding (JSON output): built
      * by the first request that asks for it, then shared by the slots */
     pthread_mutex_t json_mu;
@@ -53,6 +54,7 @@ static void unload(void *self, void *model)
     if (!lm) return;
     for (int i = 0; i < lm->n_slots; i++) c12_session_free(lm->slots[i]);
     c12_free(lm->slots);
+    c12_batcher_free(lm->batcher);
     c12_jsonc_vocab_free(lm->json_vocab);
     pthread_mutex_destroy(&lm->json_mu);
     c12_model_free(lm->m);
@@ -69,6 +71,20 @@ static c12_rc check_hash(const c12_model_cfg *m, const char *path, c12_err *err)
         return c12_fail(err, C12_ERR_INTEGRITY, "model %s: %s: sha256 is %s, the configuration says %s", m->id,
                         path, hex, m->sha256);
     return C12_OK;
+}
+
+/* Slots share forward steps when more than one may decode in a step:
+ * max_batch 0 means min(slots, 8) (decode reads every weight per step; past
+ * 8 sequences a step on 2 cores is compute-bound). */
+static c12_rc make_batcher(local_model *lm, const c12_model_cfg *m, c12_err *err)
+{
+    int mb = m->max_batch > 0 ? m->max_batch : m->slots < 8 ? m->slots : 8;
+    if (mb > m->slots) mb = m->slots;
+    if (mb < 2) return C12_OK;
+    c12_batcher_params bp = {.max_batch = mb, .prefill_chunk = m->prefill_chunk,
+                             .no_chunked_prefill = !m->chunked_prefill, .n_ctx = m->n_ctx,
+                             .n_threads = m->n_threads};
+    return c12_batcher_new(lm->m, &bp, &lm->batcher, err);
 }
 
 static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *bytes, c12_err *err)
@@ -95,8 +111,14 @@ static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *b
     }
     uint64_t total = c12_model_get_info(lm->m)->mapped_bytes;
     c12_session_params sp = {.n_ctx = m->n_ctx, .n_threads = m->n_threads};
+    if ((rc = make_batcher(lm, m, &e))) {
+        unload(NULL, lm);
+        return c12_fail(err, rc, "model %s: %s", m->id, e.msg);
+    }
     for (; lm->n_slots < m->slots; lm->n_slots++) {
-        if ((rc = c12_session_new(lm->m, &sp, &lm->slots[lm->n_slots], &e))) {
+        if ((rc = c12_session_new(lm->m, &sp, &lm->slots[lm->n_slots], &e)) ||
+            (lm->batcher && (rc = c12_session_set_batcher(lm->slots[lm->n_slots], lm->batcher, &e)))) {
+            lm->n_slots += lm->slots[lm->n_slots] != NULL;
             unload(NULL, lm);
             return c12_fail(err, rc, "model %s: %s", m->id, e.msg);
         }
@@ -244,16 +266,27 @@ static int stale(void *self, void *model)
     return c12_model_file_damaged(lm->m);
 }
 
-static int64_t slot_cpu_ns(void *self, void *model, int slot)
+static int slot_cpu_ns(void *self, void *model, int slot, int64_t *ns)
 {
     (void)self;
     const local_model *lm = model;
-    return lm && slot >= 0 && slot < lm->n_slots ? c12_session_worker_cpu_ns(lm->slots[slot]) : -1;
+    if (!lm || slot < 0 || slot >= lm->n_slots) return 0;
+    *ns = c12_session_worker_cpu_ns(lm->slots[slot]);
+    return 1;
+}
+
+static int batch_stats(void *self, void *model, c12_batcher_stats *out)
+{
+    (void)self;
+    const local_model *lm = model;
+    if (!lm->batcher) return 0;
+    c12_batcher_get_stats(lm->batcher, out);
+    return 1;
 }
 
 const c12_backend_ops c12_backend_local_ops = {
     .name = "local", .estimate = estimate, .load = load, .unload = unload, .generate = generate,
-    .slot_cpu_ns = slot_cpu_ns, .stale = stale,
+    .slot_cpu_ns = slot_cpu_ns, .stale = stale, .batch_stats = batch_stats,
 };
 
 const c12_backend c12_backend_local = {.ops = &c12_backend_local_ops, .self = NULL};

@@ -54,16 +54,23 @@ static void unload(void *self, void *model)
     c12_free(h);
 }
 
-static int64_t slot_cpu_ns(void *self, void *model, int slot)
+static int slot_cpu_ns(void *self, void *model, int slot, int64_t *ns)
 {
     const handle *h = model;
-    return h && h->local ? c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot) : -1;
+    return h && h->local ? c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot, ns) : 0;
 }
 
 static int stale(void *self, void *model)
 {
     const handle *h = model;
     return h->local ? c12_backend_local_ops.stale(NULL, h->local) : 0;
+}
+
+static int batch_stats(void *self, void *model, c12_batcher_stats *out)
+{
+    (void)self;
+    const handle *h = model;
+    return h->local ? c12_backend_local_ops.batch_stats(NULL, h->local, out) : 0;
 }
 
 /* The site's figures for the request's result: tokens it did not count,
@@ -162,7 +169,7 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
 
 static const c12_backend_ops FLEET_OPS = {
     .name = "fleet", .estimate = estimate, .load = load, .unload = unload, .generate = generate,
-    .slot_cpu_ns = slot_cpu_ns, .stale = stale,
+    .slot_cpu_ns = slot_cpu_ns, .stale = stale, .batch_stats = batch_stats,
 };
 
 const c12_backend *c12_fleet_backend(const c12_fleet *f) { return &f->backend; }

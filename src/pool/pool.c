@@ -270,6 +270,16 @@ c12_model_state c12_pool_state(c12_pool *p, int idx)
     return s;
 }
 
+double c12_pool_marginal(c12_pool *p, int idx)
+{
+    c12_batcher_stats st;
+    pthread_mutex_lock(&p->mu);
+    const entry *e = &p->models[idx];
+    int batched = e->state == C12_MODEL_LOADED && c12_backend_batch_stats(p->opts.backend, e->model, &st);
+    pthread_mutex_unlock(&p->mu);
+    return batched ? c12_batcher_marginal(&st) : 1.0;
+}
+
 
 uint64_t c12_pool_used_bytes(c12_pool *p)
 {
@@ -298,7 +308,9 @@ size_t c12_pool_get_stats(c12_pool *p, c12_pool_stats *out, c12_pool_model_stats
     for (size_t i = 0; i < n; i++) {
         const entry *e = &p->models[i];
         models[i] = (c12_pool_model_stats){e->cfg->id, e->state, e->bytes, e->n_busy, e->n_queued, e->loads,
-                                           e->load_failures, e->evictions, e->idle_unloads, e->load_ms / 1000.0};
+                                           e->load_failures, e->evictions, e->idle_unloads, e->load_ms / 1000.0, 0, {0}};
+        if (e->state == C12_MODEL_LOADED)
+            models[i].batched = c12_backend_batch_stats(p->opts.backend, e->model, &models[i].batch);
     }
     pthread_mutex_unlock(&p->mu);
     return n;

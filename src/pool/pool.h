@@ -92,6 +92,8 @@ typedef struct c12_pool_model_stats {
     uint64_t evictions;      /* unloaded to make room within the budget */
     uint64_t idle_unloads;   /* unloaded by keep_alive */
     double load_s;           /* time spent in successful loads, seconds (the pool's clock) */
+    int batched;             /* its slots share forward steps; batch holds their figures */
+    c12_batcher_stats batch;
 } c12_pool_model_stats;
 
 typedef struct c12_pool_stats {
@@ -105,6 +107,9 @@ typedef struct c12_pool_stats {
 size_t c12_pool_get_stats(c12_pool *p, c12_pool_stats *out, c12_pool_model_stats *models, size_t max);
 
 c12_model_state c12_pool_state(c12_pool *p, int idx);
+/* The marginal cost of one more output token on model idx (c12_batcher_marginal);
+ * 1 when it is not loaded or its slots do not share steps. */
+double c12_pool_marginal(c12_pool *p, int idx);
 uint64_t c12_pool_used_bytes(c12_pool *p);
 int c12_pool_queued(c12_pool *p, int idx); /* -1: all models */
 int64_t c12_pool_now(c12_pool *p);

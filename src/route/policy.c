@@ -182,7 +182,8 @@ c12_rc c12_policy_decide(const c12_policy *pol, const c12_policy_request *req, c
         const c12_policy_cost *k = &pol->cost[i];
         c12_policy_choice c = {.model = (int)i, .rating = p->models[i].rating[a->category][a->tier],
                                .loaded = (int)((req->loaded_mask >> i) & 1u)};
-        c.energy_j = c12_policy_energy_j(pol, i, req->prompt_tokens, out_tok, c.loaded);
+        double marginal = req->out_marginal[i] > 0 ? req->out_marginal[i] : 1.0;
+        c.energy_j = c12_policy_energy_j(pol, i, req->prompt_tokens, out_tok * marginal, c.loaded);
         c.seconds = k->s_prompt * req->prompt_tokens + k->s_out * out_tok + (c.loaded ? 0 : k->load_s);
         /* the energy is spent now: the current intensity prices it */
         c.co2_g = c.energy_j / 3.6e6 * req->intensity_now * p->pue;

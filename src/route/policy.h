@@ -176,6 +176,10 @@ typedef struct c12_policy_request {
     double intensity_next;   /* next hour's forecast; NAN or < 0: unknown (= now) */
     unsigned loaded_mask;    /* bit i: model i is resident */
     int no_directive;        /* the caller opted out (x-c12-directive: none) */
+    /* an output token's cost on model i relative to its rate: below 1 when
+     * the model is decoding for others and this request would share their
+     * steps (the batch's marginal cost, c12_batcher_marginal); 0: 1 */
+    double out_marginal[C12_POLICY_MODELS_MAX];
 } c12_policy_request;
 
 typedef struct c12_policy_choice {

@@ -24,9 +24,9 @@ double c12_account_co2(const c12_gen_job *job, double joules)
 
 /* ---- metering: both ends on the thread that generates ---- */
 
-static int64_t slot_cpu(const c12_gen_job *job)
+static int slot_cpu(const c12_gen_job *job, int64_t *ns)
 {
-    return c12_backend_slot_cpu_ns(job->srv->backend, job->lease.model, job->lease.slot);
+    return c12_backend_slot_cpu_ns(job->srv->backend, job->lease.model, job->lease.slot, ns);
 }
 
 static void meter_begin(c12_gen_job *job)
@@ -34,7 +34,7 @@ static void meter_begin(c12_gen_job *job)
     c12_gen_cost *m = &job->cost;
     c12_err err;
     m->cpu0_ns = c12_energy_thread_cpu_ns();
-    m->slot0_ns = slot_cpu(job);
+    m->slot_known = slot_cpu(job, &m->slot0_ns);
     m->metering = job->srv->deps.meter && c12_meter_begin(job->srv->deps.meter, &m->mark, &err) == C12_OK;
 }
 
@@ -45,8 +45,9 @@ static int meter_read(const c12_gen_job *job, c12_energy_result *r)
     const c12_gen_cost *m = &job->cost;
     c12_err err;
     if (!m->metering) return 0;
-    int64_t slot = m->slot0_ns >= 0 ? slot_cpu(job) : -1;
-    double cpu_s = slot >= 0 ? (double)(c12_energy_thread_cpu_ns() - m->cpu0_ns + slot - m->slot0_ns) / 1e9 : -1;
+    int64_t slot = 0;
+    int known = m->slot_known && slot_cpu(job, &slot);
+    double cpu_s = known ? (double)(c12_energy_thread_cpu_ns() - m->cpu0_ns + slot - m->slot0_ns) / 1e9 : -1;
     return c12_meter_end(job->srv->deps.meter, &m->mark, cpu_s, r, &err) == C12_OK;
 }
 

@@ -69,8 +69,11 @@ static void policy_request(const c12_gen_job *job, const c12_policy *pol, double
         .intensity_next = job->price.next_hour,
         .no_directive = job->directive_off,
     };
-    for (size_t i = 0; i < pp->n_models; i++)
-        if (resident(job, pp->models[i].served_idx)) r->loaded_mask |= 1u << i;
+    for (size_t i = 0; i < pp->n_models; i++) {
+        if (!resident(job, pp->models[i].served_idx)) continue;
+        r->loaded_mask |= 1u << i;
+        r->out_marginal[i] = c12_pool_marginal(job->srv->pool, pp->models[i].served_idx);
+    }
 }
 
 /* The policy's expected joules for serving this request on served model
@@ -80,7 +83,8 @@ static void estimate(c12_gen_job *job, const c12_policy *pol, int idx)
     const c12_policy_params *pp = c12_policy_get_params(pol);
     for (size_t i = 0; i < pp->n_models; i++) {
         if (pp->models[i].served_idx != idx) continue;
-        job->choice.est_j = c12_policy_energy_j(pol, i, c12_choose_prompt_tokens(&job->q), expected_out(job, pol),
+        job->choice.est_j = c12_policy_energy_j(pol, i, c12_choose_prompt_tokens(&job->q),
+                                                expected_out(job, pol) * c12_pool_marginal(job->srv->pool, idx),
                                                 resident(job, idx));
         job->choice.est_basis = C12_BASIS_ESTIMATE;
         return;

@@ -51,6 +51,7 @@ typedef struct c12_gen_cost {
     c12_energy_mark mark;
     int metering;
     int64_t cpu0_ns, slot0_ns;
+    int slot_known;            /* the backend tells the slot's CPU clock (slot0_ns) */
     int n_tokens;              /* tokens generated so far (also when cancelled) */
     int measured;              /* generation ran: energy_j is final */
     double energy_j;

@@ -48,6 +48,8 @@ FAMILIES = {
     "c12_memory_budget_bytes": "gauge", "c12_model_loads_total": "counter",
     "c12_model_load_failures_total": "counter", "c12_model_evictions_total": "counter",
     "c12_model_load_seconds_total": "counter", "c12_carbon_intensity_grams_per_kwh": "gauge",
+    "c12_engine_steps_total": "counter", "c12_engine_step_sequences_total": "counter",
+    "c12_engine_step_tokens_total": "counter", "c12_engine_step_cpu_seconds_total": "counter",
     "c12_carbon_reading_age_seconds": "gauge", "c12_carbon_provider_errors_total": "counter",
     "c12_carbon_provider_fetches_total": "counter", "c12_metrics_dropped_total": "counter",
     "c12_cache_requests_total": "counter", "c12_cache_entries": "gauge", "c12_cache_bytes": "gauge",

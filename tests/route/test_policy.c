@@ -195,6 +195,35 @@ static void test_loaded_costs_less(void **state)
     c12_policy_unref(pol);
 }
 
+/* A model already decoding for others prices its output tokens at the
+ * batch's marginal cost: cheaper, and able to win against a smaller model. */
+static void test_shared_steps_cost_less(void **state)
+{
+    c12_policy_params p;
+    c12_policy_defaults(&p);
+    p.models[SMOL].rating[C12_ROUTE_CODE][C12_ROUTE_LOW] = 0.9;
+    c12_policy *pol = make(&p);
+    c12_route_analysis a = analysis(C12_ROUTE_CODE, C12_ROUTE_LOW);
+    unsigned both = 1u << QWEN | 1u << SMOL;
+    c12_policy_request r = {.analysis = &a, .chat = 1, .prompt_tokens = 50, .out_tokens = 100,
+                            .intensity_now = 100, .intensity_next = NAN, .loaded_mask = both};
+    c12_policy_decision alone, shared;
+    c12_err err;
+    assert_int_equal(c12_policy_decide(pol, &r, &alone, &err), C12_OK);
+    assert_int_equal(alone.c[0].model, SMOL);
+    r.out_marginal[QWEN] = 0.05;
+    assert_int_equal(c12_policy_decide(pol, &r, &shared, &err), C12_OK);
+    const c12_policy_cost *k = c12_policy_get_cost(pol, QWEN);
+    double qa = -1, qs = -1;
+    for (size_t i = 0; i < alone.n; i++) {
+        if (alone.c[i].model == QWEN) qa = alone.c[i].energy_j;
+        if (shared.c[i].model == QWEN) qs = shared.c[i].energy_j;
+    }
+    assert_true(fabs(qa - qs - k->j_out * 100 * 0.95) < 1e-9);
+    assert_int_equal(shared.c[0].model, QWEN);
+    c12_policy_unref(pol);
+}
+
 static void test_fallback_order_and_completion(void **state)
 {
     c12_policy *pol = defaults();
@@ -400,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_forecast_blend),
         cmocka_unit_test(test_latency),
         cmocka_unit_test(test_loaded_costs_less),
+        cmocka_unit_test(test_shared_steps_cost_less),
         cmocka_unit_test(test_fallback_order_and_completion),
         cmocka_unit_test(test_calibration_used),
         cmocka_unit_test(test_rates_precedence), cmocka_unit_test(test_no_allocation_per_decision),
