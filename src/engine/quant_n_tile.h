@@ -37,8 +37,8 @@ static inline __m256 halves8(const uint8_t *const yr[TILE], int i, size_t ysz, s
  * (step_u), MIN: Q4_1's min term (sum_b m_b*s_b, one fused chain per token
  * kept in a lane of summ, added last as vec_dot does). The 8 tokens' dx*dy
  * are formed in one register (the products vec_dot forms one by one, same
- * roundings) and stored, so that each token's is a broadcast load rather than
- * a lane permute. All TILE tokens are computed (those past ny repeat the last
+ * roundings; a broadcast load of them from memory instead of the lane
+ * permute was slower). All TILE tokens are computed (those past ny repeat the last
  * one and are not stored), so that the accumulators are eight named
  * registers. */
 #define DOT_TILE(XT, YT, DEC, SIGNED, MIN)                                                   \
@@ -51,24 +51,24 @@ static inline __m256 halves8(const uint8_t *const yr[TILE], int i, size_t ysz, s
     for (int i = 0; i < nb; i++) {                                                          \
         const __m256i q = DEC(&x[i]);                                                       \
         const __m256i aq = SIGNED ? _mm256_abs_epi8(q) : q; /* shared by the tokens */     \
-        (void)aq;                                                                           \
+        (void)aq; /* step_u has no use for it */                                            \
         const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d)),                  \
                                         halves8(yr, i, sizeof(YT), 0));                     \
         if (MIN)                                                                            \
-            summ = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(min_of(&x[i]))), \
+            summ = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(min_of(&x[i]))),               \
                                    halves8(yr, i, sizeof(YT), 2), summ);                    \
         const YT *y0 = (const YT *)yr[0] + i, *y1 = (const YT *)yr[1] + i;                  \
         const YT *y2 = (const YT *)yr[2] + i, *y3 = (const YT *)yr[3] + i;                  \
         const YT *y4 = (const YT *)yr[4] + i, *y5 = (const YT *)yr[5] + i;                  \
         const YT *y6 = (const YT *)yr[6] + i, *y7 = (const YT *)yr[7] + i;                  \
-        a0 = STEP(a0, q, aq, LANE(sc, 0), y0->qs);                                \
-        a1 = STEP(a1, q, aq, LANE(sc, 1), y1->qs);                                \
-        a2 = STEP(a2, q, aq, LANE(sc, 2), y2->qs);                                \
-        a3 = STEP(a3, q, aq, LANE(sc, 3), y3->qs);                                \
-        a4 = STEP(a4, q, aq, LANE(sc, 4), y4->qs);                                \
-        a5 = STEP(a5, q, aq, LANE(sc, 5), y5->qs);                                \
-        a6 = STEP(a6, q, aq, LANE(sc, 6), y6->qs);                                \
-        a7 = STEP(a7, q, aq, LANE(sc, 7), y7->qs);                                \
+        a0 = STEP(a0, q, aq, LANE(sc, 0), y0->qs);                                          \
+        a1 = STEP(a1, q, aq, LANE(sc, 1), y1->qs);                                          \
+        a2 = STEP(a2, q, aq, LANE(sc, 2), y2->qs);                                          \
+        a3 = STEP(a3, q, aq, LANE(sc, 3), y3->qs);                                          \
+        a4 = STEP(a4, q, aq, LANE(sc, 4), y4->qs);                                          \
+        a5 = STEP(a5, q, aq, LANE(sc, 5), y5->qs);                                          \
+        a6 = STEP(a6, q, aq, LANE(sc, 6), y6->qs);                                          \
+        a7 = STEP(a7, q, aq, LANE(sc, 7), y7->qs);                                          \
     }                                                                                       \
     const __m256 acc[TILE] = {a0, a1, a2, a3, a4, a5, a6, a7};                              \
     float m[TILE];                                                                          \
