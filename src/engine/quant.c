@@ -19,7 +19,8 @@
 #define ROW_F32(vd) ROW("f32", 1, 4, c12_f32_to_float, c12_f32_from_float, C12_TYPE_F32, vd)
 #define ROW_F16(ff, vd) ROW("f16", 1, 2, c12_f16_to_float, ff, C12_TYPE_F16, vd)
 #define ROW_Q4_0(vd) ROW("q4_0", C12_QK, sizeof(c12_block_q4_0), c12_q4_0_to_float, c12_q4_0_from_float, C12_TYPE_Q8_0, vd)
-#define ROW_Q4_1(vd) ROW("q4_1", C12_QK, sizeof(c12_block_q4_1), c12_q4_1_to_float, c12_q4_1_from_float, C12_TYPE_Q8_1, vd)
+#define ROW_Q4_1(vd) ROW_Q4_1_N(vd, NULL)
+#define ROW_Q4_1_N(vd, vdn) ROW_N("q4_1", C12_QK, sizeof(c12_block_q4_1), c12_q4_1_to_float, c12_q4_1_from_float, C12_TYPE_Q8_1, vd, vdn)
 #define ROW_Q5_0(vd) ROW_Q5_0_N(vd, NULL)
 #define ROW_Q5_0_N(vd, vdn) ROW_N("q5_0", C12_QK, sizeof(c12_block_q5_0), c12_q5_0_to_float, c12_q5_0_from_float, C12_TYPE_Q8_0, vd, vdn)
 #define ROW_Q5_1(vd) ROW("q5_1", C12_QK, sizeof(c12_block_q5_1), c12_q5_1_to_float, c12_q5_1_from_float, C12_TYPE_Q8_1, vd)
@@ -53,7 +54,7 @@ static const c12_type_traits TYPES_AVX2[C12_TYPE_MAX] = {
     [C12_TYPE_F16] = ROW_F16(c12_f16_from_float_avx2, c12_f16_vec_dot_avx2),
     [C12_TYPE_BF16] = ROW_BF16(c12_bf16_vec_dot_avx2),
     [C12_TYPE_Q4_0] = ROW_Q4_0(c12_q4_0_vec_dot_avx2),
-    [C12_TYPE_Q4_1] = ROW_Q4_1(c12_q4_1_vec_dot_avx2),
+    [C12_TYPE_Q4_1] = ROW_Q4_1_N(c12_q4_1_vec_dot_avx2, c12_q4_1_vec_dot_n_avx2),
     [C12_TYPE_Q5_0] = ROW_Q5_0_N(c12_q5_0_vec_dot_avx2, c12_q5_0_vec_dot_n_avx2),
     [C12_TYPE_Q5_1] = ROW_Q5_1(c12_q5_1_vec_dot_avx2),
     [C12_TYPE_Q8_0] = ROW_Q8_0_N(c12_q8_0_from_float_avx2, c12_q8_0_vec_dot_avx2, c12_q8_0_vec_dot_n_avx2),
@@ -72,7 +73,7 @@ static const c12_type_traits TYPES_AVX512[C12_TYPE_MAX] = {
     [C12_TYPE_F16] = ROW_F16(c12_f16_from_float_avx2, c12_f16_vec_dot_avx2),
     [C12_TYPE_BF16] = ROW_BF16(c12_bf16_vec_dot_avx2),
     [C12_TYPE_Q4_0] = ROW_Q4_0(c12_q4_0_vec_dot_avx2),
-    [C12_TYPE_Q4_1] = ROW_Q4_1(c12_q4_1_vec_dot_avx2),
+    [C12_TYPE_Q4_1] = ROW_Q4_1_N(c12_q4_1_vec_dot_avx2, c12_q4_1_vec_dot_n_avx512),
     [C12_TYPE_Q5_0] = ROW_Q5_0_N(c12_q5_0_vec_dot_avx2, c12_q5_0_vec_dot_n_avx512),
     [C12_TYPE_Q5_1] = ROW_Q5_1(c12_q5_1_vec_dot_avx2),
     [C12_TYPE_Q8_0] = ROW_Q8_0_N(c12_q8_0_from_float_avx2, c12_q8_0_vec_dot_avx2, c12_q8_0_vec_dot_n_avx512),

@@ -210,14 +210,27 @@ static inline __m128i sum4_i32x16(__m512i a, __m512i b, __m512i c, __m512i d)
 }
 
 /* One super-block of a Q4_K row, unpacked: quants (as k4_superblock lays them
- * out) and the matching vectors of scales. */
+ * out) and the scales for the packed sums of k4_rows4.
+ *
+ * Per token, VNNI's vpdpbusd gives each 4-quant group's exact sum (at most
+ * 4 * 15 * 128 in size: an int16), vpackssdw packs two chunks' sums into one
+ * register of int16s (never saturating) and vpdpwssd multiplies them by their
+ * sub-block scales and accumulates: 6 multiplies per super-block and token
+ * where maddubs + dpwssd take 8. The int32 total is the same exact integer. */
 typedef struct k4_unpacked {
-    __m512i v[4], sc[4];
+    __m512i v[4], sc[2];
     __m128i mn16;
     float d, dmin;
 } k4_unpacked;
 
-static inline __attribute__((always_inline)) void k4_unpack(const c12_block_q4_K *b, const __m512i idx[4],
+/* vpackssdw of chunks 2p, 2p+1: 128-bit lane k holds 4 sums of chunk 2p
+ * (sub-block 4p in lanes 0-1, 4p+1 in lanes 2-3) then 4 of chunk 2p+1
+ * (sub-blocks 4p+2, 4p+3): each 16-bit word's scale. */
+#define IDX_PK(b) _mm512_setr_epi32(W2(b), W2(b), W2(b + 2), W2(b + 2), W2(b), W2(b), W2(b + 2), W2(b + 2), \
+                                    W2(b + 1), W2(b + 1), W2(b + 3), W2(b + 3), W2(b + 1), W2(b + 1),        \
+                                    W2(b + 3), W2(b + 3))
+
+static inline __attribute__((always_inline)) void k4_unpack(const c12_block_q4_K *b, const __m512i idx[2],
                                                             k4_unpacked *u)
 {
     uint8_t sc[8], mn[8];
@@ -229,8 +242,9 @@ static inline __attribute__((always_inline)) void k4_unpack(const c12_block_q4_K
     for (int c = 0; c < 4; c++) {
         const __m512i q = _mm512_broadcast_i64x4(load256(b->qs + 32 * c));
         u->v[c] = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xFFFF0000u, q, 4), m4);
-        u->sc[c] = _mm512_permutexvar_epi16(idx[c], sc16);
     }
+    u->sc[0] = _mm512_permutexvar_epi16(idx[0], sc16);
+    u->sc[1] = _mm512_permutexvar_epi16(idx[1], sc16);
     u->d = h2f(b->d);
     u->dmin = h2f(b->dmin);
 }
@@ -242,14 +256,16 @@ static inline __attribute__((always_inline)) void k4_rows4(const k4_unpacked *u,
 {
     __m512i sumi[4];
     __m128i summ[4];
+    const __m512i z = _mm512_setzero_si512();
 #pragma GCC unroll 4
     for (int t = 0; t < 4; t++) {
         const c12_block_q8_K *yb = &yt[t][i];
-        __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(u->v[0], load512(yb->qs)), u->sc[0]);
-        __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(u->v[1], load512(yb->qs + 64)), u->sc[1]);
-        s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(u->v[2], load512(yb->qs + 128)), u->sc[2]);
-        s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u->v[3], load512(yb->qs + 192)), u->sc[3]);
-        sumi[t] = _mm512_add_epi32(s0, s1);
+        const __m512i p0 = _mm512_dpbusd_epi32(z, u->v[0], load512(yb->qs));
+        const __m512i p1 = _mm512_dpbusd_epi32(z, u->v[1], load512(yb->qs + 64));
+        const __m512i p2 = _mm512_dpbusd_epi32(z, u->v[2], load512(yb->qs + 128));
+        const __m512i p3 = _mm512_dpbusd_epi32(z, u->v[3], load512(yb->qs + 192));
+        const __m512i s0 = _mm512_dpwssd_epi32(z, _mm512_packs_epi32(p0, p1), u->sc[0]);
+        sumi[t] = _mm512_dpwssd_epi32(s0, _mm512_packs_epi32(p2, p3), u->sc[1]);
         const __m256i bs = load256(yb->bsums);
         summ[t] = _mm_madd_epi16(_mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)), u->mn16);
     }
@@ -260,13 +276,97 @@ static inline __attribute__((always_inline)) void k4_rows4(const k4_unpacked *u,
     *accm = _mm_fmadd_ps(_mm_cvtepi32_ps(mins), _mm_mul_ps(_mm_set1_ps(u->dmin), vdy), *accm);
 }
 
+/* Eight 16-lane int32 vectors -> their eight totals, v[t]'s in lane t
+ * (exact): pairs interleaved and added, then quads, then the 128-bit lanes. */
+static inline __m256i sum8_i32x16(const __m512i v[8])
+{
+    __m512i a[4], b[2];
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++)
+        a[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * k], v[2 * k + 1]),
+                                _mm512_unpackhi_epi32(v[2 * k], v[2 * k + 1]));
+#pragma GCC unroll 2
+    for (int m = 0; m < 2; m++)
+        b[m] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[2 * m], a[2 * m + 1]),
+                                _mm512_unpackhi_epi64(a[2 * m], a[2 * m + 1]));
+    /* b[m]: tokens 4m..4m+3 in every 128-bit lane */
+    const __m512i z = _mm512_add_epi32(_mm512_shuffle_i64x2(b[0], b[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                       _mm512_shuffle_i64x2(b[0], b[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i w = _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+    return _mm256_add_epi32(_mm512_castsi512_si256(w), _mm512_extracti64x4_epi64(w, 1));
+}
+
+/* The same for eight 8-lane vectors. */
+static inline __m256i sum8_i32x8(const __m256i v[8])
+{
+    __m256i a[4], b[2];
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++)
+        a[k] = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2 * k], v[2 * k + 1]),
+                                _mm256_unpackhi_epi32(v[2 * k], v[2 * k + 1]));
+#pragma GCC unroll 2
+    for (int m = 0; m < 2; m++)
+        b[m] = _mm256_add_epi32(_mm256_unpacklo_epi64(a[2 * m], a[2 * m + 1]),
+                                _mm256_unpackhi_epi64(a[2 * m], a[2 * m + 1]));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(b[0], b[1], 0x20), _mm256_permute2x128_si256(b[0], b[1], 0x31));
+}
+
+/* Eight activation rows against an unpacked super-block, as k4_rows4 (the
+ * same exact integers, the same fused chains, one lane per row), with the
+ * sums reduced for all eight at once. mnx: the mins, each twice (one per
+ * 16-quant bsum). */
+static inline __attribute__((always_inline)) void k4_rows8(const k4_unpacked *u, __m256i mnx,
+                                                           const c12_block_q8_K *const yt[8], int i,
+                                                           __m256 *acc, __m256 *accm)
+{
+    __m512i sumi[8];
+    __m256i summ[8];
+    const __m512i z = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int t = 0; t < 8; t++) {
+        const c12_block_q8_K *yb = &yt[t][i];
+        const __m512i p0 = _mm512_dpbusd_epi32(z, u->v[0], load512(yb->qs));
+        const __m512i p1 = _mm512_dpbusd_epi32(z, u->v[1], load512(yb->qs + 64));
+        const __m512i p2 = _mm512_dpbusd_epi32(z, u->v[2], load512(yb->qs + 128));
+        const __m512i p3 = _mm512_dpbusd_epi32(z, u->v[3], load512(yb->qs + 192));
+        const __m512i s0 = _mm512_dpwssd_epi32(z, _mm512_packs_epi32(p0, p1), u->sc[0]);
+        sumi[t] = _mm512_dpwssd_epi32(s0, _mm512_packs_epi32(p2, p3), u->sc[1]);
+        summ[t] = _mm256_madd_epi16(load256(yb->bsums), mnx);
+    }
+    const __m256 vdy = _mm256_setr_ps(yt[0][i].d, yt[1][i].d, yt[2][i].d, yt[3][i].d, yt[4][i].d, yt[5][i].d,
+                                      yt[6][i].d, yt[7][i].d);
+    *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum8_i32x16(sumi)), _mm256_mul_ps(_mm256_set1_ps(u->d), vdy), *acc);
+    *accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum8_i32x8(summ)), _mm256_mul_ps(_mm256_set1_ps(u->dmin), vdy),
+                            *accm);
+}
+
+/* Eight activation rows of one Q4_K weight row (16 were no faster: their
+ * activations no longer stayed in L1 for wide rows). */
+static void q4_K_rows8(int n, float *s, size_t s_stride, const c12_block_q4_K *x, const uint8_t *y,
+                       size_t y_stride)
+{
+    const __m512i idx[2] = {IDX_PK(0), IDX_PK(4)};
+    const c12_block_q8_K *yt[8];
+    for (int t = 0; t < 8; t++) yt[t] = (const c12_block_q8_K *)(y + (size_t)t * y_stride);
+    __m256 acc = _mm256_setzero_ps(), accm = acc;
+    for (int i = 0; i < n / C12_QK_K; i++) {
+        k4_unpacked u;
+        k4_unpack(&x[i], idx, &u);
+        const __m256i mnx = _mm256_set_m128i(_mm_unpackhi_epi16(u.mn16, u.mn16), _mm_unpacklo_epi16(u.mn16, u.mn16));
+        k4_rows8(&u, mnx, yt, i, &acc, &accm);
+    }
+    float r[8];
+    _mm256_storeu_ps(r, _mm256_sub_ps(acc, accm));
+    for (int t = 0; t < 8; t++) s[(size_t)t * s_stride] = r[t];
+}
+
 /* G groups of 4 activation rows (ny <= 4G real ones; the others repeat row 0
  * and are dropped) of one Q4_K weight row. */
 static inline __attribute__((always_inline)) void q4_K_rows(int n, float *s, size_t s_stride,
                                                             const c12_block_q4_K *x, const uint8_t *y,
                                                             size_t y_stride, int ny, int G)
 {
-    const __m512i idx[4] = {IDX_2x16(0), IDX_2x16(2), IDX_2x16(4), IDX_2x16(6)};
+    const __m512i idx[2] = {IDX_PK(0), IDX_PK(4)};
     const c12_block_q8_K *yt[8];
     for (int t = 0; t < 4 * G; t++) yt[t] = (const c12_block_q8_K *)(y + (size_t)(t < ny ? t : 0) * y_stride);
     __m128 acc0 = _mm_setzero_ps(), accm0 = acc0, acc1 = acc0, accm1 = acc0;
@@ -288,7 +388,8 @@ void c12_q4_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, 
     for (int t = 0; t < ny; t += 8) {
         float *st = s + (size_t)t * s_stride;
         const uint8_t *yp = (const uint8_t *)y + (size_t)t * y_stride;
-        if (ny - t > 4) q4_K_rows(n, st, s_stride, x, yp, y_stride, ny - t < 8 ? ny - t : 8, 2);
+        if (ny - t >= 8) q4_K_rows8(n, st, s_stride, x, yp, y_stride);
+        else if (ny - t > 4) q4_K_rows(n, st, s_stride, x, yp, y_stride, ny - t, 2);
         else q4_K_rows(n, st, s_stride, x, yp, y_stride, ny - t, 1);
     }
 }

@@ -191,7 +191,9 @@ void c12_f16_from_float_avx2(const float *src, void *dst, int64_t n);
 void c12_q8_0_from_float_avx2(const float *src, void *dst, int64_t n);
 void c12_q8_1_from_float_avx2(const float *src, void *dst, int64_t n);
 void c12_q8_K_from_float_avx2(const float *src, void *dst, int64_t n);
-/* quant_n_avx2.c: a Q5_0 / Q8_0 row against several tokens. */
+/* quant_n_avx2.c: a Q4_1 / Q5_0 / Q8_0 row against several tokens. */
+void c12_q4_1_vec_dot_n_avx2(int n, float *s, size_t s_stride, const void *x, const void *y,
+                             size_t y_stride, int ny);
 void c12_q5_0_vec_dot_n_avx2(int n, float *s, size_t s_stride, const void *x, const void *y,
                              size_t y_stride, int ny);
 void c12_q8_0_vec_dot_n_avx2(int n, float *s, size_t s_stride, const void *x, const void *y,
@@ -205,6 +207,8 @@ void c12_q4_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, 
 void c12_q6_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
                                size_t y_stride, int ny);
 /* quant_n_avx512.c */
+void c12_q4_1_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
+                               size_t y_stride, int ny);
 void c12_q5_0_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
                                size_t y_stride, int ny);
 void c12_q8_0_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,

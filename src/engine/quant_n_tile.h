@@ -1,85 +1,122 @@
 /* quant_n_tile.h - the tile loop shared by quant_n_avx2.c and
  * quant_n_avx512.c (included by them only, after each has defined, for its
- * ISA: TILE, decode_q5_0, decode_q8_0 (a weight block as signed bytes) and
- * step (one token's block: exact int32 lane sums, one fused multiply-add by
- * dx*dy), and C12_QN_NAME(type), the name of its entry points). Everything
- * here is AVX2 code, compiled at each file's ISA level. */
+ * ISA: TILE, decode_q4_1, decode_q5_0, decode_q8_0 (a weight block as bytes:
+ * unsigned nibbles for Q4_1, signed for the others), step_s and step_u (one
+ * token's block against signed or unsigned weight bytes: exact int32 lane
+ * sums, one fused multiply-add by dx*dy), and C12_QN_NAME(type), the name of
+ * its entry points). Everything here is AVX2 code, compiled at each file's
+ * ISA level. */
 #ifndef C12_QUANT_N_TILE_H
 #define C12_QUANT_N_TILE_H
 
 #include "engine/simd_x86.h"
 
-/* dx * dy for the 8 tokens at once (the products vec_dot forms one by one,
- * same roundings): their fp16 scales packed into one register. */
-static inline __m256 scales8(const c12_block_q8_0 *const yr[TILE], int i, float dx)
+/* The 8 tokens' fp16 fields at byte `off` of their block i (blocks of ysz
+ * bytes), as floats in one register. */
+static inline __m256 halves8(const uint8_t *const yr[TILE], int i, size_t ysz, size_t off)
 {
-    __m128i h = _mm_cvtsi32_si128(yr[0][i].d);
-    h = _mm_insert_epi16(h, yr[1][i].d, 1);
-    h = _mm_insert_epi16(h, yr[2][i].d, 2);
-    h = _mm_insert_epi16(h, yr[3][i].d, 3);
-    h = _mm_insert_epi16(h, yr[4][i].d, 4);
-    h = _mm_insert_epi16(h, yr[5][i].d, 5);
-    h = _mm_insert_epi16(h, yr[6][i].d, 6);
-    h = _mm_insert_epi16(h, yr[7][i].d, 7);
-    return _mm256_mul_ps(_mm256_set1_ps(dx), _mm256_cvtph_ps(h));
+    const size_t o = (size_t)i * ysz + off;
+    uint16_t h0, h1, h2, h3, h4, h5, h6, h7;
+    memcpy(&h0, yr[0] + o, 2);
+    memcpy(&h1, yr[1] + o, 2);
+    memcpy(&h2, yr[2] + o, 2);
+    memcpy(&h3, yr[3] + o, 2);
+    memcpy(&h4, yr[4] + o, 2);
+    memcpy(&h5, yr[5] + o, 2);
+    memcpy(&h6, yr[6] + o, 2);
+    memcpy(&h7, yr[7] + o, 2);
+    return _mm256_cvtph_ps(_mm_setr_epi16((short)h0, (short)h1, (short)h2, (short)h3, (short)h4, (short)h5,
+                                          (short)h6, (short)h7));
 }
 
 #define LANE(v, k) _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(k))
 
-/* One pass over a row for ny <= TILE tokens. XT: weight block type, DEC:
- * its decoder to signed bytes. The y blocks are Q8_0. All TILE tokens are
- * computed (those past ny repeat the last one and are not stored), so that
- * the accumulators are eight named registers. */
-#define DOT_TILE(XT, DEC)                                                                   \
+/* One pass over a row for ny <= TILE tokens. XT: weight block type, YT: the
+ * activation block type (Q8_0 or Q8_1: d first, Q8_1's sum s next), DEC: the
+ * weight decoder, SIGNED: whether its bytes are signed (step_s) or not
+ * (step_u), MIN: Q4_1's min term (sum_b m_b*s_b, one fused chain per token
+ * kept in a lane of summ, added last as vec_dot does). The 8 tokens' dx*dy
+ * are formed in one register (the products vec_dot forms one by one, same
+ * roundings; a broadcast load of them from memory instead of the lane
+ * permute was slower). All TILE tokens are computed (those past ny repeat the last
+ * one and are not stored), so that the accumulators are eight named
+ * registers. */
+#define DOT_TILE(XT, YT, DEC, SIGNED, MIN)                                                   \
     const XT *x = vx;                                                                       \
     const int nb = n / C12_QK;                                                              \
-    const c12_block_q8_0 *yr[TILE];                                                         \
-    for (int t = 0; t < TILE; t++)                                                          \
-        yr[t] = (const c12_block_q8_0 *)(vy + (size_t)(t < ny ? t : ny - 1) * ys);          \
+    const uint8_t *yr[TILE];                                                                \
+    for (int t = 0; t < TILE; t++) yr[t] = vy + (size_t)(t < ny ? t : ny - 1) * ys;         \
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,  \
-           a7 = a0;                                                                         \
+           a7 = a0, summ = a0;                                                              \
     for (int i = 0; i < nb; i++) {                                                          \
         const __m256i q = DEC(&x[i]);                                                       \
-        const __m256i aq = _mm256_abs_epi8(q); /* |q|, shared by the tokens */             \
-        const __m256 sc = scales8(yr, i, _cvtsh_ss(x[i].d));                                \
-        a0 = step(a0, q, aq, LANE(sc, 0), yr[0] + i);                                       \
-        a1 = step(a1, q, aq, LANE(sc, 1), yr[1] + i);                                       \
-        a2 = step(a2, q, aq, LANE(sc, 2), yr[2] + i);                                       \
-        a3 = step(a3, q, aq, LANE(sc, 3), yr[3] + i);                                       \
-        a4 = step(a4, q, aq, LANE(sc, 4), yr[4] + i);                                       \
-        a5 = step(a5, q, aq, LANE(sc, 5), yr[5] + i);                                       \
-        a6 = step(a6, q, aq, LANE(sc, 6), yr[6] + i);                                       \
-        a7 = step(a7, q, aq, LANE(sc, 7), yr[7] + i);                                       \
+        const __m256i aq = SIGNED ? _mm256_abs_epi8(q) : q; /* shared by the tokens */     \
+        (void)aq; /* step_u has no use for it */                                            \
+        const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d)),                  \
+                                        halves8(yr, i, sizeof(YT), 0));                     \
+        if (MIN)                                                                            \
+            summ = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(min_of(&x[i]))),               \
+                                   halves8(yr, i, sizeof(YT), 2), summ);                    \
+        const YT *y0 = (const YT *)yr[0] + i, *y1 = (const YT *)yr[1] + i;                  \
+        const YT *y2 = (const YT *)yr[2] + i, *y3 = (const YT *)yr[3] + i;                  \
+        const YT *y4 = (const YT *)yr[4] + i, *y5 = (const YT *)yr[5] + i;                  \
+        const YT *y6 = (const YT *)yr[6] + i, *y7 = (const YT *)yr[7] + i;                  \
+        a0 = STEP(a0, q, aq, LANE(sc, 0), y0->qs);                                          \
+        a1 = STEP(a1, q, aq, LANE(sc, 1), y1->qs);                                          \
+        a2 = STEP(a2, q, aq, LANE(sc, 2), y2->qs);                                          \
+        a3 = STEP(a3, q, aq, LANE(sc, 3), y3->qs);                                          \
+        a4 = STEP(a4, q, aq, LANE(sc, 4), y4->qs);                                          \
+        a5 = STEP(a5, q, aq, LANE(sc, 5), y5->qs);                                          \
+        a6 = STEP(a6, q, aq, LANE(sc, 6), y6->qs);                                          \
+        a7 = STEP(a7, q, aq, LANE(sc, 7), y7->qs);                                          \
     }                                                                                       \
     const __m256 acc[TILE] = {a0, a1, a2, a3, a4, a5, a6, a7};                              \
-    for (int t = 0; t < ny; t++) s[(size_t)t * ss] = c12_hsum_f32x8(acc[t])
+    float m[TILE];                                                                          \
+    _mm256_storeu_ps(m, summ);                                                              \
+    for (int t = 0; t < ny; t++)                                                            \
+        s[(size_t)t * ss] = MIN ? c12_hsum_f32x8(acc[t]) + m[t] : c12_hsum_f32x8(acc[t])
 
+static inline uint16_t min_of(const void *b)
+{
+    uint16_t m;
+    memcpy(&m, (const uint8_t *)b + 2, 2); /* Q4_1's m follows d */
+    return m;
+}
+
+#define STEP(acc, q, aq, sc, yqs) step_s(acc, q, aq, sc, yqs)
 static void q5_0_tile(int n, float *s, size_t ss, const void *vx, const uint8_t *vy, size_t ys,
                       int ny)
 {
-    DOT_TILE(c12_block_q5_0, decode_q5_0);
+    DOT_TILE(c12_block_q5_0, c12_block_q8_0, decode_q5_0, 1, 0);
 }
 
 static void q8_0_tile(int n, float *s, size_t ss, const void *vx, const uint8_t *vy, size_t ys,
                       int ny)
 {
-    DOT_TILE(c12_block_q8_0, decode_q8_0);
+    DOT_TILE(c12_block_q8_0, c12_block_q8_0, decode_q8_0, 1, 0);
 }
+#undef STEP
 
-void C12_QN_NAME(q5_0)(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,
-                       int ny)
+#define STEP(acc, q, aq, sc, yqs) step_u(acc, q, sc, yqs)
+static void q4_1_tile(int n, float *s, size_t ss, const void *vx, const uint8_t *vy, size_t ys,
+                      int ny)
 {
-    for (int t = 0; t < ny; t += TILE)
-        q5_0_tile(n, s + (size_t)t * s_stride, s_stride, x,
-                  (const uint8_t *)y + (size_t)t * y_stride, y_stride, ny - t < TILE ? ny - t : TILE);
+    DOT_TILE(c12_block_q4_1, c12_block_q8_1, decode_q4_1, 0, 1);
 }
+#undef STEP
 
-void C12_QN_NAME(q8_0)(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,
-                       int ny)
-{
-    for (int t = 0; t < ny; t += TILE)
-        q8_0_tile(n, s + (size_t)t * s_stride, s_stride, x,
-                  (const uint8_t *)y + (size_t)t * y_stride, y_stride, ny - t < TILE ? ny - t : TILE);
-}
+#define TILED_ENTRY(type)                                                                          \
+    void C12_QN_NAME(type)(int n, float *s, size_t s_stride, const void *x, const void *y,         \
+                           size_t y_stride, int ny)                                                \
+    {                                                                                              \
+        for (int t = 0; t < ny; t += TILE)                                                         \
+            type##_tile(n, s + (size_t)t * s_stride, s_stride, x,                                  \
+                        (const uint8_t *)y + (size_t)t * y_stride, y_stride,                       \
+                        ny - t < TILE ? ny - t : TILE);                                            \
+    }
+
+TILED_ENTRY(q4_1)
+TILED_ENTRY(q5_0)
+TILED_ENTRY(q8_0)
 
 #endif
