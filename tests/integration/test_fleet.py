@@ -381,16 +381,9 @@ def test_what_a_remote_model_cannot_do_here(c12_san, fakes):
     up = fakes()
     gw = Server(c12_san, gateway_config([site("up", up.url, 100)], ["up"], "fake-model"))
     try:
-        tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
-        with pytest.raises(openai.BadRequestError) as e:
-            client(gw).chat.completions.create(model="tiny", messages=MSG, tools=tools)
-        assert e.value.param == "tools" and "not passed" in e.value.message
         st, body = gw.post("/tokenize", {"model": "tiny", "content": "hello"})
         assert st == 400 and "served by other servers" in json.loads(body)["error"]["message"], body
         assert posts(up) == []
-        with pytest.raises(openai.BadRequestError) as e:
-            client(gw).chat.completions.create(model="tiny", messages=MSG, response_format={"type": "json_object"})
-        assert "response_format is not passed" in e.value.message
         # a completion (not chat) goes to the site's /completions
         out = client(gw).completions.create(model="tiny", prompt="Once", max_tokens=2)
         assert out.choices[0].text == "Hello from" and posts(up)[0]["path"] == "/v1/completions"

@@ -269,6 +269,60 @@ static void test_sse(void **state)
     c12_sse_free(&p);
 }
 
+/* Each tool call piece as "index|id|name|args;" (- for absent). */
+static int keep_call(void *ud, const c12_tool_frag *f)
+{
+    char line[200];
+    snprintf(line, sizeof line, "%d|%s|%s|%.*s;", f->index, f->id ? f->id : "-", f->name ? f->name : "-",
+             f->args ? (int)f->args_len : 1, f->args ? f->args : "-");
+    return c12_buf_puts(ud, line) != C12_OK;
+}
+
+static void test_sse_tool_calls(void **state)
+{
+    (void)state;
+    static const char STREAM[] =
+        "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,"
+        "\"id\":\"c0\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}]}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\":\"}}]}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":1,\"id\":\"c1\",\"function\":{\"name\":\"g\"}}]}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n";
+    for (size_t step = 1; step <= 64; step *= 4) {
+        c12_buf calls;
+        c12_buf_init(&calls, 0);
+        c12_sse p;
+        c12_sse_init(&p, NULL, NULL);
+        p.tool = keep_call;
+        p.ud = &calls;
+        c12_err err;
+        assert_int_equal(feed_cut(&p, STREAM, step, &err), C12_OK);
+        assert_string_equal(calls.data, "0|c0|f|;0|-|-|{\"a\":;1|c1|g|-;");
+        assert_true(p.done && p.n_text == 3);
+        assert_string_equal(p.finish, "tool_calls");
+        c12_sse_free(&p);
+        c12_buf_free(&calls);
+    }
+    c12_sse p; /* a whole reply's calls; then a bad index, refused */
+    c12_err err;
+    c12_buf calls;
+    c12_buf_init(&calls, 0);
+    c12_sse_init(&p, NULL, NULL);
+    p.tool = keep_call;
+    p.ud = &calls;
+    const char *whole = "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c0\",\"function\":"
+                        "{\"name\":\"f\",\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}";
+    assert_int_equal(c12_sse_whole(&p, whole, strlen(whole), &err), C12_OK);
+    assert_string_equal(calls.data, "0|c0|f|{};");
+    c12_sse_free(&p);
+    c12_sse_init(&p, NULL, NULL);
+    p.tool = keep_call;
+    p.ud = &calls;
+    assert_int_equal(feed_cut(&p, "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":-1}]}}]}\n\n", 7, &err),
+                     C12_ERR_FORMAT);
+    c12_sse_free(&p);
+    c12_buf_free(&calls);
+}
+
 static void test_prom_sum(void **state)
 {
     (void)state;
@@ -321,6 +375,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
         cmocka_unit_test(test_sse),
+        cmocka_unit_test(test_sse_tool_calls),
         cmocka_unit_test(test_prom_sum),
         cmocka_unit_test(test_errors),
     };
