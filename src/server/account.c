@@ -97,11 +97,15 @@ static void tap_logprobs(void *ud, const c12_logprobs *lp) { c12_gen_lp_add(((ta
 static void tap_site(void *ud, const c12_backend_site *s)
 {
     c12_gen_job *job = ((tap *)ud)->job;
+    if (!job->site[0]) job->price_here = job->price; /* before a site's grid replaces it */
     snprintf(job->site, sizeof job->site, "%s", s->name);
     snprintf(job->site_region, sizeof job->site_region, "%s", s->region);
     snprintf(job->site_reason, sizeof job->site_reason, "%s", s->reason ? s->reason : "");
     job->site_remote = strcmp(s->name, "local") != 0;
-    if (isnan(s->intensity)) return; /* this process: the request's own price stands */
+    if (isnan(s->intensity)) { /* this process: the request's own price (again, after a site failed) */
+        job->price = job->price_here;
+        return;
+    }
     job->price.intensity = s->intensity;
     snprintf(job->price.provider, sizeof job->price.provider, "%s", s->provider);
     job->price.age_s = s->age_s;

@@ -123,6 +123,7 @@ typedef struct c12_gen_job {
     c12_lease lease;
     int leased;
     c12_gen_price price;
+    c12_gen_price price_here;  /* the price here, kept when a site's grid replaces it (account.c) */
     c12_gen_choice choice;
     c12_gen_cost cost;
     c12_gen_cache cache;

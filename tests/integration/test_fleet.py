@@ -425,7 +425,9 @@ BAD = [
     ("sites:\n  north:\n    url: http://127.0.0.1:9/v1\n", "c12.yaml:3", "needs a carbon"),
     ("sites:\n  local: {url: http://127.0.0.1:9/v1}\n", "c12.yaml:2", "reserved"),
     ("models:\n  - {id: tiny, sites: [nowhere]}\n", "c12.yaml:2", "'nowhere' is not a site"),
-    (gateway_config([site("north", "http://127.0.0.1:9", 40)], ["local", "north"]), "c12.yaml:", "not supported yet"),
+    # `local` among its sites: the model is loaded here too, so it needs a file
+    (gateway_config([site("north", "http://127.0.0.1:9", 40)], ["local", "north"]), "c12.yaml:",
+     "neither a catalogue name nor a .gguf path"),
     (gateway_config([site("north", "http://127.0.0.1:9", 40, api_key_env="C12_TEST_UNSET_KEY")], ["north"]),
      "c12.yaml:2", "$C12_TEST_UNSET_KEY is not set"),
     # nothing listens on port 9: an unreachable site is a start-up error unless optional

@@ -1,0 +1,97 @@
+/* fleet_local.c - `local` beside other sites (fleet_impl.h): a request the
+ * ranking sends here runs on a free slot of the engine in this process,
+ * and a failure before its first text moves it on to the next site as a
+ * site's failure does. Its replies' timing feeds the EWMAs the ranking
+ * reads for `local`'s latency. */
+#include <math.h>
+#include <stdio.h>
+
+#include "base/c12_clock.h"
+#include "pool/fleet_impl.h"
+
+/* The request's callbacks (they share one ud) behind a note of its first
+ * text: after it the request cannot move to another site. */
+typedef struct watched {
+    const c12_backend_req *req;
+    c12_text_cb cb;
+    void *ud;
+    int64_t t0_ns, first_ns;
+} watched;
+
+static int w_text(void *ud, const char *text, size_t len)
+{
+    watched *w = ud;
+    if (!w->first_ns) w->first_ns = c12_clock_ns();
+    return w->cb ? w->cb(w->ud, text, len) : 0;
+}
+
+static void w_token(void *ud, int32_t id)
+{
+    const watched *w = ud;
+    if (w->req->gen.on_token) w->req->gen.on_token(w->ud, id);
+}
+
+static int w_cancelled(void *ud)
+{
+    const watched *w = ud;
+    return w->req->gen.cancelled && w->req->gen.cancelled(w->ud);
+}
+
+static void w_logprobs(void *ud, const c12_logprobs *lp)
+{
+    const watched *w = ud;
+    w->req->gen.on_logprobs(w->ud, lp);
+}
+
+/* A free engine slot, taken (mutex held); -1: none. */
+static int claim(c12_local_site *ls)
+{
+    for (int i = 0; i < ls->slots; i++)
+        if (!ls->used[i]) {
+            ls->used[i] = 1;
+            ls->busy++;
+            return i;
+        }
+    return -1;
+}
+
+static void observe(c12_local_site *ls, const c12_backend_result *r, double ttft_s)
+{
+    const double a = C12_SITE_EWMA;
+    ls->ttft_s = ls->ttft_s > 0 ? (1 - a) * ls->ttft_s + a * ttft_s : ttft_s;
+    if (r->n_completion > 1 && r->decode_s > 0) {
+        double tps = r->n_completion / r->decode_s;
+        ls->tps = ls->tps > 0 ? (1 - a) * ls->tps + a * tps : tps;
+    }
+}
+
+int c12_fleet_try_local(c12_fleet *f, c12_fleet_handle *h, const c12_backend_req *req, c12_text_cb cb, void *ud,
+                        const char *reason, c12_rc *rc, c12_backend_result *res, c12_err *err)
+{
+    pthread_mutex_lock(&f->mu);
+    int slot = claim(&h->ls);
+    pthread_mutex_unlock(&f->mu);
+    if (slot < 0) return -1;
+    /* the request's own price (this process's reading) stands: NAN */
+    c12_backend_site here = {.name = "local", .region = "", .intensity = NAN, .provider = "", .reason = reason};
+    if (req->on_site) req->on_site(ud, &here);
+    watched w = {.req = req, .cb = cb, .ud = ud, .t0_ns = c12_clock_ns()};
+    c12_backend_req r = *req;
+    r.gen.on_token = w_token;
+    r.gen.cancelled = w_cancelled;
+    r.gen.on_logprobs = req->gen.on_logprobs ? w_logprobs : NULL;
+    r.on_site = NULL;
+    c12_err e;
+    *rc = c12_backend_local_ops.generate(NULL, h->local, slot, &r, w_text, &w, res, &e);
+    pthread_mutex_lock(&f->mu);
+    h->ls.used[slot] = 0;
+    h->ls.busy--;
+    if (!*rc && w.first_ns) observe(&h->ls, res, (double)(w.first_ns - w.t0_ns) / 1e9);
+    pthread_mutex_unlock(&f->mu);
+    if (*rc) *err = e;
+    /* the request's own fault (a prompt over the context, a bad request) or
+     * its caller's cancel would be the same elsewhere */
+    if (!*rc || w.first_ns || *rc == C12_ERR_CANCELLED || *rc == C12_ERR_RANGE || *rc == C12_ERR_INVALID) return 1;
+    fprintf(stderr, "c12 fleet: local failed before its first token: %s\n", e.msg);
+    return 0;
+}
