@@ -50,13 +50,17 @@ static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *b
         c12_free(h);
         return c12_fail(err, C12_ERR_NOMEM, "model %s: out of memory", m->id);
     }
+    /* mixed: the engine loads when a request first goes local (fleet_local.c);
+     * its memory is counted now, so the pool keeps room for it */
     c12_rc rc = c12_model_remote(m) ? (*bytes = 0, C12_OK)
-              : c12_backend_local_ops.load(NULL, &h->local_cfg, &h->local, bytes, err);
+              : h->mixed ? c12_backend_local_ops.estimate(NULL, &h->local_cfg, bytes, err)
+                         : c12_backend_local_ops.load(NULL, &h->local_cfg, &h->local, bytes, err);
     if (rc) {
         c12_free(h->ls.used);
         c12_free(h);
         return rc;
     }
+    if (h->mixed) pthread_mutex_init(&h->load_mu, NULL);
     *model = h;
     return C12_OK;
 }
@@ -66,6 +70,7 @@ static void unload(void *self, void *model)
     handle *h = model;
     if (!h) return;
     if (h->local) c12_backend_local_ops.unload(NULL, h->local);
+    if (h->mixed) pthread_mutex_destroy(&h->load_mu);
     c12_free(h->ls.used);
     c12_free(h);
 }
@@ -74,13 +79,17 @@ static int64_t slot_cpu_ns(void *self, void *model, int slot)
 {
     const handle *h = model;
     /* mixed: the pool's slot is not the engine's (fleet_local.c): the meter takes the process's */
-    return h && h->local && !h->mixed ? c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot) : -1;
+    return h && !h->mixed && h->local ? c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot) : -1;
 }
 
 static int stale(void *self, void *model)
 {
-    const handle *h = model;
-    return h->local ? c12_backend_local_ops.stale(NULL, h->local) : 0;
+    handle *h = model;
+    if (!h->mixed) return h->local ? c12_backend_local_ops.stale(NULL, h->local) : 0;
+    pthread_mutex_lock(&h->load_mu); /* a request may be loading it */
+    int st = h->local ? c12_backend_local_ops.stale(NULL, h->local) : 0;
+    pthread_mutex_unlock(&h->load_mu);
+    return st;
 }
 
 /* The site's figures for the request's result: tokens it did not count,

@@ -47,9 +47,10 @@ typedef struct c12_local_site {
  * both for a model served here and by sites. */
 typedef struct c12_fleet_handle {
     const c12_model_cfg *m;
-    void *local;                /* the local backend's model; NULL for a remote one */
-    c12_model_cfg local_cfg;    /* mixed: m with its local slots (the engine's copy points here) */
+    void *local;                /* the local backend's model; NULL for a remote one (or a mixed one not loaded yet) */
+    c12_model_cfg local_cfg;    /* m with its local slots (the engine's copy points here) */
     int mixed;
+    pthread_mutex_t load_mu;    /* mixed: guards local, loaded by the first request that goes local */
     c12_local_site ls;          /* mixed: the engine as a site */
 } c12_fleet_handle;
 
@@ -116,10 +117,11 @@ void c12_fleet_probe_all(c12_fleet *f);
 
 /* ---- fleet_local.c: `local` as one more site ---- */
 
-/* A request to the engine here for a mixed model, on a free engine slot:
- * -1 when none is free (the caller moves on), else 1 when over (success,
- * or a failure to return) and 0 when it failed before its first text and
- * the next site may try. reason goes to on_site. */
+/* A request to the engine here for a mixed model, on a free engine slot
+ * (loading the model first when no request went local before): -1 when
+ * none is free (the caller moves on), else 1 when over (success, or a
+ * failure to return) and 0 when it failed before its first text (or the
+ * load failed) and the next site may try. reason goes to on_site. */
 int c12_fleet_try_local(c12_fleet *f, c12_fleet_handle *h, const c12_backend_req *req, c12_text_cb cb, void *ud,
                         const char *reason, c12_rc *rc, c12_backend_result *res, c12_err *err);
 /* The carbon here now (opts.local_carbon; NAN unknown), as a site's reading. */

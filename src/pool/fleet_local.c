@@ -1,7 +1,9 @@
 /* fleet_local.c - `local` beside other sites (fleet_impl.h): a request the
  * ranking sends here runs on a free slot of the engine in this process,
  * and a failure before its first text moves it on to the next site as a
- * site's failure does. Its replies' timing feeds the EWMAs the ranking
+ * site's failure does. The model is loaded here when a request first goes
+ * local, not before: a model whose requests all go to sites takes no time
+ * to load (its memory is kept for it in the pool all the same). Its replies' timing feeds the EWMAs the ranking
  * reads for `local`'s latency. */
 #include <math.h>
 #include <stdio.h>
@@ -55,6 +57,25 @@ static int claim(c12_local_site *ls)
     return -1;
 }
 
+static void release(c12_fleet *f, c12_fleet_handle *h, int slot)
+{
+    pthread_mutex_lock(&f->mu);
+    h->ls.used[slot] = 0;
+    h->ls.busy--;
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* The engine's model, loaded by the first request that goes local (the
+ * pool counted its memory when it took the model: fleet.c's load). */
+static c12_rc ensure_loaded(c12_fleet_handle *h, c12_err *err)
+{
+    uint64_t bytes;
+    pthread_mutex_lock(&h->load_mu);
+    c12_rc rc = h->local ? C12_OK : c12_backend_local_ops.load(NULL, &h->local_cfg, &h->local, &bytes, err);
+    pthread_mutex_unlock(&h->load_mu);
+    return rc;
+}
+
 static void observe(c12_local_site *ls, const c12_backend_result *r, double ttft_s)
 {
     const double a = C12_SITE_EWMA;
@@ -72,9 +93,17 @@ int c12_fleet_try_local(c12_fleet *f, c12_fleet_handle *h, const c12_backend_req
     int slot = claim(&h->ls);
     pthread_mutex_unlock(&f->mu);
     if (slot < 0) return -1;
+    if ((*rc = ensure_loaded(h, err))) {
+        release(f, h, slot);
+        fprintf(stderr, "c12 fleet: local could not load %s: %s\n", h->m->id, err->msg);
+        return 0;
+    }
     /* the request's own price (this process's reading) stands: NAN */
     c12_backend_site here = {.name = "local", .region = "", .intensity = NAN, .provider = "", .reason = reason};
     if (req->on_site) req->on_site(ud, &here);
+    pthread_mutex_lock(&h->load_mu);
+    void *local = h->local; /* set once, before this request's turn */
+    pthread_mutex_unlock(&h->load_mu);
     watched w = {.req = req, .cb = cb, .ud = ud, .t0_ns = c12_clock_ns()};
     c12_backend_req r = *req;
     r.gen.on_token = w_token;
@@ -82,12 +111,13 @@ int c12_fleet_try_local(c12_fleet *f, c12_fleet_handle *h, const c12_backend_req
     r.gen.on_logprobs = req->gen.on_logprobs ? w_logprobs : NULL;
     r.on_site = NULL;
     c12_err e;
-    *rc = c12_backend_local_ops.generate(NULL, h->local, slot, &r, w_text, &w, res, &e);
-    pthread_mutex_lock(&f->mu);
-    h->ls.used[slot] = 0;
-    h->ls.busy--;
-    if (!*rc && w.first_ns) observe(&h->ls, res, (double)(w.first_ns - w.t0_ns) / 1e9);
-    pthread_mutex_unlock(&f->mu);
+    *rc = c12_backend_local_ops.generate(NULL, local, slot, &r, w_text, &w, res, &e);
+    if (!*rc && w.first_ns) {
+        pthread_mutex_lock(&f->mu);
+        observe(&h->ls, res, (double)(w.first_ns - w.t0_ns) / 1e9);
+        pthread_mutex_unlock(&f->mu);
+    }
+    release(f, h, slot);
     if (*rc) *err = e;
     /* the request's own fault (a prompt over the context, a bad request) or
      * its caller's cancel would be the same elsewhere */

@@ -3,7 +3,8 @@ served by `sites: [local, south]`, south a real `c12 serve` on 127.0.0.1.
 The fleet ranks this process as one more site, priced at the gateway's own
 carbon: requests stay here when this grid is the cleaner, go to south when
 south's is, and come back here when south is down (a failure before the
-first token moves on). The ledger names the site. The gateway is the
+first token moves on), loading the model here only then. The ledger names
+the site. The gateway is the
 sanitizer binary; south runs the optimized one."""
 import sqlite3
 import time
@@ -75,6 +76,8 @@ def test_south_when_it_is_the_cleaner_and_local_when_it_is_down(c12_san, south):
         with sqlite3.connect(south.ledger) as db:  # south's own rows: the two it served
             assert db.execute("SELECT count(*) FROM requests").fetchone()[0] >= 1
         assert [r["site"] for r in rows] == ["south", "south"] and all(r["intensity"] == 40 for r in rows)
+        # the model is loaded here only once a request goes local
+        assert "c12 pool: loaded smollm2-135m" not in gw.stderr()
         south.stop()
         # south refuses connections now: each request moves on to local before its first token
         got = ask(gw, 3)
@@ -84,6 +87,8 @@ def test_south_when_it_is_the_cleaner_and_local_when_it_is_down(c12_san, south):
         rows = ledger_rows(gw, 5)
         assert [r["site"] for r in rows[2:]] == ["local"] * 3 and all(r["status"] == "ok" for r in rows)
         assert all(r["intensity"] == 450 for r in rows[2:])  # priced at this process's grid
+        assert gw.stderr().count("c12 pool: loaded smollm2-135m") == 1  # once, by the first local request
+        assert "with 1 slot)" in gw.stderr()  # the engine's slots are `slots` (1), not the pool's 17
         assert "ERROR: AddressSanitizer" not in gw.stderr()
     finally:
         gw.stop()
