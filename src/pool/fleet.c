@@ -187,7 +187,7 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
                        c12_backend_result *res, c12_err *err)
 {
     handle *h = model;
-    if (h->local && !h->mixed) {
+    if (!h->mixed && h->local) { /* a mixed model's local is fleet_local.c's, loaded under its lock */
         c12_backend_site here = {.name = "local", .region = "", .intensity = NAN, .provider = "", .reason = NULL};
         if (req->on_site) req->on_site(cb_ud, &here);
         return c12_backend_local_ops.generate(NULL, h->local, slot, req, cb, cb_ud, res, err);
