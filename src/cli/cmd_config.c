@@ -12,7 +12,8 @@
 static void print_remote(const c12_config *c, const c12_model_cfg *m)
 {
     printf("  - %s: sites", m->id);
-    for (int k = 0; k < m->n_sites; k++) printf("%s%s", k ? ", " : " ", c->sites[m->sites[k]].name);
+    for (int k = 0; k < m->n_sites; k++)
+        printf("%s%s", k ? ", " : " ", m->sites[k] == C12_SITE_LOCAL ? "local" : c->sites[m->sites[k]].name);
     printf(" (as %s), %d at once\n", m->remote_model[0] ? m->remote_model : m->id, m->slots);
 }
 
@@ -62,8 +63,9 @@ static int check(const char *file, int show)
                 print_remote(c, m);
                 continue;
             }
+            if (c12_model_mixed(m)) print_remote(c, m); /* and here: */
             printf("  - %s: source %s, context %d, slots %d, threads %d, keep_alive %ld%s, roles %s%s%s\n",
-                   m->id, m->source, m->n_ctx, m->slots, m->n_threads, m->keep_alive_s,
+                   m->id, m->source, m->n_ctx, c12_model_mixed(m) ? m->local_slots : m->slots, m->n_threads, m->keep_alive_s,
                    m->pinned ? ", pinned" : "", m->roles, m->chat_template[0] ? ", chat_template " : "",
                    m->chat_template);
         }

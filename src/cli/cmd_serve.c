@@ -166,7 +166,8 @@ static int serve(c12_config *cfg, const serve_opts *o, const sigset_t *set)
     c12_rc rc = c12_serve_env_open(cfg, o->ledger, &env, &err);
     if (!rc) c12_serve_env_deps(env, &deps);
     /* every model through the fleet: local ones to the engine, remote ones to their sites */
-    if (!rc) rc = c12_fleet_new(cfg, NULL, &fleet, &err);
+    c12_fleet_opts fo = {.local_carbon = rc ? NULL : deps.carbon}; /* prices `local` beside other sites */
+    if (!rc) rc = c12_fleet_new(cfg, &fo, &fleet, &err);
     if (!rc) po.backend = c12_fleet_backend(fleet);
     deps.fleet = fleet; /* the dashboard's sites (NULL when it failed) */
     if (!rc) rc = c12_pool_new(cfg, &po, &pool, &err);

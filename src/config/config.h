@@ -44,7 +44,7 @@
  *       roles: [chat]
  *       keep_alive: -1                # idle seconds before unload; -1 never, 0 at once
  *       pinned: false                 # never evicted
- *       sites: [north, south]         # where it is served (`local`: this process; default [local])
+ *       sites: [north, south]         # where it is served (`local`: this process, alone or among sites; default [local])
  *       remote_model: smollm2-135m    # the sites' id for it, when it differs from id
  *   sites: ...                        # other OpenAI-compatible servers (pool/site_cfg.h)
  *   carbon: ...                       # src/carbon's section (carbon_config.h)
@@ -107,14 +107,20 @@ typedef struct c12_model_cfg {
     int line;                      /* where the file defined it (0: built in) */
     /* Where it is served: indices into c12_config.sites, or C12_SITE_LOCAL
      * (this process); n_sites 0 is [local]. A model served only remotely
-     * is never loaded here (slots: its sites' max_concurrent together). */
+     * is never loaded here (slots: its sites' max_concurrent together).
+     * `local` with other sites: loaded here with local_slots slots (the
+     * configured `slots`), and slots is those and the sites' max_concurrent
+     * together; local_slots is 0 otherwise. */
     int sites[C12_CFG_MAX_SITES];
     int n_sites;
+    int local_slots;
     char remote_model[C12_CFG_ID_MAX]; /* the sites' id for it ("": id) */
 } c12_model_cfg;
 
 /* 1 when the model is served only by other servers (sites:, no `local`). */
 int c12_model_remote(const c12_model_cfg *m);
+/* 1 when it is served here and by other sites (`local` among its sites). */
+int c12_model_mixed(const c12_model_cfg *m);
 
 typedef struct c12_config {
     char source[C12_CFG_PATH_MAX]; /* the file, or "built-in defaults" */

@@ -100,8 +100,11 @@ int c12_model_remote(const c12_model_cfg *m)
     return m->n_sites > 0;
 }
 
+int c12_model_mixed(const c12_model_cfg *m) { return m->local_slots > 0; }
+
 /* The names in `sites:` into indices of c->sites. A model served only
- * remotely takes as many requests at once as its sites together. */
+ * remotely takes as many requests at once as its sites together; one
+ * served here too, its own slots and its sites' together. */
 static c12_rc resolve_sites(const c12_config *c, c12_model_cfg *m, const c12_cfg_node *n, const char *path,
                             c12_err *err)
 {
@@ -117,12 +120,12 @@ static c12_rc resolve_sites(const c12_config *c, c12_model_cfg *m, const c12_cfg
             if (m->sites[j] == idx) return c12_cfg_fail(v, kpath, err, "'%s' listed twice", name);
         m->sites[m->n_sites++] = idx;
     }
-    if (m->n_sites > 1 && !c12_model_remote(m))
-        return c12_cfg_fail(v, kpath, err, "`local` together with other sites is not supported yet: list the model "
-                            "twice, under two ids");
-    if (!c12_model_remote(m)) return C12_OK;
-    m->slots = 0;
-    for (int j = 0; j < m->n_sites; j++) m->slots += c->sites[m->sites[j]].max_concurrent;
+    int remote = c12_model_remote(m);
+    if (m->n_sites <= 1 && !remote) return C12_OK; /* [local]: as if not said */
+    m->local_slots = remote ? 0 : m->slots;
+    m->slots = m->local_slots;
+    for (int j = 0; j < m->n_sites; j++)
+        if (m->sites[j] != C12_SITE_LOCAL) m->slots += c->sites[m->sites[j]].max_concurrent;
     return C12_OK;
 }
 

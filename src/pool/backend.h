@@ -24,6 +24,16 @@ typedef struct c12_backend_site {
     const char *reason;        /* why this site, over the others */
 } c12_backend_site;
 
+/* A piece of a tool call as a remote site streams it (OpenAI's
+ * delta.tool_calls[i]; a non-streamed reply's message.tool_calls[i] comes
+ * whole, as one piece). Strings live until the callback returns. */
+typedef struct c12_tool_frag {
+    int index;                 /* the call's place in the reply */
+    const char *id, *name;     /* NULL: this piece does not carry it */
+    const char *args;          /* the next bytes of the arguments' JSON text (NULL: none) */
+    size_t args_len;
+} c12_tool_frag;
+
 /* One request, already validated by the API layer. Exactly one of messages
  * (a chat) and prompt (plain text) is set. */
 typedef struct c12_backend_req {
@@ -44,6 +54,15 @@ typedef struct c12_backend_req {
     /* Told (with cb_ud) which site serves, before its first text; again
      * when a failure before the first token moves it on. NULL: not told. */
     void (*on_site)(void *ud, const c12_backend_site *site);
+    /* A remote site's: the client's request document (a json_t), whose
+     * tools, tool_choice, parallel_tool_calls, response_format and the
+     * messages' tool_calls, tool_call_id and name go to the site as sent.
+     * NULL: none (tools and response_format are then refused). */
+    const void *wire;
+    /* A remote site's tool calls, told (with cb_ud) piece by piece as they
+     * come; nonzero stops as the text callback's does. NULL: not asked
+     * (a reply with calls is then read for its text alone). */
+    int (*on_tool)(void *ud, const c12_tool_frag *f);
 } c12_backend_req;
 
 typedef struct c12_backend_result {

@@ -38,6 +38,16 @@ static int on_text(void *ud, const char *s, size_t n)
     return c->cb ? c->cb(c->ud, s, n) : 0;
 }
 
+/* A tool call's piece: the first one is the reply's first token too. */
+static int on_tool(void *ud, const c12_tool_frag *f)
+{
+    xfer *x = ud;
+    const c12_remote_call *c = x->c;
+    if (!x->t_first) x->t_first = c12_clock_ns();
+    if (c->req->gen.on_token) c->req->gen.on_token(c->ud, -1);
+    return c->req->on_tool ? c->req->on_tool(c->ud, f) : 0;
+}
+
 static void classify(xfer *x)
 {
     long status = 0;
@@ -190,6 +200,7 @@ c12_rc c12_remote_generate(const c12_remote_call *c, c12_remote_out *out, c12_er
     c12_buf_init(&body, 0);
     c12_buf_init(&x.body, ERROR_BODY_MAX);
     c12_sse_init(&x.sse, on_text, &x);
+    x.sse.tool = on_tool;
     char detail[CURL_ERROR_SIZE] = "";
     struct curl_slist *hl = c12_remote_headers(c->api_key);
     void *mv = NULL, *hv = NULL;

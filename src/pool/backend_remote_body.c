@@ -7,9 +7,26 @@
 #include "base/c12_json.h"
 #include "pool/backend_remote.h"
 
+/* A message's tool fields as the client sent them (raw: its JSON, or NULL). */
+static int tool_fields(json_t *o, json_t *raw)
+{
+    static const char *const KEYS[] = {"tool_calls", "tool_call_id", "name"};
+    int bad = 0;
+    for (size_t k = 0; json_is_object(raw) && k < sizeof KEYS / sizeof *KEYS; k++) {
+        json_t *v = json_object_get(raw, KEYS[k]);
+        if (v) bad |= json_object_set(o, KEYS[k], v);
+    }
+    /* an assistant turn of calls alone: its content null or absent, as it came */
+    json_t *c = json_object_get(raw, "content");
+    if (json_object_get(raw, "tool_calls") && !c) bad |= json_object_del(o, "content");
+    else if (json_object_get(raw, "tool_calls") && json_is_null(c)) bad |= json_object_set_new(o, "content", json_null());
+    return bad;
+}
+
 /* The chat's messages; the policy's note closes the system turn (or is
- * one, first), as the local template would render it. */
-static json_t *messages(const c12_backend_req *r)
+ * one, first), as the local template would render it. raw: the client's
+ * messages array (NULL: none), one for one with r->messages. */
+static json_t *messages(const c12_backend_req *r, json_t *raw)
 {
     json_t *a = json_array();
     int noted = !r->system_note || !r->system_note[0];
@@ -25,11 +42,24 @@ static json_t *messages(const c12_backend_req *r)
             noted = 1;
         } else
             o = json_pack("{s:s, s:s}", "role", m->role, "content", m->content);
+        if (o && tool_fields(o, json_array_get(raw, i))) json_decref(o), o = NULL;
         if (!o || json_array_append_new(a, o)) return json_decref(a), NULL;
     }
     if (a && !noted && json_array_insert_new(a, 0, json_pack("{s:s, s:s}", "role", "system", "content", r->system_note)))
         return json_decref(a), NULL;
     return a;
+}
+
+/* The request's response_format and (a chat's) tools, as the client sent them. */
+static int passed_on(json_t *b, json_t *wire, int chat)
+{
+    static const char *const KEYS[] = {"response_format", "tools", "tool_choice", "parallel_tool_calls"};
+    int bad = 0;
+    for (size_t k = 0; k < (chat ? sizeof KEYS / sizeof *KEYS : 1); k++) {
+        json_t *v = json_object_get(wire, KEYS[k]);
+        if (v && !json_is_null(v)) bad |= json_object_set(b, KEYS[k], v);
+    }
+    return bad;
 }
 
 static int sampling(json_t *b, const c12_backend_req *r)
@@ -54,12 +84,14 @@ static int sampling(json_t *b, const c12_backend_req *r)
 c12_rc c12_remote_body(const c12_remote_call *c, c12_buf *out, c12_err *err)
 {
     const c12_backend_req *r = c->req;
-    if (r->tools) return c12_fail(err, C12_ERR_INVALID, "Tools are not passed to remote sites yet: name a local model.");
-    if (r->gen.json) /* constrained decoding is the engine's, here; the site's own is not asked for yet */
-        return c12_fail(err, C12_ERR_INVALID, "response_format is not passed to remote sites yet: name a local model.");
+    /* the site decodes to the format itself: C12's grammar is its engine's */
+    json_t *wire = (json_t *)r->wire;
+    if (!json_is_object(wire) && (r->tools || r->gen.json))
+        return c12_fail(err, C12_ERR_INVALID, "Tools and response_format need the request's JSON to pass them on.");
     json_t *b = json_pack("{s:s, s:b, s:{s:b}}", "model", c->model, "stream", 1, "stream_options", "include_usage", 1);
     int bad = !b;
-    if (!bad && r->messages) bad = json_object_set_new(b, "messages", messages(r));
+    if (!bad && r->messages) bad = json_object_set_new(b, "messages", messages(r, json_object_get(wire, "messages")));
+    if (!bad && json_is_object(wire)) bad = passed_on(b, wire, r->messages != NULL);
     else if (!bad) bad = json_object_set_new(b, "prompt", json_string(r->prompt ? r->prompt : ""));
     if (!bad) bad = sampling(b, r);
     char *text = bad ? NULL : json_dumps(b, JSON_COMPACT);

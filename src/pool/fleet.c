@@ -1,6 +1,7 @@
 /* fleet.c - the fleet's backend (fleet.h): local models to the engine in
  * this process, remote ones to their sites, best first, moving on when a
- * site fails before its first token. */
+ * site fails before its first token; a model served here and by sites
+ * ranks this process as one more site (fleet_local.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,7 @@
 #include "pool/backend_remote.h"
 #include "pool/fleet_impl.h"
 
-/* What the pool holds for a model: the engine's, or a remote model's id. */
-typedef struct handle {
-    const c12_model_cfg *m;
-    void *local;      /* the local backend's model; NULL for a remote one */
-} handle;
+typedef c12_fleet_handle handle;
 
 static int64_t mono_ms(void *ud)
 {
@@ -25,9 +22,18 @@ static int64_t mono_ms(void *ud)
 
 int64_t c12_fleet_now(const c12_fleet *f) { return f->opts.now_ms(f->opts.now_ud); }
 
+/* What the engine loads of m: a mixed model with its local slots only. */
+static c12_model_cfg engine_cfg(const c12_model_cfg *m)
+{
+    c12_model_cfg e = *m;
+    if (c12_model_mixed(m)) e.slots = m->local_slots;
+    return e;
+}
+
 static c12_rc estimate(void *self, const c12_model_cfg *m, uint64_t *bytes, c12_err *err)
 {
-    if (!c12_model_remote(m)) return c12_backend_local_ops.estimate(NULL, m, bytes, err);
+    c12_model_cfg e = engine_cfg(m);
+    if (!c12_model_remote(m)) return c12_backend_local_ops.estimate(NULL, &e, bytes, err);
     *bytes = 0; /* nothing of it lives here */
     return C12_OK;
 }
@@ -37,11 +43,24 @@ static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *b
     handle *h = c12_calloc(1, sizeof *h);
     if (!h) return c12_fail(err, C12_ERR_NOMEM, "model %s: out of memory", m->id);
     h->m = m;
-    c12_rc rc = c12_model_remote(m) ? (*bytes = 0, C12_OK) : c12_backend_local_ops.load(NULL, m, &h->local, bytes, err);
+    h->local_cfg = engine_cfg(m);
+    h->mixed = c12_model_mixed(m);
+    h->ls.slots = m->local_slots;
+    if (h->mixed && !(h->ls.used = c12_calloc((size_t)m->local_slots, 1))) {
+        c12_free(h);
+        return c12_fail(err, C12_ERR_NOMEM, "model %s: out of memory", m->id);
+    }
+    /* mixed: the engine loads when a request first goes local (fleet_local.c);
+     * its memory is counted now, so the pool keeps room for it */
+    c12_rc rc = c12_model_remote(m) ? (*bytes = 0, C12_OK)
+              : h->mixed ? c12_backend_local_ops.estimate(NULL, &h->local_cfg, bytes, err)
+                         : c12_backend_local_ops.load(NULL, &h->local_cfg, &h->local, bytes, err);
     if (rc) {
+        c12_free(h->ls.used);
         c12_free(h);
         return rc;
     }
+    if (h->mixed) pthread_mutex_init(&h->load_mu, NULL);
     *model = h;
     return C12_OK;
 }
@@ -51,26 +70,37 @@ static void unload(void *self, void *model)
     handle *h = model;
     if (!h) return;
     if (h->local) c12_backend_local_ops.unload(NULL, h->local);
+    if (h->mixed) pthread_mutex_destroy(&h->load_mu);
+    c12_free(h->ls.used);
     c12_free(h);
 }
 
 static int slot_cpu_ns(void *self, void *model, int slot, int64_t *ns)
 {
     const handle *h = model;
-    return h && h->local ? c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot, ns) : 0;
+    /* mixed: the pool's slot is not the engine's (fleet_local.c): the meter takes the process's */
+    return h && !h->mixed && h->local ? c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot, ns) : 0;
 }
 
 static int stale(void *self, void *model)
 {
-    const handle *h = model;
-    return h->local ? c12_backend_local_ops.stale(NULL, h->local) : 0;
+    handle *h = model;
+    if (!h->mixed) return h->local ? c12_backend_local_ops.stale(NULL, h->local) : 0;
+    pthread_mutex_lock(&h->load_mu); /* a request may be loading it */
+    int st = h->local ? c12_backend_local_ops.stale(NULL, h->local) : 0;
+    pthread_mutex_unlock(&h->load_mu);
+    return st;
 }
 
 static int batch_stats(void *self, void *model, c12_batcher_stats *out)
 {
     (void)self;
-    const handle *h = model;
-    return h->local ? c12_backend_local_ops.batch_stats(NULL, h->local, out) : 0;
+    handle *h = model;
+    if (!h->mixed) return h->local ? c12_backend_local_ops.batch_stats(NULL, h->local, out) : 0;
+    pthread_mutex_lock(&h->load_mu); /* a request may be loading it */
+    int got = h->local ? c12_backend_local_ops.batch_stats(NULL, h->local, out) : 0;
+    pthread_mutex_unlock(&h->load_mu);
+    return got;
 }
 
 /* The site's figures for the request's result: tokens it did not count,
@@ -126,17 +156,26 @@ static int try_site(c12_fleet *f, c12_site *s, const c12_remote_call *call, c12_
     return 0;
 }
 
-static c12_rc remote_generate(c12_fleet *f, const c12_model_cfg *m, const c12_backend_req *req, c12_text_cb cb,
-                              void *ud, c12_backend_result *res, c12_err *err)
+static c12_rc remote_generate(c12_fleet *f, handle *h, const c12_backend_req *req, c12_text_cb cb, void *ud,
+                              c12_backend_result *res, c12_err *err)
 {
+    const c12_model_cfg *m = h->m;
     c12_rank rk;
-    c12_fleet_rank(f, m, req, &rk);
+    c12_fleet_rank(f, m, req, h->mixed ? &h->ls : NULL, &rk);
     c12_rc rc = c12_fail(err, C12_ERR_NETWORK, "model %s: no site can take it now (%s)", m->id, rk.reason);
     char failed[64] = "", reason[C12_RANK_REASON_MAX + 96];
     c12_remote_call call = {.model = m->remote_model[0] ? m->remote_model : m->id, .share = f->share, .req = req,
                             .cb = cb, .ud = ud};
     for (int k = 0; k < rk.n; k++) {
         if (failed[0] && req->deadline_ms && c12_clock_ms() >= req->deadline_ms) break;
+        if (rk.order[k] == C12_SITE_LOCAL) {
+            snprintf(reason, sizeof reason, "%s%s%s%s", rk.reason, failed[0] ? "; failed first: " : "", failed,
+                     k ? "; now site local" : "");
+            int over = c12_fleet_try_local(f, h, req, cb, ud, reason, &rc, res, err);
+            if (over == 1) return rc;
+            if (!over) add_name(failed, sizeof failed, "local");
+            continue;
+        }
         c12_site *s = &f->sites[rk.order[k]];
         pthread_mutex_lock(&f->mu);
         int ok = c12_site_claim(f, s);
@@ -158,13 +197,13 @@ static c12_rc remote_generate(c12_fleet *f, const c12_model_cfg *m, const c12_ba
 static c12_rc generate(void *self, void *model, int slot, const c12_backend_req *req, c12_text_cb cb, void *cb_ud,
                        c12_backend_result *res, c12_err *err)
 {
-    const handle *h = model;
-    if (h->local) {
+    handle *h = model;
+    if (!h->mixed && h->local) { /* a mixed model's local is fleet_local.c's, loaded under its lock */
         c12_backend_site here = {.name = "local", .region = "", .intensity = NAN, .provider = "", .reason = NULL};
         if (req->on_site) req->on_site(cb_ud, &here);
         return c12_backend_local_ops.generate(NULL, h->local, slot, req, cb, cb_ud, res, err);
     }
-    return remote_generate(self, h->m, req, cb, cb_ud, res, err);
+    return remote_generate(self, h, req, cb, cb_ud, res, err);
 }
 
 static const c12_backend_ops FLEET_OPS = {

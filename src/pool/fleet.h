@@ -25,6 +25,10 @@ typedef struct c12_fleet_opts {
     int64_t (*now_ms)(void *ud);
     void *now_ud;
     int no_threads;
+    /* This process's carbon (the server's chain), which prices `local`
+     * beside other sites; NULL: unknown (local is then ranked last of
+     * those it ties with). Must outlive the fleet. */
+    struct c12_carbon_cache *local_carbon;
 } c12_fleet_opts;
 
 /* cfg must outlive the fleet. Builds every site's carbon cache and starts

@@ -32,6 +32,28 @@ typedef struct c12_site {
     uint64_t requests, failures, retries, probes_failed;
 } c12_site;
 
+/* `local` among a model's sites: the engine in this process, ranked as
+ * one more site (fleet_local.c). Its engine slots are its own: a request
+ * sent here takes a free one, whichever pool slot it holds. Guarded by the
+ * fleet's mutex. */
+typedef struct c12_local_site {
+    int slots;                  /* the engine's (the model's local_slots) */
+    int busy;                   /* of them generating now */
+    unsigned char *used;        /* which (slots entries) */
+    double ttft_s, tps;         /* EWMAs of its replies; 0: none yet */
+} c12_local_site;
+
+/* What the pool holds for a model: the engine's, a remote model's id, or
+ * both for a model served here and by sites. */
+typedef struct c12_fleet_handle {
+    const c12_model_cfg *m;
+    void *local;                /* the local backend's model; NULL for a remote one (or a mixed one not loaded yet) */
+    c12_model_cfg local_cfg;    /* m with its local slots (the engine's copy points here) */
+    int mixed;
+    pthread_mutex_t load_mu;    /* mixed: guards local, loaded by the first request that goes local */
+    c12_local_site ls;          /* mixed: the engine as a site */
+} c12_fleet_handle;
+
 struct c12_fleet {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -44,6 +66,7 @@ struct c12_fleet {
     pthread_t prober;
     int prober_on, stopping;
 };
+
 
 int64_t c12_fleet_now(const c12_fleet *f);
 
@@ -68,7 +91,10 @@ typedef struct c12_rank {
     int usable;                   /* the first `usable` are closed (or half-open) and not full */
     char reason[C12_RANK_REASON_MAX];
 } c12_rank;
-void c12_fleet_rank(c12_fleet *f, const c12_model_cfg *m, const c12_backend_req *req, c12_rank *out);
+/* order[] holds C12_SITE_LOCAL for `local` when local (the mixed model's
+ * engine) is given; NULL: the model's `local` is not ranked. */
+void c12_fleet_rank(c12_fleet *f, const c12_model_cfg *m, const c12_backend_req *req, const c12_local_site *local,
+                    c12_rank *out);
 /* Expected joules of a request at site s (its per-token rates). */
 double c12_site_energy_j(const c12_site *s, double prompt_tokens, double out_tokens);
 double c12_fleet_prompt_tokens(const c12_backend_req *req);
@@ -88,5 +114,17 @@ c12_rc c12_fleet_prober_start(c12_fleet *f, c12_err *err);
 void c12_fleet_prober_stop(c12_fleet *f);
 /* Probe every site once (the prober's round; tests call it). */
 void c12_fleet_probe_all(c12_fleet *f);
+
+/* ---- fleet_local.c: `local` as one more site ---- */
+
+/* A request to the engine here for a mixed model, on a free engine slot
+ * (loading the model first when no request went local before): -1 when
+ * none is free (the caller moves on), else 1 when over (success, or a
+ * failure to return) and 0 when it failed before its first text (or the
+ * load failed) and the next site may try. reason goes to on_site. */
+int c12_fleet_try_local(c12_fleet *f, c12_fleet_handle *h, const c12_backend_req *req, c12_text_cb cb, void *ud,
+                        const char *reason, c12_rc *rc, c12_backend_result *res, c12_err *err);
+/* The carbon here now (opts.local_carbon; NAN unknown), as a site's reading. */
+void c12_local_read_carbon(const c12_fleet *f, c12_site_reading *out);
 
 #endif

@@ -60,6 +60,28 @@ static void take_error(c12_sse *p, json_t *e)
         copy_str(e, p->error_msg, sizeof p->error_msg);
 }
 
+/* The pieces of tool calls in a delta or message (calls: its tool_calls). */
+static c12_rc take_calls(c12_sse *p, json_t *calls, c12_err *err)
+{
+    size_t i;
+    json_t *c;
+    if (!p->tool || !json_is_array(calls) || !json_array_size(calls)) return C12_OK;
+    p->n_text++; /* a token, roughly, as a text chunk is */
+    json_array_foreach(calls, i, c) {
+        if (!json_is_object(c)) return c12_fail(err, C12_ERR_FORMAT, "upstream: a tool call is not a JSON object");
+        json_t *ix = json_object_get(c, "index"), *fn = json_object_get(c, "function");
+        json_t *args = json_object_get(fn, "arguments");
+        if ((ix && !json_is_integer(ix)) || json_integer_value(ix) < 0 || json_integer_value(ix) > 4096)
+            return c12_fail(err, C12_ERR_FORMAT, "upstream: a tool call's index is not a small integer");
+        c12_tool_frag f = {.index = ix ? (int)json_integer_value(ix) : (int)i,
+                           .id = json_string_value(json_object_get(c, "id")),
+                           .name = json_string_value(json_object_get(fn, "name")),
+                           .args = json_string_value(args), .args_len = json_string_length(args)};
+        if (p->tool(p->ud, &f)) return c12_fail(err, C12_ERR_CANCELLED, "the reply was stopped");
+    }
+    return C12_OK;
+}
+
 /* One chunk object: its text out, its finish and usage kept. */
 static c12_rc take_chunk(c12_sse *p, json_t *j, c12_err *err)
 {
@@ -78,11 +100,12 @@ static c12_rc take_chunk(c12_sse *p, json_t *j, c12_err *err)
     json_t *t = json_is_object(d) ? json_object_get(d, "content")
               : json_is_object(m) ? json_object_get(m, "content") : json_object_get(ch, "text");
     size_t n = json_string_length(t);
-    if (!json_is_string(t) || !n) return C12_OK;
-    p->n_text++;
-    if (p->text && p->text(p->ud, json_string_value(t), n))
-        return c12_fail(err, C12_ERR_CANCELLED, "the reply was stopped");
-    return C12_OK;
+    if (json_is_string(t) && n) {
+        p->n_text++;
+        if (p->text && p->text(p->ud, json_string_value(t), n))
+            return c12_fail(err, C12_ERR_CANCELLED, "the reply was stopped");
+    }
+    return take_calls(p, json_object_get(json_is_object(d) ? d : m, "tool_calls"), err);
 }
 
 static c12_rc dispatch(c12_sse *p, c12_err *err)

@@ -2,7 +2,8 @@
  * server-sent events (`data: {chunk}` lines, a blank line ending each
  * event, `data: [DONE]` at the end), any split of the bytes. Each chunk's
  * text (choices[0].delta.content for chat, choices[0].text for
- * completions) goes to the text callback at once; the finish reason, the
+ * completions) goes to the text callback at once, and each piece of a tool
+ * call (delta.tool_calls) to the tool callback; the finish reason, the
  * usage chunk (with a C12 upstream's usage.c12) and an error event are
  * kept. Untrusted bytes: every line and the whole reply are capped, and
  * anything malformed is an error, never a crash (tests/fuzz/fuzz_sse.c). */
@@ -13,6 +14,7 @@
 
 #include "base/c12_buf.h"
 #include "base/c12_rc.h"
+#include "pool/backend.h"
 
 #define C12_SSE_LINE_MAX (1u << 20)
 
@@ -35,6 +37,9 @@ typedef struct c12_sse {
     char error_msg[400], error_code[64];
     /* Text out; nonzero stops (the reader answers C12_ERR_CANCELLED). */
     int (*text)(void *ud, const char *s, size_t n);
+    /* A tool call's piece (delta.tool_calls[i], or a whole reply's
+     * message.tool_calls[i]); nonzero stops. NULL: calls are not read. */
+    int (*tool)(void *ud, const c12_tool_frag *f);
     void *ud;
 } c12_sse;
 

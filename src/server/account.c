@@ -57,10 +57,9 @@ typedef struct tap {
     void *ud;
 } tap;
 
-static int tap_text(void *ud, const char *text, size_t len)
+/* The first text (or a site's first tool call): the time to first token. */
+static void tap_first(c12_gen_job *job)
 {
-    tap *t = ud;
-    c12_gen_job *job = t->job;
     if (!job->cost.first_ns) {
         job->cost.first_ns = c12_clock_ns();
         c12_energy_result r;
@@ -69,7 +68,21 @@ static int tap_text(void *ud, const char *text, size_t len)
             job->choice.est_basis = C12_BASIS_PREFILL;
         }
     }
+}
+
+static int tap_text(void *ud, const char *text, size_t len)
+{
+    tap *t = ud;
+    tap_first(t->job);
     return t->cb(t->ud, text, len);
+}
+
+/* A site's tool call, piece by piece, to the response being built. */
+static int tap_tool(void *ud, const c12_tool_frag *f)
+{
+    tap *t = ud;
+    tap_first(t->job);
+    return t->job->on_tool(t->ud, f);
 }
 
 static void tap_token(void *ud, int32_t id)
@@ -85,10 +98,15 @@ static void tap_logprobs(void *ud, const c12_logprobs *lp) { c12_gen_lp_add(((ta
 static void tap_site(void *ud, const c12_backend_site *s)
 {
     c12_gen_job *job = ((tap *)ud)->job;
+    if (!job->site[0]) job->price_here = job->price; /* before a site's grid replaces it */
     snprintf(job->site, sizeof job->site, "%s", s->name);
     snprintf(job->site_region, sizeof job->site_region, "%s", s->region);
     snprintf(job->site_reason, sizeof job->site_reason, "%s", s->reason ? s->reason : "");
-    if (isnan(s->intensity)) return; /* this process: the request's own price stands */
+    job->site_remote = strcmp(s->name, "local") != 0;
+    if (isnan(s->intensity)) { /* this process: the request's own price (again, after a site failed) */
+        job->price = job->price_here;
+        return;
+    }
     job->price.intensity = s->intensity;
     snprintf(job->price.provider, sizeof job->price.provider, "%s", s->provider);
     job->price.age_s = s->age_s;
@@ -147,6 +165,7 @@ c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_back
     job->breq.gen.cancelled = tap_cancelled;
     job->breq.gen.on_logprobs = job->q.logprobs ? tap_logprobs : NULL;
     job->breq.on_site = tap_site;
+    job->breq.on_tool = job->on_tool ? tap_tool : NULL;
     meter_begin(job);
     c12_rc rc = choices(job, &t, res, err);
     if (rc == C12_ERR_CANCELLED && atomic_load(&job->srv->cancel_all))

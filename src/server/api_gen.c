@@ -119,6 +119,7 @@ static void bind_request(c12_gen_job *job)
     job->breq.gen.ignore_eos = q->ignore_eos;
     job->breq.gen.top_logprobs = q->top_logprobs;
     job->breq.gen.json = q->rfmt; /* response_format: JSON by constrained decoding */
+    job->breq.wire = q->json;     /* a site gets tools and response_format as they were sent */
     /* tool_choice "none": the tools are not offered (the history's calls
      * still render) */
     job->breq.tools = q->tool_choice != C12_TOOL_NONE ? &q->tools : NULL;
@@ -159,9 +160,8 @@ static int parse(c12_gen_job *job, const incoming *in, asks *a, refusal *f)
     }
     if (job->q.tool_use && a->model_idx >= 0 && !c12_gen_tools_can(job->srv, a->model_idx)) {
         *f = (refusal){.status = 400, .param = "tools", .code = "tools_not_supported"};
-        snprintf(f->msg, sizeof f->msg, c12_model_remote(&job->srv->cfg->models[a->model_idx])
-                 ? "The model '%.200s' is served by other servers (sites:), and tools are not passed to them yet."
-                 : "The model '%.200s' cannot call tools: its chat template has no tool-call format.", job->q.model);
+        snprintf(f->msg, sizeof f->msg, "The model '%.200s' cannot call tools: its chat template has no tool-call format.",
+                 job->q.model);
         return 0;
     }
     const char *bad = queue_headers(job->srv, c, a);
@@ -182,6 +182,7 @@ typedef struct plain_out {
     c12_gen_job *job;
     c12_buf text[C12_API_MAX_N]; /* each choice's */
     json_t *lp[C12_API_MAX_N];   /* each choice's logprobs, taken at its end */
+    json_t *calls[C12_API_MAX_N]; /* a site's tool calls in each choice, or NULL */
     c12_server *srv;
 } plain_out;
 
@@ -189,6 +190,12 @@ static int on_text(void *ud, const char *text, size_t len)
 {
     plain_out *o = ud;
     return c12_buf_append(&o->text[o->job->ci], text, len) != C12_OK || atomic_load(&o->srv->cancel_all);
+}
+
+static int on_tool(void *ud, const c12_tool_frag *f)
+{
+    plain_out *o = ud;
+    return c12_gen_tools_merge(&o->calls[o->job->ci], f);
 }
 
 /* A choice before the last is over: its logprobs (the offsets start again). */
@@ -201,10 +208,16 @@ static int on_choice_end(void *ud, int i, const c12_backend_result *r)
     return o->lp[i] == NULL; /* out of memory: no response can carry them */
 }
 
-/* The chat's message: the text, or with tools offered the calls read out of it. */
-static json_t *plain_message(c12_gen_job *job, const char *text, const char **fin)
+/* The chat's message: the text, or with tools offered the calls read out
+ * of it (a site's: the calls it sent). */
+static json_t *plain_message(c12_gen_job *job, const char *text, json_t *site_calls, const char **fin)
 {
     int called = 0;
+    if (job->site_remote) {
+        json_t *m = c12_gen_tools_site_message(text, site_calls, &called);
+        if (called) *fin = "tool_calls";
+        return m;
+    }
     if (!c12_gen_tools_on(job))
         return json_pack("{s:s, s:o}", "role", "assistant", "content", c12_json_text(text, strlen(text)));
     json_t *m = c12_gen_tools_message(job, text, &called);
@@ -212,10 +225,10 @@ static json_t *plain_message(c12_gen_job *job, const char *text, const char **fi
     return m;
 }
 
-static json_t *plain_choice(c12_gen_job *job, int i, const char *text, json_t *lp)
+static json_t *plain_choice(c12_gen_job *job, int i, const char *text, json_t *calls, json_t *lp)
 {
     const char *fin = c12_gen_finish(job->results[i].finish);
-    json_t *msg = job->q.kind == C12_API_CHAT ? plain_message(job, text, &fin) : NULL; /* may change fin */
+    json_t *msg = job->q.kind == C12_API_CHAT ? plain_message(job, text, calls, &fin) : NULL; /* may change fin */
     return job->q.kind == C12_API_CHAT
         ? json_pack("{s:i, s:o, s:o, s:s}", "index", i, "message", msg, "logprobs", lp, "finish_reason", fin)
         : json_pack("{s:i, s:o, s:o, s:s}", "index", i, "text", c12_json_text(text, strlen(text)), "logprobs", lp,
@@ -231,7 +244,7 @@ static json_t *plain_body(c12_gen_job *job, plain_out *o, const c12_backend_resu
     for (int i = 0; i < n; i++) {
         json_t *lp = o->lp[i];
         o->lp[i] = NULL;
-        if (json_array_append_new(choices, plain_choice(job, i, o->text[i].data ? o->text[i].data : "", lp)))
+        if (json_array_append_new(choices, plain_choice(job, i, o->text[i].data ? o->text[i].data : "", o->calls[i], lp)))
             json_decref(choices), choices = NULL;
     }
     json_t *usage = c12_gen_usage(res);
@@ -263,6 +276,7 @@ static answer plain_answer(c12_gen_job *job)
         nomem |= c12_buf_puts(&o.text[i], "") != C12_OK;
     }
     job->choice_end = on_choice_end;
+    job->on_tool = on_tool;
     c12_backend_result res;
     c12_err err;
     c12_rc rc = nomem ? c12_fail(&err, C12_ERR_NOMEM, "Out of memory.") : c12_gen_produce(job, on_text, &o, &res, &err);
@@ -277,6 +291,7 @@ static answer plain_answer(c12_gen_job *job)
     for (int i = 0; i < n; i++) {
         c12_buf_free(&o.text[i]);
         json_decref(o.lp[i]);
+        json_decref(o.calls[i]);
     }
     return an;
 }

@@ -117,9 +117,14 @@ typedef struct c12_gen_job {
     char site[C12_SITE_NAME_MAX];
     char site_region[64];
     char site_reason[C12_SITE_REASON_MAX];
+    int site_remote;           /* a site generates: its reply's tool calls come as such, not in the text */
+    /* A site's tool calls, piece by piece (with the text callback's ud);
+     * set by the response's builder before generating. NULL: not taken. */
+    int (*on_tool)(void *ud, const c12_tool_frag *f);
     c12_lease lease;
     int leased;
     c12_gen_price price;
+    c12_gen_price price_here;  /* the price here, kept when a site's grid replaces it (account.c) */
     c12_gen_choice choice;
     c12_gen_cost cost;
     c12_gen_cache cache;
@@ -252,6 +257,18 @@ c12_rc c12_gen_tools_begin(c12_gen_job *job, c12_toolp *p, const c12_toolp_cbs *
 /* One call in OpenAI's shape ({"id", "type", "function"}; with "index" for
  * a stream's delta). */
 json_t *c12_gen_tools_call(const c12_gen_job *job, int index, const char *name, const char *args, int delta);
+/* A site's tool call piece as a stream's delta.tool_calls entry:
+ * {"index", "id", "type", "function": {"name", "arguments"}}, each field
+ * only when the piece carries it. NULL: out of memory. */
+json_t *c12_gen_tools_piece(const c12_tool_frag *f);
+/* A site's piece added to the calls of a plain reply (*calls: an array in
+ * OpenAI's message shape, made on the first piece): the arguments are
+ * joined, the id and name kept. Nonzero: out of memory, or a bad index. */
+int c12_gen_tools_merge(json_t **calls, const c12_tool_frag *f);
+/* A site's reply as the message: {"role", "content" (null when only
+ * whitespace), "tool_calls"} when it called (calls: a new reference is
+ * taken), else its text. *called says which. NULL: out of memory. */
+json_t *c12_gen_tools_site_message(const char *text, json_t *calls, int *called);
 /* The reply's message for the whole output: {"role", "content" (null when
  * only whitespace), "tool_calls"} with *called = 1, or the output as text
  * with *called = 0. NULL: out of memory. */

@@ -17,7 +17,8 @@ int c12_gen_tools_can(c12_server *s, int idx)
 {
     const c12_tok *t;
     c12_err err;
-    if (c12_model_remote(&s->cfg->models[idx])) return 0; /* tools are not passed to sites yet */
+    /* a site renders the tools itself: its own template decides */
+    if (c12_model_remote(&s->cfg->models[idx])) return 1;
     const char *family = s->cfg->models[idx].chat_template;
     if (family[0]) return c12_chat_template_tools(family); /* a family named in the configuration */
     /* an unreadable file: the load will say why; the template decides then */
@@ -75,6 +76,58 @@ static int blank(const char *s)
     return 1;
 }
 
+/* The message of a reply that called: the calls, and its content (null
+ * when only whitespace); calls is taken. */
+static json_t *called_message(const char *content, size_t n, json_t *calls)
+{
+    json_t *c = blank(content) ? json_null() : c12_json_text(content, n);
+    return json_pack("{s:s, s:o, s:o}", "role", "assistant", "content", c, "tool_calls", calls);
+}
+
+json_t *c12_gen_tools_piece(const c12_tool_frag *f)
+{
+    json_t *fn = json_object(), *e = json_pack("{s:i}", "index", f->index);
+    int bad = !fn || !e;
+    if (!bad && f->id) bad = json_object_set_new(e, "id", json_string(f->id)) ||
+                             json_object_set_new(e, "type", json_string("function"));
+    if (!bad && f->name) bad = json_object_set_new(fn, "name", json_string(f->name));
+    if (!bad && f->args) bad = json_object_set_new(fn, "arguments", c12_json_text(f->args, f->args_len));
+    if (!bad && json_object_size(fn)) bad = json_object_set(e, "function", fn);
+    json_decref(fn);
+    if (bad) json_decref(e);
+    return bad ? NULL : e;
+}
+
+int c12_gen_tools_merge(json_t **calls, const c12_tool_frag *f)
+{
+    if (!*calls && !(*calls = json_array())) return 1;
+    if (f->index < 0 || (size_t)f->index > json_array_size(*calls)) return 1; /* calls come in order */
+    if ((size_t)f->index == json_array_size(*calls) &&
+        json_array_append_new(*calls, json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", "", "type", "function", "function",
+                                                "name", "", "arguments", "")))
+        return 1;
+    json_t *c = json_array_get(*calls, (size_t)f->index), *fn = json_object_get(c, "function");
+    int bad = !c || !fn;
+    if (!bad && f->id) bad = json_object_set_new(c, "id", json_string(f->id));
+    if (!bad && f->name) bad = json_object_set_new(fn, "name", json_string(f->name));
+    if (!bad && f->args && f->args_len) {
+        const char *had = json_string_value(json_object_get(fn, "arguments"));
+        c12_buf b;
+        c12_buf_init(&b, MAX_HELD);
+        bad = c12_buf_puts(&b, had ? had : "") || c12_buf_append(&b, f->args, f->args_len) ||
+              json_object_set_new(fn, "arguments", c12_json_text(b.data, b.len));
+        c12_buf_free(&b);
+    }
+    return bad;
+}
+
+json_t *c12_gen_tools_site_message(const char *text, json_t *calls, int *called)
+{
+    *called = json_array_size(calls) > 0;
+    if (*called) return called_message(text, strlen(text), json_incref(calls));
+    return json_pack("{s:s, s:o}", "role", "assistant", "content", c12_json_text(text, strlen(text)));
+}
+
 json_t *c12_gen_tools_message(const c12_gen_job *job, const char *text, int *called)
 {
     collect c = {.job = job, .calls = json_array()};
@@ -92,8 +145,7 @@ json_t *c12_gen_tools_message(const c12_gen_job *job, const char *text, int *cal
     json_t *msg = NULL;
     if (!rc && c.content.data && json_array_size(c.calls)) {
         *called = 1;
-        json_t *content = blank(c.content.data) ? json_null() : c12_json_text(c.content.data, c.content.len);
-        msg = json_pack("{s:s, s:o, s:O}", "role", "assistant", "content", content, "tool_calls", c.calls);
+        msg = called_message(c.content.data, c.content.len, json_incref(c.calls));
     } else if (!rc) { /* no call made: the output as it was (with a forced call's opening) */
         char buf[128];
         c12_buf raw;

@@ -49,6 +49,7 @@ typedef struct stream {
     c12_toolp tp;             /* the output read for tool calls (the generator's) */
     int tp_open;              /* tp was begun for the choice generating */
     int spoke;                /* the choice generating has had a chunk (its role went out) */
+    int site_calls;           /* tool call pieces a site sent in the choice generating */
 } stream;
 
 static void unref(stream *st)
@@ -136,27 +137,57 @@ static int tools_text(void *ud, const char *s, size_t n)
     return bad;
 }
 
+/* A chunk whose delta is {"tool_calls": [e]} (with the role first, and
+ * content null when open); e and lp are taken. */
+static int emit_call(stream *st, json_t *e, int open, json_t *lp)
+{
+    json_t *c = chunk(st->job, NULL, NULL, 0, lp), *d = json_pack("{s:[o]}", "tool_calls", e);
+    if (d && open) json_object_set_new(d, "content", json_null());
+    if (d && open && !st->spoke) json_object_set_new(d, "role", json_string("assistant"));
+    int bad = !c || !d;
+    if (bad) json_decref(d);
+    else bad = json_object_set_new(json_array_get(json_object_get(c, "choices"), 0), "delta", d); /* takes d */
+    if (bad) json_decref(c);
+    return bad || emit(st, c);
+}
+
 /* A call as OpenAI streams one: its id, type and name with empty
  * arguments, then the arguments. */
 static int tools_call(void *ud, int index, const char *name, const char *args)
 {
     stream *st = ud;
     c12_gen_job *job = st->job;
-    json_t *head = c12_gen_tools_call(job, index, name, "", 1);
     json_t *rest = json_pack("{s:i, s:{s:s}}", "index", index, "function", "arguments", args);
-    json_t *c1 = chunk(job, NULL, NULL, 0, c12_gen_lp_take(job, 1)), *c2 = chunk(job, NULL, NULL, 0, NULL);
-    json_t *d1 = json_pack("{s:o, s:[o]}", "content", json_null(), "tool_calls", head);
-    json_t *d2 = json_pack("{s:[o]}", "tool_calls", rest);
-    if (d1 && !st->spoke) json_object_set_new(d1, "role", json_string("assistant"));
-    int bad = !c1 || !c2 || !d1 || !d2;
-    if (!bad) json_object_set_new(json_array_get(json_object_get(c1, "choices"), 0), "delta", d1);
-    if (!bad) json_object_set_new(json_array_get(json_object_get(c2, "choices"), 0), "delta", d2);
-    if (bad) json_decref(d1), json_decref(d2), json_decref(c1), json_decref(c2);
-    return bad || emit(st, c1) || emit(st, c2);
+    return emit_call(st, c12_gen_tools_call(job, index, name, "", 1), 1, c12_gen_lp_take(job, 1)) ||
+           emit_call(st, rest, 0, NULL);
+}
+
+/* A site generates: its text is its content and its calls come as such,
+ * so this process's parser (and a forced call's opening, held) is dropped. */
+static void site_speaks(stream *st)
+{
+    if (!st->tp_open || !st->job->site_remote) return;
+    c12_toolp_free(&st->tp);
+    st->tp_open = 0;
+}
+
+/* A site's tool call piece, passed on as it came. */
+static int on_tool(void *ud, const c12_tool_frag *f)
+{
+    stream *st = ud;
+    pthread_mutex_lock(&st->mu);
+    while (st->out.len - st->rd > MAX_PENDING && !st->cancelled) pthread_cond_wait(&st->cv, &st->mu);
+    int stop = st->cancelled || atomic_load(&st->job->srv->cancel_all);
+    site_speaks(st);
+    if (!stop) stop = emit_call(st, c12_gen_tools_piece(f), f->id != NULL, NULL);
+    st->site_calls++;
+    pthread_mutex_unlock(&st->mu);
+    return stop;
 }
 
 static int send_text(stream *st, const char *text, size_t len)
 {
+    site_speaks(st);
     if (st->tp_open) {
         c12_toolp_cbs cb = {tools_text, tools_call, st};
         c12_err err;
@@ -184,6 +215,9 @@ static json_t *end_choice(stream *st, const c12_backend_result *r)
 {
     c12_gen_job *job = st->job;
     const char *fin_reason = c12_gen_finish(r->finish);
+    site_speaks(st);
+    if (st->site_calls) fin_reason = "tool_calls";
+    st->site_calls = 0;
     if (st->tp_open) { /* what the parser held: a last call, or text */
         c12_toolp_cbs cb = {tools_text, tools_call, st};
         c12_err e;
@@ -354,6 +388,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
     st->input = c12_gen_input(job);
     st->tools = c12_gen_tools_on(job);
     st->refs = 2;
+    job->on_tool = on_tool;
     job->gone = stream_gone;
     job->gone_ud = st;
     job->choice_end = on_choice_end;

@@ -4,6 +4,7 @@
  * then read as one whole JSON reply (an upstream that did not stream). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,16 @@
 #include "pool/sse.h"
 
 static int on_text(void *ud, const char *s, size_t n) { return c12_buf_append(ud, s, n) != C12_OK; }
+
+/* A tool call's piece into the same text, marked, so both readings must agree on them too. */
+static int on_tool(void *ud, const c12_tool_frag *f)
+{
+    char head[32];
+    snprintf(head, sizeof head, "\x01%d:", f->index);
+    return c12_buf_puts(ud, head) || c12_buf_puts(ud, f->id ? f->id : "") || c12_buf_puts(ud, ":") ||
+           c12_buf_puts(ud, f->name ? f->name : "") || c12_buf_puts(ud, ":") ||
+           (f->args && c12_buf_append(ud, f->args, f->args_len));
+}
 
 typedef struct reading {
     c12_rc rc;
@@ -29,6 +40,7 @@ static reading read_all(const char *s, size_t n, size_t step)
     c12_buf_puts(&out, "");
     c12_sse p;
     c12_sse_init(&p, on_text, &out);
+    p.tool = on_tool;
     c12_err err;
     c12_rc rc = C12_OK;
     for (size_t i = 0; !rc && i < n; i += step) rc = c12_sse_feed(&p, s + i, n - i < step ? n - i : step, &err);

@@ -35,7 +35,8 @@ static const char CFG[] =
     "    connect_timeout_s: 0.5\n"
     "models:\n"
     "  - {id: far, sites: [dirty, clean], remote_model: up-id}\n"
-    "  - {id: near, source: smollm2-135m}\n";
+    "  - {id: near, source: smollm2-135m}\n"
+    "  - {id: both, source: smollm2-135m, slots: 2, sites: [local, dirty, clean]}\n";
 
 static int64_t now_ms(void *ud) { return *(int64_t *)ud; }
 
@@ -88,7 +89,7 @@ static const c12_chat_msg MSGS[] = {{.role = "user", .content = "hi"}};
 static void rank(world *w, c12_rank *r)
 {
     c12_backend_req req = {.messages = MSGS, .n_messages = 1, .gen = {.max_tokens = 8}};
-    c12_fleet_rank(w->f, &w->cfg->models[0], &req, r);
+    c12_fleet_rank(w->f, &w->cfg->models[0], &req, NULL, r);
 }
 
 static void test_rank_and_breaker(void **state)
@@ -153,7 +154,7 @@ static void test_latency(void **state)
     /* over the caller's latency need: after the site that meets it */
     c12_backend_req req = {.messages = MSGS, .n_messages = 1, .gen = {.max_tokens = 8}, .max_latency_ms = 500};
     c12_rank r;
-    c12_fleet_rank(w->f, &w->cfg->models[0], &req, &r);
+    c12_fleet_rank(w->f, &w->cfg->models[0], &req, NULL, &r);
     assert_int_equal(r.order[0], 0);
     assert_non_null(strstr(r.reason, "clean: too slow"));
 }
@@ -269,6 +270,97 @@ static void test_sse(void **state)
     c12_sse_free(&p);
 }
 
+/* Each tool call piece as "index|id|name|args;" (- for absent). */
+static int keep_call(void *ud, const c12_tool_frag *f)
+{
+    char line[200];
+    snprintf(line, sizeof line, "%d|%s|%s|%.*s;", f->index, f->id ? f->id : "-", f->name ? f->name : "-",
+             f->args ? (int)f->args_len : 1, f->args ? f->args : "-");
+    return c12_buf_puts(ud, line) != C12_OK;
+}
+
+static void test_sse_tool_calls(void **state)
+{
+    (void)state;
+    static const char STREAM[] =
+        "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,"
+        "\"id\":\"c0\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}]}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\":\"}}]}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":1,\"id\":\"c1\",\"function\":{\"name\":\"g\"}}]}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n";
+    for (size_t step = 1; step <= 64; step *= 4) {
+        c12_buf calls;
+        c12_buf_init(&calls, 0);
+        c12_sse p;
+        c12_sse_init(&p, NULL, NULL);
+        p.tool = keep_call;
+        p.ud = &calls;
+        c12_err err;
+        assert_int_equal(feed_cut(&p, STREAM, step, &err), C12_OK);
+        assert_string_equal(calls.data, "0|c0|f|;0|-|-|{\"a\":;1|c1|g|-;");
+        assert_true(p.done && p.n_text == 3);
+        assert_string_equal(p.finish, "tool_calls");
+        c12_sse_free(&p);
+        c12_buf_free(&calls);
+    }
+    c12_sse p; /* a whole reply's calls; then a bad index, refused */
+    c12_err err;
+    c12_buf calls;
+    c12_buf_init(&calls, 0);
+    c12_sse_init(&p, NULL, NULL);
+    p.tool = keep_call;
+    p.ud = &calls;
+    const char *whole = "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"c0\",\"function\":"
+                        "{\"name\":\"f\",\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}";
+    assert_int_equal(c12_sse_whole(&p, whole, strlen(whole), &err), C12_OK);
+    assert_string_equal(calls.data, "0|c0|f|{};");
+    c12_sse_free(&p);
+    c12_sse_init(&p, NULL, NULL);
+    p.tool = keep_call;
+    p.ud = &calls;
+    assert_int_equal(feed_cut(&p, "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":-1}]}}]}\n\n", 7, &err),
+                     C12_ERR_FORMAT);
+    c12_sse_free(&p);
+    c12_buf_free(&calls);
+}
+
+/* `local` beside sites: its slots and the sites' in the pool, ranked as
+ * one more site at this process's carbon, by its engine slots' load. */
+static void test_local_among_sites(void **state)
+{
+    world *w = *state;
+    const c12_model_cfg *both = &w->cfg->models[2];
+    assert_true(c12_model_mixed(both) && !c12_model_remote(both) && !c12_model_mixed(&w->cfg->models[1]));
+    assert_int_equal(both->local_slots, 2);
+    assert_int_equal(both->slots, 2 + 2 + 16);
+    c12_backend_req req = {.messages = MSGS, .n_messages = 1, .gen = {.max_tokens = 8}};
+    c12_local_site ls = {.slots = 2};
+    c12_rank r;
+    c12_fleet_rank(w->f, both, &req, &ls, &r); /* no carbon here: unknown, after the sites */
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.order[0], 1);
+    assert_int_equal(r.order[2], C12_SITE_LOCAL);
+    c12_carbon_cache *cc;
+    c12_err err;
+    assert_int_equal(c12_carbon_cache_new(&w->cfg->sites[1].carbon, NULL, &cc, &err), C12_OK); /* 40, as clean */
+    c12_carbon_cache_prime(cc);
+    w->f->opts.local_carbon = cc;
+    c12_fleet_rank(w->f, both, &req, &ls, &r); /* a tie at the same rates: the list's order */
+    assert_int_equal(r.order[0], C12_SITE_LOCAL);
+    assert_true(strstr(r.reason, "site local: 40 g/kWh, 0/2 busy") == r.reason);
+    ls.busy = 1; /* half busy: its grams scaled by 1.5 */
+    c12_fleet_rank(w->f, both, &req, &ls, &r);
+    assert_int_equal(r.order[0], 1);
+    assert_int_equal(r.order[1], C12_SITE_LOCAL);
+    ls.busy = 2; /* full: last, not tried */
+    c12_fleet_rank(w->f, both, &req, &ls, &r);
+    assert_int_equal(r.order[2], C12_SITE_LOCAL);
+    assert_int_equal(r.usable, 2);
+    assert_non_null(strstr(r.reason, "local: full"));
+    w->f->opts.local_carbon = NULL;
+    c12_carbon_cache_free(cc);
+}
+
 static void test_prom_sum(void **state)
 {
     (void)state;
@@ -321,6 +413,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
         cmocka_unit_test(test_sse),
+        cmocka_unit_test(test_sse_tool_calls),
+        cmocka_unit_test_setup_teardown(test_local_among_sites, setup, teardown),
         cmocka_unit_test(test_prom_sum),
         cmocka_unit_test(test_errors),
     };

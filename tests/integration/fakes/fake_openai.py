@@ -8,7 +8,10 @@ tokens, `token_s` apart. Faults (server.fault): "500", "429", "400"
 then nothing before the first token for stall_s), "drop" (two tokens, then the
 connection is cut), "error_event" (two tokens, then an error event), "idle"
 (one token, then silence for stall_s), "no_usage" (never a usage chunk),
-"c12_usage" (the usage chunk carries usage.c12 as a C12 upstream's does).
+"c12_usage" (the usage chunk carries usage.c12 as a C12 upstream's does),
+"tools" (a chat with tools is answered with TOOL_CALLS: streamed as OpenAI
+streams them, each call's id, type and name first, then its arguments in
+pieces; or whole in message.tool_calls; finish_reason "tool_calls").
 GET /metrics exports vLLM's queue gauge when server.queue is set. make_server(keepalive=True)
 speaks HTTP/1.1 and keeps connections open (streams chunked), as vLLM does."""
 import json
@@ -21,6 +24,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from fakebase import FakeHandler, FakeServer  # noqa: E402
 
 WORDS = ["Hello", " from", " the", " fake", " upstream", ",", " one", " token", " at", " a", " time", "."]
+
+# The calls of the "tools" fault, and the pieces each one's arguments stream in.
+TOOL_CALLS = [("call_fake_0", "get_weather", ['{"city": ', '"Paris"', '}']),
+              ("call_fake_1", "get_time", ['{"zone": "CET"}'])]
 
 
 class Handler(FakeHandler):
@@ -58,6 +65,8 @@ class Handler(FakeHandler):
             return self.send(400, {"error": {"message": "This model's maximum context length is 8 tokens.",
                                              "type": "invalid_request_error", "code": "context_length_exceeded"}})
         chat = self.path.endswith("/chat/completions")
+        if f == "tools" and chat and body.get("tools"):
+            return self.tool_calls(body)
         if not body.get("stream"):
             return self.send(200, self.whole(body, chat))
         self.stream(body, chat)
@@ -72,6 +81,29 @@ class Handler(FakeHandler):
         return {"id": "fake-1", "object": "chat.completion" if chat else "text_completion", "model": body.get("model"),
                 "choices": [choice], "usage": {"prompt_tokens": 7, "completion_tokens": self.n_words(body),
                                                "total_tokens": 7 + self.n_words(body)}}
+
+    def tool_calls(self, body):
+        calls = [{"id": i, "type": "function", "function": {"name": n, "arguments": "".join(a)}}
+                 for i, n, a in TOOL_CALLS]
+        if not body.get("stream"):
+            msg = {"role": "assistant", "content": None, "tool_calls": calls}
+            return self.send(200, {"id": "fake-1", "object": "chat.completion", "model": body.get("model"),
+                                   "choices": [{"index": 0, "message": msg, "finish_reason": "tool_calls"}],
+                                   "usage": {"prompt_tokens": 7, "completion_tokens": 9, "total_tokens": 16}})
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+
+        def delta(d, finish=None):
+            self.event({"id": "fake-1", "object": "chat.completion.chunk", "model": body.get("model"),
+                        "choices": [{"index": 0, "delta": d, "finish_reason": finish}]})
+        for k, (cid, name, pieces) in enumerate(TOOL_CALLS):
+            head = {"index": k, "id": cid, "type": "function", "function": {"name": name, "arguments": ""}}
+            delta({"role": "assistant", "content": None, "tool_calls": [head]} if not k else {"tool_calls": [head]})
+            for p in pieces:
+                delta({"tool_calls": [{"index": k, "function": {"arguments": p}}]})
+        delta({}, "tool_calls")
+        self.event("[DONE]")
 
     def write(self, raw):
         if self.protocol_version == "HTTP/1.1":  # chunked: the connection stays open
