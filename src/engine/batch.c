@@ -9,9 +9,13 @@
  * rows, so each weight row is read once per step), and wakes them.
  *
  * When a step starts: as soon as every generating session has handed in its
- * tokens, or once the first has waited a quarter of the last step's time (a
- * session may be busy elsewhere: sampling a large vocabulary, writing to a
- * slow client), so that one slow member never stalls the others for long.
+ * tokens, or a quarter of the last step's time (0.1 to 4 ms) after the later
+ * of the last step's end and the first hand-in (a session may be busy
+ * elsewhere: sampling a large vocabulary, writing to a slow client), so that
+ * one slow member never stalls the others for long. Counting from the last
+ * step's end matters: sequences that missed a step hand in while it runs,
+ * and were their wait counted from then, the next step would leave at once
+ * without the ones it just served, and the two halves would stay apart.
  * New sequences join at the next step; finished ones leave (c12_batcher_leave).
  *
  * Prompts: while others decode, a prompt enters the steps in chunks of
@@ -57,7 +61,7 @@ struct c12_batcher {
     const c12_session *holder; /* a prompt running alone (no_chunked) */
     item *q[BATCH_SEQ_MAX];    /* handed in, not yet in a step */
     int nq;
-    int64_t last_step_ns;
+    int64_t last_step_ns, step_end_ns; /* the last step's duration, and when it ended */
     int64_t workers_ns; /* the workspace's workers' CPU clock after the last step (-1: none yet) */
     double decode_row_ns, prefill_row_ns; /* averages of solo steps (0: none yet) */
     c12_batcher_stats st;
@@ -190,7 +194,7 @@ static int64_t gather_wait(const c12_batcher *b, int64_t now)
         if (b->q[i]->t_ns < oldest) oldest = b->q[i]->t_ns;
     int64_t win = b->last_step_ns / 4;
     win = win < GATHER_MIN_NS ? GATHER_MIN_NS : win > GATHER_MAX_NS ? GATHER_MAX_NS : win;
-    return oldest + win - now;
+    return (oldest > b->step_end_ns ? oldest : b->step_end_ns) + win - now;
 }
 
 /* The next step's items: the holder's alone, else decodes first, then prompt
@@ -244,6 +248,7 @@ static void ewma(double *avg, double v) { *avg = *avg > 0 ? *avg + EWMA * (v - *
 static void learn(c12_batcher *b, item *const *take, int k, int rows, int64_t dt, int64_t cpu)
 {
     b->last_step_ns = dt;
+    b->step_end_ns = c12_clock_ns();
     b->st.steps++;
     b->st.seqs += (uint64_t)k;
     b->st.rows += (uint64_t)rows;
