@@ -93,13 +93,6 @@ static float softcap(float x, float cap) { return tanhf(x * (1.0f / cap)) * cap;
 
 /* ---- matrix products: y[t] = W x[t] for up to 3 matrices sharing x ---- */
 
-/* Below this many tokens the row is dotted with each token in turn: the
- * multi-token kernels compute whole tiles (4 or 8 tokens), which for the 2
- * or 3 decoding sequences of a small batched step costs more than reading
- * the row again from L1 (identical results either way: vec_dot_n equals
- * vec_dot bit for bit). */
-#define VEC_DOT_N_MIN 4
-
 typedef struct matmul_job {
     const c12_weight *w[3];
     float *y[3];
@@ -133,7 +126,10 @@ static void matmul_rows(void *ctx, int ith, int64_t r0, int64_t r1)
         while (rr >= j->w[wi]->rows) rr -= j->w[wi++]->rows;
         const c12_weight *w = j->w[wi];
         const uint8_t *row = (const uint8_t *)w->data + (size_t)rr * w->row_bytes;
-        if (w->tt->vec_dot_n && j->n_tok >= VEC_DOT_N_MIN) { /* the row unpacked once for all tokens */
+        /* the row unpacked once for all tokens; below the type's vec_dot_n_min
+         * (a batched step's few sequences) dotted with each in turn, reading
+         * it again from L1: the same results either way, bit for bit */
+        if (w->tt->vec_dot_n && j->n_tok >= w->tt->vec_dot_n_min) {
             w->tt->vec_dot_n((int)w->cols, &j->y[wi][rr], (size_t)w->rows, row, j->xq, j->xq_row,
                              j->n_tok);
             continue;

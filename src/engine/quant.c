@@ -8,8 +8,13 @@
 
 #include "engine/quant_impl.h"
 
-#define ROW(nm, bs, sz, tf, ff, vdt, vd) ROW_N(nm, bs, sz, tf, ff, vdt, vd, NULL)
-#define ROW_N(nm, bs, sz, tf, ff, vdt, vd, vdn) { nm, bs, sz, tf, ff, vdt, vd, vdn }
+#define ROW(nm, bs, sz, tf, ff, vdt, vd) ROW_N(nm, bs, sz, tf, ff, vdt, vd, NULL, 0)
+#define ROW_N(nm, bs, sz, tf, ff, vdt, vd, vdn, nmin) { nm, bs, sz, tf, ff, vdt, vd, vdn, nmin }
+/* vec_dot_n_min: the 32-blocks' kernels compute 8 tokens whatever ny is
+ * (quant_n_tile.h): from 4 rows they cost what 4 vec_dot calls cost, and
+ * read the row once; the K-quants' compute 4 or 8: from 3 rows they win */
+#define N_MIN_TILE8 4
+#define N_MIN_K 3
 
 /* Rows whose kernels do not depend on the ISA level (activation-only types). */
 #define ROW_BF16(vd) ROW("bf16", 1, 2, c12_bf16_to_float, c12_bf16_from_float, C12_TYPE_BF16, vd)
@@ -20,18 +25,18 @@
 #define ROW_F16(ff, vd) ROW("f16", 1, 2, c12_f16_to_float, ff, C12_TYPE_F16, vd)
 #define ROW_Q4_0(vd) ROW("q4_0", C12_QK, sizeof(c12_block_q4_0), c12_q4_0_to_float, c12_q4_0_from_float, C12_TYPE_Q8_0, vd)
 #define ROW_Q4_1(vd) ROW_Q4_1_N(vd, NULL)
-#define ROW_Q4_1_N(vd, vdn) ROW_N("q4_1", C12_QK, sizeof(c12_block_q4_1), c12_q4_1_to_float, c12_q4_1_from_float, C12_TYPE_Q8_1, vd, vdn)
+#define ROW_Q4_1_N(vd, vdn) ROW_N("q4_1", C12_QK, sizeof(c12_block_q4_1), c12_q4_1_to_float, c12_q4_1_from_float, C12_TYPE_Q8_1, vd, vdn, N_MIN_TILE8)
 #define ROW_Q5_0(vd) ROW_Q5_0_N(vd, NULL)
-#define ROW_Q5_0_N(vd, vdn) ROW_N("q5_0", C12_QK, sizeof(c12_block_q5_0), c12_q5_0_to_float, c12_q5_0_from_float, C12_TYPE_Q8_0, vd, vdn)
+#define ROW_Q5_0_N(vd, vdn) ROW_N("q5_0", C12_QK, sizeof(c12_block_q5_0), c12_q5_0_to_float, c12_q5_0_from_float, C12_TYPE_Q8_0, vd, vdn, N_MIN_TILE8)
 #define ROW_Q5_1(vd) ROW("q5_1", C12_QK, sizeof(c12_block_q5_1), c12_q5_1_to_float, c12_q5_1_from_float, C12_TYPE_Q8_1, vd)
 #define ROW_Q8_0(ff, vd) ROW_Q8_0_N(ff, vd, NULL)
-#define ROW_Q8_0_N(ff, vd, vdn) ROW_N("q8_0", C12_QK, sizeof(c12_block_q8_0), c12_q8_0_to_float, ff, C12_TYPE_Q8_0, vd, vdn)
+#define ROW_Q8_0_N(ff, vd, vdn) ROW_N("q8_0", C12_QK, sizeof(c12_block_q8_0), c12_q8_0_to_float, ff, C12_TYPE_Q8_0, vd, vdn, N_MIN_TILE8)
 /* K-quant weights have no from_float: see quant_scalar_k.c. */
 #define ROW_Q4_K(vd) ROW("q4_K", C12_QK_K, sizeof(c12_block_q4_K), c12_q4_K_to_float, NULL, C12_TYPE_Q8_K, vd)
-#define ROW_Q4_K_N(vd, vdn) ROW_N("q4_K", C12_QK_K, sizeof(c12_block_q4_K), c12_q4_K_to_float, NULL, C12_TYPE_Q8_K, vd, vdn)
+#define ROW_Q4_K_N(vd, vdn) ROW_N("q4_K", C12_QK_K, sizeof(c12_block_q4_K), c12_q4_K_to_float, NULL, C12_TYPE_Q8_K, vd, vdn, N_MIN_K)
 #define ROW_Q5_K(vd) ROW("q5_K", C12_QK_K, sizeof(c12_block_q5_K), c12_q5_K_to_float, NULL, C12_TYPE_Q8_K, vd)
 #define ROW_Q6_K(vd) ROW("q6_K", C12_QK_K, sizeof(c12_block_q6_K), c12_q6_K_to_float, NULL, C12_TYPE_Q8_K, vd)
-#define ROW_Q6_K_N(vd, vdn) ROW_N("q6_K", C12_QK_K, sizeof(c12_block_q6_K), c12_q6_K_to_float, NULL, C12_TYPE_Q8_K, vd, vdn)
+#define ROW_Q6_K_N(vd, vdn) ROW_N("q6_K", C12_QK_K, sizeof(c12_block_q6_K), c12_q6_K_to_float, NULL, C12_TYPE_Q8_K, vd, vdn, N_MIN_K)
 
 static const c12_type_traits TYPES_SCALAR[C12_TYPE_MAX] = {
     [C12_TYPE_F32] = ROW_F32(c12_f32_vec_dot),

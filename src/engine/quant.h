@@ -40,6 +40,10 @@ typedef struct c12_type_traits {
     int vec_dot_type;
     c12_vec_dot_fn vec_dot;
     c12_vec_dot_n_fn vec_dot_n; /* NULL: callers loop over vec_dot */
+    /* the fewest rows for which vec_dot_n beats ny vec_dot calls: a kernel
+     * that computes a whole tile of tokens costs the same for fewer (a
+     * batched decode step's few sequences); measured, bench/README.md */
+    int vec_dot_n_min;
 } c12_type_traits;
 
 /* The best ISA this CPU runs (checked with cpuid at call time; cheap). */
