@@ -48,6 +48,7 @@ typedef struct item {
     c12_session *s;
     const int32_t *tokens;
     int n, done;
+    int left; /* a prompt's tokens still to read, this chunk's included */
     int64_t t_ns; /* when handed in */
 } item;
 
@@ -197,23 +198,37 @@ static int64_t gather_wait(const c12_batcher *b, int64_t now)
     return (oldest > b->step_end_ns ? oldest : b->step_end_ns) + win - now;
 }
 
+/* Whether the step (k items, rows so far) can take it. */
+static int fits(const c12_batcher *b, const item *it, int k, int rows)
+{
+    return (!b->holder || it->s == b->holder) && k < b->max_batch && rows + it->n <= b->ws->n_batch;
+}
+
 /* The next step's items: the holder's alone, else decodes first, then prompt
- * chunks in the order they came, within max_batch sequences and the
+ * chunks, the prompt with the fewest tokens left first (a short request's
+ * first token does not wait behind long prompts: its time to first token is
+ * what chunked prefill is for), within max_batch sequences and the
  * workspace's rows. Taken items leave the queue; the rest keep their order. */
 static int select_items(c12_batcher *b, item **take, int *rows)
 {
     int k = 0, left = 0;
     *rows = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < b->nq; i++) {
-            item *it = b->q[i];
-            if (!it || (pass == 0) != (it->n == 1)) continue;
-            if (b->holder && it->s != b->holder) continue;
-            if (k == b->max_batch || *rows + it->n > b->ws->n_batch) continue;
-            take[k++] = it;
-            *rows += it->n;
-            b->q[i] = NULL;
-        }
+    for (int i = 0; i < b->nq; i++) {
+        item *it = b->q[i];
+        if (it->n != 1 || !fits(b, it, k, *rows)) continue;
+        take[k++] = it;
+        *rows += it->n;
+        b->q[i] = NULL;
+    }
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < b->nq; i++)
+            if (b->q[i] && fits(b, b->q[i], k, *rows) && (best < 0 || b->q[i]->left < b->q[best]->left)) best = i;
+        if (best < 0) break;
+        take[k++] = b->q[best];
+        *rows += b->q[best]->n;
+        b->q[best] = NULL;
+    }
     for (int i = 0; i < b->nq; i++)
         if (b->q[i]) b->q[left++] = b->q[i];
     b->nq = left;
@@ -288,9 +303,9 @@ static int lead(c12_batcher *b, c12_session *self)
     return k;
 }
 
-void c12_batcher_forward(c12_batcher *b, c12_session *s, const int32_t *tokens, int n)
+void c12_batcher_forward(c12_batcher *b, c12_session *s, const int32_t *tokens, int n, int left)
 {
-    item me = {.s = s, .tokens = tokens, .n = n, .t_ns = c12_clock_ns()};
+    item me = {.s = s, .tokens = tokens, .n = n, .left = left, .t_ns = c12_clock_ns()};
     pthread_mutex_lock(&b->mu);
     b->q[b->nq++] = &me;
     pthread_cond_broadcast(&b->cv); /* the set a gathering step waits for may be complete */

@@ -144,7 +144,7 @@ c12_rc c12_session_decode(c12_session *s, const int32_t *tokens, int n, int logi
         int b = n - i < cap ? n - i : cap;
         int from = b - 1; /* by default only the last position's logits */
         if (logits && logits_from < i + b) from = logits_from > i ? logits_from - i : 0;
-        if (bt) c12_batcher_forward(bt, s, tokens + i, b);
+        if (bt) c12_batcher_forward(bt, s, tokens + i, b, n - i);
         else c12_forward(s, tokens + i, b, from);
         if (logits && logits_from < i + b)
             memcpy(logits + (size_t)(i + from - logits_from) * nv, s->logits,

@@ -56,8 +56,9 @@ void c12_forward_seqs(c12_session *s, const c12_fwd_seq *seqs, int n_seq);
 /* batch.c, for session.c and generate.c: */
 /* The most prompt tokens s may put into one step now. */
 int c12_batcher_chunk(c12_batcher *b, const c12_session *s);
-/* Evaluate tokens[0..n) of s (logits of the last one) in the next shared step. */
-void c12_batcher_forward(c12_batcher *b, c12_session *s, const int32_t *tokens, int n);
+/* Evaluate tokens[0..n) of s (logits of the last one) in the next shared
+ * step; `left`: the tokens of this call still to evaluate, these included. */
+void c12_batcher_forward(c12_batcher *b, c12_session *s, const int32_t *tokens, int n, int left);
 /* A whole prompt of s runs in steps of its own (chunked prefill off). */
 int c12_batcher_hold(c12_batcher *b, c12_session *s);
 void c12_batcher_release(c12_batcher *b, c12_session *s);
