@@ -6,7 +6,8 @@
    token as C12 meters it (usage.c12.energy_j over completion tokens). Best of
    REPS at each concurrency.
 2. Time to first token of short requests while 4 streams run whose long
-   prompts keep arriving (each stream asks again when done), with chunked
+   prompts keep arriving (each stream asks again when done, with a prompt
+   that starts anew, so that the prefix cache cannot serve it), with chunked
    prefill on and off (two servers, one after the other), p50/p95, and the
    streams' p95 gap between tokens.
 Everything on 127.0.0.1; the servers stop with the script.
@@ -90,14 +91,17 @@ def throughput(srv):
         print(f"  {k:7d} {best[0]:10.1f} {best[0] / base[0]:10.2f}x {best[1]:12.3f} {base[1] / best[1]:9.2f}x less")
 
 
-def ttft(extra, label, short_n=12):
+def ttft(extra, label, short_n=30):
     srv = Serve(extra)
     stop, gaps, ttfts = threading.Event(), [], []
 
     def streams(i):
+        j = 0
         while not stop.is_set():
-            _, s, _ = srv.stream(LONG + f"Summarise the notes about {TOPICS[i]}.", 48)
+            # a new start each time: the prefix cache must not read it for free
+            _, s, _ = srv.stream(f"Meeting {i}-{j}. " + LONG + f"Summarise the notes about {TOPICS[i]}.", 48)
             gaps.extend(b - a for a, b in zip(s, s[1:]))
+            j += 1
 
     ts = [threading.Thread(target=streams, args=(i,)) for i in range(4)]
     try:
