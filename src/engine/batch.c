@@ -3,8 +3,8 @@
  * Each generating session runs its own loop (generate.c) in its own thread.
  * Where it would run a forward pass it hands its tokens to the batcher and
  * waits. A waiting thread that finds no step running leads the next one: it
- * takes the waiting items (decodes first, then prompt chunks, up to
- * max_batch sequences and the workspace's rows), runs one forward pass over
+ * takes the waiting items (decodes first, then prompt chunks, the shortest
+ * prompt first, up to max_batch sequences and the workspace's rows), runs one forward pass over
  * all of them in the batcher's workspace and threads (forward.c stacks their
  * rows, so each weight row is read once per step), and wakes them.
  *
