@@ -5,6 +5,12 @@
  * and a large one that streams from DRAM (what decode sees). Rows are 4096
  * elements, the activation row is quantized once, as in a matmul.
  *
+ * Then, for the types with a multi-token kernel (vec_dot_n), the time per
+ * weight row against 1..8 activation rows (the L2 set, the best ISA): the
+ * kernel, and ny vec_dot calls, side by side. A batched decode step has that
+ * many rows; the smallest ny where vec_dot_n wins is the type's
+ * vec_dot_n_min (quant.c).
+ *
  * Build (not part of `make test`):
  *   make && cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/quant_bench.c build/opt/libc12.a -lm -o build/quant_bench
  *   build/quant_bench [dram_MiB=256] [l2_KiB=512] [isa: 0 scalar, 1 avx2, 2 avx512] */
@@ -80,6 +86,53 @@ static double run(const c12_type_traits *tt, const uint8_t *w, size_t rows, cons
     return best;
 }
 
+/* ns per weight row against ny activation rows: vec_dot_n (n = 1) or ny
+ * vec_dot calls (n = 0); best of 40 passes over the rows. */
+static double per_row_ns(const c12_type_traits *tt, const uint8_t *w, size_t rows, const uint8_t *act, size_t act_row,
+                         int ny, int n, float *out)
+{
+    const size_t row = c12_type_row_size(tt, K);
+    double best = 1e30;
+    for (int t = 0; t < 40; t++) {
+        double t0 = now();
+        for (size_t r = 0; r < rows; r++) {
+            if (n) {
+                tt->vec_dot_n(K, out, 1, w + r * row, act, act_row, ny);
+                continue;
+            }
+            for (int j = 0; j < ny; j++) tt->vec_dot(K, out + j, w + r * row, act + (size_t)j * act_row);
+        }
+        const double dt = (now() - t0) / (double)rows * 1e9;
+        if (dt < best) best = dt;
+    }
+    return best;
+}
+
+static void tokens_table(c12_isa isa, const uint32_t *types, int nt, uint8_t *const *w, const size_t *rows,
+                         const float *floats)
+{
+    printf("\nns per weight row against ny activation rows (%s, L2 set): vec_dot_n / ny vec_dot calls\n",
+           c12_isa_name(isa));
+    printf("%-6s", "type");
+    for (int ny = 1; ny <= 8; ny++) printf("        ny=%d", ny);
+    printf("   vec_dot_n_min\n");
+    for (int k = 0; k < nt; k++) {
+        const c12_type_traits *tt = c12_type(c12_types(isa), types[k]);
+        if (!tt->vec_dot_n) continue;
+        const c12_type_traits *yt = c12_type(c12_types(isa), (uint32_t)tt->vec_dot_type);
+        const size_t ar = c12_type_row_size(yt, K);
+        uint8_t *act = malloc(8 * ar);
+        float out[8];
+        for (int j = 0; j < 8; j++) yt->from_float(floats, act + (size_t)j * ar, K);
+        printf("%-6s", tt->name);
+        for (int ny = 1; ny <= 8; ny++)
+            printf(" %5.0f/%5.0f", per_row_ns(tt, w[k], rows[k], act, ar, ny, 1, out),
+                   per_row_ns(tt, w[k], rows[k], act, ar, ny, 0, out));
+        printf("   %d\n", tt->vec_dot_n_min);
+        free(act);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const size_t dram_mib = argc > 1 ? (size_t)atol(argv[1]) : 256, l2_kib = argc > 2 ? (size_t)atol(argv[2]) : 512;
@@ -122,6 +175,7 @@ int main(int argc, char **argv)
             free(act);
         }
     }
+    tokens_table(best, types, NT, w, rows_l2, floats);
     for (int k = 0; k < NT; k++) free(w[k]);
     float s = 0;
     for (int i = 0; i < 64; i++) s += sink[i];

@@ -10,10 +10,13 @@
 
 #define ROW(nm, bs, sz, tf, ff, vdt, vd) ROW_N(nm, bs, sz, tf, ff, vdt, vd, NULL, 0)
 #define ROW_N(nm, bs, sz, tf, ff, vdt, vd, vdn, nmin) { nm, bs, sz, tf, ff, vdt, vd, vdn, nmin }
-/* vec_dot_n_min: the 32-blocks' kernels compute 8 tokens whatever ny is
- * (quant_n_tile.h): from 4 rows they cost what 4 vec_dot calls cost, and
- * read the row once; the K-quants' compute 4 or 8: from 3 rows they win */
+/* vec_dot_n_min (make bench-quant's second table): the 32-blocks' kernels
+ * compute 8 tokens whatever ny is (quant_n_tile.h): Q4_1's and Q5_0's cost
+ * what 4 vec_dot calls cost from 4 rows (and read the row once), Q8_0's
+ * cheaper one-token dot from 5; the K-quants' compute 4 or 8: they win from
+ * 3 rows */
 #define N_MIN_TILE8 4
+#define N_MIN_Q8_0 5
 #define N_MIN_K 3
 
 /* Rows whose kernels do not depend on the ISA level (activation-only types). */
@@ -30,7 +33,7 @@
 #define ROW_Q5_0_N(vd, vdn) ROW_N("q5_0", C12_QK, sizeof(c12_block_q5_0), c12_q5_0_to_float, c12_q5_0_from_float, C12_TYPE_Q8_0, vd, vdn, N_MIN_TILE8)
 #define ROW_Q5_1(vd) ROW("q5_1", C12_QK, sizeof(c12_block_q5_1), c12_q5_1_to_float, c12_q5_1_from_float, C12_TYPE_Q8_1, vd)
 #define ROW_Q8_0(ff, vd) ROW_Q8_0_N(ff, vd, NULL)
-#define ROW_Q8_0_N(ff, vd, vdn) ROW_N("q8_0", C12_QK, sizeof(c12_block_q8_0), c12_q8_0_to_float, ff, C12_TYPE_Q8_0, vd, vdn, N_MIN_TILE8)
+#define ROW_Q8_0_N(ff, vd, vdn) ROW_N("q8_0", C12_QK, sizeof(c12_block_q8_0), c12_q8_0_to_float, ff, C12_TYPE_Q8_0, vd, vdn, N_MIN_Q8_0)
 /* K-quant weights have no from_float: see quant_scalar_k.c. */
 #define ROW_Q4_K(vd) ROW("q4_K", C12_QK_K, sizeof(c12_block_q4_K), c12_q4_K_to_float, NULL, C12_TYPE_Q8_K, vd)
 #define ROW_Q4_K_N(vd, vdn) ROW_N("q4_K", C12_QK_K, sizeof(c12_block_q4_K), c12_q4_K_to_float, NULL, C12_TYPE_Q8_K, vd, vdn, N_MIN_K)

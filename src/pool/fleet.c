@@ -82,25 +82,26 @@ static int slot_cpu_ns(void *self, void *model, int slot, int64_t *ns)
     return h && !h->mixed && h->local ? c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot, ns) : 0;
 }
 
+void *c12_fleet_engine(c12_fleet_handle *h)
+{
+    if (!h->mixed) return h->local;
+    pthread_mutex_lock(&h->load_mu); /* a request may be loading it */
+    void *local = h->local;
+    pthread_mutex_unlock(&h->load_mu);
+    return local;
+}
+
 static int stale(void *self, void *model)
 {
-    handle *h = model;
-    if (!h->mixed) return h->local ? c12_backend_local_ops.stale(NULL, h->local) : 0;
-    pthread_mutex_lock(&h->load_mu); /* a request may be loading it */
-    int st = h->local ? c12_backend_local_ops.stale(NULL, h->local) : 0;
-    pthread_mutex_unlock(&h->load_mu);
-    return st;
+    void *local = c12_fleet_engine(model);
+    return local ? c12_backend_local_ops.stale(NULL, local) : 0;
 }
 
 static int batch_stats(void *self, void *model, c12_batcher_stats *out)
 {
     (void)self;
-    handle *h = model;
-    if (!h->mixed) return h->local ? c12_backend_local_ops.batch_stats(NULL, h->local, out) : 0;
-    pthread_mutex_lock(&h->load_mu); /* a request may be loading it */
-    int got = h->local ? c12_backend_local_ops.batch_stats(NULL, h->local, out) : 0;
-    pthread_mutex_unlock(&h->load_mu);
-    return got;
+    void *local = c12_fleet_engine(model);
+    return local ? c12_backend_local_ops.batch_stats(NULL, local, out) : 0;
 }
 
 /* The site's figures for the request's result: tokens it did not count,

@@ -75,14 +75,17 @@ void c12_site_done(c12_fleet *f, c12_site *s, int ok)
     if (s->state != was) pthread_cond_broadcast(&f->cv);
 }
 
-void c12_site_observe(c12_site *s, double ttft_s, double decode_s, int n_tokens)
+void c12_speed_observe(double *ttft, double *tps, double ttft_s, double tps_now)
 {
     const double a = C12_SITE_EWMA;
-    if (ttft_s > 0) s->ttft_s = s->ttft_s > 0 ? a * ttft_s + (1 - a) * s->ttft_s : ttft_s;
-    if (n_tokens > 1 && decode_s > 0) {
-        double tps = (n_tokens - 1) / decode_s;
-        s->tps = s->tps > 0 ? a * tps + (1 - a) * s->tps : tps;
-    }
+    if (ttft_s > 0) *ttft = *ttft > 0 ? a * ttft_s + (1 - a) * *ttft : ttft_s;
+    if (tps_now > 0) *tps = *tps > 0 ? a * tps_now + (1 - a) * *tps : tps_now;
+}
+
+void c12_site_observe(c12_site *s, double ttft_s, double decode_s, int n_tokens)
+{
+    /* a site's decode_s runs from its first token to its last */
+    c12_speed_observe(&s->ttft_s, &s->tps, ttft_s, n_tokens > 1 && decode_s > 0 ? (n_tokens - 1) / decode_s : 0);
 }
 
 /* One site's probe, if due: closed sites and open ones past their back-off. */

@@ -76,14 +76,12 @@ static c12_rc ensure_loaded(c12_fleet_handle *h, c12_err *err)
     return rc;
 }
 
+/* The engine's reply into local's EWMAs (mutex held): its decode_s covers
+ * every generated token, the first included. */
 static void observe(c12_local_site *ls, const c12_backend_result *r, double ttft_s)
 {
-    const double a = C12_SITE_EWMA;
-    ls->ttft_s = ls->ttft_s > 0 ? (1 - a) * ls->ttft_s + a * ttft_s : ttft_s;
-    if (r->n_completion > 1 && r->decode_s > 0) {
-        double tps = r->n_completion / r->decode_s;
-        ls->tps = ls->tps > 0 ? (1 - a) * ls->tps + a * tps : tps;
-    }
+    c12_speed_observe(&ls->ttft_s, &ls->tps, ttft_s,
+                      r->n_completion > 1 && r->decode_s > 0 ? r->n_completion / r->decode_s : 0);
 }
 
 int c12_fleet_try_local(c12_fleet *f, c12_fleet_handle *h, const c12_backend_req *req, c12_text_cb cb, void *ud,
@@ -101,9 +99,7 @@ int c12_fleet_try_local(c12_fleet *f, c12_fleet_handle *h, const c12_backend_req
     /* the request's own price (this process's reading) stands: NAN */
     c12_backend_site here = {.name = "local", .region = "", .intensity = NAN, .provider = "", .reason = reason};
     if (req->on_site) req->on_site(ud, &here);
-    pthread_mutex_lock(&h->load_mu);
-    void *local = h->local; /* set once, before this request's turn */
-    pthread_mutex_unlock(&h->load_mu);
+    void *local = c12_fleet_engine(h); /* set once, before this request's turn */
     watched w = {.req = req, .cb = cb, .ud = ud, .t0_ns = c12_clock_ns()};
     c12_backend_req r = *req;
     r.gen.on_token = w_token;
