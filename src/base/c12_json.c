@@ -4,6 +4,7 @@
 #include "base/c12_alloc.h"
 #include "base/c12_file.h"
 #include "base/c12_json.h"
+#include "base/c12_utf8.h"
 
 /* jansson reports a failed allocation during parsing as a syntax error, so
  * its allocator notes failures here, per thread, for the one parse running
@@ -53,4 +54,47 @@ c12_rc c12_json_load_file(const char *path, size_t max, size_t flags, json_t **o
     rc = c12_json_parse(text, len, flags, path, out, err);
     c12_free(text);
     return rc;
+}
+
+/* The escapes jansson writes (dump.c): the two mandatory ones, the five
+ * short ones, \u00XX (upper case) for the other control characters, and
+ * everything else as it is ('/' and non-ASCII included). */
+static c12_rc put_escaped(c12_buf *b, const char *s, size_t n)
+{
+    size_t run = 0; /* bytes copied as they are, pending */
+    c12_rc rc = C12_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        rc = c12_buf_append(b, s + run, i - run);
+        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                      : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+        if (!rc) rc = e ? c12_buf_puts(b, e) : c12_buf_printf(b, "\\u%04X", c);
+        run = i + 1;
+    }
+    return rc ? rc : c12_buf_append(b, s + run, n - run);
+}
+
+static int utf8_valid(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        int k = c12_utf8_check((const uint8_t *)s + i, n - i);
+        if (k <= 0) return 0;
+        i += (size_t)k;
+    }
+    return 1;
+}
+
+c12_rc c12_json_put_string(c12_buf *b, const char *s, size_t n)
+{
+    n = strnlen(s, n);
+    c12_rc rc = c12_buf_append(b, "\"", 1);
+    if (!rc && utf8_valid(s, n)) rc = put_escaped(b, s, n);
+    else if (!rc) {
+        char *fixed = c12_malloc(n + 1);
+        if (!fixed) return C12_ERR_NOMEM;
+        rc = put_escaped(b, fixed, c12_utf8_copy(fixed, n + 1, s, n));
+        c12_free(fixed);
+    }
+    return rc ? rc : c12_buf_append(b, "\"", 1);
 }

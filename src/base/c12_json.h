@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "base/c12_buf.h"
 #include "base/c12_rc.h"
 
 /* Point jansson's allocator at c12_malloc (the project's rule: every heap
@@ -24,6 +25,11 @@ c12_rc c12_json_parse(const char *text, size_t len, size_t flags, const char *wh
  * not come back in a response or a log. */
 c12_rc c12_json_parse_untrusted(const char *text, size_t len, size_t flags, const char *what, json_t **out,
                                 c12_err *err);
+/* Append s[0..n) as a JSON string, quoted, byte for byte as json_dumps
+ * writes the string c12_json_text makes of it (invalid UTF-8 as '?', the
+ * text up to its first NUL): for output built without a jansson tree
+ * (server/gen_chunk.c, once per streamed token). */
+c12_rc c12_json_put_string(c12_buf *b, const char *s, size_t n);
 /* A whole file (c12_read_file, at most max bytes) parsed; `what` is its path. */
 c12_rc c12_json_load_file(const char *path, size_t max, size_t flags, json_t **out, c12_err *err);
 

@@ -4,6 +4,7 @@
 
 #include "base/c12_json.h"
 #include "pool/sse.h"
+#include "pool/sse_fields.h"
 
 #define DATA_MAX (4u << 20) /* one event's data lines together */
 
@@ -12,6 +13,7 @@ void c12_sse_init(c12_sse *p, int (*text)(void *ud, const char *s, size_t n), vo
     memset(p, 0, sizeof *p);
     c12_buf_init(&p->line, C12_SSE_LINE_MAX);
     c12_buf_init(&p->data, DATA_MAX);
+    c12_buf_init(&p->scratch, DATA_MAX);
     p->text = text;
     p->ud = ud;
 }
@@ -20,32 +22,90 @@ void c12_sse_free(c12_sse *p)
 {
     c12_buf_free(&p->line);
     c12_buf_free(&p->data);
+    c12_buf_free(&p->scratch);
 }
 
-static void copy_str(json_t *j, char *dst, size_t cap)
+static void copy_str(const c12_sse_str *v, char *dst, size_t cap)
+{
+    if (v->is) snprintf(dst, cap, "%.*s", (int)(v->n < cap ? v->n : cap - 1), v->s);
+}
+
+static void copy_json_str(json_t *j, char *dst, size_t cap)
 {
     const char *s = json_string_value(j);
     if (s) snprintf(dst, cap, "%s", s);
 }
 
-/* A C12 upstream's figures: usage.c12, or the finish chunk's "c12". */
-static void take_c12(c12_sse *p, json_t *c12)
+/* ---- the fields of a chunk read from jansson's tree ---- */
+
+static c12_sse_str str_of(json_t *j)
 {
-    json_t *e = json_object_get(c12, "energy_j");
-    if (!json_is_number(e) || json_number_value(e) < 0) return;
-    p->usage.have_energy = 1;
-    p->usage.energy_j = json_number_value(e);
-    copy_str(json_object_get(c12, "energy_method"), p->usage.energy_method, sizeof p->usage.energy_method);
+    return json_is_string(j) ? (c12_sse_str){.is = 1, .s = json_string_value(j), .n = json_string_length(j)}
+                             : (c12_sse_str){0};
 }
 
-static void take_usage(c12_sse *p, json_t *u)
+static void c12_of(json_t *c, c12_sse_c12 *k)
 {
-    json_t *pt = json_object_get(u, "prompt_tokens"), *ct = json_object_get(u, "completion_tokens");
-    if (!json_is_integer(pt) || !json_is_integer(ct)) return;
-    p->usage.have = 1;
-    p->usage.prompt_tokens = json_integer_value(pt);
-    p->usage.completion_tokens = json_integer_value(ct);
-    if (json_is_object(json_object_get(u, "c12"))) take_c12(p, json_object_get(u, "c12"));
+    json_t *e = json_object_get(c, "energy_j");
+    k->obj = json_is_object(c);
+    k->num = json_is_number(e);
+    k->energy_j = json_number_value(e);
+    k->method = str_of(json_object_get(c, "energy_method"));
+}
+
+static void fields_of(json_t *j, c12_sse_fields *f)
+{
+    *f = (c12_sse_fields){0};
+    json_t *u = json_object_get(j, "usage"), *pt = json_object_get(u, "prompt_tokens"),
+           *ct = json_object_get(u, "completion_tokens");
+    f->usage_obj = json_is_object(u);
+    f->tokens_int = json_is_integer(pt) && json_is_integer(ct);
+    f->prompt_tokens = json_integer_value(pt);
+    f->completion_tokens = json_integer_value(ct);
+    c12_of(json_object_get(u, "c12"), &f->usage_c12);
+    c12_of(json_object_get(j, "c12"), &f->top_c12);
+    json_t *ch = json_array_get(json_object_get(j, "choices"), 0);
+    json_t *d = json_object_get(ch, "delta"), *m = json_object_get(ch, "message");
+    f->choice_obj = json_is_object(ch);
+    f->finish = str_of(json_object_get(ch, "finish_reason"));
+    f->delta_obj = json_is_object(d);
+    f->message_obj = json_is_object(m);
+    f->delta_content = str_of(json_object_get(d, "content"));
+    f->message_content = str_of(json_object_get(m, "content"));
+    f->text = str_of(json_object_get(ch, "text"));
+}
+
+/* ---- what the fields say, however they were read ---- */
+
+/* A C12 upstream's figures: usage.c12, or the finish chunk's "c12". */
+static void take_c12(c12_sse *p, const c12_sse_c12 *k)
+{
+    if (!k->obj || !k->num || k->energy_j < 0) return;
+    p->usage.have_energy = 1;
+    p->usage.energy_j = k->energy_j;
+    copy_str(&k->method, p->usage.energy_method, sizeof p->usage.energy_method);
+}
+
+/* Usage, finish and text; 1: the chunk has a choice (its tool calls are
+ * next). */
+static int take_fields(c12_sse *p, const c12_sse_fields *f, c12_rc *rc, c12_err *err)
+{
+    *rc = C12_OK;
+    if (f->usage_obj && f->tokens_int) {
+        p->usage.have = 1;
+        p->usage.prompt_tokens = f->prompt_tokens;
+        p->usage.completion_tokens = f->completion_tokens;
+        take_c12(p, &f->usage_c12);
+    }
+    take_c12(p, &f->top_c12);
+    if (!f->choice_obj) return 0; /* the usage chunk has none */
+    copy_str(&f->finish, p->finish, sizeof p->finish);
+    const c12_sse_str *t = f->delta_obj ? &f->delta_content : f->message_obj ? &f->message_content : &f->text;
+    if (t->is && t->n) {
+        p->n_text++;
+        if (p->text && p->text(p->ud, t->s, t->n)) *rc = c12_fail(err, C12_ERR_CANCELLED, "the reply was stopped");
+    }
+    return 1;
 }
 
 static void take_error(c12_sse *p, json_t *e)
@@ -53,11 +113,11 @@ static void take_error(c12_sse *p, json_t *e)
     p->error = 1;
     snprintf(p->error_msg, sizeof p->error_msg, "the upstream sent an error");
     if (json_is_object(e)) {
-        copy_str(json_object_get(e, "message"), p->error_msg, sizeof p->error_msg);
-        copy_str(json_object_get(e, "code"), p->error_code, sizeof p->error_code);
-        if (!p->error_code[0]) copy_str(json_object_get(e, "type"), p->error_code, sizeof p->error_code);
+        copy_json_str(json_object_get(e, "message"), p->error_msg, sizeof p->error_msg);
+        copy_json_str(json_object_get(e, "code"), p->error_code, sizeof p->error_code);
+        if (!p->error_code[0]) copy_json_str(json_object_get(e, "type"), p->error_code, sizeof p->error_code);
     } else
-        copy_str(e, p->error_msg, sizeof p->error_msg);
+        copy_json_str(e, p->error_msg, sizeof p->error_msg);
 }
 
 /* The pieces of tool calls in a delta or message (calls: its tool_calls). */
@@ -82,7 +142,8 @@ static c12_rc take_calls(c12_sse *p, json_t *calls, c12_err *err)
     return C12_OK;
 }
 
-/* One chunk object: its text out, its finish and usage kept. */
+/* One chunk object (jansson's tree): its text out, its finish and usage
+ * kept, its tool calls out. */
 static c12_rc take_chunk(c12_sse *p, json_t *j, c12_err *err)
 {
     if (!json_is_object(j)) return c12_fail(err, C12_ERR_FORMAT, "upstream: a chunk is not a JSON object");
@@ -90,22 +151,30 @@ static c12_rc take_chunk(c12_sse *p, json_t *j, c12_err *err)
         take_error(p, json_object_get(j, "error"));
         return C12_OK;
     }
-    json_t *u = json_object_get(j, "usage");
-    if (json_is_object(u)) take_usage(p, u);
-    if (json_is_object(json_object_get(j, "c12"))) take_c12(p, json_object_get(j, "c12"));
+    c12_sse_fields f;
+    c12_rc rc;
+    fields_of(j, &f);
+    if (!take_fields(p, &f, &rc, err) || rc) return rc;
     json_t *ch = json_array_get(json_object_get(j, "choices"), 0);
-    if (!json_is_object(ch)) return C12_OK; /* the usage chunk has none */
-    copy_str(json_object_get(ch, "finish_reason"), p->finish, sizeof p->finish);
     json_t *d = json_object_get(ch, "delta"), *m = json_object_get(ch, "message");
-    json_t *t = json_is_object(d) ? json_object_get(d, "content")
-              : json_is_object(m) ? json_object_get(m, "content") : json_object_get(ch, "text");
-    size_t n = json_string_length(t);
-    if (json_is_string(t) && n) {
-        p->n_text++;
-        if (p->text && p->text(p->ud, json_string_value(t), n))
-            return c12_fail(err, C12_ERR_CANCELLED, "the reply was stopped");
-    }
     return take_calls(p, json_object_get(json_is_object(d) ? d : m, "tool_calls"), err);
+}
+
+/* One event's JSON: scanned (sse_scan.c), or jansson's tree when the
+ * scanner leaves it (tool calls, an error, anything unusual). */
+static c12_rc take_event(c12_sse *p, const char *d, size_t n, c12_err *err)
+{
+    c12_sse_fields f;
+    c12_rc rc;
+    if (!p->no_scan && c12_sse_scan(d, n, &p->scratch, &f)) {
+        take_fields(p, &f, &rc, err);
+        return rc;
+    }
+    json_t *j = NULL;
+    rc = c12_json_parse_untrusted(d, n, 0, "upstream event", &j, err);
+    if (!rc) rc = take_chunk(p, j, err);
+    json_decref(j);
+    return rc;
 }
 
 static c12_rc dispatch(c12_sse *p, c12_err *err)
@@ -115,12 +184,8 @@ static c12_rc dispatch(c12_sse *p, c12_err *err)
     const char *d = p->data.data;
     size_t n = p->data.len - 1; /* without the last '\n' */
     if (n == 6 && !memcmp(d, "[DONE]", 6)) p->done = 1;
-    else {
-        json_t *j = NULL;
-        rc = c12_json_parse_untrusted(d, n, 0, "upstream event", &j, err);
-        if (!rc) rc = take_chunk(p, j, err);
-        json_decref(j);
-    }
+    else
+        rc = take_event(p, d, n, err);
     c12_buf_reset(&p->data);
     return rc;
 }

@@ -29,6 +29,8 @@ typedef struct c12_sse_usage {
 typedef struct c12_sse {
     c12_buf line;               /* the line being read */
     c12_buf data;               /* the event's data lines so far */
+    c12_buf scratch;            /* an event's strings with escapes, decoded (sse_scan.c) */
+    int no_scan;                /* tests: every event through jansson (sse_scan.c's reference) */
     int done;                   /* [DONE] seen */
     int n_text;                 /* chunks that carried text (tokens, roughly) */
     char finish[24];            /* the last finish_reason ("" none) */

@@ -174,6 +174,12 @@ c12_rc c12_gen_line(c12_server *s, const c12_gen_line_in *in, c12_gen_line_out *
  * (its request, lease and memory) in every case, and records it. */
 enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connection *c);
 
+/* ---- gen_chunk.c ---- */
+/* Append the streamed chunk whose choice (job->ci) carries text[0..n)
+ * (with the assistant's role first when role), no logprobs and no finish:
+ * the bytes json_dumps writes for the same object, built without it. */
+c12_rc c12_gen_chunk_text(const c12_gen_job *job, const char *text, size_t n, int role, c12_buf *out);
+
 /* {"prompt_tokens", "completion_tokens", "total_tokens"} */
 json_t *c12_gen_usage(const c12_backend_result *res);
 const char *c12_gen_finish(c12_finish f);

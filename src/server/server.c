@@ -13,6 +13,7 @@
 
 #include "base/c12_clock.h"
 #include "base/c12_alloc.h"
+#include "base/c12_thpool.h"
 #include "server/gate.h"
 #include "server/server_impl.h"
 
@@ -20,6 +21,10 @@
  * holds: conns.h) by the room for connections whose close it has not
  * reported yet: a backstop that does not bind. */
 #define MHD_SLACK 64
+/* Stream generator threads kept between streams (c12_thpool.h): more than
+ * stream at once on a busy gateway; one idle past this long leaves. */
+#define GENERATORS_IDLE_MAX 256
+#define GENERATORS_IDLE_S 30.0
 
 typedef struct route {
     const char *method;
@@ -343,12 +348,14 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     c12_rc rc = c12_server_limits_open(s, err);
     if (!rc) rc = c12_conns_new(cfg->max_connections, cfg->max_connections_per_client, s->deps.metrics, &s->conns,
                                 err);
+    if (!rc) rc = c12_thpool_new(GENERATORS_IDLE_MAX, GENERATORS_IDLE_S, &s->threads, err);
     if (!rc) rc = c12_server_listen(cfg, &listen_fd, &s->port, err);
     if (!rc && (s->drain_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
         rc = c12_fail(err, C12_ERR_IO, "server: eventfd: %s", strerror(errno));
         close(listen_fd);
     }
     if (rc) {
+        c12_thpool_free(s->threads);
         c12_limits_free(s->limits);
         c12_conns_free(s->conns);
         c12_free(s);
@@ -371,6 +378,7 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     if (rc) {
         if (s->d) MHD_stop_daemon(s->d);
         close(s->drain_fd);
+        c12_thpool_free(s->threads);
         c12_limits_free(s->limits);
         c12_conns_free(s->conns);
         c12_free(s);
@@ -428,6 +436,7 @@ void c12_server_free(c12_server *s)
     /* Generators of streams whose clients left still hold slots: they stop at
      * their next token (cancel_all) and must be gone before the pool is freed. */
     while (atomic_load(&s->generators) > 0) usleep(10 * 1000);
+    c12_thpool_free(s->threads);
     close(s->drain_fd);
     c12_limits_free(s->limits);
     c12_vocabs_free(&s->vocabs);

@@ -36,6 +36,7 @@ struct c12_server {
     atomic_int cancel_all;   /* grace period over: cut running generations */
     atomic_int in_flight;    /* requests begun and not yet completed */
     atomic_int generators;   /* stream generator threads still running (they hold slots) */
+    struct c12_thpool *threads; /* the threads stream generators run on (stream.c) */
     int drain_fd;            /* an eventfd, readable once shutting down: kept-alive idle connections close */
     atomic_ulong next_id;
     atomic_ulong ledger_refused; /* rows the ledger refused (queue full, closing) */

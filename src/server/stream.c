@@ -1,6 +1,6 @@
 /* stream.c - streamed completions as server-sent events.
  *
- * A generator thread runs the job and appends `data: {chunk}\n\n` events to
+ * A generator thread (one of the server's kept threads, c12_thpool.h) runs the job and appends `data: {chunk}\n\n` events to
  * a buffer; libmicrohttpd's content reader (on the connection's thread) waits
  * for bytes and sends them. When the client goes away, MHD frees the
  * response: the free callback marks the stream cancelled, the generation
@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "base/c12_alloc.h"
+#include "base/c12_thpool.h"
 #include "server/gen.h"
 
 #define MAX_PENDING (1u << 20) /* events not yet sent; beyond it the generator waits */
@@ -80,6 +81,19 @@ static int emit(stream *st, json_t *chunk)
     return bad;
 }
 
+/* emit(chunk(job, text, NULL, role, NULL)) without the tree: a token's
+ * chunk, written as it goes out (gen_chunk.c). */
+static int emit_text(stream *st, const char *text, size_t n, int role)
+{
+    if (!st->started) c12_gen_hdrs_fill(st->job, &st->hdrs);
+    int bad = c12_buf_puts(&st->out, "data: ") || c12_gen_chunk_text(st->job, text, n, role, &st->out) ||
+              c12_buf_puts(&st->out, "\n\n");
+    st->started = 1;
+    st->spoke = 1;
+    pthread_cond_broadcast(&st->cv);
+    return bad;
+}
+
 /* One chunk of the choice generating (job->ci); lp (its "logprobs", taken) NULL: null. */
 static json_t *chunk(const c12_gen_job *job, const char *text, const char *finish, int role, json_t *lp)
 {
@@ -131,8 +145,11 @@ static void wait_first_event(stream *st, struct MHD_Connection *c)
 static int tools_text(void *ud, const char *s, size_t n)
 {
     stream *st = ud;
+    json_t *lp = c12_gen_lp_take(st->job, 1);
+    if (!lp || json_is_null(lp)) return emit_text(st, s, n, !st->spoke); /* (null needs no decref) */
     char *piece = c12_strndup(s, n);
-    int bad = !piece || emit(st, chunk(st->job, piece, NULL, !st->spoke, c12_gen_lp_take(st->job, 1)));
+    int bad = !piece || emit(st, chunk(st->job, piece, NULL, !st->spoke, lp));
+    if (!piece) json_decref(lp);
     c12_free(piece);
     return bad;
 }
@@ -291,7 +308,7 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
     c12_buf_puts(&st->out, "data: [DONE]\n\n");
 }
 
-static void *generator(void *ud)
+static void generator(void *ud)
 {
     stream *st = ud;
     c12_gen_job *job = st->job;
@@ -328,7 +345,6 @@ static void *generator(void *ud)
     pthread_cond_broadcast(&st->cv);
     unref(st);
     atomic_fetch_sub(&s->generators, 1);
-    return NULL;
 }
 
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -393,14 +409,10 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
     job->gone_ud = st;
     job->choice_end = on_choice_end;
     job->choice_begin = on_choice_begin;
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    c12_err terr;
     atomic_fetch_add(&job->srv->generators, 1);
-    if (pthread_create(&t, &attr, generator, st)) {
+    if (c12_thpool_run(job->srv->threads, generator, st, &terr)) {
         atomic_fetch_sub(&job->srv->generators, 1);
-        pthread_attr_destroy(&attr);
         st->refs = 1;
         c12_account_finish(job, "error", NULL);
         c12_gen_job_end(job);
@@ -408,7 +420,6 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
         unref(st);
         return c12_http_error(c, 503, "server_error", NULL, "no_thread", "Could not start a generator thread.");
     }
-    pthread_attr_destroy(&attr);
     pthread_mutex_lock(&st->mu);
     wait_first_event(st, c);
     if (st->cancelled) { /* the client left before the first event: nobody to answer */

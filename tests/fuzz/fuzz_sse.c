@@ -1,7 +1,9 @@
 /* libFuzzer: an upstream site's streamed reply (pool/sse.c), fed whole and
- * in pieces cut by the first byte: the same text, finish, usage and error
- * must come out either way (or the same failure), with no crash or leak;
- * then read as one whole JSON reply (an upstream that did not stream). */
+ * in pieces cut by the first byte, and whole again with every event read by
+ * jansson alone (no_scan: sse_scan.c's reference): the same text, finish,
+ * usage and error must come out each way (or the same failure, with the
+ * same message), with no crash or leak; then read as one whole JSON reply
+ * (an upstream that did not stream). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,12 +30,12 @@ static int on_tool(void *ud, const c12_tool_frag *f)
 typedef struct reading {
     c12_rc rc;
     char *text;
-    char finish[24], error_msg[400];
+    char finish[24], error_msg[400], err[C12_ERR_MSG_MAX];
     int done, error, n_text;
     c12_sse_usage usage;
 } reading;
 
-static reading read_all(const char *s, size_t n, size_t step)
+static reading read_all(const char *s, size_t n, size_t step, int no_scan)
 {
     c12_buf out;
     c12_buf_init(&out, 0);
@@ -41,12 +43,15 @@ static reading read_all(const char *s, size_t n, size_t step)
     c12_sse p;
     c12_sse_init(&p, on_text, &out);
     p.tool = on_tool;
+    p.no_scan = no_scan;
     c12_err err;
+    c12_err_clear(&err);
     c12_rc rc = C12_OK;
     for (size_t i = 0; !rc && i < n; i += step) rc = c12_sse_feed(&p, s + i, n - i < step ? n - i : step, &err);
     reading r = {.rc = rc, .done = p.done, .error = p.error, .n_text = p.n_text, .usage = p.usage};
     memcpy(r.finish, p.finish, sizeof r.finish);
     memcpy(r.error_msg, p.error_msg, sizeof r.error_msg);
+    memcpy(r.err, err.msg, sizeof r.err);
     c12_sse_free(&p);
     r.text = c12_buf_take(&out);
     return r;
@@ -60,15 +65,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t step = data[0] % 16 + 1;
     const char *s = (const char *)data + 1;
     size_t n = size - 1;
-    reading whole = read_all(s, n, n ? n : 1), cut = read_all(s, n, step);
-    if (whole.rc != cut.rc) abort();
-    /* the same events were read up to the failure, if any */
-    if (strcmp(whole.text, cut.text) || whole.n_text != cut.n_text || strcmp(whole.finish, cut.finish) ||
-        whole.done != cut.done || whole.error != cut.error || strcmp(whole.error_msg, cut.error_msg) ||
-        memcmp(&whole.usage, &cut.usage, sizeof whole.usage))
-        abort();
-    c12_free(whole.text);
-    c12_free(cut.text);
+    reading r[3] = {read_all(s, n, n ? n : 1, 0), read_all(s, n, step, 0), read_all(s, n, n ? n : 1, 1)};
+    /* the same events were read up to the failure, if any, and the same failure */
+    for (int i = 1; i < 3; i++) {
+        if (r[0].rc != r[i].rc || (r[0].rc && strcmp(r[0].err, r[i].err))) abort();
+        if (strcmp(r[0].text, r[i].text) || r[0].n_text != r[i].n_text || strcmp(r[0].finish, r[i].finish) ||
+            r[0].done != r[i].done || r[0].error != r[i].error || strcmp(r[0].error_msg, r[i].error_msg) ||
+            memcmp(&r[0].usage, &r[i].usage, sizeof r[0].usage))
+            abort();
+    }
+    for (int i = 0; i < 3; i++) c12_free(r[i].text);
     c12_sse p;
     c12_sse_init(&p, NULL, NULL);
     c12_err err;
