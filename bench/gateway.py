@@ -8,8 +8,11 @@ python3 -m venv /tmp/litellm-venv && /tmp/litellm-venv/bin/pip install 'litellm[
 side by side in the same run. wrk drives each at about 100, 1,000 and
 5,000 requests/s (CONNS connections, each pausing between requests: a paced
 closed loop, wrk has no open-loop mode), non-streamed and streamed, for
-BENCH_S seconds (10) each. Prints per rate the achieved rate, errors, and
-p50/p99 latency through each gateway minus the upstream's own (direct)."""
+BENCH_S seconds (10) each. Prints per rate the achieved rate, errors,
+p50/p99 latency through each gateway minus the upstream's own (direct), and
+the CPU time the gateway's process spent per request answered (utime +
+stime from /proc, over the cell: less noisy than a p99 on a shared
+machine)."""
 import json
 import os
 import pathlib
@@ -62,7 +65,17 @@ def ms(text):
     return float(v) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
 
 
-def wrk(url, script, conns):
+def cpu_s(pid):
+    """The process's CPU seconds so far (utime + stime, /proc/PID/stat)."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, script, conns, pid=None):
+    c0 = cpu_s(pid)
     out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{SECONDS}s", "--latency", "-s", script, url],
                          capture_output=True, text=True, timeout=SECONDS + 60).stdout
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
@@ -72,8 +85,10 @@ def wrk(url, script, conns):
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = bad + (sum(int(x) for x in sock.groups()) if sock else 0)
     nan = float("nan")  # no request finished (a gateway that gave up)
+    done = rate * SECONDS
+    cpu_us = (cpu_s(pid) - c0) * 1e6 / done if pid is not None and done > 0 else nan
     return {"p50": ms(lat["50"]) if "50" in lat else nan, "p99": ms(lat["99"]) if "99" in lat else nan,
-            "rate": rate, "errors": errors}
+            "rate": rate, "errors": errors, "cpu_us": cpu_us}
 
 
 def start_c12(tmp, up_port):
@@ -129,21 +144,22 @@ def main():
         lite, lite_port, ver = start_litellm(tmp, up_port)
         if lite:
             procs.append(lite)
-        targets = [("direct", up_port), ("c12", c12_port)] + ([("litellm", lite_port)] if lite else [])
+        targets = [("direct", up_port, None), ("c12", c12_port, c12.pid)] + ([("litellm", lite_port, lite.pid)] if lite else [])
         print(f"# upstream bench/fixed_upstream.c; c12 {C12}; litellm {ver or 'not installed'}; {SECONDS} s per cell")
-        print("| mode | target rate | gateway | achieved req/s | errors | p50 ms | p99 ms | p50 over direct | p99 over direct |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| mode | target rate | gateway | achieved req/s | errors | p50 ms | p99 ms | p50 over direct | p99 over direct | CPU us/request |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for stream in (False, True):
             for rate, conns in RATES:
                 delay = max(0, int(conns * 1000 / rate))
                 script = lua(tmp, stream, delay)
-                res = {name: wrk(f"http://127.0.0.1:{port}/v1/chat/completions", script, conns)
-                       for name, port in targets}
+                res = {name: wrk(f"http://127.0.0.1:{port}/v1/chat/completions", script, conns, pid)
+                       for name, port, pid in targets}
                 d = res["direct"]
                 for name, r in res.items():
                     over = "" if name == "direct" else f"{r['p50'] - d['p50']:.2f} | {r['p99'] - d['p99']:.2f}"
                     print(f"| {'stream' if stream else 'plain'} | {rate} | {name} | {r['rate']:.0f} | {r['errors']} | "
-                          f"{r['p50']:.2f} | {r['p99']:.2f} | {over or '- | -'} |", flush=True)
+                          f"{r['p50']:.2f} | {r['p99']:.2f} | {over or '- | -'} | "
+                          f"{'-' if name == 'direct' else format(r['cpu_us'], '.0f')} |", flush=True)
     finally:
         for p in procs:
             p.terminate()
