@@ -11,12 +11,12 @@
 #define ROW(nm, bs, sz, tf, ff, vdt, vd) ROW_N(nm, bs, sz, tf, ff, vdt, vd, NULL, 0)
 #define ROW_N(nm, bs, sz, tf, ff, vdt, vd, vdn, nmin) { nm, bs, sz, tf, ff, vdt, vd, vdn, nmin }
 /* vec_dot_n_min (make bench-quant's second table): the 32-blocks' kernels
- * compute 8 tokens whatever ny is (quant_n_tile.h): Q4_1's and Q5_0's cost
- * what 4 vec_dot calls cost from 4 rows (and read the row once), Q8_0's
- * cheaper one-token dot from 5; the K-quants' compute 4 or 8: they win from
- * 3 rows */
-#define N_MIN_TILE8 4
-#define N_MIN_Q8_0 5
+ * compute 4 tokens whatever ny <= 4 is, and 8 for more (quant_n_tile.h):
+ * for 3 rows their 4-token tile costs what 2.5 vec_dot calls cost (Q4_1,
+ * Q5_0; Q8_0's cheaper one-token dot, 2.75) and reads the row once; the
+ * K-quants' compute 4 or 8: they win from 3 rows too */
+#define N_MIN_TILE 3
+#define N_MIN_Q8_0 3
 #define N_MIN_K 3
 
 /* Rows whose kernels do not depend on the ISA level (activation-only types). */
@@ -28,9 +28,9 @@
 #define ROW_F16(ff, vd) ROW("f16", 1, 2, c12_f16_to_float, ff, C12_TYPE_F16, vd)
 #define ROW_Q4_0(vd) ROW("q4_0", C12_QK, sizeof(c12_block_q4_0), c12_q4_0_to_float, c12_q4_0_from_float, C12_TYPE_Q8_0, vd)
 #define ROW_Q4_1(vd) ROW_Q4_1_N(vd, NULL)
-#define ROW_Q4_1_N(vd, vdn) ROW_N("q4_1", C12_QK, sizeof(c12_block_q4_1), c12_q4_1_to_float, c12_q4_1_from_float, C12_TYPE_Q8_1, vd, vdn, N_MIN_TILE8)
+#define ROW_Q4_1_N(vd, vdn) ROW_N("q4_1", C12_QK, sizeof(c12_block_q4_1), c12_q4_1_to_float, c12_q4_1_from_float, C12_TYPE_Q8_1, vd, vdn, N_MIN_TILE)
 #define ROW_Q5_0(vd) ROW_Q5_0_N(vd, NULL)
-#define ROW_Q5_0_N(vd, vdn) ROW_N("q5_0", C12_QK, sizeof(c12_block_q5_0), c12_q5_0_to_float, c12_q5_0_from_float, C12_TYPE_Q8_0, vd, vdn, N_MIN_TILE8)
+#define ROW_Q5_0_N(vd, vdn) ROW_N("q5_0", C12_QK, sizeof(c12_block_q5_0), c12_q5_0_to_float, c12_q5_0_from_float, C12_TYPE_Q8_0, vd, vdn, N_MIN_TILE)
 #define ROW_Q5_1(vd) ROW("q5_1", C12_QK, sizeof(c12_block_q5_1), c12_q5_1_to_float, c12_q5_1_from_float, C12_TYPE_Q8_1, vd)
 #define ROW_Q8_0(ff, vd) ROW_Q8_0_N(ff, vd, NULL)
 #define ROW_Q8_0_N(ff, vd, vdn) ROW_N("q8_0", C12_QK, sizeof(c12_block_q8_0), c12_q8_0_to_float, ff, C12_TYPE_Q8_0, vd, vdn, N_MIN_Q8_0)

@@ -11,37 +11,41 @@
 
 #include "engine/simd_x86.h"
 
-/* The 8 tokens' fp16 fields at byte `off` of their block i (blocks of ysz
- * bytes), as floats in one register. */
-static inline __m256 halves8(const uint8_t *const yr[TILE], int i, size_t ysz, size_t off)
+/* The T (4 or 8) tokens' fp16 fields at byte `off` of their block i (blocks
+ * of ysz bytes), as floats in one register (lanes past T zero). */
+static inline __attribute__((always_inline)) __m256 halves(const uint8_t *const yr[TILE], int i, size_t ysz,
+                                                           size_t off, int T)
 {
     const size_t o = (size_t)i * ysz + off;
-    uint16_t h0, h1, h2, h3, h4, h5, h6, h7;
+    uint16_t h0, h1, h2, h3, h4 = 0, h5 = 0, h6 = 0, h7 = 0;
     memcpy(&h0, yr[0] + o, 2);
     memcpy(&h1, yr[1] + o, 2);
     memcpy(&h2, yr[2] + o, 2);
     memcpy(&h3, yr[3] + o, 2);
-    memcpy(&h4, yr[4] + o, 2);
-    memcpy(&h5, yr[5] + o, 2);
-    memcpy(&h6, yr[6] + o, 2);
-    memcpy(&h7, yr[7] + o, 2);
+    if (T == 8) {
+        memcpy(&h4, yr[4] + o, 2);
+        memcpy(&h5, yr[5] + o, 2);
+        memcpy(&h6, yr[6] + o, 2);
+        memcpy(&h7, yr[7] + o, 2);
+    }
     return _mm256_cvtph_ps(_mm_setr_epi16((short)h0, (short)h1, (short)h2, (short)h3, (short)h4, (short)h5,
                                           (short)h6, (short)h7));
 }
 
 #define LANE(v, k) _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(k))
 
-/* One pass over a row for ny <= TILE tokens. XT: weight block type, YT: the
- * activation block type (Q8_0 or Q8_1: d first, Q8_1's sum s next), DEC: the
- * weight decoder, SIGNED: whether its bytes are signed (step_s) or not
+/* One pass over a row for ny <= T tokens (T: 8, or 4 for a batched decode
+ * step's few sequences, at about half the cost). XT: weight block type, YT:
+ * the activation block type (Q8_0 or Q8_1: d first, Q8_1's sum s next), DEC:
+ * the weight decoder, SIGNED: whether its bytes are signed (step_s) or not
  * (step_u), MIN: Q4_1's min term (sum_b m_b*s_b, one fused chain per token
- * kept in a lane of summ, added last as vec_dot does). The 8 tokens' dx*dy
+ * kept in a lane of summ, added last as vec_dot does). The T tokens' dx*dy
  * are formed in one register (the products vec_dot forms one by one, same
  * roundings; a broadcast load of them from memory instead of the lane
- * permute was slower). All TILE tokens are computed (those past ny repeat the last
- * one and are not stored), so that the accumulators are eight named
+ * permute was slower). All T tokens are computed (those past ny repeat the
+ * last one and are not stored), so that the accumulators are named
  * registers. */
-#define DOT_TILE(XT, YT, DEC, SIGNED, MIN)                                                   \
+#define DOT_TILE(T, XT, YT, DEC, SIGNED, MIN)                                                \
     const XT *x = vx;                                                                       \
     const int nb = n / C12_QK;                                                              \
     const uint8_t *yr[TILE];                                                                \
@@ -53,22 +57,24 @@ static inline __m256 halves8(const uint8_t *const yr[TILE], int i, size_t ysz, s
         const __m256i aq = SIGNED ? _mm256_abs_epi8(q) : q; /* shared by the tokens */     \
         (void)aq; /* step_u has no use for it */                                            \
         const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d)),                  \
-                                        halves8(yr, i, sizeof(YT), 0));                     \
+                                        halves(yr, i, sizeof(YT), 0, T));                   \
         if (MIN)                                                                            \
             summ = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(min_of(&x[i]))),               \
-                                   halves8(yr, i, sizeof(YT), 2), summ);                    \
+                                   halves(yr, i, sizeof(YT), 2, T), summ);                  \
         const YT *y0 = (const YT *)yr[0] + i, *y1 = (const YT *)yr[1] + i;                  \
         const YT *y2 = (const YT *)yr[2] + i, *y3 = (const YT *)yr[3] + i;                  \
-        const YT *y4 = (const YT *)yr[4] + i, *y5 = (const YT *)yr[5] + i;                  \
-        const YT *y6 = (const YT *)yr[6] + i, *y7 = (const YT *)yr[7] + i;                  \
         a0 = STEP(a0, q, aq, LANE(sc, 0), y0->qs);                                          \
         a1 = STEP(a1, q, aq, LANE(sc, 1), y1->qs);                                          \
         a2 = STEP(a2, q, aq, LANE(sc, 2), y2->qs);                                          \
         a3 = STEP(a3, q, aq, LANE(sc, 3), y3->qs);                                          \
-        a4 = STEP(a4, q, aq, LANE(sc, 4), y4->qs);                                          \
-        a5 = STEP(a5, q, aq, LANE(sc, 5), y5->qs);                                          \
-        a6 = STEP(a6, q, aq, LANE(sc, 6), y6->qs);                                          \
-        a7 = STEP(a7, q, aq, LANE(sc, 7), y7->qs);                                          \
+        if (T == 8) {                                                                       \
+            const YT *y4 = (const YT *)yr[4] + i, *y5 = (const YT *)yr[5] + i;              \
+            const YT *y6 = (const YT *)yr[6] + i, *y7 = (const YT *)yr[7] + i;              \
+            a4 = STEP(a4, q, aq, LANE(sc, 4), y4->qs);                                      \
+            a5 = STEP(a5, q, aq, LANE(sc, 5), y5->qs);                                      \
+            a6 = STEP(a6, q, aq, LANE(sc, 6), y6->qs);                                      \
+            a7 = STEP(a7, q, aq, LANE(sc, 7), y7->qs);                                      \
+        }                                                                                   \
     }                                                                                       \
     const __m256 acc[TILE] = {a0, a1, a2, a3, a4, a5, a6, a7};                              \
     float m[TILE];                                                                          \
@@ -83,36 +89,50 @@ static inline uint16_t min_of(const void *b)
     return m;
 }
 
+/* TYPE_tile(T, ...): ny <= T tokens; T a constant at each call. */
 #define STEP(acc, q, aq, sc, yqs) step_s(acc, q, aq, sc, yqs)
-static void q5_0_tile(int n, float *s, size_t ss, const void *vx, const uint8_t *vy, size_t ys,
-                      int ny)
+static inline __attribute__((always_inline)) void q5_0_tile(int T, int n, float *s, size_t ss, const void *vx,
+                                                            const uint8_t *vy, size_t ys, int ny)
 {
-    DOT_TILE(c12_block_q5_0, c12_block_q8_0, decode_q5_0, 1, 0);
+    DOT_TILE(T, c12_block_q5_0, c12_block_q8_0, decode_q5_0, 1, 0);
 }
 
-static void q8_0_tile(int n, float *s, size_t ss, const void *vx, const uint8_t *vy, size_t ys,
-                      int ny)
+static inline __attribute__((always_inline)) void q8_0_tile(int T, int n, float *s, size_t ss, const void *vx,
+                                                            const uint8_t *vy, size_t ys, int ny)
 {
-    DOT_TILE(c12_block_q8_0, c12_block_q8_0, decode_q8_0, 1, 0);
+    DOT_TILE(T, c12_block_q8_0, c12_block_q8_0, decode_q8_0, 1, 0);
 }
 #undef STEP
 
 #define STEP(acc, q, aq, sc, yqs) step_u(acc, q, sc, yqs)
-static void q4_1_tile(int n, float *s, size_t ss, const void *vx, const uint8_t *vy, size_t ys,
-                      int ny)
+static inline __attribute__((always_inline)) void q4_1_tile(int T, int n, float *s, size_t ss, const void *vx,
+                                                            const uint8_t *vy, size_t ys, int ny)
 {
-    DOT_TILE(c12_block_q4_1, c12_block_q8_1, decode_q4_1, 0, 1);
+    DOT_TILE(T, c12_block_q4_1, c12_block_q8_1, decode_q4_1, 0, 1);
 }
 #undef STEP
 
+/* Tiles of 8 tokens; the last one of 4 when 4 or fewer are left. */
 #define TILED_ENTRY(type)                                                                          \
+    static void type##_tile8(int n, float *s, size_t ss, const void *x, const uint8_t *y, size_t ys, \
+                             int ny)                                                               \
+    {                                                                                              \
+        type##_tile(8, n, s, ss, x, y, ys, ny);                                                    \
+    }                                                                                              \
+    static void type##_tile4(int n, float *s, size_t ss, const void *x, const uint8_t *y, size_t ys, \
+                             int ny)                                                               \
+    {                                                                                              \
+        type##_tile(4, n, s, ss, x, y, ys, ny);                                                    \
+    }                                                                                              \
     void C12_QN_NAME(type)(int n, float *s, size_t s_stride, const void *x, const void *y,         \
                            size_t y_stride, int ny)                                                \
     {                                                                                              \
-        for (int t = 0; t < ny; t += TILE)                                                         \
-            type##_tile(n, s + (size_t)t * s_stride, s_stride, x,                                  \
-                        (const uint8_t *)y + (size_t)t * y_stride, y_stride,                       \
-                        ny - t < TILE ? ny - t : TILE);                                            \
+        for (int t = 0; t < ny; t += TILE) {                                                       \
+            const int k = ny - t < TILE ? ny - t : TILE;                                           \
+            (k <= 4 ? type##_tile4 : type##_tile8)(n, s + (size_t)t * s_stride, s_stride, x,       \
+                                                   (const uint8_t *)y + (size_t)t * y_stride,      \
+                                                   y_stride, k);                                   \
+        }                                                                                          \
     }
 
 TILED_ENTRY(q4_1)
