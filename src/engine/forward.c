@@ -99,6 +99,7 @@ typedef struct matmul_job {
     int n_w, n_tok;
     const void *xq;
     size_t xq_row;
+    const float *xsc;    /* xq's scales for the tile kernels (c12_act_scales), or NULL */
     int64_t total_rows;
 } matmul_job;
 
@@ -115,6 +116,7 @@ static void matmul_rows(void *ctx, int ith, int64_t r0, int64_t r1)
         for (int t0 = 0; t0 < j->n_tok; t0 += MATMUL_TOKENS) {
             b.n_tok = j->n_tok - t0 < MATMUL_TOKENS ? j->n_tok - t0 : MATMUL_TOKENS;
             b.xq = (const uint8_t *)j->xq + (size_t)t0 * j->xq_row;
+            if (j->xsc) b.xsc = j->xsc + c12_act_scales_floats(j->w[0]->tt->vec_dot_type, (int)j->w[0]->cols, t0);
             for (int i = 0; i < j->n_w; i++) b.y[i] = j->y[i] + (size_t)t0 * j->w[i]->rows;
             matmul_rows(&b, ith, r0, r1);
         }
@@ -131,7 +133,7 @@ static void matmul_rows(void *ctx, int ith, int64_t r0, int64_t r1)
          * it again from L1: the same results either way, bit for bit */
         if (w->tt->vec_dot_n && j->n_tok >= w->tt->vec_dot_n_min) {
             w->tt->vec_dot_n((int)w->cols, &j->y[wi][rr], (size_t)w->rows, row, j->xq, j->xq_row,
-                             j->n_tok);
+                             j->n_tok, j->xsc);
             continue;
         }
         for (int t = 0; t < j->n_tok; t++) {
@@ -142,7 +144,9 @@ static void matmul_rows(void *ctx, int ith, int64_t r0, int64_t r1)
     }
 }
 
-/* Quantize n rows of x (each `cols` floats) to the weights' activation type. */
+/* Quantize n rows of x (each `cols` floats) to the weights' activation type;
+ * and, for the tile kernels, lay their block scales out once here rather
+ * than once per weight row (when vec_dot_n will run). */
 static void quantize_rows(c12_session *s, const c12_weight *w, const float *x, int n)
 {
     const c12_type_traits *vt = c12_type(s->m->types, (uint32_t)w->tt->vec_dot_type);
@@ -150,6 +154,9 @@ static void quantize_rows(c12_session *s, const c12_weight *w, const float *x, i
     for (int t = 0; t < n; t++)
         vt->from_float(x + (size_t)t * w->cols, (uint8_t *)s->xq + (size_t)t * row, w->cols);
     s->xq_row = row;
+    s->xsc_on = w->tt->vec_dot_n && n >= w->tt->vec_dot_n_min &&
+                c12_act_scales_floats(w->tt->vec_dot_type, (int)w->cols, n) > 0;
+    if (s->xsc_on) c12_act_scales(w->tt->vec_dot_type, s->xq, row, (int)w->cols, n, s->xsc);
 }
 
 static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_weight *w0, float *y0,
@@ -167,6 +174,7 @@ static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_wei
     quantize_rows(s, w0, x, n);
     j.xq = s->xq;
     j.xq_row = s->xq_row;
+    j.xsc = s->xsc_on ? s->xsc : NULL;
     for (int i = 0; i < n_w; i++) j.total_rows += j.w[i]->rows;
     /* ~16 chunks per thread: small enough to even out, big enough that the
      * shared counter is touched rarely */

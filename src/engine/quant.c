@@ -11,11 +11,12 @@
 #define ROW(nm, bs, sz, tf, ff, vdt, vd) ROW_N(nm, bs, sz, tf, ff, vdt, vd, NULL, 0)
 #define ROW_N(nm, bs, sz, tf, ff, vdt, vd, vdn, nmin) { nm, bs, sz, tf, ff, vdt, vd, vdn, nmin }
 /* vec_dot_n_min (make bench-quant's second table): the 32-blocks' kernels
- * compute 4 tokens whatever ny <= 4 is, and 8 for more (quant_n_tile.h):
- * for 3 rows their 4-token tile costs what 2.5 vec_dot calls cost (Q4_1,
- * Q5_0; Q8_0's cheaper one-token dot, 2.75) and reads the row once; the
- * K-quants' compute 4 or 8: they win from 3 rows too */
-#define N_MIN_TILE 3
+ * compute 4 tokens whatever ny <= 4 is, and 8 for more (quant_n_tile.h),
+ * with the tokens' scales laid out once per matrix (c12_act_scales): Q4_1's
+ * and Q5_0's 4-token tile costs less than 2 vec_dot calls and reads the row
+ * once; Q8_0's one-token dot is the cheapest, so its tile wins from 3; the
+ * K-quants' compute 4 or 8 and win from 3 too */
+#define N_MIN_TILE 2
 #define N_MIN_Q8_0 3
 #define N_MIN_K 3
 
@@ -159,3 +160,28 @@ size_t c12_type_row_size(const c12_type_traits *tt, int64_t n)
 
 float c12_fp16_to_fp32(uint16_t h) { return c12_h2f(h); }
 uint16_t c12_fp32_to_fp16(float f) { return c12_f2h(f); }
+
+size_t c12_act_scales_floats(int vec_dot_type, int n, int ny)
+{
+    if (vec_dot_type != C12_TYPE_Q8_0 && vec_dot_type != C12_TYPE_Q8_1) return 0;
+    return (size_t)((ny + 7) / 8) * (size_t)(n / C12_QK) * 16;
+}
+
+void c12_act_scales(int vec_dot_type, const void *y, size_t y_stride, int n, int ny, float *out)
+{
+    const int nb = n / C12_QK, q81 = vec_dot_type == C12_TYPE_Q8_1;
+    const size_t bsz = q81 ? sizeof(c12_block_q8_1) : sizeof(c12_block_q8_0);
+    if (!c12_act_scales_floats(vec_dot_type, n, ny)) return;
+    for (int t0 = 0; t0 < ny; t0 += 8)
+        for (int i = 0; i < nb; i++) {
+            float *o = out + ((size_t)(t0 / 8) * (size_t)nb + (size_t)i) * 16;
+            for (int k = 0; k < 8; k++) {
+                const int t = t0 + k < ny ? t0 + k : ny - 1;
+                const uint8_t *b = (const uint8_t *)y + (size_t)t * y_stride + (size_t)i * bsz;
+                uint16_t h[2] = {0, 0};
+                memcpy(h, b, q81 ? 4 : 2); /* d, and Q8_1's s after it */
+                o[k] = c12_fp16_to_fp32(h[0]);
+                o[8 + k] = q81 ? c12_fp16_to_fp32(h[1]) : 0.0f;
+            }
+        }
+}

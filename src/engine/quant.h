@@ -27,9 +27,11 @@ typedef void (*c12_from_float_fn)(const float *src, void *dst, int64_t n);
 typedef void (*c12_vec_dot_fn)(int n, float *s, const void *x, const void *y);
 /* s[j * s_stride] = dot(x, y_j) for j < ny, y_j at y + j * y_stride bytes:
  * bit-identical to ny vec_dot calls, faster where the kernel unpacks the row x
- * once for several activation rows (a prompt's tokens). */
+ * once for several activation rows (a prompt's tokens). ysc: NULL, or the
+ * activation rows' block scales as c12_act_scales lays them out (the same
+ * for every weight row of a matrix: made once, not per row). */
 typedef void (*c12_vec_dot_n_fn)(int n, float *s, size_t s_stride, const void *x, const void *y,
-                                 size_t y_stride, int ny);
+                                 size_t y_stride, int ny, const float *ysc);
 
 typedef struct c12_type_traits {
     const char *name;          /* NULL: type not supported */
@@ -45,6 +47,15 @@ typedef struct c12_type_traits {
      * batched decode step's few sequences); measured, bench/README.md */
     int vec_dot_n_min;
 } c12_type_traits;
+
+/* The block scales of ny activation rows of type vec_dot_type (Q8_0: d;
+ * Q8_1: d and s), n elements each, as the 32-blocks' vec_dot_n kernels read
+ * them: per tile of 8 rows and per block, the 8 rows' d as floats, then
+ * their s (rows past ny repeat the last). c12_act_scales_floats: the floats
+ * this takes (0: the type has none to lay out, and c12_act_scales writes
+ * nothing). */
+size_t c12_act_scales_floats(int vec_dot_type, int n, int ny);
+void c12_act_scales(int vec_dot_type, const void *y, size_t y_stride, int n, int ny, float *out);
 
 /* The best ISA this CPU runs (checked with cpuid at call time; cheap). */
 c12_isa c12_isa_detect(void);

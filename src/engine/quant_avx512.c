@@ -383,8 +383,9 @@ static inline __attribute__((always_inline)) void q4_K_rows(int n, float *s, siz
 }
 
 void c12_q4_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
-                               size_t y_stride, int ny)
+                               size_t y_stride, int ny, const float *ysc)
 {
+    (void)ysc; /* Q8_K activations keep d as a float */
     for (int t = 0; t < ny; t += 8) {
         float *st = s + (size_t)t * s_stride;
         const uint8_t *yp = (const uint8_t *)y + (size_t)t * y_stride;
@@ -438,8 +439,9 @@ static inline __attribute__((always_inline)) void q6_K_rows(int n, float *s, siz
 }
 
 void c12_q6_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
-                               size_t y_stride, int ny)
+                               size_t y_stride, int ny, const float *ysc)
 {
+    (void)ysc; /* Q8_K activations keep d as a float */
     for (int t = 0; t < ny; t += 8) {
         float *st = s + (size_t)t * s_stride;
         const uint8_t *yp = (const uint8_t *)y + (size_t)t * y_stride;

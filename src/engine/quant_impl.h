@@ -193,25 +193,25 @@ void c12_q8_1_from_float_avx2(const float *src, void *dst, int64_t n);
 void c12_q8_K_from_float_avx2(const float *src, void *dst, int64_t n);
 /* quant_n_avx2.c: a Q4_1 / Q5_0 / Q8_0 row against several tokens. */
 void c12_q4_1_vec_dot_n_avx2(int n, float *s, size_t s_stride, const void *x, const void *y,
-                             size_t y_stride, int ny);
+                             size_t y_stride, int ny, const float *ysc);
 void c12_q5_0_vec_dot_n_avx2(int n, float *s, size_t s_stride, const void *x, const void *y,
-                             size_t y_stride, int ny);
+                             size_t y_stride, int ny, const float *ysc);
 void c12_q8_0_vec_dot_n_avx2(int n, float *s, size_t s_stride, const void *x, const void *y,
-                             size_t y_stride, int ny);
+                             size_t y_stride, int ny, const float *ysc);
 
 /* ---- AVX-512 F/BW/VL/DQ + VNNI (quant_avx512.c) ---- */
 C12_DECL_VD(f32, _avx512);
 C12_DECL_VD(q4_K, _avx512); C12_DECL_VD(q5_K, _avx512); C12_DECL_VD(q6_K, _avx512);
 void c12_q4_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
-                               size_t y_stride, int ny);
+                               size_t y_stride, int ny, const float *ysc);
 void c12_q6_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
-                               size_t y_stride, int ny);
+                               size_t y_stride, int ny, const float *ysc);
 /* quant_n_avx512.c */
 void c12_q4_1_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
-                               size_t y_stride, int ny);
+                               size_t y_stride, int ny, const float *ysc);
 void c12_q5_0_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
-                               size_t y_stride, int ny);
+                               size_t y_stride, int ny, const float *ysc);
 void c12_q8_0_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, const void *y,
-                               size_t y_stride, int ny);
+                               size_t y_stride, int ny, const float *ysc);
 
 #endif

@@ -42,7 +42,9 @@ static inline __attribute__((always_inline)) __m256 halves(const uint8_t *const 
  * kept in a lane of summ, added last as vec_dot does). The T tokens' dx*dy
  * are formed in one register (the products vec_dot forms one by one, same
  * roundings; a broadcast load of them from memory instead of the lane
- * permute was slower). All T tokens are computed (those past ny repeat the
+ * permute was slower), from ysc when the caller laid the tokens' scales out
+ * (c12_act_scales: once per matrix instead of once per row and block, where
+ * gathering them was a third of the tile's work). All T tokens are computed (those past ny repeat the
  * last one and are not stored), so that the accumulators are named
  * registers. */
 #define DOT_TILE(T, XT, YT, DEC, SIGNED, MIN)                                                \
@@ -56,11 +58,12 @@ static inline __attribute__((always_inline)) __m256 halves(const uint8_t *const 
         const __m256i q = DEC(&x[i]);                                                       \
         const __m256i aq = SIGNED ? _mm256_abs_epi8(q) : q; /* shared by the tokens */     \
         (void)aq; /* step_u has no use for it */                                            \
+        const float *ys8 = ysc ? ysc + (size_t)i * 16 : NULL; /* the tile's d, then s */    \
         const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d)),                  \
-                                        halves(yr, i, sizeof(YT), 0, T));                   \
+                                        ys8 ? _mm256_loadu_ps(ys8) : halves(yr, i, sizeof(YT), 0, T)); \
         if (MIN)                                                                            \
             summ = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(min_of(&x[i]))),               \
-                                   halves(yr, i, sizeof(YT), 2, T), summ);                  \
+                                   ys8 ? _mm256_loadu_ps(ys8 + 8) : halves(yr, i, sizeof(YT), 2, T), summ); \
         const YT *y0 = (const YT *)yr[0] + i, *y1 = (const YT *)yr[1] + i;                  \
         const YT *y2 = (const YT *)yr[2] + i, *y3 = (const YT *)yr[3] + i;                  \
         a0 = STEP(a0, q, aq, LANE(sc, 0), y0->qs);                                          \
@@ -92,13 +95,15 @@ static inline uint16_t min_of(const void *b)
 /* TYPE_tile(T, ...): ny <= T tokens; T a constant at each call. */
 #define STEP(acc, q, aq, sc, yqs) step_s(acc, q, aq, sc, yqs)
 static inline __attribute__((always_inline)) void q5_0_tile(int T, int n, float *s, size_t ss, const void *vx,
-                                                            const uint8_t *vy, size_t ys, int ny)
+                                                            const uint8_t *vy, size_t ys, int ny,
+                                                            const float *ysc)
 {
     DOT_TILE(T, c12_block_q5_0, c12_block_q8_0, decode_q5_0, 1, 0);
 }
 
 static inline __attribute__((always_inline)) void q8_0_tile(int T, int n, float *s, size_t ss, const void *vx,
-                                                            const uint8_t *vy, size_t ys, int ny)
+                                                            const uint8_t *vy, size_t ys, int ny,
+                                                            const float *ysc)
 {
     DOT_TILE(T, c12_block_q8_0, c12_block_q8_0, decode_q8_0, 1, 0);
 }
@@ -106,7 +111,8 @@ static inline __attribute__((always_inline)) void q8_0_tile(int T, int n, float 
 
 #define STEP(acc, q, aq, sc, yqs) step_u(acc, q, sc, yqs)
 static inline __attribute__((always_inline)) void q4_1_tile(int T, int n, float *s, size_t ss, const void *vx,
-                                                            const uint8_t *vy, size_t ys, int ny)
+                                                            const uint8_t *vy, size_t ys, int ny,
+                                                            const float *ysc)
 {
     DOT_TILE(T, c12_block_q4_1, c12_block_q8_1, decode_q4_1, 0, 1);
 }
@@ -115,23 +121,24 @@ static inline __attribute__((always_inline)) void q4_1_tile(int T, int n, float 
 /* Tiles of 8 tokens; the last one of 4 when 4 or fewer are left. */
 #define TILED_ENTRY(type)                                                                          \
     static void type##_tile8(int n, float *s, size_t ss, const void *x, const uint8_t *y, size_t ys, \
-                             int ny)                                                               \
+                             int ny, const float *ysc)                                             \
     {                                                                                              \
-        type##_tile(8, n, s, ss, x, y, ys, ny);                                                    \
+        type##_tile(8, n, s, ss, x, y, ys, ny, ysc);                                               \
     }                                                                                              \
     static void type##_tile4(int n, float *s, size_t ss, const void *x, const uint8_t *y, size_t ys, \
-                             int ny)                                                               \
+                             int ny, const float *ysc)                                             \
     {                                                                                              \
-        type##_tile(4, n, s, ss, x, y, ys, ny);                                                    \
+        type##_tile(4, n, s, ss, x, y, ys, ny, ysc);                                               \
     }                                                                                              \
     void C12_QN_NAME(type)(int n, float *s, size_t s_stride, const void *x, const void *y,         \
-                           size_t y_stride, int ny)                                                \
+                           size_t y_stride, int ny, const float *ysc)                              \
     {                                                                                              \
+        const size_t per_tile = (size_t)(n / C12_QK) * 16;                                         \
         for (int t = 0; t < ny; t += TILE) {                                                       \
             const int k = ny - t < TILE ? ny - t : TILE;                                           \
             (k <= 4 ? type##_tile4 : type##_tile8)(n, s + (size_t)t * s_stride, s_stride, x,       \
                                                    (const uint8_t *)y + (size_t)t * y_stride,      \
-                                                   y_stride, k);                                   \
+                                                   y_stride, k, ysc ? ysc + (size_t)(t / TILE) * per_tile : NULL); \
         }                                                                                          \
     }
 

@@ -29,6 +29,7 @@ void c12_session_free(c12_session *s)
                       &s->att_out, &s->hb, &s->hb2, &s->scores, &s->logits, &s->last_logits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) c12_free(*bufs[i]);
     c12_free(s->xq);
+    c12_free(s->xsc);
     c12_free(s->k_cache);
     c12_free(s->v_cache);
     c12_free(s->half_scratch);
@@ -69,10 +70,12 @@ static c12_rc alloc_buffers(c12_session *s, const c12_session_params *p, int n_t
              alloc_floats(&s->last_logits, (size_t)hp->n_vocab);
     /* activations quantize to at most 4 bytes per element (f32) plus headers */
     s->xq = ok ? c12_malloc(B * (maxcols * 4 + 256)) : NULL;
+    /* the tile kernels' scales: 16 floats per 8 rows and 32-block (c12_act_scales) */
+    s->xsc = ok ? c12_malloc(((B + 7) / 8) * (maxcols / 32 + 1) * 16 * sizeof(float)) : NULL;
     s->tokens = ok ? c12_calloc((size_t)s->n_ctx, sizeof(int32_t)) : NULL;
     s->row_seq = ok ? c12_calloc(B, sizeof(int)) : NULL;
     s->row_pos = ok ? c12_calloc(B, sizeof(int)) : NULL;
-    return s->xq && s->tokens && s->row_seq && s->row_pos ? C12_OK : C12_ERR_NOMEM;
+    return s->xq && s->xsc && s->tokens && s->row_seq && s->row_pos ? C12_OK : C12_ERR_NOMEM;
 }
 
 c12_rc c12_session_new(c12_model *m, const c12_session_params *p, c12_session **out,

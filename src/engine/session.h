@@ -28,6 +28,8 @@ struct c12_session {
     float *last_logits;   /* [n_vocab] */
     void *xq;             /* quantized activations [n_batch][xq_row] */
     size_t xq_row;
+    float *xsc;           /* their block scales for the tile kernels (c12_act_scales), or unused */
+    int xsc_on;           /* xsc holds the activations' scales now */
     int *row_seq, *row_pos; /* [n_batch] each row's sequence in the step, and position */
     c12_batcher *batcher; /* NULL: forward passes of its own; else shared steps (batch.c) */
     /* CPU time of shared steps charged to this session, less what its
