@@ -221,7 +221,7 @@ typedef struct attn_job {
     int il;
 } attn_job;
 
-static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint16_t *q16)
+static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint16_t *q16, float *qf)
 {
     const c12_session *s = j->s;
     const c12_hparams *hp = &s->m->hp;
@@ -233,7 +233,10 @@ static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint1
     if (j->L->is_swa && hp->sliding_window > 0 && pos - hp->sliding_window + 1 > 0)
         start = pos - hp->sliding_window + 1;
     const float *q = s->q + ((size_t)t * hp->n_head + h) * hd;
-    for (int i = 0; i < hd; i++) q16[i] = c12_fp32_to_fp16(q[i]);
+    for (int i = 0; i < hd; i++) {
+        q16[i] = c12_fp32_to_fp16(q[i]);
+        qf[i] = c12_fp16_to_fp32(q16[i]); /* converted once for every position */
+    }
     const uint16_t *kc = kv->k_cache + (size_t)j->il * kv->ctx_pad * kvd + (size_t)g * hd;
     /* positions outside [start, pos] are masked: weight exactly 0 */
     const int n = (pos + 16) & ~15;
@@ -241,17 +244,21 @@ static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint1
     for (int p = 0; p < n; p++) {
         sc[p] = -INFINITY;
         if (p < start || p > pos) continue;
-        float qk = vo->dot_f16(hd, kc + (size_t)p * kvd, q16);
+        float qk = vo->dot_f16_f32(hd, kc + (size_t)p * kvd, qf);
         if (hp->attn_softcap > 0.0f) qk = softcap(qk, hp->attn_softcap);
         sc[p] = qk * hp->attn_scale;
         if (sc[p] > mx) mx = sc[p];
     }
     const float inv = (float)(1.0 / vo->softmax_exp(n, sc, sc, mx));
     const int npad = (pos + 64) & ~63;
-    for (int p = 0; p < npad; p++) p16[p] = p < n ? c12_fp32_to_fp16(sc[p] * inv) : 0;
+    /* the weights rounded to fp16, then as floats (in sc: converted once for every dimension) */
+    for (int p = 0; p < npad; p++) {
+        p16[p] = p < n ? c12_fp32_to_fp16(sc[p] * inv) : 0;
+        sc[p] = c12_fp16_to_fp32(p16[p]);
+    }
     const uint16_t *vt = kv->v_cache + ((size_t)j->il * hp->n_head_kv + g) * hd * kv->ctx_pad;
     float *out = s->att_out + ((size_t)t * hp->n_head + h) * hd;
-    for (int d = 0; d < hd; d++) out[d] = vo->dot_f16(npad, vt + (size_t)d * kv->ctx_pad, p16);
+    for (int d = 0; d < hd; d++) out[d] = vo->dot_f16_f32(npad, vt + (size_t)d * kv->ctx_pad, sc);
 }
 
 static void attn_heads(void *ctx, int ith, int64_t i0, int64_t i1)
@@ -262,7 +269,8 @@ static void attn_heads(void *ctx, int ith, int64_t i0, int64_t i1)
     float *sc = s->scores + (size_t)ith * s->ctx_pad;
     uint16_t *p16 = s->half_scratch + (size_t)ith * (s->ctx_pad + s->m->hp.head_dim);
     uint16_t *q16 = p16 + s->ctx_pad;
-    for (int64_t i = i0; i < i1; i++) attn_head(j, (int)(i / n_head), (int)(i % n_head), sc, p16, q16);
+    float *qf = s->q_f32 + (size_t)ith * s->m->hp.head_dim;
+    for (int64_t i = i0; i < i1; i++) attn_head(j, (int)(i / n_head), (int)(i % n_head), sc, p16, q16, qf);
 }
 
 /* ---- one layer ---- */

@@ -26,7 +26,7 @@ void c12_session_free(c12_session *s)
     if (!s) return;
     c12_tpool_free(s->pool);
     float **bufs[] = {&s->x, &s->xb, &s->xb2, &s->q, &s->k, &s->v,
-                      &s->att_out, &s->hb, &s->hb2, &s->scores, &s->logits, &s->last_logits};
+                      &s->att_out, &s->hb, &s->hb2, &s->scores, &s->q_f32, &s->logits, &s->last_logits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) c12_free(*bufs[i]);
     c12_free(s->xq);
     c12_free(s->xsc);
@@ -66,6 +66,7 @@ static c12_rc alloc_buffers(c12_session *s, const c12_session_params *p, int n_t
              alloc_floats(&s->att_out, B * qd) && alloc_floats(&s->hb, B * hp->n_ff) &&
              alloc_floats(&s->hb2, B * hp->n_ff) &&
              alloc_floats(&s->scores, (size_t)n_threads * s->ctx_pad) &&
+             alloc_floats(&s->q_f32, (size_t)n_threads * hp->head_dim) &&
              alloc_floats(&s->logits, nl * hp->n_vocab) &&
              alloc_floats(&s->last_logits, (size_t)hp->n_vocab);
     /* activations quantize to at most 4 bytes per element (f32) plus headers */

@@ -23,6 +23,7 @@ struct c12_session {
     float *x, *xb, *xb2, *q, *k, *v, *att_out, *hb, *hb2;
     float *scores;        /* [n_threads][ctx_pad] attention weights */
     uint16_t *half_scratch; /* [n_threads][ctx_pad + head_dim]: fp16 weights and q */
+    float *q_f32;         /* [n_threads][head_dim]: that fp16 q as floats */
     float *logits;        /* [logits_rows][n_vocab] */
     int logits_rows;      /* n_batch with logits_all, else 1 */
     float *last_logits;   /* [n_vocab] */

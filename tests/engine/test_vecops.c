@@ -51,6 +51,12 @@ static void test_simd_matches_scalar_bit_for_bit(void **state)
             }
             float a = ref->dot_f16(n, x, y), b = v->dot_f16(n, x, y);
             assert_memory_equal(&a, &b, sizeof a);
+            /* y given as floats (its fp16 values): the same sum, scalar and SIMD */
+            float yf[704];
+            for (int i = 0; i < n; i++) yf[i] = c12_fp16_to_fp32(y[i]);
+            float c = ref->dot_f16_f32(n, x, yf), e = v->dot_f16_f32(n, x, yf);
+            assert_memory_equal(&a, &c, sizeof a);
+            assert_memory_equal(&a, &e, sizeof a);
             float mx = -INFINITY;
             for (int i = 0; i < n; i++) mx = fmaxf(mx, f[i]);
             if (trial % 3 == 0) f[n / 2] = -INFINITY; /* a masked position */
