@@ -144,9 +144,7 @@ static void matmul_rows(void *ctx, int ith, int64_t r0, int64_t r1)
     }
 }
 
-/* Quantize n rows of x (each `cols` floats) to the weights' activation type;
- * and, for the tile kernels, lay their block scales out once here rather
- * than once per weight row (when vec_dot_n will run). */
+/* Quantize n rows of x (each `cols` floats) to the weights' activation type. */
 static void quantize_rows(c12_session *s, const c12_weight *w, const float *x, int n)
 {
     const c12_type_traits *vt = c12_type(s->m->types, (uint32_t)w->tt->vec_dot_type);
@@ -154,9 +152,19 @@ static void quantize_rows(c12_session *s, const c12_weight *w, const float *x, i
     for (int t = 0; t < n; t++)
         vt->from_float(x + (size_t)t * w->cols, (uint8_t *)s->xq + (size_t)t * row, w->cols);
     s->xq_row = row;
-    s->xsc_on = w->tt->vec_dot_n && n >= w->tt->vec_dot_n_min &&
-                c12_act_scales_floats(w->tt->vec_dot_type, (int)w->cols, n) > 0;
-    if (s->xsc_on) c12_act_scales(w->tt->vec_dot_type, s->xq, row, (int)w->cols, n, s->xsc);
+}
+
+/* The job's quantized rows' block scales for the tile kernels, laid out
+ * once for all its matrices' rows (c12_act_scales) when one of them will
+ * multiply them with vec_dot_n; else NULL. */
+static const float *act_scales(c12_session *s, const matmul_job *j)
+{
+    const c12_weight *w = j->w[0];
+    int tiled = 0;
+    for (int i = 0; i < j->n_w; i++) tiled |= j->w[i]->tt->vec_dot_n && j->n_tok >= j->w[i]->tt->vec_dot_n_min;
+    if (!tiled || !c12_act_scales_floats(w->tt->vec_dot_type, (int)w->cols, j->n_tok)) return NULL;
+    c12_act_scales(w->tt->vec_dot_type, j->xq, j->xq_row, (int)w->cols, j->n_tok, s->xsc);
+    return s->xsc;
 }
 
 static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_weight *w0, float *y0,
@@ -174,7 +182,7 @@ static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_wei
     quantize_rows(s, w0, x, n);
     j.xq = s->xq;
     j.xq_row = s->xq_row;
-    j.xsc = s->xsc_on ? s->xsc : NULL;
+    j.xsc = act_scales(s, &j);
     for (int i = 0; i < n_w; i++) j.total_rows += j.w[i]->rows;
     /* ~16 chunks per thread: small enough to even out, big enough that the
      * shared counter is touched rarely */
@@ -221,7 +229,7 @@ typedef struct attn_job {
     int il;
 } attn_job;
 
-static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint16_t *q16, float *qf)
+static void attn_head(attn_job *j, int t, int h, float *sc, float *qf)
 {
     const c12_session *s = j->s;
     const c12_hparams *hp = &s->m->hp;
@@ -233,10 +241,7 @@ static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint1
     if (j->L->is_swa && hp->sliding_window > 0 && pos - hp->sliding_window + 1 > 0)
         start = pos - hp->sliding_window + 1;
     const float *q = s->q + ((size_t)t * hp->n_head + h) * hd;
-    for (int i = 0; i < hd; i++) {
-        q16[i] = c12_fp32_to_fp16(q[i]);
-        qf[i] = c12_fp16_to_fp32(q16[i]); /* converted once for every position */
-    }
+    for (int i = 0; i < hd; i++) qf[i] = c12_fp16_to_fp32(c12_fp32_to_fp16(q[i])); /* q as fp16, once */
     const uint16_t *kc = kv->k_cache + (size_t)j->il * kv->ctx_pad * kvd + (size_t)g * hd;
     /* positions outside [start, pos] are masked: weight exactly 0 */
     const int n = (pos + 16) & ~15;
@@ -244,21 +249,18 @@ static void attn_head(attn_job *j, int t, int h, float *sc, uint16_t *p16, uint1
     for (int p = 0; p < n; p++) {
         sc[p] = -INFINITY;
         if (p < start || p > pos) continue;
-        float qk = vo->dot_f16_f32(hd, kc + (size_t)p * kvd, qf);
+        float qk = vo->dot_f16(hd, kc + (size_t)p * kvd, qf);
         if (hp->attn_softcap > 0.0f) qk = softcap(qk, hp->attn_softcap);
         sc[p] = qk * hp->attn_scale;
         if (sc[p] > mx) mx = sc[p];
     }
     const float inv = (float)(1.0 / vo->softmax_exp(n, sc, sc, mx));
     const int npad = (pos + 64) & ~63;
-    /* the weights rounded to fp16, then as floats (in sc: converted once for every dimension) */
-    for (int p = 0; p < npad; p++) {
-        p16[p] = p < n ? c12_fp32_to_fp16(sc[p] * inv) : 0;
-        sc[p] = c12_fp16_to_fp32(p16[p]);
-    }
+    /* the weights rounded to fp16, in place, once for every dimension */
+    for (int p = 0; p < npad; p++) sc[p] = p < n ? c12_fp16_to_fp32(c12_fp32_to_fp16(sc[p] * inv)) : 0.0f;
     const uint16_t *vt = kv->v_cache + ((size_t)j->il * hp->n_head_kv + g) * hd * kv->ctx_pad;
     float *out = s->att_out + ((size_t)t * hp->n_head + h) * hd;
-    for (int d = 0; d < hd; d++) out[d] = vo->dot_f16_f32(npad, vt + (size_t)d * kv->ctx_pad, sc);
+    for (int d = 0; d < hd; d++) out[d] = vo->dot_f16(npad, vt + (size_t)d * kv->ctx_pad, sc);
 }
 
 static void attn_heads(void *ctx, int ith, int64_t i0, int64_t i1)
@@ -267,10 +269,8 @@ static void attn_heads(void *ctx, int ith, int64_t i0, int64_t i1)
     const c12_session *s = j->s;
     int n_head = s->m->hp.n_head;
     float *sc = s->scores + (size_t)ith * s->ctx_pad;
-    uint16_t *p16 = s->half_scratch + (size_t)ith * (s->ctx_pad + s->m->hp.head_dim);
-    uint16_t *q16 = p16 + s->ctx_pad;
     float *qf = s->q_f32 + (size_t)ith * s->m->hp.head_dim;
-    for (int64_t i = i0; i < i1; i++) attn_head(j, (int)(i / n_head), (int)(i % n_head), sc, p16, q16, qf);
+    for (int64_t i = i0; i < i1; i++) attn_head(j, (int)(i / n_head), (int)(i % n_head), sc, qf);
 }
 
 /* ---- one layer ---- */

@@ -27,9 +27,11 @@ typedef void (*c12_from_float_fn)(const float *src, void *dst, int64_t n);
 typedef void (*c12_vec_dot_fn)(int n, float *s, const void *x, const void *y);
 /* s[j * s_stride] = dot(x, y_j) for j < ny, y_j at y + j * y_stride bytes:
  * bit-identical to ny vec_dot calls, faster where the kernel unpacks the row x
- * once for several activation rows (a prompt's tokens). ysc: NULL, or the
- * activation rows' block scales as c12_act_scales lays them out (the same
- * for every weight row of a matrix: made once, not per row). */
+ * once for several activation rows (a prompt's tokens). ysc: the activation
+ * rows' block scales as c12_act_scales lays them out, for the types whose
+ * activations are Q8_0 or Q8_1 (the same for every weight row of a matrix:
+ * made once, not per row); the K-quants' Q8_K rows hold float scales and
+ * take NULL. */
 typedef void (*c12_vec_dot_n_fn)(int n, float *s, size_t s_stride, const void *x, const void *y,
                                  size_t y_stride, int ny, const float *ysc);
 

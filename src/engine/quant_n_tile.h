@@ -11,27 +11,6 @@
 
 #include "engine/simd_x86.h"
 
-/* The T (4 or 8) tokens' fp16 fields at byte `off` of their block i (blocks
- * of ysz bytes), as floats in one register (lanes past T zero). */
-static inline __attribute__((always_inline)) __m256 halves(const uint8_t *const yr[TILE], int i, size_t ysz,
-                                                           size_t off, int T)
-{
-    const size_t o = (size_t)i * ysz + off;
-    uint16_t h0, h1, h2, h3, h4 = 0, h5 = 0, h6 = 0, h7 = 0;
-    memcpy(&h0, yr[0] + o, 2);
-    memcpy(&h1, yr[1] + o, 2);
-    memcpy(&h2, yr[2] + o, 2);
-    memcpy(&h3, yr[3] + o, 2);
-    if (T == 8) {
-        memcpy(&h4, yr[4] + o, 2);
-        memcpy(&h5, yr[5] + o, 2);
-        memcpy(&h6, yr[6] + o, 2);
-        memcpy(&h7, yr[7] + o, 2);
-    }
-    return _mm256_cvtph_ps(_mm_setr_epi16((short)h0, (short)h1, (short)h2, (short)h3, (short)h4, (short)h5,
-                                          (short)h6, (short)h7));
-}
-
 #define LANE(v, k) _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(k))
 
 /* One pass over a row for ny <= T tokens (T: 8, or 4 for a batched decode
@@ -42,9 +21,9 @@ static inline __attribute__((always_inline)) __m256 halves(const uint8_t *const 
  * kept in a lane of summ, added last as vec_dot does). The T tokens' dx*dy
  * are formed in one register (the products vec_dot forms one by one, same
  * roundings; a broadcast load of them from memory instead of the lane
- * permute was slower), from ysc when the caller laid the tokens' scales out
- * (c12_act_scales: once per matrix instead of once per row and block, where
- * gathering them was a third of the tile's work). All T tokens are computed (those past ny repeat the
+ * permute was slower), from ysc, the tokens' scales laid out as floats once
+ * per matrix (c12_act_scales: gathering them per row and block was a third
+ * of the tile's work). All T tokens are computed (those past ny repeat the
  * last one and are not stored), so that the accumulators are named
  * registers. */
 #define DOT_TILE(T, XT, YT, DEC, SIGNED, MIN)                                                \
@@ -58,12 +37,11 @@ static inline __attribute__((always_inline)) __m256 halves(const uint8_t *const 
         const __m256i q = DEC(&x[i]);                                                       \
         const __m256i aq = SIGNED ? _mm256_abs_epi8(q) : q; /* shared by the tokens */     \
         (void)aq; /* step_u has no use for it */                                            \
-        const float *ys8 = ysc ? ysc + (size_t)i * 16 : NULL; /* the tile's d, then s */    \
-        const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d)),                  \
-                                        ys8 ? _mm256_loadu_ps(ys8) : halves(yr, i, sizeof(YT), 0, T)); \
+        const float *ys8 = ysc + (size_t)i * 16; /* the tile's d, then s */                  \
+        const __m256 sc = _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d)), _mm256_loadu_ps(ys8)); \
         if (MIN)                                                                            \
             summ = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(min_of(&x[i]))),               \
-                                   ys8 ? _mm256_loadu_ps(ys8 + 8) : halves(yr, i, sizeof(YT), 2, T), summ); \
+                                   _mm256_loadu_ps(ys8 + 8), summ);                         \
         const YT *y0 = (const YT *)yr[0] + i, *y1 = (const YT *)yr[1] + i;                  \
         const YT *y2 = (const YT *)yr[2] + i, *y3 = (const YT *)yr[3] + i;                  \
         a0 = STEP(a0, q, aq, LANE(sc, 0), y0->qs);                                          \
@@ -138,7 +116,7 @@ static inline __attribute__((always_inline)) void q4_1_tile(int T, int n, float 
             const int k = ny - t < TILE ? ny - t : TILE;                                           \
             (k <= 4 ? type##_tile4 : type##_tile8)(n, s + (size_t)t * s_stride, s_stride, x,       \
                                                    (const uint8_t *)y + (size_t)t * y_stride,      \
-                                                   y_stride, k, ysc ? ysc + (size_t)(t / TILE) * per_tile : NULL); \
+                                                   y_stride, k, ysc + (size_t)(t / TILE) * per_tile);  \
         }                                                                                          \
     }
 

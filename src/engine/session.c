@@ -32,7 +32,6 @@ void c12_session_free(c12_session *s)
     c12_free(s->xsc);
     c12_free(s->k_cache);
     c12_free(s->v_cache);
-    c12_free(s->half_scratch);
     c12_free(s->tokens);
     c12_free(s->row_seq);
     c12_free(s->row_pos);
@@ -59,8 +58,7 @@ static c12_rc alloc_buffers(c12_session *s, const c12_session_params *p, int n_t
     /* zeroed: attention reads whole 64-position steps of V */
     s->k_cache = c12_calloc(kv, sizeof(uint16_t));
     s->v_cache = c12_calloc(kv, sizeof(uint16_t));
-    s->half_scratch = c12_calloc((size_t)n_threads * (s->ctx_pad + hp->head_dim), sizeof(uint16_t));
-    int ok = s->k_cache && s->v_cache && s->half_scratch && alloc_floats(&s->x, B * d) && alloc_floats(&s->xb, B * (d > qd ? d : qd)) &&
+    int ok = s->k_cache && s->v_cache && alloc_floats(&s->x, B * d) && alloc_floats(&s->xb, B * (d > qd ? d : qd)) &&
              alloc_floats(&s->xb2, B * d) && alloc_floats(&s->q, B * qd) &&
              alloc_floats(&s->k, B * kvd) && alloc_floats(&s->v, B * kvd) &&
              alloc_floats(&s->att_out, B * qd) && alloc_floats(&s->hb, B * hp->n_ff) &&
@@ -71,8 +69,7 @@ static c12_rc alloc_buffers(c12_session *s, const c12_session_params *p, int n_t
              alloc_floats(&s->last_logits, (size_t)hp->n_vocab);
     /* activations quantize to at most 4 bytes per element (f32) plus headers */
     s->xq = ok ? c12_malloc(B * (maxcols * 4 + 256)) : NULL;
-    /* the tile kernels' scales: 16 floats per 8 rows and 32-block (c12_act_scales) */
-    s->xsc = ok ? c12_malloc(((B + 7) / 8) * (maxcols / 32 + 1) * 16 * sizeof(float)) : NULL;
+    s->xsc = ok ? c12_malloc(c12_act_scales_floats(C12_TYPE_Q8_1, (int)maxcols, (int)B) * sizeof(float)) : NULL;
     s->tokens = ok ? c12_calloc((size_t)s->n_ctx, sizeof(int32_t)) : NULL;
     s->row_seq = ok ? c12_calloc(B, sizeof(int)) : NULL;
     s->row_pos = ok ? c12_calloc(B, sizeof(int)) : NULL;

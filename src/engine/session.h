@@ -21,16 +21,14 @@ struct c12_session {
     int ctx_pad;
     /* scratch, sized for n_batch tokens */
     float *x, *xb, *xb2, *q, *k, *v, *att_out, *hb, *hb2;
-    float *scores;        /* [n_threads][ctx_pad] attention weights */
-    uint16_t *half_scratch; /* [n_threads][ctx_pad + head_dim]: fp16 weights and q */
-    float *q_f32;         /* [n_threads][head_dim]: that fp16 q as floats */
+    float *scores;        /* [n_threads][ctx_pad] attention scores, then weights (rounded to fp16) */
+    float *q_f32;         /* [n_threads][head_dim]: a head's q rounded to fp16, as floats */
     float *logits;        /* [logits_rows][n_vocab] */
     int logits_rows;      /* n_batch with logits_all, else 1 */
     float *last_logits;   /* [n_vocab] */
     void *xq;             /* quantized activations [n_batch][xq_row] */
     size_t xq_row;
-    float *xsc;           /* their block scales for the tile kernels (c12_act_scales), or unused */
-    int xsc_on;           /* xsc holds the activations' scales now */
+    float *xsc;           /* their block scales for the tile kernels (c12_act_scales) */
     int *row_seq, *row_pos; /* [n_batch] each row's sequence in the step, and position */
     c12_batcher *batcher; /* NULL: forward passes of its own; else shared steps (batch.c) */
     /* CPU time of shared steps charged to this session, less what its

@@ -29,9 +29,7 @@ float c12_expf_poly(float x)
     return ldexpf(j, (int)n);
 }
 
-/* y's values: y16's converted, or yf's (the same numbers, converted before) */
-static inline __attribute__((always_inline)) float dot_scalar(int n, const uint16_t *x, const uint16_t *y16,
-                                                              const float *yf)
+static float dot_f16_scalar(int n, const uint16_t *x, const float *y)
 {
     float acc[4][16] = {{0}};
     const int np = n & ~63;
@@ -39,7 +37,7 @@ static inline __attribute__((always_inline)) float dot_scalar(int n, const uint1
         for (int j = 0; j < 4; j++)
             for (int l = 0; l < 16; l++) {
                 const int k = i + 16 * j + l;
-                acc[j][l] = fmaf(c12_h2f(x[k]), yf ? yf[k] : c12_h2f(y16[k]), acc[j][l]);
+                acc[j][l] = fmaf(c12_h2f(x[k]), y[k], acc[j][l]);
             }
     for (int l = 0; l < 16; l++) {
         acc[0][l] += acc[2][l];
@@ -47,12 +45,9 @@ static inline __attribute__((always_inline)) float dot_scalar(int n, const uint1
     }
     for (int l = 0; l < 16; l++) acc[0][l] += acc[1][l];
     double sum = reduce16(acc[0]);
-    for (int i = np; i < n; i++) sum += (double)(c12_h2f(x[i]) * (yf ? yf[i] : c12_h2f(y16[i])));
+    for (int i = np; i < n; i++) sum += (double)(c12_h2f(x[i]) * y[i]);
     return (float)sum;
 }
-
-static float dot_f16_scalar(int n, const uint16_t *x, const uint16_t *y) { return dot_scalar(n, x, y, NULL); }
-static float dot_f16_f32_scalar(int n, const uint16_t *x, const float *y) { return dot_scalar(n, x, NULL, y); }
 
 static double softmax_exp_scalar(int n, float *y, const float *x, float max)
 {
@@ -97,7 +92,7 @@ static void geglu_scalar(int n, float *y, const float *x, const float *g, const 
     }
 }
 
-static const c12_vec_ops ops_scalar = {dot_f16_scalar, dot_f16_f32_scalar, softmax_exp_scalar, swiglu_scalar,
+static const c12_vec_ops ops_scalar = {dot_f16_scalar, softmax_exp_scalar, swiglu_scalar,
                                        geglu_scalar};
 
 extern const c12_vec_ops c12_vec_ops_avx2;

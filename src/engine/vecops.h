@@ -18,11 +18,10 @@
 
 typedef struct c12_vec_ops {
     /* sum x[i]*y[i] over n fp16 pairs: 4 accumulators of 16 lanes over
-     * 64-element steps, reduced in a tree; the n % 64 tail added in double */
-    float (*dot_f16)(int n, const uint16_t *x, const uint16_t *y);
-    /* the same with y's fp16 values given as floats (converted once by the
-     * caller when one y meets many x: attention's query and weights) */
-    float (*dot_f16_f32)(int n, const uint16_t *x, const float *y);
+     * 64-element steps, reduced in a tree; the n % 64 tail added in double.
+     * y holds fp16 values as floats: converted once by the caller, as one y
+     * meets many x (attention's query, its weights) */
+    float (*dot_f16)(int n, const uint16_t *x, const float *y);
     /* y[i] = exp(x[i] - max); returns the sum, accumulated per 16 in double */
     double (*softmax_exp)(int n, float *y, const float *x, float max);
     /* y[i] = silu(x[i]) * g[i] */

@@ -19,10 +19,7 @@ static inline float reduce16(__m256 lo, __m256 hi)
 
 static inline __m256 ld_h8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 
-/* y's values: y16's converted, or yf's (the same numbers, converted before:
- * half the conversions when one y meets many x) */
-static inline __attribute__((always_inline)) float dot_avx2(int n, const uint16_t *x, const uint16_t *y16,
-                                                            const float *yf)
+static float dot_f16_avx2(int n, const uint16_t *x, const float *y)
 {
     __m256 a[4][2];
     for (int j = 0; j < 4; j++) a[j][0] = a[j][1] = _mm256_setzero_ps();
@@ -31,7 +28,7 @@ static inline __attribute__((always_inline)) float dot_avx2(int n, const uint16_
         for (int j = 0; j < 4; j++)
             for (int h = 0; h < 2; h++) {
                 const int k = i + 16 * j + 8 * h;
-                a[j][h] = _mm256_fmadd_ps(ld_h8(x + k), yf ? _mm256_loadu_ps(yf + k) : ld_h8(y16 + k), a[j][h]);
+                a[j][h] = _mm256_fmadd_ps(ld_h8(x + k), _mm256_loadu_ps(y + k), a[j][h]);
             }
     for (int h = 0; h < 2; h++) {
         a[0][h] = _mm256_add_ps(a[0][h], a[2][h]);
@@ -39,12 +36,9 @@ static inline __attribute__((always_inline)) float dot_avx2(int n, const uint16_
         a[0][h] = _mm256_add_ps(a[0][h], a[1][h]);
     }
     double sum = reduce16(a[0][0], a[0][1]);
-    for (int i = np; i < n; i++) sum += (double)(_cvtsh_ss(x[i]) * (yf ? yf[i] : _cvtsh_ss(y16[i])));
+    for (int i = np; i < n; i++) sum += (double)(_cvtsh_ss(x[i]) * y[i]);
     return (float)sum;
 }
-
-static float dot_f16_avx2(int n, const uint16_t *x, const uint16_t *y) { return dot_avx2(n, x, y, NULL); }
-static float dot_f16_f32_avx2(int n, const uint16_t *x, const float *y) { return dot_avx2(n, x, NULL, y); }
 
 /* j * 2^n for integral |n| <= 192, rounded once: j * 2^(n/2) is exact (a
  * normal number), the second factor rounds (only subnormal results do). */
@@ -133,4 +127,4 @@ static void geglu_avx2(int n, float *y, const float *x, const float *g, const fl
     }
 }
 
-const c12_vec_ops c12_vec_ops_avx2 = {dot_f16_avx2, dot_f16_f32_avx2, softmax_exp_avx2, swiglu_avx2, geglu_avx2};
+const c12_vec_ops c12_vec_ops_avx2 = {dot_f16_avx2, softmax_exp_avx2, swiglu_avx2, geglu_avx2};

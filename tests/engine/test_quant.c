@@ -718,26 +718,23 @@ static void test_vec_dot_n_identical(void **state)
                 const int ny = NY[j];
                 random_row(ALL_TYPES[k], x, n, &r);
                 for (int t = 0; t < ny; t++) random_act((uint32_t)tt->vec_dot_type, y + t * yb, n, &r, floats);
-                /* with the scales gathered by the kernel, and laid out beforehand (c12_act_scales) */
+                /* the activations' scales laid out as a matmul lays them (c12_act_scales) */
                 float ysc[3 * NB * 16];
                 const int have_sc = c12_act_scales_floats(tt->vec_dot_type, n, ny) > 0;
                 assert_true(c12_act_scales_floats(tt->vec_dot_type, n, ny) <= sizeof ysc / sizeof ysc[0]);
                 if (have_sc) c12_act_scales(tt->vec_dot_type, y, yb, n, ny, ysc);
-                for (int laid = 0; laid <= have_sc; laid++) {
-                    float out[MAXY * STRIDE];
-                    for (int i = 0; i < MAXY * STRIDE; i++) out[i] = NAN;
-                    tt->vec_dot_n(n, out, STRIDE, x, y, yb, ny, laid ? ysc : NULL);
-                    for (int t = 0; t < ny; t++) {
-                        float ref = NAN;
-                        ref_type(ALL_TYPES[k])->vec_dot(n, &ref, x, y + t * yb);
-                        if (memcmp(&ref, &out[t * STRIDE], sizeof ref))
-                            fail_msg("%s %s ny=%d row %d%s: %.9g vs vec_dot %.9g", tt->name,
-                                     c12_isa_name((c12_isa)l), ny, t, laid ? " (scales laid out)" : "",
-                                     (double)out[t * STRIDE], (double)ref);
-                    }
-                    for (int i = 0; i < MAXY * STRIDE; i++) /* nothing written between or after */
-                        if ((i % STRIDE || i >= ny * STRIDE) && !isnan(out[i])) fail_msg("%s: wrote out[%d]", tt->name, i);
+                float out[MAXY * STRIDE];
+                for (int i = 0; i < MAXY * STRIDE; i++) out[i] = NAN;
+                tt->vec_dot_n(n, out, STRIDE, x, y, yb, ny, have_sc ? ysc : NULL);
+                for (int t = 0; t < ny; t++) {
+                    float ref = NAN;
+                    ref_type(ALL_TYPES[k])->vec_dot(n, &ref, x, y + t * yb);
+                    if (memcmp(&ref, &out[t * STRIDE], sizeof ref))
+                        fail_msg("%s %s ny=%d row %d: %.9g vs vec_dot %.9g", tt->name, c12_isa_name((c12_isa)l),
+                                 ny, t, (double)out[t * STRIDE], (double)ref);
                 }
+                for (int i = 0; i < MAXY * STRIDE; i++) /* nothing written between or after */
+                    if ((i % STRIDE || i >= ny * STRIDE) && !isnan(out[i])) fail_msg("%s: wrote out[%d]", tt->name, i);
             }
             free(x);
             free(y);

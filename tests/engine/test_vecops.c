@@ -41,22 +41,16 @@ static void test_simd_matches_scalar_bit_for_bit(void **state)
         const c12_vec_ops *v = c12_vec_ops_for((c12_isa)isa);
         for (int trial = 0; trial < 200; trial++) {
             int n = 1 + (int)(frand(0, 700));
-            uint16_t x[704], y[704];
-            float f[704], g[704], o1[704], o2[704];
+            uint16_t x[704];
+            float y[704], f[704], g[704], o1[704], o2[704];
             for (int i = 0; i < n; i++) {
                 x[i] = c12_fp32_to_fp16(frand(-4, 4));
-                y[i] = c12_fp32_to_fp16(frand(-4, 4));
+                y[i] = c12_fp16_to_fp32(c12_fp32_to_fp16(frand(-4, 4))); /* fp16 values, as floats */
                 f[i] = frand(-30, 30);
                 g[i] = frand(-3, 3);
             }
             float a = ref->dot_f16(n, x, y), b = v->dot_f16(n, x, y);
             assert_memory_equal(&a, &b, sizeof a);
-            /* y given as floats (its fp16 values): the same sum, scalar and SIMD */
-            float yf[704];
-            for (int i = 0; i < n; i++) yf[i] = c12_fp16_to_fp32(y[i]);
-            float c = ref->dot_f16_f32(n, x, yf), e = v->dot_f16_f32(n, x, yf);
-            assert_memory_equal(&a, &c, sizeof a);
-            assert_memory_equal(&a, &e, sizeof a);
             float mx = -INFINITY;
             for (int i = 0; i < n; i++) mx = fmaxf(mx, f[i]);
             if (trial % 3 == 0) f[n / 2] = -INFINITY; /* a masked position */
@@ -109,12 +103,13 @@ static void test_reference_values(void **state)
 {
     (void)state;
     const c12_vec_ops *ref = c12_vec_ops_for(C12_ISA_SCALAR);
-    uint16_t x[200], y[200];
+    uint16_t x[200];
+    float y[200];
     double want = 0;
     for (int i = 0; i < 200; i++) {
         x[i] = c12_fp32_to_fp16((float)(i % 7) - 3.0f);
-        y[i] = c12_fp32_to_fp16(0.5f * (float)(i % 5));
-        want += (double)c12_fp16_to_fp32(x[i]) * c12_fp16_to_fp32(y[i]);
+        y[i] = 0.5f * (float)(i % 5);
+        want += (double)c12_fp16_to_fp32(x[i]) * y[i];
     }
     assert_true(ref->dot_f16(200, x, y) == (float)want); /* small integers: exact */
     float f[40], o[40], g[40];
