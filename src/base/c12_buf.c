@@ -53,14 +53,20 @@ c12_rc c12_buf_puts(c12_buf *b, const char *s) { return c12_buf_append(b, s, str
 
 c12_rc c12_buf_vprintf(c12_buf *b, const char *fmt, va_list ap)
 {
+    /* written where it fits (one formatting, the usual case); else measured,
+     * room made, and written again */
+    size_t room = b->cap - (b->data ? b->len : 0);
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(b->data ? b->data + b->len : NULL, b->data ? room : 0, fmt, ap2);
     va_end(ap2);
     if (n < 0) return C12_ERR_INVALID;
-    c12_rc rc = reserve(b, (size_t)n);
-    if (rc) return rc;
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    c12_rc rc = reserve(b, (size_t)n); /* the limit, and (when it did not fit) the room */
+    if (rc) {
+        if (b->data) b->data[b->len] = '\0'; /* what did fit is not kept */
+        return rc;
+    }
+    if ((size_t)n >= room || !b->data) vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
     return C12_OK;
 }

@@ -75,21 +75,11 @@ static c12_rc put_escaped(c12_buf *b, const char *s, size_t n)
     return rc ? rc : c12_buf_append(b, s + run, n - run);
 }
 
-static int utf8_valid(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        int k = c12_utf8_check((const uint8_t *)s + i, n - i);
-        if (k <= 0) return 0;
-        i += (size_t)k;
-    }
-    return 1;
-}
-
 c12_rc c12_json_put_string(c12_buf *b, const char *s, size_t n)
 {
     n = strnlen(s, n);
     c12_rc rc = c12_buf_append(b, "\"", 1);
-    if (!rc && utf8_valid(s, n)) rc = put_escaped(b, s, n);
+    if (!rc && c12_utf8_whole(s, n)) rc = put_escaped(b, s, n); /* (no NUL before n: strnlen) */
     else if (!rc) {
         char *fixed = c12_malloc(n + 1);
         if (!fixed) return C12_ERR_NOMEM;

@@ -28,6 +28,16 @@ int c12_utf8_check(const uint8_t *s, size_t n)
     return (int)need;
 }
 
+int c12_utf8_whole(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        int k = c12_utf8_check((const uint8_t *)s + i, n - i);
+        if (k <= 0 || !s[i]) return 0;
+        i += (size_t)k;
+    }
+    return 1;
+}
+
 size_t c12_utf8_copy(char *dst, size_t cap, const char *src, size_t n)
 {
     size_t o = 0;

@@ -13,6 +13,10 @@
  * such run becomes one U+FFFD, as Unicode recommends). */
 int c12_utf8_check(const uint8_t *s, size_t n);
 
+/* Whether all of s[0..n) is whole, valid UTF-8 characters, none of them
+ * NUL. */
+int c12_utf8_whole(const char *s, size_t n);
+
 /* Copy src[0..n) into dst (cap >= 1 bytes, NUL-terminated): valid
  * characters as they are, every byte that is not part of one as '?', and
  * never a character cut in two at the end. Returns the bytes written. */

@@ -108,12 +108,12 @@ int c12_site_claim(c12_fleet *f, c12_site *s);
 /* The request is over (mutex held): in_flight--, the breaker told of a
  * success (1) or failure (0); -1: neither (the caller cancelled). */
 void c12_site_done(c12_fleet *f, c12_site *s, int ok);
-/* A reply's time to first token and tokens/s (<= 0: not known) into the
- * EWMAs *ttft and *tps (mutex held): the sites' and local's. */
 /* The handle's engine model: NULL while a mixed model is not loaded here
  * yet (read under its load lock: a request may be loading it; once set it
  * stays until the pool unloads the handle). */
 void *c12_fleet_engine(c12_fleet_handle *h);
+/* A reply's time to first token and tokens/s (<= 0: not known) into the
+ * EWMAs *ttft and *tps (mutex held): the sites' and local's. */
 void c12_speed_observe(double *ttft, double *tps, double ttft_s, double tps_now);
 /* A site's reply's timing into its EWMAs (mutex held). */
 void c12_site_observe(c12_site *s, double ttft_s, double decode_s, int n_tokens);

@@ -201,14 +201,15 @@ static int number(scan *sc, const want *w)
     if (n >= sizeof text || (!real && n - (size_t)neg > 18)) return 0;
     memcpy(text, s, n);
     text[n] = '\0';
-    double d = strtod(text, NULL);
+    const long long i = real ? 0 : strtoll(text, NULL, 10);
+    const double d = real ? strtod(text, NULL) : (double)i; /* an integer as json_number_value gives it */
     if (isinf(d)) return 0;
     if (!real && w->i) {
-        *w->i = strtoll(text, NULL, 10);
+        *w->i = i;
         *w->is_int = 1;
     }
-    if (w->d) { /* jansson's json_number_value: an integer's, converted */
-        *w->d = real ? d : (double)strtoll(text, NULL, 10);
+    if (w->d) {
+        *w->d = d;
         *w->is_num = 1;
     }
     return 1;

@@ -74,17 +74,6 @@ static int flag(json_t *o, const char *k, int dflt)
     return json_is_boolean(v) ? json_is_true(v) : -1;
 }
 
-/* Whether all of s[0..n) is whole UTF-8 characters, none of them NUL. */
-static int whole_utf8(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        int k = c12_utf8_check((const uint8_t *)s + i, n - i);
-        if (k <= 0 || !s[i]) return 0;
-        i += (size_t)k;
-    }
-    return 1;
-}
-
 /* {"id", "piece"}: the piece as text when it is valid UTF-8, else its bytes. */
 static json_t *with_piece(const c12_tok *t, int32_t id)
 {
@@ -92,7 +81,7 @@ static json_t *with_piece(const c12_tok *t, int32_t id)
     size_t n = c12_tok_piece(t, id, 1, buf, sizeof buf);
     if (n > sizeof buf) n = sizeof buf;
     json_t *piece;
-    if (whole_utf8(buf, n)) {
+    if (c12_utf8_whole(buf, n)) {
         piece = json_stringn(buf, n);
     } else {
         piece = json_array();

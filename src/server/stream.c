@@ -64,34 +64,40 @@ static void unref(stream *st)
     c12_free(st);
 }
 
-/* Append one event (mutex held); drops the JSON reference. The headers
- * are taken as they stand at the first event (the job is alive: only the
- * generator thread, which calls this, ends it). */
-static int emit(stream *st, json_t *chunk)
+/* An event's frame (mutex held): "data: " before it, the headers taken
+ * as they stand at the first event (the job is alive: only the generator
+ * thread, which calls this, ends it); after it the blank line, and the
+ * reader woken. Nonzero: the event could not be appended. */
+static int event_open(stream *st)
 {
     if (!st->started) c12_gen_hdrs_fill(st->job, &st->hdrs);
-    char *text = chunk ? json_dumps(chunk, JSON_COMPACT) : NULL;
-    json_decref(chunk);
-    int bad = !text || c12_buf_puts(&st->out, "data: ") || c12_buf_puts(&st->out, text) ||
-              c12_buf_puts(&st->out, "\n\n");
-    c12_free(text);
+    return c12_buf_puts(&st->out, "data: ") != C12_OK;
+}
+
+static int event_close(stream *st, int bad)
+{
+    bad = bad || c12_buf_puts(&st->out, "\n\n");
     st->started = 1;
     st->spoke = 1;
     pthread_cond_broadcast(&st->cv);
     return bad;
 }
 
+/* Append one event (mutex held); drops the JSON reference. */
+static int emit(stream *st, json_t *chunk)
+{
+    char *text = chunk ? json_dumps(chunk, JSON_COMPACT) : NULL;
+    json_decref(chunk);
+    int bad = !text || event_open(st) || c12_buf_puts(&st->out, text);
+    c12_free(text);
+    return event_close(st, bad);
+}
+
 /* emit(chunk(job, text, NULL, role, NULL)) without the tree: a token's
  * chunk, written as it goes out (gen_chunk.c). */
 static int emit_text(stream *st, const char *text, size_t n, int role)
 {
-    if (!st->started) c12_gen_hdrs_fill(st->job, &st->hdrs);
-    int bad = c12_buf_puts(&st->out, "data: ") || c12_gen_chunk_text(st->job, text, n, role, &st->out) ||
-              c12_buf_puts(&st->out, "\n\n");
-    st->started = 1;
-    st->spoke = 1;
-    pthread_cond_broadcast(&st->cv);
-    return bad;
+    return event_close(st, event_open(st) || c12_gen_chunk_text(st->job, text, n, role, &st->out));
 }
 
 /* One chunk of the choice generating (job->ci); lp (its "logprobs", taken) NULL: null. */

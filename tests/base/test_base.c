@@ -58,10 +58,22 @@ static void test_buf_grows_and_caps(void **state)
     assert_string_equal(b.data, "hello1234");
     assert_int_equal(c12_buf_puts(&b, "xy"), C12_ERR_RANGE);
     assert_string_equal(b.data, "hello1234");
+    /* printf over the cap, though it fits the room: refused, nothing kept */
+    assert_int_equal(c12_buf_printf(&b, "%s", "xy"), C12_ERR_RANGE);
+    assert_string_equal(b.data, "hello1234");
+    assert_int_equal(b.len, 9);
     char *s = c12_buf_take(&b);
     assert_string_equal(s, "hello1234");
     assert_null(b.data);
     c12_free(s);
+    c12_buf_free(&b);
+    /* printf past the room: written whole after growing, and after it in place */
+    c12_buf_init(&b, 0);
+    assert_int_equal(c12_buf_printf(&b, "%0100d|", 7), C12_OK);
+    assert_int_equal(b.len, 101);
+    assert_int_equal(c12_buf_printf(&b, "%s", "ab"), C12_OK);
+    assert_int_equal(b.len, 103);
+    assert_string_equal(b.data + 99, "7|ab");
     c12_buf_free(&b);
 }
 
