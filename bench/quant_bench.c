@@ -11,6 +11,11 @@
  * many rows; the smallest ny where vec_dot_n wins is the type's
  * vec_dot_n_min (quant.c).
  *
+ * Last, for the types with a repacked form on this CPU (c12_type_repacked:
+ * Q4_K at AVX-512), the plain rows beside the same rows repacked 8 at a time:
+ * one token's GB/s from L2 and from DRAM, and ns per weight row against 4, 8
+ * and 64 tokens (the plain type's vec_dot_n against vec_dot_r8).
+ *
  * Build (not part of `make test`):
  *   make && cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/quant_bench.c build/opt/libc12.a -lm -o build/quant_bench
  *   build/quant_bench [dram_MiB=256] [l2_KiB=512] [isa: 0 scalar, 1 avx2, 2 avx512] */
@@ -138,6 +143,54 @@ static void tokens_table(c12_isa isa, const uint32_t *types, int nt, uint8_t *co
     }
 }
 
+/* best GB/s (ny = 1) or ns per weight row (ny > 1) over `rows` repacked
+ * rows (a multiple of 8) against ny activation rows */
+static double run_r8(const c12_type_traits *r8, const uint8_t *w, size_t rows, const uint8_t *act, size_t act_row,
+                     int ny, float *out, int trials, double min_s)
+{
+    const size_t row = c12_type_row_size(r8, K);
+    double best_s = 1e30;
+    for (int t = 0; t < trials; t++) {
+        double t0 = now(), t1;
+        size_t passes = 0;
+        do {
+            for (size_t r = 0; r + 8 <= rows; r += 8) r8->vec_dot_r8(K, out, 8, w + r * row, act, act_row, ny);
+            passes++;
+            t1 = now();
+        } while (t1 - t0 < min_s);
+        const double per_pass = (t1 - t0) / (double)passes;
+        if (per_pass < best_s) best_s = per_pass;
+    }
+    return ny == 1 ? (double)(rows / 8 * 8 * row) / best_s / 1e9 : best_s / (double)(rows / 8 * 8) * 1e9;
+}
+
+static void repacked_table(c12_isa isa, const uint32_t *types, int nt, uint8_t *const *w, const size_t *rows_l2,
+                           const size_t *rows_dram, const float *floats)
+{
+    static const int NY[] = {4, 8, 64};
+    printf("\nrepacked 8 rows at a time (%s): plain / repacked; GB/s for one token, ns per weight row for ny\n",
+           c12_isa_name(isa));
+    printf("%-6s %13s %13s %13s %13s %13s\n", "type", "L2 GB/s", "DRAM GB/s", "ny=4 ns", "ny=8 ns", "ny=64 ns");
+    for (int k = 0; k < nt; k++) {
+        const c12_type_traits *tt = c12_type(c12_types(isa), types[k]), *r8 = c12_type_repacked(c12_types(isa), tt);
+        if (!r8) continue;
+        const c12_type_traits *yt = c12_type(c12_types(isa), (uint32_t)tt->vec_dot_type);
+        const size_t ar = c12_type_row_size(yt, K), row = c12_type_row_size(tt, K);
+        uint8_t *act = malloc(64 * ar), *p = malloc(rows_dram[k] * row);
+        float *out = malloc(64 * 8 * sizeof(float));
+        for (int j = 0; j < 64; j++) yt->from_float(floats, act + (size_t)j * ar, K);
+        for (size_t r = 0; r + 8 <= rows_dram[k]; r += 8) r8->repack(w[k] + r * row, row, p + r * row, K);
+        printf("%-6s %6.2f/%6.2f %6.2f/%6.2f", tt->name, run(tt, w[k], rows_l2[k] / 8 * 8, act, out, 40, 0.005),
+               run_r8(r8, p, rows_l2[k], act, ar, 1, out, 40, 0.005), run(tt, w[k], rows_dram[k], act, out, 4, 0.1),
+               run_r8(r8, p, rows_dram[k], act, ar, 1, out, 4, 0.1));
+        for (size_t j = 0; j < sizeof NY / sizeof NY[0]; j++)
+            printf(" %6.0f/%6.0f", per_row_ns(tt, w[k], rows_l2[k], act, ar, NY[j], 1, out),
+                   run_r8(r8, p, rows_l2[k], act, ar, NY[j], out, 40, 0));
+        printf("\n");
+        free(act), free(p), free(out);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const size_t dram_mib = argc > 1 ? (size_t)atol(argv[1]) : 256, l2_kib = argc > 2 ? (size_t)atol(argv[2]) : 512;
@@ -181,6 +234,7 @@ int main(int argc, char **argv)
         }
     }
     tokens_table(best, types, NT, w, rows_l2, floats);
+    repacked_table(best, types, NT, w, rows_l2, rows_dram, floats);
     for (int k = 0; k < NT; k++) free(w[k]);
     float s = 0;
     for (int i = 0; i < 64; i++) s += sink[i];

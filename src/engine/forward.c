@@ -111,7 +111,7 @@ static void matmul_rows(void *ctx, int ith, int64_t r0, int64_t r1)
     /* a long prompt in blocks of tokens, the range's rows inside: a block's
      * activations stay in L2 while the rows pass over them (a wide matrix's
      * 256 tokens do not fit: 17% slower) */
-    if (j->n_tok > MATMUL_TOKENS && j->w[0]->tt->vec_dot_n) {
+    if (j->n_tok > MATMUL_TOKENS && (j->w[0]->tt->vec_dot_n || j->w[0]->tt->vec_dot_r8)) {
         matmul_job b = *j;
         for (int t0 = 0; t0 < j->n_tok; t0 += MATMUL_TOKENS) {
             b.n_tok = j->n_tok - t0 < MATMUL_TOKENS ? j->n_tok - t0 : MATMUL_TOKENS;
@@ -128,6 +128,11 @@ static void matmul_rows(void *ctx, int ith, int64_t r0, int64_t r1)
         while (rr >= j->w[wi]->rows) rr -= j->w[wi++]->rows;
         const c12_weight *w = j->w[wi];
         const uint8_t *row = (const uint8_t *)w->data + (size_t)rr * w->row_bytes;
+        if (w->tt->vec_dot_r8) { /* 8 repacked rows (rr is a multiple of 8: matmul) */
+            w->tt->vec_dot_r8((int)w->cols, &j->y[wi][rr], (size_t)w->rows, row, j->xq, j->xq_row, j->n_tok);
+            r += 7;
+            continue;
+        }
         /* the row unpacked once for all tokens; below the type's vec_dot_n_min
          * (a batched step's few sequences) dotted with each in turn, reading
          * it again from L1: the same results either way, bit for bit */
@@ -167,12 +172,26 @@ static const float *act_scales(c12_session *s, const matmul_job *j)
     return s->xsc;
 }
 
+/* Whether matmul's matrices must go one at a time: matrices sharing one
+ * quantized input must share its activation type; and where one is repacked
+ * (multiplied 8 rows at a time), each range of rows a thread takes must start
+ * at a multiple of 8 rows of its matrix, so every matrix's rows must be. */
+static int must_split(int n_w, const c12_weight *const w[3])
+{
+    int r8 = 0, rows8 = 1, same = 1;
+    for (int i = 0; i < n_w; i++) {
+        r8 |= w[i]->tt->vec_dot_r8 != NULL;
+        rows8 &= w[i]->rows % 8 == 0;
+        same &= w[i]->tt->vec_dot_type == w[0]->tt->vec_dot_type;
+    }
+    return n_w > 1 && (!same || (r8 && !rows8));
+}
+
 static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_weight *w0, float *y0,
                    const c12_weight *w1, float *y1, const c12_weight *w2, float *y2)
 {
-    /* matrices sharing one quantized input must share its activation type */
-    if (n_w > 1 && (w1->tt->vec_dot_type != w0->tt->vec_dot_type ||
-                    (n_w > 2 && w2->tt->vec_dot_type != w0->tt->vec_dot_type))) {
+    const c12_weight *const w[3] = {w0, w1, w2};
+    if (must_split(n_w, w)) {
         matmul(s, n, x, 1, w0, y0, NULL, NULL, NULL, NULL);
         matmul(s, n, x, 1, w1, y1, NULL, NULL, NULL, NULL);
         if (n_w > 2) matmul(s, n, x, 1, w2, y2, NULL, NULL, NULL, NULL);
@@ -183,10 +202,12 @@ static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_wei
     j.xq = s->xq;
     j.xq_row = s->xq_row;
     j.xsc = act_scales(s, &j);
-    for (int i = 0; i < n_w; i++) j.total_rows += j.w[i]->rows;
+    int r8 = 0;
+    for (int i = 0; i < n_w; i++) j.total_rows += j.w[i]->rows, r8 |= j.w[i]->tt->vec_dot_r8 != NULL;
     /* ~16 chunks per thread: small enough to even out, big enough that the
      * shared counter is touched rarely */
     int64_t chunk = j.total_rows / (16 * c12_tpool_size(s->pool));
+    if (r8) chunk = (chunk + 7) / 8 * 8; /* ranges start at multiples of 8 (must_split) */
     c12_tpool_run_range(s->pool, matmul_rows, &j, j.total_rows, chunk);
 }
 

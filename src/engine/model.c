@@ -63,6 +63,7 @@ static c12_rc load_parts(c12_model *m, c12_err *err)
     if ((rc = arch->load(m, err))) return rc;
     /* a tensor no loader took would be ignored: refuse the file instead */
     if ((rc = c12_check_all_bound(m, err))) return rc;
+    if ((rc = c12_model_repack(m, err))) return rc;
     if ((rc = c12_tok_from_gguf(m->gguf, &m->tok, err))) return rc;
     if (c12_tok_n_vocab(m->tok) != m->hp.n_vocab)
         return c12_fail(err, C12_ERR_FORMAT, "model: vocabulary has %d tokens, embeddings %d",
@@ -96,6 +97,7 @@ void c12_model_free(c12_model *m)
     c12_free(m->layers);
     c12_free(m->chat_template);
     c12_free(m->gelu_table);
+    c12_model_repacked_free(m);
     c12_free(m->bound);
     gguf_close(m->gguf);
     c12_free(m);

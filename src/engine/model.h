@@ -74,6 +74,8 @@ struct c12_model {
     uint8_t *bound;               /* [n_tensors]: 1 once an arch bound the tensor */
     float *gelu_table;            /* GELU by fp16 input (vecops.h), when act is GELU */
     char *chat_template;          /* NULL: none */
+    uint8_t **repacked;           /* matrices copied 8 rows at a time (model_repack.c) */
+    int n_repacked;
     c12_model_info info;
 };
 
@@ -94,6 +96,10 @@ c12_rc c12_bind_vec(c12_model *m, const float **v, const char *name, int64_t n, 
 c12_weight c12_weight_rows(const c12_weight *w, int64_t r0, int64_t n);
 /* C12_ERR_UNSUPPORTED naming the first tensor of the file no loader bound. */
 c12_rc c12_check_all_bound(const c12_model *m, c12_err *err);
+/* Copy the matrices that have a repacked form on this CPU 8 rows at a time
+ * and point their weights at the copies (model_repack.c); and free them. */
+c12_rc c12_model_repack(c12_model *m, c12_err *err);
+void c12_model_repacked_free(c12_model *m);
 /* Refuse RoPE scaling (rope.scaling.type other than none, or a factor != 1). */
 c12_rc c12_refuse_rope_scaling(c12_model *m, c12_err *err);
 /* The optional parts of a layer (c12_layers_check). */

@@ -9,7 +9,7 @@
 #include "engine/quant_impl.h"
 
 #define ROW(nm, bs, sz, tf, ff, vdt, vd) ROW_N(nm, bs, sz, tf, ff, vdt, vd, NULL, 0)
-#define ROW_N(nm, bs, sz, tf, ff, vdt, vd, vdn, nmin) { nm, bs, sz, tf, ff, vdt, vd, vdn, nmin }
+#define ROW_N(nm, bs, sz, tf, ff, vdt, vd, vdn, nmin) { nm, bs, sz, tf, ff, vdt, vd, vdn, nmin, NULL, NULL }
 /* vec_dot_n_min (make bench-quant's second table): the 32-blocks' kernels
  * compute 4 tokens whatever ny <= 4 is, and 8 for more (quant_n_tile.h),
  * with the tokens' scales laid out once per matrix (c12_act_scales): Q4_1's
@@ -107,6 +107,20 @@ const c12_type_traits *c12_type_for_matmul(const c12_type_traits *table, uint32_
     if (type != C12_TYPE_Q4_0 || rows % 8 != 0 || !c12_type(table, type)) return c12_type(table, type);
     int isa = table == TYPES_AVX512 ? C12_ISA_AVX512 : table == TYPES_AVX2 ? C12_ISA_AVX2 : C12_ISA_SCALAR;
     return &Q4_0_R8[isa];
+}
+
+/* Q4_K repacked 8 rows at a time (quant_r8.c): AVX-512 VNNI only, where
+ * its kernel is; the same blocks, so type_size and block_size are the plain
+ * row's and a slice of 8k rows starts where the plain one would. */
+static const c12_type_traits Q4_K_R8_AVX512 = {
+    .name = "q4_K", .block_size = C12_QK_K, .type_size = sizeof(c12_block_q4_K), .vec_dot_type = C12_TYPE_Q8_K,
+    .repack = c12_q4_K_repack8, .vec_dot_r8 = c12_q4_K_r8_vec_dot_avx512,
+};
+
+const c12_type_traits *c12_type_repacked(const c12_type_traits *table, const c12_type_traits *plain)
+{
+    if (table == TYPES_AVX512 && plain == &TYPES_AVX512[C12_TYPE_Q4_K]) return &Q4_K_R8_AVX512;
+    return NULL;
 }
 
 c12_isa c12_isa_detect(void)

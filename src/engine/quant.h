@@ -34,6 +34,14 @@ typedef void (*c12_vec_dot_fn)(int n, float *s, const void *x, const void *y);
  * take NULL. */
 typedef void (*c12_vec_dot_n_fn)(int n, float *s, size_t s_stride, const void *x, const void *y,
                                  size_t y_stride, int ny, const float *ysc);
+/* A matrix repacked eight rows at a time (c12_type_repacked): repack lays
+ * out 8 rows of the plain type (row r at src + r * row_bytes, n elements
+ * each) in the same number of bytes at dst; vec_dot_r8 multiplies 8
+ * repacked rows x with ny activation rows: s[t * s_stride + r] = dot(row r,
+ * y_t), r < 8, bit-identical to the plain type's vec_dot. */
+typedef void (*c12_repack_fn)(const void *src, size_t row_bytes, void *dst, int64_t n);
+typedef void (*c12_vec_dot_r8_fn)(int n, float *s, size_t s_stride, const void *x, const void *y,
+                                  size_t y_stride, int ny);
 
 typedef struct c12_type_traits {
     const char *name;          /* NULL: type not supported */
@@ -48,6 +56,10 @@ typedef struct c12_type_traits {
      * that computes a whole tile of tokens costs the same for fewer (a
      * batched decode step's few sequences); measured, bench/README.md */
     int vec_dot_n_min;
+    /* repacked rows only (vec_dot, vec_dot_n and to_float are NULL there:
+     * a single row cannot be read from the layout) */
+    c12_repack_fn repack;
+    c12_vec_dot_r8_fn vec_dot_r8;
 } c12_type_traits;
 
 /* The block scales of ny activation rows of type vec_dot_type (Q8_0: d;
@@ -75,6 +87,9 @@ const c12_type_traits *c12_type(const c12_type_traits *table, uint32_t type);
  * to_float); everything else is c12_type's row. Not for a matrix llama.cpp
  * only reads rows of (the token embeddings, also when tied to the output). */
 const c12_type_traits *c12_type_for_matmul(const c12_type_traits *table, uint32_t type, int64_t rows);
+/* The repacked form of a plain row of this table (its Q4_K at AVX-512),
+ * for matrices of 8k rows that only matmul reads; NULL when there is none. */
+const c12_type_traits *c12_type_repacked(const c12_type_traits *table, const c12_type_traits *plain);
 /* Bytes for n elements of a type (n a multiple of the block size), 0 if not. */
 size_t c12_type_row_size(const c12_type_traits *tt, int64_t n);
 

@@ -1,0 +1,46 @@
+/* quant_r8.c - Q4_K matrices repacked eight rows at a time, for the kernel
+ * that multiplies eight rows per pass (quant_r8_avx512.c).
+ *
+ * Why: a one-row Q4_K kernel ends every super-block (256 weights) with a
+ * horizontal reduction of its integer lanes and unpacks the row's 6-bit
+ * scales with scalar code; with eight rows side by side each vector lane
+ * belongs to one row, so no reduction is needed and one vector operation
+ * unpacks eight rows' scales. One token's Q4_K kernel ran at 20 GB/s from
+ * L2, under what two cores read from DRAM (34 GB/s); decode was compute-bound.
+ * llama.cpp repacks Q4_K for the same reason (ggml's block_q4_Kx8); this
+ * layout is C12's own, chosen for the kernel below.
+ *
+ * Layout of one group super-block: the eight rows' super-block i, 1152
+ * bytes, as many as the eight plain blocks (offsets in a repacked matrix are
+ * the plain ones). Rows are r = 2L + e (L < 4, e < 2).
+ *   dd[16]     fp16: for each L, d(2L), d(2L+1), dmin(2L), dmin(2L+1)      (32 bytes)
+ *   scales[96] the 8 rows' plain 12-byte scales, row after row             (96)
+ *   qs[1024]   for chunk c < 4 and part p < 4, 64 bytes: row r's plain
+ *              qs[32c + 8p .. 32c + 8p + 7] at 8r (low nibbles: sub-block
+ *              2c, high: 2c + 1, as in the plain block)                  (1024)
+ * The kernel unpacks the eight rows' plain scales with a few vector
+ * operations (quant_r8_avx512.c). Results are the one-row kernel's, bit for
+ * bit (tests/engine/test_quant_r8.c). */
+#include "engine/quant_impl.h"
+
+_Static_assert(sizeof(c12_block_q4_K) * 8 == 32 + 64 + 32 + 1024, "q4_K x8 group size");
+
+enum { DD = 0, SCALES = 32, QS = 128 };
+
+/* row r's d: fp16 number 4 * (r / 2) + r % 2 of dd; its dmin two later */
+static int d_at(int r) { return 4 * (r / 2) + r % 2; }
+
+void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols)
+{
+    const c12_block_q4_K *row[8];
+    for (int r = 0; r < 8; r++) row[r] = (const c12_block_q4_K *)((const uint8_t *)src + (size_t)r * row_bytes);
+    uint8_t *o = dst;
+    for (int i = 0; i < cols / C12_QK_K; i++, o += 8 * sizeof(c12_block_q4_K))
+        for (int r = 0; r < 8; r++) {
+            const c12_block_q4_K *b = &row[r][i];
+            memcpy(o + DD + 2 * d_at(r), &b->d, 2);
+            memcpy(o + DD + 2 * (d_at(r) + 2), &b->dmin, 2);
+            memcpy(o + SCALES + 12 * r, b->scales, 12);
+            for (int cp = 0; cp < 16; cp++) memcpy(o + QS + 64 * cp + 8 * r, b->qs + 32 * (cp / 4) + 8 * (cp % 4), 8);
+        }
+}
