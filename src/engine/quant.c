@@ -109,17 +109,27 @@ const c12_type_traits *c12_type_for_matmul(const c12_type_traits *table, uint32_
     return &Q4_0_R8[isa];
 }
 
-/* Q4_K repacked 8 rows at a time (quant_r8.c): AVX-512 VNNI only, where
- * its kernel is; the same blocks, so type_size and block_size are the plain
+/* Q4_K and Q5_0 repacked 8 rows at a time (quant_r8.c): AVX-512 VNNI only,
+ * where their kernels are; the same blocks, so type_size and block_size are the plain
  * row's and a slice of 8k rows starts where the plain one would. */
 static const c12_type_traits Q4_K_R8_AVX512 = {
     .name = "q4_K", .block_size = C12_QK_K, .type_size = sizeof(c12_block_q4_K), .vec_dot_type = C12_TYPE_Q8_K,
     .repack = c12_q4_K_repack8, .vec_dot_r8 = c12_q4_K_r8_vec_dot_avx512,
 };
 
+static const c12_type_traits Q5_0_R8_AVX512 = {
+    .name = "q5_0", .block_size = C12_QK, .type_size = sizeof(c12_block_q5_0), .vec_dot_type = C12_TYPE_Q8_0,
+    .repack = c12_q5_0_repack8, .vec_dot_r8 = c12_q5_0_r8_vec_dot_avx512,
+};
+
 const c12_type_traits *c12_type_repacked(const c12_type_traits *table, const c12_type_traits *plain)
 {
-    if (table == TYPES_AVX512 && plain == &TYPES_AVX512[C12_TYPE_Q4_K]) return &Q4_K_R8_AVX512;
+    static const struct { const c12_type_traits *plain, *r8; } REPACKED[] = {
+        {&TYPES_AVX512[C12_TYPE_Q4_K], &Q4_K_R8_AVX512},
+        {&TYPES_AVX512[C12_TYPE_Q5_0], &Q5_0_R8_AVX512},
+    };
+    for (size_t i = 0; table == TYPES_AVX512 && i < sizeof REPACKED / sizeof REPACKED[0]; i++)
+        if (plain == REPACKED[i].plain) return REPACKED[i].r8;
     return NULL;
 }
 

@@ -1,5 +1,5 @@
-/* quant_r8.c - Q4_K matrices repacked eight rows at a time, for the kernel
- * that multiplies eight rows per pass (quant_r8_avx512.c).
+/* quant_r8.c - Q4_K and Q5_0 matrices repacked eight rows at a time, for the
+ * kernels that multiply eight rows per pass (quant_r8_avx512.c).
  *
  * Why: a one-row Q4_K kernel ends every super-block (256 weights) with a
  * horizontal reduction of its integer lanes and unpacks the row's 6-bit
@@ -44,3 +44,23 @@ void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols
             for (int cp = 0; cp < 16; cp++) memcpy(o + QS + 64 * cp + 8 * r, b->qs + 32 * (cp / 4) + 8 * (cp % 4), 8);
         }
 }
+
+/* Q5_0: one group block is the eight rows' block i, 176 bytes (8 x 22):
+ *   d[8]       fp16, row by row                                          (16)
+ *   qh[4][8]   byte b of row r's 5th bits at 8b + r: eight bytes that are
+ *              the byte mask of 8 weights of every row                    (32)
+ *   qs[2][64]  half k: row r's plain qs[8k .. 8k + 7] at 8r (low nibbles:
+ *              weights 8k.., high: 16 + 8k..)                          (128) */
+void c12_q5_0_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols)
+{
+    uint8_t *o = dst;
+    for (int i = 0; i < cols / C12_QK; i++, o += 8 * sizeof(c12_block_q5_0))
+        for (int r = 0; r < 8; r++) {
+            const c12_block_q5_0 *b = (const c12_block_q5_0 *)((const uint8_t *)src + (size_t)r * row_bytes) + i;
+            memcpy(o + 2 * r, &b->d, 2);
+            for (int k = 0; k < 4; k++) o[16 + 8 * k + r] = b->qh[k];
+            memcpy(o + 48 + 8 * r, b->qs, 8);
+            memcpy(o + 112 + 8 * r, b->qs + 8, 8);
+        }
+}
+
