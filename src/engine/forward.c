@@ -73,19 +73,45 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
 }
 
 /* The model's norm of each of n rows of x (d wide) into out. */
-static void norm_rows(const c12_hparams *hp, float *out, const float *x, const float *w, const float *b,
-                      int n_rows, int d)
+/* ---- per-token work (norms, RoPE, the cache, residuals): on the pool for a
+ * prompt, here for a decode step's few rows (waking the pool costs more) ---- */
+
+enum { ROWS_ON_POOL = 8 };
+
+static void each_row(c12_session *s, c12_range_fn fn, void *ctx, int n)
 {
-    for (int t = 0; t < n_rows; t++) {
-        float *o = out + (size_t)t * d;
-        if (hp->norm == C12_NORM_LAYER) {
-            layernorm(o, x + (size_t)t * d, w, b, d, hp->norm_eps);
+    const int64_t parts = 4 * (int64_t)c12_tpool_size(s->pool);
+    if (n < ROWS_ON_POOL) fn(ctx, 0, 0, n);
+    else c12_tpool_run_range(s->pool, fn, ctx, n, (n + parts - 1) / parts);
+}
+
+typedef struct norm_job {
+    const c12_hparams *hp;
+    float *out;
+    const float *x, *w, *b;
+    int d;
+} norm_job;
+
+static void norm_range(void *ctx, int ith, int64_t t0, int64_t t1)
+{
+    (void)ith;
+    const norm_job *j = ctx;
+    for (int64_t t = t0; t < t1; t++) {
+        float *o = j->out + (size_t)t * j->d;
+        if (j->hp->norm == C12_NORM_LAYER) {
+            layernorm(o, j->x + (size_t)t * j->d, j->w, j->b, j->d, j->hp->norm_eps);
             continue;
         }
-        rmsnorm(o, x + (size_t)t * d, w, d, hp->norm_eps);
-        if (b)
-            for (int i = 0; i < d; i++) o[i] += b[i];
+        rmsnorm(o, j->x + (size_t)t * j->d, j->w, j->d, j->hp->norm_eps);
+        if (j->b)
+            for (int i = 0; i < j->d; i++) o[i] += j->b[i];
     }
+}
+
+static void norm_rows(c12_session *s, float *out, const float *x, const float *w, const float *b, int n_rows, int d)
+{
+    norm_job j = {.hp = &s->m->hp, .out = out, .x = x, .w = w, .b = b, .d = d};
+    each_row(s, norm_range, &j, n_rows);
 }
 
 /* cap * tanh(x / cap), as ggml's scale, tanh, scale */
@@ -262,7 +288,7 @@ static void attn_head(attn_job *j, int t, int h, float *sc, float *qf)
     if (j->L->is_swa && hp->sliding_window > 0 && pos - hp->sliding_window + 1 > 0)
         start = pos - hp->sliding_window + 1;
     const float *q = s->q + ((size_t)t * hp->n_head + h) * hd;
-    for (int i = 0; i < hd; i++) qf[i] = c12_fp16_to_fp32(c12_fp32_to_fp16(q[i])); /* q as fp16, once */
+    vo->round_f16(hd, qf, q, 1.0f); /* q as fp16, once */
     const uint16_t *kc = kv->k_cache + (size_t)j->il * kv->ctx_pad * kvd + (size_t)g * hd;
     /* positions outside [start, pos] are masked: weight exactly 0 */
     const int n = (pos + 16) & ~15;
@@ -278,7 +304,8 @@ static void attn_head(attn_job *j, int t, int h, float *sc, float *qf)
     const float inv = (float)(1.0 / vo->softmax_exp(n, sc, sc, mx));
     const int npad = (pos + 64) & ~63;
     /* the weights rounded to fp16, in place, once for every dimension */
-    for (int p = 0; p < npad; p++) sc[p] = p < n ? c12_fp16_to_fp32(c12_fp32_to_fp16(sc[p] * inv)) : 0.0f;
+    vo->round_f16(n, sc, sc, inv);
+    for (int p = n; p < npad; p++) sc[p] = 0.0f;
     const uint16_t *vt = kv->v_cache + ((size_t)j->il * hp->n_head_kv + g) * hd * kv->ctx_pad;
     float *out = s->att_out + ((size_t)t * hp->n_head + h) * hd;
     for (int d = 0; d < hd; d++) out[d] = vo->dot_f16(npad, vt + (size_t)d * kv->ctx_pad, sc);
@@ -308,20 +335,20 @@ static void add_bias(float *y, const float *b, int n_tok, int dim)
         for (int i = 0; i < dim; i++) y[(size_t)t * dim + i] += b[i];
 }
 
-static void attention_block(c12_session *s, const c12_fwd_seq *seqs, int il, int n)
+/* rows t0..t1 of q and k normed (when the layer has it), rotated and
+ * scaled; k and v into their sequences' caches as fp16 */
+static void qk_rows(void *ctx, int ith, int64_t t0, int64_t t1)
 {
+    (void)ith;
+    const attn_job *j = ctx;
+    c12_session *s = j->s;
     const c12_hparams *hp = &s->m->hp;
-    const c12_layer *L = &s->m->layers[il];
-    int d = hp->n_embd, qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
-    norm_rows(hp, s->xb, s->x, L->attn_norm, L->attn_norm_b, n, d);
-    matmul(s, n, s->xb, 3, &L->wq, s->q, &L->wk, s->k, &L->wv, s->v);
-    add_bias(s->q, L->bq, n, qd);
-    add_bias(s->k, L->bk, n, kvd);
-    add_bias(s->v, L->bv, n, kvd);
-    float base = L->is_swa ? hp->rope_base_local : hp->rope_base;
-    for (int t = 0; t < n; t++) {
+    const c12_layer *L = j->L;
+    const int qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
+    const float base = L->is_swa ? hp->rope_base_local : hp->rope_base;
+    for (int64_t t = t0; t < t1; t++) {
         float *q = s->q + (size_t)t * qd, *k = s->k + (size_t)t * kvd;
-        c12_session *kv = seqs[s->row_seq[t]].kv;
+        c12_session *kv = j->seqs[s->row_seq[t]].kv;
         const int pos = s->row_pos[t];
         if (L->q_norm) head_norm(q, hp->n_head, hp->head_dim, L->q_norm, hp->norm_eps);
         if (L->k_norm) head_norm(k, hp->n_head_kv, hp->head_dim, L->k_norm, hp->norm_eps);
@@ -329,21 +356,69 @@ static void attention_block(c12_session *s, const c12_fwd_seq *seqs, int il, int
         rope(k, hp->n_head_kv, hp->head_dim, hp->n_rot, pos, base, hp->rope, s->m->rope_freqs);
         if (hp->q_scale != 1.0f)
             for (int i = 0; i < qd; i++) q[i] *= hp->q_scale;
-        uint16_t *kc = kv->k_cache + ((size_t)il * kv->ctx_pad + pos) * kvd;
-        uint16_t *vt = kv->v_cache + (size_t)il * kvd * kv->ctx_pad + pos;
+        uint16_t *kc = kv->k_cache + ((size_t)j->il * kv->ctx_pad + pos) * kvd;
+        uint16_t *vt = kv->v_cache + (size_t)j->il * kvd * kv->ctx_pad + pos;
         for (int i = 0; i < kvd; i++) {
             kc[i] = c12_fp32_to_fp16(k[i]);
             vt[(size_t)i * kv->ctx_pad] = c12_fp32_to_fp16(s->v[(size_t)t * kvd + i]);
         }
     }
+}
+
+/* x[t] += post_norm(o[t]) (the norm when the layer has one) */
+typedef struct resid_job {
+    c12_session *s;
+    const float *o, *post_norm;
+} resid_job;
+
+static void resid_range(void *ctx, int ith, int64_t t0, int64_t t1)
+{
+    (void)ith;
+    const resid_job *j = ctx;
+    const c12_hparams *hp = &j->s->m->hp;
+    const int d = hp->n_embd;
+    for (int64_t t = t0; t < t1; t++) {
+        float *o = (float *)j->o + (size_t)t * d, *x = j->s->x + (size_t)t * d;
+        if (j->post_norm) rmsnorm(o, o, j->post_norm, d, hp->norm_eps);
+        for (int i = 0; i < d; i++) x[i] += o[i];
+    }
+}
+
+static void residual(c12_session *s, const float *o, const float *post_norm, int n)
+{
+    resid_job j = {.s = s, .o = o, .post_norm = post_norm};
+    each_row(s, resid_range, &j, n);
+}
+
+static void attention_block(c12_session *s, const c12_fwd_seq *seqs, int il, int n)
+{
+    const c12_hparams *hp = &s->m->hp;
+    const c12_layer *L = &s->m->layers[il];
+    int d = hp->n_embd, qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
+    norm_rows(s, s->xb, s->x, L->attn_norm, L->attn_norm_b, n, d);
+    matmul(s, n, s->xb, 3, &L->wq, s->q, &L->wk, s->k, &L->wv, s->v);
+    add_bias(s->q, L->bq, n, qd);
+    add_bias(s->k, L->bk, n, kvd);
+    add_bias(s->v, L->bv, n, kvd);
     attn_job j = {.s = s, .seqs = seqs, .L = L, .il = il};
+    each_row(s, qk_rows, &j, n);
     c12_tpool_run_range(s->pool, attn_heads, &j, (int64_t)n * hp->n_head, 1);
     matmul(s, n, s->att_out, 1, &L->wo, s->xb2, NULL, NULL, NULL, NULL);
     add_bias(s->xb2, L->bo, n, d);
-    for (int t = 0; t < n; t++) {
-        float *o = s->xb2 + (size_t)t * d;
-        if (L->post_attn_norm) rmsnorm(o, o, L->post_attn_norm, d, hp->norm_eps);
-        for (int i = 0; i < d; i++) s->x[(size_t)t * d + i] += o[i];
+    residual(s, s->xb2, L->post_attn_norm, n);
+}
+
+/* hb[t] = act(hb[t]) * hb2[t], the gated feed-forward's activation */
+static void gate_rows(void *ctx, int ith, int64_t t0, int64_t t1)
+{
+    (void)ith;
+    const c12_session *s = ctx;
+    const c12_hparams *hp = &s->m->hp;
+    const int ff = hp->n_ff;
+    for (int64_t t = t0; t < t1; t++) {
+        float *g = s->hb + (size_t)t * ff, *u = s->hb2 + (size_t)t * ff;
+        if (hp->act == C12_ACT_SILU) s->m->vops->swiglu(ff, g, g, u);
+        else s->m->vops->geglu(ff, g, g, u, s->m->gelu_table);
     }
 }
 
@@ -352,7 +427,7 @@ static void ffn_block(c12_session *s, int il, int n)
     const c12_hparams *hp = &s->m->hp;
     const c12_layer *L = &s->m->layers[il];
     int d = hp->n_embd, ff = hp->n_ff;
-    norm_rows(hp, s->xb, s->x, L->ffn_norm, L->ffn_norm_b, n, d);
+    norm_rows(s, s->xb, s->x, L->ffn_norm, L->ffn_norm_b, n, d);
     if (hp->ffn_seq) { /* no gate: hb = gelu(Wup h + b), ggml's table GELU */
         matmul(s, n, s->xb, 1, &L->w_up, s->hb, NULL, NULL, NULL, NULL);
         add_bias(s->hb, L->b_up, n, ff);
@@ -364,19 +439,11 @@ static void ffn_block(c12_session *s, int il, int n)
     } else {
         matmul(s, n, s->xb, 2, &L->w_gate, s->hb, &L->w_up, s->hb2, NULL, NULL);
         add_bias(s->hb2, L->b_up, n, ff);
-        for (int t = 0; t < n; t++) {
-            float *g = s->hb + (size_t)t * ff, *u = s->hb2 + (size_t)t * ff;
-            if (hp->act == C12_ACT_SILU) s->m->vops->swiglu(ff, g, g, u);
-            else s->m->vops->geglu(ff, g, g, u, s->m->gelu_table);
-        }
+        each_row(s, gate_rows, s, n);
     }
     matmul(s, n, s->hb, 1, &L->w_down, s->xb2, NULL, NULL, NULL, NULL);
     add_bias(s->xb2, L->b_down, n, d);
-    for (int t = 0; t < n; t++) {
-        float *o = s->xb2 + (size_t)t * d;
-        if (L->post_ffn_norm) rmsnorm(o, o, L->post_ffn_norm, d, hp->norm_eps);
-        for (int i = 0; i < d; i++) s->x[(size_t)t * d + i] += o[i];
-    }
+    residual(s, s->xb2, L->post_ffn_norm, n);
 }
 
 /* Token `tok` at position `pos` into row r of x (embedding, scaled, plus
@@ -444,7 +511,7 @@ void c12_forward_seqs(c12_session *s, const c12_fwd_seq *seqs, int n_seq)
         memcpy(kv->tokens + kv->n_past, seqs[i].tokens, sizeof(int32_t) * (size_t)seqs[i].n);
         kv->n_past += seqs[i].n;
     }
-    norm_rows(hp, s->xb, s->x, s->m->output_norm, s->m->output_norm_b, n, hp->n_embd);
+    norm_rows(s, s->xb, s->x, s->m->output_norm, s->m->output_norm_b, n, hp->n_embd);
     output_logits(s, seqs, n_seq);
 }
 

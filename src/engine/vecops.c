@@ -92,8 +92,13 @@ static void geglu_scalar(int n, float *y, const float *x, const float *g, const 
     }
 }
 
+static void round_f16_scalar(int n, float *y, const float *x, float scale)
+{
+    for (int i = 0; i < n; i++) y[i] = c12_h2f(c12_f2h(x[i] * scale));
+}
+
 static const c12_vec_ops ops_scalar = {dot_f16_scalar, softmax_exp_scalar, swiglu_scalar,
-                                       geglu_scalar};
+                                       geglu_scalar, round_f16_scalar};
 
 extern const c12_vec_ops c12_vec_ops_avx2;
 

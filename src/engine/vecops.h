@@ -29,6 +29,10 @@ typedef struct c12_vec_ops {
     /* y[i] = gelu(x[i]) * g[i] as ggml's GGML_GELU_FP16 path: 0 for x <= -10,
      * x * g for x >= 10, else tab[fp16(x)] * g (tab: c12_gelu_table_fill) */
     void (*geglu)(int n, float *y, const float *x, const float *g, const float *tab);
+    /* y[i] = x[i] * scale rounded to fp16 (nearest-even, c12_fp32_to_fp16)
+     * and back to float: attention's query and weights as llama.cpp's fp16
+     * dots see them */
+    void (*round_f16)(int n, float *y, const float *x, float scale);
 } c12_vec_ops;
 
 /* The kernels for an ISA level (AVX-512 machines use the AVX2 ones). */

@@ -127,4 +127,16 @@ static void geglu_avx2(int n, float *y, const float *x, const float *g, const fl
     }
 }
 
-const c12_vec_ops c12_vec_ops_avx2 = {dot_f16_avx2, softmax_exp_avx2, swiglu_avx2, geglu_avx2};
+/* F16C's vcvtps2ph rounds as c12_f2h does (nearest-even; NaN quieted the
+ * same way: test_quant.c checks every case) */
+static void round_f16_avx2(int n, float *y, const float *x, float scale)
+{
+    const __m256 sv = _mm256_set1_ps(scale);
+    int i = 0;
+    for (; i + 7 < n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(_mm256_loadu_ps(x + i), sv),
+                                                                _MM_FROUND_TO_NEAREST_INT)));
+    for (; i < n; i++) y[i] = _cvtsh_ss(_cvtss_sh(x[i] * scale, 0));
+}
+
+const c12_vec_ops c12_vec_ops_avx2 = {dot_f16_avx2, softmax_exp_avx2, swiglu_avx2, geglu_avx2, round_f16_avx2};

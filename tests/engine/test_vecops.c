@@ -60,6 +60,16 @@ static void test_simd_matches_scalar_bit_for_bit(void **state)
             ref->swiglu(n, o1, f, g);
             v->swiglu(n, o2, f, g);
             assert_memory_equal(o1, o2, sizeof(float) * (size_t)n);
+            /* rounding to fp16: ties, overflow, subnormals, NaN among the values */
+            if (trial % 4 == 1) f[0] = 65520.0f, f[n - 1] = NAN, f[n / 3] = ldexpf(1.0f, -20) * 3.0f, f[n / 4] = 1.0f + ldexpf(1.0f, -11);
+            const float scale = trial % 2 ? 1.0f : frand(0.01f, 3.0f);
+            ref->round_f16(n, o1, f, scale);
+            v->round_f16(n, o2, f, scale);
+            assert_memory_equal(o1, o2, sizeof(float) * (size_t)n);
+            for (int i = 0; i < n; i++) {
+                const float want = c12_fp16_to_fp32(c12_fp32_to_fp16(f[i] * scale));
+                assert_memory_equal(&o1[i], &want, sizeof want);
+            }
         }
     }
 }
