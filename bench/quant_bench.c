@@ -69,26 +69,46 @@ static void fill(uint32_t t, const c12_type_traits *tt, uint8_t *w, size_t rows,
     }
 }
 
-/* GB/s over the weights: the best of `trials` timings, each repeating full
+/* The best seconds per pass of `pass` over `trials` timings, each repeating
  * passes for at least min_s seconds (best-of filters out other load on the
  * machine, which only ever slows a trial down). */
-static double run(const c12_type_traits *tt, const uint8_t *w, size_t rows, const void *act, float *sink, int trials,
-                  double min_s)
+typedef struct pass_ctx {
+    const c12_type_traits *tt;
+    const uint8_t *w, *act;
+    size_t rows, act_row;
+    int ny;
+    float *out;
+} pass_ctx;
+
+static double best_pass(void (*pass)(const pass_ctx *), const pass_ctx *c, int trials, double min_s)
 {
-    const size_t row = c12_type_row_size(tt, K);
-    double best = 0;
+    double best = 1e30;
     for (int t = 0; t < trials; t++) {
         double t0 = now(), t1;
         size_t passes = 0;
         do {
-            for (size_t r = 0; r < rows; r++) tt->vec_dot(K, sink + (r & 63), w + r * row, act);
+            pass(c);
             passes++;
             t1 = now();
         } while (t1 - t0 < min_s);
-        const double gbs = (double)(rows * row) * (double)passes / (t1 - t0) / 1e9;
-        if (gbs > best) best = gbs;
+        const double per = (t1 - t0) / (double)passes;
+        if (per < best) best = per;
     }
     return best;
+}
+
+static void plain_pass(const pass_ctx *c)
+{
+    const size_t row = c12_type_row_size(c->tt, K);
+    for (size_t r = 0; r < c->rows; r++) c->tt->vec_dot(K, c->out + (r & 63), c->w + r * row, c->act);
+}
+
+/* GB/s over the weights, one token, plain rows */
+static double run(const c12_type_traits *tt, const uint8_t *w, size_t rows, const void *act, float *sink, int trials,
+                  double min_s)
+{
+    const pass_ctx c = {.tt = tt, .w = w, .rows = rows, .act = act, .out = sink};
+    return (double)(rows * c12_type_row_size(tt, K)) / best_pass(plain_pass, &c, trials, min_s) / 1e9;
 }
 
 /* ns per weight row against ny activation rows: vec_dot_n (n = 1) or ny
@@ -143,25 +163,21 @@ static void tokens_table(c12_isa isa, const uint32_t *types, int nt, uint8_t *co
     }
 }
 
+static void r8_pass(const pass_ctx *c)
+{
+    const size_t row = c12_type_row_size(c->tt, K);
+    for (size_t r = 0; r + 8 <= c->rows; r += 8) c->tt->vec_dot_r8(K, c->out, 8, c->w + r * row, c->act, c->act_row, c->ny);
+}
+
 /* best GB/s (ny = 1) or ns per weight row (ny > 1) over `rows` repacked
  * rows (a multiple of 8) against ny activation rows */
 static double run_r8(const c12_type_traits *r8, const uint8_t *w, size_t rows, const uint8_t *act, size_t act_row,
                      int ny, float *out, int trials, double min_s)
 {
-    const size_t row = c12_type_row_size(r8, K);
-    double best_s = 1e30;
-    for (int t = 0; t < trials; t++) {
-        double t0 = now(), t1;
-        size_t passes = 0;
-        do {
-            for (size_t r = 0; r + 8 <= rows; r += 8) r8->vec_dot_r8(K, out, 8, w + r * row, act, act_row, ny);
-            passes++;
-            t1 = now();
-        } while (t1 - t0 < min_s);
-        const double per_pass = (t1 - t0) / (double)passes;
-        if (per_pass < best_s) best_s = per_pass;
-    }
-    return ny == 1 ? (double)(rows / 8 * 8 * row) / best_s / 1e9 : best_s / (double)(rows / 8 * 8) * 1e9;
+    const pass_ctx c = {.tt = r8, .w = w, .rows = rows / 8 * 8, .act = act, .act_row = act_row, .ny = ny, .out = out};
+    const double per = best_pass(r8_pass, &c, trials, min_s);
+    const size_t rows8 = rows / 8 * 8;
+    return ny == 1 ? (double)(rows8 * c12_type_row_size(r8, K)) / per / 1e9 : per / (double)rows8 * 1e9;
 }
 
 static void repacked_table(c12_isa isa, const uint32_t *types, int nt, uint8_t *const *w, const size_t *rows_l2,

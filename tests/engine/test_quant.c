@@ -33,20 +33,9 @@
 
 #include "engine/quant.h"
 #include "engine/quant_impl.h"
+#include "quant_rng.h"
 
 /* ---------------- helpers ---------------- */
-
-typedef struct { uint64_t s; } rng; /* splitmix64: tiny, seedable, good enough */
-
-static uint64_t rng_u64(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static float rng_unit(rng *r) { return (float)((rng_u64(r) >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f; }
 
 /* Roughly normal, with an occasional outlier as real activations have. */
 static float rng_act(rng *r)
