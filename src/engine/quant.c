@@ -109,7 +109,7 @@ const c12_type_traits *c12_type_for_matmul(const c12_type_traits *table, uint32_
     return &Q4_0_R8[isa];
 }
 
-/* Q4_K and Q5_0 repacked 8 rows at a time (quant_r8.c): AVX-512 VNNI only,
+/* Q4_K, Q5_0 and Q4_1 repacked 8 rows at a time (quant_r8.c): AVX-512 VNNI only,
  * where their kernels are; the same blocks, so type_size and block_size are the plain
  * row's and a slice of 8k rows starts where the plain one would. */
 static const c12_type_traits Q4_K_R8_AVX512 = {
@@ -122,11 +122,17 @@ static const c12_type_traits Q5_0_R8_AVX512 = {
     .repack = c12_q5_0_repack8, .vec_dot_r8 = c12_q5_0_r8_vec_dot_avx512,
 };
 
+static const c12_type_traits Q4_1_R8_AVX512 = {
+    .name = "q4_1", .block_size = C12_QK, .type_size = sizeof(c12_block_q4_1), .vec_dot_type = C12_TYPE_Q8_1,
+    .repack = c12_q4_1_repack8, .vec_dot_r8 = c12_q4_1_r8_vec_dot_avx512,
+};
+
 const c12_type_traits *c12_type_repacked(const c12_type_traits *table, const c12_type_traits *plain)
 {
     static const struct { const c12_type_traits *plain, *r8; } REPACKED[] = {
         {&TYPES_AVX512[C12_TYPE_Q4_K], &Q4_K_R8_AVX512},
         {&TYPES_AVX512[C12_TYPE_Q5_0], &Q5_0_R8_AVX512},
+        {&TYPES_AVX512[C12_TYPE_Q4_1], &Q4_1_R8_AVX512},
     };
     for (size_t i = 0; table == TYPES_AVX512 && i < sizeof REPACKED / sizeof REPACKED[0]; i++)
         if (plain == REPACKED[i].plain) return REPACKED[i].r8;

@@ -184,6 +184,7 @@ C12_DECL_TF(q8_K); C12_DECL_FF(q8_K);
 /* quant_r8.c: Q4_K rows repacked 8 at a time (the layout is described there) */
 void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t n);
 void c12_q5_0_repack8(const void *src, size_t row_bytes, void *dst, int64_t n);
+void c12_q4_1_repack8(const void *src, size_t row_bytes, void *dst, int64_t n);
 
 /* ---- AVX2 + FMA + F16C (quant_avx2.c) ---- */
 C12_DECL_VD(f32, _avx2); C12_DECL_VD(f16, _avx2); C12_DECL_VD(bf16, _avx2);
@@ -212,7 +213,10 @@ void c12_q6_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, 
 /* quant_r8_avx512.c: 8 repacked Q4_K rows against ny tokens */
 void c12_q4_K_r8_vec_dot_avx512(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,
                                 int ny);
+/* quant_r8_32_avx512.c */
 void c12_q5_0_r8_vec_dot_avx512(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,
+                                int ny);
+void c12_q4_1_r8_vec_dot_avx512(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,
                                 int ny);
 
 /* quant_n_avx512.c */

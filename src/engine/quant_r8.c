@@ -1,5 +1,6 @@
-/* quant_r8.c - Q4_K and Q5_0 matrices repacked eight rows at a time, for the
- * kernels that multiply eight rows per pass (quant_r8_avx512.c).
+/* quant_r8.c - Q4_K, Q5_0 and Q4_1 matrices repacked eight rows at a time,
+ * for the kernels that multiply eight rows per pass (quant_r8_avx512.c,
+ * quant_r8_32_avx512.c).
  *
  * Why: a one-row Q4_K kernel ends every super-block (256 weights) with a
  * horizontal reduction of its integer lanes and unpacks the row's 6-bit
@@ -61,6 +62,22 @@ void c12_q5_0_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols
             for (int k = 0; k < 4; k++) o[16 + 8 * k + r] = b->qh[k];
             memcpy(o + 48 + 8 * r, b->qs, 8);
             memcpy(o + 112 + 8 * r, b->qs + 8, 8);
+        }
+}
+
+/* Q4_1: one group block is the eight rows' block i, 160 bytes (8 x 20):
+ *   d[8], m[8] fp16, row by row                                         (32)
+ *   qs[2][64]  as Q5_0's                                               (128) */
+void c12_q4_1_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols)
+{
+    uint8_t *o = dst;
+    for (int i = 0; i < cols / C12_QK; i++, o += 8 * sizeof(c12_block_q4_1))
+        for (int r = 0; r < 8; r++) {
+            const c12_block_q4_1 *b = (const c12_block_q4_1 *)((const uint8_t *)src + (size_t)r * row_bytes) + i;
+            memcpy(o + 2 * r, &b->d, 2);
+            memcpy(o + 16 + 2 * r, &b->m, 2);
+            memcpy(o + 32 + 8 * r, b->qs, 8);
+            memcpy(o + 96 + 8 * r, b->qs + 8, 8);
         }
 }
 

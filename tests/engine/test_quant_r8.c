@@ -1,5 +1,5 @@
-/* Unit tests for matrices repacked 8 rows at a time (Q4_K and Q5_0:
- * src/engine/quant_r8.c, quant_r8*_avx512.c): the kernel on repacked rows must
+/* Unit tests for matrices repacked 8 rows at a time (Q4_K, Q5_0, Q4_1:
+ * src/engine/quant_r8.c, quant_r8_avx512.c, quant_r8_32_avx512.c): the kernel on repacked rows must
  * give, for every row and token, the plain type's vec_dot result bit for bit
  * (the scalar reference's, which every SIMD level equals: test_quant.c), over
  * random blocks and over every scale, min and quant at its extremes. On a CPU
@@ -18,7 +18,7 @@
 #include "quant_rng.h"
 
 
-static const uint32_t TYPES[] = {C12_TYPE_Q4_K, C12_TYPE_Q5_0};
+static const uint32_t TYPES[] = {C12_TYPE_Q4_K, C12_TYPE_Q5_0, C12_TYPE_Q4_1};
 
 static const c12_type_traits *repacked(uint32_t type)
 {
@@ -35,6 +35,10 @@ static void set_scales(uint32_t type, void *blk, float d, float dmin)
         c12_block_q4_K *b = blk;
         b->d = c12_fp32_to_fp16(d);
         b->dmin = c12_fp32_to_fp16(dmin);
+    } else if (type == C12_TYPE_Q4_1) {
+        c12_block_q4_1 *b = blk;
+        b->d = c12_fp32_to_fp16(d);
+        b->m = c12_fp32_to_fp16(-8.0f * dmin);
     } else {
         c12_block_q5_0 *b = blk;
         b->d = c12_fp32_to_fp16(d);
