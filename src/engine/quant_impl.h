@@ -183,6 +183,12 @@ C12_DECL_TF(q6_K); C12_DECL_VD(q6_K, );
 C12_DECL_TF(q8_K); C12_DECL_FF(q8_K);
 /* quant_r8.c: Q4_K rows repacked 8 at a time (the layout is described there) */
 void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t n);
+/* where a 32-block group's fields sit (quant_r8.c): plain block size, then
+ * the offsets of d, m, qh, qs in the group (-1: none) */
+typedef struct c12_r8_32_layout { int block, d, m, qh, qs; } c12_r8_32_layout;
+/* here, not extern: the kernel's branches on them fold away */
+static const c12_r8_32_layout C12_R8_Q5_0 = {sizeof(c12_block_q5_0), 0, -1, 16, 48};
+static const c12_r8_32_layout C12_R8_Q4_1 = {sizeof(c12_block_q4_1), 0, 16, -1, 32};
 void c12_q5_0_repack8(const void *src, size_t row_bytes, void *dst, int64_t n);
 void c12_q4_1_repack8(const void *src, size_t row_bytes, void *dst, int64_t n);
 

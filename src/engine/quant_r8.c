@@ -46,38 +46,38 @@ void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols
         }
 }
 
-/* Q5_0: one group block is the eight rows' block i, 176 bytes (8 x 22):
+/* The 32-block types (Q5_0, Q4_1): one group block is the eight rows'
+ * block i (8 x 22 or 8 x 20 bytes):
  *   d[8]       fp16, row by row                                          (16)
- *   qh[4][8]   byte b of row r's 5th bits at 8b + r: eight bytes that are
- *              the byte mask of 8 weights of every row                    (32)
+ *   m[8]       Q4_1's mins, fp16, row by row                             (16)
+ *   qh[4][8]   Q5_0's 5th bits: byte b of row r at 8b + r, eight bytes that
+ *              are the byte mask of 8 weights of every row                (32)
  *   qs[2][64]  half k: row r's plain qs[8k .. 8k + 7] at 8r (low nibbles:
- *              weights 8k.., high: 16 + 8k..)                          (128) */
+ *              weights 8k.., high: 16 + 8k..)                          (128)
+ * Offsets in C12_R8_Q5_0 / C12_R8_Q4_1 (quant_impl.h; -1: no such field),
+ * which the kernel (quant_r8_32_avx512.c) reads too. In the plain block, d
+ * comes first, then m or qh, then the 16 bytes of qs. */
+
+static void repack32(const c12_r8_32_layout *L, const void *src, size_t row_bytes, void *dst, int64_t cols)
+{
+    uint8_t *o = dst;
+    for (int i = 0; i < cols / C12_QK; i++, o += 8 * L->block)
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *b = (const uint8_t *)src + (size_t)r * row_bytes + (size_t)i * (size_t)L->block;
+            memcpy(o + L->d + 2 * r, b, 2);
+            if (L->m >= 0) memcpy(o + L->m + 2 * r, b + 2, 2);
+            for (int k = 0; L->qh >= 0 && k < 4; k++) o[L->qh + 8 * k + r] = b[2 + k];
+            memcpy(o + L->qs + 8 * r, b + L->block - 16, 8);
+            memcpy(o + L->qs + 64 + 8 * r, b + L->block - 8, 8);
+        }
+}
+
 void c12_q5_0_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols)
 {
-    uint8_t *o = dst;
-    for (int i = 0; i < cols / C12_QK; i++, o += 8 * sizeof(c12_block_q5_0))
-        for (int r = 0; r < 8; r++) {
-            const c12_block_q5_0 *b = (const c12_block_q5_0 *)((const uint8_t *)src + (size_t)r * row_bytes) + i;
-            memcpy(o + 2 * r, &b->d, 2);
-            for (int k = 0; k < 4; k++) o[16 + 8 * k + r] = b->qh[k];
-            memcpy(o + 48 + 8 * r, b->qs, 8);
-            memcpy(o + 112 + 8 * r, b->qs + 8, 8);
-        }
+    repack32(&C12_R8_Q5_0, src, row_bytes, dst, cols);
 }
 
-/* Q4_1: one group block is the eight rows' block i, 160 bytes (8 x 20):
- *   d[8], m[8] fp16, row by row                                         (32)
- *   qs[2][64]  as Q5_0's                                               (128) */
 void c12_q4_1_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols)
 {
-    uint8_t *o = dst;
-    for (int i = 0; i < cols / C12_QK; i++, o += 8 * sizeof(c12_block_q4_1))
-        for (int r = 0; r < 8; r++) {
-            const c12_block_q4_1 *b = (const c12_block_q4_1 *)((const uint8_t *)src + (size_t)r * row_bytes) + i;
-            memcpy(o + 2 * r, &b->d, 2);
-            memcpy(o + 16 + 2 * r, &b->m, 2);
-            memcpy(o + 32 + 8 * r, b->qs, 8);
-            memcpy(o + 96 + 8 * r, b->qs + 8, 8);
-        }
+    repack32(&C12_R8_Q4_1, src, row_bytes, dst, cols);
 }
-

@@ -24,10 +24,6 @@
  * unpacked block fit the 32 registers; Q4_K's kernel keeps more per token) */
 enum { TILE = 4 };
 
-/* the two layouts: where the 8 rows' scales, 5th bits and quants are */
-typedef struct r8_32 { int group, d, m, qh, qs; } r8_32;
-static const r8_32 Q5_0 = {8 * sizeof(c12_block_q5_0), 0, -1, 16, 48};
-static const r8_32 Q4_1 = {8 * sizeof(c12_block_q4_1), 0, 16, -1, 32};
 
 static inline __m512i bcast8(const int8_t *p)
 {
@@ -53,12 +49,12 @@ static inline __m512 pairs_of(const uint8_t *p)
 /* NT tokens (1, 2 or TILE) against one group: acc[5t + k'] as above, the
  * min chain in acc[5t + 4]. YB: the activation block's size (Q8_0, Q8_1:
  * d first, Q8_1's s next, then the 32 quants) */
-static inline __attribute__((always_inline)) void r8_tile(const r8_32 *L, int nb, const uint8_t *g,
+static inline __attribute__((always_inline)) void r8_tile(const c12_r8_32_layout *L, int nb, const uint8_t *g,
                                                           const uint8_t *const *y, size_t YB, __m512 *acc, int NT)
 {
     const __m512i m4 = _mm512_set1_epi8(15), sixteen = _mm512_set1_epi8(16), z = _mm512_setzero_si512();
     const size_t yq = YB - 32;
-    for (int i = 0; i < nb; i++, g += L->group) {
+    for (int i = 0; i < nb; i++, g += 8 * L->block) {
         const __m512i a = _mm512_loadu_si512(g + L->qs), b = _mm512_loadu_si512(g + L->qs + 64);
         __m512i u[4];
         u[0] = _mm512_and_si512(a, m4);
@@ -86,7 +82,7 @@ static inline __attribute__((always_inline)) void r8_tile(const r8_32 *L, int nb
     }
 }
 
-static inline __attribute__((always_inline)) void r8_tokens(const r8_32 *L, int n, float *s, size_t s_stride,
+static inline __attribute__((always_inline)) void r8_tokens(const c12_r8_32_layout *L, int n, float *s, size_t s_stride,
                                                             const uint8_t *g, const uint8_t *y, size_t y_stride,
                                                             size_t YB, int NT)
 {
@@ -107,7 +103,7 @@ static inline __attribute__((always_inline)) void r8_tokens(const r8_32 *L, int 
     }
 }
 
-static inline __attribute__((always_inline)) void r8_32_dot(const r8_32 *L, int n, float *s, size_t s_stride,
+static inline __attribute__((always_inline)) void r8_32_dot(const c12_r8_32_layout *L, int n, float *s, size_t s_stride,
                                                             const void *x, const void *y, size_t y_stride, int ny,
                                                             size_t YB)
 {
@@ -125,11 +121,11 @@ static inline __attribute__((always_inline)) void r8_32_dot(const r8_32 *L, int 
 void c12_q5_0_r8_vec_dot_avx512(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,
                                 int ny)
 {
-    r8_32_dot(&Q5_0, n, s, s_stride, x, y, y_stride, ny, sizeof(c12_block_q8_0));
+    r8_32_dot(&C12_R8_Q5_0, n, s, s_stride, x, y, y_stride, ny, sizeof(c12_block_q8_0));
 }
 
 void c12_q4_1_r8_vec_dot_avx512(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,
                                 int ny)
 {
-    r8_32_dot(&Q4_1, n, s, s_stride, x, y, y_stride, ny, sizeof(c12_block_q8_1));
+    r8_32_dot(&C12_R8_Q4_1, n, s, s_stride, x, y, y_stride, ny, sizeof(c12_block_q8_1));
 }
