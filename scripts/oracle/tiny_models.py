@@ -253,8 +253,9 @@ REFUSED = {"llama-rope-linear": r_rope_linear, "phi3-longrope": r_longrope, "fal
 MODELS = {"llama3": m_llama3, "mistral": m_mistral, "qwen3": m_qwen3, "phi3": m_phi3, "gpt2": m_gpt2,
           "gemma2": m_gemma2, "starcoder2": m_starcoder2, "stablelm": m_stablelm}
 QTYPES = {"f32": None, "f16": gguf.GGMLQuantizationType.F16, "q8_0": gguf.GGMLQuantizationType.Q8_0,
-          "q4_0": gguf.GGMLQuantizationType.Q4_0}
-FTYPES = {"f32": 0, "f16": 1, "q8_0": 7, "q4_0": 2}
+          "q4_0": gguf.GGMLQuantizationType.Q4_0, "q4_1": gguf.GGMLQuantizationType.Q4_1,
+          "q5_0": gguf.GGMLQuantizationType.Q5_0}
+FTYPES = {"f32": 0, "f16": 1, "q8_0": 7, "q4_0": 2, "q4_1": 3, "q5_0": 8}
 
 
 def write(path, name, typ):

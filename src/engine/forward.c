@@ -233,7 +233,7 @@ static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_wei
     /* ~16 chunks per thread: small enough to even out, big enough that the
      * shared counter is touched rarely */
     int64_t chunk = j.total_rows / (16 * c12_tpool_size(s->pool));
-    if (r8) chunk = (chunk + 7) / 8 * 8; /* ranges start at multiples of 8 (must_split) */
+    if (r8) chunk = chunk < 8 ? 8 : (chunk + 7) / 8 * 8; /* ranges start at multiples of 8 (must_split) */
     c12_tpool_run_range(s->pool, matmul_rows, &j, j.total_rows, chunk);
 }
 

@@ -146,6 +146,20 @@ def test_isa_levels_agree(c12, tiny_dir):
         assert c12_logits(c12, path, ids, isa="scalar") == c12_logits(c12, path, ids), name
 
 
+def test_repacked_32_blocks_agree(c12, tmp_path):
+    """Q4_1 and Q5_0 files (written here; no llama.cpp record): where the CPU
+    has AVX-512 VNNI their matrices are repacked 8 rows at a time
+    (src/engine/quant_r8_32_avx512.c), and each architecture's logits must be
+    the plain scalar kernels' bit for bit."""
+    r = run([sys.executable, str(GEN), str(tmp_path), "--types", "q4_1,q5_0"], timeout=300)
+    assert r.returncode == 0, r.stderr
+    files = sorted(tmp_path.glob("*-q[45]_[01].gguf"))
+    assert len(files) == 16, [f.name for f in files]
+    for path in files:
+        ids = RECORDS[path.name.rsplit("-", 1)[0] + "-q4_0.gguf"][0]["ids"]
+        assert c12_logits(c12, path, ids, isa="scalar") == c12_logits(c12, path, ids), path.name
+
+
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_refused_at_load(c12_san, tiny_dir, name):
     r = run([c12_san, "logits", "-m", str(tiny_dir / f"{name}-f32.gguf"), "--ids", "1,2", "--json"], timeout=60)
