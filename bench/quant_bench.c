@@ -11,14 +11,19 @@
  * many rows; the smallest ny where vec_dot_n wins is the type's
  * vec_dot_n_min (quant.c).
  *
- * Last, for the types with a repacked form on this CPU (c12_type_repacked:
- * Q4_K at AVX-512), the plain rows beside the same rows repacked 8 at a time:
- * one token's GB/s from L2 and from DRAM, and ns per weight row against 4, 8
- * and 64 tokens (the plain type's vec_dot_n against vec_dot_r8).
+ * Then, for the types with a repacked form on this CPU (c12_type_repacked:
+ * Q4_K, Q5_0, Q4_1 at AVX-512), the plain rows beside the same rows repacked
+ * 8 at a time: one token's GB/s from L2 and from DRAM, and ns per weight row
+ * against 4, 8 and 64 tokens (the plain type's vec_dot_n against vec_dot_r8).
+ *
+ * Last, the baseline every one-token kernel is held against: a plain loop
+ * that only reads the DRAM set, on 1 and 2 threads (decode reads each weight
+ * once per token, so no kernel beats it).
  *
  * Build (not part of `make test`):
  *   make && cc -O2 -std=c11 -D_GNU_SOURCE -Isrc bench/quant_bench.c build/opt/libc12.a -lm -o build/quant_bench
  *   build/quant_bench [dram_MiB=256] [l2_KiB=512] [isa: 0 scalar, 1 avx2, 2 avx512] */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,8 +181,7 @@ static double run_r8(const c12_type_traits *r8, const uint8_t *w, size_t rows, c
 {
     const pass_ctx c = {.tt = r8, .w = w, .rows = rows / 8 * 8, .act = act, .act_row = act_row, .ny = ny, .out = out};
     const double per = best_pass(r8_pass, &c, trials, min_s);
-    const size_t rows8 = rows / 8 * 8;
-    return ny == 1 ? (double)(rows8 * c12_type_row_size(r8, K)) / per / 1e9 : per / (double)rows8 * 1e9;
+    return ny == 1 ? (double)(c.rows * c12_type_row_size(r8, K)) / per / 1e9 : per / (double)c.rows * 1e9;
 }
 
 static void repacked_table(c12_isa isa, const uint32_t *types, int nt, uint8_t *const *w, const size_t *rows_l2,
@@ -205,6 +209,46 @@ static void repacked_table(c12_isa isa, const uint32_t *types, int nt, uint8_t *
         printf("\n");
         free(act), free(p), free(out);
     }
+}
+
+/* one thread's share of the read-only loop: four sums, so that the loads,
+ * not an add chain, set the pace */
+typedef struct read_part {
+    const uint64_t *p;
+    size_t n;
+    uint64_t sum;
+} read_part;
+
+static void *read_run(void *arg)
+{
+    read_part *r = arg;
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = 0; i + 4 <= r->n; i += 4) s0 += r->p[i], s1 += r->p[i + 1], s2 += r->p[i + 2], s3 += r->p[i + 3];
+    r->sum = s0 + s1 + s2 + s3;
+    return NULL;
+}
+
+/* GB/s reading `bytes` at buf on `threads` threads (best of 4) */
+static double read_gbs(const uint8_t *buf, size_t bytes, int threads, uint64_t *sink)
+{
+    enum { MAXT = 2 };
+    double best = 0;
+    for (int rep = 0; rep < 4; rep++) {
+        read_part part[MAXT];
+        pthread_t th[MAXT];
+        const size_t n = bytes / sizeof(uint64_t) / (size_t)threads;
+        const double t0 = now();
+        for (int t = 0; t < threads; t++) {
+            part[t] = (read_part){.p = (const uint64_t *)buf + (size_t)t * n, .n = n};
+            if (t) pthread_create(&th[t], NULL, read_run, &part[t]);
+        }
+        read_run(&part[0]);
+        for (int t = 1; t < threads; t++) pthread_join(th[t], NULL);
+        const double gbs = (double)(n * (size_t)threads * sizeof(uint64_t)) / (now() - t0) / 1e9;
+        for (int t = 0; t < threads; t++) *sink += part[t].sum;
+        if (gbs > best) best = gbs;
+    }
+    return best;
 }
 
 int main(int argc, char **argv)
@@ -251,6 +295,11 @@ int main(int argc, char **argv)
     }
     tokens_table(best, types, NT, w, rows_l2, floats);
     repacked_table(best, types, NT, w, rows_l2, rows_dram, floats);
+    uint64_t rsink = 0; /* the F32 set is the largest (4 bytes a weight) */
+    const size_t fbytes = rows_dram[0] * c12_type_row_size(c12_type(c12_types(C12_ISA_SCALAR), types[0]), K);
+    printf("\nmemory read, a plain loop over the DRAM set (%zu MiB): 1 thread %.1f GB/s, 2 threads %.1f GB/s\n",
+           fbytes >> 20, read_gbs(w[0], fbytes, 1, &rsink), read_gbs(w[0], fbytes, 2, &rsink));
+    sink[0] += (float)(rsink & 1);
     for (int k = 0; k < NT; k++) free(w[k]);
     float s = 0;
     for (int i = 0; i < 64; i++) s += sink[i];

@@ -72,7 +72,6 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
     }
 }
 
-/* The model's norm of each of n rows of x (d wide) into out. */
 /* ---- per-token work (norms, RoPE, the cache, residuals): on the pool for a
  * prompt, here for a decode step's few rows (waking the pool costs more) ---- */
 
@@ -108,6 +107,7 @@ static void norm_range(void *ctx, int ith, int64_t t0, int64_t t1)
     }
 }
 
+/* The model's norm of each of n rows of x (d wide) into out. */
 static void norm_rows(c12_session *s, float *out, const float *x, const float *w, const float *b, int n_rows, int d)
 {
     norm_job j = {.hp = &s->m->hp, .out = out, .x = x, .w = w, .b = b, .d = d};
@@ -202,11 +202,10 @@ static const float *act_scales(c12_session *s, const matmul_job *j)
  * quantized input must share its activation type; and where one is repacked
  * (multiplied 8 rows at a time), each range of rows a thread takes must start
  * at a multiple of 8 rows of its matrix, so every matrix's rows must be. */
-static int must_split(int n_w, const c12_weight *const w[3])
+static int must_split(int n_w, const c12_weight *const w[3], int r8)
 {
-    int r8 = 0, rows8 = 1, same = 1;
+    int rows8 = 1, same = 1;
     for (int i = 0; i < n_w; i++) {
-        r8 |= w[i]->tt->vec_dot_r8 != NULL;
         rows8 &= w[i]->rows % 8 == 0;
         same &= w[i]->tt->vec_dot_type == w[0]->tt->vec_dot_type;
     }
@@ -217,7 +216,9 @@ static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_wei
                    const c12_weight *w1, float *y1, const c12_weight *w2, float *y2)
 {
     const c12_weight *const w[3] = {w0, w1, w2};
-    if (must_split(n_w, w)) {
+    int r8 = 0; /* a repacked matrix among them */
+    for (int i = 0; i < n_w; i++) r8 |= w[i]->tt->vec_dot_r8 != NULL;
+    if (must_split(n_w, w, r8)) {
         matmul(s, n, x, 1, w0, y0, NULL, NULL, NULL, NULL);
         matmul(s, n, x, 1, w1, y1, NULL, NULL, NULL, NULL);
         if (n_w > 2) matmul(s, n, x, 1, w2, y2, NULL, NULL, NULL, NULL);
@@ -228,8 +229,7 @@ static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_wei
     j.xq = s->xq;
     j.xq_row = s->xq_row;
     j.xsc = act_scales(s, &j);
-    int r8 = 0;
-    for (int i = 0; i < n_w; i++) j.total_rows += j.w[i]->rows, r8 |= j.w[i]->tt->vec_dot_r8 != NULL;
+    for (int i = 0; i < n_w; i++) j.total_rows += j.w[i]->rows;
     /* ~16 chunks per thread: small enough to even out, big enough that the
      * shared counter is touched rarely */
     int64_t chunk = j.total_rows / (16 * c12_tpool_size(s->pool));
@@ -368,7 +368,8 @@ static void qk_rows(void *ctx, int ith, int64_t t0, int64_t t1)
 /* x[t] += post_norm(o[t]) (the norm when the layer has one) */
 typedef struct resid_job {
     c12_session *s;
-    const float *o, *post_norm;
+    float *o;
+    const float *post_norm;
 } resid_job;
 
 static void resid_range(void *ctx, int ith, int64_t t0, int64_t t1)
@@ -378,13 +379,13 @@ static void resid_range(void *ctx, int ith, int64_t t0, int64_t t1)
     const c12_hparams *hp = &j->s->m->hp;
     const int d = hp->n_embd;
     for (int64_t t = t0; t < t1; t++) {
-        float *o = (float *)j->o + (size_t)t * d, *x = j->s->x + (size_t)t * d;
+        float *o = j->o + (size_t)t * d, *x = j->s->x + (size_t)t * d;
         if (j->post_norm) rmsnorm(o, o, j->post_norm, d, hp->norm_eps);
         for (int i = 0; i < d; i++) x[i] += o[i];
     }
 }
 
-static void residual(c12_session *s, const float *o, const float *post_norm, int n)
+static void residual(c12_session *s, float *o, const float *post_norm, int n)
 {
     resid_job j = {.s = s, .o = o, .post_norm = post_norm};
     each_row(s, resid_range, &j, n);

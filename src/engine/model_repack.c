@@ -1,6 +1,7 @@
 /* model_repack.c - after the architecture has bound its weights, matrices
- * whose type has a repacked form on this CPU (c12_type_repacked: Q4_K at
- * AVX-512) get a copy laid out 8 rows at a time, which matmul reads instead.
+ * whose type has a repacked form on this CPU (c12_type_repacked: Q4_K, Q5_0
+ * and Q4_1 at AVX-512) get a copy laid out 8 rows at a time, which matmul
+ * reads instead.
  *
  * Only the layers' matrices and an untied output: the token embeddings are
  * read a row at a time (and so is the output when tied to them). Each weight
@@ -29,13 +30,15 @@ static c12_rc repack_weight(c12_model *m, c12_weight *w, c12_err *err)
     const c12_type_traits *r8 = w->data ? c12_type_repacked(m->types, w->tt) : NULL;
     if (!r8 || w->rows % 8 != 0) return C12_OK;
     const size_t bytes = (size_t)w->rows * w->row_bytes;
-    uint8_t *raw = c12_malloc(bytes + HUGE_PAGE);
+    /* on huge pages where the kernel has them (transparent_hugepage set to
+     * madvise): one TLB entry per 2 MB of a matrix decode streams through;
+     * a matrix under 2 MB is not worth the alignment */
+    const size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : 1;
+    uint8_t *raw = c12_malloc(bytes + align - 1);
     if (!raw) return c12_fail(err, C12_ERR_NOMEM, "model: no memory to repack a %lldx%lld matrix",
                               (long long)w->rows, (long long)w->cols);
-    /* on huge pages where the kernel has them (transparent_hugepage set to
-     * madvise): one TLB entry per 2 MB of a matrix decode streams through */
-    uint8_t *dst = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-    if (bytes >= HUGE_PAGE) madvise(dst, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
+    uint8_t *dst = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
+    if (align > 1) madvise(dst, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
     const uint8_t *src = w->data;
     for (int64_t r = 0; r < w->rows; r += 8)
         r8->repack(src + (size_t)r * w->row_bytes, w->row_bytes, dst + (size_t)r * w->row_bytes, w->cols);

@@ -181,7 +181,7 @@ C12_DECL_TF(q4_K); C12_DECL_VD(q4_K, );
 C12_DECL_TF(q5_K); C12_DECL_VD(q5_K, );
 C12_DECL_TF(q6_K); C12_DECL_VD(q6_K, );
 C12_DECL_TF(q8_K); C12_DECL_FF(q8_K);
-/* quant_r8.c: Q4_K rows repacked 8 at a time (the layout is described there) */
+/* quant_r8.c: Q4_K, Q5_0 and Q4_1 rows repacked 8 at a time (the layouts are described there) */
 void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t n);
 /* where a 32-block group's fields sit (quant_r8.c): plain block size, then
  * the offsets of d, m, qh, qs in the group (-1: none) */

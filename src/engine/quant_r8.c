@@ -24,9 +24,8 @@
  * bit (tests/engine/test_quant_r8.c). */
 #include "engine/quant_impl.h"
 
-_Static_assert(sizeof(c12_block_q4_K) * 8 == 32 + 64 + 32 + 1024, "q4_K x8 group size");
-
 enum { DD = 0, SCALES = 32, QS = 128 };
+_Static_assert(sizeof(c12_block_q4_K) * 8 == QS + 1024 && SCALES + 8 * 12 == QS, "q4_K x8 group layout");
 
 /* row r's d: fp16 number 4 * (r / 2) + r % 2 of dd; its dmin two later */
 static int d_at(int r) { return 4 * (r / 2) + r % 2; }

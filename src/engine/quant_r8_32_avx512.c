@@ -19,18 +19,12 @@
 #include <immintrin.h>
 
 #include "engine/quant_impl.h"
+#include "engine/simd_avx512.h"
 
 /* up to four tokens per pass over the group (their 16 accumulators and the
  * unpacked block fit the 32 registers; Q4_K's kernel keeps more per token) */
 enum { TILE = 4 };
 
-
-static inline __m512i bcast8(const int8_t *p)
-{
-    long long v;
-    memcpy(&v, p, 8);
-    return _mm512_set1_epi64(v);
-}
 
 static inline __mmask64 mask64(const uint8_t *p)
 {
@@ -73,7 +67,7 @@ static inline __attribute__((always_inline)) void r8_tile(const c12_r8_32_layout
             if (L->m >= 0) acc[5 * t + 4] = _mm512_fmadd_ps(m, _mm512_set1_ps(_cvtsh_ss(h[1])), acc[5 * t + 4]);
 #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
-                const __m512i yv = bcast8((const int8_t *)yb + yq + 8 * k);
+                const __m512i yv = c12_bcast8((const int8_t *)yb + yq + 8 * k);
                 __m512i s = _mm512_dpbusd_epi32(z, u[k], yv);
                 if (L->qh >= 0) s = _mm512_sub_epi32(s, _mm512_dpbusd_epi32(z, sixteen, yv));
                 acc[5 * t + k] = _mm512_fmadd_ps(dxy, _mm512_cvtepi32_ps(s), acc[5 * t + k]);

@@ -18,6 +18,7 @@
 #include <immintrin.h>
 
 #include "engine/quant_impl.h"
+#include "engine/simd_avx512.h"
 
 /* Two tokens per pass over the group: with three or four the registers
  * spilled and a token cost twice as much (make bench-quant's last table). */
@@ -64,13 +65,6 @@ static inline __attribute__((always_inline)) void r8_unpack(const uint8_t *g, r8
     u->mn[1] = _mm512_shuffle_epi8(mh, mask4(MN_PICK));
 }
 
-static inline __m512i bcast8(const int8_t *p)
-{
-    long long v;
-    memcpy(&v, p, 8);
-    return _mm512_set1_epi64(v);
-}
-
 /* row r's summ in lanes 4L + e + 2: the activations' sums of 32 (b0..b7,
  * 16 bits each) met by the mins, b(4h + 2u + v) in 16-bit lane 4u + 2e + v of
  * every 128-bit lane for mn[h] */
@@ -105,8 +99,8 @@ static inline __attribute__((always_inline)) void r8_tile(int nb, const uint8_t 
                 const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
                 for (int t = 0; t < NT; t++) {
                     const int8_t *yq = y[t][i].qs + 64 * c + 8 * p;
-                    a[t] = _mm512_dpbusd_epi32(a[t], lo, bcast8(yq));
-                    b[t] = _mm512_dpbusd_epi32(b[t], hi, bcast8(yq + 32));
+                    a[t] = _mm512_dpbusd_epi32(a[t], lo, c12_bcast8(yq));
+                    b[t] = _mm512_dpbusd_epi32(b[t], hi, c12_bcast8(yq + 32));
                 }
             }
             for (int t = 0; t < NT; t++) q[t] = _mm512_dpwssd_epi32(q[t], _mm512_packs_epi32(a[t], b[t]), u.sc[c]);
