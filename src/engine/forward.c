@@ -293,10 +293,13 @@ static void attn_head(attn_job *j, int t, int h, float *sc, float *qf)
     /* positions outside [start, pos] are masked: weight exactly 0 */
     const int n = (pos + 16) & ~15;
     float mx = -INFINITY;
+    vo->dot_f16_rows(hd, kc + (size_t)start * kvd, (size_t)kvd, pos + 1 - start, qf, sc + start);
     for (int p = 0; p < n; p++) {
-        sc[p] = -INFINITY;
-        if (p < start || p > pos) continue;
-        float qk = vo->dot_f16(hd, kc + (size_t)p * kvd, qf);
+        if (p < start || p > pos) {
+            sc[p] = -INFINITY;
+            continue;
+        }
+        float qk = sc[p];
         if (hp->attn_softcap > 0.0f) qk = softcap(qk, hp->attn_softcap);
         sc[p] = qk * hp->attn_scale;
         if (sc[p] > mx) mx = sc[p];
@@ -308,7 +311,7 @@ static void attn_head(attn_job *j, int t, int h, float *sc, float *qf)
     for (int p = n; p < npad; p++) sc[p] = 0.0f;
     const uint16_t *vt = kv->v_cache + ((size_t)j->il * hp->n_head_kv + g) * hd * kv->ctx_pad;
     float *out = s->att_out + ((size_t)t * hp->n_head + h) * hd;
-    for (int d = 0; d < hd; d++) out[d] = vo->dot_f16(npad, vt + (size_t)d * kv->ctx_pad, sc);
+    vo->dot_f16_rows(npad, vt, (size_t)kv->ctx_pad, hd, sc, out);
 }
 
 static void attn_heads(void *ctx, int ith, int64_t i0, int64_t i1)

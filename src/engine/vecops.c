@@ -49,6 +49,11 @@ static float dot_f16_scalar(int n, const uint16_t *x, const float *y)
     return (float)sum;
 }
 
+static void dot_f16_rows_scalar(int n, const uint16_t *x, size_t stride, int rows, const float *y, float *out)
+{
+    for (int r = 0; r < rows; r++) out[r] = dot_f16_scalar(n, x + (size_t)r * stride, y);
+}
+
 static double softmax_exp_scalar(int n, float *y, const float *x, float max)
 {
     double sum = 0.0;
@@ -97,12 +102,13 @@ static void round_f16_scalar(int n, float *y, const float *x, float scale)
     for (int i = 0; i < n; i++) y[i] = c12_h2f(c12_f2h(x[i] * scale));
 }
 
-static const c12_vec_ops ops_scalar = {dot_f16_scalar, softmax_exp_scalar, swiglu_scalar,
+static const c12_vec_ops ops_scalar = {dot_f16_scalar, dot_f16_rows_scalar, softmax_exp_scalar, swiglu_scalar,
                                        geglu_scalar, round_f16_scalar};
 
-extern const c12_vec_ops c12_vec_ops_avx2;
+extern const c12_vec_ops c12_vec_ops_avx2, c12_vec_ops_avx512;
 
 const c12_vec_ops *c12_vec_ops_for(c12_isa isa)
 {
-    return isa >= C12_ISA_AVX2 ? &c12_vec_ops_avx2 : &ops_scalar;
+    static const c12_vec_ops *const BY_ISA[C12_ISA_COUNT] = {&ops_scalar, &c12_vec_ops_avx2, &c12_vec_ops_avx512};
+    return BY_ISA[isa < C12_ISA_COUNT ? isa : C12_ISA_AVX512];
 }

@@ -12,6 +12,7 @@
 #ifndef C12_VECOPS_H
 #define C12_VECOPS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "quant.h"
@@ -22,6 +23,10 @@ typedef struct c12_vec_ops {
      * y holds fp16 values as floats: converted once by the caller, as one y
      * meets many x (attention's query, its weights) */
     float (*dot_f16)(int n, const uint16_t *x, const float *y);
+    /* out[r] = dot_f16(n, x + r * stride, y) for r < rows, the same bits:
+     * attention's scores (rows: positions of the cache, n: the head size)
+     * and its weighted values (rows: the head's dimensions, n: positions) */
+    void (*dot_f16_rows)(int n, const uint16_t *x, size_t stride, int rows, const float *y, float *out);
     /* y[i] = exp(x[i] - max); returns the sum, accumulated per 16 in double */
     double (*softmax_exp)(int n, float *y, const float *x, float max);
     /* y[i] = silu(x[i]) * g[i] */
@@ -35,7 +40,10 @@ typedef struct c12_vec_ops {
     void (*round_f16)(int n, float *y, const float *x, float scale);
 } c12_vec_ops;
 
-/* The kernels for an ISA level (AVX-512 machines use the AVX2 ones). */
+/* dot_f16_rows with AVX-512 (vecops_avx512.c), in the AVX-512 table. */
+void c12_dot_f16_rows_avx512(int n, const uint16_t *x, size_t stride, int rows, const float *y, float *out);
+
+/* The kernels for an ISA level (AVX-512 adds its dot_f16_rows to AVX2's). */
 const c12_vec_ops *c12_vec_ops_for(c12_isa isa);
 
 /* ggml's GELU lookup table, as floats: for each fp16 bit pattern h,

@@ -40,6 +40,11 @@ static float dot_f16_avx2(int n, const uint16_t *x, const float *y)
     return (float)sum;
 }
 
+static void dot_f16_rows_avx2(int n, const uint16_t *x, size_t stride, int rows, const float *y, float *out)
+{
+    for (int r = 0; r < rows; r++) out[r] = dot_f16_avx2(n, x + (size_t)r * stride, y);
+}
+
 /* j * 2^n for integral |n| <= 192, rounded once: j * 2^(n/2) is exact (a
  * normal number), the second factor rounds (only subnormal results do). */
 static inline __m256 scale2n(__m256 j, __m256 n)
@@ -139,4 +144,10 @@ static void round_f16_avx2(int n, float *y, const float *x, float scale)
     for (; i < n; i++) y[i] = _cvtsh_ss(_cvtss_sh(x[i] * scale, 0));
 }
 
-const c12_vec_ops c12_vec_ops_avx2 = {dot_f16_avx2, softmax_exp_avx2, swiglu_avx2, geglu_avx2, round_f16_avx2};
+const c12_vec_ops c12_vec_ops_avx2 = {dot_f16_avx2, dot_f16_rows_avx2, softmax_exp_avx2, swiglu_avx2,
+                                      geglu_avx2, round_f16_avx2};
+
+/* AVX-512 machines: these kernels, and the rows of dots 16 at a time
+ * (vecops_avx512.c) */
+const c12_vec_ops c12_vec_ops_avx512 = {dot_f16_avx2, c12_dot_f16_rows_avx512, softmax_exp_avx2, swiglu_avx2,
+                                        geglu_avx2, round_f16_avx2};

@@ -74,6 +74,41 @@ static void test_simd_matches_scalar_bit_for_bit(void **state)
     }
 }
 
+/* Rows of dots against one vector (attention's scores and weighted values):
+ * each row's bits are dot_f16's, at every row count around the 16-row
+ * blocks, head sizes with and without a tail past 64, a stride wider than a
+ * row; nothing past rows is written; zero rows and signed zeros too. */
+static void test_dot_rows(void **state)
+{
+    (void)state;
+    enum { MAXN = 300, MAXR = 40, STRIDE = 320 };
+    static uint16_t x[MAXR * STRIDE];
+    static float y[MAXN];
+    for (int i = 0; i < MAXR * STRIDE; i++) x[i] = c12_fp32_to_fp16(frand(-8, 8));
+    for (int i = 0; i < MAXN; i++) y[i] = c12_fp16_to_fp32(c12_fp32_to_fp16(frand(-2, 2)));
+    x[5 * STRIDE + 3] = c12_fp32_to_fp16(60000.0f); /* a large product */
+    for (int i = 0; i < MAXN; i++) x[7 * STRIDE + i] = (i & 1) ? 0x8000 : 0; /* a row of +-0 */
+    const int ns[] = {64, 128, 256, 96, 80, 1, 63, 0, 192};
+    for (int isa = C12_ISA_SCALAR; isa <= (int)c12_isa_detect(); isa++) {
+        const c12_vec_ops *v = c12_vec_ops_for((c12_isa)isa);
+        for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++)
+            for (int rows = 0; rows <= MAXR; rows += rows < 20 ? 1 : 7) {
+                const int n = ns[k];
+                const size_t stride = k % 2 ? STRIDE : (size_t)(n ? n : 1);
+                float out[MAXR + 1];
+                out[rows] = 12345.0f;
+                v->dot_f16_rows(n, x, stride, rows, y, out);
+                for (int r = 0; r < rows; r++) {
+                    const float want = v->dot_f16(n, x + (size_t)r * stride, y);
+                    assert_memory_equal(&out[r], &want, sizeof want);
+                    const float ref = c12_vec_ops_for(C12_ISA_SCALAR)->dot_f16(n, x + (size_t)r * stride, y);
+                    assert_memory_equal(&out[r], &ref, sizeof ref);
+                }
+                assert_true(out[rows] == 12345.0f);
+            }
+    }
+}
+
 /* GELU through the fp16 table: SIMD equals scalar (both sides of +-10, the
  * boundaries themselves, inputs that round to fp16 ties), and the table is
  * GELU rounded to fp16. */
@@ -141,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_simd_matches_scalar_bit_for_bit),
         cmocka_unit_test(test_reference_values),
         cmocka_unit_test(test_geglu),
+        cmocka_unit_test(test_dot_rows),
     };
     return cmocka_run_group_tests_name("vecops", tests, NULL, NULL);
 }
