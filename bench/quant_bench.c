@@ -16,6 +16,10 @@
  * 8 at a time: one token's GB/s from L2 and from DRAM, and ns per weight row
  * against 4, 8 and 64 tokens (the plain type's vec_dot_n against vec_dot_r8).
  *
+ * Then attention's fp16 dots (vecops.h) over a 512-position cache, each ISA
+ * level: a head's scores (one dot per position) and its weighted values (one
+ * dot per dimension), as dot_f16 row by row beside dot_f16_rows.
+ *
  * Last, the baseline every one-token kernel is held against: a plain loop
  * that only reads the DRAM set, on 1 and 2 threads (decode reads each weight
  * once per token, so no kernel beats it).
@@ -31,6 +35,7 @@
 #include <time.h>
 
 #include "engine/quant.h"
+#include "engine/vecops.h"
 
 enum { K = 4096 };
 
@@ -251,6 +256,60 @@ static double read_gbs(const uint8_t *buf, size_t bytes, int threads, uint64_t *
     return best;
 }
 
+typedef struct dots_ctx {
+    const c12_vec_ops *vo;
+    int rows_api, n, rows;
+    size_t stride;
+    const uint16_t *x;
+    const float *y;
+    float *out;
+} dots_ctx;
+
+static void dots_pass(const dots_ctx *d)
+{
+    if (d->rows_api) d->vo->dot_f16_rows(d->n, d->x, d->stride, d->rows, d->y, d->out);
+    else
+        for (int r = 0; r < d->rows; r++) d->out[r] = d->vo->dot_f16(d->n, d->x + (size_t)r * d->stride, d->y);
+}
+
+/* ns per call, the best of 7 timings of 2,000 calls */
+static double dots_ns(const dots_ctx *d)
+{
+    double best = 1e30;
+    for (int t = 0; t < 7; t++) {
+        const double t0 = now();
+        for (int i = 0; i < 2000; i++) dots_pass(d);
+        const double ns = (now() - t0) / 2000 * 1e9;
+        if (ns < best) best = ns;
+    }
+    return best;
+}
+
+static void attention_table(c12_isa best, uint64_t *seed)
+{
+    enum { CTX = 512, HD_MAX = 256 };
+    static uint16_t k[CTX * HD_MAX], v[HD_MAX * CTX];
+    static float q[HD_MAX], w[CTX], out[CTX];
+    for (int i = 0; i < CTX * HD_MAX; i++) k[i] = c12_fp32_to_fp16(unit(seed)), v[i] = c12_fp32_to_fp16(unit(seed));
+    for (int i = 0; i < HD_MAX; i++) q[i] = c12_fp16_to_fp32(c12_fp32_to_fp16(unit(seed)));
+    for (int i = 0; i < CTX; i++) w[i] = c12_fp16_to_fp32(c12_fp32_to_fp16(unit(seed) * 0.01f));
+    printf("\nattention's fp16 dots, one head over %d positions, ns per head: row by row / dot_f16_rows\n", CTX);
+    printf("%-7s %4s %22s %22s\n", "isa", "hd", "scores", "weighted values");
+    for (int l = C12_ISA_AVX2; l <= (int)best; l++)
+        for (int hd = 64; hd <= HD_MAX; hd *= 2) {
+            double ns[2][2];
+            for (int api = 0; api < 2; api++) {
+                const c12_vec_ops *vo = c12_vec_ops_for((c12_isa)l);
+                const dots_ctx sc = {vo, api, hd, CTX, (size_t)hd, k, q, out};
+                const dots_ctx wv = {vo, api, CTX, hd, CTX, v, w, out};
+                ns[0][api] = dots_ns(&sc);
+                ns[1][api] = dots_ns(&wv);
+            }
+            printf("%-7s %4d %10.0f / %9.0f %10.0f / %9.0f\n", c12_isa_name((c12_isa)l), hd, ns[0][0], ns[0][1],
+                   ns[1][0], ns[1][1]);
+        }
+}
+
 int main(int argc, char **argv)
 {
     const size_t dram_mib = argc > 1 ? (size_t)atol(argv[1]) : 256, l2_kib = argc > 2 ? (size_t)atol(argv[2]) : 512;
@@ -295,6 +354,7 @@ int main(int argc, char **argv)
     }
     tokens_table(best, types, NT, w, rows_l2, floats);
     repacked_table(best, types, NT, w, rows_l2, rows_dram, floats);
+    attention_table(best, &seed);
     uint64_t rsink = 0; /* the F32 set is the largest (4 bytes a weight) */
     const size_t fbytes = rows_dram[0] * c12_type_row_size(c12_type(c12_types(C12_ISA_SCALAR), types[0]), K);
     printf("\nmemory read, a plain loop over the DRAM set (%zu MiB): 1 thread %.1f GB/s, 2 threads %.1f GB/s\n",
