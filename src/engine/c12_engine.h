@@ -199,6 +199,13 @@ void c12_batcher_free(c12_batcher *b); /* after every session left it */
  * longer context than b was made for, or keeps logits of every position. */
 c12_rc c12_session_set_batcher(c12_session *s, c12_batcher *b, c12_err *err);
 
+/* A generation on a batched session begins / ends: a step waits (a little)
+ * for every sequence that is generating to hand in its tokens. c12_generate
+ * does this itself; a caller driving c12_session_decode token by token on
+ * several sessions at once (c12 bench -s) does it around its loop. */
+void c12_batcher_enter(c12_batcher *b);
+void c12_batcher_leave(c12_batcher *b);
+
 typedef struct c12_batcher_stats {
     uint64_t steps, seqs, rows; /* steps run; sequences and rows summed over them */
     int64_t cpu_ns;             /* CPU time of the steps (all charged to sessions) */

@@ -63,9 +63,5 @@ void c12_batcher_forward(c12_batcher *b, c12_session *s, const int32_t *tokens, 
 /* A whole prompt of s runs in steps of its own (chunked prefill off). */
 int c12_batcher_hold(c12_batcher *b, c12_session *s);
 void c12_batcher_release(c12_batcher *b, c12_session *s);
-/* A generation on a batched session begins / ends (the steps wait for the
- * sequences that are generating). */
-void c12_batcher_enter(c12_batcher *b);
-void c12_batcher_leave(c12_batcher *b);
 
 #endif

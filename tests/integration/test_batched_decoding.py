@@ -153,3 +153,20 @@ def test_bad_batch_keys_are_config_errors(c12, tmp_path):
         cfg.write_text(config(extra))
         r = subprocess.run([c12, "config", "check", str(cfg)], capture_output=True, text=True, timeout=30)
         assert r.returncode == 1 and f"{cfg}:4: models[0].{msg}" in r.stderr, r.stderr
+
+
+def test_bench_sequences_share_steps(c12_san):
+    """`c12 bench -s K` (the batched decoding bench without the server): K
+    sessions on one batcher decode together, so the steps carry several
+    sequences each; both rates are reported and the ratio is theirs."""
+    from conftest import model_path, run
+    r = run([c12_san, "bench", "-m", str(model_path(MODEL)), "-p", "8", "-n", "6", "-s", "3", "-r", "1", "--json"])
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["seqs"] == 3 and out["decode_tokens"] == 6 and out["one_tps"] > 0 and out["seqs_tps"] > 0
+    assert out["ratio"] == pytest.approx(out["seqs_tps"] / out["one_tps"], rel=1e-2)
+    # one run alone (1 a step) and one of three (3 a step, the prompts' chunks aside)
+    assert 1.5 < out["seqs_per_step"] <= 3
+    for bad in (["-s", "0"], ["-s", "17"], ["-p", "1"]):
+        r = run([c12_san, "bench", "-m", str(model_path(MODEL)), *bad])
+        assert r.returncode == 2 and "-s 1 to 16" in r.stderr, (bad, r.stderr)
