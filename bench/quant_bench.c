@@ -16,9 +16,10 @@
  * 8 at a time: one token's GB/s from L2 and from DRAM, and ns per weight row
  * against 4, 8 and 64 tokens (the plain type's vec_dot_n against vec_dot_r8).
  *
- * Then attention's fp16 dots (vecops.h) over a 512-position cache, each ISA
- * level: a head's scores (one dot per position) and its weighted values (one
- * dot per dimension), as dot_f16 row by row beside dot_f16_rows.
+ * Then attention's fp16 dots (vecops.h, dot_f16_rows) over a 512-position
+ * cache at each ISA level: a head's scores (one dot per position) and its
+ * weighted values (one dot per dimension); AVX2 sums a row at a time,
+ * AVX-512 16 rows together.
  *
  * Last, the baseline every one-token kernel is held against: a plain loop
  * that only reads the DRAM set, on 1 and 2 threads (decode reads each weight
@@ -79,9 +80,7 @@ static void fill(uint32_t t, const c12_type_traits *tt, uint8_t *w, size_t rows,
     }
 }
 
-/* The best seconds per pass of `pass` over `trials` timings, each repeating
- * passes for at least min_s seconds (best-of filters out other load on the
- * machine, which only ever slows a trial down). */
+/* What a pass over weight rows multiplies. */
 typedef struct pass_ctx {
     const c12_type_traits *tt;
     const uint8_t *w, *act;
@@ -90,7 +89,10 @@ typedef struct pass_ctx {
     float *out;
 } pass_ctx;
 
-static double best_pass(void (*pass)(const pass_ctx *), const pass_ctx *c, int trials, double min_s)
+/* The best seconds per pass of `pass` (over c) in `trials` timings, each
+ * repeating passes for at least min_s seconds (best-of filters out other load
+ * on the machine, which only ever slows a trial down). */
+static double best_pass(void (*pass)(const void *), const void *c, int trials, double min_s)
 {
     double best = 1e30;
     for (int t = 0; t < trials; t++) {
@@ -107,8 +109,9 @@ static double best_pass(void (*pass)(const pass_ctx *), const pass_ctx *c, int t
     return best;
 }
 
-static void plain_pass(const pass_ctx *c)
+static void plain_pass(const void *ctx)
 {
+    const pass_ctx *c = ctx;
     const size_t row = c12_type_row_size(c->tt, K);
     for (size_t r = 0; r < c->rows; r++) c->tt->vec_dot(K, c->out + (r & 63), c->w + r * row, c->act);
 }
@@ -173,8 +176,9 @@ static void tokens_table(c12_isa isa, const uint32_t *types, int nt, uint8_t *co
     }
 }
 
-static void r8_pass(const pass_ctx *c)
+static void r8_pass(const void *ctx)
 {
+    const pass_ctx *c = ctx;
     const size_t row = c12_type_row_size(c->tt, K);
     for (size_t r = 0; r + 8 <= c->rows; r += 8) c->tt->vec_dot_r8(K, c->out, 8, c->w + r * row, c->act, c->act_row, c->ny);
 }
@@ -258,31 +262,17 @@ static double read_gbs(const uint8_t *buf, size_t bytes, int threads, uint64_t *
 
 typedef struct dots_ctx {
     const c12_vec_ops *vo;
-    int rows_api, n, rows;
+    int n, rows;
     size_t stride;
     const uint16_t *x;
     const float *y;
     float *out;
 } dots_ctx;
 
-static void dots_pass(const dots_ctx *d)
+static void dots_pass(const void *ctx)
 {
-    if (d->rows_api) d->vo->dot_f16_rows(d->n, d->x, d->stride, d->rows, d->y, d->out);
-    else
-        for (int r = 0; r < d->rows; r++) d->out[r] = d->vo->dot_f16(d->n, d->x + (size_t)r * d->stride, d->y);
-}
-
-/* ns per call, the best of 7 timings of 2,000 calls */
-static double dots_ns(const dots_ctx *d)
-{
-    double best = 1e30;
-    for (int t = 0; t < 7; t++) {
-        const double t0 = now();
-        for (int i = 0; i < 2000; i++) dots_pass(d);
-        const double ns = (now() - t0) / 2000 * 1e9;
-        if (ns < best) best = ns;
-    }
-    return best;
+    const dots_ctx *d = ctx;
+    d->vo->dot_f16_rows(d->n, d->x, d->stride, d->rows, d->y, d->out);
 }
 
 static void attention_table(c12_isa best, uint64_t *seed)
@@ -293,20 +283,15 @@ static void attention_table(c12_isa best, uint64_t *seed)
     for (int i = 0; i < CTX * HD_MAX; i++) k[i] = c12_fp32_to_fp16(unit(seed)), v[i] = c12_fp32_to_fp16(unit(seed));
     for (int i = 0; i < HD_MAX; i++) q[i] = c12_fp16_to_fp32(c12_fp32_to_fp16(unit(seed)));
     for (int i = 0; i < CTX; i++) w[i] = c12_fp16_to_fp32(c12_fp32_to_fp16(unit(seed) * 0.01f));
-    printf("\nattention's fp16 dots, one head over %d positions, ns per head: row by row / dot_f16_rows\n", CTX);
-    printf("%-7s %4s %22s %22s\n", "isa", "hd", "scores", "weighted values");
+    printf("\nattention's fp16 dots (dot_f16_rows), one head over %d positions, ns per head (AVX2: a row at a time;"
+           " AVX-512: 16 rows)\n", CTX);
+    printf("%-7s %4s %10s %16s\n", "isa", "hd", "scores", "weighted values");
     for (int l = C12_ISA_AVX2; l <= (int)best; l++)
         for (int hd = 64; hd <= HD_MAX; hd *= 2) {
-            double ns[2][2];
-            for (int api = 0; api < 2; api++) {
-                const c12_vec_ops *vo = c12_vec_ops_for((c12_isa)l);
-                const dots_ctx sc = {vo, api, hd, CTX, (size_t)hd, k, q, out};
-                const dots_ctx wv = {vo, api, CTX, hd, CTX, v, w, out};
-                ns[0][api] = dots_ns(&sc);
-                ns[1][api] = dots_ns(&wv);
-            }
-            printf("%-7s %4d %10.0f / %9.0f %10.0f / %9.0f\n", c12_isa_name((c12_isa)l), hd, ns[0][0], ns[0][1],
-                   ns[1][0], ns[1][1]);
+            const c12_vec_ops *vo = c12_vec_ops_for((c12_isa)l);
+            const dots_ctx sc = {vo, hd, CTX, (size_t)hd, k, q, out}, wv = {vo, CTX, hd, CTX, v, w, out};
+            printf("%-7s %4d %10.0f %16.0f\n", c12_isa_name((c12_isa)l), hd, best_pass(dots_pass, &sc, 7, 0.002) * 1e9,
+                   best_pass(dots_pass, &wv, 7, 0.002) * 1e9);
         }
 }
 

@@ -102,7 +102,7 @@ static void round_f16_scalar(int n, float *y, const float *x, float scale)
     for (int i = 0; i < n; i++) y[i] = c12_h2f(c12_f2h(x[i] * scale));
 }
 
-static const c12_vec_ops ops_scalar = {dot_f16_scalar, dot_f16_rows_scalar, softmax_exp_scalar, swiglu_scalar,
+static const c12_vec_ops ops_scalar = {dot_f16_rows_scalar, softmax_exp_scalar, swiglu_scalar,
                                        geglu_scalar, round_f16_scalar};
 
 extern const c12_vec_ops c12_vec_ops_avx2, c12_vec_ops_avx512;

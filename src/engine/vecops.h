@@ -18,14 +18,12 @@
 #include "quant.h"
 
 typedef struct c12_vec_ops {
-    /* sum x[i]*y[i] over n fp16 pairs: 4 accumulators of 16 lanes over
-     * 64-element steps, reduced in a tree; the n % 64 tail added in double.
-     * y holds fp16 values as floats: converted once by the caller, as one y
-     * meets many x (attention's query, its weights) */
-    float (*dot_f16)(int n, const uint16_t *x, const float *y);
-    /* out[r] = dot_f16(n, x + r * stride, y) for r < rows, the same bits:
-     * attention's scores (rows: positions of the cache, n: the head size)
-     * and its weighted values (rows: the head's dimensions, n: positions) */
+    /* out[r] = sum x[r * stride + i] * y[i] over n fp16 pairs, for r < rows:
+     * each row's 4 accumulators of 16 lanes over 64-element steps, reduced in
+     * a tree; the n % 64 tail added in double. y holds fp16 values as
+     * floats, converted once by the caller, as one y meets many rows.
+     * Attention's scores (rows: positions of the cache, n: the head size)
+     * and its weighted values (rows: the head's dimensions, n: positions). */
     void (*dot_f16_rows)(int n, const uint16_t *x, size_t stride, int rows, const float *y, float *out);
     /* y[i] = exp(x[i] - max); returns the sum, accumulated per 16 in double */
     double (*softmax_exp)(int n, float *y, const float *x, float max);
@@ -43,7 +41,7 @@ typedef struct c12_vec_ops {
 /* dot_f16_rows with AVX-512 (vecops_avx512.c), in the AVX-512 table. */
 void c12_dot_f16_rows_avx512(int n, const uint16_t *x, size_t stride, int rows, const float *y, float *out);
 
-/* The kernels for an ISA level (AVX-512 adds its dot_f16_rows to AVX2's). */
+/* The kernels for an ISA level (AVX-512: AVX2's, but its own dot_f16_rows). */
 const c12_vec_ops *c12_vec_ops_for(c12_isa isa);
 
 /* ggml's GELU lookup table, as floats: for each fp16 bit pattern h,

@@ -144,10 +144,10 @@ static void round_f16_avx2(int n, float *y, const float *x, float scale)
     for (; i < n; i++) y[i] = _cvtsh_ss(_cvtss_sh(x[i] * scale, 0));
 }
 
-const c12_vec_ops c12_vec_ops_avx2 = {dot_f16_avx2, dot_f16_rows_avx2, softmax_exp_avx2, swiglu_avx2,
+const c12_vec_ops c12_vec_ops_avx2 = {dot_f16_rows_avx2, softmax_exp_avx2, swiglu_avx2,
                                       geglu_avx2, round_f16_avx2};
 
-/* AVX-512 machines: these kernels, and the rows of dots 16 at a time
+/* AVX-512 machines: these kernels, but the rows of dots 16 at a time
  * (vecops_avx512.c) */
-const c12_vec_ops c12_vec_ops_avx512 = {dot_f16_avx2, c12_dot_f16_rows_avx512, softmax_exp_avx2, swiglu_avx2,
+const c12_vec_ops c12_vec_ops_avx512 = {c12_dot_f16_rows_avx512, softmax_exp_avx2, swiglu_avx2,
                                         geglu_avx2, round_f16_avx2};

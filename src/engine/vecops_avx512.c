@@ -1,11 +1,12 @@
 /* vecops_avx512.c - dot_f16_rows with AVX-512: many fp16 rows against one
- * float vector, bit-identical to dot_f16 row by row (vecops.h).
+ * float vector, bit-identical to the scalar reference, which sums one row at
+ * a time (vecops.h, vecops.c).
  *
  * Attention dots a head's query with each cached key: 64 to 256 elements a
- * row, so one call per row spends more on the 16-lane reduction at its end
+ * row, so a row at a time spends more on the 16-lane reduction at its end
  * than on the products. Here each row's 16 lanes (the four accumulators
- * added as dot_f16 adds them) wait while 15 more rows are summed, and the 16
- * reductions run together: every level of the tree (lanes 8-15 onto 0-7, then
+ * added as the reference adds them) wait while 15 more rows are summed, and
+ * the 16 reductions run together: every level of the tree (lanes 8-15 onto 0-7, then
  * 4-7 onto 0-3, then 2-3 onto 0-1, then 1 onto 0) is one lane-wise add of two
  * shuffles holding those halves for several rows at once. Each row's sums are
  * the same IEEE additions of the same operands as the scalar reference's
@@ -19,7 +20,7 @@
 #define UNROLL(n) PRAGMA(GCC unroll n)
 
 /* One row's 16 lanes: the four accumulators over 64-element steps, added
- * ((a0 + a2) + (a1 + a3)) as dot_f16 adds them. */
+ * ((a0 + a2) + (a1 + a3)) as the reference adds them. */
 static inline __m512 row_lanes(int np, const uint16_t *x, const float *y)
 {
     __m512 a[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -62,7 +63,7 @@ void c12_dot_f16_rows_avx512(int n, const uint16_t *x, size_t stride, int rows, 
         _mm512_mask_storeu_ps(out + r0, (__mmask16)((1u << m) - 1), reduce16_rows(s));
     }
     if (np == n) return;
-    for (int r = 0; r < rows; r++) { /* dot_f16's tail: in double after the tree */
+    for (int r = 0; r < rows; r++) { /* the tail: in double after the tree, as one row's */
         const uint16_t *xr = x + (size_t)r * stride;
         double sum = out[r];
         for (int i = np; i < n; i++) sum += (double)(_cvtsh_ss(xr[i]) * y[i]);

@@ -49,7 +49,9 @@ static void test_simd_matches_scalar_bit_for_bit(void **state)
                 f[i] = frand(-30, 30);
                 g[i] = frand(-3, 3);
             }
-            float a = ref->dot_f16(n, x, y), b = v->dot_f16(n, x, y);
+            float a, b;
+            ref->dot_f16_rows(n, x, (size_t)n, 1, y, &a);
+            v->dot_f16_rows(n, x, (size_t)n, 1, y, &b);
             assert_memory_equal(&a, &b, sizeof a);
             float mx = -INFINITY;
             for (int i = 0; i < n; i++) mx = fmaxf(mx, f[i]);
@@ -75,9 +77,10 @@ static void test_simd_matches_scalar_bit_for_bit(void **state)
 }
 
 /* Rows of dots against one vector (attention's scores and weighted values):
- * each row's bits are dot_f16's, at every row count around the 16-row
- * blocks, head sizes with and without a tail past 64, a stride wider than a
- * row; nothing past rows is written; zero rows and signed zeros too. */
+ * each row's bits are the one row's that the reference sums (and that the
+ * test above compares), at every row count around the 16-row blocks, head
+ * sizes with and without a tail past 64, a stride wider than a row; nothing
+ * past rows is written; zero rows and signed zeros too. */
 static void test_dot_rows(void **state)
 {
     (void)state;
@@ -99,9 +102,10 @@ static void test_dot_rows(void **state)
                 out[rows] = 12345.0f;
                 v->dot_f16_rows(n, x, stride, rows, y, out);
                 for (int r = 0; r < rows; r++) {
-                    const float want = v->dot_f16(n, x + (size_t)r * stride, y);
+                    float want, ref;
+                    v->dot_f16_rows(n, x + (size_t)r * stride, stride, 1, y, &want);
                     assert_memory_equal(&out[r], &want, sizeof want);
-                    const float ref = c12_vec_ops_for(C12_ISA_SCALAR)->dot_f16(n, x + (size_t)r * stride, y);
+                    c12_vec_ops_for(C12_ISA_SCALAR)->dot_f16_rows(n, x + (size_t)r * stride, stride, 1, y, &ref);
                     assert_memory_equal(&out[r], &ref, sizeof ref);
                 }
                 assert_true(out[rows] == 12345.0f);
@@ -156,7 +160,9 @@ static void test_reference_values(void **state)
         y[i] = 0.5f * (float)(i % 5);
         want += (double)c12_fp16_to_fp32(x[i]) * y[i];
     }
-    assert_true(ref->dot_f16(200, x, y) == (float)want); /* small integers: exact */
+    float dot;
+    ref->dot_f16_rows(200, x, 200, 1, y, &dot);
+    assert_true(dot == (float)want); /* small integers: exact */
     float f[40], o[40], g[40];
     for (int i = 0; i < 40; i++) {
         f[i] = (float)i / 10.0f;
