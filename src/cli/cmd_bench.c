@@ -102,8 +102,8 @@ int cmd_bench(int argc, char **argv)
             return c == 'h' ? 0 : 2;
         }
     }
-    if (o.n_prompt < 2 || o.n_gen < 1 || o.reps < 1 || o.seqs < 1 || o.seqs > C12_BENCH_SEQS_MAX) {
-        fprintf(stderr, "c12 bench: -p at least 2, -n and -r positive, -s 1 to %d\n", C12_BENCH_SEQS_MAX);
+    if (o.n_prompt < 1 || o.n_gen < 1 || o.reps < 1 || o.seqs < 1 || o.seqs > C12_BENCH_SEQS_MAX) {
+        fprintf(stderr, "c12 bench: -p, -n and -r must be positive, -s 1 to %d\n", C12_BENCH_SEQS_MAX);
         return 2;
     }
     c12_model *m = cli_load_model("bench", o.model);
