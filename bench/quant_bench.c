@@ -16,6 +16,11 @@
  * 8 at a time: one token's GB/s from L2 and from DRAM, and ns per weight row
  * against 4, 8 and 64 tokens (the plain type's vec_dot_n against vec_dot_r8).
  *
+ * Then the kernels a batched decode step runs (4 and 8 tokens: vec_dot_r8
+ * where the type has a repacked form, vec_dot_n otherwise) on the L2 set and
+ * on the DRAM set: how much of the time to read the weights their computing
+ * hides.
+ *
  * Then attention's fp16 dots (vecops.h, dot_f16_rows) over a 512-position
  * cache at each ISA level: a head's scores (one dot per position) and its
  * weighted values (one dot per dimension); AVX2 sums a row at a time,
@@ -87,6 +92,7 @@ typedef struct pass_ctx {
     size_t rows, act_row;
     int ny;
     float *out;
+    const float *ysc; /* the activations' scales, for vec_dot_n */
 } pass_ctx;
 
 /* The best seconds per pass of `pass` (over c) in `trials` timings, each
@@ -220,6 +226,60 @@ static void repacked_table(c12_isa isa, const uint32_t *types, int nt, uint8_t *
     }
 }
 
+static void plain_n_pass(const void *ctx)
+{
+    const pass_ctx *c = ctx;
+    const size_t row = c12_type_row_size(c->tt, K);
+    for (size_t r = 0; r < c->rows; r++) c->tt->vec_dot_n(K, c->out, 1, c->w + r * row, c->act, c->act_row, c->ny, c->ysc);
+}
+
+/* ns per weight row against ny tokens, the rows of `w` (plain, vec_dot_n)
+ * or `p` (repacked, vec_dot_r8) */
+static double tokens_ns(const c12_type_traits *tt, const c12_type_traits *r8, const uint8_t *w, const uint8_t *p,
+                        size_t rows, const uint8_t *act, size_t ar, int ny, float *out, int trials, double min_s)
+{
+    if (r8) return run_r8(r8, p, rows, act, ar, ny, out, trials, min_s);
+    float *ysc = malloc((c12_act_scales_floats(tt->vec_dot_type, K, ny) + 1) * sizeof(float));
+    const int have_sc = c12_act_scales_floats(tt->vec_dot_type, K, ny) > 0;
+    if (have_sc) c12_act_scales(tt->vec_dot_type, act, ar, K, ny, ysc);
+    const pass_ctx c = {.tt = tt, .w = w, .rows = rows, .act = act, .act_row = ar, .ny = ny, .out = out,
+                        .ysc = have_sc ? ysc : NULL};
+    const double ns = best_pass(plain_n_pass, &c, trials, min_s) / (double)rows * 1e9;
+    free(ysc);
+    return ns;
+}
+
+/* The kernels a batched decode step runs (several tokens, the weights
+ * streaming from DRAM, as in a model bigger than the caches) against the same
+ * kernels on the L2 set: the gap is the memory time that the kernel's
+ * computing does not hide (simd_x86.h, c12_prefetch_ahead). */
+static void dram_tokens_table(c12_isa isa, const uint32_t *types, int nt, uint8_t *const *w, const size_t *rows_l2,
+                              const size_t *rows_dram, const float *floats)
+{
+    printf("\nseveral tokens, the weights from L2 and from DRAM (%s): ns per weight row; DRAM/L2\n", c12_isa_name(isa));
+    printf("%-9s %3s %9s %9s %7s\n", "kernel", "ny", "L2", "DRAM", "ratio");
+    for (int k = 0; k < nt; k++) {
+        const c12_type_traits *tt = c12_type(c12_types(isa), types[k]), *r8 = c12_type_repacked(c12_types(isa), tt);
+        if (!tt->vec_dot_n && !r8) continue;
+        const c12_type_traits *yt = c12_type(c12_types(isa), (uint32_t)tt->vec_dot_type);
+        const size_t ar = c12_type_row_size(yt, K), row = c12_type_row_size(tt, K);
+        uint8_t *act = malloc(8 * ar), *p = r8 ? malloc(rows_dram[k] * row) : NULL;
+        float *out = malloc(8 * 8 * sizeof(float));
+        for (int j = 0; j < 8; j++) yt->from_float(floats, act + (size_t)j * ar, K);
+        if (r8)
+            for (size_t r = 0; r + 8 <= rows_dram[k]; r += 8) r8->repack(w[k] + r * row, row, p + r * row, K);
+        char name[16];
+        snprintf(name, sizeof name, "%s%s", tt->name, r8 ? "_r8" : "");
+        for (int ny = 4; ny <= 8; ny *= 2) {
+            const double l2 = tokens_ns(tt, r8, w[k], p, rows_l2[k] / 8 * 8, act, ar, ny, out, 40, 0.005);
+            const double dram = tokens_ns(tt, r8, w[k], p, rows_dram[k] / 8 * 8, act, ar, ny, out, 3, 0);
+            printf("%-9s %3d %9.0f %9.0f %6.2fx\n", name, ny, l2, dram, dram / l2);
+        }
+        fflush(stdout);
+        free(act), free(p), free(out);
+    }
+}
+
 /* one thread's share of the read-only loop: four sums, so that the loads,
  * not an add chain, set the pace */
 typedef struct read_part {
@@ -339,6 +399,7 @@ int main(int argc, char **argv)
     }
     tokens_table(best, types, NT, w, rows_l2, floats);
     repacked_table(best, types, NT, w, rows_l2, rows_dram, floats);
+    dram_tokens_table(best, types, NT, w, rows_l2, rows_dram, floats);
     attention_table(best, &seed);
     uint64_t rsink = 0; /* the F32 set is the largest (4 bytes a weight) */
     const size_t fbytes = rows_dram[0] * c12_type_row_size(c12_type(c12_types(C12_ISA_SCALAR), types[0]), K);

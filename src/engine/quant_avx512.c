@@ -350,6 +350,7 @@ static void q4_K_rows8(int n, float *s, size_t s_stride, const c12_block_q4_K *x
     for (int t = 0; t < 8; t++) yt[t] = (const c12_block_q8_K *)(y + (size_t)t * y_stride);
     __m256 acc = _mm256_setzero_ps(), accm = acc;
     for (int i = 0; i < n / C12_QK_K; i++) {
+        c12_prefetch_ahead(&x[i], sizeof x[i]);
         k4_unpacked u;
         k4_unpack(&x[i], idx, &u);
         const __m256i mnx = _mm256_set_m128i(_mm_unpackhi_epi16(u.mn16, u.mn16), _mm_unpacklo_epi16(u.mn16, u.mn16));
@@ -371,6 +372,7 @@ static inline __attribute__((always_inline)) void q4_K_rows(int n, float *s, siz
     for (int t = 0; t < 4 * G; t++) yt[t] = (const c12_block_q8_K *)(y + (size_t)(t < ny ? t : 0) * y_stride);
     __m128 acc0 = _mm_setzero_ps(), accm0 = acc0, acc1 = acc0, accm1 = acc0;
     for (int i = 0; i < n / C12_QK_K; i++) {
+        c12_prefetch_ahead(&x[i], sizeof x[i]);
         k4_unpacked u;
         k4_unpack(&x[i], idx, &u);
         k4_rows4(&u, yt, i, &acc0, &accm0);
@@ -409,6 +411,7 @@ static inline __attribute__((always_inline)) void q6_K_rows(int n, float *s, siz
     for (int t = 0; t < 8; t++) acc[t] = _mm256_setzero_ps();
     for (int i = 0; i < n / C12_QK_K; i++) {
         const c12_block_q6_K *b = &x[i];
+        c12_prefetch_ahead(b, sizeof *b);
         const __m256i sc16y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
         const __m512i sc16 = _mm512_castsi256_si512(sc16y);
         __m512i q[4], scv[4];

@@ -34,6 +34,7 @@
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,  \
            a7 = a0, summ = a0;                                                              \
     for (int i = 0; i < nb; i++) {                                                          \
+        c12_prefetch_ahead(&x[i], (int)sizeof(XT));                                         \
         const __m256i q = DEC(&x[i]);                                                       \
         const __m256i aq = SIGNED ? _mm256_abs_epi8(q) : q; /* shared by the tokens */     \
         (void)aq; /* step_u has no use for it */                                            \

@@ -20,6 +20,7 @@
 
 #include "engine/quant_impl.h"
 #include "engine/simd_avx512.h"
+#include "engine/simd_x86.h"
 
 /* up to four tokens per pass over the group (their 16 accumulators and the
  * unpacked block fit the 32 registers; Q4_K's kernel keeps more per token) */
@@ -49,6 +50,7 @@ static inline __attribute__((always_inline)) void r8_tile(const c12_r8_32_layout
     const __m512i m4 = _mm512_set1_epi8(15), sixteen = _mm512_set1_epi8(16), z = _mm512_setzero_si512();
     const size_t yq = YB - 32;
     for (int i = 0; i < nb; i++, g += 8 * L->block) {
+        if (NT > 1) c12_prefetch_ahead(g, 8 * (int)L->block);
         const __m512i a = _mm512_loadu_si512(g + L->qs), b = _mm512_loadu_si512(g + L->qs + 64);
         __m512i u[4];
         u[0] = _mm512_and_si512(a, m4);

@@ -1,5 +1,5 @@
 /* quant_r8_avx512.c - eight repacked Q4_K rows (quant_r8.c's layout) against
- * one or two tokens per pass, AVX-512 BW + VNNI.
+ * up to four tokens per pass, AVX-512 BW + VNNI.
  *
  * Rows are r = 2L + e: row r's integers live in 128-bit lane L of every
  * vector. A 64-byte load of qs holds 8 quants of each row; the token's 8
@@ -19,10 +19,13 @@
 
 #include "engine/quant_impl.h"
 #include "engine/simd_avx512.h"
+#include "engine/simd_x86.h"
 
-/* Two tokens per pass over the group: with three or four the registers
- * spilled and a token cost twice as much (make bench-quant's last table). */
-enum { GROUP = 8 * sizeof(c12_block_q4_K), TILE = 2 };
+/* Up to four tokens per pass over the group, two at a time within each
+ * super-block (with three or four at a time the registers spilled and a
+ * token cost twice as much): the super-block's bytes are read from memory
+ * once for all four, and its scales unpacked once. */
+enum { GROUP = 8 * sizeof(c12_block_q4_K), TILE = 4 };
 
 /* one group super-block's scales and mins, widened: sc[c] holds sub-blocks
  * 2c and 2c+1's scales as vpackssdw's sums need them (32-bit lane 4L + 2w +
@@ -78,40 +81,51 @@ static inline __m512i r8_mins(const r8_scales *u, const c12_block_q8_K *yb)
     return _mm512_add_epi32(m, _mm512_bslli_epi128(m, 8));
 }
 
-/* NT tokens (1 or TILE) against one group: acc[t] += each super-block's
- * {sumi, summ} * {d, dmin} * dy, lane by lane */
+/* NT tokens (1 or 2) against one super-block of the group, its scales
+ * unpacked in u: acc[t] += {sumi, summ} * {d, dmin} * dy, lane by lane */
+static inline __attribute__((always_inline)) void r8_pair(const uint8_t *g, const r8_scales *u,
+                                                          const c12_block_q8_K *const *y, int i, __m512 *acc, int NT)
+{
+    const __m512i m4 = _mm512_set1_epi8(15), z = _mm512_setzero_si512();
+    __m512i q[2];
+    for (int t = 0; t < NT; t++) q[t] = z;
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        __m512i a[2], b[2];
+        for (int t = 0; t < NT; t++) a[t] = b[t] = z;
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; p++) {
+            const __m512i v = _mm512_loadu_si512(g + 128 + 64 * (4 * c + p));
+            const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            for (int t = 0; t < NT; t++) {
+                const int8_t *yq = y[t][i].qs + 64 * c + 8 * p;
+                a[t] = _mm512_dpbusd_epi32(a[t], lo, c12_bcast8(yq));
+                b[t] = _mm512_dpbusd_epi32(b[t], hi, c12_bcast8(yq + 32));
+            }
+        }
+        for (int t = 0; t < NT; t++) q[t] = _mm512_dpwssd_epi32(q[t], _mm512_packs_epi32(a[t], b[t]), u->sc[c]);
+    }
+    const __m512 dd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)g));
+    for (int t = 0; t < NT; t++) {
+        const c12_block_q8_K *yb = &y[t][i];
+        const __m512i both = _mm512_mask_blend_epi32(0xCCCC, _mm512_add_epi32(q[t], _mm512_bsrli_epi128(q[t], 8)),
+                                                     r8_mins(u, yb));
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(both), _mm512_mul_ps(dd, _mm512_set1_ps(yb->d)), acc[t]);
+    }
+}
+
+/* NT tokens (1..TILE) against one group, a super-block at a time: its bytes
+ * come from memory once and serve every token (two at a time, which is what
+ * the registers hold) */
 static inline __attribute__((always_inline)) void r8_tile(int nb, const uint8_t *g, const c12_block_q8_K *const *y,
                                                           __m512 *acc, int NT)
 {
-    const __m512i m4 = _mm512_set1_epi8(15), z = _mm512_setzero_si512();
     for (int i = 0; i < nb; i++, g += GROUP) {
+        if (NT > 1) c12_prefetch_ahead(g, GROUP);
         r8_scales u;
         r8_unpack(g, &u);
-        __m512i q[TILE];
-        for (int t = 0; t < NT; t++) q[t] = z;
-#pragma GCC unroll 4
-        for (int c = 0; c < 4; c++) {
-            __m512i a[TILE], b[TILE];
-            for (int t = 0; t < NT; t++) a[t] = b[t] = z;
-#pragma GCC unroll 4
-            for (int p = 0; p < 4; p++) {
-                const __m512i v = _mm512_loadu_si512(g + 128 + 64 * (4 * c + p));
-                const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-                for (int t = 0; t < NT; t++) {
-                    const int8_t *yq = y[t][i].qs + 64 * c + 8 * p;
-                    a[t] = _mm512_dpbusd_epi32(a[t], lo, c12_bcast8(yq));
-                    b[t] = _mm512_dpbusd_epi32(b[t], hi, c12_bcast8(yq + 32));
-                }
-            }
-            for (int t = 0; t < NT; t++) q[t] = _mm512_dpwssd_epi32(q[t], _mm512_packs_epi32(a[t], b[t]), u.sc[c]);
-        }
-        const __m512 dd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)g));
-        for (int t = 0; t < NT; t++) {
-            const c12_block_q8_K *yb = &y[t][i];
-            const __m512i both = _mm512_mask_blend_epi32(0xCCCC, _mm512_add_epi32(q[t], _mm512_bsrli_epi128(q[t], 8)),
-                                                         r8_mins(&u, yb));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(both), _mm512_mul_ps(dd, _mm512_set1_ps(yb->d)), acc[t]);
-        }
+        r8_pair(g, &u, y, i, acc, NT < 2 ? NT : 2);
+        if (NT > 2) r8_pair(g, &u, y + 2, i, acc + 2, NT - 2);
     }
 }
 
@@ -137,7 +151,13 @@ void c12_q4_K_r8_vec_dot_avx512(int n, float *s, size_t s_stride, const void *x,
                                 int ny)
 {
     const uint8_t *yp = y;
-    for (int t = 0; t + 1 < ny; t += TILE, s += TILE * s_stride, yp += TILE * y_stride)
+    int t = 0;
+    for (; t + TILE <= ny; t += TILE, s += TILE * s_stride, yp += TILE * y_stride)
         r8_tokens(n, s, s_stride, x, yp, y_stride, TILE);
-    if (ny % TILE) r8_tokens(n, s, s_stride, x, yp, y_stride, 1);
+    switch (ny - t) {
+    case 3: r8_tokens(n, s, s_stride, x, yp, y_stride, 3); break;
+    case 2: r8_tokens(n, s, s_stride, x, yp, y_stride, 2); break;
+    case 1: r8_tokens(n, s, s_stride, x, yp, y_stride, 1); break;
+    default: break;
+    }
 }
