@@ -12,7 +12,7 @@
  * vec_dot_n_min (quant.c).
  *
  * Then, for the types with a repacked form on this CPU (c12_type_repacked:
- * Q4_K, Q5_0, Q4_1 at AVX-512), the plain rows beside the same rows repacked
+ * Q4_K, Q6_K, Q5_0, Q4_1 at AVX-512), the plain rows beside the same rows repacked
  * 8 at a time: one token's GB/s from L2 and from DRAM, and ns per weight row
  * against 4, 8 and 64 tokens (the plain type's vec_dot_n against vec_dot_r8).
  *

@@ -1,6 +1,6 @@
 /* model_repack.c - after the architecture has bound its weights, matrices
- * whose type has a repacked form on this CPU (c12_type_repacked: Q4_K, Q5_0
- * and Q4_1 at AVX-512) get a copy laid out 8 rows at a time, which matmul
+ * whose type has a repacked form on this CPU (c12_type_repacked: Q4_K, Q6_K,
+ * Q5_0 and Q4_1 at AVX-512) get a copy laid out 8 rows at a time, which matmul
  * reads instead.
  *
  * Only the layers' matrices and an untied output: the token embeddings are

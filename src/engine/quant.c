@@ -109,12 +109,17 @@ const c12_type_traits *c12_type_for_matmul(const c12_type_traits *table, uint32_
     return &Q4_0_R8[isa];
 }
 
-/* Q4_K, Q5_0 and Q4_1 repacked 8 rows at a time (quant_r8.c): AVX-512 VNNI only,
+/* Q4_K, Q6_K, Q5_0 and Q4_1 repacked 8 rows at a time (quant_r8.c): AVX-512 VNNI only,
  * where their kernels are; the same blocks, so type_size and block_size are the plain
  * row's and a slice of 8k rows starts where the plain one would. */
 static const c12_type_traits Q4_K_R8_AVX512 = {
     .name = "q4_K", .block_size = C12_QK_K, .type_size = sizeof(c12_block_q4_K), .vec_dot_type = C12_TYPE_Q8_K,
     .repack = c12_q4_K_repack8, .vec_dot_r8 = c12_q4_K_r8_vec_dot_avx512,
+};
+
+static const c12_type_traits Q6_K_R8_AVX512 = {
+    .name = "q6_K", .block_size = C12_QK_K, .type_size = sizeof(c12_block_q6_K), .vec_dot_type = C12_TYPE_Q8_K,
+    .repack = c12_q6_K_repack8, .vec_dot_r8 = c12_q6_K_r8_vec_dot_avx512,
 };
 
 static const c12_type_traits Q5_0_R8_AVX512 = {
@@ -131,6 +136,7 @@ const c12_type_traits *c12_type_repacked(const c12_type_traits *table, const c12
 {
     static const struct { const c12_type_traits *plain, *r8; } REPACKED[] = {
         {&TYPES_AVX512[C12_TYPE_Q4_K], &Q4_K_R8_AVX512},
+        {&TYPES_AVX512[C12_TYPE_Q6_K], &Q6_K_R8_AVX512},
         {&TYPES_AVX512[C12_TYPE_Q5_0], &Q5_0_R8_AVX512},
         {&TYPES_AVX512[C12_TYPE_Q4_1], &Q4_1_R8_AVX512},
     };

@@ -181,8 +181,27 @@ C12_DECL_TF(q4_K); C12_DECL_VD(q4_K, );
 C12_DECL_TF(q5_K); C12_DECL_VD(q5_K, );
 C12_DECL_TF(q6_K); C12_DECL_VD(q6_K, );
 C12_DECL_TF(q8_K); C12_DECL_FF(q8_K);
-/* quant_r8.c: Q4_K, Q5_0 and Q4_1 rows repacked 8 at a time (the layouts are described there) */
+/* Q6_K: two halves of 128. In half h, for l < 32, four 6-bit quants share
+ * ql[64h+l], ql[64h+32+l] and qh[32h+l]:
+ *   element 128h + l      : low nibble of ql[l],      qh bits 0-1
+ *   element 128h + 32 + l : low nibble of ql[32+l],   qh bits 2-3
+ *   element 128h + 64 + l : high nibble of ql[l],     qh bits 4-5
+ *   element 128h + 96 + l : high nibble of ql[32+l],  qh bits 6-7
+ * The quant is that 6-bit value minus 32; scales[e/16] (int8) for element e.
+ * c12_q6k_raw: element e's 6-bit value (0..63). */
+static inline int c12_q6k_raw(const c12_block_q6_K *b, int e)
+{
+    const int h = e / 128, k = (e % 128) / 32, l = e % 32;
+    const uint8_t lo = b->ql[64 * h + 32 * (k & 1) + l];
+    const int low = (k & 2) ? lo >> 4 : lo & 15;
+    return low | ((b->qh[32 * h + l] >> (2 * k)) & 3) << 4;
+}
+
+/* quant_r8.c: Q4_K, Q6_K, Q5_0 and Q4_1 rows repacked 8 at a time (the layouts are described there) */
 void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t n);
+void c12_q6_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t n);
+/* a Q6_K group super-block's fields (quant_r8.c): d, scales, quants' low nibbles, high bits */
+enum { C12_R8_Q6_D = 0, C12_R8_Q6_SC = 16, C12_R8_Q6_QL = 144, C12_R8_Q6_QH = 144 + 1024 };
 /* where a 32-block group's fields sit (quant_r8.c): plain block size, then
  * the offsets of d, m, qh, qs in the group (-1: none) */
 typedef struct c12_r8_32_layout { int block, d, m, qh, qs; } c12_r8_32_layout;
@@ -218,6 +237,9 @@ void c12_q6_K_vec_dot_n_avx512(int n, float *s, size_t s_stride, const void *x, 
                                size_t y_stride, int ny, const float *ysc);
 /* quant_r8_avx512.c: 8 repacked Q4_K rows against ny tokens */
 void c12_q4_K_r8_vec_dot_avx512(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,
+                                int ny);
+/* quant_r8_q6_avx512.c: 8 repacked Q6_K rows against ny tokens */
+void c12_q6_K_r8_vec_dot_avx512(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,
                                 int ny);
 /* quant_r8_32_avx512.c */
 void c12_q5_0_r8_vec_dot_avx512(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,

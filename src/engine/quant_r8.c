@@ -1,6 +1,6 @@
-/* quant_r8.c - Q4_K, Q5_0 and Q4_1 matrices repacked eight rows at a time,
- * for the kernels that multiply eight rows per pass (quant_r8_avx512.c,
- * quant_r8_32_avx512.c).
+/* quant_r8.c - Q4_K, Q6_K, Q5_0 and Q4_1 matrices repacked eight rows at a
+ * time, for the kernels that multiply eight rows per pass (quant_r8_avx512.c,
+ * quant_r8_q6_avx512.c, quant_r8_32_avx512.c).
  *
  * Why: a one-row Q4_K kernel ends every super-block (256 weights) with a
  * horizontal reduction of its integer lanes and unpacks the row's 6-bit
@@ -25,6 +25,7 @@
 #include "engine/quant_impl.h"
 
 enum { DD = 0, SCALES = 32, QS = 128 };
+_Static_assert(C12_R8_Q6_QH + 512 == 8 * sizeof(c12_block_q6_K), "q6_K x8 group layout");
 _Static_assert(sizeof(c12_block_q4_K) * 8 == QS + 1024 && SCALES + 8 * 12 == QS, "q4_K x8 group layout");
 
 /* row r's d: fp16 number 4 * (r / 2) + r % 2 of dd; its dmin two later */
@@ -43,6 +44,50 @@ void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols
             memcpy(o + SCALES + 12 * r, b->scales, 12);
             for (int cp = 0; cp < 16; cp++) memcpy(o + QS + 64 * cp + 8 * r, b->qs + 32 * (cp / 4) + 8 * (cp % 4), 8);
         }
+}
+
+/* Q6_K: one group super-block is the eight rows' super-block i, 1680 bytes
+ * (as many as the eight plain blocks). Rows r < 8; "part p of chunk c" is
+ * the 8 quants 32c + 8p .. 32c + 8p + 7 (c < 8, p < 4), as 6-bit values
+ * (c12_q6k_raw: the quant + 32).
+ *   d[8]        fp16, row by row                                          (16)
+ *   sc[4][8][4] for each p, row r's scales of sub-blocks 4p .. 4p + 3    (128)
+ *   ql[8][2][64] chunk c, half h: byte 8r + j holds the low 4 bits of
+ *               row r's quant j of part h (low nibble) and of part h + 2
+ *               (high nibble)                                           (1024)
+ *   qh[8][64]   chunk c: byte 8r + j holds the top 2 bits of row r's
+ *               quant j of part p in bits 2p, 2p + 1                     (512)
+ * Offsets C12_R8_Q6_* (quant_impl.h), which the kernel reads too. */
+static void q6_K_group(const c12_block_q6_K *b, int r, uint8_t *o)
+{
+    uint8_t v[C12_QK_K];
+    /* the plain block's four quants per (half, l) at once (quant_impl.h) */
+    for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++) {
+            const uint8_t a = b->ql[64 * h + l], c = b->ql[64 * h + 32 + l], hi = b->qh[32 * h + l];
+            v[128 * h + l] = (uint8_t)((a & 15) | (hi & 3) << 4);
+            v[128 * h + 32 + l] = (uint8_t)((c & 15) | ((hi >> 2) & 3) << 4);
+            v[128 * h + 64 + l] = (uint8_t)((a >> 4) | ((hi >> 4) & 3) << 4);
+            v[128 * h + 96 + l] = (uint8_t)((c >> 4) | ((hi >> 6) & 3) << 4);
+        }
+    memcpy(o + C12_R8_Q6_D + 2 * r, &b->d, 2);
+    for (int p = 0; p < 4; p++) memcpy(o + C12_R8_Q6_SC + 32 * p + 4 * r, b->scales + 4 * p, 4);
+    for (int c = 0; c < 8; c++)
+        for (int j = 0; j < 8; j++) {
+            const uint8_t *q = v + 32 * c + j; /* part p: q[8p] */
+            o[C12_R8_Q6_QL + 128 * c + 8 * r + j] = (uint8_t)((q[0] & 15) | (q[16] & 15) << 4);
+            o[C12_R8_Q6_QL + 128 * c + 64 + 8 * r + j] = (uint8_t)((q[8] & 15) | (q[24] & 15) << 4);
+            o[C12_R8_Q6_QH + 64 * c + 8 * r + j] =
+                (uint8_t)(q[0] >> 4 | (q[8] >> 4) << 2 | (q[16] >> 4) << 4 | (q[24] >> 4) << 6);
+        }
+}
+
+void c12_q6_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols)
+{
+    uint8_t *o = dst;
+    for (int i = 0; i < cols / C12_QK_K; i++, o += 8 * sizeof(c12_block_q6_K))
+        for (int r = 0; r < 8; r++)
+            q6_K_group((const c12_block_q6_K *)((const uint8_t *)src + (size_t)r * row_bytes) + i, r, o);
 }
 
 /* The 32-block types (Q5_0, Q4_1): one group block is the eight rows'

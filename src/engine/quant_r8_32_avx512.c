@@ -34,13 +34,6 @@ static inline __mmask64 mask64(const uint8_t *p)
     return _cvtu64_mask64(v);
 }
 
-/* 8 fp16s at p, value r in lanes 2r and 2r+1 */
-static inline __m512 pairs_of(const uint8_t *p)
-{
-    const __m512i pairs = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
-    return _mm512_permutexvar_ps(pairs, _mm512_castps256_ps512(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p))));
-}
-
 /* NT tokens (1, 2 or TILE) against one group: acc[5t + k'] as above, the
  * min chain in acc[5t + 4]. YB: the activation block's size (Q8_0, Q8_1:
  * d first, Q8_1's s next, then the 32 quants) */
@@ -60,7 +53,7 @@ static inline __attribute__((always_inline)) void r8_tile(const c12_r8_32_layout
         if (L->qh >= 0)
 #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) u[k] = _mm512_mask_add_epi8(u[k], mask64(g + L->qh + 8 * k), u[k], sixteen);
-        const __m512 d = pairs_of(g + L->d), m = L->m >= 0 ? pairs_of(g + L->m) : d;
+        const __m512 d = c12_pairs_of(g + L->d), m = L->m >= 0 ? c12_pairs_of(g + L->m) : d;
         for (int t = 0; t < NT; t++) {
             const uint8_t *yb = y[t] + (size_t)i * YB;
             uint16_t h[2];

@@ -125,22 +125,9 @@ void c12_q5_K_vec_dot(int n, float *s, const void *vx, const void *vy)
 }
 
 /* ---------------- Q6_K ----------------
- * Two halves of 128. In half h, for l < 32, four 6-bit quants share ql[64h+l],
- * ql[64h+32+l] and qh[32h+l]:
- *   element 128h + l      : low nibble of ql[l],      qh bits 0-1
- *   element 128h + 32 + l : low nibble of ql[32+l],   qh bits 2-3
- *   element 128h + 64 + l : high nibble of ql[l],     qh bits 4-5
- *   element 128h + 96 + l : high nibble of ql[32+l],  qh bits 6-7
- * each minus 32; scales[e/16] (int8) for element e. */
+ * The layout: quant_impl.h, c12_q6k_raw. */
 
-static inline int q6k(const c12_block_q6_K *b, int e)
-{
-    const int h = e / 128, k = (e % 128) / 32, l = e % 32;
-    const uint8_t lo = b->ql[64 * h + 32 * (k & 1) + l];
-    const int low = (k & 2) ? lo >> 4 : lo & 15;
-    const int high = (b->qh[32 * h + l] >> (2 * k)) & 3;
-    return (low | high << 4) - 32;
-}
+static inline int q6k(const c12_block_q6_K *b, int e) { return c12_q6k_raw(b, e) - 32; }
 
 void c12_q6_K_to_float(const void *src, float *dst, int64_t n)
 {

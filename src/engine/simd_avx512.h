@@ -1,10 +1,11 @@
 /* simd_avx512.h - small AVX-512 helpers shared by the repacked kernels
- * (quant_r8_avx512.c, quant_r8_32_avx512.c). Include it only from files the
+ * (quant_r8_avx512.c, quant_r8_q6_avx512.c, quant_r8_32_avx512.c). Include it only from files the
  * Makefile compiles with AVX-512 (names ending _avx512.c). */
 #ifndef C12_SIMD_AVX512_H
 #define C12_SIMD_AVX512_H
 
 #include <immintrin.h>
+#include <stdint.h>
 #include <string.h>
 
 /* 8 activation bytes at p, repeated in every 64-bit lane: the token's
@@ -14,6 +15,13 @@ static inline __m512i c12_bcast8(const int8_t *p)
     long long v;
     memcpy(&v, p, 8);
     return _mm512_set1_epi64(v);
+}
+
+/* 8 fp16s at p (the group's rows' scales), value r in lanes 2r and 2r+1 */
+static inline __m512 c12_pairs_of(const uint8_t *p)
+{
+    const __m512i pairs = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    return _mm512_permutexvar_ps(pairs, _mm512_castps256_ps512(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p))));
 }
 
 #endif

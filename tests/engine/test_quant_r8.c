@@ -1,5 +1,5 @@
-/* Unit tests for matrices repacked 8 rows at a time (Q4_K, Q5_0, Q4_1:
- * src/engine/quant_r8.c, quant_r8_avx512.c, quant_r8_32_avx512.c): the kernel on repacked rows must
+/* Unit tests for matrices repacked 8 rows at a time (Q4_K, Q6_K, Q5_0, Q4_1:
+ * src/engine/quant_r8.c, quant_r8_avx512.c, quant_r8_q6_avx512.c, quant_r8_32_avx512.c): the kernel on repacked rows must
  * give, for every row and token, the plain type's vec_dot result bit for bit
  * (the scalar reference's, which every SIMD level equals: test_quant.c), over
  * random blocks and over every scale, min and quant at its extremes. On a CPU
@@ -18,7 +18,7 @@
 #include "quant_rng.h"
 
 
-static const uint32_t TYPES[] = {C12_TYPE_Q4_K, C12_TYPE_Q5_0, C12_TYPE_Q4_1};
+static const uint32_t TYPES[] = {C12_TYPE_Q4_K, C12_TYPE_Q6_K, C12_TYPE_Q5_0, C12_TYPE_Q4_1};
 
 static const c12_type_traits *repacked(uint32_t type)
 {
@@ -35,6 +35,10 @@ static void set_scales(uint32_t type, void *blk, float d, float dmin)
         c12_block_q4_K *b = blk;
         b->d = c12_fp32_to_fp16(d);
         b->dmin = c12_fp32_to_fp16(dmin);
+    } else if (type == C12_TYPE_Q6_K) {
+        c12_block_q6_K *b = blk; /* its int8 sub-block scales are the random bytes */
+        b->d = c12_fp32_to_fp16(d);
+        (void)dmin;
     } else if (type == C12_TYPE_Q4_1) {
         c12_block_q4_1 *b = blk;
         b->d = c12_fp32_to_fp16(d);
@@ -50,7 +54,6 @@ static void test_table(void **state)
     (void)state;
     for (int l = 0; l <= (int)c12_isa_detect(); l++) {
         const c12_type_traits *tab = c12_types((c12_isa)l);
-        assert_null(c12_type_repacked(tab, c12_type(tab, C12_TYPE_Q6_K)));
         assert_null(c12_type_repacked(tab, c12_type(tab, C12_TYPE_Q4_0)));
         for (size_t k = 0; k < sizeof TYPES / sizeof TYPES[0]; k++) {
             const c12_type_traits *plain = c12_type(tab, TYPES[k]), *r8 = c12_type_repacked(tab, plain);
@@ -157,7 +160,7 @@ static void test_extremes(void **state)
         if (!repacked(type)) skip();
         const c12_type_traits *pt = ref(type);
         const int n = NB * pt->block_size;
-        uint8_t w[ROWS * NB * sizeof(c12_block_q4_K)], y[MAXY * NB * sizeof(c12_block_q8_K)];
+        uint8_t w[ROWS * NB * sizeof(c12_block_q6_K)], y[MAXY * NB * sizeof(c12_block_q8_K)];
         float f[MAXN];
         for (size_t a = 0; a < sizeof fills; a++)
             for (int sign = 0; sign < 3; sign++) {
