@@ -58,28 +58,37 @@ void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols
  *   qh[8][64]   chunk c: byte 8r + j holds the top 2 bits of row r's
  *               quant j of part p in bits 2p, 2p + 1                     (512)
  * Offsets C12_R8_Q6_* (quant_impl.h), which the kernel reads too. */
+/* 8 bytes at a time, as 64-bit words: nibbles and bit pairs masked per byte
+ * never cross into the next byte */
+static uint64_t ld64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
 static void q6_K_group(const c12_block_q6_K *b, int r, uint8_t *o)
 {
-    uint8_t v[C12_QK_K];
-    /* the plain block's four quants per (half, l) at once (quant_impl.h) */
-    for (int h = 0; h < 2; h++)
-        for (int l = 0; l < 32; l++) {
-            const uint8_t a = b->ql[64 * h + l], c = b->ql[64 * h + 32 + l], hi = b->qh[32 * h + l];
-            v[128 * h + l] = (uint8_t)((a & 15) | (hi & 3) << 4);
-            v[128 * h + 32 + l] = (uint8_t)((c & 15) | ((hi >> 2) & 3) << 4);
-            v[128 * h + 64 + l] = (uint8_t)((a >> 4) | ((hi >> 4) & 3) << 4);
-            v[128 * h + 96 + l] = (uint8_t)((c >> 4) | ((hi >> 6) & 3) << 4);
+    const uint64_t m4 = 0x0F0F0F0F0F0F0F0Full, m2 = 0x0303030303030303ull;
+    uint64_t v[C12_QK_K / 8]; /* the 6-bit values, 8 a word: element e in byte e % 8 of v[e / 8] */
+    for (int h = 0; h < 2; h++) /* the plain block's four quants per (half, l) at once (quant_impl.h) */
+        for (int l = 0; l < 32; l += 8) {
+            const uint64_t a = ld64(b->ql + 64 * h + l), c = ld64(b->ql + 64 * h + 32 + l), hi = ld64(b->qh + 32 * h + l);
+            v[(128 * h + l) / 8] = (a & m4) | (hi & m2) << 4;
+            v[(128 * h + 32 + l) / 8] = (c & m4) | (hi >> 2 & m2) << 4;
+            v[(128 * h + 64 + l) / 8] = (a >> 4 & m4) | (hi >> 4 & m2) << 4;
+            v[(128 * h + 96 + l) / 8] = (c >> 4 & m4) | (hi >> 6 & m2) << 4;
         }
     memcpy(o + C12_R8_Q6_D + 2 * r, &b->d, 2);
     for (int p = 0; p < 4; p++) memcpy(o + C12_R8_Q6_SC + 32 * p + 4 * r, b->scales + 4 * p, 4);
-    for (int c = 0; c < 8; c++)
-        for (int j = 0; j < 8; j++) {
-            const uint8_t *q = v + 32 * c + j; /* part p: q[8p] */
-            o[C12_R8_Q6_QL + 128 * c + 8 * r + j] = (uint8_t)((q[0] & 15) | (q[16] & 15) << 4);
-            o[C12_R8_Q6_QL + 128 * c + 64 + 8 * r + j] = (uint8_t)((q[8] & 15) | (q[24] & 15) << 4);
-            o[C12_R8_Q6_QH + 64 * c + 8 * r + j] =
-                (uint8_t)(q[0] >> 4 | (q[8] >> 4) << 2 | (q[16] >> 4) << 4 | (q[24] >> 4) << 6);
-        }
+    for (int c = 0; c < 8; c++) {
+        const uint64_t *q = v + 4 * c; /* part p of chunk c: q[p] */
+        const uint64_t l0 = (q[0] & m4) | (q[2] & m4) << 4, l1 = (q[1] & m4) | (q[3] & m4) << 4;
+        const uint64_t h = (q[0] >> 4 & m2) | (q[1] >> 4 & m2) << 2 | (q[2] >> 4 & m2) << 4 | (q[3] >> 4 & m2) << 6;
+        memcpy(o + C12_R8_Q6_QL + 128 * c + 8 * r, &l0, 8);
+        memcpy(o + C12_R8_Q6_QL + 128 * c + 64 + 8 * r, &l1, 8);
+        memcpy(o + C12_R8_Q6_QH + 64 * c + 8 * r, &h, 8);
+    }
 }
 
 void c12_q6_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols)
