@@ -128,14 +128,6 @@ static inline __attribute__((always_inline)) void q6_tokens(int n, float *s, siz
 void c12_q6_K_r8_vec_dot_avx512(int n, float *s, size_t s_stride, const void *x, const void *y, size_t y_stride,
                                 int ny)
 {
-    const uint8_t *yp = y;
-    int t = 0;
-    for (; t + TILE <= ny; t += TILE, s += TILE * s_stride, yp += TILE * y_stride)
-        q6_tokens(n, s, s_stride, x, yp, y_stride, TILE);
-    switch (ny - t) {
-    case 3: q6_tokens(n, s, s_stride, x, yp, y_stride, 3); break;
-    case 2: q6_tokens(n, s, s_stride, x, yp, y_stride, 2); break;
-    case 1: q6_tokens(n, s, s_stride, x, yp, y_stride, 1); break;
-    default: break;
-    }
+    _Static_assert(TILE == 4, "four at a time");
+    C12_R8_FOUR_AT_A_TIME(q6_tokens, n, s, s_stride, x, y, y_stride, ny);
 }

@@ -17,6 +17,24 @@ static inline __m512i c12_bcast8(const int8_t *p)
     return _mm512_set1_epi64(v);
 }
 
+/* A repacked kernel's entry: ny tokens four at a time, then the one to three
+ * left, each pass TOKENS(n, s, s_stride, x, y, y_stride, NT) with NT a
+ * constant, which the always-inlined pass specializes on. */
+#define C12_R8_FOUR_AT_A_TIME(TOKENS, n, s, s_stride, x, y, y_stride, ny)                                        \
+    do {                                                                                                          \
+        const uint8_t *yp_ = (const uint8_t *)(y);                                                                \
+        float *s_ = (s);                                                                                          \
+        int t_ = 0;                                                                                               \
+        for (; t_ + 4 <= (ny); t_ += 4, s_ += 4 * (s_stride), yp_ += 4 * (y_stride))                             \
+            TOKENS(n, s_, s_stride, x, yp_, y_stride, 4);                                                         \
+        switch ((ny) - t_) {                                                                                      \
+        case 3: TOKENS(n, s_, s_stride, x, yp_, y_stride, 3); break;                                              \
+        case 2: TOKENS(n, s_, s_stride, x, yp_, y_stride, 2); break;                                              \
+        case 1: TOKENS(n, s_, s_stride, x, yp_, y_stride, 1); break;                                              \
+        default: break;                                                                                           \
+        }                                                                                                         \
+    } while (0)
+
 /* 8 fp16s at p (the group's rows' scales), value r in lanes 2r and 2r+1 */
 static inline __m512 c12_pairs_of(const uint8_t *p)
 {
