@@ -130,22 +130,29 @@ static double run(const c12_type_traits *tt, const uint8_t *w, size_t rows, cons
     return (double)(rows * c12_type_row_size(tt, K)) / best_pass(plain_pass, &c, trials, min_s) / 1e9;
 }
 
+/* The ny activation rows' scales laid out as a matmul lays them out once
+ * (c12_act_scales), for vec_dot_n; NULL for the types that need none. */
+static float *act_scales_new(const c12_type_traits *tt, const uint8_t *act, size_t act_row, int ny)
+{
+    const size_t floats = c12_act_scales_floats(tt->vec_dot_type, K, ny);
+    float *ysc = floats ? malloc(floats * sizeof(float)) : NULL;
+    if (ysc) c12_act_scales(tt->vec_dot_type, act, act_row, K, ny, ysc);
+    return ysc;
+}
+
 /* ns per weight row against ny activation rows: vec_dot_n (n = 1) or ny
  * vec_dot calls (n = 0); best of 40 passes over the rows. */
 static double per_row_ns(const c12_type_traits *tt, const uint8_t *w, size_t rows, const uint8_t *act, size_t act_row,
                          int ny, int n, float *out)
 {
     const size_t row = c12_type_row_size(tt, K);
-    /* the activations' scales, laid out once as a matmul does (not timed) */
-    float *ysc = malloc((c12_act_scales_floats(tt->vec_dot_type, K, ny) + 1) * sizeof(float));
-    const int have_sc = c12_act_scales_floats(tt->vec_dot_type, K, ny) > 0;
-    if (have_sc) c12_act_scales(tt->vec_dot_type, act, act_row, K, ny, ysc);
+    float *ysc = act_scales_new(tt, act, act_row, ny); /* not timed */
     double best = 1e30;
     for (int t = 0; t < 40; t++) {
         double t0 = now();
         for (size_t r = 0; r < rows; r++) {
             if (n) {
-                tt->vec_dot_n(K, out, 1, w + r * row, act, act_row, ny, have_sc ? ysc : NULL);
+                tt->vec_dot_n(K, out, 1, w + r * row, act, act_row, ny, ysc);
                 continue;
             }
             for (int j = 0; j < ny; j++) tt->vec_dot(K, out + j, w + r * row, act + (size_t)j * act_row);
@@ -239,11 +246,8 @@ static double tokens_ns(const c12_type_traits *tt, const c12_type_traits *r8, co
                         size_t rows, const uint8_t *act, size_t ar, int ny, float *out, int trials, double min_s)
 {
     if (r8) return run_r8(r8, p, rows, act, ar, ny, out, trials, min_s);
-    float *ysc = malloc((c12_act_scales_floats(tt->vec_dot_type, K, ny) + 1) * sizeof(float));
-    const int have_sc = c12_act_scales_floats(tt->vec_dot_type, K, ny) > 0;
-    if (have_sc) c12_act_scales(tt->vec_dot_type, act, ar, K, ny, ysc);
-    const pass_ctx c = {.tt = tt, .w = w, .rows = rows, .act = act, .act_row = ar, .ny = ny, .out = out,
-                        .ysc = have_sc ? ysc : NULL};
+    float *ysc = act_scales_new(tt, act, ar, ny);
+    const pass_ctx c = {.tt = tt, .w = w, .rows = rows, .act = act, .act_row = ar, .ny = ny, .out = out, .ysc = ysc};
     const double ns = best_pass(plain_n_pass, &c, trials, min_s) / (double)rows * 1e9;
     free(ysc);
     return ns;

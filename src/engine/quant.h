@@ -88,8 +88,8 @@ const c12_type_traits *c12_type(const c12_type_traits *table, uint32_t type);
  * only reads rows of (the token embeddings, also when tied to the output). */
 const c12_type_traits *c12_type_for_matmul(const c12_type_traits *table, uint32_t type, int64_t rows);
 /* The repacked form of a plain row of this table (Q4_K, Q6_K, Q5_0, Q4_1 at
- * AVX-512),
- * for matrices of 8k rows that only matmul reads; NULL when there is none. */
+ * AVX-512), for matrices of 8k rows that only matmul reads; NULL when there
+ * is none. */
 const c12_type_traits *c12_type_repacked(const c12_type_traits *table, const c12_type_traits *plain);
 /* Bytes for n elements of a type (n a multiple of the block size), 0 if not. */
 size_t c12_type_row_size(const c12_type_traits *tt, int64_t n);

@@ -188,14 +188,8 @@ C12_DECL_TF(q8_K); C12_DECL_FF(q8_K);
  *   element 128h + 64 + l : high nibble of ql[l],     qh bits 4-5
  *   element 128h + 96 + l : high nibble of ql[32+l],  qh bits 6-7
  * The quant is that 6-bit value minus 32; scales[e/16] (int8) for element e.
- * c12_q6k_raw: element e's 6-bit value (0..63). */
-static inline int c12_q6k_raw(const c12_block_q6_K *b, int e)
-{
-    const int h = e / 128, k = (e % 128) / 32, l = e % 32;
-    const uint8_t lo = b->ql[64 * h + 32 * (k & 1) + l];
-    const int low = (k & 2) ? lo >> 4 : lo & 15;
-    return low | ((b->qh[32 * h + l] >> (2 * k)) & 3) << 4;
-}
+ * Read element by element by the scalar reference (quant_scalar_k.c), 8
+ * elements at a time by the repacking (quant_r8.c). */
 
 /* quant_r8.c: Q4_K, Q6_K, Q5_0 and Q4_1 rows repacked 8 at a time (the layouts are described there) */
 void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t n);

@@ -49,7 +49,7 @@ void c12_q4_K_repack8(const void *src, size_t row_bytes, void *dst, int64_t cols
 /* Q6_K: one group super-block is the eight rows' super-block i, 1680 bytes
  * (as many as the eight plain blocks). Rows r < 8; "part p of chunk c" is
  * the 8 quants 32c + 8p .. 32c + 8p + 7 (c < 8, p < 4), as 6-bit values
- * (c12_q6k_raw: the quant + 32).
+ * (the quant + 32; the plain layout: quant_impl.h).
  *   d[8]        fp16, row by row                                          (16)
  *   sc[4][8][4] for each p, row r's scales of sub-blocks 4p .. 4p + 3    (128)
  *   ql[8][2][64] chunk c, half h: byte 8r + j holds the low 4 bits of

@@ -63,9 +63,11 @@ static inline __attribute__((always_inline)) void q6_tile(int nb, const uint8_t 
 {
     const __m512i z = _mm512_setzero_si512();
     for (int i = 0; i < nb; i++, g += GROUP) {
-        /* one token too: without it this layout streamed from DRAM at 8 GB/s
-         * (make bench-quant), the hardware prefetcher lost on its 1680-byte
-         * steps, two streams (low nibbles, high bits) in each */
+        /* one token too: with the other kernels' NT > 1 here, make
+         * bench-quant read this layout from DRAM at 8 GB/s for one token (28
+         * with it): the hardware prefetcher lost on its 1680-byte steps, two
+         * streams (low nibbles, high bits) in each. The scales are read again
+         * per chunk below rather than kept: kept, they spilled registers. */
         c12_prefetch_ahead(g, GROUP);
         __m512i q[TILE][4];
 #pragma GCC unroll 4

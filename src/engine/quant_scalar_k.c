@@ -125,9 +125,16 @@ void c12_q5_K_vec_dot(int n, float *s, const void *vx, const void *vy)
 }
 
 /* ---------------- Q6_K ----------------
- * The layout: quant_impl.h, c12_q6k_raw. */
+ * The layout: quant_impl.h, above c12_q6_K_repack8. */
 
-static inline int q6k(const c12_block_q6_K *b, int e) { return c12_q6k_raw(b, e) - 32; }
+static inline int q6k(const c12_block_q6_K *b, int e)
+{
+    const int h = e / 128, k = (e % 128) / 32, l = e % 32;
+    const uint8_t lo = b->ql[64 * h + 32 * (k & 1) + l];
+    const int low = (k & 2) ? lo >> 4 : lo & 15;
+    const int high = (b->qh[32 * h + l] >> (2 * k)) & 3;
+    return (low | high << 4) - 32;
+}
 
 void c12_q6_K_to_float(const void *src, float *dst, int64_t n)
 {

@@ -18,9 +18,10 @@
  * per byte than one against one token, and on this kind of core the
  * hardware prefetcher then falls behind: a batched step paid the DRAM time
  * and the compute time one after the other (make bench-quant's table of
- * several tokens from L2 and from DRAM: Q6_K, 4 tokens, 419 ns a row from
- * DRAM against 228 from L2). Asking for the bytes C12_PREFETCH_AHEAD ahead
- * of the ones in use, into L2, overlaps the two (243 ns). One-token kernels
+ * several tokens from L2 and from DRAM: Q8_0, 4 tokens, 587 ns a row from
+ * DRAM against 336 from L2, at feca60e). Asking for the bytes C12_PREFETCH_AHEAD ahead
+ * of the ones in use, into L2, overlaps the two (346-351 ns). 8 KB: 4 and
+ * 16 took turns with it (bench/README.md). One-token kernels
  * go at DRAM speed already and only lose by it. The address is computed as
  * an integer: it may lie past the weight's end, where a prefetch is harmless
  * but pointer arithmetic is not. Always inlined: a function that only
