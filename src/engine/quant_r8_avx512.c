@@ -74,36 +74,42 @@ static inline __attribute__((always_inline)) void r8_unpack(const uint8_t *g, r8
 static inline __m512i r8_mins(const r8_scales *u, const c12_block_q8_K *yb)
 {
     const __m256i bs = _mm256_loadu_si256((const __m256i *)yb->bsums);
-    const __m512i b = _mm512_castsi128_si512(_mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
-    const __m512i b0 = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1), b);
-    const __m512i b1 = _mm512_permutexvar_epi32(_mm512_setr_epi32(2, 2, 3, 3, 2, 2, 3, 3, 2, 2, 3, 3, 2, 2, 3, 3), b);
+    const __m512i b = _mm512_broadcast_i32x4(_mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
+    const __m512i b0 = _mm512_shuffle_epi32(b, _MM_PERM_BBAA);
+    const __m512i b1 = _mm512_shuffle_epi32(b, _MM_PERM_DDCC);
     const __m512i m = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(_mm512_setzero_si512(), u->mn[0], b0), u->mn[1], b1);
     return _mm512_add_epi32(m, _mm512_bslli_epi128(m, 8));
 }
 
-/* NT tokens (1 or 2) against one super-block of the group, its scales
- * unpacked in u: acc[t] += {sumi, summ} * {d, dmin} * dy, lane by lane */
-static inline __attribute__((always_inline)) void r8_pair(const uint8_t *g, const r8_scales *u,
-                                                          const c12_block_q8_K *const *y, int i, __m512 *acc, int NT)
+/* NT tokens (1..TILE) against one super-block of the group, its scales
+ * unpacked in u: acc[t] += {sumi, summ} * {d, dmin} * dy, lane by lane. A
+ * chunk's 256 quants are split into nibbles once and serve every token. */
+static inline __attribute__((always_inline)) void r8_block(const uint8_t *g, const r8_scales *u,
+                                                           const c12_block_q8_K *const *y, int i, __m512 *acc, int NT)
 {
     const __m512i m4 = _mm512_set1_epi8(15), z = _mm512_setzero_si512();
-    __m512i q[2];
+    __m512i q[TILE];
     for (int t = 0; t < NT; t++) q[t] = z;
 #pragma GCC unroll 4
     for (int c = 0; c < 4; c++) {
-        __m512i a[2], b[2];
-        for (int t = 0; t < NT; t++) a[t] = b[t] = z;
+        __m512i lo[4], hi[4];
 #pragma GCC unroll 4
         for (int p = 0; p < 4; p++) {
             const __m512i v = _mm512_loadu_si512(g + 128 + 64 * (4 * c + p));
-            const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-            for (int t = 0; t < NT; t++) {
-                const int8_t *yq = y[t][i].qs + 64 * c + 8 * p;
-                a[t] = _mm512_dpbusd_epi32(a[t], lo, c12_bcast8(yq));
-                b[t] = _mm512_dpbusd_epi32(b[t], hi, c12_bcast8(yq + 32));
-            }
+            lo[p] = _mm512_and_si512(v, m4);
+            hi[p] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
         }
-        for (int t = 0; t < NT; t++) q[t] = _mm512_dpwssd_epi32(q[t], _mm512_packs_epi32(a[t], b[t]), u->sc[c]);
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; t++) {
+            __m512i a = z, b = z;
+#pragma GCC unroll 4
+            for (int p = 0; p < 4; p++) {
+                const int8_t *yq = y[t][i].qs + 64 * c + 8 * p;
+                a = _mm512_dpbusd_epi32(a, lo[p], c12_bcast8(yq));
+                b = _mm512_dpbusd_epi32(b, hi[p], c12_bcast8(yq + 32));
+            }
+            q[t] = _mm512_dpwssd_epi32(q[t], _mm512_packs_epi32(a, b), u->sc[c]);
+        }
     }
     const __m512 dd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)g));
     for (int t = 0; t < NT; t++) {
@@ -115,8 +121,7 @@ static inline __attribute__((always_inline)) void r8_pair(const uint8_t *g, cons
 }
 
 /* NT tokens (1..TILE) against one group, a super-block at a time: its bytes
- * come from memory once and serve every token (two at a time, which is what
- * the registers hold) */
+ * come from memory once and serve every token */
 static inline __attribute__((always_inline)) void r8_tile(int nb, const uint8_t *g, const c12_block_q8_K *const *y,
                                                           __m512 *acc, int NT)
 {
@@ -124,8 +129,7 @@ static inline __attribute__((always_inline)) void r8_tile(int nb, const uint8_t 
         if (NT > 1) c12_prefetch_ahead(g, GROUP);
         r8_scales u;
         r8_unpack(g, &u);
-        r8_pair(g, &u, y, i, acc, NT < 2 ? NT : 2);
-        if (NT > 2) r8_pair(g, &u, y + 2, i, acc + 2, NT - 2);
+        r8_block(g, &u, y, i, acc, NT);
     }
 }
 
