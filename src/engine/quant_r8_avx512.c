@@ -91,6 +91,7 @@ static inline __attribute__((always_inline)) void r8_block(const uint8_t *g, con
 {
     const __m512i m4 = _mm512_set1_epi8(15), z = _mm512_setzero_si512();
     __m512i q[TILE];
+#pragma GCC unroll 4
     for (int t = 0; t < NT; t++) q[t] = z;
 #pragma GCC unroll 4
     for (int c = 0; c < 4; c++) {
@@ -114,6 +115,7 @@ static inline __attribute__((always_inline)) void r8_block(const uint8_t *g, con
         }
     }
     const __m512 dd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)g));
+#pragma GCC unroll 4
     for (int t = 0; t < NT; t++) {
         const c12_block_q8_K *yb = &y[t][i];
         const __m512i both = _mm512_mask_blend_epi32(0xCCCC, _mm512_add_epi32(q[t], _mm512_bsrli_epi128(q[t], 8)),
