@@ -73,9 +73,12 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
 }
 
 /* ---- per-token work (norms, RoPE, the cache, residuals): on the pool for a
- * prompt, here for a decode step's few rows (waking the pool costs more) ---- */
+ * prompt or a batched step's rows, here for one sequence's decode row (the
+ * pool's round trip costs more than one row). With 4 smollm2-135m sequences
+ * a step, their rows on the pool made `c12 bench -s 4` 3-5% faster than
+ * with them here (the worker idled while this thread did them). ---- */
 
-enum { ROWS_ON_POOL = 8 };
+enum { ROWS_ON_POOL = 2 };
 
 static void each_row(c12_session *s, c12_range_fn fn, void *ctx, int n)
 {
@@ -239,18 +242,29 @@ static void matmul(c12_session *s, int n, const float *x, int n_w, const c12_wei
 
 /* ---- rotary position embedding ---- */
 
-static void rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float base,
-                 c12_rope_kind kind, const float *freq_div)
+enum { ROPE_PAIRS_MAX = 512 }; /* n_rot / 2: head_dim is at most 1024 (arch.c) */
+
+/* The angles of a position's n_rot / 2 pairs, cos and sin side by side in
+ * cs: the same for every head of q and k, so made once per row */
+static void rope_angles(float *cs, int n_rot, int pos, float base, const float *freq_div)
 {
-    if (kind == C12_ROPE_NONE) return;
     float theta_scale = powf(base, -2.0f / (float)n_rot);
+    float theta = (float)pos;
+    for (int i = 0; i < n_rot / 2; i++) {
+        /* llama3: pair i turns at theta / rope_freqs[i] */
+        float th = freq_div ? theta / freq_div[i] : theta;
+        cs[2 * i] = cosf(th);
+        cs[2 * i + 1] = sinf(th);
+        theta *= theta_scale;
+    }
+}
+
+static void rope(float *v, int n_heads, int head_dim, int n_rot, c12_rope_kind kind, const float *cs)
+{
     for (int h = 0; h < n_heads; h++) {
         float *x = v + (size_t)h * head_dim;
-        float theta = (float)pos;
         for (int i = 0; i < n_rot / 2; i++) {
-            /* llama3: pair i turns at theta / rope_freqs[i] */
-            float th = freq_div ? theta / freq_div[i] : theta;
-            float c = cosf(th), sn = sinf(th);
+            float c = cs[2 * i], sn = cs[2 * i + 1];
             /* NORM rotates adjacent pairs, NEOX pairs i and i + n_rot/2 */
             int a = kind == C12_ROPE_NORM ? 2 * i : i;
             int b = kind == C12_ROPE_NORM ? 2 * i + 1 : i + n_rot / 2;
@@ -258,7 +272,6 @@ static void rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float 
             /* llama.cpp's x0*c - x1*s and x0*s + x1*c, as gcc fuses them */
             x[a] = fmaf(x0, c, -(x1 * sn));
             x[b] = fmaf(x0, sn, x1 * c);
-            theta *= theta_scale;
         }
     }
 }
@@ -349,14 +362,18 @@ static void qk_rows(void *ctx, int ith, int64_t t0, int64_t t1)
     const c12_layer *L = j->L;
     const int qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
     const float base = L->is_swa ? hp->rope_base_local : hp->rope_base;
+    float cs[2 * ROPE_PAIRS_MAX];
     for (int64_t t = t0; t < t1; t++) {
         float *q = s->q + (size_t)t * qd, *k = s->k + (size_t)t * kvd;
         c12_session *kv = j->seqs[s->row_seq[t]].kv;
         const int pos = s->row_pos[t];
         if (L->q_norm) head_norm(q, hp->n_head, hp->head_dim, L->q_norm, hp->norm_eps);
         if (L->k_norm) head_norm(k, hp->n_head_kv, hp->head_dim, L->k_norm, hp->norm_eps);
-        rope(q, hp->n_head, hp->head_dim, hp->n_rot, pos, base, hp->rope, s->m->rope_freqs);
-        rope(k, hp->n_head_kv, hp->head_dim, hp->n_rot, pos, base, hp->rope, s->m->rope_freqs);
+        if (hp->rope != C12_ROPE_NONE) {
+            rope_angles(cs, hp->n_rot, pos, base, s->m->rope_freqs);
+            rope(q, hp->n_head, hp->head_dim, hp->n_rot, hp->rope, cs);
+            rope(k, hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope, cs);
+        }
         if (hp->q_scale != 1.0f)
             for (int i = 0; i < qd; i++) q[i] *= hp->q_scale;
         uint16_t *kc = kv->k_cache + ((size_t)j->il * kv->ctx_pad + pos) * kvd;
