@@ -21,7 +21,7 @@
  * several tokens from L2 and from DRAM: Q8_0, 4 tokens, 587 ns a row from
  * DRAM against 336 from L2, at feca60e). Asking for the bytes C12_PREFETCH_AHEAD ahead
  * of the ones in use, into L2, overlaps the two (346-351 ns). 8 KB: 4 and
- * 16 took turns with it (bench/README.md). One-token kernels
+ * 16 took turns with it (bench/engine-history.md). One-token kernels
  * go at DRAM speed already and only lose by it. The address is computed as
  * an integer: it may lie past the weight's end, where a prefetch is harmless
  * but pointer arithmetic is not. Always inlined: a function that only
