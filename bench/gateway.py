@@ -12,7 +12,8 @@ BENCH_S seconds (10) each. Prints per rate the achieved rate, errors,
 p50/p99 latency through each gateway minus the upstream's own (direct), and
 the CPU time the gateway's process spent per request answered (utime +
 stime from /proc, over the cell: less noisy than a p99 on a shared
-machine)."""
+machine). When Debian's nginx is installed (NGINX, default /usr/sbin/nginx),
+it runs too, as a plain reverse proxy: what one proxy hop costs here."""
 import json
 import os
 import pathlib
@@ -29,6 +30,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 C12 = os.environ.get("C12_BIN", str(ROOT / "build/c12"))
 UPSTREAM = os.environ.get("FIXED_UPSTREAM", str(ROOT / "build/bench/fixed_upstream"))
 LITELLM = os.environ.get("LITELLM", "/tmp/litellm-venv/bin/litellm")
+NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 SECONDS = int(os.environ.get("BENCH_S", "10"))
 RATES = [(100, 4), (1000, 16), (5000, 64)]  # target requests/s, connections
 BODY = {"model": "bench", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
@@ -112,6 +114,42 @@ models:
     return p, port
 
 
+def start_nginx(tmp, up_port):
+    """Debian's nginx as a plain reverse proxy to the same upstream (kept
+    upstream connections, no buffering): what one proxy hop costs on this
+    machine, the floor under any gateway's overhead. One process (no
+    master), so that its CPU per request reads like the others'."""
+    if not shutil.which(NGINX) and not os.path.exists(NGINX):
+        return None, None
+    port = free_port()
+    conf = pathlib.Path(tmp) / "nginx.conf"
+    conf.write_text(f"""worker_processes 1;
+master_process off;
+daemon off;
+error_log {tmp}/nginx.err;
+pid {tmp}/nginx.pid;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/nginx_body;
+  proxy_temp_path {tmp}/nginx_proxy;
+  upstream up {{ server 127.0.0.1:{up_port}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://up;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }}
+  }}
+}}
+""")
+    p = subprocess.Popen([NGINX, "-c", str(conf), "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_http(f"http://127.0.0.1:{port}/v1/models")
+    return p, port
+
+
 def start_litellm(tmp, up_port):
     if not shutil.which(LITELLM) and not os.path.exists(LITELLM):
         return None, None, None
@@ -141,11 +179,16 @@ def main():
         wait_http(f"http://127.0.0.1:{up_port}/v1/models")
         c12, c12_port = start_c12(tmp, up_port)
         procs.append(c12)
+        ngx, ngx_port = start_nginx(tmp, up_port)
+        if ngx:
+            procs.append(ngx)
         lite, lite_port, ver = start_litellm(tmp, up_port)
         if lite:
             procs.append(lite)
-        targets = [("direct", up_port, None), ("c12", c12_port, c12.pid)] + ([("litellm", lite_port, lite.pid)] if lite else [])
-        print(f"# upstream bench/fixed_upstream.c; c12 {C12}; litellm {ver or 'not installed'}; {SECONDS} s per cell")
+        targets = [("direct", up_port, None)] + ([("nginx", ngx_port, ngx.pid)] if ngx else []) + \
+            [("c12", c12_port, c12.pid)] + ([("litellm", lite_port, lite.pid)] if lite else [])
+        print(f"# upstream bench/fixed_upstream.c; c12 {C12}; nginx {'yes' if ngx else 'not installed'}; "
+              f"litellm {ver or 'not installed'}; {SECONDS} s per cell")
         print("| mode | target rate | gateway | achieved req/s | errors | p50 ms | p99 ms | p50 over direct | p99 over direct | CPU us/request |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         for stream in (False, True):

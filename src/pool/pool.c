@@ -87,16 +87,20 @@ static void dequeue(c12_pool *p, waiter *w)
 
 static int free_slot(const entry *e)
 {
-    for (int s = 0; s < e->cfg->slots; s++)
-        if (!e->busy[s]) return s;
-    return -1;
+    const unsigned char *f = memchr(e->busy, 0, (size_t)e->cfg->slots);
+    return f ? (int)(f - e->busy) : -1;
 }
 
 /* Which free slot a request takes: the one whose last conversation the
  * request continues (the longest), else the one used longest ago, so that
- * other conversations' prefixes stay for their next turns. */
+ * other conversations' prefixes stay for their next turns. A model served
+ * only by other servers keeps no conversation here: its slots are permits
+ * (as many as its sites' max_concurrent, 1024 in bench-gateway), and the
+ * first free one will do, without a walk over all of them under the
+ * pool's lock. */
 static int pick_slot(const entry *e, const c12_pool_hint *h)
 {
+    if (c12_model_remote(e->cfg)) return free_slot(e);
     int best = -1;
     for (int s = 0; s < e->cfg->slots; s++) {
         if (e->busy[s]) continue;
