@@ -58,9 +58,10 @@ static inline __attribute__((always_inline)) void r8_tile(const c12_r8_32_layout
         if (L->qh >= 0)
 #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) u[k] = _mm512_mask_add_epi8(u[k], mask64(g + L->qh + 8 * k), u[k], sixteen);
-        /* Q5_0 against several tokens: the weights signed (w = u - 16) and
-         * the activations offset (y + 128, unsigned), whose extra 128 * sum(w)
-         * each accumulator starts less of: made once for every token */
+        /* Q5_0 against several tokens: signed weights (w = u - 16) by the
+         * activations offset to unsigned (y + 128); the offset adds 128 times
+         * the 4 weights' sum to each lane, so each lane starts at minus that,
+         * made here once for every token */
         const int swap = L->qh >= 0 && NT > 1;
         __m512i w[4], base[4];
         if (swap)
