@@ -61,7 +61,9 @@ static inline __attribute__((always_inline)) void r8_tile(const c12_r8_32_layout
         /* Q5_0 against several tokens: signed weights (w = u - 16) by the
          * activations offset to unsigned (y + 128); the offset adds 128 times
          * the 4 weights' sum to each lane, so each lane starts at minus that,
-         * made here once for every token */
+         * made here once for every token. Not for one token: there it costs
+         * more than it saves (make bench-quant, q5_0 repacked, one token from
+         * L2: 26 GB/s this way, 30 the other) */
         const int swap = L->qh >= 0 && NT > 1;
         __m512i w[4], base[4];
         if (swap)

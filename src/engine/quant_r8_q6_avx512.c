@@ -74,11 +74,8 @@ static inline __attribute__((always_inline)) void q6_tile(int nb, const uint8_t 
         for (int p = 0; p < 4; p++) {
             const __m512i off = _mm512_sub_epi16(z, _mm512_slli_epi16(q6_scales(g, p), 5));
 #pragma GCC unroll 4
-            for (int t = 0; t < NT; t++) {
-                long long b;
-                memcpy(&b, y[t][i].bsums + 4 * p, 8);
-                q[t][p] = _mm512_dpwssd_epi32(z, off, _mm512_set1_epi64(b));
-            }
+            for (int t = 0; t < NT; t++) /* bsums[4p .. 4p+3] in every 64-bit lane */
+                q[t][p] = _mm512_dpwssd_epi32(z, off, c12_bcast8((const int8_t *)(y[t][i].bsums + 4 * p)));
         }
         for (int c = 0; c < 8; c++) {
             __m512i w[4];

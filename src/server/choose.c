@@ -122,8 +122,11 @@ static c12_rc acquire(c12_gen_job *job, int idx, c12_prio prio, int64_t deadline
 {
     job->model = job->srv->cfg->models[idx].id; /* a failure names what it tried */
     c12_pool_hint hint = {0};
-    /* one slot leaves the pool no choice: no hashing on the request path */
-    uint64_t *h = job->srv->cfg->models[idx].slots > 1 ? prefix_hashes(&job->q, &hint.n) : NULL;
+    /* no hashing on the request path where the pool has no choice to make:
+     * one slot, or a model served only by other servers (its slots keep no
+     * conversation here: the pool takes the first free one) */
+    const c12_model_cfg *m = &job->srv->cfg->models[idx];
+    uint64_t *h = m->slots > 1 && !c12_model_remote(m) ? prefix_hashes(&job->q, &hint.n) : NULL;
     hint.prefix = h;
     c12_rc rc = c12_pool_acquire_hint(job->srv->pool, idx, prio, deadline_ms, h ? &hint : NULL, &job->lease, err);
     c12_free(h);
