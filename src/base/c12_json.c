@@ -1,4 +1,6 @@
 /* c12_json.c - jansson through c12_alloc. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/c12_alloc.h"
@@ -43,6 +45,31 @@ c12_rc c12_json_parse_untrusted(const char *text, size_t len, size_t flags, cons
     char *quote = rc == C12_ERR_FORMAT ? strstr(err->msg, " near '") : NULL;
     if (quote) *quote = '\0';
     return rc;
+}
+
+c12_rc c12_json_put_real(c12_buf *b, double v)
+{
+    if (!isfinite(v)) return C12_ERR_INVALID;
+    char t[40];
+    int n = snprintf(t, sizeof t, "%.17g", v);
+    if (n < 0 || (size_t)n >= sizeof t - 3) return C12_ERR_INVALID;
+    if (!strchr(t, '.') && !strchr(t, 'e')) memcpy(t + n, ".0", 3), n += 2; /* else it reads back as an integer */
+    char *e = strchr(t, 'e');
+    if (e) { /* "e+05" -> "e5", "e-05" -> "e-5" */
+        char *from = e + 1 + (e[1] == '+'), *to = e + 1 + (e[1] == '-');
+        from += e[1] == '-';
+        while (*from == '0' && from[1]) from++;
+        memmove(to, from, strlen(from) + 1);
+        n = (int)strlen(t);
+    }
+    return c12_buf_append(b, t, (size_t)n);
+}
+
+static int put_dump(const char *s, size_t n, void *ud) { return c12_buf_append(ud, s, n) ? -1 : 0; }
+
+c12_rc c12_json_put_value(c12_buf *b, const json_t *v)
+{
+    return json_dump_callback(v, put_dump, b, JSON_COMPACT | JSON_ENCODE_ANY) ? C12_ERR_NOMEM : C12_OK;
 }
 
 c12_rc c12_json_load_file(const char *path, size_t max, size_t flags, json_t **out, c12_err *err)

@@ -30,6 +30,13 @@ c12_rc c12_json_parse_untrusted(const char *text, size_t len, size_t flags, cons
  * text up to its first NUL): for output built without a jansson tree
  * (server/gen_chunk.c, once per streamed token). */
 c12_rc c12_json_put_string(c12_buf *b, const char *s, size_t n);
+/* Append v as json_dumps writes a real: "%.17g", ".0" added to a whole
+ * number, the exponent without '+' or leading zeros (1e-05 -> 1e-5).
+ * C12_ERR_INVALID for NaN or an infinity (jansson holds no such real). */
+c12_rc c12_json_put_real(c12_buf *b, double v);
+/* Append any value as json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) writes it
+ * (a subtree passed through as it came). */
+c12_rc c12_json_put_value(c12_buf *b, const json_t *v);
 /* A whole file (c12_read_file, at most max bytes) parsed; `what` is its path. */
 c12_rc c12_json_load_file(const char *path, size_t max, size_t flags, json_t **out, c12_err *err);
 

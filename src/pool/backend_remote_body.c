@@ -7,78 +7,117 @@
 #include "base/c12_json.h"
 #include "pool/backend_remote.h"
 
+/* The body is written straight out: a gateway in front of a site writes
+ * thousands a second, and a jansson tree cost some thirty allocations and
+ * a dump each. Only what the client sent and C12 passes on untouched
+ * (tools, response_format, a message's tool fields) is dumped from its
+ * tree. tests/pool/test_remote_body.c reads bodies back and checks them. */
+
+static c12_rc key(c12_buf *b, const char *k) { return c12_buf_printf(b, ",\"%s\":", k); }
+
+static c12_rc put_str(c12_buf *b, const char *s) { return c12_json_put_string(b, s, strlen(s)); }
+
 /* A message's tool fields as the client sent them (raw: its JSON, or NULL). */
-static int tool_fields(json_t *o, json_t *raw)
+static c12_rc tool_fields(c12_buf *b, json_t *raw)
 {
     static const char *const KEYS[] = {"tool_calls", "tool_call_id", "name"};
-    int bad = 0;
-    for (size_t k = 0; json_is_object(raw) && k < sizeof KEYS / sizeof *KEYS; k++) {
+    c12_rc rc = C12_OK;
+    for (size_t k = 0; !rc && json_is_object(raw) && k < sizeof KEYS / sizeof *KEYS; k++) {
         json_t *v = json_object_get(raw, KEYS[k]);
-        if (v) bad |= json_object_set(o, KEYS[k], v);
+        if (v) rc = key(b, KEYS[k]);
+        if (v && !rc) rc = c12_json_put_value(b, v);
     }
+    return rc;
+}
+
+/* One message as {"role", "content", its tool fields}. */
+static c12_rc message(c12_buf *b, const char *role, const char *content, json_t *raw)
+{
+    c12_rc rc = c12_buf_puts(b, "{\"role\":");
+    if (!rc) rc = put_str(b, role);
     /* an assistant turn of calls alone: its content null or absent, as it came */
     json_t *c = json_object_get(raw, "content");
-    if (json_object_get(raw, "tool_calls") && !c) bad |= json_object_del(o, "content");
-    else if (json_object_get(raw, "tool_calls") && json_is_null(c)) bad |= json_object_set_new(o, "content", json_null());
-    return bad;
+    int calls_alone = json_object_get(raw, "tool_calls") && (!c || json_is_null(c));
+    if (!rc && (!calls_alone || c)) rc = c12_buf_puts(b, ",\"content\":");
+    if (!rc && !calls_alone) rc = put_str(b, content);
+    else if (!rc && c) rc = c12_buf_puts(b, "null");
+    if (!rc) rc = tool_fields(b, raw);
+    return rc ? rc : c12_buf_puts(b, "}");
+}
+
+/* The system turn with the policy's note closing it. */
+static c12_rc noted_message(c12_buf *b, const c12_chat_msg *m, const char *note, json_t *raw)
+{
+    size_t n = strlen(m->content) + strlen(note) + 2;
+    char *t = c12_malloc(n);
+    if (!t) return C12_ERR_NOMEM;
+    snprintf(t, n, "%s\n%s", m->content, note);
+    c12_rc rc = message(b, m->role, t, raw);
+    c12_free(t);
+    return rc;
 }
 
 /* The chat's messages; the policy's note closes the system turn (or is
  * one, first), as the local template would render it. raw: the client's
  * messages array (NULL: none), one for one with r->messages. */
-static json_t *messages(const c12_backend_req *r, json_t *raw)
+static c12_rc messages(c12_buf *b, const c12_backend_req *r, json_t *raw)
 {
-    json_t *a = json_array();
-    int noted = !r->system_note || !r->system_note[0];
-    for (size_t i = 0; a && i < r->n_messages; i++) {
+    const char *note = r->system_note && r->system_note[0] ? r->system_note : NULL;
+    int system = 0;
+    for (size_t i = 0; note && i < r->n_messages && !system; i++) system = !strcmp(r->messages[i].role, "system");
+    c12_rc rc = c12_buf_puts(b, ",\"messages\":[");
+    if (!rc && note && !system) rc = message(b, "system", note, NULL);
+    for (size_t i = 0; !rc && i < r->n_messages; i++) {
         const c12_chat_msg *m = &r->messages[i];
-        json_t *o;
-        if (!noted && !strcmp(m->role, "system")) {
-            size_t n = strlen(m->content) + strlen(r->system_note) + 2;
-            char *t = c12_malloc(n);
-            if (t) snprintf(t, n, "%s\n%s", m->content, r->system_note);
-            o = t ? json_pack("{s:s, s:s}", "role", m->role, "content", t) : NULL;
-            c12_free(t);
-            noted = 1;
-        } else
-            o = json_pack("{s:s, s:s}", "role", m->role, "content", m->content);
-        if (o && tool_fields(o, json_array_get(raw, i))) json_decref(o), o = NULL;
-        if (!o || json_array_append_new(a, o)) return json_decref(a), NULL;
+        if ((note && !system) || i) rc = c12_buf_puts(b, ",");
+        if (rc) break;
+        json_t *mr = json_array_get(raw, i);
+        int first_system = note && system && !strcmp(m->role, "system");
+        rc = first_system ? noted_message(b, m, note, mr) : message(b, m->role, m->content, mr);
+        if (first_system) note = NULL; /* the first system turn only */
     }
-    if (a && !noted && json_array_insert_new(a, 0, json_pack("{s:s, s:s}", "role", "system", "content", r->system_note)))
-        return json_decref(a), NULL;
-    return a;
+    return rc ? rc : c12_buf_puts(b, "]");
 }
 
 /* The request's response_format and (a chat's) tools, as the client sent them. */
-static int passed_on(json_t *b, json_t *wire, int chat)
+static c12_rc passed_on(c12_buf *b, json_t *wire, int chat)
 {
     static const char *const KEYS[] = {"response_format", "tools", "tool_choice", "parallel_tool_calls"};
-    int bad = 0;
-    for (size_t k = 0; k < (chat ? sizeof KEYS / sizeof *KEYS : 1); k++) {
+    c12_rc rc = C12_OK;
+    for (size_t k = 0; !rc && k < (chat ? sizeof KEYS / sizeof *KEYS : 1); k++) {
         json_t *v = json_object_get(wire, KEYS[k]);
-        if (v && !json_is_null(v)) bad |= json_object_set(b, KEYS[k], v);
+        if (v && !json_is_null(v)) rc = key(b, KEYS[k]);
+        if (v && !json_is_null(v) && !rc) rc = c12_json_put_value(b, v);
     }
-    return bad;
+    return rc;
 }
 
-static int sampling(json_t *b, const c12_backend_req *r)
+static c12_rc real(c12_buf *b, const char *k, double v)
+{
+    c12_rc rc = key(b, k);
+    return rc ? rc : c12_json_put_real(b, v);
+}
+
+static c12_rc sampling(c12_buf *b, const c12_backend_req *r)
 {
     const c12_sampling *s = &r->gen.sampling;
-    int bad = json_object_set_new(b, "temperature", json_real(s->temperature > 0 ? s->temperature : 0));
-    if (s->top_p > 0 && s->top_p < 1) bad |= json_object_set_new(b, "top_p", json_real(s->top_p));
-    if (s->presence_penalty) bad |= json_object_set_new(b, "presence_penalty", json_real(s->presence_penalty));
-    if (s->frequency_penalty) bad |= json_object_set_new(b, "frequency_penalty", json_real(s->frequency_penalty));
-    if (s->seed) bad |= json_object_set_new(b, "seed", json_integer((json_int_t)(s->seed & 0x7fffffffffffffffull)));
-    if (r->gen.max_tokens > 0) bad |= json_object_set_new(b, "max_tokens", json_integer(r->gen.max_tokens));
+    c12_rc rc = real(b, "temperature", s->temperature > 0 ? s->temperature : 0);
+    if (!rc && s->top_p > 0 && s->top_p < 1) rc = real(b, "top_p", s->top_p);
+    if (!rc && s->presence_penalty) rc = real(b, "presence_penalty", s->presence_penalty);
+    if (!rc && s->frequency_penalty) rc = real(b, "frequency_penalty", s->frequency_penalty);
+    if (!rc && s->seed) rc = c12_buf_printf(b, ",\"seed\":%llu", (unsigned long long)(s->seed & 0x7fffffffffffffffull));
+    if (!rc && r->gen.max_tokens > 0) rc = c12_buf_printf(b, ",\"max_tokens\":%d", r->gen.max_tokens);
     /* not OpenAI's, but C12's, vLLM's and llama.cpp's servers take it */
-    if (r->gen.ignore_eos) bad |= json_object_set_new(b, "ignore_eos", json_true());
-    if (r->gen.stop) {
-        json_t *st = json_array();
-        for (const char *const *p = r->gen.stop; st && *p; p++) json_array_append_new(st, json_string(*p));
-        bad |= !st || json_object_set_new(b, "stop", st);
+    if (!rc && r->gen.ignore_eos) rc = c12_buf_puts(b, ",\"ignore_eos\":true");
+    if (!rc && r->gen.stop) {
+        rc = c12_buf_puts(b, ",\"stop\":[");
+        for (const char *const *p = r->gen.stop; !rc && *p; p++) {
+            if (p != r->gen.stop) rc = c12_buf_puts(b, ",");
+            if (!rc) rc = put_str(b, *p);
+        }
+        if (!rc) rc = c12_buf_puts(b, "]");
     }
-    return bad;
+    return rc;
 }
 
 c12_rc c12_remote_body(const c12_remote_call *c, c12_buf *out, c12_err *err)
@@ -88,16 +127,15 @@ c12_rc c12_remote_body(const c12_remote_call *c, c12_buf *out, c12_err *err)
     json_t *wire = (json_t *)r->wire;
     if (!json_is_object(wire) && (r->tools || r->gen.json))
         return c12_fail(err, C12_ERR_INVALID, "Tools and response_format need the request's JSON to pass them on.");
-    json_t *b = json_pack("{s:s, s:b, s:{s:b}}", "model", c->model, "stream", 1, "stream_options", "include_usage", 1);
-    int bad = !b;
-    if (!bad && r->messages) bad = json_object_set_new(b, "messages", messages(r, json_object_get(wire, "messages")));
-    if (!bad && json_is_object(wire)) bad = passed_on(b, wire, r->messages != NULL);
-    else if (!bad) bad = json_object_set_new(b, "prompt", json_string(r->prompt ? r->prompt : ""));
-    if (!bad) bad = sampling(b, r);
-    char *text = bad ? NULL : json_dumps(b, JSON_COMPACT);
-    json_decref(b);
-    c12_rc rc = text ? c12_buf_puts(out, text) : C12_ERR_NOMEM;
-    c12_free(text);
+    c12_rc rc = c12_buf_puts(out, "{\"model\":");
+    if (!rc) rc = put_str(out, c->model);
+    if (!rc) rc = c12_buf_puts(out, ",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
+    if (!rc && r->messages) rc = messages(out, r, json_object_get(wire, "messages"));
+    else if (!rc && !(rc = key(out, "prompt"))) rc = put_str(out, r->prompt ? r->prompt : "");
+    if (!rc && json_is_object(wire)) rc = passed_on(out, wire, r->messages != NULL);
+    if (!rc) rc = sampling(out, r);
+    if (!rc) rc = c12_buf_puts(out, "}");
+    if (rc == C12_ERR_INVALID) return c12_fail(err, rc, "A sampling value is not a finite number.");
     return rc ? c12_fail(err, C12_ERR_NOMEM, "Out of memory.") : C12_OK;
 }
 

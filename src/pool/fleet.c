@@ -79,7 +79,13 @@ static int slot_cpu_ns(void *self, void *model, int slot, int64_t *ns)
 {
     const handle *h = model;
     /* mixed: the pool's slot is not the engine's (fleet_local.c): the meter takes the process's */
-    return h && !h->mixed && h->local ? c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot, ns) : 0;
+    if (!h || h->mixed) return 0;
+    if (h->local) return c12_backend_local_ops.slot_cpu_ns(NULL, h->local, slot, ns);
+    /* served only by sites: no worker here, the request's own thread does
+     * all (and the meter need not read the process's clock, which sums
+     * every thread: a gateway's hundreds of connections) */
+    *ns = 0;
+    return 1;
 }
 
 void *c12_fleet_engine(c12_fleet_handle *h)

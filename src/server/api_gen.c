@@ -256,17 +256,39 @@ static json_t *plain_body(c12_gen_job *job, plain_out *o, const c12_backend_resu
     return body;
 }
 
+/* The usual answer written out without its tree (gen_answer.c): one choice
+ * of text, no logprobs and no tool calls. NULL: another answer, or out of
+ * memory (the tree then says which). */
+static char *plain_text(c12_gen_job *job, plain_out *o, const c12_backend_result *res, size_t *len)
+{
+    if (job->q.n > 1 || job->q.logprobs || o->calls[0]) return NULL;
+    if (job->q.kind == C12_API_CHAT && !job->site_remote && c12_gen_tools_on(job)) return NULL;
+    c12_buf b;
+    c12_buf_init(&b, 0);
+    const c12_buf *t = &o->text[0];
+    if (c12_gen_answer_text(job, t->data ? t->data : "", t->len, c12_gen_finish(res->finish), res, &b)) {
+        c12_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return c12_buf_take(&b);
+}
+
 static int plain_gone(void *ud) { return c12_http_client_gone(ud); }
 
 /* A plain answer: the status and body of the response, or of an error. */
 typedef struct answer {
     unsigned status;
     json_t *body;
+    char *text;       /* or the body written out (HTTP only), text_len bytes */
+    size_t text_len;
     int headers; /* with the job's x-c12-* headers (not for out of memory) */
     int retry_after_s; /* 0: no Retry-After (c12_http_rc_retry_after) */
 } answer;
 
-static answer plain_answer(c12_gen_job *job)
+/* as_text: the body may come written out (an HTTP answer; a batch line
+ * needs the tree). */
+static answer plain_answer(c12_gen_job *job, int as_text)
 {
     c12_server *s = job->srv;
     plain_out o = {.job = job, .srv = s};
@@ -286,8 +308,9 @@ static answer plain_answer(c12_gen_job *job)
     int cut = !rc && atomic_load(&s->cancel_all);
     c12_account_finish(job, cut ? "cancelled" : c12_account_status(rc ? c12_http_rc_status(rc) : 200, rc),
                        rc ? NULL : &res);
-    answer an = {.status = rc ? c12_http_rc_status(rc) : 200, .headers = 1, .retry_after_s = c12_http_rc_retry_after(rc),
-                 .body = rc ? c12_http_rc_error_body(rc, err.msg, c12_gen_input(job)) : plain_body(job, &o, &res)};
+    answer an = {.status = rc ? c12_http_rc_status(rc) : 200, .headers = 1, .retry_after_s = c12_http_rc_retry_after(rc)};
+    if (!rc && as_text) an.text = plain_text(job, &o, &res, &an.text_len);
+    if (!an.text) an.body = rc ? c12_http_rc_error_body(rc, err.msg, c12_gen_input(job)) : plain_body(job, &o, &res);
     for (int i = 0; i < n; i++) {
         c12_buf_free(&o.text[i]);
         json_decref(o.lp[i]);
@@ -325,7 +348,8 @@ static answer limited_answer(c12_gen_job *job, const c12_gen_limited *l)
 static enum MHD_Result respond(c12_gen_job *job, struct MHD_Connection *c, answer an)
 {
     c12_http_hdrs h = c12_gen_headers(job);
-    enum MHD_Result ret = c12_http_json_retry_h(c, an.status, an.body, an.headers ? &h : NULL, an.retry_after_s);
+    enum MHD_Result ret = an.text ? c12_http_json_text_h(c, an.status, an.text, an.text_len, &h, an.retry_after_s)
+                                  : c12_http_json_retry_h(c, an.status, an.body, an.headers ? &h : NULL, an.retry_after_s);
     c12_gen_job_end(job);
     return ret;
 }
@@ -395,7 +419,7 @@ static enum MHD_Result generate(c12_server *s, c12_req *r, struct MHD_Connection
     if (job->q.stream) return c12_stream_run(job, r, c);
     job->gone = plain_gone; /* this thread holds the connection until it answers */
     job->gone_ud = c;
-    return respond(job, c, plain_answer(job));
+    return respond(job, c, plain_answer(job, 1));
 }
 
 c12_rc c12_gen_line(c12_server *s, const c12_gen_line_in *in, c12_gen_line_out *out, c12_err *err)
@@ -408,7 +432,7 @@ c12_rc c12_gen_line(c12_server *s, const c12_gen_line_in *in, c12_gen_line_out *
     answer an;
     if (begin(job, &inc, &a, &an)) {
         job->q.stream = 0; /* a batch line's answer is one object */
-        an = plain_answer(job);
+        an = plain_answer(job, 0);
     }
     *out = (c12_gen_line_out){.status = an.status, .body = an.body, .energy_j = job->cost.energy_j,
                               .co2_g = c12_account_co2(job, job->cost.energy_j)};

@@ -180,6 +180,14 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
  * the bytes json_dumps writes for the same object, built without it. */
 c12_rc c12_gen_chunk_text(const c12_gen_job *job, const char *text, size_t n, int role, c12_buf *out);
 
+/* ---- gen_answer.c ---- */
+/* Append the plain answer of one choice of text[0..n) (no logprobs, no
+ * tool calls) that finished for `finish`, with res's usage and the job's
+ * figures: the bytes json_dumps writes for plain_body()'s tree, built
+ * without it. C12_ERR_INVALID: a figure jansson cannot hold (NaN). */
+c12_rc c12_gen_answer_text(const c12_gen_job *job, const char *text, size_t n, const char *finish,
+                           const c12_backend_result *res, c12_buf *out);
+
 /* {"prompt_tokens", "completion_tokens", "total_tokens"} */
 json_t *c12_gen_usage(const c12_backend_result *res);
 const char *c12_gen_finish(c12_finish f);

@@ -93,8 +93,13 @@ enum MHD_Result c12_http_json_retry_h(struct MHD_Connection *c, unsigned status,
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
+    return c12_http_json_text_h(c, status, text, text ? strlen(text) : 0, hdrs, retry_after_s);
+}
+
+enum MHD_Result c12_http_json_text_h(struct MHD_Connection *c, unsigned status, char *text, size_t n,
+                                     const c12_http_hdrs *hdrs, int retry_after_s)
+{
     if (!text) return MHD_NO; /* out of memory: MHD closes the connection */
-    size_t n = strlen(text);
     struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(n, text, c12_free);
     if (!resp) {
         c12_free(text);

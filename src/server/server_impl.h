@@ -138,6 +138,10 @@ int c12_http_rc_retry_after(c12_rc rc);
 /* c12_http_json_h with a Retry-After of retry_after_s (0: none). */
 enum MHD_Result c12_http_json_retry_h(struct MHD_Connection *c, unsigned status, json_t *body,
                                       const c12_http_hdrs *hdrs, int retry_after_s);
+/* The same for a body already written out (text: n bytes from c12_malloc,
+ * taken in every case; NULL: out of memory, the connection closes). */
+enum MHD_Result c12_http_json_text_h(struct MHD_Connection *c, unsigned status, char *text, size_t n,
+                                     const c12_http_hdrs *hdrs, int retry_after_s);
 
 /* Endpoints. */
 enum MHD_Result c12_api_models(c12_server *s, c12_req *r, struct MHD_Connection *c, const char *url);

@@ -387,6 +387,7 @@ def test_what_a_remote_model_cannot_do_here(c12_san, fakes):
         # a completion (not chat) goes to the site's /completions
         out = client(gw).completions.create(model="tiny", prompt="Once", max_tokens=2)
         assert out.choices[0].text == "Hello from" and posts(up)[0]["path"] == "/v1/completions"
+        assert posts(up)[0]["body"]["prompt"] == "Once"  # the prompt goes along (it once did not)
         # n > 1: each choice is a request to the site
         up.fault = "c12_usage"
         out = client(gw).chat.completions.create(model="tiny", messages=MSG, max_tokens=2, n=2)

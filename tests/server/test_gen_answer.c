@@ -1,0 +1,171 @@
+/* gen_answer.c against jansson: for texts that need escaping (quotes,
+ * control characters, invalid UTF-8, a NUL inside), for chat and
+ * completions, each finish, flex or not, and figures from zero to tiny and
+ * huge, the plain answer written directly is byte for byte the
+ * json_dumps(JSON_COMPACT) of the tree api_gen.c's plain_body() builds
+ * (rebuilt here from the same pieces: c12_gen_usage, c12_gen_usage_c12);
+ * a NaN is refused (the tree cannot hold it either); and every allocation
+ * failing in turn is an error, never a crash. c12_json_put_real is checked
+ * against jansson's own real numbers on the way. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "base/c12_alloc.h"
+#include "base/c12_json.h"
+#include "server/gen.h"
+#include "server/server_impl.h"
+
+/* The reference: plain_body()'s tree for one choice of text. */
+static char *reference(const c12_gen_job *job, const char *text, size_t n, const char *fin,
+                       const c12_backend_result *res)
+{
+    char *t = c12_strndup(text, n);
+    json_t *choice = job->q.kind == C12_API_CHAT
+        ? json_pack("{s:i, s:{s:s, s:o}, s:o, s:s}", "index", 0, "message", "role", "assistant", "content",
+                    c12_json_text(t, strlen(t)), "logprobs", json_null(), "finish_reason", fin)
+        : json_pack("{s:i, s:o, s:o, s:s}", "index", 0, "text", c12_json_text(t, strlen(t)), "logprobs", json_null(),
+                    "finish_reason", fin);
+    json_t *usage = c12_gen_usage(res);
+    json_object_set_new(usage, "c12", c12_gen_usage_c12(job));
+    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:[o], s:o}", "id", job->id, "object",
+                             job->q.kind == C12_API_CHAT ? "chat.completion" : "text_completion", "created",
+                             (json_int_t)job->created, "model", job->model, "choices", choice, "usage", usage);
+    if (body && job->q.flex) json_object_set_new(body, "service_tier", json_string("flex"));
+    char *out = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    c12_free(t);
+    return out;
+}
+
+static const struct {
+    const char *s;
+    size_t n;
+} texts[] = {
+    {"", 0},
+    {"Hello from the fixed upstream.", 30},
+    {"say \"hi\" \\ back/slash\n\t", 24},
+    {"\x01\x1f\x7f caf\xC3\xA9 \xF0\x9F\x98\x80", 14},
+    {"bad \xFF\xFE mid \xED\xA0\x80 surrogate", 26},
+    {"before\0after", 12},
+};
+
+static const double figures[] = {0.0, 1.36, 1.3600000000000001, 3.7777777777777778e-05, 1e-300, 123.0, 1e17, 2.5e300};
+
+static void check(c12_gen_job *job, const c12_backend_result *res)
+{
+    static const char *const fins[] = {"stop", "length"};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        for (size_t f = 0; f < 2; f++) {
+            char *want = reference(job, texts[i].s, texts[i].n, fins[f], res);
+            assert_non_null(want);
+            c12_buf out;
+            c12_buf_init(&out, 0);
+            assert_int_equal(c12_gen_answer_text(job, texts[i].s, texts[i].n, fins[f], res, &out), C12_OK);
+            assert_string_equal(out.data, want);
+            c12_buf_free(&out);
+            c12_free(want);
+        }
+}
+
+static void test_matches_jansson(void **state)
+{
+    (void)state;
+    c12_server srv = {0};
+    srv.deps.pue = 1.2;
+    c12_gen_job job = {.srv = &srv, .created = 1796499547, .model = "bench", .q = {.kind = C12_API_CHAT}};
+    snprintf(job.id, sizeof job.id, "chatcmpl-6b14685a000000");
+    snprintf(job.cost.energy_method, sizeof job.cost.energy_method, "site-estimate");
+    snprintf(job.price.provider, sizeof job.price.provider, "static");
+    snprintf(job.site, sizeof job.site, "north");
+    snprintf(job.site_reason, sizeof job.site_reason, "site north: 40 g/kWh, 0/16 busy");
+    snprintf(job.choice.reason, sizeof job.choice.reason, "explicit \"model\"");
+    c12_backend_result res = {.n_prompt = 8, .n_completion = 6, .n_cached = 2};
+    for (size_t f = 0; f < sizeof figures / sizeof *figures; f++) {
+        job.cost.energy_j = figures[f];
+        job.price.intensity = figures[(f + 3) % (sizeof figures / sizeof *figures)];
+        check(&job, &res);
+    }
+    job.q.flex = 1;
+    job.model = "odd \"model\"\\name";
+    check(&job, &res);
+    job.q.kind = C12_API_COMPLETION;
+    snprintf(job.id, sizeof job.id, "cmpl-1");
+    check(&job, &res);
+    job.q.flex = 0;
+    job.site[0] = '\0';
+    check(&job, &res);
+}
+
+static void test_put_real(void **state)
+{
+    (void)state;
+    const double v[] = {0.0, -0.0, 1.0, -2.5, 0.1, 1.0 / 3, 1e-5, 1e-4, 1e16, 1e17, 1e100, -1e-100, 1e-320,
+                        1.7976931348623157e308, 123456789012345678.0};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        json_t *r = json_real(v[i]);
+        char *want = json_dumps(r, JSON_ENCODE_ANY);
+        c12_buf out;
+        c12_buf_init(&out, 0);
+        assert_int_equal(c12_json_put_real(&out, v[i]), C12_OK);
+        assert_string_equal(out.data, want);
+        c12_buf_free(&out);
+        c12_free(want);
+        json_decref(r);
+    }
+    c12_buf out;
+    c12_buf_init(&out, 0);
+    assert_int_equal(c12_json_put_real(&out, NAN), C12_ERR_INVALID);
+    assert_int_equal(c12_json_put_real(&out, -INFINITY), C12_ERR_INVALID);
+    c12_buf_free(&out);
+}
+
+static void test_nan_refused(void **state)
+{
+    (void)state;
+    c12_server srv = {0};
+    srv.deps.pue = 1.0;
+    c12_gen_job job = {.srv = &srv, .model = "m", .q = {.kind = C12_API_CHAT}};
+    job.cost.energy_j = NAN;
+    c12_backend_result res = {0};
+    c12_buf out;
+    c12_buf_init(&out, 0);
+    assert_int_equal(c12_gen_answer_text(&job, "x", 1, "stop", &res, &out), C12_ERR_INVALID);
+    c12_buf_free(&out);
+}
+
+static void test_oom(void **state)
+{
+    (void)state;
+    c12_server srv = {0};
+    srv.deps.pue = 1.0;
+    c12_gen_job job = {.srv = &srv, .created = 1, .model = "m", .q = {.kind = C12_API_CHAT}};
+    snprintf(job.id, sizeof job.id, "chatcmpl-1");
+    c12_backend_result res = {.n_prompt = 1, .n_completion = 1};
+    for (unsigned long n = 1;; n++) {
+        c12_buf out;
+        c12_buf_init(&out, 0);
+        c12_alloc_fail_at(n, 0);
+        c12_rc rc = c12_gen_answer_text(&job, "bad \xFF text", 10, "stop", &res, &out);
+        int failed = c12_alloc_injected();
+        c12_alloc_fail_at(0, 0);
+        c12_buf_free(&out);
+        if (!failed) {
+            assert_int_equal(rc, C12_OK);
+            break;
+        }
+        assert_int_equal(rc, C12_ERR_NOMEM);
+    }
+}
+
+int main(void)
+{
+    c12_json_init();
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_matches_jansson), cmocka_unit_test(test_put_real),
+                                       cmocka_unit_test(test_nan_refused), cmocka_unit_test(test_oom)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
