@@ -66,7 +66,12 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
     size_t len = size * n;
     x->t_last = c12_clock_ns();
     if (x->kind == BODY_UNKNOWN) classify(x);
-    if (x->kind == BODY_SSE) x->rc = c12_sse_feed(&x->sse, p, len, &x->err);
+    if (x->kind == BODY_SSE) {
+        x->rc = c12_sse_feed(&x->sse, p, len, &x->err);
+        /* what this read told, together; not when it held the reply's end:
+         * the caller's own end comes next, and tells it all at once */
+        if (x->c->req->on_flush && !x->sse.done) x->c->req->on_flush(x->c->ud);
+    }
     else if (c12_buf_append(&x->body, p, len) == C12_ERR_NOMEM) x->rc = c12_fail(&x->err, C12_ERR_NOMEM, "Out of memory.");
     else if (x->body.len >= x->body.limit && x->kind == BODY_WHOLE)
         x->rc = c12_fail(&x->err, C12_ERR_FORMAT, "site %s: a reply over %u bytes", x->c->site->name, WHOLE_BODY_MAX);

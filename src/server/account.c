@@ -112,6 +112,12 @@ static void tap_site(void *ud, const c12_backend_site *s)
     job->price.age_s = s->age_s;
 }
 
+static void tap_flush(void *ud)
+{
+    const c12_gen_job *job = ((tap *)ud)->job;
+    if (job->flush) job->flush(job->flush_ud);
+}
+
 /* Between prompt chunks and tokens: the grace period is over, or the client left. */
 static int tap_cancelled(void *ud)
 {
@@ -166,6 +172,7 @@ c12_rc c12_account_generate(c12_gen_job *job, c12_text_cb cb, void *ud, c12_back
     job->breq.gen.on_logprobs = job->q.logprobs ? tap_logprobs : NULL;
     job->breq.on_site = tap_site;
     job->breq.on_tool = job->on_tool ? tap_tool : NULL;
+    job->breq.on_flush = tap_flush;
     meter_begin(job);
     c12_rc rc = choices(job, &t, res, err);
     if (rc == C12_ERR_CANCELLED && atomic_load(&job->srv->cancel_all))

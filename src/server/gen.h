@@ -138,6 +138,10 @@ typedef struct c12_gen_job {
      * away (stop generating). NULL: not asked. */
     int (*gone)(void *ud);
     void *gone_ud;
+    /* A site's reply was read up to here (c12_backend_req.on_flush): the
+     * texts told since the last came together. NULL: not told. */
+    void (*flush)(void *ud);
+    void *flush_ud;
     /* `n` > 1: the choices are generated one after another on the slot
      * (account.c); ci is the one generating, whose text the callbacks get.
      * choice_end and choice_begin (may be NULL; the text callback's ud,

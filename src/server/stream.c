@@ -79,8 +79,31 @@ static int event_close(stream *st, int bad)
     bad = bad || c12_buf_puts(&st->out, "\n\n");
     st->started = 1;
     st->spoke = 1;
-    pthread_cond_broadcast(&st->cv);
+    /* a site's events wait for the end of the read that brought them
+     * (on_flush): the reader wakes once for them all, and sends them in one
+     * write, not a wake-up, a lock handed over and a write each */
+    if (!st->job->site_remote) pthread_cond_broadcast(&st->cv);
     return bad;
+}
+
+/* A site's reply was read up to here: the reader takes what came. */
+static void on_flush(void *ud)
+{
+    stream *st = ud;
+    pthread_mutex_lock(&st->mu);
+    pthread_cond_broadcast(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* The generator, before its next event (mutex held): while more than
+ * MAX_PENDING bytes wait for the client, the reader is woken and the
+ * generator waits for room. */
+static void wait_room(stream *st)
+{
+    while (st->out.len - st->rd > MAX_PENDING && !st->cancelled) {
+        pthread_cond_broadcast(&st->cv);
+        pthread_cond_wait(&st->cv, &st->mu);
+    }
 }
 
 /* Append one event (mutex held); drops the JSON reference. */
@@ -199,7 +222,7 @@ static int on_tool(void *ud, const c12_tool_frag *f)
 {
     stream *st = ud;
     pthread_mutex_lock(&st->mu);
-    while (st->out.len - st->rd > MAX_PENDING && !st->cancelled) pthread_cond_wait(&st->cv, &st->mu);
+    wait_room(st);
     int stop = st->cancelled || atomic_load(&st->job->srv->cancel_all);
     site_speaks(st);
     if (!stop) stop = emit_call(st, c12_gen_tools_piece(f), f->id != NULL, NULL);
@@ -223,7 +246,7 @@ static int on_text(void *ud, const char *text, size_t len)
 {
     stream *st = ud;
     pthread_mutex_lock(&st->mu);
-    while (st->out.len - st->rd > MAX_PENDING && !st->cancelled) pthread_cond_wait(&st->cv, &st->mu);
+    wait_room(st);
     int stop = st->cancelled || atomic_load(&st->job->srv->cancel_all);
     /* the tokens told since the last chunk: this text is theirs (a token
      * whose text is held back, a character's first bytes, goes with the next) */
@@ -413,6 +436,8 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
     job->on_tool = on_tool;
     job->gone = stream_gone;
     job->gone_ud = st;
+    job->flush = on_flush;
+    job->flush_ud = st;
     job->choice_end = on_choice_end;
     job->choice_begin = on_choice_begin;
     c12_err terr;
