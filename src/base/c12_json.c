@@ -65,6 +65,13 @@ c12_rc c12_json_put_real(c12_buf *b, double v)
     return c12_buf_append(b, t, (size_t)n);
 }
 
+c12_rc c12_json_put_key(c12_buf *b, const char *key)
+{
+    c12_rc rc = c12_buf_append(b, ",\"", 2);
+    if (!rc) rc = c12_buf_puts(b, key);
+    return rc ? rc : c12_buf_append(b, "\":", 2);
+}
+
 static int put_dump(const char *s, size_t n, void *ud) { return c12_buf_append(ud, s, n) ? -1 : 0; }
 
 c12_rc c12_json_put_value(c12_buf *b, const json_t *v)

@@ -34,6 +34,9 @@ c12_rc c12_json_put_string(c12_buf *b, const char *s, size_t n);
  * number, the exponent without '+' or leading zeros (1e-05 -> 1e-5).
  * C12_ERR_INVALID for NaN or an infinity (jansson holds no such real). */
 c12_rc c12_json_put_real(c12_buf *b, double v);
+/* Append ,"key": (key: plain ASCII, no escapes), for an object written
+ * straight out after its first member. */
+c12_rc c12_json_put_key(c12_buf *b, const char *key);
 /* Append any value as json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) writes it
  * (a subtree passed through as it came). */
 c12_rc c12_json_put_value(c12_buf *b, const json_t *v);

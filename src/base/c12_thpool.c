@@ -99,8 +99,7 @@ c12_rc c12_thpool_run(c12_thpool *p, void (*fn)(void *arg), void *arg, c12_err *
     p->tail = t;
     p->n_queued++;
     int rc = 0;
-    if (have_idle) pthread_cond_signal(&p->work);
-    else {
+    if (!have_idle) {
         pthread_t th;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -117,6 +116,9 @@ c12_rc c12_thpool_run(c12_thpool *p, void (*fn)(void *arg), void *arg, c12_err *
         }
     }
     pthread_mutex_unlock(&p->mu);
+    /* signalled after the unlock: a thread woken under the lock would find
+     * it held and sleep again on it (the pool outlives every caller) */
+    if (have_idle) pthread_cond_signal(&p->work);
     if (!rc) return C12_OK;
     c12_free(t);
     return c12_fail(err, C12_ERR_IO, "thread pool: no thread could start: %s", strerror(rc));

@@ -13,8 +13,6 @@
  * (tools, response_format, a message's tool fields) is dumped from its
  * tree. tests/pool/test_remote_body.c reads bodies back and checks them. */
 
-static c12_rc key(c12_buf *b, const char *k) { return c12_buf_printf(b, ",\"%s\":", k); }
-
 static c12_rc put_str(c12_buf *b, const char *s) { return c12_json_put_string(b, s, strlen(s)); }
 
 /* A message's tool fields as the client sent them (raw: its JSON, or NULL). */
@@ -24,7 +22,7 @@ static c12_rc tool_fields(c12_buf *b, json_t *raw)
     c12_rc rc = C12_OK;
     for (size_t k = 0; !rc && json_is_object(raw) && k < sizeof KEYS / sizeof *KEYS; k++) {
         json_t *v = json_object_get(raw, KEYS[k]);
-        if (v) rc = key(b, KEYS[k]);
+        if (v) rc = c12_json_put_key(b, KEYS[k]);
         if (v && !rc) rc = c12_json_put_value(b, v);
     }
     return rc;
@@ -86,7 +84,7 @@ static c12_rc passed_on(c12_buf *b, json_t *wire, int chat)
     c12_rc rc = C12_OK;
     for (size_t k = 0; !rc && k < (chat ? sizeof KEYS / sizeof *KEYS : 1); k++) {
         json_t *v = json_object_get(wire, KEYS[k]);
-        if (v && !json_is_null(v)) rc = key(b, KEYS[k]);
+        if (v && !json_is_null(v)) rc = c12_json_put_key(b, KEYS[k]);
         if (v && !json_is_null(v) && !rc) rc = c12_json_put_value(b, v);
     }
     return rc;
@@ -94,7 +92,7 @@ static c12_rc passed_on(c12_buf *b, json_t *wire, int chat)
 
 static c12_rc real(c12_buf *b, const char *k, double v)
 {
-    c12_rc rc = key(b, k);
+    c12_rc rc = c12_json_put_key(b, k);
     return rc ? rc : c12_json_put_real(b, v);
 }
 
@@ -131,7 +129,7 @@ c12_rc c12_remote_body(const c12_remote_call *c, c12_buf *out, c12_err *err)
     if (!rc) rc = put_str(out, c->model);
     if (!rc) rc = c12_buf_puts(out, ",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
     if (!rc && r->messages) rc = messages(out, r, json_object_get(wire, "messages"));
-    else if (!rc && !(rc = key(out, "prompt"))) rc = put_str(out, r->prompt ? r->prompt : "");
+    else if (!rc && !(rc = c12_json_put_key(out, "prompt"))) rc = put_str(out, r->prompt ? r->prompt : "");
     if (!rc && json_is_object(wire)) rc = passed_on(out, wire, r->messages != NULL);
     if (!rc) rc = sampling(out, r);
     if (!rc) rc = c12_buf_puts(out, "}");

@@ -13,13 +13,13 @@
 /* "key":"value", with the comma before it unless first. */
 static c12_rc put_str(c12_buf *b, const char *key, const char *v)
 {
-    c12_rc rc = c12_buf_printf(b, ",\"%s\":", key);
+    c12_rc rc = c12_json_put_key(b, key);
     return rc ? rc : c12_json_put_string(b, v, strlen(v));
 }
 
 static c12_rc put_real(c12_buf *b, const char *key, double v)
 {
-    c12_rc rc = c12_buf_printf(b, ",\"%s\":", key);
+    c12_rc rc = c12_json_put_key(b, key);
     return rc ? rc : c12_json_put_real(b, v);
 }
 

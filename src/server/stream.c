@@ -90,9 +90,10 @@ static int event_close(stream *st, int bad)
 static void on_flush(void *ud)
 {
     stream *st = ud;
-    pthread_mutex_lock(&st->mu);
+    /* without the lock: the events were appended under it (a reader
+     * either saw them or waits), the generator holds its reference, and the
+     * woken reader finds the lock free */
     pthread_cond_broadcast(&st->cv);
-    pthread_mutex_unlock(&st->mu);
 }
 
 /* The generator, before its next event (mutex held): while more than
