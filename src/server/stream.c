@@ -418,6 +418,32 @@ static void on_free(void *cls)
     unref(st);
 }
 
+static void event_stream_headers(struct MHD_Response *resp, const c12_http_hdrs *h)
+{
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    h->add(h->ud, resp);
+}
+
+/* The whole stream was there before its first event was seen (a site that
+ * answered at once: its reply's end comes in the read that brought its
+ * first event, and the generator ends before it wakes this thread): the
+ * events go out as one body with its length, in one write with the headers,
+ * instead of chunk by chunk through the reader. Takes the stream (mutex held). */
+static enum MHD_Result whole_stream(stream *st, struct MHD_Connection *c, const c12_http_hdrs *h)
+{
+    size_t n = st->out.len;
+    char *all = c12_buf_take(&st->out);
+    unref(st); /* the generator's is gone: the stream is freed */
+    struct MHD_Response *resp = all ? MHD_create_response_from_buffer_with_free_callback(n, all, c12_free) : NULL;
+    if (!resp) {
+        c12_free(all);
+        return MHD_NO;
+    }
+    event_stream_headers(resp, h);
+    return c12_http_queue(c, 200, resp);
+}
+
 enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connection *c)
 {
     stream *st = c12_calloc(1, sizeof *st);
@@ -468,6 +494,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
         unref(st);
         return c12_http_rc_error_h(c, rc, msg, input, &h);
     }
+    if (st->done) return whole_stream(st, c, &h);
     pthread_mutex_unlock(&st->mu);
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, st, on_free);
     if (!resp) {
@@ -477,9 +504,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     int unsent = UNSENT_MAX;
     if (ci) setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent, sizeof unsent);
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    c12_gen_hdrs_add(&hdrs, resp);
+    event_stream_headers(resp, &h);
     enum MHD_Result ret = c12_http_queue(c, 200, resp);
     if (ret == MHD_YES) { /* the response holds its reference to st until on_free */
         r->on_timeout = on_timeout;
