@@ -15,6 +15,7 @@
 
 #include "base/c12_alloc.h"
 #include "base/c12_json.h"
+#include "base/oom_loop.h"
 #include "pool/backend_remote.h"
 
 /* The body for req, parsed. */
@@ -140,6 +141,16 @@ static void test_refused_without_wire(void **state)
     c12_buf_free(&b);
 }
 
+static c12_rc one_body(void *ud)
+{
+    c12_buf b;
+    c12_err err;
+    c12_buf_init(&b, 0);
+    c12_rc rc = c12_remote_body(ud, &b, &err);
+    c12_buf_free(&b);
+    return rc;
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -152,21 +163,7 @@ static void test_oom(void **state)
     c12_backend_req r = {.messages = msgs, .n_messages = 2, .system_note = "brief", .wire = wire, .tools = &tools,
                          .gen = {.stop = stop}};
     c12_remote_call c = {.model = "m", .req = &r};
-    for (unsigned long n = 1;; n++) {
-        c12_buf b;
-        c12_err err;
-        c12_buf_init(&b, 0);
-        c12_alloc_fail_at(n, 0);
-        c12_rc rc = c12_remote_body(&c, &b, &err);
-        int failed = c12_alloc_injected();
-        c12_alloc_fail_at(0, 0);
-        c12_buf_free(&b);
-        if (!failed) {
-            assert_int_equal(rc, C12_OK);
-            break;
-        }
-        assert_int_equal(rc, C12_ERR_NOMEM);
-    }
+    c12_test_oom_loop(one_body, &c);
     json_decref(wire);
 }
 

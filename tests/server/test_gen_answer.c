@@ -1,6 +1,5 @@
-/* gen_answer.c against jansson: for texts that need escaping (quotes,
- * control characters, invalid UTF-8, a NUL inside), for chat and
- * completions, each finish, flex or not, and figures from zero to tiny and
+/* gen_answer.c against jansson: for texts that need escaping
+ * (escape_texts.h), for chat and completions, each finish, flex or not, and figures from zero to tiny and
  * huge, the plain answer written directly is byte for byte the
  * json_dumps(JSON_COMPACT) of the tree api_gen.c's plain_body() builds
  * (rebuilt here from the same pieces: c12_gen_usage, c12_gen_usage_c12);
@@ -17,8 +16,10 @@
 
 #include "base/c12_alloc.h"
 #include "base/c12_json.h"
+#include "base/oom_loop.h"
 #include "server/gen.h"
 #include "server/server_impl.h"
+#include "server/escape_texts.h"
 
 /* The reference: plain_body()'s tree for one choice of text. */
 static char *reference(const c12_gen_job *job, const char *text, size_t n, const char *fin,
@@ -42,30 +43,18 @@ static char *reference(const c12_gen_job *job, const char *text, size_t n, const
     return out;
 }
 
-static const struct {
-    const char *s;
-    size_t n;
-} texts[] = {
-    {"", 0},
-    {"Hello from the fixed upstream.", 30},
-    {"say \"hi\" \\ back/slash\n\t", 24},
-    {"\x01\x1f\x7f caf\xC3\xA9 \xF0\x9F\x98\x80", 14},
-    {"bad \xFF\xFE mid \xED\xA0\x80 surrogate", 26},
-    {"before\0after", 12},
-};
-
 static const double figures[] = {0.0, 1.36, 1.3600000000000001, 3.7777777777777778e-05, 1e-300, 123.0, 1e17, 2.5e300};
 
 static void check(c12_gen_job *job, const c12_backend_result *res)
 {
     static const char *const fins[] = {"stop", "length"};
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    for (size_t i = 0; i < N_ESCAPE_TEXTS; i++)
         for (size_t f = 0; f < 2; f++) {
-            char *want = reference(job, texts[i].s, texts[i].n, fins[f], res);
+            char *want = reference(job, escape_texts[i].s, escape_texts[i].n, fins[f], res);
             assert_non_null(want);
             c12_buf out;
             c12_buf_init(&out, 0);
-            assert_int_equal(c12_gen_answer_text(job, texts[i].s, texts[i].n, fins[f], res, &out), C12_OK);
+            assert_int_equal(c12_gen_answer_text(job, escape_texts[i].s, escape_texts[i].n, fins[f], res, &out), C12_OK);
             assert_string_equal(out.data, want);
             c12_buf_free(&out);
             c12_free(want);
@@ -138,6 +127,16 @@ static void test_nan_refused(void **state)
     c12_buf_free(&out);
 }
 
+static c12_rc one_answer(void *ud)
+{
+    c12_backend_result res = {.n_prompt = 1, .n_completion = 1};
+    c12_buf out;
+    c12_buf_init(&out, 0);
+    c12_rc rc = c12_gen_answer_text(ud, "bad \xFF text", 10, "stop", &res, &out);
+    c12_buf_free(&out);
+    return rc;
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -145,21 +144,7 @@ static void test_oom(void **state)
     srv.deps.pue = 1.0;
     c12_gen_job job = {.srv = &srv, .created = 1, .model = "m", .q = {.kind = C12_API_CHAT}};
     snprintf(job.id, sizeof job.id, "chatcmpl-1");
-    c12_backend_result res = {.n_prompt = 1, .n_completion = 1};
-    for (unsigned long n = 1;; n++) {
-        c12_buf out;
-        c12_buf_init(&out, 0);
-        c12_alloc_fail_at(n, 0);
-        c12_rc rc = c12_gen_answer_text(&job, "bad \xFF text", 10, "stop", &res, &out);
-        int failed = c12_alloc_injected();
-        c12_alloc_fail_at(0, 0);
-        c12_buf_free(&out);
-        if (!failed) {
-            assert_int_equal(rc, C12_OK);
-            break;
-        }
-        assert_int_equal(rc, C12_ERR_NOMEM);
-    }
+    c12_test_oom_loop(one_answer, &job);
 }
 
 int main(void)

@@ -13,8 +13,10 @@
 
 #include "base/c12_alloc.h"
 #include "base/c12_json.h"
+#include "base/oom_loop.h"
 #include "server/gen.h"
 #include "server/server_impl.h"
+#include "server/escape_texts.h"
 
 /* The reference: the tree stream.c's chunk() builds for a text chunk. */
 static char *reference(const c12_gen_job *job, const char *text, size_t n, int role)
@@ -39,29 +41,15 @@ static char *reference(const c12_gen_job *job, const char *text, size_t n, int r
     return out;
 }
 
-static const struct {
-    const char *s;
-    size_t n;
-} texts[] = {
-    {"", 0},
-    {"Hello", 5},
-    {"say \"hi\" \\ back/slash", 22},
-    {"\x01\x02\x07\x08\x09\x0a\x0b\x0c\x0d\x1b\x1f\x7f", 12},
-    {"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", 14},
-    {"cut \xC3", 5},
-    {"bad \xFF\xFE mid \xED\xA0\x80 surrogate", 26},
-    {"before\0after", 12},
-};
-
 static void check_all(c12_gen_job *job)
 {
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    for (size_t i = 0; i < N_ESCAPE_TEXTS; i++)
         for (int role = 0; role < 2; role++) {
-            char *want = reference(job, texts[i].s, texts[i].n, role);
+            char *want = reference(job, escape_texts[i].s, escape_texts[i].n, role);
             assert_non_null(want);
             c12_buf out;
             c12_buf_init(&out, 0);
-            assert_int_equal(c12_gen_chunk_text(job, texts[i].s, texts[i].n, role, &out), C12_OK);
+            assert_int_equal(c12_gen_chunk_text(job, escape_texts[i].s, escape_texts[i].n, role, &out), C12_OK);
             assert_string_equal(out.data, want);
             c12_buf_free(&out);
             c12_free(want);
@@ -85,25 +73,21 @@ static void test_matches_jansson(void **state)
     check_all(&job);
 }
 
+static c12_rc one_chunk(void *ud)
+{
+    c12_buf out;
+    c12_buf_init(&out, 0);
+    c12_rc rc = c12_gen_chunk_text(ud, "bad \xFF text", 10, 1, &out);
+    c12_buf_free(&out);
+    return rc;
+}
+
 static void test_oom(void **state)
 {
     (void)state;
     c12_gen_job job = {.created = 1, .model = "m", .q = {.kind = C12_API_CHAT}};
     snprintf(job.id, sizeof job.id, "chatcmpl-1");
-    for (unsigned long n = 1;; n++) {
-        c12_buf out;
-        c12_buf_init(&out, 0);
-        c12_alloc_fail_at(n, 0);
-        c12_rc rc = c12_gen_chunk_text(&job, "bad \xFF text", 10, 1, &out);
-        int failed = c12_alloc_injected();
-        c12_alloc_fail_at(0, 0);
-        c12_buf_free(&out);
-        if (!failed) {
-            assert_int_equal(rc, C12_OK);
-            break;
-        }
-        assert_int_equal(rc, C12_ERR_NOMEM);
-    }
+    c12_test_oom_loop(one_chunk, &job);
 }
 
 int main(void)
