@@ -183,6 +183,11 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
  * (with the assistant's role first when role), no logprobs and no finish:
  * the bytes json_dumps writes for the same object, built without it. */
 c12_rc c12_gen_chunk_text(const c12_gen_job *job, const char *text, size_t n, int role, c12_buf *out);
+/* The choice's finish chunk (no logprobs): an empty delta (or text) and
+ * `finish`; with the job's figures as a top-level "c12" when figures. */
+c12_rc c12_gen_chunk_finish(const c12_gen_job *job, const char *finish, int figures, c12_buf *out);
+/* include_usage's last chunk: no choices, res's usage with the figures. */
+c12_rc c12_gen_chunk_usage(const c12_gen_job *job, const c12_backend_result *res, c12_buf *out);
 
 /* ---- gen_answer.c ---- */
 /* Append the plain answer of one choice of text[0..n) (no logprobs, no
@@ -191,6 +196,10 @@ c12_rc c12_gen_chunk_text(const c12_gen_job *job, const char *text, size_t n, in
  * without it. C12_ERR_INVALID: a figure jansson cannot hold (NaN). */
 c12_rc c12_gen_answer_text(const c12_gen_job *job, const char *text, size_t n, const char *finish,
                            const c12_backend_result *res, c12_buf *out);
+/* Append ,"c12":{...} (c12_gen_usage_c12's object), and ,"usage":{...}
+ * (c12_gen_usage's with it), as json_dumps writes them. */
+c12_rc c12_gen_put_usage_c12(c12_buf *b, const c12_gen_job *job);
+c12_rc c12_gen_put_usage(c12_buf *b, const c12_gen_job *job, const c12_backend_result *res);
 
 /* {"prompt_tokens", "completion_tokens", "total_tokens"} */
 json_t *c12_gen_usage(const c12_backend_result *res);

@@ -23,8 +23,7 @@ static c12_rc put_real(c12_buf *b, const char *key, double v)
     return rc ? rc : c12_json_put_real(b, v);
 }
 
-/* usage.c12, as c12_gen_usage_c12 has it. */
-static c12_rc put_usage_c12(c12_buf *b, const c12_gen_job *job)
+c12_rc c12_gen_put_usage_c12(c12_buf *b, const c12_gen_job *job)
 {
     char route[C12_POLICY_REASON_MAX + 48 + C12_SITE_REASON_MAX];
     c12_gen_route(job, route, sizeof route);
@@ -41,12 +40,12 @@ static c12_rc put_usage_c12(c12_buf *b, const c12_gen_job *job)
     return rc ? rc : c12_buf_puts(b, "}");
 }
 
-static c12_rc put_usage(c12_buf *b, const c12_gen_job *job, const c12_backend_result *res)
+c12_rc c12_gen_put_usage(c12_buf *b, const c12_gen_job *job, const c12_backend_result *res)
 {
     c12_rc rc = c12_buf_printf(b, ",\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d,"
                                   "\"prompt_tokens_details\":{\"cached_tokens\":%d}",
                                res->n_prompt, res->n_completion, res->n_prompt + res->n_completion, res->n_cached);
-    if (!rc) rc = put_usage_c12(b, job);
+    if (!rc) rc = c12_gen_put_usage_c12(b, job);
     return rc ? rc : c12_buf_puts(b, "}");
 }
 
@@ -66,7 +65,7 @@ c12_rc c12_gen_answer_text(const c12_gen_job *job, const char *text, size_t n, c
     if (!rc) rc = c12_buf_puts(out, ",\"logprobs\":null");
     if (!rc) rc = put_str(out, "finish_reason", finish);
     if (!rc) rc = c12_buf_puts(out, "}]");
-    if (!rc) rc = put_usage(out, job, res);
+    if (!rc) rc = c12_gen_put_usage(out, job, res);
     if (!rc && job->q.flex) rc = c12_buf_puts(out, ",\"service_tier\":\"flex\"");
     return rc ? rc : c12_buf_puts(out, "}");
 }

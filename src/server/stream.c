@@ -257,8 +257,9 @@ static int on_text(void *ud, const char *text, size_t len)
 }
 
 /* The choice generating is over (mutex held): what the tool parser held,
- * then its finish chunk (returned unsent, for the figures on the last). */
-static json_t *end_choice(stream *st, const c12_backend_result *r)
+ * then its finish chunk, with the job's figures as its "c12" when figures
+ * (the last choice's, without include_usage). */
+static int end_choice(stream *st, const c12_backend_result *r, int figures)
 {
     c12_gen_job *job = st->job;
     const char *fin_reason = c12_gen_finish(r->finish);
@@ -275,7 +276,12 @@ static json_t *end_choice(stream *st, const c12_backend_result *r)
     }
     if (!st->spoke && job->q.kind == C12_API_CHAT) emit(st, chunk(job, "", NULL, 1, NULL));
     /* tokens whose text never went out (a stop string's) come with the finish */
-    return chunk(job, NULL, fin_reason, 0, c12_gen_lp_take(job, 0));
+    json_t *lp = c12_gen_lp_take(job, 0);
+    if (!lp || json_is_null(lp)) /* the usual finish, written out (gen_chunk.c) */
+        return event_close(st, event_open(st) || c12_gen_chunk_finish(job, fin_reason, figures, &st->out));
+    json_t *fin = chunk(job, NULL, fin_reason, 0, lp);
+    if (fin && figures) json_object_set_new(fin, "c12", c12_gen_usage_c12(job));
+    return emit(st, fin);
 }
 
 /* n > 1: a choice before the last is over; the next one begins. */
@@ -284,7 +290,7 @@ static int on_choice_end(void *ud, int i, const c12_backend_result *r)
     (void)i;
     stream *st = ud;
     pthread_mutex_lock(&st->mu);
-    int bad = emit(st, end_choice(st, r));
+    int bad = end_choice(st, r, 0);
     st->job->lp.offset = 0;
     pthread_mutex_unlock(&st->mu);
     return bad;
@@ -321,19 +327,9 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
         /* The measured figures ride on the last chunk: in usage.c12 with
          * include_usage, else as a top-level "c12" field of the finish chunk
          * (an extra field, which OpenAI's SDKs keep and ignore). */
-        json_t *fin = end_choice(st, &last);
-        if (fin && !job->q.include_usage) json_object_set_new(fin, "c12", c12_gen_usage_c12(job));
-        emit(st, fin);
-        if (job->q.include_usage) {
-            json_t *u = chunk(job, NULL, NULL, 0, NULL), *usage = c12_gen_usage(res);
-            if (usage) json_object_set_new(usage, "c12", c12_gen_usage_c12(job));
-            if (u) {
-                json_object_set_new(u, "choices", json_array());
-                json_object_set_new(u, "usage", usage);
-            } else
-                json_decref(usage);
-            emit(st, u);
-        }
+        end_choice(st, &last, !job->q.include_usage);
+        if (job->q.include_usage)
+            event_close(st, event_open(st) || c12_gen_chunk_usage(job, res, &st->out));
     }
     c12_buf_puts(&st->out, "data: [DONE]\n\n");
 }

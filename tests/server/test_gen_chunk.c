@@ -1,6 +1,6 @@
-/* gen_chunk.c against jansson: for every text (quotes, backslashes, each
- * control character, DEL, '/', multi-byte and invalid UTF-8, a NUL inside),
- * with and without the role, for chat and completions, with and without
+/* gen_chunk.c against jansson: the finish and usage chunks (each finish,
+ * with and without the figures and include_usage); and for every text
+ * (escape_texts.h), with and without the role, for chat and completions, with and without
  * include_usage, the chunk written directly is byte for byte the
  * json_dumps(JSON_COMPACT) of the object stream.c built before; and every
  * allocation failing in turn is an error, never a crash. */
@@ -39,6 +39,81 @@ static char *reference(const c12_gen_job *job, const char *text, size_t n, int r
     json_decref(c);
     c12_free(t);
     return out;
+}
+
+/* The references for the finish and usage chunks, built as stream.c's
+ * end_choice and finish built them from chunk() before. */
+static json_t *bare(const c12_gen_job *job, const char *finish)
+{
+    json_t *fin = finish ? json_string(finish) : json_null();
+    json_t *choice = job->q.kind == C12_API_CHAT
+        ? json_pack("{s:i, s:o, s:o, s:o}", "index", job->ci, "delta", json_object(), "logprobs", json_null(),
+                    "finish_reason", fin)
+        : json_pack("{s:i, s:s, s:o, s:o}", "index", job->ci, "text", "", "logprobs", json_null(), "finish_reason", fin);
+    json_t *c = json_pack("{s:s, s:s, s:I, s:s, s:[o]}", "id", job->id, "object",
+                          job->q.kind == C12_API_CHAT ? "chat.completion.chunk" : "text_completion", "created",
+                          (json_int_t)job->created, "model", job->model, "choices", choice);
+    if (job->q.include_usage) json_object_set_new(c, "usage", json_null());
+    return c;
+}
+
+static char *dump(json_t *c)
+{
+    char *out = json_dumps(c, JSON_COMPACT);
+    json_decref(c);
+    return out;
+}
+
+static void check_end(c12_gen_job *job, const c12_backend_result *res)
+{
+    static const char *const fins[] = {"stop", "length", "tool_calls"};
+    for (size_t f = 0; f < 3; f++)
+        for (int figures = 0; figures < 2; figures++) {
+            json_t *c = bare(job, fins[f]);
+            if (figures) json_object_set_new(c, "c12", c12_gen_usage_c12(job));
+            char *want = dump(c);
+            c12_buf out;
+            c12_buf_init(&out, 0);
+            assert_int_equal(c12_gen_chunk_finish(job, fins[f], figures, &out), C12_OK);
+            assert_string_equal(out.data, want);
+            c12_buf_free(&out);
+            c12_free(want);
+        }
+    json_t *u = bare(job, NULL), *usage = c12_gen_usage(res);
+    json_object_set_new(usage, "c12", c12_gen_usage_c12(job));
+    json_object_set_new(u, "choices", json_array());
+    json_object_set_new(u, "usage", usage);
+    char *want = dump(u);
+    c12_buf out;
+    c12_buf_init(&out, 0);
+    assert_int_equal(c12_gen_chunk_usage(job, res, &out), C12_OK);
+    assert_string_equal(out.data, want);
+    c12_buf_free(&out);
+    c12_free(want);
+}
+
+static void test_finish_and_usage(void **state)
+{
+    (void)state;
+    c12_server srv = {0};
+    srv.deps.pue = 1.3;
+    c12_gen_job job = {.srv = &srv, .created = 1796449703, .model = "smollm2-135m", .q = {.kind = C12_API_CHAT}};
+    snprintf(job.id, sizeof job.id, "chatcmpl-6b13a5a0000000");
+    snprintf(job.cost.energy_method, sizeof job.cost.energy_method, "site:rapl");
+    snprintf(job.price.provider, sizeof job.price.provider, "electricitymaps");
+    snprintf(job.site, sizeof job.site, "north");
+    snprintf(job.choice.reason, sizeof job.choice.reason, "auto: code, hard");
+    job.cost.energy_j = 12.5;
+    job.price.intensity = 56.25;
+    c12_backend_result res = {.n_prompt = 20, .n_completion = 7, .n_cached = 16};
+    for (int k = 0; k < 2; k++) {
+        job.q.kind = k ? C12_API_COMPLETION : C12_API_CHAT;
+        for (int usage = 0; usage < 2; usage++) {
+            job.q.include_usage = usage;
+            job.ci = usage * 2;
+            check_end(&job, &res);
+        }
+    }
 }
 
 static void check_all(c12_gen_job *job)
@@ -93,6 +168,7 @@ static void test_oom(void **state)
 int main(void)
 {
     c12_json_init();
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_matches_jansson), cmocka_unit_test(test_oom)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_matches_jansson), cmocka_unit_test(test_finish_and_usage),
+                                       cmocka_unit_test(test_oom)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
