@@ -348,8 +348,9 @@ static answer limited_answer(c12_gen_job *job, const c12_gen_limited *l)
 static enum MHD_Result respond(c12_gen_job *job, struct MHD_Connection *c, answer an)
 {
     c12_http_hdrs h = c12_gen_headers(job);
-    enum MHD_Result ret = an.text ? c12_http_json_text_h(c, an.status, an.text, an.text_len, &h, an.retry_after_s)
-                                  : c12_http_json_retry_h(c, an.status, an.body, an.headers ? &h : NULL, an.retry_after_s);
+    const c12_http_hdrs *hp = an.headers ? &h : NULL;
+    enum MHD_Result ret = an.text ? c12_http_json_text_h(c, an.status, an.text, an.text_len, hp, an.retry_after_s)
+                                  : c12_http_json_retry_h(c, an.status, an.body, hp, an.retry_after_s);
     c12_gen_job_end(job);
     return ret;
 }

@@ -196,6 +196,9 @@ c12_rc c12_gen_chunk_usage(const c12_gen_job *job, const c12_backend_result *res
  * without it. C12_ERR_INVALID: a figure jansson cannot hold (NaN). */
 c12_rc c12_gen_answer_text(const c12_gen_job *job, const char *text, size_t n, const char *finish,
                            const c12_backend_result *res, c12_buf *out);
+/* Open an answer or chunk: {"id":..,"object":object,"created":..,"model":..
+ * (the members every one of them starts with, as json_dumps writes them). */
+c12_rc c12_gen_put_head(c12_buf *b, const c12_gen_job *job, const char *object);
 /* Append ,"c12":{...} (c12_gen_usage_c12's object), and ,"usage":{...}
  * (c12_gen_usage's with it), as json_dumps writes them. */
 c12_rc c12_gen_put_usage_c12(c12_buf *b, const c12_gen_job *job);

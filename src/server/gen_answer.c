@@ -23,6 +23,14 @@ static c12_rc put_real(c12_buf *b, const char *key, double v)
     return rc ? rc : c12_json_put_real(b, v);
 }
 
+c12_rc c12_gen_put_head(c12_buf *b, const c12_gen_job *job, const char *object)
+{
+    c12_rc rc = c12_buf_puts(b, "{\"id\":");
+    if (!rc) rc = c12_json_put_string(b, job->id, strlen(job->id));
+    if (!rc) rc = c12_buf_printf(b, ",\"object\":\"%s\",\"created\":%lld", object, (long long)job->created);
+    return rc ? rc : put_str(b, "model", job->model);
+}
+
 c12_rc c12_gen_put_usage_c12(c12_buf *b, const c12_gen_job *job)
 {
     char route[C12_POLICY_REASON_MAX + 48 + C12_SITE_REASON_MAX];
@@ -53,11 +61,7 @@ c12_rc c12_gen_answer_text(const c12_gen_job *job, const char *text, size_t n, c
                            const c12_backend_result *res, c12_buf *out)
 {
     int chat = job->q.kind == C12_API_CHAT;
-    c12_rc rc = c12_buf_puts(out, "{\"id\":");
-    if (!rc) rc = c12_json_put_string(out, job->id, strlen(job->id));
-    if (!rc) rc = c12_buf_printf(out, ",\"object\":\"%s\",\"created\":%lld", chat ? "chat.completion" : "text_completion",
-                                 (long long)job->created);
-    if (!rc) rc = put_str(out, "model", job->model);
+    c12_rc rc = c12_gen_put_head(out, job, chat ? "chat.completion" : "text_completion");
     if (!rc) rc = c12_buf_puts(out, chat ? ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
                                          : ",\"choices\":[{\"index\":0,\"text\":");
     if (!rc) rc = c12_json_put_string(out, text, n);

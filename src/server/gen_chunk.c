@@ -14,14 +14,9 @@
 
 static int chat(const c12_gen_job *job) { return job->q.kind == C12_API_CHAT; }
 
-/* {"id":..,"object":..,"created":..,"model":.. */
 static c12_rc head(const c12_gen_job *job, c12_buf *out)
 {
-    c12_rc rc = c12_buf_puts(out, "{\"id\":");
-    if (!rc) rc = c12_json_put_string(out, job->id, sizeof job->id);
-    if (!rc) rc = c12_buf_printf(out, ",\"object\":\"%s\",\"created\":%lld,\"model\":",
-                                 chat(job) ? "chat.completion.chunk" : "text_completion", (long long)job->created);
-    return rc ? rc : c12_json_put_string(out, job->model, strlen(job->model));
+    return c12_gen_put_head(out, job, chat(job) ? "chat.completion.chunk" : "text_completion");
 }
 
 c12_rc c12_gen_chunk_text(const c12_gen_job *job, const char *text, size_t n, int role, c12_buf *out)
