@@ -1,5 +1,6 @@
-/* c12_thpool.h - threads kept for one-off tasks. A streamed response runs
- * its generation on a thread of its own (server/stream.c); starting and
+/* c12_thpool.h - threads kept for one-off tasks. A streamed response from
+ * the engine runs its generation on a thread of its own (server/stream.c;
+ * a site's runs on its connection's thread, c12_fiber.h); starting and
  * ending a thread per request (clone, a stack's mmap and madvise, its TLS)
  * was a sixth of a proxied stream's CPU. A finished task's thread waits
  * up to idle_s for the next one, and at most max_idle wait at once.

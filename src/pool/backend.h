@@ -63,9 +63,11 @@ typedef struct c12_backend_req {
      * come; nonzero stops as the text callback's does. NULL: not asked
      * (a reply with calls is then read for its text alone). */
     int (*on_tool)(void *ud, const c12_tool_frag *f);
-    /* A remote site's: told (with cb_ud) after each read of its reply, so
-     * the texts and calls told since the last read came together (a stream
-     * wakes its sender once for them, not once each). NULL: not told. */
+    /* A remote site's: told (with cb_ud) after each round of reads of its
+     * reply that brought events, so the texts and calls told since came
+     * together (a stream sends them at once, not one by one). Never from
+     * inside the transport's callbacks: the caller may switch away here
+     * and come back later (a fiber's yield). NULL: not told. */
     void (*on_flush)(void *ud);
 } c12_backend_req;
 

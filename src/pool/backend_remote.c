@@ -25,6 +25,7 @@ typedef struct xfer {
     int status;
     c12_buf body;              /* an error's or a whole (unstreamed) reply's */
     int64_t t_send, t_first, t_last; /* ns */
+    int unflushed;             /* events read since the caller was last told (on_flush) */
     c12_rc rc;                 /* the parser's failure, which aborted the transfer */
     c12_err err;
 } xfer;
@@ -68,9 +69,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
     if (x->kind == BODY_UNKNOWN) classify(x);
     if (x->kind == BODY_SSE) {
         x->rc = c12_sse_feed(&x->sse, p, len, &x->err);
-        /* what this read told, together; not when it held the reply's end:
-         * the caller's own end comes next, and tells it all at once */
-        if (x->c->req->on_flush && !x->sse.done) x->c->req->on_flush(x->c->ud);
+        x->unflushed = 1;
     }
     else if (c12_buf_append(&x->body, p, len) == C12_ERR_NOMEM) x->rc = c12_fail(&x->err, C12_ERR_NOMEM, "Out of memory.");
     else if (x->body.len >= x->body.limit && x->kind == BODY_WHOLE)
@@ -109,6 +108,18 @@ static c12_rc watch(xfer *x, c12_err *err)
     return C12_OK;
 }
 
+/* What the reads of this round told, together, outside libcurl's
+ * callbacks (the caller may switch away here: server/stream.c's fiber);
+ * not when they held the reply's end: the caller's own end comes next and
+ * tells it all at once. */
+static void tell_reads(xfer *x)
+{
+    const c12_backend_req *req = x->c->req;
+    if (!x->unflushed || x->sse.done || !req->on_flush) return;
+    x->unflushed = 0;
+    req->on_flush(x->c->ud);
+}
+
 /* Drive the transfer to its end (or a timeout, or a cancel). */
 static c12_rc drive(xfer *x, CURLM *m, CURLcode *done, c12_err *err)
 {
@@ -120,6 +131,7 @@ static c12_rc drive(xfer *x, CURLM *m, CURLcode *done, c12_err *err)
         while ((msg = curl_multi_info_read(m, &left)))
             if (msg->msg == CURLMSG_DONE) *done = msg->data.result;
         if (!running) break;
+        tell_reads(x);
         c12_rc rc = x->rc ? C12_OK : watch(x, err);
         if (rc) return rc;
         curl_multi_poll(m, NULL, 0, POLL_MS, NULL);

@@ -13,6 +13,7 @@
 
 #include "base/c12_clock.h"
 #include "base/c12_alloc.h"
+#include "base/c12_fiber.h"
 #include "base/c12_thpool.h"
 #include "server/gate.h"
 #include "server/server_impl.h"
@@ -25,6 +26,11 @@
  * stream at once on a busy gateway; one idle past this long leaves. */
 #define GENERATORS_IDLE_MAX 256
 #define GENERATORS_IDLE_S 30.0
+/* A site's stream runs on its connection's thread, on a stack of its own
+ * (c12_fiber.h): the generation, libcurl, the ledger's row. Mapped, so
+ * only what it touches is memory; kept for the next stream. */
+#define STREAM_STACK (512u << 10)
+#define STREAM_STACKS_IDLE_MAX 256
 
 typedef struct route {
     const char *method;
@@ -349,6 +355,7 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     if (!rc) rc = c12_conns_new(cfg->max_connections, cfg->max_connections_per_client, s->deps.metrics, &s->conns,
                                 err);
     if (!rc) rc = c12_thpool_new(GENERATORS_IDLE_MAX, GENERATORS_IDLE_S, &s->threads, err);
+    if (!rc) rc = c12_fiber_pool_new(STREAM_STACK, STREAM_STACKS_IDLE_MAX, &s->fibers, err);
     if (!rc) rc = c12_server_listen(cfg, &listen_fd, &s->port, err);
     if (!rc && (s->drain_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
         rc = c12_fail(err, C12_ERR_IO, "server: eventfd: %s", strerror(errno));
@@ -356,6 +363,7 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
     }
     if (rc) {
         c12_thpool_free(s->threads);
+        c12_fiber_pool_free(s->fibers);
         c12_limits_free(s->limits);
         c12_conns_free(s->conns);
         c12_free(s);
@@ -379,6 +387,7 @@ c12_rc c12_server_start(const c12_config *cfg, c12_pool *pool, const c12_backend
         if (s->d) MHD_stop_daemon(s->d);
         close(s->drain_fd);
         c12_thpool_free(s->threads);
+        c12_fiber_pool_free(s->fibers);
         c12_limits_free(s->limits);
         c12_conns_free(s->conns);
         c12_free(s);
@@ -437,6 +446,7 @@ void c12_server_free(c12_server *s)
      * their next token (cancel_all) and must be gone before the pool is freed. */
     while (atomic_load(&s->generators) > 0) usleep(10 * 1000);
     c12_thpool_free(s->threads);
+    c12_fiber_pool_free(s->fibers); /* every stream's fiber ended with its connection (MHD_stop_daemon) */
     close(s->drain_fd);
     c12_limits_free(s->limits);
     c12_vocabs_free(&s->vocabs);

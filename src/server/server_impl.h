@@ -35,8 +35,9 @@ struct c12_server {
     atomic_int shutting_down;
     atomic_int cancel_all;   /* grace period over: cut running generations */
     atomic_int in_flight;    /* requests begun and not yet completed */
-    atomic_int generators;   /* stream generator threads still running (they hold slots) */
+    atomic_int generators;   /* stream generators still running (they hold slots) */
     struct c12_thpool *threads; /* the threads stream generators run on (stream.c) */
+    struct c12_fiber_pool *fibers; /* the stacks a site's stream runs on, on its connection's thread */
     int drain_fd;            /* an eventfd, readable once shutting down: kept-alive idle connections close */
     atomic_ulong next_id;
     atomic_ulong ledger_refused; /* rows the ledger refused (queue full, closing) */

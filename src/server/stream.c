@@ -1,19 +1,25 @@
 /* stream.c - streamed completions as server-sent events.
  *
- * A generator thread (one of the server's kept threads, c12_thpool.h) runs the job and appends `data: {chunk}\n\n` events to
- * a buffer; libmicrohttpd's content reader (on the connection's thread) waits
- * for bytes and sends them. When the client goes away, MHD frees the
- * response: the free callback marks the stream cancelled, the generation
- * stops at its next prompt chunk or token, and the slot is released. The
- * connection thread waits for the first event (or a failure) before sending
- * headers, so a prompt over the context is still a plain 400; while it waits
- * it looks at the socket every WATCH_MS, so a client that leaves during a
- * long prompt cancels it too. A client that stops reading is cut by
- * libmicrohttpd after server.write_timeout_s without a byte taken (the wait
- * for the next token does not count: the reader restarts that clock; and
- * the kernel holds little unsent, UNSENT_MAX), which cancels the generation
- * as a hang-up does; its row says "timeout". Two
- * references (generator, response) decide who frees the stream. */
+ * A generator runs the job and appends `data: {chunk}\n\n` events to a
+ * buffer; libmicrohttpd's content reader (on the connection's thread) sends
+ * them. The generator of a model served only by sites runs on the
+ * connection's own thread, as a fiber (c12_fiber.h): the reader resumes it
+ * for more, and it yields after each read of the site's reply, so no other
+ * thread wakes. Any other generator (the engine here) runs on one of the
+ * server's kept threads (c12_thpool.h), and the reader waits for its
+ * bytes. When the client goes away, MHD frees the response: the free
+ * callback marks the stream cancelled (and runs a fiber to its end), the
+ * generation stops at its next prompt chunk or token, and the slot is
+ * released. The connection thread waits for the first event (or a
+ * failure) before sending headers, so a prompt over the context is still a
+ * plain 400; while it waits it looks at the socket every WATCH_MS (a fiber
+ * looks itself), so a client that leaves during a long prompt cancels it
+ * too. A client that stops reading is cut by libmicrohttpd after
+ * server.write_timeout_s without a byte taken (the wait for the next token
+ * does not count: the reader restarts that clock; and the kernel holds
+ * little unsent, UNSENT_MAX), which cancels the generation as a hang-up
+ * does; its row says "timeout". Two references (generator, response)
+ * decide who frees the stream. */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -23,6 +29,8 @@
 #include <time.h>
 
 #include "base/c12_alloc.h"
+#include "base/c12_clock.h"
+#include "base/c12_fiber.h"
 #include "base/c12_thpool.h"
 #include "server/gen.h"
 
@@ -37,6 +45,9 @@ typedef struct stream {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     c12_gen_job *job;
+    c12_server *srv;
+    c12_fiber *fiber;         /* the generator's on the connection's thread, until it ends; NULL: a kept thread's */
+    int64_t looked_ns;        /* a fiber's last look at its client, before the first event */
     c12_buf out;
     size_t rd;
     int started, done, cancelled, refs;
@@ -90,6 +101,12 @@ static int event_close(stream *st, int bad)
 static void on_flush(void *ud)
 {
     stream *st = ud;
+    /* a fiber: back to the connection's thread, which sends them (no lock
+     * is held here, as a yield needs) */
+    if (st->fiber) {
+        c12_fiber_yield(st->fiber);
+        return;
+    }
     /* without the lock: the events were appended under it (a reader
      * either saw them or waits), the generator holds its reference, and the
      * woken reader finds the lock free */
@@ -101,6 +118,7 @@ static void on_flush(void *ud)
  * generator waits for room. */
 static void wait_room(stream *st)
 {
+    if (st->fiber) return; /* its reader sends all before resuming it: one read's events at most wait */
     while (st->out.len - st->rd > MAX_PENDING && !st->cancelled) {
         pthread_cond_broadcast(&st->cv);
         pthread_cond_wait(&st->cv, &st->mu);
@@ -151,6 +169,12 @@ static int stream_gone(void *ud)
 {
     stream *st = ud;
     pthread_mutex_lock(&st->mu);
+    /* a fiber before its first event: the connection's thread is in it, so
+     * it looks at the client itself, as wait_first_event does for a thread */
+    if (st->fiber && !st->started && !st->cancelled && c12_clock_ns() - st->looked_ns >= WATCH_MS * 1000000LL) {
+        st->looked_ns = c12_clock_ns();
+        if (c12_http_client_gone(st->conn)) st->cancelled = 1;
+    }
     int gone = st->cancelled;
     pthread_mutex_unlock(&st->mu);
     return gone;
@@ -334,11 +358,12 @@ static void finish(stream *st, c12_rc rc, const c12_err *err, const c12_backend_
     c12_buf_puts(&st->out, "data: [DONE]\n\n");
 }
 
-static void generator(void *ud)
+/* The generation, from its first event to its end; returns with the mutex
+ * held, the stream done. */
+static void generate(stream *st)
 {
-    stream *st = ud;
     c12_gen_job *job = st->job;
-    c12_server *s = job->srv; /* outlives the thread: c12_server_free waits for generators */
+    c12_server *s = st->srv;
     c12_backend_result res;
     c12_err err;
     c12_err_clear(&err);
@@ -369,6 +394,35 @@ static void generator(void *ud)
     st->job = NULL;
     st->done = 1;
     pthread_cond_broadcast(&st->cv);
+}
+
+static void generator_thread(void *ud)
+{
+    stream *st = ud;
+    c12_server *s = st->srv; /* outlives the thread: c12_server_free waits for generators */
+    generate(st);
+    unref(st);
+    atomic_fetch_sub(&s->generators, 1);
+}
+
+static void generator_fiber(c12_fiber *f, void *ud)
+{
+    (void)f;
+    stream *st = ud;
+    generate(st);
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* The connection's thread, a fiber's stream (mutex not held): the
+ * generator runs until it yields (a read's events appended) or ends; at
+ * its end its fiber and its reference go (the caller holds the other). */
+static void fiber_step(stream *st)
+{
+    if (!c12_fiber_resume(st->fiber)) return;
+    c12_server *s = st->srv;
+    c12_fiber_free(st->fiber);
+    st->fiber = NULL;
+    pthread_mutex_lock(&st->mu);
     unref(st);
     atomic_fetch_sub(&s->generators, 1);
 }
@@ -376,8 +430,10 @@ static void generator(void *ud)
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     stream *st = cls;
-    pthread_mutex_lock(&st->mu);
     int waited = 0;
+    /* a fiber's: it runs here, so its fields are this thread's alone */
+    for (; st->fiber && st->rd == st->out.len; waited = 1) fiber_step(st);
+    pthread_mutex_lock(&st->mu);
     for (; st->rd == st->out.len && !st->done; waited = 1) pthread_cond_wait(&st->cv, &st->mu);
     if (waited) c12_http_write_timeout_start(st->conn);
     size_t n = st->out.len - st->rd;
@@ -411,6 +467,11 @@ static void on_free(void *cls)
     pthread_mutex_lock(&st->mu);
     st->cancelled = 1;
     pthread_cond_broadcast(&st->cv);
+    if (st->fiber) { /* it sees cancelled at its next look, and ends here, on this thread */
+        pthread_mutex_unlock(&st->mu);
+        while (st->fiber) fiber_step(st);
+        pthread_mutex_lock(&st->mu);
+    }
     unref(st);
 }
 
@@ -440,6 +501,16 @@ static enum MHD_Result whole_stream(stream *st, struct MHD_Connection *c, const 
     return c12_http_queue(c, 200, resp);
 }
 
+/* A model served only by sites: its generation waits on the network
+ * alone and yields at each read (on_flush), so it runs on the connection's
+ * thread. The engine's (here, or a mixed model's) runs on a kept thread:
+ * its batched steps serve other requests too, and must not wait for this
+ * client's reads. */
+static int on_connection_thread(const c12_gen_job *job)
+{
+    return job->leased && c12_model_remote(&job->srv->cfg->models[job->lease.model_idx]);
+}
+
 enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connection *c)
 {
     stream *st = c12_calloc(1, sizeof *st);
@@ -452,6 +523,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
     pthread_cond_init(&st->cv, NULL);
     c12_buf_init(&st->out, 0);
     st->job = job;
+    st->srv = job->srv;
     st->conn = c;
     st->input = c12_gen_input(job);
     st->tools = c12_gen_tools_on(job);
@@ -465,7 +537,9 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
     job->choice_begin = on_choice_begin;
     c12_err terr;
     atomic_fetch_add(&job->srv->generators, 1);
-    if (c12_thpool_run(job->srv->threads, generator, st, &terr)) {
+    if (on_connection_thread(job) && !c12_fiber_new(job->srv->fibers, generator_fiber, st, &st->fiber, &terr))
+        while (st->fiber && !st->started) fiber_step(st); /* until its first event, or its end */
+    else if (c12_thpool_run(job->srv->threads, generator_thread, st, &terr)) {
         atomic_fetch_sub(&job->srv->generators, 1);
         st->refs = 1;
         c12_account_finish(job, "error", NULL);
@@ -476,7 +550,7 @@ enum MHD_Result c12_stream_run(c12_gen_job *job, c12_req *r, struct MHD_Connecti
     }
     pthread_mutex_lock(&st->mu);
     wait_first_event(st, c);
-    if (st->cancelled) { /* the client left before the first event: nobody to answer */
+    if (st->cancelled) { /* the client left before the first event: nobody to answer (a fiber has ended) */
         unref(st);
         return MHD_NO;
     }

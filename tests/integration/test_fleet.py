@@ -343,6 +343,49 @@ def test_mid_stream_failure_is_an_error_event(c12_san, fakes, fault):
         gw.stop()
 
 
+def stream_then_leave(gw, wait_first_event):
+    """A streamed request whose client hangs up: after its first event, or
+    0.3 s after sending it (before any)."""
+    data = json.dumps({"model": "tiny", "messages": MSG, "max_tokens": 40, "stream": True}).encode()
+    s = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(data) + data)
+    got = b""
+    while wait_first_event and b"data: " not in got:
+        got += s.recv(4096)
+    if not wait_first_event:
+        time.sleep(0.3)
+    s.close()
+    return time.monotonic()
+
+
+@pytest.mark.parametrize("when", ["mid_stream", "before_first_token"])
+def test_client_leaving_cuts_the_site_stream(c12_san, fakes, when):
+    """A site's stream runs on the gateway's connection thread (a fiber):
+    a client that leaves mid-stream cuts the site's transfer (the fake stops
+    sending); one that leaves before the first token is seen while the site
+    stalls. Either way the row says cancelled, and the gateway serves on."""
+    mid = when == "mid_stream"
+    up = fakes(token_s=0.1, words=40) if mid else fakes(fault="stall", stall_s=4.0)
+    gw = Server(c12_san, gateway_config([site("up", up.url, 100, first_token_timeout_s=10, breaker_failures=100)],
+                                        ["up"], "fake-model"))
+    try:
+        left = stream_then_leave(gw, mid)
+        row = ledger_rows(gw, 1)[0]
+        assert row["status"] == "cancelled" and row["site"] == "up", row
+        assert time.monotonic() - left < 2.0  # seen within a few reads, not at the reply's end
+        if mid:
+            n = len(up.sent)
+            time.sleep(0.5)
+            assert len(up.sent) <= n + 1 and n < 40, (n, len(up.sent))  # the site's transfer was cut
+            assert not up.finished
+        up.fault = None
+        out = client(gw).chat.completions.create(model="tiny", messages=MSG, max_tokens=3, stream=True)
+        assert "".join(ch.choices[0].delta.content or "" for ch in out if ch.choices) == "Hello from the"
+    finally:
+        gw.stop()
+
+
 def test_first_token_timeout_is_a_504(c12_san, fakes):
     up = fakes(fault="stall", stall_s=5.0)
     gw = Server(c12_san, gateway_config([site("up", up.url, 100, first_token_timeout_s=0.5)], ["up"], "fake-model"))
