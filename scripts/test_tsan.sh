@@ -2,6 +2,8 @@
 # make test-tsan: the request path's integration tests with C12_SAN_BIN a
 # ThreadSanitizer build. Server.stop() fails a test whose server printed a
 # ThreadSanitizer report (or exited non-zero: TSan exits 66 after one).
+# The fleet's tests are in: a site's stream runs as a fiber on its
+# connection's thread (c12_fiber.c tells TSan of each switch).
 # Left out: tests of memory figures (RSS means nothing under TSan), of the
 # engine's numbers against llama.cpp (the optimized binary's job), and of
 # tools other than the server; and four tests whose clocks a TSan binary
@@ -28,6 +30,7 @@ exec python3 -m pytest -q -p no:cacheprovider \
   tests/integration/test_directives.py tests/integration/test_report_server.py \
   tests/integration/test_server_clients.py tests/integration/test_logprobs.py tests/integration/test_tools.py \
   tests/integration/test_tokenize_api.py tests/integration/test_fault_carbon.py tests/integration/test_json_output.py \
+  tests/integration/test_fleet.py tests/integration/test_fleet_tools.py \
   --deselect tests/integration/test_server_load.py::test_sigterm_mid_stream \
   --deselect "tests/integration/test_server_inject.py::test_chat_message_text_is_plain[qwen2.5-coder-1.5b]" \
   --deselect tests/integration/test_server_route.py::test_failed_load_falls_back_to_the_next_candidate \
