@@ -48,14 +48,11 @@ struct c12_fiber {
     void (*fn)(c12_fiber *f, void *ud);
     void *ud;
     int done;
-#ifdef C12_FIBER_ASAN
-    void *fake;                /* the fiber's fake stack while it is switched out */
-    const void *back_bottom;   /* the resumer's stack */
+    /* the sanitizers' (unused without them) */
+    void *fake;                /* ASan: the fiber's fake stack while it is switched out (NULL before it runs) */
+    const void *back_bottom;   /* ASan: the resumer's stack */
     size_t back_size;
-#endif
-#ifdef C12_FIBER_TSAN
     void *tsan_self, *tsan_back;
-#endif
 };
 
 /* ---- the sanitizers' view of a switch ----
@@ -101,13 +98,13 @@ SWITCH_HELPER void leave_begin(c12_fiber *f, int ending)
     (void)f, (void)ending;
 }
 
-/* Back in the fiber (or in it for the first time: fake is NULL). */
-SWITCH_HELPER void back_in(c12_fiber *f, void *fake)
+/* Back in the fiber, or in it for the first time. */
+SWITCH_HELPER void back_in(c12_fiber *f)
 {
 #ifdef C12_FIBER_ASAN
-    __sanitizer_finish_switch_fiber(fake, &f->back_bottom, &f->back_size);
+    __sanitizer_finish_switch_fiber(f->fake, &f->back_bottom, &f->back_size);
 #endif
-    (void)f, (void)fake;
+    (void)f;
 }
 
 /* ---- the pool of stacks ---- */
@@ -177,7 +174,7 @@ static void give_stack(c12_fiber_pool *p, void *m)
 static void entry(unsigned lo, unsigned hi)
 {
     c12_fiber *f = (c12_fiber *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
-    back_in(f, NULL);
+    back_in(f);
     f->fn(f, f->ud);
     f->done = 1;
     leave_begin(f, 1);
@@ -229,14 +226,8 @@ void c12_fiber_yield(c12_fiber *f)
 {
     leave_begin(f, 0);
     swapcontext(&f->self, &f->back);
-#ifdef C12_FIBER_ASAN
-    back_in(f, f->fake);
-#else
-    back_in(f, NULL);
-#endif
+    back_in(f);
 }
-
-int c12_fiber_done(const c12_fiber *f) { return f->done; }
 
 void c12_fiber_free(c12_fiber *f)
 {

@@ -40,7 +40,6 @@ c12_rc c12_fiber_new(c12_fiber_pool *p, void (*fn)(c12_fiber *f, void *ud), void
 int c12_fiber_resume(c12_fiber *f);
 /* Inside the fiber: back to whoever resumed it; returns when resumed again. */
 void c12_fiber_yield(c12_fiber *f);
-int c12_fiber_done(const c12_fiber *f);
 /* A fiber that has returned, or never ran; its stack goes back to the pool. */
 void c12_fiber_free(c12_fiber *f);
 
