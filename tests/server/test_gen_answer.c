@@ -20,6 +20,7 @@
 #include "server/gen.h"
 #include "server/server_impl.h"
 #include "server/escape_texts.h"
+#include "server/written.h"
 
 /* The reference: plain_body()'s tree for one choice of text. */
 static char *reference(const c12_gen_job *job, const char *text, size_t n, const char *fin,
@@ -50,29 +51,19 @@ static void check(c12_gen_job *job, const c12_backend_result *res)
     static const char *const fins[] = {"stop", "length"};
     for (size_t i = 0; i < N_ESCAPE_TEXTS; i++)
         for (size_t f = 0; f < 2; f++) {
-            char *want = reference(job, escape_texts[i].s, escape_texts[i].n, fins[f], res);
-            assert_non_null(want);
             c12_buf out;
             c12_buf_init(&out, 0);
-            assert_int_equal(c12_gen_answer_text(job, escape_texts[i].s, escape_texts[i].n, fins[f], res, &out), C12_OK);
-            assert_string_equal(out.data, want);
-            c12_buf_free(&out);
-            c12_free(want);
+            c12_test_written(c12_gen_answer_text(job, escape_texts[i].s, escape_texts[i].n, fins[f], res, &out), &out,
+                             reference(job, escape_texts[i].s, escape_texts[i].n, fins[f], res));
         }
 }
 
 static void test_matches_jansson(void **state)
 {
     (void)state;
-    c12_server srv = {0};
-    srv.deps.pue = 1.2;
-    c12_gen_job job = {.srv = &srv, .created = 1796499547, .model = "bench", .q = {.kind = C12_API_CHAT}};
-    snprintf(job.id, sizeof job.id, "chatcmpl-6b14685a000000");
-    snprintf(job.cost.energy_method, sizeof job.cost.energy_method, "site-estimate");
-    snprintf(job.price.provider, sizeof job.price.provider, "static");
-    snprintf(job.site, sizeof job.site, "north");
-    snprintf(job.site_reason, sizeof job.site_reason, "site north: 40 g/kWh, 0/16 busy");
-    snprintf(job.choice.reason, sizeof job.choice.reason, "explicit \"model\"");
+    c12_server srv;
+    c12_gen_job job;
+    c12_test_site_job(&srv, &job, "bench");
     c12_backend_result res = {.n_prompt = 8, .n_completion = 6, .n_cached = 2};
     for (size_t f = 0; f < sizeof figures / sizeof *figures; f++) {
         job.cost.energy_j = figures[f];
@@ -97,13 +88,9 @@ static void test_put_real(void **state)
                         1.7976931348623157e308, 123456789012345678.0};
     for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
         json_t *r = json_real(v[i]);
-        char *want = json_dumps(r, JSON_ENCODE_ANY);
         c12_buf out;
         c12_buf_init(&out, 0);
-        assert_int_equal(c12_json_put_real(&out, v[i]), C12_OK);
-        assert_string_equal(out.data, want);
-        c12_buf_free(&out);
-        c12_free(want);
+        c12_test_written(c12_json_put_real(&out, v[i]), &out, json_dumps(r, JSON_ENCODE_ANY));
         json_decref(r);
     }
     c12_buf out;

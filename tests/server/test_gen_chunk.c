@@ -17,6 +17,7 @@
 #include "server/gen.h"
 #include "server/server_impl.h"
 #include "server/escape_texts.h"
+#include "server/written.h"
 
 /* The reference: the tree stream.c's chunk() builds for a text chunk. */
 static char *reference(const c12_gen_job *job, const char *text, size_t n, int role)
@@ -71,40 +72,25 @@ static void check_end(c12_gen_job *job, const c12_backend_result *res)
         for (int figures = 0; figures < 2; figures++) {
             json_t *c = bare(job, fins[f]);
             if (figures) json_object_set_new(c, "c12", c12_gen_usage_c12(job));
-            char *want = dump(c);
             c12_buf out;
             c12_buf_init(&out, 0);
-            assert_int_equal(c12_gen_chunk_finish(job, fins[f], figures, &out), C12_OK);
-            assert_string_equal(out.data, want);
-            c12_buf_free(&out);
-            c12_free(want);
+            c12_test_written(c12_gen_chunk_finish(job, fins[f], figures, &out), &out, dump(c));
         }
     json_t *u = bare(job, NULL), *usage = c12_gen_usage(res);
     json_object_set_new(usage, "c12", c12_gen_usage_c12(job));
     json_object_set_new(u, "choices", json_array());
     json_object_set_new(u, "usage", usage);
-    char *want = dump(u);
     c12_buf out;
     c12_buf_init(&out, 0);
-    assert_int_equal(c12_gen_chunk_usage(job, res, &out), C12_OK);
-    assert_string_equal(out.data, want);
-    c12_buf_free(&out);
-    c12_free(want);
+    c12_test_written(c12_gen_chunk_usage(job, res, &out), &out, dump(u));
 }
 
 static void test_finish_and_usage(void **state)
 {
     (void)state;
-    c12_server srv = {0};
-    srv.deps.pue = 1.3;
-    c12_gen_job job = {.srv = &srv, .created = 1796449703, .model = "smollm2-135m", .q = {.kind = C12_API_CHAT}};
-    snprintf(job.id, sizeof job.id, "chatcmpl-6b13a5a0000000");
-    snprintf(job.cost.energy_method, sizeof job.cost.energy_method, "site:rapl");
-    snprintf(job.price.provider, sizeof job.price.provider, "electricitymaps");
-    snprintf(job.site, sizeof job.site, "north");
-    snprintf(job.choice.reason, sizeof job.choice.reason, "auto: code, hard");
-    job.cost.energy_j = 12.5;
-    job.price.intensity = 56.25;
+    c12_server srv;
+    c12_gen_job job;
+    c12_test_site_job(&srv, &job, "smollm2-135m");
     c12_backend_result res = {.n_prompt = 20, .n_completion = 7, .n_cached = 16};
     for (int k = 0; k < 2; k++) {
         job.q.kind = k ? C12_API_COMPLETION : C12_API_CHAT;
@@ -120,22 +106,19 @@ static void check_all(c12_gen_job *job)
 {
     for (size_t i = 0; i < N_ESCAPE_TEXTS; i++)
         for (int role = 0; role < 2; role++) {
-            char *want = reference(job, escape_texts[i].s, escape_texts[i].n, role);
-            assert_non_null(want);
             c12_buf out;
             c12_buf_init(&out, 0);
-            assert_int_equal(c12_gen_chunk_text(job, escape_texts[i].s, escape_texts[i].n, role, &out), C12_OK);
-            assert_string_equal(out.data, want);
-            c12_buf_free(&out);
-            c12_free(want);
+            c12_test_written(c12_gen_chunk_text(job, escape_texts[i].s, escape_texts[i].n, role, &out), &out,
+                             reference(job, escape_texts[i].s, escape_texts[i].n, role));
         }
 }
 
 static void test_matches_jansson(void **state)
 {
     (void)state;
-    c12_gen_job job = {.created = 1796449703, .model = "qwen2.5-coder-1.5b", .q = {.kind = C12_API_CHAT}};
-    snprintf(job.id, sizeof job.id, "chatcmpl-6b13a5a0000000");
+    c12_server srv;
+    c12_gen_job job;
+    c12_test_site_job(&srv, &job, "qwen2.5-coder-1.5b");
     check_all(&job);
     job.ci = 3;
     job.q.include_usage = 1;
