@@ -5,7 +5,12 @@
 # calloc and realloc, `perf stat` over 50 requests by curl, plain then
 # streamed) and voluntary context switches a request (summed over the
 # server's threads in /proc, 4 s of wrk at about 1,000 requests/s over 16
-# connections). Needs root (perf probe), perf, wrk, curl; 127.0.0.1 only.
+# connections); then where a plain request's time goes at that rate
+# (`perf record` over 8 s: the shares by shared object, and the top
+# symbols) and its system calls a request (`strace -c -f` over 4 s, per
+# request the server's c12_requests_total counted; strace slows the
+# server, the counts a request stay). Needs root (perf probe), perf, wrk,
+# curl, strace; 127.0.0.1 only.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 C12=${1:-$ROOT/build/c12}
@@ -39,11 +44,29 @@ for stream in false true; do
   echo "stream=$stream allocations/request $(awk -F, '/probe_libc/ {s += $1} END {printf "%.0f", s / 50}' "$TMP/stat")"
 done
 switches() { cat /proc/"$CPID"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {v += $2} END {print v}'; }
-for stream in false true; do
+# about 1,000 requests/s for $2 seconds over 16 connections, in the background (W)
+load() {
   printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\nfunction delay() return 16 end\n' \
-    "'$(body $stream)'" > "$TMP/req.lua"
-  wrk -t2 -c16 -d7s -s "$TMP/req.lua" "$URL" > "$TMP/wrk" & W=$!
+    "'$(body "$1")'" > "$TMP/req.lua"
+  wrk -t2 -c16 -d"$2"s -s "$TMP/req.lua" "$URL" > "$TMP/wrk" & W=$!
+}
+for stream in false true; do
+  load $stream 7
   sleep 1.5; a=$(switches); sleep 4; b=$(switches); wait $W
   rate=$(awk '/Requests\/sec/ {print $2}' "$TMP/wrk")
   echo "stream=$stream voluntary switches/request $(awk -v a="$a" -v b="$b" -v r="$rate" 'BEGIN {printf "%.2f", (b - a) / (r * 4)}') at $rate requests/s"
 done
+load false 12
+sleep 2
+perf record -q -o "$TMP/perf.data" -p "$CPID" -- sleep 8 2>/dev/null
+wait $W
+echo "stream=false where the time goes (perf record, 8 s at $(awk '/Requests\/sec/ {print $2}' "$TMP/wrk") requests/s):"
+perf report -i "$TMP/perf.data" --sort dso --stdio 2>/dev/null | awk '/%/ && !/^#/ && n++ < 8 {printf "  %s %s\n", $1, $2}'
+perf report -i "$TMP/perf.data" --sort sym --stdio 2>/dev/null | awk '/%/ && !/^#/ && n++ < 12 {printf "  %s %s %s\n", $1, $2, $3}'
+served() { curl -s "http://127.0.0.1:$CPORT/metrics" | awk '/^c12_requests_total\{/ {n += $2} END {print n}'; }
+load false 9
+sleep 2; a=$(served)
+timeout -s INT 4 strace -c -f -p "$CPID" -o "$TMP/strace" >/dev/null 2>&1 || true
+b=$(served); wait $W
+echo "stream=false system calls a request (strace -c -f, 4 s, $((b - a)) requests):"
+awk -v n="$((b - a))" '$NF ~ /^[a-z_0-9]+$/ && $NF != "total" && $4 ~ /^[0-9]+$/ && n > 0 && k++ < 12 {printf "  %s %.2f\n", $NF, $4 / n}' "$TMP/strace"
