@@ -27,7 +27,7 @@ typedef struct pool_col {
     c12_pool *pool;
     c12_metrics_family *loaded, *model_bytes, *busy, *queue, *used, *budget;
     c12_metrics_family *loads, *load_failures, *evictions, *load_s;
-    c12_metrics_family *steps, *step_seqs, *step_rows, *step_cpu;
+    c12_metrics_family *steps, *step_seqs, *step_rows, *step_cpu, *kv;
 } pool_col;
 
 #define PFAM(field, ...) C12_METRICS_FAM(pool_col, field, __VA_ARGS__)
@@ -38,6 +38,10 @@ static const c12_metrics_fam_def POOL_FAMILIES[] = {
     PFAM(model_bytes, "c12_model_memory_bytes", C12_METRIC_GAUGE,
          "Memory the model takes in the pool (mapped weights + KV caches), bytes.", C12_LABELS("model")),
     PFAM(busy, "c12_model_slots_busy", C12_METRIC_GAUGE, "Slots of the model generating now.",
+         C12_LABELS("model")),
+    PFAM(kv, "c12_kv_cache_usage_ratio", C12_METRIC_GAUGE,
+         "Share of the loaded model's KV cache (its slots' contexts) holding tokens of the requests "
+         "generating now, 0 to 1.",
          C12_LABELS("model")),
     PFAM(queue, "c12_queue_depth", C12_METRIC_GAUGE, "Requests waiting in the queue for the model.",
          C12_LABELS("model")),
@@ -85,6 +89,7 @@ static void pool_collect(void *self)
         const char *budget[] = {m->id, "budget"}, *idle[] = {m->id, "keep_alive"};
         c12_metrics_set(pc->evictions, budget, (double)m->evictions);
         c12_metrics_set(pc->evictions, idle, (double)m->idle_unloads);
+        if (m->kv_known && m->kv_capacity > 0) c12_metrics_set(pc->kv, l, (double)m->kv_used / (double)m->kv_capacity);
         if (!m->batched) continue;
         c12_metrics_set(pc->steps, l, (double)m->batch.steps);
         c12_metrics_set(pc->step_seqs, l, (double)m->batch.seqs);

@@ -29,6 +29,11 @@ int c12_backend_batch_stats(const c12_backend *b, void *model, c12_batcher_stats
     return model && b->ops->batch_stats ? b->ops->batch_stats(b->self, model, out) : 0;
 }
 
+int c12_backend_kv_usage(const c12_backend *b, void *model, int64_t *used, int64_t *capacity)
+{
+    return model && b->ops->kv_usage ? b->ops->kv_usage(b->self, model, used, capacity) : 0;
+}
+
 int c12_backend_stale(const c12_backend *b, void *model)
 {
     return model && b->ops->stale ? b->ops->stale(b->self, model) : 0;

@@ -115,6 +115,12 @@ typedef struct c12_backend_ops {
     /* The shared forward steps of the model's slots (batched decoding):
      * 1 and *out filled when they share them, 0 when not. May be NULL. */
     int (*batch_stats)(void *self, void *model, c12_batcher_stats *out);
+    /* The model's KV cache: *capacity positions over all its slots (each
+     * slot's context), of which *used hold tokens of the requests generating
+     * now (their prompts and what they generated so far; a slot's cached
+     * prefix from an earlier request counts as free: the next one may
+     * overwrite it). 1 and both set when known, 0 when not. May be NULL. */
+    int (*kv_usage)(void *self, void *model, int64_t *used, int64_t *capacity);
 } c12_backend_ops;
 
 /* A backend: its operations and their state. The pool and the server call
@@ -133,6 +139,7 @@ c12_rc c12_backend_generate(const c12_backend *b, void *model, int slot, const c
 int c12_backend_slot_cpu_ns(const c12_backend *b, void *model, int slot, int64_t *ns);
 int c12_backend_stale(const c12_backend *b, void *model);
 int c12_backend_batch_stats(const c12_backend *b, void *model, c12_batcher_stats *out);
+int c12_backend_kv_usage(const c12_backend *b, void *model, int64_t *used, int64_t *capacity);
 
 /* The engine in this process (no state of its own). */
 extern const c12_backend_ops c12_backend_local_ops;

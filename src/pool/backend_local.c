@@ -2,6 +2,7 @@
  * mapped GGUF file plus one session (KV cache) per slot. */
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@ typedef struct local_model {
     char path[PATH_MAX];
     c12_model *m;
     c12_session **slots;
+    atomic_int *kv_used; /* per slot: KV positions its request holds now (kv_usage) */
     int n_slots;
     int prefix_cache; /* the configuration's models[].prefix_cache */
     c12_batcher *batcher; /* the slots' shared forward steps (NULL: each its own) */
@@ -54,6 +56,7 @@ static void unload(void *self, void *model)
     if (!lm) return;
     for (int i = 0; i < lm->n_slots; i++) c12_session_free(lm->slots[i]);
     c12_free(lm->slots);
+    c12_free(lm->kv_used);
     c12_batcher_free(lm->batcher);
     c12_jsonc_vocab_free(lm->json_vocab);
     pthread_mutex_destroy(&lm->json_mu);
@@ -95,10 +98,13 @@ static c12_rc load(void *self, const c12_model_cfg *m, void **model, uint64_t *b
     if (!rc) rc = check_hash(m, path, err);
     if (rc) return rc;
     local_model *lm = c12_calloc(1, sizeof *lm);
-    if (!lm || !(lm->slots = c12_calloc((size_t)m->slots, sizeof *lm->slots))) {
+    if (!lm || !(lm->slots = c12_calloc((size_t)m->slots, sizeof *lm->slots)) ||
+        !(lm->kv_used = c12_calloc((size_t)m->slots, sizeof *lm->kv_used))) {
+        if (lm) c12_free(lm->slots);
         c12_free(lm);
         return c12_fail(err, C12_ERR_NOMEM, "model %s: out of memory", m->id);
     }
+    for (int i = 0; i < m->slots; i++) atomic_init(&lm->kv_used[i], 0);
     pthread_mutex_init(&lm->json_mu, NULL);
     snprintf(lm->id, sizeof lm->id, "%s", m->id);
     snprintf(lm->path, sizeof lm->path, "%s", path);
@@ -154,6 +160,7 @@ typedef struct guarded {
     int (*cancelled)(void *ud);
     void (*on_logprobs)(void *ud, const c12_logprobs *lp);
     void *ud;
+    atomic_int *kv; /* the slot's KV positions in use: one more a token */
 } guarded;
 
 static int guarded_text(void *ud, const char *text, size_t len)
@@ -166,6 +173,7 @@ static int guarded_text(void *ud, const char *text, size_t len)
 static void guarded_token(void *ud, int32_t id)
 {
     const guarded *g = ud;
+    atomic_fetch_add_explicit(g->kv, 1, memory_order_relaxed);
     if (g->on_token) g->on_token(g->ud, id);
 }
 
@@ -188,8 +196,8 @@ static c12_rc damaged(const local_model *lm, c12_err *err)
                     "by renaming the new one over it, never by writing into it)", lm->id, lm->path);
 }
 
-static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req *req, c12_text_cb cb,
-                          void *cb_ud, c12_backend_result *res, c12_err *err)
+static c12_rc generate_on(local_model *lm, c12_session *s, atomic_int *kv, const c12_backend_req *req,
+                          c12_text_cb cb, void *cb_ud, c12_backend_result *res, c12_err *err)
 {
     int32_t *ids = NULL;
     size_t n = 0;
@@ -205,6 +213,7 @@ static c12_rc generate_on(local_model *lm, c12_session *s, const c12_backend_req
         return c12_fail(err, C12_ERR_RANGE, "This model's maximum context length is %d tokens, but the "
                         "prompt has %zu tokens.", n_ctx, n);
     }
+    atomic_store_explicit(kv, (int)n, memory_order_relaxed); /* the prompt's positions, from now */
     c12_gen_params gp = req->gen;
     if (gp.max_tokens <= 0 || gp.max_tokens > n_ctx - (int)n) gp.max_tokens = n_ctx - (int)n;
     c12_gen_result r;
@@ -240,7 +249,8 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
     (void)self;
     local_model *lm = model;
     if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
-    guarded g = {lm, cb, req->gen.on_token, req->gen.cancelled, req->gen.on_logprobs, cb_ud};
+    atomic_int *kv = &lm->kv_used[slot];
+    guarded g = {lm, cb, req->gen.on_token, req->gen.cancelled, req->gen.on_logprobs, cb_ud, kv};
     c12_backend_req r = *req;
     r.gen.on_token = guarded_token;
     r.gen.cancelled = guarded_cancelled;
@@ -249,7 +259,8 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
         c12_rc vrc = json_vocab(lm, &r.gen.json_vocab, err);
         if (vrc) return vrc;
     }
-    c12_rc rc = generate_on(lm, lm->slots[slot], &r, guarded_text, &g, res, err);
+    c12_rc rc = generate_on(lm, lm->slots[slot], kv, &r, guarded_text, &g, res, err);
+    atomic_store_explicit(kv, 0, memory_order_relaxed); /* what stays cached is free for the next */
     if (c12_model_file_damaged(lm->m)) return damaged(lm, err);
     if (rc == C12_ERR_INTEGRITY) { /* the engine's own doubt about the weights: say which file */
         char inner[C12_ERR_MSG_MAX];
@@ -275,6 +286,21 @@ static int slot_cpu_ns(void *self, void *model, int slot, int64_t *ns)
     return 1;
 }
 
+static int kv_usage(void *self, void *model, int64_t *used, int64_t *capacity)
+{
+    (void)self;
+    const local_model *lm = model;
+    int64_t u = 0, c = 0;
+    for (int i = 0; i < lm->n_slots; i++) {
+        int n_ctx = c12_session_n_ctx(lm->slots[i]), held = atomic_load_explicit(&lm->kv_used[i], memory_order_relaxed);
+        c += n_ctx;
+        u += held < n_ctx ? held : n_ctx;
+    }
+    *used = u;
+    *capacity = c;
+    return 1;
+}
+
 static int batch_stats(void *self, void *model, c12_batcher_stats *out)
 {
     (void)self;
@@ -286,7 +312,7 @@ static int batch_stats(void *self, void *model, c12_batcher_stats *out)
 
 const c12_backend_ops c12_backend_local_ops = {
     .name = "local", .estimate = estimate, .load = load, .unload = unload, .generate = generate,
-    .slot_cpu_ns = slot_cpu_ns, .stale = stale, .batch_stats = batch_stats,
+    .slot_cpu_ns = slot_cpu_ns, .stale = stale, .batch_stats = batch_stats, .kv_usage = kv_usage,
 };
 
 const c12_backend c12_backend_local = {.ops = &c12_backend_local_ops, .self = NULL};

@@ -110,6 +110,13 @@ static int batch_stats(void *self, void *model, c12_batcher_stats *out)
     return local ? c12_backend_local_ops.batch_stats(NULL, local, out) : 0;
 }
 
+static int kv_usage(void *self, void *model, int64_t *used, int64_t *capacity)
+{
+    (void)self;
+    void *local = c12_fleet_engine(model);
+    return local ? c12_backend_local_ops.kv_usage(NULL, local, used, capacity) : 0;
+}
+
 /* The site's figures for the request's result: tokens it did not count,
  * and energy from its per-token rates when it reported none. */
 static void complete(const c12_site *s, const c12_backend_req *req, c12_backend_result *r)
@@ -216,6 +223,7 @@ static c12_rc generate(void *self, void *model, int slot, const c12_backend_req 
 static const c12_backend_ops FLEET_OPS = {
     .name = "fleet", .estimate = estimate, .load = load, .unload = unload, .generate = generate,
     .slot_cpu_ns = slot_cpu_ns, .stale = stale, .batch_stats = batch_stats,
+    .kv_usage = kv_usage,
 };
 
 const c12_backend *c12_fleet_backend(const c12_fleet *f) { return &f->backend; }

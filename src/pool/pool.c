@@ -312,9 +312,12 @@ size_t c12_pool_get_stats(c12_pool *p, c12_pool_stats *out, c12_pool_model_stats
     for (size_t i = 0; i < n; i++) {
         const entry *e = &p->models[i];
         models[i] = (c12_pool_model_stats){e->cfg->id, e->state, e->bytes, e->n_busy, e->n_queued, e->loads,
-                                           e->load_failures, e->evictions, e->idle_unloads, e->load_ms / 1000.0, 0, {0}};
-        if (e->state == C12_MODEL_LOADED)
-            models[i].batched = c12_backend_batch_stats(p->opts.backend, e->model, &models[i].batch);
+                                           e->load_failures, e->evictions, e->idle_unloads, e->load_ms / 1000.0, 0, {0},
+                                           0, 0, 0};
+        if (e->state != C12_MODEL_LOADED) continue;
+        models[i].batched = c12_backend_batch_stats(p->opts.backend, e->model, &models[i].batch);
+        models[i].kv_known =
+            c12_backend_kv_usage(p->opts.backend, e->model, &models[i].kv_used, &models[i].kv_capacity);
     }
     pthread_mutex_unlock(&p->mu);
     return n;

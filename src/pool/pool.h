@@ -94,6 +94,8 @@ typedef struct c12_pool_model_stats {
     double load_s;           /* time spent in successful loads, seconds (the pool's clock) */
     int batched;             /* its slots share forward steps; batch holds their figures */
     c12_batcher_stats batch;
+    int kv_known;            /* loaded, and its backend tells its KV cache's use (kv_usage) */
+    int64_t kv_used, kv_capacity;
 } c12_pool_model_stats;
 
 typedef struct c12_pool_stats {

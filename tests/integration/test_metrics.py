@@ -44,7 +44,7 @@ FAMILIES = {
     "c12_time_to_first_token_seconds": "histogram", "c12_request_duration_seconds": "histogram",
     "c12_route_decisions_total": "counter", "c12_requests_by_carbon_provider_total": "counter",
     "c12_model_loaded": "gauge", "c12_model_memory_bytes": "gauge",
-    "c12_model_slots_busy": "gauge", "c12_queue_depth": "gauge", "c12_memory_used_bytes": "gauge",
+    "c12_model_slots_busy": "gauge", "c12_kv_cache_usage_ratio": "gauge", "c12_queue_depth": "gauge", "c12_memory_used_bytes": "gauge",
     "c12_memory_budget_bytes": "gauge", "c12_model_loads_total": "counter",
     "c12_model_load_failures_total": "counter", "c12_model_evictions_total": "counter",
     "c12_model_load_seconds_total": "counter", "c12_carbon_intensity_grams_per_kwh": "gauge",

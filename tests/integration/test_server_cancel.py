@@ -29,10 +29,14 @@ def send_stream(port, prompt):
     return s
 
 
-def busy(srv):
+def gauge(srv, name):
     st, text = srv.get("/metrics")
-    m = re.search(r'^c12_model_slots_busy\{model="smollm2-135m"\} (\S+)$', text, re.M)
+    m = re.search(r'^%s\{model="smollm2-135m"\} (\S+)$' % name, text, re.M)
     return float(m.group(1)) if st == 200 and m else None
+
+
+def busy(srv):
+    return gauge(srv, "c12_model_slots_busy")
 
 
 def test_client_gone_during_long_prompt_frees_the_slot(c12):
@@ -48,6 +52,9 @@ def test_client_gone_during_long_prompt_frees_the_slot(c12):
         while busy(srv) != 1 and time.time() < end:
             time.sleep(0.05)
         assert busy(srv) == 1
+        # the prompt's positions are held from the start (one slot of 2048)
+        kv = gauge(srv, "c12_kv_cache_usage_ratio")
+        assert kv is not None and 0.05 < kv < 1, kv
         time.sleep(min(1.0, quarter_s / 2))  # inside the prompt
         s.close()
         t_close = time.time()
@@ -57,6 +64,7 @@ def test_client_gone_during_long_prompt_frees_the_slot(c12):
         freed_s = time.time() - t_close
         print(f"quarter prompt {quarter_s:.2f} s; slot free {freed_s:.2f} s after the client left")
         assert busy(srv) == 0
+        assert gauge(srv, "c12_kv_cache_usage_ratio") == 0  # what stays cached is free
         assert freed_s < 2 * quarter_s, (freed_s, quarter_s)  # the whole prompt would take > 4x
         t0 = time.time()
         st, body = srv.post("/v1/completions", {"model": "smollm2-135m", "prompt": "Hi", "max_tokens": 1})

@@ -148,6 +148,15 @@ static c12_rc f_load(void *ud, const c12_model_cfg *mc, void **model, uint64_t *
 
 static void f_unload(void *ud, void *model) {}
 
+/* A quarter of the model's context (its only slot) in use. */
+static int f_kv_usage(void *ud, void *model, int64_t *used, int64_t *capacity)
+{
+    const c12_model_cfg *mc = model;
+    *capacity = mc->n_ctx;
+    *used = mc->n_ctx / 4;
+    return 1;
+}
+
 static int64_t f_now(void *ud) { return ((fake *)ud)->clock; }
 
 static const char MODELS[] = "models:\n  - {id: a, path: /a.gguf, context: 100}\n"
@@ -164,7 +173,8 @@ static void pool_env_init(pool_env *e)
 {
     c12_err err;
     e->f.clock = 0;
-    static const c12_backend_ops ops = {.name = "fake", .estimate = f_estimate, .load = f_load, .unload = f_unload};
+    static const c12_backend_ops ops = {
+        .name = "fake", .estimate = f_estimate, .load = f_load, .unload = f_unload, .kv_usage = f_kv_usage};
     e->b = (c12_backend){.ops = &ops, .self = &e->f};
     assert_int_equal(c12_config_parse(MODELS, strlen(MODELS), "t.yaml", &e->cfg, &err), C12_OK);
     c12_pool_opts o = {&e->b, 1000, f_now, &e->f};
@@ -202,6 +212,8 @@ static void test_pool_collector(void **state)
     has(t, "c12_model_evictions_total{model=\"a\",reason=\"budget\"} 0");
     has(t, "c12_model_evictions_total{model=\"a\",reason=\"keep_alive\"} 0");
     has(t, "c12_model_load_seconds_total{model=\"a\"} 1.5");
+    has(t, "c12_kv_cache_usage_ratio{model=\"a\"} 0.25");
+    assert_null(strstr(t, "c12_kv_cache_usage_ratio{model=\"b")); /* not loaded: no KV cache to tell */
     c12_free(t);
     /* A second collector of the same families is refused (names are unique). */
     assert_int_equal(c12_metrics_add_pool(m, e.pool, &err), C12_ERR_INVALID);
