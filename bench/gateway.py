@@ -25,8 +25,9 @@ import os
 import pathlib
 import re
 import shutil
-import sqlite3
 import socket
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -211,26 +212,20 @@ def start_litellm(tmp, up_port):
     return p, port, ver
 
 
-def median(xs):
-    xs = sorted(xs)
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
-
-
 def print_cell(stream, rate, name, runs, ledger):
     """One gateway's row of a cell: the medians over the runs; the latency
     over direct is taken within each run (against that run's direct)."""
     rs = [run[name] for run in runs]
-    m = {k: median([r[k] for r in rs]) for k in ("p50", "p99", "rate", "cpu_us")}
+    m = {k: statistics.median([r[k] for r in rs]) for k in ("p50", "p99", "rate", "cpu_us")}
     if name == "direct":
         over = "- | - | -"
     else:
         o50 = [r["p50"] - run["direct"]["p50"] for r, run in zip(rs, runs)]
         o99 = [r["p99"] - run["direct"]["p99"] for r, run in zip(rs, runs)]
-        over = f"{median(o50):.2f} | {median(o99):.2f} | {' '.join(format(x, '.2f') for x in o99)}"
+        over = f"{statistics.median(o50):.2f} | {statistics.median(o99):.2f} | {' '.join(format(x, '.2f') for x in o99)}"
     errors = sum(r["errors"] for r in rs)
     cpu = "-" if name == "direct" else format(m["cpu_us"], ".0f")
-    bunch = format(median([bunching(ledger, r["t0"], r["t1"]) for r in rs]), ".1f") if name == "c12" else "-"
+    bunch = format(statistics.median([bunching(ledger, r["t0"], r["t1"]) for r in rs]), ".1f") if name == "c12" else "-"
     print(f"| {'stream' if stream else 'plain'} | {rate} | {name} | {m['rate']:.0f} | {errors} | "
           f"{m['p50']:.2f} | {m['p99']:.2f} | {over} | {cpu} | {bunch} |", flush=True)
 

@@ -5,7 +5,9 @@
 # calloc and realloc, `perf stat` over 50 requests by curl, plain then
 # streamed) and voluntary context switches a request (summed over the
 # server's threads in /proc, 4 s of wrk at about 1,000 requests/s over 16
-# connections); then where a plain request's time goes at that rate
+# connections, pausing as bench/gateway.py's BENCH_ARRIVALS says: random
+# by default, "paced" for the equal pauses of the figures before
+# 2026-12-06); then where a plain request's time goes at that rate
 # (`perf record` over 8 s: the shares by shared object, and the top
 # symbols) and its system calls a request (`strace -c -f` over 4 s, per
 # request the server's c12_requests_total counted; strace slows the
@@ -36,7 +38,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$CPORT/readyz" >/dev/null && 
 for f in malloc calloc realloc; do perf probe -q -x "$LIBC" "$f" 2>/dev/null || true; done
 URL="http://127.0.0.1:$CPORT/v1/chat/completions"
 body() { echo "{\"model\":\"bench\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":8,\"stream\":$1}"; }
-echo "# $C12"
+echo "# $C12; ${BENCH_ARRIVALS:-random} pauses"
 for stream in false true; do
   curl -s "$URL" -H 'Content-Type: application/json' -d "$(body $stream)" >/dev/null # warm
   perf stat -x, -e probe_libc:malloc,probe_libc:calloc,probe_libc:realloc -p "$CPID" -o "$TMP/stat" -- \
@@ -44,11 +46,13 @@ for stream in false true; do
   echo "stream=$stream allocations/request $(awk -F, '/probe_libc/ {s += $1} END {printf "%.0f", s / 50}' "$TMP/stat")"
 done
 switches() { cat /proc/"$CPID"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {v += $2} END {print v}'; }
-# about 1,000 requests/s for $2 seconds over 16 connections, in the background (W)
+# about 1,000 requests/s for $2 seconds over 16 connections, in the background
+# (W); the request and its pauses are bench/gateway.py's
 load() {
-  printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\nfunction delay() return 16 end\n' \
-    "'$(body "$1")'" > "$TMP/req.lua"
-  wrk -t2 -c16 -d"$2"s -s "$TMP/req.lua" "$URL" > "$TMP/wrk" & W=$!
+  local script
+  script=$(cd "$ROOT/bench" && python3 -c 'import gateway, sys; print(gateway.lua(sys.argv[1], sys.argv[2] == "true", 16))' \
+    "$TMP" "$1")
+  wrk -t2 -c16 -d"$2"s -s "$script" "$URL" > "$TMP/wrk" & W=$!
 }
 for stream in false true; do
   load $stream 7

@@ -311,9 +311,10 @@ size_t c12_pool_get_stats(c12_pool *p, c12_pool_stats *out, c12_pool_model_stats
     size_t n = out->n_models < max ? out->n_models : max;
     for (size_t i = 0; i < n; i++) {
         const entry *e = &p->models[i];
-        models[i] = (c12_pool_model_stats){e->cfg->id, e->state, e->bytes, e->n_busy, e->n_queued, e->loads,
-                                           e->load_failures, e->evictions, e->idle_unloads, e->load_ms / 1000.0, 0, {0},
-                                           0, 0, 0};
+        models[i] = (c12_pool_model_stats){.id = e->cfg->id, .state = e->state, .bytes = e->bytes, .busy = e->n_busy,
+                                           .queued = e->n_queued, .loads = e->loads, .load_failures = e->load_failures,
+                                           .evictions = e->evictions, .idle_unloads = e->idle_unloads,
+                                           .load_s = e->load_ms / 1000.0};
         if (e->state != C12_MODEL_LOADED) continue;
         models[i].batched = c12_backend_batch_stats(p->opts.backend, e->model, &models[i].batch);
         models[i].kv_known =
